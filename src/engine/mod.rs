@@ -1,0 +1,12 @@
+//! Simulated time, the event queue and seeded random streams.
+//!
+//! This layer owns *when* things happen and *which dice* are rolled. It must not know about load
+//! balancers, servers or money: events are an opaque, `Copy` type chosen by the world.
+
+mod queue;
+mod rng;
+mod time;
+
+pub use queue::{EventQueue, SchedulingError};
+pub use rng::{open_unit, RandomStreams, StreamRng};
+pub use time::{SimDuration, SimTime};

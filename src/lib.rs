@@ -1,0 +1,30 @@
+//! fleetsim: a deterministic discrete-event simulator of the traffic, load balancers, GPU servers
+//! and autoscalers behind an AI inference service, and of what they cost.
+//!
+//! The public API is a pipeline: [`Scenario::load`] (or [`load_scenario`]) reads and validates a
+//! scenario file, [`run`] simulates it with a seed, streaming timeline rows into a sink, and
+//! returns a [`RunResult`] whose summary [`report`] writes out.
+#![deny(missing_docs)]
+
+pub mod engine;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod scenario;
+pub mod world;
+
+use std::path::Path;
+
+pub use metrics::{RunResult, Summary};
+pub use scenario::{Scenario, ScenarioError};
+
+/// Reads and validates the scenario file at `path`.
+pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
+    Scenario::load(path)
+}
+
+/// Simulates `scenario` with master seed `seed`, sending each closed timeline window to
+/// `timeline`. Deterministic: the same scenario and seed give the same result and rows.
+pub fn run<S: metrics::TimelineSink>(scenario: &Scenario, seed: u64, timeline: &mut S) -> RunResult {
+    world::World::build(scenario, seed).run(timeline)
+}

@@ -1,0 +1,18 @@
+//! Streaming statistics: the recorder, latency histograms, timeline windows and the summary types.
+//!
+//! Memory is bounded: nothing here keeps one entry per request. Latencies go into histograms of
+//! bounded relative error; the timeline is closed window by window and handed to a sink.
+//! It must not know about files or formats (that is `crate::report`).
+
+mod histogram;
+mod recorder;
+mod summary;
+mod timeline;
+
+pub use histogram::LatencyHistogram;
+pub use recorder::{Failure, Recorder};
+pub use summary::{
+    ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolInstances, RequestCounts,
+    RunResult, Summary,
+};
+pub use timeline::{CollectTimeline, DiscardTimeline, TimelineRow, TimelineSink};

@@ -1,0 +1,308 @@
+//! The recorder: the world reports what happens; the recorder keeps counts, time-integrals and
+//! histograms, and closes timeline windows as simulated time passes them.
+//!
+//! Levels (requests in flight, queued, busy slots) change only at events. The world calls
+//! [`Recorder::advance`] once at the start of each event; it integrates every level up to that
+//! instant (closing any windows crossed on the way), so level changes during the event need no
+//! time of their own. Integrals are integer (level × nanoseconds), exact.
+
+use super::summary::{LatencySummary, RequestCounts};
+use super::{LatencyHistogram, TimelineRow, TimelineSink};
+use crate::engine::{SimDuration, SimTime};
+
+/// Why a request failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Not answered by its deadline.
+    TimedOut,
+    /// Turned away by a full queue.
+    Rejected,
+}
+
+/// Counters for the window being filled.
+#[derive(Default)]
+struct Window {
+    arrivals: u64,
+    completed: u64,
+    timed_out: u64,
+    rejected: u64,
+    in_flight_area: u128,
+    queued_area: u128,
+    busy_area: u128,
+    latency: LatencyHistogram,
+}
+
+/// Per-class totals.
+#[derive(Default, Clone)]
+struct ClassTotals {
+    counts: RequestCounts,
+    latency: LatencyHistogram,
+}
+
+/// Streaming statistics for one run.
+pub struct Recorder {
+    window_len: u64,
+    window_start: u64,
+    window_end: u64,
+    run_end: u64,
+    warmup_end: SimTime,
+    last: u64,
+    in_flight: u64,
+    queued: u64,
+    busy: u64,
+    slots: u64,
+    window: Window,
+    classes: Vec<ClassTotals>,
+    busy_area_total: u128,
+}
+
+impl Recorder {
+    /// A recorder for a run of `duration` with `classes` request classes and `slots` server slots.
+    pub fn new(duration: SimDuration, window: SimDuration, warmup: SimDuration, classes: usize, slots: u64) -> Self {
+        let window_len = window.as_nanos().max(1);
+        Recorder {
+            window_len,
+            window_start: 0,
+            window_end: window_len.min(duration.as_nanos()),
+            run_end: duration.as_nanos(),
+            warmup_end: SimTime::ZERO + warmup,
+            last: 0,
+            in_flight: 0,
+            queued: 0,
+            busy: 0,
+            slots,
+            window: Window::default(),
+            classes: vec![ClassTotals::default(); classes],
+            busy_area_total: 0,
+        }
+    }
+
+    /// Integrates every level up to `now`, closing the windows it passes.
+    #[inline]
+    pub fn advance<S: TimelineSink>(&mut self, now: SimTime, sink: &mut S) {
+        let now = now.as_nanos().min(self.run_end);
+        while now >= self.window_end && self.window_start < self.run_end {
+            self.integrate(self.window_end);
+            self.close_window(sink);
+        }
+        self.integrate(now);
+    }
+
+    #[inline]
+    fn integrate(&mut self, to: u64) {
+        let dt = (to - self.last) as u128;
+        if dt > 0 {
+            self.window.in_flight_area += self.in_flight as u128 * dt;
+            self.window.queued_area += self.queued as u128 * dt;
+            self.window.busy_area += self.busy as u128 * dt;
+            self.last = to;
+        }
+    }
+
+    fn close_window<S: TimelineSink>(&mut self, sink: &mut S) {
+        let w = &mut self.window;
+        let len = (self.window_end - self.window_start) as f64;
+        let avg = |area: u128| area as f64 / len;
+        let busy_slots = avg(w.busy_area);
+        let row = TimelineRow {
+            start_s: self.window_start as f64 / 1e9,
+            end_s: self.window_end as f64 / 1e9,
+            arrivals: w.arrivals,
+            completed: w.completed,
+            timed_out: w.timed_out,
+            rejected: w.rejected,
+            in_flight: avg(w.in_flight_area),
+            queue_length: avg(w.queued_area),
+            busy_slots,
+            utilization: if self.slots == 0 { 0.0 } else { busy_slots / self.slots as f64 },
+            latency_mean_s: w.latency.mean_secs(),
+            latency_p50_s: w.latency.quantile_secs(0.5),
+            latency_p90_s: w.latency.quantile_secs(0.9),
+            latency_p99_s: w.latency.quantile_secs(0.99),
+        };
+        sink.window(&row);
+        self.busy_area_total += w.busy_area;
+        w.arrivals = 0;
+        w.completed = 0;
+        w.timed_out = 0;
+        w.rejected = 0;
+        w.in_flight_area = 0;
+        w.queued_area = 0;
+        w.busy_area = 0;
+        w.latency.clear();
+        self.window_start = self.window_end;
+        self.window_end = (self.window_end + self.window_len).min(self.run_end);
+    }
+
+    /// A request of `class` arrived.
+    #[inline]
+    pub fn arrived(&mut self, class: usize) {
+        self.window.arrivals += 1;
+        self.classes[class].counts.arrived += 1;
+        self.in_flight += 1;
+    }
+
+    /// A request of `class` that arrived at `arrival` completed at `now`.
+    #[inline]
+    pub fn completed(&mut self, class: usize, arrival: SimTime, now: SimTime) {
+        let latency = now - arrival;
+        self.window.completed += 1;
+        self.window.latency.record(latency);
+        let c = &mut self.classes[class];
+        c.counts.completed += 1;
+        if arrival >= self.warmup_end {
+            c.latency.record(latency);
+        }
+        self.in_flight -= 1;
+    }
+
+    /// A request of `class` failed.
+    #[inline]
+    pub fn failed(&mut self, class: usize, why: Failure) {
+        let c = &mut self.classes[class].counts;
+        match why {
+            Failure::TimedOut => {
+                self.window.timed_out += 1;
+                c.timed_out += 1;
+            }
+            Failure::Rejected => {
+                self.window.rejected += 1;
+                c.rejected += 1;
+            }
+        }
+        self.in_flight -= 1;
+    }
+
+    /// A request entered a queue.
+    #[inline]
+    pub fn enqueued(&mut self) {
+        self.queued += 1;
+    }
+
+    /// A request left a queue (to be served or to time out).
+    #[inline]
+    pub fn dequeued(&mut self) {
+        self.queued -= 1;
+    }
+
+    /// A server slot became busy.
+    #[inline]
+    pub fn slot_taken(&mut self) {
+        self.busy += 1;
+    }
+
+    /// A server slot became free.
+    #[inline]
+    pub fn slot_freed(&mut self) {
+        self.busy -= 1;
+    }
+
+    /// Closes the last windows and returns the totals. `in_flight` requests are still in the
+    /// system: they are counted per class as `in_flight_at_end`.
+    pub fn finish<S: TimelineSink>(mut self, sink: &mut S) -> RecordedTotals {
+        self.advance(SimTime::from_nanos(self.run_end), sink);
+        let mut overall = LatencyHistogram::new();
+        let mut counts = RequestCounts::default();
+        let mut classes = Vec::with_capacity(self.classes.len());
+        for c in &mut self.classes {
+            c.counts.in_flight_at_end = c.counts.arrived - c.counts.completed - c.counts.failed();
+            counts.arrived += c.counts.arrived;
+            counts.completed += c.counts.completed;
+            counts.timed_out += c.counts.timed_out;
+            counts.rejected += c.counts.rejected;
+            counts.in_flight_at_end += c.counts.in_flight_at_end;
+            overall.merge(&c.latency);
+            classes.push((c.counts, latency_summary(&c.latency)));
+        }
+        debug_assert_eq!(counts.in_flight_at_end, self.in_flight);
+        let slot_time = self.slots as f64 * self.run_end as f64;
+        RecordedTotals {
+            counts,
+            latency: latency_summary(&overall),
+            classes,
+            utilization: if slot_time > 0.0 { self.busy_area_total as f64 / slot_time } else { 0.0 },
+        }
+    }
+}
+
+/// Totals of a finished run.
+pub struct RecordedTotals {
+    /// All classes together.
+    pub counts: RequestCounts,
+    /// All classes together.
+    pub latency: LatencySummary,
+    /// Per class, in scenario order.
+    pub classes: Vec<(RequestCounts, LatencySummary)>,
+    /// Time-average busy slots / slots over the run.
+    pub utilization: f64,
+}
+
+fn latency_summary(h: &LatencyHistogram) -> LatencySummary {
+    LatencySummary {
+        count: h.count(),
+        mean: h.mean_secs(),
+        p50: h.quantile_secs(0.5),
+        p90: h.quantile_secs(0.9),
+        p99: h.quantile_secs(0.99),
+        p999: h.quantile_secs(0.999),
+        max: h.max_secs(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::CollectTimeline;
+
+    fn s(secs: u64) -> SimTime {
+        SimTime::from_nanos(secs * 1_000_000_000)
+    }
+
+    #[test]
+    fn windows_hold_counts_and_time_averages() {
+        let mut sink = CollectTimeline::default();
+        let mut r = Recorder::new(SimDuration::from_secs(25), SimDuration::from_secs(10), SimDuration::ZERO, 1, 2);
+        r.advance(s(2), &mut sink);
+        r.arrived(0);
+        r.slot_taken();
+        r.advance(s(7), &mut sink);
+        r.completed(0, s(2), s(7));
+        r.slot_freed();
+        r.advance(s(12), &mut sink);
+        r.arrived(0);
+        r.failed(0, Failure::Rejected);
+        let totals = r.finish(&mut sink);
+        let rows = &sink.rows;
+        assert_eq!(rows.len(), 3);
+        assert_eq!((rows[0].start_s, rows[0].end_s), (0.0, 10.0));
+        assert_eq!((rows[2].start_s, rows[2].end_s), (20.0, 25.0));
+        assert_eq!(rows[0].arrivals, 1);
+        assert_eq!(rows[0].completed, 1);
+        // One request in the system from 2 s to 7 s of a 10 s window: 0.5 on average.
+        assert_eq!(rows[0].in_flight, 0.5);
+        assert_eq!(rows[0].busy_slots, 0.5);
+        assert_eq!(rows[0].utilization, 0.25);
+        assert_eq!(rows[0].latency_mean_s, Some(5.0));
+        assert_eq!(rows[1].rejected, 1);
+        assert_eq!(rows[1].latency_p50_s, None);
+        assert_eq!(totals.counts.arrived, 2);
+        assert!(totals.counts.is_conserved());
+        // 5 busy slot-seconds over 2 slots × 25 s.
+        assert_eq!(totals.utilization, 0.1);
+    }
+
+    #[test]
+    fn warmup_arrivals_are_counted_but_not_in_latency() {
+        let mut sink = CollectTimeline::default();
+        let mut r = Recorder::new(SimDuration::from_secs(100), SimDuration::from_secs(10), SimDuration::from_secs(50), 1, 1);
+        r.arrived(0);
+        r.completed(0, s(0), s(1));
+        r.advance(s(60), &mut sink);
+        r.arrived(0);
+        r.completed(0, s(60), s(63));
+        let totals = r.finish(&mut sink);
+        assert_eq!(totals.counts.completed, 2);
+        assert_eq!(totals.latency.count, 1);
+        assert_eq!(totals.latency.mean, Some(3.0));
+    }
+}

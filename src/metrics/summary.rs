@@ -1,0 +1,129 @@
+//! The run summary: what `summary.json` holds. `docs/metrics.md` defines every field.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// How many requests ended each way. `arrived = completed + timed_out + rejected + in_flight_at_end`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestCounts {
+    /// Requests that arrived during the run.
+    pub arrived: u64,
+    /// Requests answered before their deadline.
+    pub completed: u64,
+    /// Requests not answered by their deadline (in a queue or in service).
+    pub timed_out: u64,
+    /// Requests turned away by a full queue.
+    pub rejected: u64,
+    /// Requests still queued or in service when the run ended.
+    pub in_flight_at_end: u64,
+}
+
+impl RequestCounts {
+    /// Failed requests (every failure reason).
+    pub fn failed(&self) -> u64 {
+        self.timed_out + self.rejected
+    }
+
+    /// True if every arrival is accounted for exactly once.
+    pub fn is_conserved(&self) -> bool {
+        self.arrived == self.completed + self.failed() + self.in_flight_at_end
+    }
+}
+
+/// Latency of completed requests [s]; `null` when none completed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Completed requests counted (those that arrived after the warm-up).
+    pub count: u64,
+    /// Mean, exact.
+    pub mean: Option<f64>,
+    /// Median, within 0.4 %.
+    pub p50: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// 99.9th percentile.
+    pub p999: Option<f64>,
+    /// Maximum, exact.
+    pub max: Option<f64>,
+}
+
+/// One request class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassSummary {
+    /// How its requests ended.
+    pub requests: RequestCounts,
+    /// Its latency.
+    pub latency_seconds: LatencySummary,
+}
+
+/// Instances of one pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolInstances {
+    /// Instance type name.
+    pub instance_type: String,
+    /// Time-average number of instances.
+    pub mean: f64,
+    /// Largest number at any time.
+    pub max: u64,
+    /// Instance-hours used.
+    pub instance_hours: f64,
+}
+
+/// The fleet's size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceSummary {
+    /// Time-average number of instances, all pools.
+    pub mean: f64,
+    /// Largest number at any time, all pools.
+    pub max: u64,
+    /// Instance-hours, all pools.
+    pub instance_hours: f64,
+    /// Per pool.
+    pub by_pool: BTreeMap<String, PoolInstances>,
+}
+
+/// What the fleet cost [USD].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostSummary {
+    /// Everything.
+    pub total: f64,
+    /// Per pool.
+    pub by_pool: BTreeMap<String, f64>,
+}
+
+/// Everything a run reports, as written to `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Master seed used.
+    pub seed: u64,
+    /// Simulated time covered [s].
+    pub simulated_seconds: f64,
+    /// Arrivals before this time are left out of latency statistics [s].
+    pub warmup_seconds: f64,
+    /// Events the engine processed.
+    pub events: u64,
+    /// How requests ended.
+    pub requests: RequestCounts,
+    /// Latency of completed requests.
+    pub latency_seconds: LatencySummary,
+    /// Per request class.
+    pub by_class: BTreeMap<String, ClassSummary>,
+    /// Time-average busy slots / slots.
+    pub utilization: f64,
+    /// Fleet size.
+    pub instances: InstanceSummary,
+    /// Fleet cost.
+    pub cost_usd: CostSummary,
+}
+
+/// The outcome of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunResult {
+    /// The summary.
+    pub summary: Summary,
+}

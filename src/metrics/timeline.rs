@@ -1,0 +1,65 @@
+//! Timeline windows: one row per fixed window of simulated time.
+
+use serde::Serialize;
+
+/// One window of the timeline. Counts are events inside `[start_s, end_s)`; levels are
+/// time-averages over the window; latencies are of the requests that completed in it.
+/// `docs/metrics.md` defines every column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineRow {
+    /// Window start [s].
+    pub start_s: f64,
+    /// Window end [s] (the run's end for a last, shorter window).
+    pub end_s: f64,
+    /// Requests that arrived.
+    pub arrivals: u64,
+    /// Requests that completed.
+    pub completed: u64,
+    /// Requests that timed out.
+    pub timed_out: u64,
+    /// Requests rejected because the queue they reached was full.
+    pub rejected: u64,
+    /// Time-average number of requests in the system (arrived, not yet ended).
+    pub in_flight: f64,
+    /// Time-average number of requests waiting in queues.
+    pub queue_length: f64,
+    /// Time-average number of busy server slots.
+    pub busy_slots: f64,
+    /// `busy_slots` / slots in service.
+    pub utilization: f64,
+    /// Mean latency of requests completed in the window [s].
+    pub latency_mean_s: Option<f64>,
+    /// Median latency [s].
+    pub latency_p50_s: Option<f64>,
+    /// 90th percentile latency [s].
+    pub latency_p90_s: Option<f64>,
+    /// 99th percentile latency [s].
+    pub latency_p99_s: Option<f64>,
+}
+
+/// Where closed windows go. Generic, not a trait object: it is called from the event loop.
+pub trait TimelineSink {
+    /// Receives the next window, in time order.
+    fn window(&mut self, row: &TimelineRow);
+}
+
+/// Drops every row (benchmarks, and runs that need only the summary).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DiscardTimeline;
+
+impl TimelineSink for DiscardTimeline {
+    fn window(&mut self, _row: &TimelineRow) {}
+}
+
+/// Keeps every row in memory (tests and short runs; memory grows with the run's length).
+#[derive(Debug, Default, Clone)]
+pub struct CollectTimeline {
+    /// The rows received so far.
+    pub rows: Vec<TimelineRow>,
+}
+
+impl TimelineSink for CollectTimeline {
+    fn window(&mut self, row: &TimelineRow) {
+        self.rows.push(row.clone());
+    }
+}

@@ -1,0 +1,9 @@
+//! Instance types, pools of instances, and how long a request takes on an instance.
+//!
+//! It must not know about scaling decisions: the fleet is told its size.
+
+mod pool;
+mod service;
+
+pub use pool::{Dispatch, InstanceType, OnTimeout, PoolSpec};
+pub use service::ServiceTime;

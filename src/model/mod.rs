@@ -1,0 +1,6 @@
+//! The systems being simulated: traffic, balancers, the fleet. Each sub-module is a set of pure
+//! models and decisions; the world (`crate::world`) wires them to the engine.
+
+pub mod balancer;
+pub mod fleet;
+pub mod traffic;

@@ -1,0 +1,13 @@
+//! Arrival processes and request classes.
+//!
+//! Owns *when* requests arrive and *what* they are (class, work). It must not know how they are
+//! served: every draw here comes from the traffic streams, whatever policy serves the request
+//! (common random numbers).
+
+mod arrivals;
+mod classes;
+mod profile;
+
+pub use arrivals::PoissonArrivals;
+pub use classes::ClassMix;
+pub use profile::{DecayShape, RateProfile};

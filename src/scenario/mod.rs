@@ -1,0 +1,112 @@
+//! The scenario file format: reading, units, defaults and validation into a typed [`Scenario`].
+//!
+//! Two stages, as ripgrep's low-level and high-level arguments: [`raw`] reads the TOML into
+//! `Raw*` shapes (types checked, units parsed, unknown keys rejected, every position kept),
+//! then [`validate`] checks what spans several fields (references, shares, bounds) and builds
+//! the typed scenario. Both stages collect every problem; nothing stops at the first.
+//!
+//! It must not know about the event loop: a scenario is a description, not a simulation.
+
+mod diagnostics;
+mod empirical;
+mod raw;
+mod reader;
+mod units;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use diagnostics::{Diagnostic, ScenarioError};
+
+use crate::engine::SimDuration;
+use crate::model::balancer::Algorithm;
+use crate::model::fleet::{InstanceType, OnTimeout, PoolSpec, ServiceTime};
+use crate::model::traffic::RateProfile;
+
+/// A validated scenario: every reference resolved, every default filled, every unit converted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Name, used for the output folder.
+    pub name: String,
+    /// The file it was read from (for messages; relative paths inside it resolve from its folder).
+    pub file: PathBuf,
+    /// How long to simulate.
+    pub duration: SimDuration,
+    /// Requests arriving before this are left out of latency statistics (they are still counted).
+    pub warmup: SimDuration,
+    /// Master seed of the random streams. Default 1.
+    pub seed: u64,
+    /// A request not answered this long after it arrived fails as timed out. `None`: no timeout.
+    pub timeout: Option<SimDuration>,
+    /// What a server does with work whose client timed out. Default: keep serving.
+    pub on_timeout: OnTimeout,
+    /// Width of a timeline window. Default 10 s.
+    pub window: SimDuration,
+    /// The arrival rate over time.
+    pub traffic: RateProfile,
+    /// Request classes; shares sum to 1.
+    pub classes: Vec<RequestClass>,
+    /// Instance types.
+    pub instance_types: Vec<InstanceType>,
+    /// Server pools.
+    pub pools: Vec<PoolSpec>,
+    /// The balancing algorithm of pools that dispatch through a balancer.
+    pub balancer: Algorithm,
+}
+
+/// A kind of request: its share of traffic, where it goes and how long it takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestClass {
+    /// Name used in results.
+    pub name: String,
+    /// Fraction of arrivals of this class.
+    pub share: f64,
+    /// Index of the pool that serves it.
+    pub pool: usize,
+    /// Service time on each instance type (indexed like `Scenario::instance_types`), with the
+    /// type's speed already applied.
+    pub service_by_type: Vec<ServiceTime>,
+}
+
+impl Scenario {
+    /// Reads and validates the scenario file at `path`.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ScenarioError::whole_file(
+                path,
+                format!("cannot read the scenario file: {e}"),
+                Some("check the path; scenario files are TOML, such as scenarios/viral_spike_100x.toml".into()),
+            )
+        })?;
+        Scenario::parse(&text, path)
+    }
+
+    /// Validates scenario text; `path` names it in messages and anchors relative data paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+        let base_dir = path.parent().unwrap_or(Path::new("."));
+        let mut reader = reader::Reader::new(text);
+        let raw = match toml_span::parse(text) {
+            Ok(doc) => raw::read(&mut reader, &doc, base_dir),
+            Err(e) => {
+                reader::syntax_error(&mut reader, &e);
+                None
+            }
+        };
+        let scenario = raw.and_then(|raw| validate::validate(&mut reader, raw, path));
+        match scenario {
+            Some(s) if !reader.has_errors() => Ok(s),
+            _ => Err(ScenarioError {
+                file: path.to_path_buf(),
+                diagnostics: reader.into_diagnostics(),
+            }),
+        }
+    }
+
+    /// The number of server slots in all pools.
+    pub fn total_slots(&self) -> u64 {
+        self.pools
+            .iter()
+            .map(|p| p.instances as u64 * self.instance_types[p.instance_type].concurrency as u64)
+            .sum()
+    }
+}

@@ -1,0 +1,500 @@
+//! Stage one: the TOML document into `Raw*` shapes.
+//!
+//! Every field is checked for its type and unit here and kept with its position, so that stage
+//! two can point at it. A missing or broken field is `None`, and reading goes on.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use toml_span::value::Value;
+
+use super::empirical;
+use super::reader::{Fields, Located, Node, Reader};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::fleet::ServiceTime;
+use crate::model::traffic::{DecayShape, RateProfile};
+
+/// The whole file.
+pub struct RawScenario {
+    pub name: Option<Located<String>>,
+    pub duration: Option<Located<SimDuration>>,
+    pub warmup: Option<Located<SimDuration>>,
+    pub seed: Option<Located<u64>>,
+    pub timeout: Option<Located<SimDuration>>,
+    pub on_timeout: Option<Located<&'static str>>,
+    pub window: Option<Located<SimDuration>>,
+    pub traffic: Option<Located<RateProfile>>,
+    pub instance_types: Vec<RawInstanceType>,
+    pub pools: Vec<RawPool>,
+    pub classes: Vec<RawClass>,
+    pub classes_at: Located<()>,
+    pub balancer: Option<Located<&'static str>>,
+}
+
+/// An `[[instance_type]]` table.
+pub struct RawInstanceType {
+    pub name: Option<Located<String>>,
+    pub concurrency: Option<Located<u64>>,
+    pub speed: Option<Located<f64>>,
+    pub price_per_hour: Option<Located<f64>>,
+}
+
+/// A `[[pool]]` table.
+pub struct RawPool {
+    pub name: Option<Located<String>>,
+    pub instance_type: Option<Located<String>>,
+    pub instances: Option<Located<u64>>,
+    pub dispatch: Option<Located<&'static str>>,
+    pub queue_capacity: Option<Located<u64>>,
+}
+
+/// A `[[class]]` table.
+pub struct RawClass {
+    pub name: Option<Located<String>>,
+    pub share: Option<Located<f64>>,
+    pub pool: Option<Located<String>>,
+    pub service: Option<ServiceTime>,
+    pub service_by_type: Vec<(Located<String>, ServiceTime)>,
+    pub at: Located<()>,
+}
+
+/// Reads the document; `None` only if the root is not a table.
+pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawScenario> {
+    let root = Node::root(doc);
+    let root_span = root.span();
+    let mut f = r.table(root, "a table of scenario settings")?;
+    let name = f
+        .required(r, "name", "give the scenario a name, such as name = \"viral_spike\"")
+        .and_then(|n| r.name(&n));
+    let duration = f
+        .required(r, "duration", "say how long to simulate, such as duration = \"30m\"")
+        .and_then(|n| r.duration(&n));
+    let warmup = f.get("warmup").and_then(|n| r.duration(&n));
+    let seed = f.get("seed").and_then(|n| r.integer(&n, 0, i64::MAX));
+    let timeout = f.get("timeout").and_then(|n| r.duration(&n));
+    let on_timeout = f
+        .get("on_timeout")
+        .and_then(|n| r.one_of(&n, &["keep_serving", "cancel"]));
+    let window = f.get("timeline").and_then(|n| {
+        let mut t = r.table(n, "a table such as [timeline] window = \"10s\"")?;
+        let w = t.get("window").and_then(|n| r.duration(&n));
+        t.finish(r);
+        w
+    });
+    let traffic = f
+        .required(r, "traffic", "add a [traffic] table, such as [traffic] rate = \"100/s\"")
+        .and_then(|n| read_traffic(r, n));
+    let instance_types = read_array(r, &mut f, "instance_type", read_instance_type);
+    let pools = read_array(r, &mut f, "pool", read_pool);
+    let classes_at = Located {
+        value: (),
+        path: "class".into(),
+        span: root_span,
+    };
+    let classes = read_array(r, &mut f, "class", |r, n| read_class(r, n, base_dir));
+    let balancer = f.get("balancer").and_then(|n| {
+        let mut t = r.table(n, "a table such as [balancer] algorithm = \"round_robin\"")?;
+        let a = t
+            .required(r, "algorithm", "name the algorithm, such as algorithm = \"least_connections\"")
+            .and_then(|n| r.one_of(&n, crate::model::balancer::Algorithm::NAMES));
+        t.finish(r);
+        a
+    });
+    f.finish(r);
+    Some(RawScenario {
+        name,
+        duration,
+        warmup,
+        seed,
+        timeout,
+        on_timeout,
+        window,
+        traffic,
+        instance_types,
+        pools,
+        classes,
+        classes_at,
+        balancer,
+    })
+}
+
+/// Reads an array of tables (`[[key]]`), each element with `read_one`.
+fn read_array<'a, 'de, T>(
+    r: &mut Reader<'_>,
+    f: &mut Fields<'a, 'de>,
+    key: &'static str,
+    mut read_one: impl FnMut(&mut Reader<'_>, Node<'a, 'de>) -> Option<T>,
+) -> Vec<T> {
+    let Some(node) = f.get(key) else {
+        return Vec::new();
+    };
+    let what = format!("an array of tables, written [[{key}]]");
+    let Some(items) = r.array(&node, &what) else {
+        return Vec::new();
+    };
+    items.into_iter().filter_map(|n| read_one(r, n)).collect()
+}
+
+fn read_instance_type(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawInstanceType> {
+    let mut f = r.table(node, "an instance type table")?;
+    let t = RawInstanceType {
+        name: f
+            .required(r, "name", "name the instance type, such as name = \"a100\"")
+            .and_then(|n| r.name(&n)),
+        concurrency: f
+            .required(r, "concurrency", "say how many requests one instance serves at once, such as concurrency = 4")
+            .and_then(|n| r.integer(&n, 1, 1_000_000)),
+        speed: f.get("speed").and_then(|n| r.positive(&n, true)),
+        price_per_hour: f
+            .required(r, "price", "give the on-demand price, such as price = \"$0.526/h\"")
+            .and_then(|n| r.price_per_hour(&n)),
+    };
+    f.finish(r);
+    Some(t)
+}
+
+fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawPool> {
+    let mut f = r.table(node, "a pool table")?;
+    let p = RawPool {
+        name: f
+            .required(r, "name", "name the pool, such as name = \"gpu\"")
+            .and_then(|n| r.name(&n)),
+        instance_type: f
+            .required(r, "instance_type", "name one of the [[instance_type]] tables")
+            .and_then(|n| r.string(&n)),
+        instances: f
+            .required(r, "instances", "say how many instances the pool has, such as instances = 8")
+            .and_then(|n| r.integer(&n, 1, 1_000_000)),
+        dispatch: f
+            .get("dispatch")
+            .and_then(|n| r.one_of(&n, &["balancer", "shared_queue"])),
+        queue_capacity: f
+            .get("queue_capacity")
+            .and_then(|n| r.integer(&n, 0, u32::MAX as i64)),
+    };
+    f.finish(r);
+    Some(p)
+}
+
+fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<RawClass> {
+    let at = Located {
+        value: (),
+        path: node.path().to_string(),
+        span: node.span(),
+    };
+    let mut f = r.table(node, "a request class table")?;
+    let name = f
+        .required(r, "name", "name the class, such as name = \"predict\"")
+        .and_then(|n| r.name(&n));
+    let share = f.get("share").and_then(|n| r.positive(&n, true));
+    let pool = f.get("pool").and_then(|n| r.string(&n));
+    let service = f
+        .required(
+            r,
+            "service",
+            "give the service time, such as service = { distribution = \"exponential\", mean = \"1s\" }",
+        )
+        .and_then(|n| read_service(r, n, base_dir));
+    let mut service_by_type = Vec::new();
+    if let Some(n) = f.get("service_by_type") {
+        if let Some(t) = r.table(n, "a table of instance type name = service time") {
+            service_by_type = read_service_map(r, t, base_dir);
+        }
+    }
+    f.finish(r);
+    Some(RawClass {
+        name,
+        share,
+        pool,
+        service,
+        service_by_type,
+        at,
+    })
+}
+
+/// Reads every `type = { ... }` entry; the keys are checked against instance types later.
+fn read_service_map(r: &mut Reader<'_>, f: Fields<'_, '_>, base_dir: &Path) -> Vec<(Located<String>, ServiceTime)> {
+    let entries: Vec<(String, Node<'_, '_>)> = f.entries();
+    entries
+        .into_iter()
+        .filter_map(|(key, node)| {
+            let key = Located {
+                value: key,
+                path: node.path().to_string(),
+                span: node.span(),
+            };
+            read_service(r, node, base_dir).map(|s| (key, s))
+        })
+        .collect()
+}
+
+const DISTRIBUTIONS: &[&str] = &["constant", "exponential", "lognormal", "gamma", "uniform", "empirical"];
+
+fn read_service(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<ServiceTime> {
+    let mut f = r.table(
+        node,
+        "a service time table such as { distribution = \"lognormal\", mean = \"400ms\", cv = 0.5 }",
+    )?;
+    let kind = f
+        .required(r, "distribution", &format!("choose one of: {}", DISTRIBUTIONS.join(", ")))
+        .and_then(|n| r.one_of(&n, DISTRIBUTIONS));
+    let Some(kind) = kind else {
+        f.skip_rest();
+        return None;
+    };
+    let secs = |f: &mut Fields<'_, '_>, r: &mut Reader<'_>, key: &'static str, help: &str| {
+        f.required(r, key, help)
+            .and_then(|n| r.duration(&n))
+            .map(|d| d.value.as_secs_f64())
+    };
+    let service = match kind.value {
+        "constant" => secs(&mut f, r, "value", "set value = \"200ms\"").map(|v| ServiceTime::Constant { nanos: v * 1e9 }),
+        "exponential" => secs(&mut f, r, "mean", "set mean = \"1s\"").and_then(|m| {
+            positive_mean(r, &kind, m).then_some(ServiceTime::Exponential { mean: m * 1e9 })
+        }),
+        "lognormal" | "gamma" => {
+            let mean = secs(&mut f, r, "mean", "set mean = \"400ms\"");
+            let cv = f
+                .required(r, "cv", "set the coefficient of variation (standard deviation / mean), such as cv = 0.5")
+                .and_then(|n| r.positive(&n, true));
+            match (mean, cv) {
+                (Some(m), Some(cv)) if positive_mean(r, &kind, m) => Some(if kind.value == "gamma" {
+                    ServiceTime::gamma(m, cv.value)
+                } else {
+                    ServiceTime::lognormal(m, cv.value)
+                }),
+                _ => None,
+            }
+        }
+        "uniform" => {
+            let min = f.required(r, "min", "set min = \"100ms\"").and_then(|n| r.duration(&n));
+            let max = f.required(r, "max", "set max = \"2s\"").and_then(|n| r.duration(&n));
+            match (min, max) {
+                (Some(lo), Some(hi)) if lo.value <= hi.value => Some(ServiceTime::Uniform {
+                    min: lo.value.as_nanos() as f64,
+                    max: hi.value.as_nanos() as f64,
+                }),
+                (Some(_), Some(hi)) => {
+                    r.error(&hi, "max is below min", Some("make max at least min".into()));
+                    None
+                }
+                _ => None,
+            }
+        }
+        _ => read_empirical(r, &mut f, base_dir),
+    };
+    f.finish(r);
+    service
+}
+
+fn positive_mean(r: &mut Reader<'_>, kind: &Located<&'static str>, mean_secs: f64) -> bool {
+    if mean_secs > 0.0 {
+        return true;
+    }
+    r.error(
+        kind,
+        format!("a {} distribution needs a mean greater than 0", kind.value),
+        Some("use the constant distribution for zero-time work".into()),
+    );
+    false
+}
+
+fn read_empirical(r: &mut Reader<'_>, f: &mut Fields<'_, '_>, base_dir: &Path) -> Option<ServiceTime> {
+    let file = f
+        .required(r, "file", "give the CSV file, relative to the scenario, such as file = \"data/latency.csv\"")
+        .and_then(|n| r.string(&n));
+    let column = f
+        .required(r, "column", "name the CSV column holding the times, such as column = \"latency_ms\"")
+        .and_then(|n| r.string(&n));
+    let unit = f
+        .required(r, "unit", "say the unit of the values: one of ns, us, ms, s")
+        .and_then(|n| r.one_of(&n, &["ns", "us", "ms", "s"]));
+    let (file, column, unit) = (file?, column?, unit?);
+    let to_nanos = match unit.value {
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        _ => 1e9,
+    };
+    match empirical::load_column(&base_dir.join(&file.value), &column.value, to_nanos) {
+        Ok(values) => Some(ServiceTime::Empirical {
+            sorted: Arc::from(values),
+        }),
+        Err(message) => {
+            r.error(
+                &file,
+                message,
+                Some("the path is relative to the scenario file's folder; the file needs a header row and one number per row".into()),
+            );
+            None
+        }
+    }
+}
+
+const PROFILES: &[&str] = &["constant", "steps", "ramp", "spike", "diurnal"];
+
+fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<RateProfile>> {
+    let path = node.path().to_string();
+    let span = node.span();
+    let mut f = r.table(node, "a [traffic] table")?;
+    let rate = f.get("rate");
+    let profile = f.get("profile");
+    let result = match (rate, profile) {
+        (Some(n), None) => r.rate(&n).map(|rate| RateProfile::Constant { rate: rate.value }),
+        (None, Some(n)) => read_profile(r, n),
+        (Some(_), Some(p)) => {
+            r.error_at(
+                p.path().to_string(),
+                Some(p.span()),
+                "both rate and profile are set",
+                Some("keep one: rate = \"100/s\" for a constant rate, or a profile".into()),
+            );
+            None
+        }
+        (None, None) => {
+            r.error_at(
+                path.clone(),
+                Some(span),
+                "no arrival rate",
+                Some("set rate = \"100/s\", or profile = { kind = \"spike\", ... }".into()),
+            );
+            None
+        }
+    };
+    f.finish(r);
+    result.map(|value| Located { value, path, span })
+}
+
+fn read_profile(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RateProfile> {
+    let mut f = r.table(node, "a rate profile table such as { kind = \"spike\", ... }")?;
+    let kind = f
+        .required(r, "kind", &format!("choose one of: {}", PROFILES.join(", ")))
+        .and_then(|n| r.one_of(&n, PROFILES));
+    let Some(kind) = kind else {
+        f.skip_rest();
+        return None;
+    };
+    let profile = match kind.value {
+        "constant" => f
+            .required(r, "rate", "set rate = \"100/s\"")
+            .and_then(|n| r.rate(&n))
+            .map(|rate| RateProfile::Constant { rate: rate.value }),
+        "steps" | "ramp" => {
+            let key = if kind.value == "steps" { "steps" } else { "points" };
+            read_points(r, &mut f, key).map(|points| {
+                if kind.value == "steps" {
+                    RateProfile::Steps { steps: points }
+                } else {
+                    RateProfile::Ramp { points }
+                }
+            })
+        }
+        "spike" => read_spike(r, &mut f),
+        _ => read_diurnal(r, &mut f),
+    };
+    f.finish(r);
+    profile
+}
+
+fn read_points(r: &mut Reader<'_>, f: &mut Fields<'_, '_>, key: &'static str) -> Option<Vec<(SimTime, f64)>> {
+    let node = f.required(
+        r,
+        key,
+        &format!("list the points, such as {key} = [{{ at = \"0s\", rate = \"10/s\" }}, {{ at = \"5m\", rate = \"50/s\" }}]"),
+    )?;
+    let items = r.array(&node, "an array of { at, rate } tables")?;
+    if items.is_empty() {
+        r.error_at(node.path().to_string(), Some(node.span()), format!("{key} is empty"), Some("give at least one point".into()));
+        return None;
+    }
+    let mut points = Vec::new();
+    let mut ok = true;
+    for item in items {
+        let Some(mut p) = r.table(item, "a table { at = \"5m\", rate = \"50/s\" }") else {
+            ok = false;
+            continue;
+        };
+        let at = p.required(r, "at", "set at = \"5m\"").and_then(|n| r.duration(&n));
+        let rate = p.required(r, "rate", "set rate = \"50/s\"").and_then(|n| r.rate(&n));
+        if let (Some(at), Some(rate)) = (at, rate) {
+            if let Some((last, _)) = points.last() {
+                if SimTime::ZERO + at.value <= *last {
+                    r.error(&at, "points must be in increasing time order", Some("sort the points by `at`, without repeats".into()));
+                    ok = false;
+                }
+            } else if key == "steps" && !at.value.is_zero() {
+                r.error(&at, "the first step must be at \"0s\"", Some("start the steps with at = \"0s\"".into()));
+                ok = false;
+            }
+            points.push((SimTime::ZERO + at.value, rate.value));
+        } else {
+            ok = false;
+        }
+        p.finish(r);
+    }
+    ok.then_some(points)
+}
+
+fn read_spike(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<RateProfile> {
+    let baseline = f.required(r, "baseline", "set baseline = \"50/s\"").and_then(|n| r.rate(&n));
+    let multiplier = f
+        .required(r, "multiplier", "set the peak as a multiple of the baseline, such as multiplier = 100")
+        .and_then(|n| r.positive(&n, true));
+    let start = f.required(r, "start", "set when the spike begins, such as start = \"10m\"").and_then(|n| r.duration(&n));
+    let ramp_up = f.get("ramp_up").and_then(|n| r.duration(&n));
+    let hold = f.required(r, "hold", "set how long the peak lasts, such as hold = \"3m\"").and_then(|n| r.duration(&n));
+    let decay = f.get("decay").and_then(|n| r.duration(&n));
+    let decay_shape = f.get("decay_shape").and_then(|n| r.one_of(&n, &["linear", "exponential"]));
+    let decay_value = decay.as_ref().map_or(SimDuration::ZERO, |d| d.value);
+    let shape = match decay_shape.as_ref().map(|s| s.value) {
+        Some("exponential") => DecayShape::Exponential,
+        _ => DecayShape::Linear,
+    };
+    if shape == DecayShape::Exponential && decay_value.is_zero() {
+        if let Some(s) = &decay_shape {
+            r.error(s, "an exponential decay needs a decay time greater than 0", Some("set decay = \"5m\"".into()));
+            return None;
+        }
+    }
+    Some(RateProfile::Spike {
+        baseline: baseline?.value,
+        multiplier: multiplier?.value,
+        start: SimTime::ZERO + start?.value,
+        ramp_up: ramp_up.map_or(SimDuration::ZERO, |d| d.value),
+        hold: hold?.value,
+        decay: decay_value,
+        decay_shape: shape,
+    })
+}
+
+fn read_diurnal(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<RateProfile> {
+    let mean = f.required(r, "mean", "set the mean rate, such as mean = \"100/s\"").and_then(|n| r.rate(&n));
+    let amplitude = f
+        .required(r, "amplitude", "set the relative swing from 0 to 1, such as amplitude = 0.6")
+        .and_then(|n| r.positive(&n, false));
+    let period = f.get("period").and_then(|n| r.duration(&n));
+    let peak_at = f
+        .required(r, "peak_at", "set the time of the daily peak, such as peak_at = \"14h\"")
+        .and_then(|n| r.duration(&n));
+    if let Some(a) = &amplitude {
+        if a.value > 1.0 {
+            r.error(a, format!("amplitude {} is above 1: the rate would go negative", a.value), Some("use a value from 0 to 1".into()));
+            return None;
+        }
+    }
+    let period = match period {
+        Some(p) if p.value.is_zero() => {
+            r.error(&p, "the period must be longer than 0s", Some("use period = \"24h\" for a daily cycle".into()));
+            return None;
+        }
+        Some(p) => p.value,
+        None => SimDuration::from_secs(86_400),
+    };
+    Some(RateProfile::Diurnal {
+        mean: mean?.value,
+        amplitude: amplitude?.value,
+        period,
+        peak_at: peak_at?.value,
+    })
+}
+

@@ -1,0 +1,171 @@
+//! Values with units, as written in scenario files.
+//!
+//! - durations: `"90s"`, `"5m"`, `"1h30m"`, `"250ms"`, `"1.5s"`, `"2d"`, `"100us"`, `"0s"`
+//! - rates: `"120/s"`, `"7200/m"`, `"7200/min"`, `"1000/h"`
+//! - prices: `"$0.526/h"` (also `/s`, `/m`, `/d`), or a bare number read as USD per hour
+//!
+//! Parsers return a message saying what was expected; the reader adds the file, path and position.
+
+use crate::engine::SimDuration;
+
+/// Parses a duration such as `"90s"`, `"1h30m"` or `"250ms"`.
+pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err("expected a duration such as \"90s\", \"5m\" or \"1h\", found an empty string".into());
+    }
+    let mut total_secs = 0.0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if number_len == 0 {
+            return Err(format!(
+                "expected a duration such as \"90s\", \"5m\" or \"1h\", found \"{text}\" (a number must come before each unit; negative durations are not allowed)"
+            ));
+        }
+        let number: f64 = rest[..number_len]
+            .parse()
+            .map_err(|_| format!("\"{}\" in \"{text}\" is not a number", &rest[..number_len]))?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = rest[..unit_len].trim();
+        rest = &rest[unit_len..];
+        let scale = match unit {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" | "sec" => 1.0,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            "d" => 86_400.0,
+            "" => {
+                return Err(format!(
+                    "\"{text}\" has no unit: write it with one, such as \"{number}s\" or \"{number}ms\""
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "unknown time unit \"{other}\" in \"{text}\": use ns, us, ms, s, m, h or d"
+                ))
+            }
+        };
+        total_secs += number * scale;
+    }
+    if !total_secs.is_finite() || total_secs > 1e9 {
+        return Err(format!("duration \"{text}\" is too long (at most 1e9 seconds)"));
+    }
+    Ok(SimDuration::from_secs_f64(total_secs))
+}
+
+/// A rate in events per second.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let s = text.trim();
+    let Some((number, unit)) = s.split_once('/') else {
+        return Err(format!(
+            "expected a rate such as \"120/s\", \"7200/m\" or \"1000/h\", found \"{text}\""
+        ));
+    };
+    let number = number.trim();
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("\"{number}\" in \"{text}\" is not a number"))?;
+    let per_secs = per_unit_seconds(unit.trim())
+        .ok_or_else(|| format!("unknown rate unit \"/{}\" in \"{text}\": use /s, /m, /min or /h", unit.trim()))?;
+    check_finite_non_negative(value, text)?;
+    Ok(value / per_secs)
+}
+
+/// A price in US dollars per hour, from `"$0.526/h"`.
+pub fn parse_price_per_hour(text: &str) -> Result<f64, String> {
+    let s = text.trim();
+    let Some(body) = s.strip_prefix('$') else {
+        return Err(format!(
+            "expected a price such as \"$0.526/h\", found \"{text}\" (start it with $)"
+        ));
+    };
+    let (number, unit) = body.split_once('/').unwrap_or((body, "h"));
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{}\" in \"{text}\" is not a number", number.trim()))?;
+    let per_secs = per_unit_seconds(unit.trim()).ok_or_else(|| {
+        format!("unknown price unit \"/{}\" in \"{text}\": use /s, /m, /h or /d", unit.trim())
+    })?;
+    check_finite_non_negative(value, text)?;
+    Ok(value * 3600.0 / per_secs)
+}
+
+fn per_unit_seconds(unit: &str) -> Option<f64> {
+    match unit {
+        "s" | "sec" => Some(1.0),
+        "m" | "min" => Some(60.0),
+        "h" => Some(3600.0),
+        "d" => Some(86_400.0),
+        _ => None,
+    }
+}
+
+fn check_finite_non_negative(value: f64, text: &str) -> Result<(), String> {
+    if !value.is_finite() {
+        return Err(format!("\"{text}\" is not a finite number"));
+    }
+    if value < 0.0 {
+        return Err(format!("\"{text}\" is negative"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: &str) -> f64 {
+        parse_duration(s).unwrap().as_secs_f64()
+    }
+
+    #[test]
+    fn durations_with_every_unit_and_compounds() {
+        assert_eq!(secs("90s"), 90.0);
+        assert_eq!(secs("5m"), 300.0);
+        assert_eq!(secs("1h"), 3600.0);
+        assert_eq!(secs("1h30m"), 5400.0);
+        assert_eq!(secs("250ms"), 0.25);
+        assert_eq!(secs("1.5s"), 1.5);
+        assert_eq!(secs("2d"), 172_800.0);
+        assert_eq!(parse_duration("100us").unwrap().as_nanos(), 100_000);
+        assert_eq!(secs("0s"), 0.0);
+    }
+
+    #[test]
+    fn ill_formed_durations_say_what_is_expected() {
+        for bad in ["", "90", "-5s", "5 parsecs", "s", "1.2.3s", "1e999h"] {
+            assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
+        }
+        assert!(parse_duration("90").unwrap_err().contains("\"90s\""));
+    }
+
+    #[test]
+    fn rates_convert_to_per_second() {
+        assert_eq!(parse_rate("120/s").unwrap(), 120.0);
+        assert_eq!(parse_rate("7200/m").unwrap(), 120.0);
+        assert_eq!(parse_rate("3600/h").unwrap(), 1.0);
+        for bad in ["120", "x/s", "10/fortnight", "-1/s", "inf/s", "NaN/s"] {
+            assert!(parse_rate(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn prices_convert_to_usd_per_hour() {
+        assert_eq!(parse_price_per_hour("$0.526/h").unwrap(), 0.526);
+        assert_eq!(parse_price_per_hour("$1/s").unwrap(), 3600.0);
+        assert_eq!(parse_price_per_hour("$24/d").unwrap(), 1.0);
+        assert_eq!(parse_price_per_hour("$2").unwrap(), 2.0);
+        for bad in ["0.5/h", "$x/h", "$-1/h", "$1/year"] {
+            assert!(parse_price_per_hour(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+}
