@@ -25,6 +25,10 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Simulates `scenario` with master seed `seed`, sending each closed timeline window to
 /// `timeline`. Deterministic: the same scenario and seed give the same result and rows.
-pub fn run<S: metrics::TimelineSink>(scenario: &Scenario, seed: u64, timeline: &mut S) -> RunResult {
+pub fn run<S: metrics::TimelineSink>(
+    scenario: &Scenario,
+    seed: u64,
+    timeline: &mut S,
+) -> RunResult {
     world::World::build(scenario, seed).run(timeline)
 }

@@ -69,7 +69,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { scenario, seed, out } => {
+        Command::Run {
+            scenario,
+            seed,
+            out,
+        } => {
             let s = Scenario::load(&scenario)?;
             let out = out.unwrap_or_else(|| Path::new("output").join(&s.name));
             run_one(&s, seed.unwrap_or(s.seed), &out)?;
@@ -79,7 +83,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn run_one(scenario: &Scenario, seed: u64, out: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let timeline_path = out.join("timeline.csv");
     let mut file = AtomicFile::create(&timeline_path)
         .with_context(|| format!("cannot write {}", timeline_path.display()))?;

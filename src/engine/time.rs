@@ -149,6 +149,9 @@ mod tests {
         let t = SimTime::from_nanos(7) + SimDuration::from_nanos(5);
         assert_eq!(t.as_nanos(), 12);
         assert_eq!(t - SimTime::from_nanos(2), SimDuration::from_nanos(10));
-        assert_eq!(SimTime::NEVER.saturating_add(SimDuration::from_secs(1)), SimTime::NEVER);
+        assert_eq!(
+            SimTime::NEVER.saturating_add(SimDuration::from_secs(1)),
+            SimTime::NEVER
+        );
     }
 }

@@ -116,7 +116,10 @@ mod tests {
         for q in [0.01, 0.1, 0.5, 0.9, 0.99, 0.999] {
             let exact = values[((q * values.len() as f64).ceil() as usize).max(1) - 1] as f64 / 1e9;
             let got = h.quantile_secs(q).unwrap();
-            assert!((got - exact).abs() / exact <= 0.01, "q {q}: {got} vs exact {exact}");
+            assert!(
+                (got - exact).abs() / exact <= 0.01,
+                "q {q}: {got} vs exact {exact}"
+            );
         }
         let exact_mean = values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64 / 1e9;
         assert!((h.mean_secs().unwrap() - exact_mean).abs() / exact_mean < 1e-12);

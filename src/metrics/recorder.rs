@@ -58,7 +58,13 @@ pub struct Recorder {
 
 impl Recorder {
     /// A recorder for a run of `duration` with `classes` request classes and `slots` server slots.
-    pub fn new(duration: SimDuration, window: SimDuration, warmup: SimDuration, classes: usize, slots: u64) -> Self {
+    pub fn new(
+        duration: SimDuration,
+        window: SimDuration,
+        warmup: SimDuration,
+        classes: usize,
+        slots: u64,
+    ) -> Self {
         let window_len = window.as_nanos().max(1);
         Recorder {
             window_len,
@@ -114,7 +120,11 @@ impl Recorder {
             in_flight: avg(w.in_flight_area),
             queue_length: avg(w.queued_area),
             busy_slots,
-            utilization: if self.slots == 0 { 0.0 } else { busy_slots / self.slots as f64 },
+            utilization: if self.slots == 0 {
+                0.0
+            } else {
+                busy_slots / self.slots as f64
+            },
             latency_mean_s: w.latency.mean_secs(),
             latency_p50_s: w.latency.quantile_secs(0.5),
             latency_p90_s: w.latency.quantile_secs(0.9),
@@ -220,7 +230,11 @@ impl Recorder {
             counts,
             latency: latency_summary(&overall),
             classes,
-            utilization: if slot_time > 0.0 { self.busy_area_total as f64 / slot_time } else { 0.0 },
+            utilization: if slot_time > 0.0 {
+                self.busy_area_total as f64 / slot_time
+            } else {
+                0.0
+            },
         }
     }
 }
@@ -261,7 +275,13 @@ mod tests {
     #[test]
     fn windows_hold_counts_and_time_averages() {
         let mut sink = CollectTimeline::default();
-        let mut r = Recorder::new(SimDuration::from_secs(25), SimDuration::from_secs(10), SimDuration::ZERO, 1, 2);
+        let mut r = Recorder::new(
+            SimDuration::from_secs(25),
+            SimDuration::from_secs(10),
+            SimDuration::ZERO,
+            1,
+            2,
+        );
         r.advance(s(2), &mut sink);
         r.arrived(0);
         r.slot_taken();
@@ -294,7 +314,13 @@ mod tests {
     #[test]
     fn warmup_arrivals_are_counted_but_not_in_latency() {
         let mut sink = CollectTimeline::default();
-        let mut r = Recorder::new(SimDuration::from_secs(100), SimDuration::from_secs(10), SimDuration::from_secs(50), 1, 1);
+        let mut r = Recorder::new(
+            SimDuration::from_secs(100),
+            SimDuration::from_secs(10),
+            SimDuration::from_secs(50),
+            1,
+            1,
+        );
         r.arrived(0);
         r.completed(0, s(0), s(1));
         r.advance(s(60), &mut sink);

@@ -74,7 +74,11 @@ impl<W: Write> TimelineSink for CsvTimeline<W> {
         push_f64(l, r.start_s);
         l.push(',');
         push_f64(l, r.end_s);
-        let _ = write!(l, ",{},{},{},{},", r.arrivals, r.completed, r.timed_out, r.rejected);
+        let _ = write!(
+            l,
+            ",{},{},{},{},",
+            r.arrivals, r.completed, r.timed_out, r.rejected
+        );
         for v in [r.in_flight, r.queue_length, r.busy_slots, r.utilization] {
             push_f64(l, v);
             l.push(',');

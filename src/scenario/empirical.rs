@@ -18,7 +18,11 @@ pub fn load_column(path: &Path, column: &str, to_nanos: f64) -> Result<Vec<f64>,
         return Err(format!(
             "{} has no column \"{column}\" (its columns: {})",
             path.display(),
-            if found.is_empty() { "none".to_string() } else { found.join(", ") }
+            if found.is_empty() {
+                "none".to_string()
+            } else {
+                found.join(", ")
+            }
         ));
     };
     let mut values = Vec::new();
@@ -27,7 +31,10 @@ pub fn load_column(path: &Path, column: &str, to_nanos: f64) -> Result<Vec<f64>,
         let record = record.map_err(|e| format!("{} row {row}: {e}", path.display()))?;
         let cell = record.get(index).unwrap_or("").trim();
         let value: f64 = cell.parse().map_err(|_| {
-            format!("{} row {row}: \"{cell}\" in column \"{column}\" is not a number", path.display())
+            format!(
+                "{} row {row}: \"{cell}\" in column \"{column}\" is not a number",
+                path.display()
+            )
         })?;
         if !value.is_finite() || value < 0.0 {
             return Err(format!(

@@ -21,7 +21,7 @@ pub use diagnostics::{Diagnostic, ScenarioError};
 use crate::engine::SimDuration;
 use crate::model::balancer::Algorithm;
 use crate::model::fleet::{InstanceType, OnTimeout, PoolSpec, ServiceTime};
-use crate::model::traffic::RateProfile;
+use crate::model::traffic::{ArrivalProcess, RateProfile};
 
 /// A validated scenario: every reference resolved, every default filled, every unit converted.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +44,8 @@ pub struct Scenario {
     pub window: SimDuration,
     /// The arrival rate over time.
     pub traffic: RateProfile,
+    /// How arrivals are spaced. Default: Poisson.
+    pub arrival_process: ArrivalProcess,
     /// Request classes; shares sum to 1.
     pub classes: Vec<RequestClass>,
     /// Instance types.

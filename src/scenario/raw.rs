@@ -24,6 +24,7 @@ pub struct RawScenario {
     pub on_timeout: Option<Located<&'static str>>,
     pub window: Option<Located<SimDuration>>,
     pub traffic: Option<Located<RateProfile>>,
+    pub arrival_process: Option<Located<&'static str>>,
     pub instance_types: Vec<RawInstanceType>,
     pub pools: Vec<RawPool>,
     pub classes: Vec<RawClass>,
@@ -64,10 +65,18 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
     let root_span = root.span();
     let mut f = r.table(root, "a table of scenario settings")?;
     let name = f
-        .required(r, "name", "give the scenario a name, such as name = \"viral_spike\"")
+        .required(
+            r,
+            "name",
+            "give the scenario a name, such as name = \"viral_spike\"",
+        )
         .and_then(|n| r.name(&n));
     let duration = f
-        .required(r, "duration", "say how long to simulate, such as duration = \"30m\"")
+        .required(
+            r,
+            "duration",
+            "say how long to simulate, such as duration = \"30m\"",
+        )
         .and_then(|n| r.duration(&n));
     let warmup = f.get("warmup").and_then(|n| r.duration(&n));
     let seed = f.get("seed").and_then(|n| r.integer(&n, 0, i64::MAX));
@@ -81,9 +90,13 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         t.finish(r);
         w
     });
-    let traffic = f
-        .required(r, "traffic", "add a [traffic] table, such as [traffic] rate = \"100/s\"")
-        .and_then(|n| read_traffic(r, n));
+    let (traffic, arrival_process) = f
+        .required(
+            r,
+            "traffic",
+            "add a [traffic] table, such as [traffic] rate = \"100/s\"",
+        )
+        .map_or((None, None), |n| read_traffic(r, n));
     let instance_types = read_array(r, &mut f, "instance_type", read_instance_type);
     let pools = read_array(r, &mut f, "pool", read_pool);
     let classes_at = Located {
@@ -95,7 +108,11 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
     let balancer = f.get("balancer").and_then(|n| {
         let mut t = r.table(n, "a table such as [balancer] algorithm = \"round_robin\"")?;
         let a = t
-            .required(r, "algorithm", "name the algorithm, such as algorithm = \"least_connections\"")
+            .required(
+                r,
+                "algorithm",
+                "name the algorithm, such as algorithm = \"least_connections\"",
+            )
             .and_then(|n| r.one_of(&n, crate::model::balancer::Algorithm::NAMES));
         t.finish(r);
         a
@@ -110,6 +127,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         on_timeout,
         window,
         traffic,
+        arrival_process,
         instance_types,
         pools,
         classes,
@@ -142,11 +160,19 @@ fn read_instance_type(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawInsta
             .required(r, "name", "name the instance type, such as name = \"a100\"")
             .and_then(|n| r.name(&n)),
         concurrency: f
-            .required(r, "concurrency", "say how many requests one instance serves at once, such as concurrency = 4")
+            .required(
+                r,
+                "concurrency",
+                "say how many requests one instance serves at once, such as concurrency = 4",
+            )
             .and_then(|n| r.integer(&n, 1, 1_000_000)),
         speed: f.get("speed").and_then(|n| r.positive(&n, true)),
         price_per_hour: f
-            .required(r, "price", "give the on-demand price, such as price = \"$0.526/h\"")
+            .required(
+                r,
+                "price",
+                "give the on-demand price, such as price = \"$0.526/h\"",
+            )
             .and_then(|n| r.price_per_hour(&n)),
     };
     f.finish(r);
@@ -160,10 +186,18 @@ fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawPool> {
             .required(r, "name", "name the pool, such as name = \"gpu\"")
             .and_then(|n| r.name(&n)),
         instance_type: f
-            .required(r, "instance_type", "name one of the [[instance_type]] tables")
+            .required(
+                r,
+                "instance_type",
+                "name one of the [[instance_type]] tables",
+            )
             .and_then(|n| r.string(&n)),
         instances: f
-            .required(r, "instances", "say how many instances the pool has, such as instances = 8")
+            .required(
+                r,
+                "instances",
+                "say how many instances the pool has, such as instances = 8",
+            )
             .and_then(|n| r.integer(&n, 1, 1_000_000)),
         dispatch: f
             .get("dispatch")
@@ -213,7 +247,11 @@ fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option
 }
 
 /// Reads every `type = { ... }` entry; the keys are checked against instance types later.
-fn read_service_map(r: &mut Reader<'_>, f: Fields<'_, '_>, base_dir: &Path) -> Vec<(Located<String>, ServiceTime)> {
+fn read_service_map(
+    r: &mut Reader<'_>,
+    f: Fields<'_, '_>,
+    base_dir: &Path,
+) -> Vec<(Located<String>, ServiceTime)> {
     let entries: Vec<(String, Node<'_, '_>)> = f.entries();
     entries
         .into_iter()
@@ -228,7 +266,14 @@ fn read_service_map(r: &mut Reader<'_>, f: Fields<'_, '_>, base_dir: &Path) -> V
         .collect()
 }
 
-const DISTRIBUTIONS: &[&str] = &["constant", "exponential", "lognormal", "gamma", "uniform", "empirical"];
+const DISTRIBUTIONS: &[&str] = &[
+    "constant",
+    "exponential",
+    "lognormal",
+    "gamma",
+    "uniform",
+    "empirical",
+];
 
 fn read_service(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<ServiceTime> {
     let mut f = r.table(
@@ -236,7 +281,11 @@ fn read_service(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Opti
         "a service time table such as { distribution = \"lognormal\", mean = \"400ms\", cv = 0.5 }",
     )?;
     let kind = f
-        .required(r, "distribution", &format!("choose one of: {}", DISTRIBUTIONS.join(", ")))
+        .required(
+            r,
+            "distribution",
+            &format!("choose one of: {}", DISTRIBUTIONS.join(", ")),
+        )
         .and_then(|n| r.one_of(&n, DISTRIBUTIONS));
     let Some(kind) = kind else {
         f.skip_rest();
@@ -248,7 +297,8 @@ fn read_service(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Opti
             .map(|d| d.value.as_secs_f64())
     };
     let service = match kind.value {
-        "constant" => secs(&mut f, r, "value", "set value = \"200ms\"").map(|v| ServiceTime::Constant { nanos: v * 1e9 }),
+        "constant" => secs(&mut f, r, "value", "set value = \"200ms\"")
+            .map(|v| ServiceTime::Constant { nanos: v * 1e9 }),
         "exponential" => secs(&mut f, r, "mean", "set mean = \"1s\"").and_then(|m| {
             positive_mean(r, &kind, m).then_some(ServiceTime::Exponential { mean: m * 1e9 })
         }),
@@ -258,24 +308,34 @@ fn read_service(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Opti
                 .required(r, "cv", "set the coefficient of variation (standard deviation / mean), such as cv = 0.5")
                 .and_then(|n| r.positive(&n, true));
             match (mean, cv) {
-                (Some(m), Some(cv)) if positive_mean(r, &kind, m) => Some(if kind.value == "gamma" {
-                    ServiceTime::gamma(m, cv.value)
-                } else {
-                    ServiceTime::lognormal(m, cv.value)
-                }),
+                (Some(m), Some(cv)) if positive_mean(r, &kind, m) => {
+                    Some(if kind.value == "gamma" {
+                        ServiceTime::gamma(m, cv.value)
+                    } else {
+                        ServiceTime::lognormal(m, cv.value)
+                    })
+                }
                 _ => None,
             }
         }
         "uniform" => {
-            let min = f.required(r, "min", "set min = \"100ms\"").and_then(|n| r.duration(&n));
-            let max = f.required(r, "max", "set max = \"2s\"").and_then(|n| r.duration(&n));
+            let min = f
+                .required(r, "min", "set min = \"100ms\"")
+                .and_then(|n| r.duration(&n));
+            let max = f
+                .required(r, "max", "set max = \"2s\"")
+                .and_then(|n| r.duration(&n));
             match (min, max) {
                 (Some(lo), Some(hi)) if lo.value <= hi.value => Some(ServiceTime::Uniform {
                     min: lo.value.as_nanos() as f64,
                     max: hi.value.as_nanos() as f64,
                 }),
                 (Some(_), Some(hi)) => {
-                    r.error(&hi, "max is below min", Some("make max at least min".into()));
+                    r.error(
+                        &hi,
+                        "max is below min",
+                        Some("make max at least min".into()),
+                    );
                     None
                 }
                 _ => None,
@@ -299,15 +359,31 @@ fn positive_mean(r: &mut Reader<'_>, kind: &Located<&'static str>, mean_secs: f6
     false
 }
 
-fn read_empirical(r: &mut Reader<'_>, f: &mut Fields<'_, '_>, base_dir: &Path) -> Option<ServiceTime> {
+fn read_empirical(
+    r: &mut Reader<'_>,
+    f: &mut Fields<'_, '_>,
+    base_dir: &Path,
+) -> Option<ServiceTime> {
     let file = f
-        .required(r, "file", "give the CSV file, relative to the scenario, such as file = \"data/latency.csv\"")
+        .required(
+            r,
+            "file",
+            "give the CSV file, relative to the scenario, such as file = \"data/latency.csv\"",
+        )
         .and_then(|n| r.string(&n));
     let column = f
-        .required(r, "column", "name the CSV column holding the times, such as column = \"latency_ms\"")
+        .required(
+            r,
+            "column",
+            "name the CSV column holding the times, such as column = \"latency_ms\"",
+        )
         .and_then(|n| r.string(&n));
     let unit = f
-        .required(r, "unit", "say the unit of the values: one of ns, us, ms, s")
+        .required(
+            r,
+            "unit",
+            "say the unit of the values: one of ns, us, ms, s",
+        )
         .and_then(|n| r.one_of(&n, &["ns", "us", "ms", "s"]));
     let (file, column, unit) = (file?, column?, unit?);
     let to_nanos = match unit.value {
@@ -333,14 +409,23 @@ fn read_empirical(r: &mut Reader<'_>, f: &mut Fields<'_, '_>, base_dir: &Path) -
 
 const PROFILES: &[&str] = &["constant", "steps", "ramp", "spike", "diurnal"];
 
-fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<RateProfile>> {
+type TrafficFields = (Option<Located<RateProfile>>, Option<Located<&'static str>>);
+
+fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> TrafficFields {
     let path = node.path().to_string();
     let span = node.span();
-    let mut f = r.table(node, "a [traffic] table")?;
+    let Some(mut f) = r.table(node, "a [traffic] table") else {
+        return (None, None);
+    };
+    let process = f
+        .get("process")
+        .and_then(|n| r.one_of(&n, &["poisson", "periodic"]));
     let rate = f.get("rate");
     let profile = f.get("profile");
     let result = match (rate, profile) {
-        (Some(n), None) => r.rate(&n).map(|rate| RateProfile::Constant { rate: rate.value }),
+        (Some(n), None) => r
+            .rate(&n)
+            .map(|rate| RateProfile::Constant { rate: rate.value }),
         (None, Some(n)) => read_profile(r, n),
         (Some(_), Some(p)) => {
             r.error_at(
@@ -362,13 +447,20 @@ fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<RatePr
         }
     };
     f.finish(r);
-    result.map(|value| Located { value, path, span })
+    (result.map(|value| Located { value, path, span }), process)
 }
 
 fn read_profile(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RateProfile> {
-    let mut f = r.table(node, "a rate profile table such as { kind = \"spike\", ... }")?;
+    let mut f = r.table(
+        node,
+        "a rate profile table such as { kind = \"spike\", ... }",
+    )?;
     let kind = f
-        .required(r, "kind", &format!("choose one of: {}", PROFILES.join(", ")))
+        .required(
+            r,
+            "kind",
+            &format!("choose one of: {}", PROFILES.join(", ")),
+        )
         .and_then(|n| r.one_of(&n, PROFILES));
     let Some(kind) = kind else {
         f.skip_rest();
@@ -380,7 +472,11 @@ fn read_profile(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RateProfile> {
             .and_then(|n| r.rate(&n))
             .map(|rate| RateProfile::Constant { rate: rate.value }),
         "steps" | "ramp" => {
-            let key = if kind.value == "steps" { "steps" } else { "points" };
+            let key = if kind.value == "steps" {
+                "steps"
+            } else {
+                "points"
+            };
             read_points(r, &mut f, key).map(|points| {
                 if kind.value == "steps" {
                     RateProfile::Steps { steps: points }
@@ -396,7 +492,11 @@ fn read_profile(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RateProfile> {
     profile
 }
 
-fn read_points(r: &mut Reader<'_>, f: &mut Fields<'_, '_>, key: &'static str) -> Option<Vec<(SimTime, f64)>> {
+fn read_points(
+    r: &mut Reader<'_>,
+    f: &mut Fields<'_, '_>,
+    key: &'static str,
+) -> Option<Vec<(SimTime, f64)>> {
     let node = f.required(
         r,
         key,
@@ -404,7 +504,12 @@ fn read_points(r: &mut Reader<'_>, f: &mut Fields<'_, '_>, key: &'static str) ->
     )?;
     let items = r.array(&node, "an array of { at, rate } tables")?;
     if items.is_empty() {
-        r.error_at(node.path().to_string(), Some(node.span()), format!("{key} is empty"), Some("give at least one point".into()));
+        r.error_at(
+            node.path().to_string(),
+            Some(node.span()),
+            format!("{key} is empty"),
+            Some("give at least one point".into()),
+        );
         return None;
     }
     let mut points = Vec::new();
@@ -414,16 +519,28 @@ fn read_points(r: &mut Reader<'_>, f: &mut Fields<'_, '_>, key: &'static str) ->
             ok = false;
             continue;
         };
-        let at = p.required(r, "at", "set at = \"5m\"").and_then(|n| r.duration(&n));
-        let rate = p.required(r, "rate", "set rate = \"50/s\"").and_then(|n| r.rate(&n));
+        let at = p
+            .required(r, "at", "set at = \"5m\"")
+            .and_then(|n| r.duration(&n));
+        let rate = p
+            .required(r, "rate", "set rate = \"50/s\"")
+            .and_then(|n| r.rate(&n));
         if let (Some(at), Some(rate)) = (at, rate) {
             if let Some((last, _)) = points.last() {
                 if SimTime::ZERO + at.value <= *last {
-                    r.error(&at, "points must be in increasing time order", Some("sort the points by `at`, without repeats".into()));
+                    r.error(
+                        &at,
+                        "points must be in increasing time order",
+                        Some("sort the points by `at`, without repeats".into()),
+                    );
                     ok = false;
                 }
             } else if key == "steps" && !at.value.is_zero() {
-                r.error(&at, "the first step must be at \"0s\"", Some("start the steps with at = \"0s\"".into()));
+                r.error(
+                    &at,
+                    "the first step must be at \"0s\"",
+                    Some("start the steps with at = \"0s\"".into()),
+                );
                 ok = false;
             }
             points.push((SimTime::ZERO + at.value, rate.value));
@@ -436,15 +553,49 @@ fn read_points(r: &mut Reader<'_>, f: &mut Fields<'_, '_>, key: &'static str) ->
 }
 
 fn read_spike(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<RateProfile> {
-    let baseline = f.required(r, "baseline", "set baseline = \"50/s\"").and_then(|n| r.rate(&n));
+    let baseline = f
+        .required(r, "baseline", "set baseline = \"50/s\"")
+        .and_then(|n| r.rate(&n));
     let multiplier = f
-        .required(r, "multiplier", "set the peak as a multiple of the baseline, such as multiplier = 100")
+        .required(
+            r,
+            "multiplier",
+            "set the peak as a multiple of the baseline, such as multiplier = 100",
+        )
         .and_then(|n| r.positive(&n, true));
-    let start = f.required(r, "start", "set when the spike begins, such as start = \"10m\"").and_then(|n| r.duration(&n));
+    let start = f
+        .required(
+            r,
+            "start",
+            "set when the spike begins, such as start = \"10m\"",
+        )
+        .and_then(|n| r.duration(&n));
     let ramp_up = f.get("ramp_up").and_then(|n| r.duration(&n));
-    let hold = f.required(r, "hold", "set how long the peak lasts, such as hold = \"3m\"").and_then(|n| r.duration(&n));
+    let hold = f
+        .required(
+            r,
+            "hold",
+            "set how long the peak lasts, such as hold = \"3m\"",
+        )
+        .and_then(|n| r.duration(&n));
     let decay = f.get("decay").and_then(|n| r.duration(&n));
-    let decay_shape = f.get("decay_shape").and_then(|n| r.one_of(&n, &["linear", "exponential"]));
+    let decay_shape = f
+        .get("decay_shape")
+        .and_then(|n| r.one_of(&n, &["linear", "exponential"]));
+    if let (Some(b), Some(m)) = (&baseline, &multiplier) {
+        if b.value * m.value > super::units::MAX_RATE_PER_SECOND {
+            r.error(
+                m,
+                format!(
+                    "the peak rate {} /s is above {:e} /s",
+                    b.value * m.value,
+                    super::units::MAX_RATE_PER_SECOND
+                ),
+                Some("lower the baseline or the multiplier".into()),
+            );
+            return None;
+        }
+    }
     let decay_value = decay.as_ref().map_or(SimDuration::ZERO, |d| d.value);
     let shape = match decay_shape.as_ref().map(|s| s.value) {
         Some("exponential") => DecayShape::Exponential,
@@ -452,7 +603,11 @@ fn read_spike(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<RateProfile>
     };
     if shape == DecayShape::Exponential && decay_value.is_zero() {
         if let Some(s) = &decay_shape {
-            r.error(s, "an exponential decay needs a decay time greater than 0", Some("set decay = \"5m\"".into()));
+            r.error(
+                s,
+                "an exponential decay needs a decay time greater than 0",
+                Some("set decay = \"5m\"".into()),
+            );
             return None;
         }
     }
@@ -468,23 +623,44 @@ fn read_spike(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<RateProfile>
 }
 
 fn read_diurnal(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<RateProfile> {
-    let mean = f.required(r, "mean", "set the mean rate, such as mean = \"100/s\"").and_then(|n| r.rate(&n));
+    let mean = f
+        .required(r, "mean", "set the mean rate, such as mean = \"100/s\"")
+        .and_then(|n| r.rate(&n));
     let amplitude = f
-        .required(r, "amplitude", "set the relative swing from 0 to 1, such as amplitude = 0.6")
+        .required(
+            r,
+            "amplitude",
+            "set the relative swing from 0 to 1, such as amplitude = 0.6",
+        )
         .and_then(|n| r.positive(&n, false));
     let period = f.get("period").and_then(|n| r.duration(&n));
     let peak_at = f
-        .required(r, "peak_at", "set the time of the daily peak, such as peak_at = \"14h\"")
+        .required(
+            r,
+            "peak_at",
+            "set the time of the daily peak, such as peak_at = \"14h\"",
+        )
         .and_then(|n| r.duration(&n));
     if let Some(a) = &amplitude {
         if a.value > 1.0 {
-            r.error(a, format!("amplitude {} is above 1: the rate would go negative", a.value), Some("use a value from 0 to 1".into()));
+            r.error(
+                a,
+                format!(
+                    "amplitude {} is above 1: the rate would go negative",
+                    a.value
+                ),
+                Some("use a value from 0 to 1".into()),
+            );
             return None;
         }
     }
     let period = match period {
         Some(p) if p.value.is_zero() => {
-            r.error(&p, "the period must be longer than 0s", Some("use period = \"24h\" for a daily cycle".into()));
+            r.error(
+                &p,
+                "the period must be longer than 0s",
+                Some("use period = \"24h\" for a daily cycle".into()),
+            );
             return None;
         }
         Some(p) => p.value,
@@ -497,4 +673,3 @@ fn read_diurnal(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<RateProfil
         peak_at: peak_at?.value,
     })
 }
-

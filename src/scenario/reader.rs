@@ -125,7 +125,10 @@ impl<'a, 'de> Fields<'a, 'de> {
             known.sort_unstable();
             known.dedup();
             let help = match closest(name, &known) {
-                Some(near) => format!("did you mean `{near}`? Known fields here: {}", known.join(", ")),
+                Some(near) => format!(
+                    "did you mean `{near}`? Known fields here: {}",
+                    known.join(", ")
+                ),
                 None => format!("known fields here: {}", known.join(", ")),
             };
             reader.error_at(
@@ -216,7 +219,11 @@ impl<'t> Reader<'t> {
     }
 
     /// The elements of an array node (`[[pool]]` tables are arrays too).
-    pub fn array<'a, 'de>(&mut self, node: &Node<'a, 'de>, what: &str) -> Option<Vec<Node<'a, 'de>>> {
+    pub fn array<'a, 'de>(
+        &mut self,
+        node: &Node<'a, 'de>,
+        what: &str,
+    ) -> Option<Vec<Node<'a, 'de>>> {
         match node.value.as_ref() {
             ValueInner::Array(items) => Some(
                 items
@@ -251,8 +258,7 @@ impl<'t> Reader<'t> {
         let s = self.string(node)?;
         let ok = !s.value.is_empty()
             && s.value.len() <= 100
-            && s
-                .value
+            && s.value
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
             && !s.value.starts_with('.');
@@ -272,13 +278,20 @@ impl<'t> Reader<'t> {
     }
 
     /// One of the strings in `allowed`.
-    pub fn one_of(&mut self, node: &Node<'_, '_>, allowed: &[&'static str]) -> Option<Located<&'static str>> {
+    pub fn one_of(
+        &mut self,
+        node: &Node<'_, '_>,
+        allowed: &[&'static str],
+    ) -> Option<Located<&'static str>> {
         let s = self.string(node)?;
         match allowed.iter().find(|a| **a == s.value) {
             Some(a) => Some(node.locate(*a)),
             None => {
                 let hint = match closest(&s.value, allowed) {
-                    Some(near) => format!("did you mean \"{near}\"? Choose one of: {}", allowed.join(", ")),
+                    Some(near) => format!(
+                        "did you mean \"{near}\"? Choose one of: {}",
+                        allowed.join(", ")
+                    ),
                     None => format!("choose one of: {}", allowed.join(", ")),
                 };
                 self.error(&s, format!("unknown value \"{}\"", s.value), Some(hint));
@@ -312,10 +325,22 @@ impl<'t> Reader<'t> {
     /// A number `> 0` (`strict`) or `>= 0`.
     pub fn positive(&mut self, node: &Node<'_, '_>, strict: bool) -> Option<Located<f64>> {
         let n = self.number(node)?;
-        let bad = if strict { n.value <= 0.0 } else { n.value < 0.0 };
+        let bad = if strict {
+            n.value <= 0.0
+        } else {
+            n.value < 0.0
+        };
         if bad {
-            let what = if strict { "greater than 0" } else { "0 or more" };
-            self.error(&n, format!("expected a number {what}, found {}", n.value), None);
+            let what = if strict {
+                "greater than 0"
+            } else {
+                "0 or more"
+            };
+            self.error(
+                &n,
+                format!("expected a number {what}, found {}", n.value),
+                None,
+            );
             return None;
         }
         Some(n)
@@ -344,20 +369,35 @@ impl<'t> Reader<'t> {
 
     /// A duration written with a unit, such as `"90s"`.
     pub fn duration(&mut self, node: &Node<'_, '_>) -> Option<Located<SimDuration>> {
-        self.with_unit(node, "a duration such as \"90s\", \"5m\" or \"1h\"", units::parse_duration)
+        self.with_unit(
+            node,
+            "a duration such as \"90s\", \"5m\" or \"1h\"",
+            units::parse_duration,
+        )
     }
 
     /// A rate written with a unit, such as `"120/s"`; in events per second.
     pub fn rate(&mut self, node: &Node<'_, '_>) -> Option<Located<f64>> {
-        self.with_unit(node, "a rate such as \"120/s\" or \"7200/m\"", units::parse_rate)
+        self.with_unit(
+            node,
+            "a rate such as \"120/s\" or \"7200/m\"",
+            units::parse_rate,
+        )
     }
 
     /// A price such as `"$0.526/h"`, or a bare number of US dollars per hour.
     pub fn price_per_hour(&mut self, node: &Node<'_, '_>) -> Option<Located<f64>> {
-        if matches!(node.value.as_ref(), ValueInner::Float(_) | ValueInner::Integer(_)) {
+        if matches!(
+            node.value.as_ref(),
+            ValueInner::Float(_) | ValueInner::Integer(_)
+        ) {
             return self.positive(node, false);
         }
-        self.with_unit(node, "a price such as \"$0.526/h\"", units::parse_price_per_hour)
+        self.with_unit(
+            node,
+            "a price such as \"$0.526/h\"",
+            units::parse_price_per_hour,
+        )
     }
 
     fn with_unit<T>(
@@ -445,7 +485,10 @@ mod tests {
 
     #[test]
     fn closest_suggests_typos_only() {
-        assert_eq!(closest("instancs", &["instances", "name"]), Some("instances"));
+        assert_eq!(
+            closest("instancs", &["instances", "name"]),
+            Some("instances")
+        );
         assert_eq!(closest("zzzzzz", &["instances", "name"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }

@@ -12,7 +12,9 @@ use crate::engine::SimDuration;
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let s = text.trim();
     if s.is_empty() {
-        return Err("expected a duration such as \"90s\", \"5m\" or \"1h\", found an empty string".into());
+        return Err(
+            "expected a duration such as \"90s\", \"5m\" or \"1h\", found an empty string".into(),
+        );
     }
     let mut total_secs = 0.0f64;
     let mut rest = s;
@@ -56,10 +58,15 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         total_secs += number * scale;
     }
     if !total_secs.is_finite() || total_secs > 1e9 {
-        return Err(format!("duration \"{text}\" is too long (at most 1e9 seconds)"));
+        return Err(format!(
+            "duration \"{text}\" is too long (at most 1e9 seconds)"
+        ));
     }
     Ok(SimDuration::from_secs_f64(total_secs))
 }
+
+/// The largest arrival rate accepted [requests/s]: a guard against typos that would stall a run.
+pub const MAX_RATE_PER_SECOND: f64 = 1e7;
 
 /// A rate in events per second.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
@@ -73,10 +80,20 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
     let value: f64 = number
         .parse()
         .map_err(|_| format!("\"{number}\" in \"{text}\" is not a number"))?;
-    let per_secs = per_unit_seconds(unit.trim())
-        .ok_or_else(|| format!("unknown rate unit \"/{}\" in \"{text}\": use /s, /m, /min or /h", unit.trim()))?;
+    let per_secs = per_unit_seconds(unit.trim()).ok_or_else(|| {
+        format!(
+            "unknown rate unit \"/{}\" in \"{text}\": use /s, /m, /min or /h",
+            unit.trim()
+        )
+    })?;
     check_finite_non_negative(value, text)?;
-    Ok(value / per_secs)
+    let per_second = value / per_secs;
+    if per_second > MAX_RATE_PER_SECOND {
+        return Err(format!(
+            "\"{text}\" is above {MAX_RATE_PER_SECOND:e} requests per second, more than fleetsim simulates in useful time"
+        ));
+    }
+    Ok(per_second)
 }
 
 /// A price in US dollars per hour, from `"$0.526/h"`.
@@ -93,7 +110,10 @@ pub fn parse_price_per_hour(text: &str) -> Result<f64, String> {
         .parse()
         .map_err(|_| format!("\"{}\" in \"{text}\" is not a number", number.trim()))?;
     let per_secs = per_unit_seconds(unit.trim()).ok_or_else(|| {
-        format!("unknown price unit \"/{}\" in \"{text}\": use /s, /m, /h or /d", unit.trim())
+        format!(
+            "unknown price unit \"/{}\" in \"{text}\": use /s, /m, /h or /d",
+            unit.trim()
+        )
     })?;
     check_finite_non_negative(value, text)?;
     Ok(value * 3600.0 / per_secs)
@@ -165,7 +185,10 @@ mod tests {
         assert_eq!(parse_price_per_hour("$24/d").unwrap(), 1.0);
         assert_eq!(parse_price_per_hour("$2").unwrap(), 2.0);
         for bad in ["0.5/h", "$x/h", "$-1/h", "$1/year"] {
-            assert!(parse_price_per_hour(bad).is_err(), "{bad} should be rejected");
+            assert!(
+                parse_price_per_hour(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 }

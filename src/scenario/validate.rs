@@ -9,6 +9,7 @@ use super::{RequestClass, Scenario};
 use crate::engine::SimDuration;
 use crate::model::balancer::Algorithm;
 use crate::model::fleet::{Dispatch, InstanceType, OnTimeout, PoolSpec, ServiceTime};
+use crate::model::traffic::ArrivalProcess;
 
 /// Shares must sum to 1 within this tolerance (room for decimal fractions such as 0.1 + 0.2).
 const SHARE_TOLERANCE: f64 = 1e-6;
@@ -17,22 +18,37 @@ const SHARE_TOLERANCE: f64 = 1e-6;
 pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Scenario> {
     let duration = raw.duration.as_ref().and_then(|d| {
         if d.value.is_zero() {
-            r.error(d, "the duration must be longer than 0s", Some("such as duration = \"30m\"".into()));
+            r.error(
+                d,
+                "the duration must be longer than 0s",
+                Some("such as duration = \"30m\"".into()),
+            );
             None
         } else {
             Some(d.value)
         }
     });
-    let warmup = raw.warmup.as_ref().map_or(Some(SimDuration::ZERO), |w| match duration {
-        Some(d) if w.value >= d => {
-            r.error(w, "the warm-up is not shorter than the duration", Some("shorten warmup or lengthen duration".into()));
-            None
-        }
-        _ => Some(w.value),
-    });
+    let warmup = raw
+        .warmup
+        .as_ref()
+        .map_or(Some(SimDuration::ZERO), |w| match duration {
+            Some(d) if w.value >= d => {
+                r.error(
+                    w,
+                    "the warm-up is not shorter than the duration",
+                    Some("shorten warmup or lengthen duration".into()),
+                );
+                None
+            }
+            _ => Some(w.value),
+        });
     let timeout = match &raw.timeout {
         Some(t) if t.value.is_zero() => {
-            r.error(t, "the timeout must be longer than 0s", Some("remove it for no timeout, or set timeout = \"30s\"".into()));
+            r.error(
+                t,
+                "the timeout must be longer than 0s",
+                Some("remove it for no timeout, or set timeout = \"30s\"".into()),
+            );
             None
         }
         Some(t) => Some(Some(t.value)),
@@ -40,7 +56,11 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
     };
     let window = match &raw.window {
         Some(w) if w.value.is_zero() => {
-            r.error(w, "the timeline window must be longer than 0s", Some("such as window = \"10s\"".into()));
+            r.error(
+                w,
+                "the timeline window must be longer than 0s",
+                Some("such as window = \"10s\"".into()),
+            );
             None
         }
         Some(w) => Some(w.value),
@@ -57,7 +77,9 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
     let balancer = raw
         .balancer
         .as_ref()
-        .map_or(Some(Algorithm::RoundRobin), |b| Algorithm::from_name(b.value));
+        .map_or(Some(Algorithm::RoundRobin), |b| {
+            Algorithm::from_name(b.value)
+        });
 
     Some(Scenario {
         name: raw.name?.value,
@@ -69,6 +91,10 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         on_timeout,
         window: window?,
         traffic: raw.traffic?.value,
+        arrival_process: match raw.arrival_process.map(|p| p.value) {
+            Some("periodic") => ArrivalProcess::Periodic,
+            _ => ArrivalProcess::Poisson,
+        },
         classes: classes?,
         instance_types: instance_types?,
         pools: pools?,
@@ -81,7 +107,11 @@ fn check_unique(r: &mut Reader<'_>, names: &[&Located<String>], what: &str) -> b
     let mut ok = true;
     for (i, n) in names.iter().enumerate() {
         if names[..i].iter().any(|m| m.value == n.value) {
-            r.error(*n, format!("{what} \"{}\" is defined twice", n.value), Some(format!("give each {what} its own name")));
+            r.error(
+                *n,
+                format!("{what} \"{}\" is defined twice", n.value),
+                Some(format!("give each {what} its own name")),
+            );
             ok = false;
         }
     }
@@ -94,11 +124,18 @@ fn validate_instance_types(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Vec<
             "instance_type",
             None,
             "no instance types",
-            Some("add one: [[instance_type]] name = \"a100\" concurrency = 4 price = \"$4.10/h\"".into()),
+            Some(
+                "add one: [[instance_type]] name = \"a100\" concurrency = 4 price = \"$4.10/h\""
+                    .into(),
+            ),
         );
         return None;
     }
-    let names: Vec<&Located<String>> = raw.instance_types.iter().filter_map(|t| t.name.as_ref()).collect();
+    let names: Vec<&Located<String>> = raw
+        .instance_types
+        .iter()
+        .filter_map(|t| t.name.as_ref())
+        .collect();
     let unique = check_unique(r, &names, "instance type");
     let types: Option<Vec<InstanceType>> = raw
         .instance_types
@@ -127,7 +164,11 @@ fn unknown_reference(r: &mut Reader<'_>, at: &Located<String>, what: &str, known
     );
 }
 
-fn validate_pools(r: &mut Reader<'_>, raw: &RawScenario, types: Option<&[InstanceType]>) -> Option<Vec<PoolSpec>> {
+fn validate_pools(
+    r: &mut Reader<'_>,
+    raw: &RawScenario,
+    types: Option<&[InstanceType]>,
+) -> Option<Vec<PoolSpec>> {
     if raw.pools.is_empty() {
         r.error_at(
             "pool",
@@ -189,7 +230,11 @@ fn validate_classes(
     let names: Vec<&Located<String>> = raw.classes.iter().filter_map(|c| c.name.as_ref()).collect();
     let mut ok = check_unique(r, &names, "class");
     ok &= check_shares(r, &raw.classes);
-    let pool_names: Vec<&str> = raw.pools.iter().filter_map(|p| p.name.as_ref().map(|n| n.value.as_str())).collect();
+    let pool_names: Vec<&str> = raw
+        .pools
+        .iter()
+        .filter_map(|p| p.name.as_ref().map(|n| n.value.as_str()))
+        .collect();
     let type_names: Vec<&str> = raw
         .instance_types
         .iter()
@@ -210,7 +255,10 @@ fn validate_classes(
                 r.error(
                     &c.at,
                     "this class does not say which pool serves it",
-                    Some(format!("add pool = \"...\", one of: {}", pool_names.join(", "))),
+                    Some(format!(
+                        "add pool = \"...\", one of: {}",
+                        pool_names.join(", ")
+                    )),
                 );
                 None
             }
@@ -221,7 +269,9 @@ fn validate_classes(
                 ok = false;
             }
         }
-        let (Some(name), Some(pool), Some(service), Some(types)) = (&c.name, pool, &c.service, types) else {
+        let (Some(name), Some(pool), Some(service), Some(types)) =
+            (&c.name, pool, &c.service, types)
+        else {
             ok = false;
             continue;
         };
@@ -248,7 +298,14 @@ fn check_shares(r: &mut Reader<'_>, classes: &[RawClass]) -> bool {
     if classes.len() == 1 {
         return match &classes[0].share {
             Some(s) if (s.value - 1.0).abs() > SHARE_TOLERANCE => {
-                r.error(s, format!("the only class has share {}, but shares must sum to 1", s.value), Some("remove share, or set share = 1".into()));
+                r.error(
+                    s,
+                    format!(
+                        "the only class has share {}, but shares must sum to 1",
+                        s.value
+                    ),
+                    Some("remove share, or set share = 1".into()),
+                );
                 false
             }
             _ => true,
@@ -260,7 +317,11 @@ fn check_shares(r: &mut Reader<'_>, classes: &[RawClass]) -> bool {
         match &c.share {
             Some(s) => sum += s.value,
             None => {
-                r.error(&c.at, "with several classes, each needs a share", Some("add share = 0.5 (the shares of all classes sum to 1)".into()));
+                r.error(
+                    &c.at,
+                    "with several classes, each needs a share",
+                    Some("add share = 0.5 (the shares of all classes sum to 1)".into()),
+                );
                 ok = false;
             }
         }

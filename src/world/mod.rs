@@ -18,12 +18,12 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
 use crate::metrics::{
-    CostSummary, Failure, InstanceSummary, PoolInstances, Recorder, RunResult, Summary, ClassSummary,
-    TimelineSink,
+    ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, Recorder, RunResult,
+    Summary, TimelineSink,
 };
 use crate::model::balancer::{Balancer, TargetLoad};
 use crate::model::fleet::{Dispatch, OnTimeout, ServiceTime};
-use crate::model::traffic::{ClassMix, PoissonArrivals};
+use crate::model::traffic::{Arrivals, ClassMix};
 use crate::scenario::Scenario;
 use requests::{Request, RequestSlab};
 
@@ -76,8 +76,8 @@ struct Pool {
     /// The shared queue (shared-queue dispatch).
     shared: VecDeque<u32>,
     timer_armed: bool,
-    /// One entry per free slot (shared-queue dispatch): the instance it belongs to.
-    free_slots: Vec<u32>,
+    /// Instances with at least one free slot (shared-queue dispatch), used as a stack.
+    with_free_slot: Vec<u32>,
     balancer: Balancer,
 }
 
@@ -86,7 +86,7 @@ pub struct World<'s> {
     scenario: &'s Scenario,
     seed: u64,
     queue: EventQueue<Event>,
-    arrivals: PoissonArrivals,
+    arrivals: Arrivals,
     class_mix: ClassMix,
     class_rng: StreamRng,
     work_rng: StreamRng,
@@ -117,8 +117,7 @@ impl<'s> World<'s> {
         for (p, spec) in scenario.pools.iter().enumerate() {
             let slots = scenario.instance_types[spec.instance_type].concurrency;
             let first = instances.len();
-            let mut free_slots = Vec::new();
-            for i in 0..spec.instances {
+            for _ in 0..spec.instances {
                 instances.push(Instance {
                     pool: p as u32,
                     slots,
@@ -127,12 +126,15 @@ impl<'s> World<'s> {
                     queue: VecDeque::new(),
                     timer_armed: false,
                 });
-                if spec.dispatch == Dispatch::SharedQueue {
-                    free_slots.extend(std::iter::repeat_n((first as u32) + i, slots as usize));
-                }
             }
-            // Pop order from the back: make the first instance's slots come out first.
-            free_slots.reverse();
+            // A stack: the first instance is on top, so it is filled first.
+            let with_free_slot = if spec.dispatch == Dispatch::SharedQueue {
+                (first as u32..(first + spec.instances as usize) as u32)
+                    .rev()
+                    .collect()
+            } else {
+                Vec::new()
+            };
             pools.push(Pool {
                 first,
                 count: spec.instances as usize,
@@ -140,7 +142,7 @@ impl<'s> World<'s> {
                 queue_capacity: spec.queue_capacity,
                 shared: VecDeque::new(),
                 timer_armed: false,
-                free_slots,
+                with_free_slot,
                 balancer: Balancer::new(scenario.balancer),
             });
         }
@@ -155,7 +157,12 @@ impl<'s> World<'s> {
             scenario,
             seed,
             queue: EventQueue::new(),
-            arrivals: PoissonArrivals::new(scenario.traffic.clone(), streams.stream("arrivals"), end),
+            arrivals: Arrivals::new(
+                scenario.arrival_process,
+                scenario.traffic.clone(),
+                streams.stream("arrivals"),
+                end,
+            ),
             class_mix: ClassMix::new(&shares),
             class_rng: streams.stream("classes"),
             work_rng: streams.stream("work"),
@@ -181,7 +188,8 @@ impl<'s> World<'s> {
     /// Runs to the end of the scenario, sending timeline windows to `sink`.
     pub fn run<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
         if let Some(first) = self.arrivals.next_arrival() {
-            self.queue.schedule_in(first - SimTime::ZERO, Event::Arrival);
+            self.queue
+                .schedule_in(first - SimTime::ZERO, Event::Arrival);
         }
         while let Some((now, event)) = self.queue.pop() {
             if now >= self.end {
@@ -191,7 +199,9 @@ impl<'s> World<'s> {
             self.recorder.advance(now, sink);
             match event {
                 Event::Arrival => self.on_arrival(now),
-                Event::ServiceEnd { instance, request } => self.on_service_end(now, instance, request),
+                Event::ServiceEnd { instance, request } => {
+                    self.on_service_end(now, instance, request)
+                }
                 Event::ClientDeadline { request } => self.on_client_deadline(request),
                 Event::QueueTimer { queue } => self.on_queue_timer(now, queue),
             }
@@ -205,7 +215,9 @@ impl<'s> World<'s> {
         }
         let class = self.class_mix.pick(&mut self.class_rng);
         let quantile = open_unit(&mut self.work_rng);
-        let deadline = self.timeout.map_or(SimTime::NEVER, |t| now.saturating_add(t));
+        let deadline = self
+            .timeout
+            .map_or(SimTime::NEVER, |t| now.saturating_add(t));
         let id = self.requests.insert(Request {
             arrival: now,
             deadline,
@@ -225,7 +237,11 @@ impl<'s> World<'s> {
 
     fn dispatch_shared(&mut self, now: SimTime, pool: usize, id: u32) {
         let p = &mut self.pools[pool];
-        if let Some(instance) = p.free_slots.pop() {
+        if let Some(&instance) = p.with_free_slot.last() {
+            let inst = &self.instances[instance as usize];
+            if inst.busy + 1 == inst.slots {
+                p.with_free_slot.pop();
+            }
             self.start(now, instance, id);
         } else if has_room(p.shared.len(), p.queue_capacity) {
             p.shared.push_back(id);
@@ -266,13 +282,22 @@ impl<'s> World<'s> {
     fn start(&mut self, now: SimTime, instance: u32, id: u32) {
         let inst = &mut self.instances[instance as usize];
         inst.busy += 1;
+        if self.pools[inst.pool as usize].dispatch == Dispatch::SharedQueue {
+            // Behind a balancer a request counts as active from dispatch; from a shared queue,
+            // from the moment an instance takes it.
+            inst.active += 1;
+        }
         self.recorder.slot_taken();
         let pools = self.pools.len();
         let req = self.requests.get_mut(id);
         req.instance = instance;
-        let service = self.service[req.class as usize * pools + inst.pool as usize].quantile(req.quantile);
+        let service =
+            self.service[req.class as usize * pools + inst.pool as usize].quantile(req.quantile);
         let finish = now.saturating_add(service);
-        let end_event = Event::ServiceEnd { instance, request: id };
+        let end_event = Event::ServiceEnd {
+            instance,
+            request: id,
+        };
         if finish <= req.deadline {
             self.queue.schedule_in(service, end_event);
             return;
@@ -281,7 +306,8 @@ impl<'s> World<'s> {
         match self.on_timeout {
             OnTimeout::KeepServing => {
                 self.queue.schedule_in(service, end_event);
-                self.queue.schedule_in(until_deadline, Event::ClientDeadline { request: id });
+                self.queue
+                    .schedule_in(until_deadline, Event::ClientDeadline { request: id });
             }
             OnTimeout::Cancel => {
                 req.cut_at_deadline = true;
@@ -299,7 +325,8 @@ impl<'s> World<'s> {
             if req.cut_at_deadline {
                 self.recorder.failed(req.class as usize, Failure::TimedOut);
             } else {
-                self.recorder.completed(req.class as usize, req.arrival, now);
+                self.recorder
+                    .completed(req.class as usize, req.arrival, now);
             }
         }
         inst.busy -= 1;
@@ -318,8 +345,10 @@ impl<'s> World<'s> {
                 self.instances[instance as usize].queue.pop_front()
             };
             let Some(id) = next else {
-                if shared {
-                    self.pools[pool].free_slots.push(instance);
+                // The slot stays free. An instance that was full becomes available again.
+                let inst = &self.instances[instance as usize];
+                if shared && inst.busy + 1 == inst.slots {
+                    self.pools[pool].with_free_slot.push(instance);
                 }
                 return;
             };
@@ -368,7 +397,8 @@ impl<'s> World<'s> {
         if !*armed {
             *armed = true;
             let deadline = self.requests.get(id).deadline;
-            self.queue.schedule_in(deadline - now, Event::QueueTimer { queue });
+            self.queue
+                .schedule_in(deadline - now, Event::QueueTimer { queue });
         }
     }
 
@@ -397,7 +427,8 @@ impl<'s> World<'s> {
             };
             *armed = next_deadline.is_some();
             if let Some(deadline) = next_deadline {
-                self.queue.schedule_in(deadline - now, Event::QueueTimer { queue });
+                self.queue
+                    .schedule_in(deadline - now, Event::QueueTimer { queue });
             }
             return;
         }
@@ -432,7 +463,13 @@ impl<'s> World<'s> {
             .iter()
             .zip(totals.classes)
             .map(|(c, (requests, latency_seconds))| {
-                (c.name.clone(), ClassSummary { requests, latency_seconds })
+                (
+                    c.name.clone(),
+                    ClassSummary {
+                        requests,
+                        latency_seconds,
+                    },
+                )
             })
             .collect();
         RunResult {
@@ -452,7 +489,10 @@ impl<'s> World<'s> {
                     instance_hours: total_instances as f64 * hours,
                     by_pool,
                 },
-                cost_usd: CostSummary { total: cost, by_pool: cost_by_pool },
+                cost_usd: CostSummary {
+                    total: cost,
+                    by_pool: cost_by_pool,
+                },
             },
         }
     }

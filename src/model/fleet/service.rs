@@ -175,7 +175,11 @@ fn gamma_quantile(shape: f64, u: f64) -> f64 {
         let pdf = ((shape - 1.0) * x.ln() - x - ln_gamma_k).exp();
         let mut next = if pdf > 0.0 { x - err / pdf } else { f64::NAN };
         if !(next > lo && next < hi) {
-            next = if hi.is_finite() { (lo + hi) / 2.0 } else { x * 2.0 };
+            next = if hi.is_finite() {
+                (lo + hi) / 2.0
+            } else {
+                x * 2.0
+            };
         }
         if (next - x).abs() <= 1e-12 * x {
             return next;
@@ -212,9 +216,18 @@ mod tests {
 
     #[test]
     fn gamma_quantile_inverts_the_cdf() {
-        for &(shape, u) in &[(0.25, 0.01), (0.25, 0.9), (1.0, 0.5), (4.0, 0.999), (50.0, 0.3)] {
+        for &(shape, u) in &[
+            (0.25, 0.01),
+            (0.25, 0.9),
+            (1.0, 0.5),
+            (4.0, 0.999),
+            (50.0, 0.3),
+        ] {
             let x = gamma_quantile(shape, u);
-            assert!((gamma_lr(shape, x) - u).abs() < 1e-9, "shape {shape} u {u} x {x}");
+            assert!(
+                (gamma_lr(shape, x) - u).abs() < 1e-9,
+                "shape {shape} u {u} x {x}"
+            );
         }
         // Shape 1 is the exponential: quantile = -ln(1 - u).
         assert!((gamma_quantile(1.0, 0.5) - 2f64.ln()).abs() < 1e-9);

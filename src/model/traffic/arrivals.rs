@@ -7,6 +7,80 @@ use rand_distr::{Distribution, Exp1};
 use super::RateProfile;
 use crate::engine::{open_unit, SimDuration, SimTime, StreamRng};
 
+/// How arrival times are generated from the rate profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrivalProcess {
+    /// A (non-homogeneous) Poisson process: independent arrivals, the usual open-loop model.
+    Poisson,
+    /// Evenly spaced arrivals, as a fixed-rate load generator (wrk2) sends them: the first at 0,
+    /// each next one `1/λ(t)` after the previous.
+    Periodic,
+}
+
+/// Arrival times drawn from a rate profile by one of the [`ArrivalProcess`]es.
+pub enum Arrivals {
+    /// See [`ArrivalProcess::Poisson`].
+    Poisson(PoissonArrivals),
+    /// See [`ArrivalProcess::Periodic`].
+    Periodic(PeriodicArrivals),
+}
+
+impl Arrivals {
+    /// Arrivals in `[0, end)` of `profile` by `process`; Poisson draws come from `rng`.
+    pub fn new(
+        process: ArrivalProcess,
+        profile: RateProfile,
+        rng: StreamRng,
+        end: SimTime,
+    ) -> Self {
+        match process {
+            ArrivalProcess::Poisson => Arrivals::Poisson(PoissonArrivals::new(profile, rng, end)),
+            ArrivalProcess::Periodic => Arrivals::Periodic(PeriodicArrivals {
+                profile,
+                next: SimTime::ZERO,
+                end,
+            }),
+        }
+    }
+
+    /// The next arrival time, or `None` once past the end.
+    #[inline]
+    pub fn next_arrival(&mut self) -> Option<SimTime> {
+        match self {
+            Arrivals::Poisson(p) => p.next_arrival(),
+            Arrivals::Periodic(p) => p.next_arrival(),
+        }
+    }
+}
+
+/// Evenly spaced arrivals at the profile's current rate.
+pub struct PeriodicArrivals {
+    profile: RateProfile,
+    next: SimTime,
+    end: SimTime,
+}
+
+impl PeriodicArrivals {
+    fn next_arrival(&mut self) -> Option<SimTime> {
+        loop {
+            if self.next >= self.end {
+                return None;
+            }
+            let rate = self.profile.rate(self.next);
+            if rate <= 0.0 {
+                // Nothing arrives until the bound changes.
+                self.next = self.profile.bound(self.next).1;
+                continue;
+            }
+            let at = self.next;
+            self.next = at.saturating_add(
+                SimDuration::from_secs_f64(1.0 / rate).max(SimDuration::from_nanos(1)),
+            );
+            return Some(at);
+        }
+    }
+}
+
 /// The arrival times of a non-homogeneous Poisson process.
 pub struct PoissonArrivals {
     profile: RateProfile,
@@ -38,7 +112,9 @@ impl PoissonArrivals {
                 continue;
             }
             let gap: f64 = Exp1.sample(&mut self.rng);
-            let candidate = self.now.saturating_add(SimDuration::from_secs_f64(gap / bound));
+            let candidate = self
+                .now
+                .saturating_add(SimDuration::from_secs_f64(gap / bound));
             if candidate >= until {
                 self.now = until;
                 continue;
@@ -84,7 +160,10 @@ mod tests {
 
     #[test]
     fn constant_rate_counts_are_poisson() {
-        assert_poisson(count(RateProfile::Constant { rate: 50.0 }, 0, 1000, 1000), 50_000.0);
+        assert_poisson(
+            count(RateProfile::Constant { rate: 50.0 }, 0, 1000, 1000),
+            50_000.0,
+        );
     }
 
     #[test]
@@ -102,8 +181,28 @@ mod tests {
         // Ramp: the mean of a linear rise is the midpoint.
         assert_poisson(count(p.clone(), 600, 660, 2000), (5.0 + 500.0) / 2.0 * 60.0);
         assert_poisson(count(p.clone(), 660, 780, 2000), 500.0 * 120.0);
-        assert_poisson(count(p.clone(), 780, 1080, 2000), (500.0 + 5.0) / 2.0 * 300.0);
+        assert_poisson(
+            count(p.clone(), 780, 1080, 2000),
+            (500.0 + 5.0) / 2.0 * 300.0,
+        );
         assert_poisson(count(p, 1080, 2000, 2000), 5.0 * 920.0);
+    }
+
+    #[test]
+    fn periodic_arrivals_are_evenly_spaced_from_zero() {
+        let rng = RandomStreams::new(1).stream("arrivals");
+        let end = SimTime::from_nanos(2_000_000_000);
+        let mut a = Arrivals::new(
+            ArrivalProcess::Periodic,
+            RateProfile::Constant { rate: 4.0 },
+            rng,
+            end,
+        );
+        let times: Vec<u64> = std::iter::from_fn(|| a.next_arrival())
+            .map(|t| t.as_nanos())
+            .collect();
+        let expected: Vec<u64> = (0..8).map(|k| k * 250_000_000).collect();
+        assert_eq!(times, expected);
     }
 
     #[test]

@@ -8,6 +8,6 @@ mod arrivals;
 mod classes;
 mod profile;
 
-pub use arrivals::PoissonArrivals;
+pub use arrivals::{ArrivalProcess, Arrivals, PeriodicArrivals, PoissonArrivals};
 pub use classes::ClassMix;
 pub use profile::{DecayShape, RateProfile};

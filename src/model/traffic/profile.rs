@@ -118,7 +118,9 @@ impl RateProfile {
                     match decay_shape {
                         DecayShape::Linear if d < decay => peak - (peak - baseline) * d / decay,
                         DecayShape::Linear => *baseline,
-                        DecayShape::Exponential => baseline + (peak - baseline) * (-d / decay).exp(),
+                        DecayShape::Exponential => {
+                            baseline + (peak - baseline) * (-d / decay).exp()
+                        }
                     }
                 }
             }
@@ -183,7 +185,8 @@ impl RateProfile {
                             // bounds the piece (or the baseline, if the spike is a dip).
                             let piece = (decay.as_nanos() / PIECES).max(1);
                             let k = (t - decay_from).as_nanos() / piece;
-                            let piece_start = decay_from.saturating_add(SimDuration::from_nanos(k * piece));
+                            let piece_start =
+                                decay_from.saturating_add(SimDuration::from_nanos(k * piece));
                             let until = piece_start.saturating_add(SimDuration::from_nanos(piece));
                             (self.rate(piece_start).max(*baseline), until)
                         }
@@ -202,7 +205,8 @@ impl RateProfile {
                 let start = SimTime::from_nanos(t.as_nanos() / piece * piece);
                 let until = start.saturating_add(SimDuration::from_nanos(piece));
                 let slack = mean * amplitude * std::f64::consts::TAU / PIECES as f64;
-                let bound = (self.rate(start).max(self.rate(until)) + slack).min(mean * (1.0 + amplitude));
+                let bound =
+                    (self.rate(start).max(self.rate(until)) + slack).min(mean * (1.0 + amplitude));
                 (bound, until)
             }
         }
@@ -288,7 +292,11 @@ mod tests {
                 let t = SimTime::from_nanos(ms * 1_000_000);
                 let (b, until) = p.bound(t);
                 assert!(until > t, "{p:?} at {t}");
-                assert!(b >= p.rate(t) - 1e-9, "{p:?} at {t}: bound {b} < rate {}", p.rate(t));
+                assert!(
+                    b >= p.rate(t) - 1e-9,
+                    "{p:?} at {t}: bound {b} < rate {}",
+                    p.rate(t)
+                );
             }
         }
     }
