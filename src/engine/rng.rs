@@ -93,11 +93,10 @@ mod tests {
 
     #[test]
     fn stream_values_are_pinned_across_platforms_and_versions() {
-        // If this changes, every published result changes: bump it only on purpose.
+        // If this changes, every published result changes: update it only on purpose.
         let mut r = RandomStreams::new(42).stream("arrivals");
-        let pinned = r.next_u64();
-        let mut again = RandomStreams::new(42).stream("arrivals");
-        assert_eq!(again.next_u64(), pinned);
+        assert_eq!(r.next_u64(), 0x6985_9f67_a587_4740);
+        assert_eq!(r.next_u64(), 0x3910_1fdb_04ce_c6a0);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 
