@@ -4,3 +4,4 @@
 mod common;
 mod determinism;
 mod micro;
+mod theory;
