@@ -199,7 +199,7 @@ impl<'t> Reader<'t> {
             node.path.clone(),
             Some(node.span()),
             format!("expected {expected}, found {found}"),
-            None,
+            Some(format!("write {expected} here")),
         );
     }
 
@@ -315,7 +315,7 @@ impl<'t> Reader<'t> {
                 node.path.clone(),
                 Some(node.span()),
                 format!("expected a finite number, found {value}"),
-                None,
+                Some("nan and inf are not allowed: write an ordinary number such as 0.5".into()),
             );
             return None;
         }
@@ -339,7 +339,7 @@ impl<'t> Reader<'t> {
             self.error(
                 &n,
                 format!("expected a number {what}, found {}", n.value),
-                None,
+                Some(format!("use a number {what}")),
             );
             return None;
         }
@@ -360,7 +360,7 @@ impl<'t> Reader<'t> {
                 node.path.clone(),
                 Some(node.span()),
                 format!("expected a whole number from {min} to {max}, found {value}"),
-                None,
+                Some(format!("use a whole number from {min} to {max}")),
             );
             return None;
         }
@@ -425,7 +425,12 @@ impl<'t> Reader<'t> {
         match parse(text) {
             Ok(v) => Some(node.locate(v)),
             Err(message) => {
-                self.error_at(node.path.clone(), Some(node.span()), message, None);
+                self.error_at(
+                    node.path.clone(),
+                    Some(node.span()),
+                    message,
+                    Some(format!("write {expected}")),
+                );
                 None
             }
         }
