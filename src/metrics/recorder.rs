@@ -110,6 +110,7 @@ impl Recorder {
         let len = (self.window_end - self.window_start) as f64;
         let avg = |area: u128| area as f64 / len;
         let busy_slots = avg(w.busy_area);
+        let [p50, p90, p99] = w.latency.quantiles_secs([0.5, 0.9, 0.99]);
         let row = TimelineRow {
             start_s: self.window_start as f64 / 1e9,
             end_s: self.window_end as f64 / 1e9,
@@ -126,9 +127,9 @@ impl Recorder {
                 busy_slots / self.slots as f64
             },
             latency_mean_s: w.latency.mean_secs(),
-            latency_p50_s: w.latency.quantile_secs(0.5),
-            latency_p90_s: w.latency.quantile_secs(0.9),
-            latency_p99_s: w.latency.quantile_secs(0.99),
+            latency_p50_s: p50,
+            latency_p90_s: p90,
+            latency_p99_s: p99,
         };
         sink.window(&row);
         self.busy_area_total += w.busy_area;
@@ -252,13 +253,14 @@ pub struct RecordedTotals {
 }
 
 fn latency_summary(h: &LatencyHistogram) -> LatencySummary {
+    let [p50, p90, p99, p999] = h.quantiles_secs([0.5, 0.9, 0.99, 0.999]);
     LatencySummary {
         count: h.count(),
         mean: h.mean_secs(),
-        p50: h.quantile_secs(0.5),
-        p90: h.quantile_secs(0.9),
-        p99: h.quantile_secs(0.99),
-        p999: h.quantile_secs(0.999),
+        p50,
+        p90,
+        p99,
+        p999,
         max: h.max_secs(),
     }
 }

@@ -189,7 +189,7 @@ impl<'s> World<'s> {
     pub fn run<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
         if let Some(first) = self.arrivals.next_arrival() {
             self.queue
-                .schedule_in(first - SimTime::ZERO, Event::Arrival);
+                .schedule_source_in(first - SimTime::ZERO, Event::Arrival);
         }
         while let Some((now, event)) = self.queue.pop() {
             if now >= self.end {
@@ -211,7 +211,7 @@ impl<'s> World<'s> {
 
     fn on_arrival(&mut self, now: SimTime) {
         if let Some(next) = self.arrivals.next_arrival() {
-            self.queue.schedule_in(next - now, Event::Arrival);
+            self.queue.schedule_source_in(next - now, Event::Arrival);
         }
         let class = self.class_mix.pick(&mut self.class_rng);
         let quantile = open_unit(&mut self.work_rng);

@@ -79,7 +79,10 @@ impl ServiceTime {
     pub fn quantile(&self, u: f64) -> SimDuration {
         let nanos = match self {
             ServiceTime::Constant { nanos } => *nanos,
-            ServiceTime::Exponential { mean } => -mean * (-u).ln_1p(),
+            // ln(1 − u) rather than ln_1p(−u): `ln` costs half as much in the hot path. For u ≥ ½,
+            // 1 − u is exact (Sterbenz); below, the absolute error is ~1e-16 × mean: far below
+            // the nanosecond the result is rounded to.
+            ServiceTime::Exponential { mean } => -mean * (1.0 - u).ln(),
             ServiceTime::LogNormal { mu, sigma } => (mu + sigma * std_normal_quantile(u)).exp(),
             ServiceTime::Gamma { shape, scale } => scale * gamma_quantile(*shape, u),
             ServiceTime::Uniform { min, max } => min + (max - min) * u,
@@ -88,7 +91,7 @@ impl ServiceTime {
                 sorted[i]
             }
         };
-        SimDuration::from_nanos(nanos.round().max(0.0) as u64)
+        SimDuration::from_nanos_f64(nanos)
     }
 
     /// The mean [s].

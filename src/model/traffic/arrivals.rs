@@ -87,6 +87,11 @@ pub struct PoissonArrivals {
     rng: StreamRng,
     now: SimTime,
     end: SimTime,
+    /// The last bound seen and nanoseconds per unit of exponential draw at it: a division
+    /// saved on every arrival while the bound stays the same (a third of the cost of an
+    /// arrival when it was divided each time).
+    last_bound: f64,
+    nanos_per_draw: f64,
 }
 
 impl PoissonArrivals {
@@ -97,6 +102,8 @@ impl PoissonArrivals {
             rng,
             now: SimTime::ZERO,
             end,
+            last_bound: f64::NAN,
+            nanos_per_draw: f64::NAN,
         }
     }
 
@@ -111,10 +118,14 @@ impl PoissonArrivals {
                 self.now = until;
                 continue;
             }
+            if bound != self.last_bound {
+                self.last_bound = bound;
+                self.nanos_per_draw = 1e9 / bound;
+            }
             let gap: f64 = Exp1.sample(&mut self.rng);
             let candidate = self
                 .now
-                .saturating_add(SimDuration::from_secs_f64(gap / bound));
+                .saturating_add(SimDuration::from_nanos_f64(gap * self.nanos_per_draw));
             if candidate >= until {
                 self.now = until;
                 continue;
