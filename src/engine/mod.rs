@@ -8,5 +8,5 @@ mod rng;
 mod time;
 
 pub use queue::{EventQueue, SchedulingError};
-pub use rng::{open_unit, RandomStreams, StreamRng};
+pub use rng::{mix64, open_unit, RandomStreams, StreamRng};
 pub use time::{SimDuration, SimTime};

@@ -58,6 +58,14 @@ fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A fixed 64-bit mix of `x` (the SplitMix64 finalizer): for hashing ids (users, targets) where
+/// the result must be the same on every platform and in every version.
+#[inline]
+pub fn mix64(x: u64) -> u64 {
+    let mut state = x;
+    splitmix64(&mut state)
+}
+
 /// A uniform draw strictly inside (0, 1): 53 random bits, offset by half a step, so that
 /// `ln(u)` and `ln(1 - u)` are always finite.
 #[inline]

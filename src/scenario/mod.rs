@@ -21,7 +21,7 @@ pub use diagnostics::{Diagnostic, ScenarioError};
 use crate::engine::SimDuration;
 use crate::model::balancer::Algorithm;
 use crate::model::fleet::{InstanceType, OnTimeout, PoolSpec, ServiceTime};
-use crate::model::traffic::{ArrivalProcess, RateProfile};
+use crate::model::traffic::{ArrivalProcess, Population, RateProfile};
 
 /// A validated scenario: every reference resolved, every default filled, every unit converted.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +54,8 @@ pub struct Scenario {
     pub pools: Vec<PoolSpec>,
     /// The balancing algorithm of pools that dispatch through a balancer.
     pub balancer: Algorithm,
+    /// Who sends the requests (`[traffic] users`, `networks`).
+    pub population: Population,
 }
 
 /// A kind of request: its share of traffic, where it goes and how long it takes.

@@ -25,11 +25,22 @@ pub struct RawScenario {
     pub window: Option<Located<SimDuration>>,
     pub traffic: Option<Located<RateProfile>>,
     pub arrival_process: Option<Located<&'static str>>,
+    pub users: Option<Located<u64>>,
+    pub networks: Option<Located<u64>>,
     pub instance_types: Vec<RawInstanceType>,
     pub pools: Vec<RawPool>,
     pub classes: Vec<RawClass>,
     pub classes_at: Located<()>,
-    pub balancer: Option<Located<&'static str>>,
+    pub balancer: Option<RawBalancer>,
+}
+
+/// The `[balancer]` table: an algorithm and its settings.
+pub struct RawBalancer {
+    pub algorithm: Option<Located<&'static str>>,
+    pub choice_count: Option<Located<u64>>,
+    pub active_request_bias: Option<Located<f64>>,
+    pub decay: Option<Located<SimDuration>>,
+    pub table_size: Option<Located<u64>>,
 }
 
 /// An `[[instance_type]]` table.
@@ -38,6 +49,7 @@ pub struct RawInstanceType {
     pub concurrency: Option<Located<u64>>,
     pub speed: Option<Located<f64>>,
     pub price_per_hour: Option<Located<f64>>,
+    pub weight: Option<Located<u64>>,
 }
 
 /// A `[[pool]]` table.
@@ -47,6 +59,7 @@ pub struct RawPool {
     pub instances: Option<Located<u64>>,
     pub dispatch: Option<Located<&'static str>>,
     pub queue_capacity: Option<Located<u64>>,
+    pub weight: Option<Located<u64>>,
 }
 
 /// A `[[class]]` table.
@@ -90,13 +103,14 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         t.finish(r);
         w
     });
-    let (traffic, arrival_process) = f
+    let traffic_fields = f
         .required(
             r,
             "traffic",
             "add a [traffic] table, such as [traffic] rate = \"100/s\"",
         )
-        .map_or((None, None), |n| read_traffic(r, n));
+        .map(|n| read_traffic(r, n))
+        .unwrap_or_default();
     let instance_types = read_array(r, &mut f, "instance_type", read_instance_type);
     let pools = read_array(r, &mut f, "pool", read_pool);
     let classes_at = Located {
@@ -107,15 +121,25 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
     let classes = read_array(r, &mut f, "class", |r, n| read_class(r, n, base_dir));
     let balancer = f.get("balancer").and_then(|n| {
         let mut t = r.table(n, "a table such as [balancer] algorithm = \"round_robin\"")?;
-        let a = t
-            .required(
-                r,
-                "algorithm",
-                "name the algorithm, such as algorithm = \"least_connections\"",
-            )
-            .and_then(|n| r.one_of(&n, crate::model::balancer::Algorithm::NAMES));
+        let b = RawBalancer {
+            algorithm: t
+                .required(
+                    r,
+                    "algorithm",
+                    "name the algorithm, such as algorithm = \"least_connections\"",
+                )
+                .and_then(|n| r.one_of(&n, crate::model::balancer::Algorithm::NAMES)),
+            choice_count: t.get("choice_count").and_then(|n| r.integer(&n, 1, 100)),
+            active_request_bias: t
+                .get("active_request_bias")
+                .and_then(|n| r.positive(&n, false)),
+            decay: t.get("decay").and_then(|n| r.duration(&n)),
+            table_size: t
+                .get("table_size")
+                .and_then(|n| r.integer(&n, 1, 16_777_259)),
+        };
         t.finish(r);
-        a
+        Some(b)
     });
     f.finish(r);
     Some(RawScenario {
@@ -126,8 +150,10 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         timeout,
         on_timeout,
         window,
-        traffic,
-        arrival_process,
+        traffic: traffic_fields.profile,
+        arrival_process: traffic_fields.process,
+        users: traffic_fields.users,
+        networks: traffic_fields.networks,
         instance_types,
         pools,
         classes,
@@ -174,6 +200,7 @@ fn read_instance_type(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawInsta
                 "give the on-demand price, such as price = \"$0.526/h\"",
             )
             .and_then(|n| r.price_per_hour(&n)),
+        weight: f.get("weight").and_then(|n| r.integer(&n, 1, 1000)),
     };
     f.finish(r);
     Some(t)
@@ -205,6 +232,7 @@ fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawPool> {
         queue_capacity: f
             .get("queue_capacity")
             .and_then(|n| r.integer(&n, 0, u32::MAX as i64)),
+        weight: f.get("weight").and_then(|n| r.integer(&n, 1, 1000)),
     };
     f.finish(r);
     Some(p)
@@ -409,14 +437,25 @@ fn read_empirical(
 
 const PROFILES: &[&str] = &["constant", "steps", "ramp", "spike", "diurnal"];
 
-type TrafficFields = (Option<Located<RateProfile>>, Option<Located<&'static str>>);
+/// The fields of `[traffic]`.
+#[derive(Default)]
+struct TrafficFields {
+    profile: Option<Located<RateProfile>>,
+    process: Option<Located<&'static str>>,
+    users: Option<Located<u64>>,
+    networks: Option<Located<u64>>,
+}
 
 fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> TrafficFields {
     let path = node.path().to_string();
     let span = node.span();
     let Some(mut f) = r.table(node, "a [traffic] table") else {
-        return (None, None);
+        return TrafficFields::default();
     };
+    let users = f.get("users").and_then(|n| r.integer(&n, 1, 1_000_000_000));
+    let networks = f
+        .get("networks")
+        .and_then(|n| r.integer(&n, 1, 1_000_000_000));
     let process = f
         .get("process")
         .and_then(|n| r.one_of(&n, &["poisson", "periodic"]));
@@ -447,7 +486,12 @@ fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> TrafficFields {
         }
     };
     f.finish(r);
-    (result.map(|value| Located { value, path, span }), process)
+    TrafficFields {
+        profile: result.map(|value| Located { value, path, span }),
+        process,
+        users,
+        networks,
+    }
 }
 
 fn read_profile(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RateProfile> {

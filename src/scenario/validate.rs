@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
-use super::raw::{RawClass, RawScenario};
+use super::raw::{RawBalancer, RawClass, RawScenario};
 use super::reader::{Located, Reader};
 use super::{RequestClass, Scenario};
 use crate::engine::SimDuration;
 use crate::model::balancer::Algorithm;
 use crate::model::fleet::{Dispatch, InstanceType, OnTimeout, PoolSpec, ServiceTime};
-use crate::model::traffic::ArrivalProcess;
+use crate::model::traffic::{ArrivalProcess, Population};
 
 /// Shares must sum to 1 within this tolerance (room for decimal fractions such as 0.1 + 0.2).
 const SHARE_TOLERANCE: f64 = 1e-6;
@@ -78,8 +78,9 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         .balancer
         .as_ref()
         .map_or(Some(Algorithm::RoundRobin), |b| {
-            Algorithm::from_name(b.value)
+            validate_balancer(r, b, pools.as_deref())
         });
+    let population = validate_population(r, &raw);
 
     Some(Scenario {
         name: raw.name?.value,
@@ -99,7 +100,142 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         instance_types: instance_types?,
         pools: pools?,
         balancer: balancer?,
+        population: population?,
     })
+}
+
+/// The algorithm and its settings; a setting of another algorithm is an error, not ignored.
+fn validate_balancer(
+    r: &mut Reader<'_>,
+    raw: &RawBalancer,
+    pools: Option<&[PoolSpec]>,
+) -> Option<Algorithm> {
+    let mut algorithm = Algorithm::from_name(raw.algorithm.as_ref()?.value)?;
+    let name = algorithm.name();
+    let misplaced = |r: &mut Reader<'_>, at: &Located<()>, key: &str, owner: &str| {
+        r.error(
+            at,
+            format!("{key} is a setting of {owner}, not of {name}"),
+            Some(format!("remove {key}, or use algorithm = \"{owner}\"")),
+        );
+    };
+    let mut ok = true;
+    match &mut algorithm {
+        Algorithm::PowerOfTwoChoices {
+            choice_count,
+            active_request_bias,
+        } => {
+            if let Some(c) = &raw.choice_count {
+                *choice_count = c.value as u32;
+            }
+            *active_request_bias = raw.active_request_bias.as_ref().map(|b| b.value);
+        }
+        _ => {
+            for (set, key) in [
+                (raw.choice_count.as_ref().map(unit), "choice_count"),
+                (
+                    raw.active_request_bias.as_ref().map(unit),
+                    "active_request_bias",
+                ),
+            ] {
+                if let Some(at) = set {
+                    misplaced(r, &at, key, "power_of_two_choices");
+                    ok = false;
+                }
+            }
+        }
+    }
+    match &mut algorithm {
+        Algorithm::LeastResponseTime { decay } => {
+            if let Some(d) = &raw.decay {
+                if d.value.is_zero() {
+                    r.error(
+                        d,
+                        "the decay time must be longer than 0s",
+                        Some("such as decay = \"10s\" (Finagle's default)".into()),
+                    );
+                    ok = false;
+                }
+                *decay = d.value;
+            }
+        }
+        _ => {
+            if let Some(d) = &raw.decay {
+                misplaced(r, &unit(d), "decay", "least_response_time");
+                ok = false;
+            }
+        }
+    }
+    match &mut algorithm {
+        Algorithm::ConsistentHash { table_size } => {
+            if let Some(t) = &raw.table_size {
+                let largest = pools.map_or(0, |p| {
+                    p.iter()
+                        .filter(|p| p.dispatch == Dispatch::Balancer)
+                        .map(|p| u64::from(p.instances))
+                        .max()
+                        .unwrap_or(0)
+                });
+                if !is_prime(t.value) || t.value < largest.max(2) {
+                    r.error(
+                        t,
+                        format!(
+                            "the Maglev table size must be a prime at least the number of \
+                             targets ({largest}), found {}",
+                            t.value
+                        ),
+                        Some("use a prime such as 65537 (Envoy's default) or 655373".into()),
+                    );
+                    ok = false;
+                }
+                *table_size = t.value as u32;
+            }
+        }
+        _ => {
+            if let Some(t) = &raw.table_size {
+                misplaced(r, &unit(t), "table_size", "consistent_hash");
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(algorithm)
+}
+
+/// Where `l` is, without its value.
+fn unit<T>(l: &Located<T>) -> Located<()> {
+    Located {
+        value: (),
+        path: l.path.clone(),
+        span: l.span,
+    }
+}
+
+fn is_prime(n: u64) -> bool {
+    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+}
+
+/// The user population; no more networks than users.
+fn validate_population(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Population> {
+    let users = raw
+        .users
+        .as_ref()
+        .map_or(Population::default().users, |u| u.value);
+    let networks = match &raw.networks {
+        Some(n) if n.value > users => {
+            r.error(
+                n,
+                format!(
+                    "{} networks for {users} users: a network needs a user",
+                    n.value
+                ),
+                Some(format!("use at most {users} networks, or more users")),
+            );
+            return None;
+        }
+        Some(n) => n.value,
+        None => users,
+    };
+    Some(Population { users, networks })
 }
 
 /// Reports a name used twice among `names`.
@@ -146,6 +282,7 @@ fn validate_instance_types(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Vec<
                 concurrency: t.concurrency.as_ref()?.value as u32,
                 speed: t.speed.as_ref().map_or(1.0, |s| s.value),
                 price_per_hour: t.price_per_hour.as_ref()?.value,
+                weight: t.weight.as_ref().map_or(1, |w| w.value as u32),
             })
         })
         .collect();
@@ -206,6 +343,10 @@ fn validate_pools(
                 instances: instances.value as u32,
                 dispatch,
                 queue_capacity: p.queue_capacity.as_ref().map(|q| q.value as u32),
+                weight: p.weight.as_ref().map_or_else(
+                    || types.map_or(1, |t| t[instance_type].weight),
+                    |w| w.value as u32,
+                ),
             }),
             _ => ok = false,
         }

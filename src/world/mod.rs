@@ -21,9 +21,9 @@ use crate::metrics::{
     ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, Recorder, RunResult,
     Summary, TimelineSink,
 };
-use crate::model::balancer::{Balancer, TargetLoad};
+use crate::model::balancer::{Balancer, RequestKey};
 use crate::model::fleet::{Dispatch, OnTimeout, ServiceTime};
-use crate::model::traffic::{Arrivals, ClassMix};
+use crate::model::traffic::{Arrivals, ClassMix, Population};
 use crate::scenario::Scenario;
 use requests::{Request, RequestSlab};
 
@@ -54,23 +54,13 @@ struct Instance {
     pool: u32,
     slots: u32,
     busy: u32,
-    /// Requests the balancer sent here that have not ended: served or waiting (nginx's `conns`).
-    active: u32,
     queue: VecDeque<u32>,
     timer_armed: bool,
-}
-
-impl TargetLoad for Instance {
-    #[inline]
-    fn active_requests(&self) -> u32 {
-        self.active
-    }
 }
 
 /// A group of identical instances.
 struct Pool {
     first: usize,
-    count: usize,
     dispatch: Dispatch,
     queue_capacity: Option<u32>,
     /// The shared queue (shared-queue dispatch).
@@ -90,6 +80,8 @@ pub struct World<'s> {
     class_mix: ClassMix,
     class_rng: StreamRng,
     work_rng: StreamRng,
+    user_rng: StreamRng,
+    population: Population,
     requests: RequestSlab,
     instances: Vec<Instance>,
     pools: Vec<Pool>,
@@ -122,7 +114,6 @@ impl<'s> World<'s> {
                     pool: p as u32,
                     slots,
                     busy: 0,
-                    active: 0,
                     queue: VecDeque::new(),
                     timer_armed: false,
                 });
@@ -137,13 +128,16 @@ impl<'s> World<'s> {
             };
             pools.push(Pool {
                 first,
-                count: spec.instances as usize,
                 dispatch: spec.dispatch,
                 queue_capacity: spec.queue_capacity,
                 shared: VecDeque::new(),
                 timer_armed: false,
                 with_free_slot,
-                balancer: Balancer::new(scenario.balancer),
+                balancer: Balancer::new(
+                    scenario.balancer,
+                    vec![spec.weight; spec.instances as usize],
+                    streams.stream(&format!("balancer/{}", spec.name)),
+                ),
             });
         }
         let mut service = Vec::new();
@@ -166,6 +160,8 @@ impl<'s> World<'s> {
             class_mix: ClassMix::new(&shares),
             class_rng: streams.stream("classes"),
             work_rng: streams.stream("work"),
+            user_rng: streams.stream("users"),
+            population: scenario.population,
             requests: RequestSlab::default(),
             instances,
             pools,
@@ -215,6 +211,7 @@ impl<'s> World<'s> {
         }
         let class = self.class_mix.pick(&mut self.class_rng);
         let quantile = open_unit(&mut self.work_rng);
+        let user = self.population.draw_user(&mut self.user_rng);
         let deadline = self
             .timeout
             .map_or(SimTime::NEVER, |t| now.saturating_add(t));
@@ -231,7 +228,13 @@ impl<'s> World<'s> {
         let pool = self.class_pool[class] as usize;
         match self.pools[pool].dispatch {
             Dispatch::SharedQueue => self.dispatch_shared(now, pool, id),
-            Dispatch::Balancer => self.dispatch_balanced(now, pool, id),
+            Dispatch::Balancer => {
+                let key = RequestKey {
+                    user,
+                    client_ip: self.population.client_ip(user),
+                };
+                self.dispatch_balanced(now, pool, id, key)
+            }
         }
     }
 
@@ -252,17 +255,22 @@ impl<'s> World<'s> {
         }
     }
 
-    fn dispatch_balanced(&mut self, now: SimTime, pool: usize, id: u32) {
+    fn dispatch_balanced(&mut self, now: SimTime, pool: usize, id: u32, key: RequestKey) {
         let p = &mut self.pools[pool];
-        let targets = &self.instances[p.first..p.first + p.count];
-        let instance = (p.first + p.balancer.pick(targets)) as u32;
+        let Some(target) = p.balancer.pick(key) else {
+            // Every target is out of service. (Not reachable yet: targets never leave until
+            // health checks arrive, which give this failure a reason of its own.)
+            self.reject(id);
+            return;
+        };
+        let instance = (p.first + target) as u32;
         let capacity = p.queue_capacity;
         let inst = &mut self.instances[instance as usize];
         if inst.busy < inst.slots {
-            inst.active += 1;
+            p.balancer.dispatched(target);
             self.start(now, instance, id);
         } else if has_room(inst.queue.len(), capacity) {
-            inst.active += 1;
+            p.balancer.dispatched(target);
             inst.queue.push_back(id);
             self.requests.get_mut(id).instance = instance;
             self.recorder.enqueued();
@@ -282,11 +290,6 @@ impl<'s> World<'s> {
     fn start(&mut self, now: SimTime, instance: u32, id: u32) {
         let inst = &mut self.instances[instance as usize];
         inst.busy += 1;
-        if self.pools[inst.pool as usize].dispatch == Dispatch::SharedQueue {
-            // Behind a balancer a request counts as active from dispatch; from a shared queue,
-            // from the moment an instance takes it.
-            inst.active += 1;
-        }
         self.recorder.slot_taken();
         let pools = self.pools.len();
         let req = self.requests.get_mut(id);
@@ -319,17 +322,17 @@ impl<'s> World<'s> {
     fn on_service_end(&mut self, now: SimTime, instance: u32, id: u32) {
         let req = *self.requests.get(id);
         self.requests.remove(id);
-        let inst = &mut self.instances[instance as usize];
         if !req.ended {
-            inst.active -= 1;
             if req.cut_at_deadline {
+                self.release(instance, None);
                 self.recorder.failed(req.class as usize, Failure::TimedOut);
             } else {
+                self.release(instance, Some((now - req.arrival, now)));
                 self.recorder
                     .completed(req.class as usize, req.arrival, now);
             }
         }
-        inst.busy -= 1;
+        self.instances[instance as usize].busy -= 1;
         self.recorder.slot_freed();
         self.serve_next(now, instance);
     }
@@ -366,7 +369,7 @@ impl<'s> World<'s> {
     fn time_out_queued(&mut self, id: u32, shared: bool) {
         let req = *self.requests.get(id);
         if !shared {
-            self.instances[req.instance as usize].active -= 1;
+            self.release(req.instance, None);
         }
         self.recorder.failed(req.class as usize, Failure::TimedOut);
         self.requests.remove(id);
@@ -375,9 +378,19 @@ impl<'s> World<'s> {
     fn on_client_deadline(&mut self, id: u32) {
         let req = self.requests.get_mut(id);
         req.ended = true;
-        let (class, instance) = (req.class as usize, req.instance as usize);
-        self.instances[instance].active -= 1;
+        let (class, instance) = (req.class as usize, req.instance);
+        self.release(instance, None);
         self.recorder.failed(class, Failure::TimedOut);
+    }
+
+    /// A request sent to `instance` by its balancer ended; `response` is its round-trip time
+    /// and end when the instance answered. Shared-queue pools have no balancer to tell.
+    fn release(&mut self, instance: u32, response: Option<(SimDuration, SimTime)>) {
+        let pool = &mut self.pools[self.instances[instance as usize].pool as usize];
+        if pool.dispatch == Dispatch::Balancer {
+            pool.balancer
+                .finished(instance as usize - pool.first, response);
+        }
     }
 
     /// Makes sure a timer will fire by the deadline of `id`, which just joined the back of `queue`.

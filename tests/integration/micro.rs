@@ -139,27 +139,45 @@ fn two_servers_behind_a_shared_queue_never_queue() {
 }
 
 #[test]
-fn round_robin_alternates_and_least_connections_avoids_the_busy_instance() {
+fn round_robin_alternates() {
     // Two instances, one slot each, 2.5 s per request, one arrival per second.
     // Round robin sends jobs 0, 2, 4 ... to instance A and 1, 3, 5 ... to B: each instance gets
-    // a request every 2 s but needs 2.5 s, so queues build (job 2 waits 0.5 s, job 4 waits 1 s ...).
-    // Least connections does the same here: at each arrival the instance that just received a
-    // request is the busier one. Both: latencies 2.5, 2.5, 3, 3, 3.5, 3.5, ...
-    for algorithm in ["round_robin", "least_connections"] {
-        let text = format!(
-            "{}\n[balancer]\nalgorithm = \"{algorithm}\"\n",
-            one_server("", "")
-                .replace("instances = 1", "instances = 2")
-                .replace("1.5s", "2.5s")
-        );
-        let (s, _) = run(&scenario(&text), 1);
-        // Instance A serves jobs 0 (0-2.5), 2 (2.5-5), 4 (5-7.5), 6 (7.5-10): 3 complete by 10 s.
-        // Instance B serves 1 (1-3.5), 3 (3.5-6), 5 (6-8.5): 3 complete.
-        assert_eq!(s.requests.completed, 6, "{algorithm}");
-        let mean = (2.5 + 2.5 + 3.0 + 3.0 + 3.5 + 3.5) / 6.0;
-        assert!(
-            (s.latency_seconds.mean.unwrap() - mean).abs() < 1e-12,
-            "{algorithm}"
-        );
-    }
+    // a request every 2 s but needs 2.5 s, so queues build (job 2 waits 0.5 s, job 4 waits 1 s).
+    // A serves jobs 0 (0-2.5), 2 (2.5-5), 4 (5-7.5); B serves 1 (1-3.5), 3 (3.5-6), 5 (6-8.5):
+    // 6 complete by 10 s, latencies 2.5, 2.5, 3, 3, 3.5, 3.5.
+    let text = format!(
+        "{}\n[balancer]\nalgorithm = \"round_robin\"\n",
+        two_slow_servers()
+    );
+    let (s, _) = run(&scenario(&text), 1);
+    assert_eq!(s.requests.completed, 6);
+    assert_eq!(s.latency_seconds.mean, Some(18.0 / 6.0));
+}
+
+#[test]
+fn least_connections_breaks_ties_by_nginx_weighted_round_robin() {
+    // The same load under nginx least_conn. Active counts (A, B) at each arrival, and the
+    // current weights of the smooth-WRR tie-break, which change only when peers tie:
+    //   0 s (0,0) tie, cw (1,1) → A, A cw -1     1 s (1,0) → B
+    //   2 s (1,1) tie, cw (0,1) → B, B cw -1     2.5 s A ends job 0
+    //   3 s (0,2) → A (job 3, 3-5.5)             3.5 s B ends job 1, starts job 2 (3.5-6)
+    //   4 s (1,1) tie, cw (1,0) → A, A cw -1 (job 4 waits, 5.5-8)
+    //   5 s (2,1) → B (job 5 waits, 6-8.5)       5.5 s, 6 s: A, B end jobs 3, 2
+    //   6 s (1,1) tie, cw (0,0) → A (lower index), A cw -2 (job 6: 8-10.5)
+    //   7 s (2,1) → B (8.5-11)   8 s A ends job 4; (1,2) → A   9 s (2,1) → B
+    // Completed by 10 s: jobs 0, 1, 3 (2.5 s each), 2 (4 s), 4 (4 s), 5 (3.5 s).
+    // (At 6 s and 8 s the service end was scheduled before the arrival, so it comes first.)
+    let text = format!(
+        "{}\n[balancer]\nalgorithm = \"least_connections\"\n",
+        two_slow_servers()
+    );
+    let (s, _) = run(&scenario(&text), 1);
+    assert_eq!(s.requests.completed, 6);
+    assert_eq!(s.latency_seconds.mean, Some(19.0 / 6.0));
+}
+
+fn two_slow_servers() -> String {
+    one_server("", "")
+        .replace("instances = 1", "instances = 2")
+        .replace("1.5s", "2.5s")
 }

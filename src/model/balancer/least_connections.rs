@@ -1,35 +1,104 @@
-//! Least connections, as nginx's `least_conn` (`ngx_http_upstream_least_conn_module.c`): the
-//! target with the fewest active requests; among equals, the next in round-robin order.
+//! Least connections exactly as nginx's `least_conn`
+//! (`ngx_http_upstream_least_conn_module.c`, `ngx_http_upstream_get_least_conn_peer`): the peer
+//! with the fewest active requests relative to its weight (`conns × best.weight <
+//! best.conns × weight`); if several share that ratio, smooth weighted round robin among them
+//! alone: only the tied peers' current weights grow, and the winner's drops by their total.
 //!
-//! Equal weights for now. nginx compares `conns / weight` and breaks ties by smooth weighted
-//! round robin; weights arrive with the full balancer set. This version scans the targets (O(n)),
-//! which is fine for the fleets of tens of instances it serves today.
+//! Targets are grouped by load ratio in an ordered map; each group is a [`SmoothSet`], so the
+//! tie-break costs what one smooth-WRR pick costs: O(log n + k). A request starting or ending
+//! moves one target between two groups, carrying its current weight, O(log n).
 
-use super::TargetLoad;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
-/// Least-connections state: where the round-robin tie-break resumes.
-#[derive(Debug, Clone, Default)]
+use super::smooth::SmoothSet;
+
+/// `active / weight`, ordered by cross-multiplication as nginx compares it; equal ratios (1/1,
+/// 2/2) are one key.
+#[derive(Debug, Clone, Copy)]
+struct Ratio {
+    active: u32,
+    weight: u32,
+}
+
+impl Ord for Ratio {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (u64::from(self.active) * u64::from(other.weight))
+            .cmp(&(u64::from(other.active) * u64::from(self.weight)))
+    }
+}
+impl PartialOrd for Ratio {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl PartialEq for Ratio {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Ratio {}
+
+/// nginx least connections over the eligible targets.
+#[derive(Debug, Clone)]
 pub struct LeastConnections {
-    next: usize,
+    groups: BTreeMap<Ratio, SmoothSet>,
+    offsets: Vec<i64>,
+    /// Current weights of targets out of the set (nginx keeps them).
+    parked: Vec<i64>,
 }
 
 impl LeastConnections {
-    /// The target with the fewest active requests, ties broken in round-robin order.
-    pub fn pick<T: TargetLoad>(&mut self, targets: &[T]) -> usize {
-        let n = targets.len();
-        let start = self.next % n;
-        let mut best = start;
-        let mut best_load = targets[start].active_requests();
-        for k in 1..n {
-            let i = (start + k) % n;
-            let load = targets[i].active_requests();
-            if load < best_load {
-                best = i;
-                best_load = load;
-            }
+    /// All targets eligible and idle.
+    pub fn new(weights: &[u32]) -> Self {
+        let mut lc = LeastConnections {
+            groups: BTreeMap::new(),
+            offsets: vec![0; weights.len()],
+            parked: vec![0; weights.len()],
+        };
+        for (t, &w) in weights.iter().enumerate() {
+            lc.insert(t as u32, w, 0, 0);
         }
-        self.next = best + 1;
-        best
+        lc
+    }
+
+    fn insert(&mut self, target: u32, weight: u32, active: u32, current: i64) {
+        self.groups
+            .entry(Ratio { active, weight })
+            .or_default()
+            .insert(target, weight, current, &mut self.offsets);
+    }
+
+    fn remove(&mut self, target: u32, weight: u32, active: u32) -> i64 {
+        let key = Ratio { active, weight };
+        let group = self.groups.get_mut(&key).expect("target in its group");
+        let current = group.remove(target, weight, &self.offsets);
+        if group.is_empty() {
+            self.groups.remove(&key);
+        }
+        current
+    }
+
+    /// The target for the next request.
+    pub fn pick(&mut self) -> Option<u32> {
+        let (_, least) = self.groups.iter_mut().next()?;
+        // nginx runs the weighted round robin only when several peers tie ("many").
+        least.only().or_else(|| least.pick(&mut self.offsets))
+    }
+
+    /// `target`'s active requests went from `from` to `to`.
+    pub fn load_changed(&mut self, target: u32, weight: u32, from: u32, to: u32) {
+        let current = self.remove(target, weight, from);
+        self.insert(target, weight, to, current);
+    }
+
+    /// `target` (of `weight`, with `active` requests) joins or leaves the eligible set.
+    pub fn set_eligible(&mut self, target: u32, weight: u32, active: u32, eligible: bool) {
+        if eligible {
+            self.insert(target, weight, active, self.parked[target as usize]);
+        } else {
+            self.parked[target as usize] = self.remove(target, weight, active);
+        }
     }
 }
 
@@ -37,28 +106,91 @@ impl LeastConnections {
 mod tests {
     use super::*;
 
-    struct T(u32);
-    impl TargetLoad for T {
-        fn active_requests(&self) -> u32 {
-            self.0
+    /// Picks and starts a request: `active` is the test's record of each target's load.
+    fn pick_and_start(lc: &mut LeastConnections, weights: &[u32], active: &mut [u32]) -> u32 {
+        let t = lc.pick().unwrap();
+        let i = t as usize;
+        lc.load_changed(t, weights[i], active[i], active[i] + 1);
+        active[i] += 1;
+        t
+    }
+
+    #[test]
+    fn fewest_active_requests_wins() {
+        let w = [1, 1, 1];
+        let mut lc = LeastConnections::new(&w);
+        let mut active = [0; 3];
+        for (t, n) in [(0u32, 3u32), (1, 1), (2, 2)] {
+            for _ in 0..n {
+                lc.load_changed(t, 1, active[t as usize], active[t as usize] + 1);
+                active[t as usize] += 1;
+            }
         }
+        assert_eq!(pick_and_start(&mut lc, &w, &mut active), 1);
+        // Now (3, 2, 2): 1 and 2 tie; smooth WRR among them. Their current weights: 1 won
+        // nothing yet in a tie, both 0 → (1, 1), the lower index wins.
+        assert_eq!(pick_and_start(&mut lc, &w, &mut active), 1);
+        assert_eq!(pick_and_start(&mut lc, &w, &mut active), 2);
     }
 
     #[test]
-    fn picks_the_least_loaded_target() {
-        let mut lc = LeastConnections::default();
-        assert_eq!(lc.pick(&[T(3), T(1), T(2)]), 1);
+    fn ties_between_idle_peers_go_round_robin() {
+        // Idle peers of equal weight, each request finishing before the next: every pick is a
+        // tie of all three, and the tie-break is nginx's round robin: a b c a b c.
+        let w = [1, 1, 1];
+        let mut lc = LeastConnections::new(&w);
+        let mut picks = Vec::new();
+        for _ in 0..6 {
+            let t = lc.pick().unwrap();
+            lc.load_changed(t, 1, 0, 1);
+            lc.load_changed(t, 1, 1, 0);
+            picks.push(t);
+        }
+        assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
     }
 
     #[test]
-    fn ties_rotate_in_round_robin_order() {
-        let mut lc = LeastConnections::default();
-        let targets = [T(0), T(0), T(0)];
-        let picks: Vec<usize> = (0..4).map(|_| lc.pick(&targets)).collect();
-        assert_eq!(picks, vec![0, 1, 2, 0]);
-        // After picking 0, ties between 0 and 2 go to 2 first (it comes next after 1).
-        let mut lc = LeastConnections::default();
-        assert_eq!(lc.pick(&[T(0), T(5), T(0)]), 0);
-        assert_eq!(lc.pick(&[T(0), T(5), T(0)]), 2);
+    fn load_is_relative_to_weight() {
+        // Weights a: 3, b: 1. Loads worked out by hand, requests never finishing:
+        // (0,0): ratios 0,0 tie → SWRR among both: cw (3,1) a → a=-1; a=1.
+        // (1,0): 1/3 vs 0 → b; b=1.
+        // (1,1): 1/3 < 1/1 → a; a=2. (2,1): 2/3 < 1 → a; a=3.
+        // (3,1): 1 = 1 tie → SWRR from cw (a=-1, b=1): (2,2), the lower index a → a=-2; a=4.
+        // (4,1): 4/3 > 1 → b.
+        let w = [3, 1];
+        let mut lc = LeastConnections::new(&w);
+        let mut active = [0; 2];
+        let picks: Vec<u32> = (0..6)
+            .map(|_| pick_and_start(&mut lc, &w, &mut active))
+            .collect();
+        assert_eq!(picks, vec![0, 1, 0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn tie_break_weights_persist_across_picks_that_did_not_tie() {
+        // Weights a: 2, b: 1. cw changes only in ties.
+        // (0,0) tie: cw (2,1) → a; a cw -1, b cw 1. loads (1,0).
+        // (1,0): 1/2 vs 0 → b, no tie, cw unchanged. loads (1,1).
+        // (1,1): 1/2 < 1 → a. loads (2,1). (2,1): 1 = 1 tie: cw (-1+2, 1+1) = (1,2) → b wins,
+        // b cw 2-3 = -1. loads (2,2). (2,2): 1 < 2 → a. loads (3,2). (3,2): 3/2 < 2 → a.
+        let w = [2, 1];
+        let mut lc = LeastConnections::new(&w);
+        let mut active = [0; 2];
+        let picks: Vec<u32> = (0..6)
+            .map(|_| pick_and_start(&mut lc, &w, &mut active))
+            .collect();
+        assert_eq!(picks, vec![0, 1, 0, 1, 0, 0]);
+    }
+
+    #[test]
+    fn targets_out_of_service_are_not_picked() {
+        let w = [1, 1];
+        let mut lc = LeastConnections::new(&w);
+        lc.set_eligible(0, 1, 0, false);
+        assert_eq!(lc.pick(), Some(1));
+        lc.set_eligible(1, 1, 0, false);
+        assert_eq!(lc.pick(), None);
+        lc.set_eligible(0, 1, 0, true);
+        assert_eq!(lc.pick(), Some(0));
     }
 }

@@ -11,6 +11,8 @@ pub struct InstanceType {
     pub speed: f64,
     /// On-demand price [USD/h].
     pub price_per_hour: f64,
+    /// Load-balancing weight of its instances (default 1): an A100 might be 3 to a T4's 1.
+    pub weight: u32,
 }
 
 /// How requests reach the instances of a pool.
@@ -47,4 +49,6 @@ pub struct PoolSpec {
     /// Waiting room: per instance (behind a balancer) or for the pool (shared queue).
     /// `None` is unbounded; `Some(0)` rejects a request when no slot is free.
     pub queue_capacity: Option<u32>,
+    /// Load-balancing weight of each instance: the pool's own, else its type's.
+    pub weight: u32,
 }

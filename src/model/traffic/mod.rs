@@ -7,7 +7,9 @@
 mod arrivals;
 mod classes;
 mod profile;
+mod users;
 
 pub use arrivals::{ArrivalProcess, Arrivals, PeriodicArrivals, PoissonArrivals};
 pub use classes::ClassMix;
 pub use profile::{DecayShape, RateProfile};
+pub use users::Population;
