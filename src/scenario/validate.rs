@@ -168,27 +168,39 @@ fn validate_balancer(
     }
     match &mut algorithm {
         Algorithm::ConsistentHash { table_size } => {
-            if let Some(t) = &raw.table_size {
-                let largest = pools.map_or(0, |p| {
-                    p.iter()
-                        .filter(|p| p.dispatch == Dispatch::Balancer)
-                        .map(|p| u64::from(p.instances))
-                        .max()
-                        .unwrap_or(0)
-                });
-                if !is_prime(t.value) || t.value < largest.max(2) {
+            let largest = pools.map_or(0, |p| {
+                p.iter()
+                    .filter(|p| p.dispatch == Dispatch::Balancer)
+                    .map(|p| u64::from(p.instances))
+                    .max()
+                    .unwrap_or(0)
+            });
+            // The default table too must hold every target (Maglev needs M ≥ n).
+            let size = raw.table_size.as_ref().map_or_else(
+                || {
+                    raw.algorithm
+                        .as_ref()
+                        .map(|a| (u64::from(*table_size), unit(a)))
+                },
+                |t| Some((t.value, unit(t))),
+            );
+            if let Some((value, at)) = size {
+                if !is_prime(value) || value < largest.max(2) {
                     r.error(
-                        t,
+                        &at,
                         format!(
                             "the Maglev table size must be a prime at least the number of \
-                             targets ({largest}), found {}",
-                            t.value
+                             targets ({largest}), found {value}"
                         ),
-                        Some("use a prime such as 65537 (Envoy's default) or 655373".into()),
+                        Some(
+                            "set table_size to a prime such as 65537 (Envoy's default) or \
+                             1000003"
+                                .into(),
+                        ),
                     );
                     ok = false;
                 }
-                *table_size = t.value as u32;
+                *table_size = value as u32;
             }
         }
         _ => {
