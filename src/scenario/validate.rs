@@ -112,14 +112,35 @@ fn validate_balancer(
 ) -> Option<Algorithm> {
     let mut algorithm = Algorithm::from_name(raw.algorithm.as_ref()?.value)?;
     let name = algorithm.name();
-    let misplaced = |r: &mut Reader<'_>, at: &Located<()>, key: &str, owner: &str| {
-        r.error(
-            at,
-            format!("{key} is a setting of {owner}, not of {name}"),
-            Some(format!("remove {key}, or use algorithm = \"{owner}\"")),
-        );
-    };
+    // A setting of another algorithm is an error, not silently ignored.
     let mut ok = true;
+    for (at, key, owner) in [
+        (
+            raw.choice_count.as_ref().map(unit),
+            "choice_count",
+            "power_of_two_choices",
+        ),
+        (
+            raw.active_request_bias.as_ref().map(unit),
+            "active_request_bias",
+            "power_of_two_choices",
+        ),
+        (raw.decay.as_ref().map(unit), "decay", "least_response_time"),
+        (
+            raw.table_size.as_ref().map(unit),
+            "table_size",
+            "consistent_hash",
+        ),
+    ] {
+        if let Some(at) = at.filter(|_| name != owner) {
+            r.error(
+                &at,
+                format!("{key} is a setting of {owner}, not of {name}"),
+                Some(format!("remove {key}, or use algorithm = \"{owner}\"")),
+            );
+            ok = false;
+        }
+    }
     match &mut algorithm {
         Algorithm::PowerOfTwoChoices {
             choice_count,
@@ -130,22 +151,6 @@ fn validate_balancer(
             }
             *active_request_bias = raw.active_request_bias.as_ref().map(|b| b.value);
         }
-        _ => {
-            for (set, key) in [
-                (raw.choice_count.as_ref().map(unit), "choice_count"),
-                (
-                    raw.active_request_bias.as_ref().map(unit),
-                    "active_request_bias",
-                ),
-            ] {
-                if let Some(at) = set {
-                    misplaced(r, &at, key, "power_of_two_choices");
-                    ok = false;
-                }
-            }
-        }
-    }
-    match &mut algorithm {
         Algorithm::LeastResponseTime { decay } => {
             if let Some(d) = &raw.decay {
                 if d.value.is_zero() {
@@ -159,14 +164,6 @@ fn validate_balancer(
                 *decay = d.value;
             }
         }
-        _ => {
-            if let Some(d) = &raw.decay {
-                misplaced(r, &unit(d), "decay", "least_response_time");
-                ok = false;
-            }
-        }
-    }
-    match &mut algorithm {
         Algorithm::ConsistentHash { table_size } => {
             let largest = pools.map_or(0, |p| {
                 p.iter()
@@ -176,39 +173,27 @@ fn validate_balancer(
                     .unwrap_or(0)
             });
             // The default table too must hold every target (Maglev needs M ≥ n).
-            let size = raw.table_size.as_ref().map_or_else(
-                || {
-                    raw.algorithm
-                        .as_ref()
-                        .map(|a| (u64::from(*table_size), unit(a)))
-                },
-                |t| Some((t.value, unit(t))),
-            );
-            if let Some((value, at)) = size {
-                if !is_prime(value) || value < largest.max(2) {
-                    r.error(
-                        &at,
-                        format!(
-                            "the Maglev table size must be a prime at least the number of \
-                             targets ({largest}), found {value}"
-                        ),
-                        Some(
-                            "set table_size to a prime such as 65537 (Envoy's default) or \
-                             1000003"
-                                .into(),
-                        ),
-                    );
-                    ok = false;
-                }
-                *table_size = value as u32;
-            }
-        }
-        _ => {
-            if let Some(t) = &raw.table_size {
-                misplaced(r, &unit(t), "table_size", "consistent_hash");
+            let (value, at) = match &raw.table_size {
+                Some(t) => (t.value, unit(t)),
+                None => (u64::from(*table_size), unit(raw.algorithm.as_ref()?)),
+            };
+            if !is_prime(value) || value < largest.max(2) {
+                r.error(
+                    &at,
+                    format!(
+                        "the Maglev table size must be a prime at least the number of \
+                         targets ({largest}), found {value}"
+                    ),
+                    Some(
+                        "set table_size to a prime such as 65537 (Envoy's default) or 1000003"
+                            .into(),
+                    ),
+                );
                 ok = false;
             }
+            *table_size = value as u32;
         }
+        _ => {}
     }
     ok.then_some(algorithm)
 }

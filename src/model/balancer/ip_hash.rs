@@ -25,7 +25,6 @@ pub struct IpHash {
     cumulative: Vec<u64>,
     eligible: Vec<bool>,
     fallback: WeightedRoundRobin,
-    weights: Vec<u32>,
 }
 
 impl IpHash {
@@ -42,7 +41,6 @@ impl IpHash {
             cumulative,
             eligible: vec![true; weights.len()],
             fallback: WeightedRoundRobin::new(weights),
-            weights: weights.to_vec(),
         }
     }
 
@@ -73,12 +71,11 @@ impl IpHash {
         self.fallback.pick()
     }
 
-    /// `target` joins or leaves the eligible set.
-    pub fn set_eligible(&mut self, target: u32, eligible: bool) {
+    /// `target` (of `weight`) joins or leaves the eligible set.
+    pub fn set_eligible(&mut self, target: u32, weight: u32, eligible: bool) {
         if self.eligible[target as usize] != eligible {
             self.eligible[target as usize] = eligible;
-            self.fallback
-                .set_eligible(target, self.weights[target as usize], eligible);
+            self.fallback.set_eligible(target, weight, eligible);
         }
     }
 }
@@ -112,10 +109,10 @@ mod tests {
         // 154: (154×113 + 192) mod 6271 = 5052; (5052×113 + 168) mod 6271 = 383;
         // (383×113 + 1) mod 6271 = 5654; 5654 mod 3 = 2 → peer 2.
         let mut h = IpHash::new(&[1, 1, 1]);
-        h.set_eligible(1, false);
+        h.set_eligible(1, 1, false);
         assert_eq!(h.pick(ip(192, 168, 1, 7)), Some(2));
-        h.set_eligible(0, false);
-        h.set_eligible(2, false);
+        h.set_eligible(0, 1, false);
+        h.set_eligible(2, 1, false);
         assert_eq!(h.pick(ip(192, 168, 1, 7)), None);
     }
 }

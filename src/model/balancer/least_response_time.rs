@@ -19,40 +19,20 @@
 //! round-trip time observed is from dispatch to the end of service: queueing at the target
 //! included, as a proxy sees it.
 
-use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
+use super::TotalF64;
 use crate::engine::{SimDuration, SimTime};
 
-/// A score key ordered as the score.
-#[derive(Debug, Clone, Copy)]
+/// A score key ordered as the score (field order is the order; ties to the lower index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
     /// 0: never measured and idle (score 0); 1: measured (by `log_score`); 2: never measured
     /// but busy (Finagle's penalty, by active count).
     tier: u8,
-    log_score: f64,
+    log_score: TotalF64,
     target: u32,
 }
-
-impl Ord for Key {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.tier
-            .cmp(&other.tier)
-            .then(self.log_score.total_cmp(&other.log_score))
-            .then(self.target.cmp(&other.target))
-    }
-}
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl PartialEq for Key {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Key {}
 
 /// Peak-EWMA least response time over the eligible targets.
 #[derive(Debug, Clone)]
@@ -94,7 +74,7 @@ impl LeastResponseTime {
         };
         Key {
             tier,
-            log_score,
+            log_score: TotalF64(log_score),
             target,
         }
     }

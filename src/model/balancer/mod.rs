@@ -132,6 +132,27 @@ impl Algorithm {
     }
 }
 
+/// An `f64` ordered by `total_cmp`, so that scores and deadlines can derive `Ord` in keys.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TotalF64(pub f64);
+
+impl Ord for TotalF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+impl PartialOrd for TotalF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl PartialEq for TotalF64 {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for TotalF64 {}
+
 /// What a balancer may know of the request it routes: who sent it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RequestKey {
@@ -301,7 +322,7 @@ impl Balancer {
             State::WeightedRandom(b) => b.set_weight(t, if eligible { w } else { 0 }),
             State::PowerOfChoices(b) => b.rebuild(&self.eligible, &self.weights, &self.active),
             State::LeastResponseTime(b) => b.set_eligible(t, a, eligible),
-            State::IpHash(b) => b.set_eligible(t, eligible),
+            State::IpHash(b) => b.set_eligible(t, w, eligible),
             State::ConsistentHash(b) => b.set_eligible(t, eligible),
         }
     }

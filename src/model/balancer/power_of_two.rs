@@ -14,43 +14,25 @@
 //! Envoy also starts each schedule at a random offset so that many proxies do not move in
 //! lockstep; with one balancer per target group here, that is left out.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use rand::Rng;
 
 use super::dense_set::DenseSet;
+use super::TotalF64;
 use crate::engine::StreamRng;
 
-/// An EDF entry: earliest deadline first, then insertion order.
-#[derive(Debug, Clone, Copy)]
+/// An EDF entry: earliest deadline first, then insertion order (field order is the order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Deadline {
-    at: f64,
+    at: TotalF64,
     order: u64,
     target: u32,
 }
 
-impl Ord for Deadline {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.at
-            .total_cmp(&other.at)
-            .then(self.order.cmp(&other.order))
-    }
-}
-impl PartialOrd for Deadline {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl PartialEq for Deadline {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Deadline {}
-
 /// Envoy's weighted path: an EDF schedule.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Edf {
     heap: BinaryHeap<Reverse<Deadline>>,
     now: f64,
@@ -60,7 +42,7 @@ struct Edf {
 impl Edf {
     fn add(&mut self, target: u32, weight: f64) {
         self.heap.push(Reverse(Deadline {
-            at: self.now + 1.0 / weight,
+            at: TotalF64(self.now + 1.0 / weight),
             order: self.order,
             target,
         }));
@@ -89,7 +71,6 @@ pub struct PowerOfChoices {
     bias: f64,
     /// `Some` on the weighted path.
     edf: Option<Edf>,
-    weighted: bool,
 }
 
 impl PowerOfChoices {
@@ -101,10 +82,10 @@ impl PowerOfChoices {
             choice_count: choice_count.max(1),
             bias: bias.unwrap_or(1.0),
             edf: None,
-            weighted: unequal || bias.is_some(),
         };
-        if p.weighted {
+        if unequal || bias.is_some() {
             let all = DenseSet::full(weights.len());
+            p.edf = Some(Edf::default());
             p.rebuild(&all, weights, &vec![0; weights.len()]);
         }
         p
@@ -112,13 +93,12 @@ impl PowerOfChoices {
 
     /// Rebuilds the weighted schedule over `eligible` (after the set changed).
     pub fn rebuild(&mut self, eligible: &DenseSet, weights: &[u32], active: &[u32]) {
-        if !self.weighted {
+        if self.edf.is_none() {
             return;
         }
         let mut edf = Edf {
             heap: BinaryHeap::with_capacity(eligible.len()),
-            now: 0.0,
-            order: 0,
+            ..Edf::default()
         };
         let mut members: Vec<u32> = (0..eligible.len()).map(|i| eligible.get(i)).collect();
         members.sort_unstable();
@@ -141,7 +121,7 @@ impl PowerOfChoices {
     ) -> Option<u32> {
         if let Some(edf) = &mut self.edf {
             let Reverse(next) = edf.heap.pop()?;
-            edf.now = next.at;
+            edf.now = next.at.0;
             let t = next.target;
             edf.add(
                 t,
