@@ -63,6 +63,11 @@ impl SimDuration {
         SimDuration(secs * 1_000_000_000)
     }
 
+    /// A duration of `millis` milliseconds.
+    pub const fn from_millis(millis: u64) -> Self {
+        SimDuration(millis * 1_000_000)
+    }
+
     /// A duration from floating seconds, rounded to the nearest nanosecond. Negative and NaN
     /// inputs give zero; values past the representable range saturate.
     pub fn from_secs_f64(secs: f64) -> Self {

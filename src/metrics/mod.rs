@@ -10,9 +10,9 @@ mod summary;
 mod timeline;
 
 pub use histogram::LatencyHistogram;
-pub use recorder::{Failure, Recorder};
+pub use recorder::{Failure, RecordedTotals, Recorder, RetryCounts};
 pub use summary::{
     ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolInstances, RequestCounts,
-    RunResult, Summary,
+    RetrySummary, RouteSummary, RunResult, Summary,
 };
 pub use timeline::{CollectTimeline, DiscardTimeline, TimelineRow, TimelineSink};

@@ -10,13 +10,45 @@ use super::summary::{LatencySummary, RequestCounts};
 use super::{LatencyHistogram, TimelineRow, TimelineSink};
 use crate::engine::{SimDuration, SimTime};
 
-/// Why a request failed.
+/// Why a request failed. `docs/metrics.md` defines each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
-    /// Not answered by its deadline.
+    /// Not answered by its deadline (the client's timeout or the route's read timeout).
     TimedOut,
     /// Turned away by a full queue.
     Rejected,
+    /// Its target group had no healthy target to send it to.
+    NoHealthyTarget,
+    /// Its server answered with an error (a broken server).
+    ServerError,
+    /// Its target did not accept the connection within the route's connect timeout.
+    ConnectFailed,
+    /// Its server died while holding it.
+    Interrupted,
+}
+
+impl Failure {
+    /// Every reason, in the order of the timeline's columns.
+    pub const ALL: [Failure; 6] = [
+        Failure::TimedOut,
+        Failure::Rejected,
+        Failure::NoHealthyTarget,
+        Failure::ServerError,
+        Failure::ConnectFailed,
+        Failure::Interrupted,
+    ];
+
+    /// The name used in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Failure::TimedOut => "timed_out",
+            Failure::Rejected => "rejected",
+            Failure::NoHealthyTarget => "no_healthy_target",
+            Failure::ServerError => "server_error",
+            Failure::ConnectFailed => "connect_failed",
+            Failure::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// Counters for the window being filled.
@@ -24,9 +56,10 @@ pub enum Failure {
 struct Window {
     arrivals: u64,
     completed: u64,
-    timed_out: u64,
-    rejected: u64,
+    failures: [u64; 6],
+    retries: u64,
     in_flight_area: u128,
+    healthy_area: u128,
     queued_area: u128,
     busy_area: u128,
     latency: LatencyHistogram,
@@ -51,19 +84,32 @@ pub struct Recorder {
     queued: u64,
     busy: u64,
     slots: u64,
+    healthy: u64,
     window: Window,
     classes: Vec<ClassTotals>,
     busy_area_total: u128,
+    retries: RetryCounts,
+}
+
+/// Retries sent during a run (they are attempts of requests already counted as arrived).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetryCounts {
+    /// Tries the balancer sent to another target after one failed.
+    pub balancer: u64,
+    /// Attempts clients sent again after one failed.
+    pub client: u64,
 }
 
 impl Recorder {
-    /// A recorder for a run of `duration` with `classes` request classes and `slots` server slots.
+    /// A recorder for a run of `duration` with `classes` request classes, `slots` server slots
+    /// and `targets` balanced targets, all healthy at the start.
     pub fn new(
         duration: SimDuration,
         window: SimDuration,
         warmup: SimDuration,
         classes: usize,
         slots: u64,
+        targets: u64,
     ) -> Self {
         let window_len = window.as_nanos().max(1);
         Recorder {
@@ -77,9 +123,11 @@ impl Recorder {
             queued: 0,
             busy: 0,
             slots,
+            healthy: targets,
             window: Window::default(),
             classes: vec![ClassTotals::default(); classes],
             busy_area_total: 0,
+            retries: RetryCounts::default(),
         }
     }
 
@@ -101,6 +149,7 @@ impl Recorder {
             self.window.in_flight_area += self.in_flight as u128 * dt;
             self.window.queued_area += self.queued as u128 * dt;
             self.window.busy_area += self.busy as u128 * dt;
+            self.window.healthy_area += self.healthy as u128 * dt;
             self.last = to;
         }
     }
@@ -116,8 +165,8 @@ impl Recorder {
             end_s: self.window_end as f64 / 1e9,
             arrivals: w.arrivals,
             completed: w.completed,
-            timed_out: w.timed_out,
-            rejected: w.rejected,
+            failures: w.failures,
+            retries: w.retries,
             in_flight: avg(w.in_flight_area),
             queue_length: avg(w.queued_area),
             busy_slots,
@@ -126,6 +175,7 @@ impl Recorder {
             } else {
                 busy_slots / self.slots as f64
             },
+            healthy_targets: avg(w.healthy_area),
             latency_mean_s: w.latency.mean_secs(),
             latency_p50_s: p50,
             latency_p90_s: p90,
@@ -135,9 +185,10 @@ impl Recorder {
         self.busy_area_total += w.busy_area;
         w.arrivals = 0;
         w.completed = 0;
-        w.timed_out = 0;
-        w.rejected = 0;
+        w.failures = [0; 6];
+        w.retries = 0;
         w.in_flight_area = 0;
+        w.healthy_area = 0;
         w.queued_area = 0;
         w.busy_area = 0;
         w.latency.clear();
@@ -170,18 +221,31 @@ impl Recorder {
     /// A request of `class` failed.
     #[inline]
     pub fn failed(&mut self, class: usize, why: Failure) {
-        let c = &mut self.classes[class].counts;
-        match why {
-            Failure::TimedOut => {
-                self.window.timed_out += 1;
-                c.timed_out += 1;
-            }
-            Failure::Rejected => {
-                self.window.rejected += 1;
-                c.rejected += 1;
-            }
-        }
+        self.window.failures[why as usize] += 1;
+        *self.classes[class].counts.failure_mut(why) += 1;
         self.in_flight -= 1;
+    }
+
+    /// A failed try or attempt is sent again: by the balancer to another target (`client`
+    /// false) or by the client after its backoff (`client` true).
+    #[inline]
+    pub fn retried(&mut self, client: bool) {
+        self.window.retries += 1;
+        if client {
+            self.retries.client += 1;
+        } else {
+            self.retries.balancer += 1;
+        }
+    }
+
+    /// A balanced target became healthy (`true`) or unhealthy.
+    #[inline]
+    pub fn target_health_changed(&mut self, healthy: bool) {
+        if healthy {
+            self.healthy += 1;
+        } else {
+            self.healthy -= 1;
+        }
     }
 
     /// A request entered a queue.
@@ -209,20 +273,26 @@ impl Recorder {
     }
 
     /// Closes the last windows and returns the totals. `in_flight` requests are still in the
-    /// system: they are counted per class as `in_flight_at_end`.
-    pub fn finish<S: TimelineSink>(mut self, sink: &mut S) -> RecordedTotals {
+    /// system: they are counted per class as `in_flight_at_end`. Class `c` is carried by route
+    /// `class_route[c]`, of `routes` routes: route totals are the sums of their classes'.
+    pub fn finish<S: TimelineSink>(
+        mut self,
+        sink: &mut S,
+        class_route: &[usize],
+        routes: usize,
+    ) -> RecordedTotals {
         self.advance(SimTime::from_nanos(self.run_end), sink);
         let mut overall = LatencyHistogram::new();
         let mut counts = RequestCounts::default();
         let mut classes = Vec::with_capacity(self.classes.len());
-        for c in &mut self.classes {
+        let mut by_route = vec![(RequestCounts::default(), LatencyHistogram::new()); routes];
+        for (i, c) in self.classes.iter_mut().enumerate() {
             c.counts.in_flight_at_end = c.counts.arrived - c.counts.completed - c.counts.failed();
-            counts.arrived += c.counts.arrived;
-            counts.completed += c.counts.completed;
-            counts.timed_out += c.counts.timed_out;
-            counts.rejected += c.counts.rejected;
-            counts.in_flight_at_end += c.counts.in_flight_at_end;
+            counts.add(&c.counts);
             overall.merge(&c.latency);
+            let route = &mut by_route[class_route[i]];
+            route.0.add(&c.counts);
+            route.1.merge(&c.latency);
             classes.push((c.counts, latency_summary(&c.latency)));
         }
         debug_assert_eq!(counts.in_flight_at_end, self.in_flight);
@@ -231,6 +301,11 @@ impl Recorder {
             counts,
             latency: latency_summary(&overall),
             classes,
+            routes: by_route
+                .iter()
+                .map(|(c, h)| (*c, latency_summary(h)))
+                .collect(),
+            retries: self.retries,
             utilization: if slot_time > 0.0 {
                 self.busy_area_total as f64 / slot_time
             } else {
@@ -248,6 +323,10 @@ pub struct RecordedTotals {
     pub latency: LatencySummary,
     /// Per class, in scenario order.
     pub classes: Vec<(RequestCounts, LatencySummary)>,
+    /// Per route, in scenario order.
+    pub routes: Vec<(RequestCounts, LatencySummary)>,
+    /// Retries sent.
+    pub retries: RetryCounts,
     /// Time-average busy slots / slots over the run.
     pub utilization: f64,
 }
@@ -283,6 +362,7 @@ mod tests {
             SimDuration::ZERO,
             1,
             2,
+            0,
         );
         r.advance(s(2), &mut sink);
         r.arrived(0);
@@ -293,7 +373,7 @@ mod tests {
         r.advance(s(12), &mut sink);
         r.arrived(0);
         r.failed(0, Failure::Rejected);
-        let totals = r.finish(&mut sink);
+        let totals = r.finish(&mut sink, &[0], 1);
         let rows = &sink.rows;
         assert_eq!(rows.len(), 3);
         assert_eq!((rows[0].start_s, rows[0].end_s), (0.0, 10.0));
@@ -305,7 +385,7 @@ mod tests {
         assert_eq!(rows[0].busy_slots, 0.5);
         assert_eq!(rows[0].utilization, 0.25);
         assert_eq!(rows[0].latency_mean_s, Some(5.0));
-        assert_eq!(rows[1].rejected, 1);
+        assert_eq!(rows[1].failures[Failure::Rejected as usize], 1);
         assert_eq!(rows[1].latency_p50_s, None);
         assert_eq!(totals.counts.arrived, 2);
         assert!(totals.counts.is_conserved());
@@ -322,13 +402,14 @@ mod tests {
             SimDuration::from_secs(50),
             1,
             1,
+            0,
         );
         r.arrived(0);
         r.completed(0, s(0), s(1));
         r.advance(s(60), &mut sink);
         r.arrived(0);
         r.completed(0, s(60), s(63));
-        let totals = r.finish(&mut sink);
+        let totals = r.finish(&mut sink, &[0], 1);
         assert_eq!(totals.counts.completed, 2);
         assert_eq!(totals.latency.count, 1);
         assert_eq!(totals.latency.mean, Some(3.0));

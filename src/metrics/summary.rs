@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// How many requests ended each way. `arrived = completed + timed_out + rejected + in_flight_at_end`.
+use super::Failure;
+
+/// How many requests ended each way: `arrived = completed + (every failure) + in_flight_at_end`.
+/// A request retried ends once, with the outcome of its last attempt.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestCounts {
     /// Requests that arrived during the run.
@@ -15,6 +18,14 @@ pub struct RequestCounts {
     pub timed_out: u64,
     /// Requests turned away by a full queue.
     pub rejected: u64,
+    /// Requests whose target group had no healthy target.
+    pub no_healthy_target: u64,
+    /// Requests answered with an error by a broken server.
+    pub server_error: u64,
+    /// Requests whose target did not accept the connection in time.
+    pub connect_failed: u64,
+    /// Requests lost when their server died.
+    pub interrupted: u64,
     /// Requests still queued or in service when the run ended.
     pub in_flight_at_end: u64,
 }
@@ -22,7 +33,41 @@ pub struct RequestCounts {
 impl RequestCounts {
     /// Failed requests (every failure reason).
     pub fn failed(&self) -> u64 {
-        self.timed_out + self.rejected
+        Failure::ALL.iter().map(|&f| self.failure(f)).sum()
+    }
+
+    /// Requests that failed for `why`.
+    pub fn failure(&self, why: Failure) -> u64 {
+        match why {
+            Failure::TimedOut => self.timed_out,
+            Failure::Rejected => self.rejected,
+            Failure::NoHealthyTarget => self.no_healthy_target,
+            Failure::ServerError => self.server_error,
+            Failure::ConnectFailed => self.connect_failed,
+            Failure::Interrupted => self.interrupted,
+        }
+    }
+
+    /// The counter of failures for `why`.
+    pub fn failure_mut(&mut self, why: Failure) -> &mut u64 {
+        match why {
+            Failure::TimedOut => &mut self.timed_out,
+            Failure::Rejected => &mut self.rejected,
+            Failure::NoHealthyTarget => &mut self.no_healthy_target,
+            Failure::ServerError => &mut self.server_error,
+            Failure::ConnectFailed => &mut self.connect_failed,
+            Failure::Interrupted => &mut self.interrupted,
+        }
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &RequestCounts) {
+        self.arrived += other.arrived;
+        self.completed += other.completed;
+        for f in Failure::ALL {
+            *self.failure_mut(f) += other.failure(f);
+        }
+        self.in_flight_at_end += other.in_flight_at_end;
     }
 
     /// True if every arrival is accounted for exactly once.
@@ -57,6 +102,26 @@ pub struct ClassSummary {
     pub requests: RequestCounts,
     /// Its latency.
     pub latency_seconds: LatencySummary,
+}
+
+/// One route: the classes it carries, together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteSummary {
+    /// The target group it sends to.
+    pub target_group: String,
+    /// How its requests ended.
+    pub requests: RequestCounts,
+    /// Its latency.
+    pub latency_seconds: LatencySummary,
+}
+
+/// Retries sent (attempts of requests already counted as arrived).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetrySummary {
+    /// Tries the balancer sent to a target again after one failed.
+    pub balancer: u64,
+    /// Attempts clients sent again after one failed.
+    pub client: u64,
 }
 
 /// Instances of one pool.
@@ -113,6 +178,10 @@ pub struct Summary {
     pub latency_seconds: LatencySummary,
     /// Per request class.
     pub by_class: BTreeMap<String, ClassSummary>,
+    /// Per route (path prefix, or pool name for classes that name their pool).
+    pub by_route: BTreeMap<String, RouteSummary>,
+    /// Retries sent.
+    pub retries: RetrySummary,
     /// Time-average busy slots / slots.
     pub utilization: f64,
     /// Fleet size.

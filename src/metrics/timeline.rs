@@ -15,10 +15,11 @@ pub struct TimelineRow {
     pub arrivals: u64,
     /// Requests that completed.
     pub completed: u64,
-    /// Requests that timed out.
-    pub timed_out: u64,
-    /// Requests rejected because the queue they reached was full.
-    pub rejected: u64,
+    /// Requests that failed, by reason, in the order of [`super::Failure::ALL`] (timed_out,
+    /// rejected, no_healthy_target, server_error, connect_failed, interrupted).
+    pub failures: [u64; 6],
+    /// Retries sent (by balancers and by clients).
+    pub retries: u64,
     /// Time-average number of requests in the system (arrived, not yet ended).
     pub in_flight: f64,
     /// Time-average number of requests waiting in queues.
@@ -27,6 +28,8 @@ pub struct TimelineRow {
     pub busy_slots: f64,
     /// `busy_slots` / slots in service.
     pub utilization: f64,
+    /// Time-average number of balanced targets their balancers count healthy.
+    pub healthy_targets: f64,
     /// Mean latency of requests completed in the window [s].
     pub latency_mean_s: Option<f64>,
     /// Median latency [s].
@@ -35,6 +38,13 @@ pub struct TimelineRow {
     pub latency_p90_s: Option<f64>,
     /// 99th percentile latency [s].
     pub latency_p99_s: Option<f64>,
+}
+
+impl TimelineRow {
+    /// Requests that failed for `why` in the window.
+    pub fn failed(&self, why: super::Failure) -> u64 {
+        self.failures[why as usize]
+    }
 }
 
 /// Where closed windows go. Generic, not a trait object: it is called from the event loop.

@@ -13,10 +13,16 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "completed",
     "timed_out",
     "rejected",
+    "no_healthy_target",
+    "server_error",
+    "connect_failed",
+    "interrupted",
+    "retries",
     "in_flight",
     "queue_length",
     "busy_slots",
     "utilization",
+    "healthy_targets",
     "latency_mean_s",
     "latency_p50_s",
     "latency_p90_s",
@@ -74,12 +80,18 @@ impl<W: Write> TimelineSink for CsvTimeline<W> {
         push_f64(l, r.start_s);
         l.push(',');
         push_f64(l, r.end_s);
-        let _ = write!(
-            l,
-            ",{},{},{},{},",
-            r.arrivals, r.completed, r.timed_out, r.rejected
-        );
-        for v in [r.in_flight, r.queue_length, r.busy_slots, r.utilization] {
+        let _ = write!(l, ",{},{},", r.arrivals, r.completed);
+        for n in r.failures {
+            let _ = write!(l, "{n},");
+        }
+        let _ = write!(l, "{},", r.retries);
+        for v in [
+            r.in_flight,
+            r.queue_length,
+            r.busy_slots,
+            r.utilization,
+            r.healthy_targets,
+        ] {
             push_f64(l, v);
             l.push(',');
         }
@@ -107,12 +119,13 @@ mod tests {
             end_s: 10.0,
             arrivals: 3,
             completed: 2,
-            timed_out: 1,
-            rejected: 0,
+            failures: [1, 0, 2, 0, 0, 3],
+            retries: 4,
             in_flight: 0.5,
             queue_length: 0.25,
             busy_slots: 1.5,
             utilization: 0.75,
+            healthy_targets: 2.5,
             latency_mean_s: None,
             latency_p50_s: Some(0.1),
             latency_p90_s: None,
@@ -121,6 +134,9 @@ mod tests {
         let text = String::from_utf8(sink.finish().unwrap()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0].split(',').count(), TIMELINE_COLUMNS.len());
-        assert_eq!(lines[1], "0,10,3,2,1,0,0.5,0.25,1.5,0.75,,0.1,,");
+        assert_eq!(
+            lines[1],
+            "0,10,3,2,1,0,2,0,0,3,4,0.5,0.25,1.5,0.75,2.5,,0.1,,"
+        );
     }
 }

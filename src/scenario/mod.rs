@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 pub use diagnostics::{Diagnostic, ScenarioError};
 
 use crate::engine::SimDuration;
-use crate::model::balancer::Algorithm;
-use crate::model::fleet::{InstanceType, OnTimeout, PoolSpec, ServiceTime};
+use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
+use crate::model::fleet::{FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime};
 use crate::model::traffic::{ArrivalProcess, Population, RateProfile};
 
 /// A validated scenario: every reference resolved, every default filled, every unit converted.
@@ -52,8 +52,13 @@ pub struct Scenario {
     pub instance_types: Vec<InstanceType>,
     /// Server pools.
     pub pools: Vec<PoolSpec>,
-    /// The balancing algorithm of pools that dispatch through a balancer.
-    pub balancer: Algorithm,
+    /// Target groups: pools behind one balancer each. Classes that name a pool directly get a
+    /// group of that pool alone, named after it.
+    pub target_groups: Vec<TargetGroupSpec>,
+    /// Routes, each to a target group; every class is served through one.
+    pub routes: Vec<RouteSpec>,
+    /// Instances that fail during the run.
+    pub faults: Vec<FaultSpec>,
     /// Who sends the requests (`[traffic] users`, `networks`).
     pub population: Population,
 }
@@ -65,8 +70,8 @@ pub struct RequestClass {
     pub name: String,
     /// Fraction of arrivals of this class.
     pub share: f64,
-    /// Index of the pool that serves it.
-    pub pool: usize,
+    /// Index of the route that carries it (and so of its target group).
+    pub route: usize,
     /// Service time on each instance type (indexed like `Scenario::instance_types`), with the
     /// type's speed already applied.
     pub service_by_type: Vec<ServiceTime>,

@@ -32,15 +32,49 @@ pub struct RawScenario {
     pub classes: Vec<RawClass>,
     pub classes_at: Located<()>,
     pub balancer: Option<RawBalancer>,
+    pub target_groups: Vec<RawTargetGroup>,
+    pub routes: Vec<RawRoute>,
+    pub faults: Vec<RawFault>,
 }
 
-/// The `[balancer]` table: an algorithm and its settings.
+/// Balancer keys: the `[balancer]` table (defaults for every target group), or the same keys
+/// inside a `[[target_group]]` (that group's own).
 pub struct RawBalancer {
+    pub at: Located<()>,
     pub algorithm: Option<Located<&'static str>>,
     pub choice_count: Option<Located<u64>>,
     pub active_request_bias: Option<Located<f64>>,
     pub decay: Option<Located<SimDuration>>,
     pub table_size: Option<Located<u64>>,
+}
+
+/// A `[[target_group]]` table: pools behind one balancer.
+pub struct RawTargetGroup {
+    pub name: Option<Located<String>>,
+    pub pools: Vec<Located<String>>,
+    pub pools_at: Option<Located<()>>,
+    pub balancer: RawBalancer,
+}
+
+/// A `[[route]]` table: a path prefix and where it goes.
+pub struct RawRoute {
+    pub path: Option<Located<String>>,
+    pub target_group: Option<Located<String>>,
+    pub pool: Option<Located<String>>,
+    pub connect_timeout: Option<Located<SimDuration>>,
+    pub read_timeout: Option<Located<SimDuration>>,
+    pub at: Located<()>,
+}
+
+/// A `[[fault]]` table: instances that break at a time.
+pub struct RawFault {
+    pub pool: Option<Located<String>>,
+    pub kind: Option<Located<&'static str>>,
+    pub at: Option<Located<SimDuration>>,
+    pub instances: Option<Located<u64>>,
+    pub first: Option<Located<u64>>,
+    pub duration: Option<Located<SimDuration>>,
+    pub error_latency: Option<Located<SimDuration>>,
 }
 
 /// An `[[instance_type]]` table.
@@ -67,6 +101,7 @@ pub struct RawClass {
     pub name: Option<Located<String>>,
     pub share: Option<Located<f64>>,
     pub pool: Option<Located<String>>,
+    pub path: Option<Located<String>>,
     pub service: Option<ServiceTime>,
     pub service_by_type: Vec<(Located<String>, ServiceTime)>,
     pub at: Located<()>,
@@ -120,27 +155,15 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
     };
     let classes = read_array(r, &mut f, "class", |r, n| read_class(r, n, base_dir));
     let balancer = f.get("balancer").and_then(|n| {
+        let at = locate_node(&n);
         let mut t = r.table(n, "a table such as [balancer] algorithm = \"round_robin\"")?;
-        let b = RawBalancer {
-            algorithm: t
-                .required(
-                    r,
-                    "algorithm",
-                    "name the algorithm, such as algorithm = \"least_connections\"",
-                )
-                .and_then(|n| r.one_of(&n, crate::model::balancer::Algorithm::NAMES)),
-            choice_count: t.get("choice_count").and_then(|n| r.integer(&n, 1, 100)),
-            active_request_bias: t
-                .get("active_request_bias")
-                .and_then(|n| r.positive(&n, false)),
-            decay: t.get("decay").and_then(|n| r.duration(&n)),
-            table_size: t
-                .get("table_size")
-                .and_then(|n| r.integer(&n, 1, 16_777_259)),
-        };
+        let b = read_balancer_keys(r, &mut t, at);
         t.finish(r);
         Some(b)
     });
+    let target_groups = read_array(r, &mut f, "target_group", read_target_group);
+    let routes = read_array(r, &mut f, "route", read_route);
+    let faults = read_array(r, &mut f, "fault", read_fault);
     f.finish(r);
     Some(RawScenario {
         name,
@@ -159,7 +182,115 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         classes,
         classes_at,
         balancer,
+        target_groups,
+        routes,
+        faults,
     })
+}
+
+/// Where `node` is, without its value.
+fn locate_node(node: &Node<'_, '_>) -> Located<()> {
+    Located {
+        value: (),
+        path: node.path().to_string(),
+        span: node.span(),
+    }
+}
+
+/// The balancer keys of a table (`[balancer]` or a `[[target_group]]`); all optional.
+fn read_balancer_keys(r: &mut Reader<'_>, t: &mut Fields<'_, '_>, at: Located<()>) -> RawBalancer {
+    RawBalancer {
+        at,
+        algorithm: t
+            .get("algorithm")
+            .and_then(|n| r.one_of(&n, crate::model::balancer::Algorithm::NAMES)),
+        choice_count: t.get("choice_count").and_then(|n| r.integer(&n, 1, 100)),
+        active_request_bias: t
+            .get("active_request_bias")
+            .and_then(|n| r.positive(&n, false)),
+        decay: t.get("decay").and_then(|n| r.duration(&n)),
+        table_size: t
+            .get("table_size")
+            .and_then(|n| r.integer(&n, 1, 16_777_259)),
+    }
+}
+
+fn read_target_group(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawTargetGroup> {
+    let at = locate_node(&node);
+    let mut f = r.table(node, "a target group table")?;
+    let name = f
+        .required(r, "name", "name the target group, such as name = \"gpu\"")
+        .and_then(|n| r.name(&n));
+    let mut pools = Vec::new();
+    let pools_node = f.required(
+        r,
+        "pools",
+        "list the pools whose instances it balances, such as pools = [\"a100\", \"t4\"]",
+    );
+    let pools_at = pools_node.as_ref().map(locate_node);
+    if let Some(n) = pools_node {
+        if let Some(items) = r.array(&n, "an array of pool names, such as [\"a100\", \"t4\"]") {
+            pools = items.iter().filter_map(|i| r.string(i)).collect();
+        }
+    }
+    let balancer = read_balancer_keys(r, &mut f, at);
+    f.finish(r);
+    Some(RawTargetGroup {
+        name,
+        pools,
+        pools_at,
+        balancer,
+    })
+}
+
+fn read_route(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawRoute> {
+    let at = locate_node(&node);
+    let mut f = r.table(node, "a route table")?;
+    let route = RawRoute {
+        path: f
+            .required(
+                r,
+                "path",
+                "give the path prefix, such as path = \"/predict\"",
+            )
+            .and_then(|n| r.string(&n)),
+        target_group: f.get("target_group").and_then(|n| r.string(&n)),
+        pool: f.get("pool").and_then(|n| r.string(&n)),
+        connect_timeout: f.get("connect_timeout").and_then(|n| r.duration(&n)),
+        read_timeout: f.get("read_timeout").and_then(|n| r.duration(&n)),
+        at,
+    };
+    f.finish(r);
+    Some(route)
+}
+
+const FAULT_KINDS: &[&str] = &["crash", "broken"];
+
+fn read_fault(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawFault> {
+    let mut f = r.table(node, "a fault table")?;
+    let fault = RawFault {
+        pool: f
+            .required(r, "pool", "name the pool whose instances fail, such as pool = \"gpu\"")
+            .and_then(|n| r.string(&n)),
+        kind: f
+            .required(
+                r,
+                "kind",
+                "choose crash (the host stops answering) or broken (alive, but every request fails fast)",
+            )
+            .and_then(|n| r.one_of(&n, FAULT_KINDS)),
+        at: f
+            .required(r, "at", "say when the fault begins, such as at = \"5m\"")
+            .and_then(|n| r.duration(&n)),
+        instances: f
+            .get("instances")
+            .and_then(|n| r.integer(&n, 1, 1_000_000)),
+        first: f.get("first").and_then(|n| r.integer(&n, 0, 999_999)),
+        duration: f.get("duration").and_then(|n| r.duration(&n)),
+        error_latency: f.get("error_latency").and_then(|n| r.duration(&n)),
+    };
+    f.finish(r);
+    Some(fault)
 }
 
 /// Reads an array of tables (`[[key]]`), each element with `read_one`.
@@ -250,6 +381,7 @@ fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option
         .and_then(|n| r.name(&n));
     let share = f.get("share").and_then(|n| r.positive(&n, true));
     let pool = f.get("pool").and_then(|n| r.string(&n));
+    let path = f.get("path").and_then(|n| r.string(&n));
     let service = f
         .required(
             r,
@@ -268,6 +400,7 @@ fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option
         name,
         share,
         pool,
+        path,
         service,
         service_by_type,
         at,

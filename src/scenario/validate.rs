@@ -3,12 +3,18 @@
 
 use std::path::Path;
 
-use super::raw::{RawBalancer, RawClass, RawScenario};
+use super::raw::{RawBalancer, RawClass, RawFault, RawScenario, RawTargetGroup};
 use super::reader::{Located, Reader};
 use super::{RequestClass, Scenario};
-use crate::engine::SimDuration;
+use crate::engine::{SimDuration, SimTime};
+use crate::model::balancer::routing::{
+    longest_prefix, BalancerSpec, RouteSpec, TargetGroupSpec, DEFAULT_CONNECT_TIMEOUT,
+};
 use crate::model::balancer::Algorithm;
-use crate::model::fleet::{Dispatch, InstanceType, OnTimeout, PoolSpec, ServiceTime};
+use crate::model::fleet::{
+    Dispatch, FaultKind, FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime,
+    DEFAULT_ERROR_LATENCY,
+};
 use crate::model::traffic::{ArrivalProcess, Population};
 
 /// Shares must sum to 1 within this tolerance (room for decimal fractions such as 0.1 + 0.2).
@@ -73,14 +79,19 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
 
     let instance_types = validate_instance_types(r, &raw);
     let pools = validate_pools(r, &raw, instance_types.as_deref());
-    let classes = validate_classes(r, &raw, instance_types.as_deref(), pools.as_deref());
-    let balancer = raw
-        .balancer
-        .as_ref()
-        .map_or(Some(Algorithm::RoundRobin), |b| {
-            validate_balancer(r, b, pools.as_deref())
-        });
+    let mut routing = pools
+        .as_deref()
+        .and_then(|pools| Routing::validate(r, &raw, pools));
+    let classes = validate_classes(
+        r,
+        &raw,
+        instance_types.as_deref(),
+        pools.as_deref(),
+        routing.as_mut(),
+    );
+    let faults = validate_faults(r, &raw, pools.as_deref(), duration);
     let population = validate_population(r, &raw);
+    let (target_groups, routes) = routing.map(|x| (x.groups, x.routes))?;
 
     Some(Scenario {
         name: raw.name?.value,
@@ -99,20 +110,341 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         classes: classes?,
         instance_types: instance_types?,
         pools: pools?,
-        balancer: balancer?,
+        target_groups,
+        routes,
+        faults: faults?,
         population: population?,
     })
 }
 
-/// The algorithm and its settings; a setting of another algorithm is an error, not ignored.
-fn validate_balancer(
-    r: &mut Reader<'_>,
-    raw: &RawBalancer,
-    pools: Option<&[PoolSpec]>,
-) -> Option<Algorithm> {
-    let mut algorithm = Algorithm::from_name(raw.algorithm.as_ref()?.value)?;
-    let name = algorithm.name();
-    // A setting of another algorithm is an error, not silently ignored.
+/// The `[balancer]` defaults and the routes and target groups built so far. Classes that name
+/// a pool directly get a route and a group of that pool alone, made on first use.
+struct Routing<'a> {
+    base: Option<&'a RawBalancer>,
+    groups: Vec<TargetGroupSpec>,
+    routes: Vec<RouteSpec>,
+    /// The path prefix of each explicit route (the first routes).
+    prefixes: Vec<String>,
+    /// The route made for each pool named by a class, by pool index.
+    pool_routes: Vec<Option<usize>>,
+    /// Spans already reported for a Maglev table, so a default shared by groups is reported once.
+    reported: Vec<(usize, usize)>,
+    ok: bool,
+}
+
+impl<'a> Routing<'a> {
+    fn validate(r: &mut Reader<'_>, raw: &'a RawScenario, pools: &[PoolSpec]) -> Option<Self> {
+        let mut routing = Routing {
+            base: raw.balancer.as_ref(),
+            groups: Vec::new(),
+            routes: Vec::new(),
+            prefixes: Vec::new(),
+            pool_routes: vec![None; pools.len()],
+            reported: Vec::new(),
+            ok: true,
+        };
+        if let Some(base) = routing.base {
+            // The defaults' own settings must belong to the defaults' algorithm.
+            let name = base.algorithm.as_ref().map_or("round_robin", |a| a.value);
+            routing.ok &= check_settings_owner(r, base, name);
+        }
+        let pool_names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+        let names: Vec<&Located<String>> = raw
+            .target_groups
+            .iter()
+            .filter_map(|g| g.name.as_ref())
+            .collect();
+        routing.ok &= check_unique(r, &names, "target group");
+        for g in &raw.target_groups {
+            let group = routing.explicit_group(r, g, pools, &pool_names);
+            routing.ok &= group.is_some();
+            if let Some(group) = group {
+                routing.groups.push(group);
+            }
+        }
+        let group_names: Vec<&str> = raw
+            .target_groups
+            .iter()
+            .filter_map(|g| g.name.as_ref().map(|n| n.value.as_str()))
+            .collect();
+        let paths: Vec<&Located<String>> =
+            raw.routes.iter().filter_map(|x| x.path.as_ref()).collect();
+        routing.ok &= check_unique(r, &paths, "route path");
+        for route in &raw.routes {
+            let target = match (&route.target_group, &route.pool) {
+                (Some(g), None) => {
+                    let found = find(&group_names, &g.value);
+                    if found.is_none() {
+                        unknown_reference(r, g, "target group", &group_names);
+                    }
+                    found
+                }
+                (None, Some(p)) => match find(&pool_names, &p.value) {
+                    Some(pool) => routing.pool_group(r, pool, pools),
+                    None => {
+                        unknown_reference(r, p, "pool", &pool_names);
+                        None
+                    }
+                },
+                (Some(_), Some(p)) => {
+                    r.error(
+                        p,
+                        "a route goes to a target group or to a pool, not both",
+                        Some("keep target_group, or pool".into()),
+                    );
+                    None
+                }
+                (None, None) => {
+                    r.error(
+                        &route.at,
+                        "this route does not say where it goes",
+                        Some("add target_group = \"...\" (or pool = \"...\")".into()),
+                    );
+                    None
+                }
+            };
+            let path = route.path.as_ref().filter(|p| {
+                let good = p.value.starts_with('/');
+                if !good {
+                    r.error(
+                        *p,
+                        format!("the path \"{}\" does not start with /", p.value),
+                        Some("write a path prefix such as path = \"/predict\"".into()),
+                    );
+                }
+                good
+            });
+            let connect_timeout =
+                positive_duration(r, route.connect_timeout.as_ref(), "connect_timeout");
+            let read_timeout = positive_duration(r, route.read_timeout.as_ref(), "read_timeout");
+            match (path, target, connect_timeout, read_timeout) {
+                (Some(path), Some(target_group), Some(connect), Some(read)) => {
+                    routing.prefixes.push(path.value.clone());
+                    routing.routes.push(RouteSpec {
+                        name: path.value.clone(),
+                        target_group,
+                        connect_timeout: connect.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                        read_timeout: read,
+                    });
+                }
+                _ => routing.ok = false,
+            }
+        }
+        routing.ok.then_some(routing)
+    }
+
+    /// A `[[target_group]]`: its pools and its balancer (its own keys over the defaults).
+    fn explicit_group(
+        &mut self,
+        r: &mut Reader<'_>,
+        g: &RawTargetGroup,
+        pools: &[PoolSpec],
+        pool_names: &[&str],
+    ) -> Option<TargetGroupSpec> {
+        let mut members = Vec::new();
+        let mut ok = true;
+        for p in &g.pools {
+            match find(pool_names, &p.value) {
+                Some(i) if members.contains(&i) => {
+                    r.error(
+                        p,
+                        format!("pool \"{}\" is listed twice", p.value),
+                        Some("list each pool once".into()),
+                    );
+                    ok = false;
+                }
+                Some(i) => members.push(i),
+                None => {
+                    unknown_reference(r, p, "pool", pool_names);
+                    ok = false;
+                }
+            }
+        }
+        if let Some(at) = g.pools_at.as_ref().filter(|_| ok && members.is_empty()) {
+            r.error(
+                at,
+                "a target group needs at least one pool",
+                Some("such as pools = [\"a100\", \"t4\"]".into()),
+            );
+            ok = false;
+        }
+        let shared = members
+            .iter()
+            .filter(|&&p| pools[p].dispatch == Dispatch::SharedQueue)
+            .count();
+        if shared > 0 && members.len() > 1 {
+            let at = g.pools_at.as_ref()?;
+            r.error(
+                at,
+                "a pool with dispatch = \"shared_queue\" has one queue in front of it, so it cannot share a balancer with other pools",
+                Some("put the shared-queue pool in a target group of its own, or make it dispatch = \"balancer\"".into()),
+            );
+            ok = false;
+        }
+        let name = g.name.as_ref()?.value.clone();
+        let targets = members.iter().map(|&p| u64::from(pools[p].instances)).sum();
+        let own_name = g.balancer.algorithm.as_ref().map(|a| a.value);
+        let balancer = if own_name.is_some() {
+            // A group with its own algorithm takes that algorithm's settings from its own table.
+            ok &= check_settings_owner(r, &g.balancer, own_name.unwrap_or_default());
+            self.balancer_for(r, &g.balancer, None, targets, shared > 0)
+        } else {
+            let inherited = self
+                .base
+                .and_then(|b| b.algorithm.as_ref())
+                .map_or("round_robin", |a| a.value);
+            ok &= check_settings_owner(r, &g.balancer, inherited);
+            self.balancer_for(r, &g.balancer, self.base, targets, shared > 0)
+        };
+        let balancer = balancer?;
+        ok.then_some(TargetGroupSpec {
+            name,
+            pools: members,
+            balancer,
+        })
+    }
+
+    /// The route (and group) for a class or route that names pool `pool` directly.
+    fn pool_group(&mut self, r: &mut Reader<'_>, pool: usize, pools: &[PoolSpec]) -> Option<usize> {
+        if let Some(route) = self.pool_routes[pool] {
+            return Some(self.routes[route].target_group);
+        }
+        self.pool_route(r, pool, pools)
+            .map(|route| self.routes[route].target_group)
+    }
+
+    /// The route made for classes that name pool `pool`, made on first use.
+    fn pool_route(&mut self, r: &mut Reader<'_>, pool: usize, pools: &[PoolSpec]) -> Option<usize> {
+        if let Some(route) = self.pool_routes[pool] {
+            return Some(route);
+        }
+        let spec = &pools[pool];
+        let empty = RawBalancer {
+            at: self.base.map(|b| b.at.clone()).unwrap_or(Located {
+                value: (),
+                path: "balancer".into(),
+                span: (0, 0),
+            }),
+            algorithm: None,
+            choice_count: None,
+            active_request_bias: None,
+            decay: None,
+            table_size: None,
+        };
+        let balancer = self.balancer_for(
+            r,
+            &empty,
+            self.base,
+            u64::from(spec.instances),
+            spec.dispatch == Dispatch::SharedQueue,
+        )?;
+        self.groups.push(TargetGroupSpec {
+            name: spec.name.clone(),
+            pools: vec![pool],
+            balancer,
+        });
+        self.routes.push(RouteSpec {
+            name: spec.name.clone(),
+            target_group: self.groups.len() - 1,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: None,
+        });
+        let route = self.routes.len() - 1;
+        self.pool_routes[pool] = Some(route);
+        Some(route)
+    }
+
+    /// The balancer of a group of `targets` targets: `own` keys over `base` keys.
+    fn balancer_for(
+        &mut self,
+        r: &mut Reader<'_>,
+        own: &RawBalancer,
+        base: Option<&RawBalancer>,
+        targets: u64,
+        shared_queue: bool,
+    ) -> Option<BalancerSpec> {
+        let pick = |f: fn(&RawBalancer) -> Option<&Located<u64>>| {
+            f(own).or_else(|| base.and_then(f)).cloned()
+        };
+        let algorithm_at = own
+            .algorithm
+            .as_ref()
+            .or_else(|| base.and_then(|b| b.algorithm.as_ref()));
+        let mut algorithm = Algorithm::from_name(algorithm_at.map_or("round_robin", |a| a.value))?;
+        let choice_count = pick(|b| b.choice_count.as_ref());
+        let table_size = pick(|b| b.table_size.as_ref());
+        let bias = own
+            .active_request_bias
+            .as_ref()
+            .or_else(|| base.and_then(|b| b.active_request_bias.as_ref()));
+        let decay = own
+            .decay
+            .as_ref()
+            .or_else(|| base.and_then(|b| b.decay.as_ref()));
+        let mut ok = true;
+        match &mut algorithm {
+            Algorithm::PowerOfTwoChoices {
+                choice_count: c,
+                active_request_bias,
+            } => {
+                if let Some(n) = &choice_count {
+                    *c = n.value as u32;
+                }
+                *active_request_bias = bias.map(|b| b.value);
+            }
+            Algorithm::LeastResponseTime { decay: d } => {
+                if let Some(v) = decay {
+                    if v.value.is_zero() {
+                        if !self.reported.contains(&v.span) {
+                            self.reported.push(v.span);
+                            r.error(
+                                v,
+                                "the decay time must be longer than 0s",
+                                Some("such as decay = \"10s\" (Finagle's default)".into()),
+                            );
+                        }
+                        ok = false;
+                    }
+                    *d = v.value;
+                }
+            }
+            Algorithm::ConsistentHash { table_size: size } if !shared_queue => {
+                // The default table too must hold every target (Maglev needs M >= n).
+                let (value, at) = match &table_size {
+                    Some(t) => (t.value, unit(t)),
+                    None => (
+                        u64::from(*size),
+                        algorithm_at.map(unit).unwrap_or_else(|| own.at.clone()),
+                    ),
+                };
+                if !is_prime(value) || value < targets.max(2) {
+                    if !self.reported.contains(&at.span) {
+                        self.reported.push(at.span);
+                        r.error(
+                            &at,
+                            format!(
+                                "the Maglev table size must be a prime at least the number of \
+                                 targets ({targets}), found {value}"
+                            ),
+                            Some(
+                                "set table_size to a prime such as 65537 (Envoy's default) or 1000003"
+                                    .into(),
+                            ),
+                        );
+                    }
+                    ok = false;
+                }
+                *size = value as u32;
+            }
+            _ => {}
+        }
+        ok.then_some(BalancerSpec { algorithm })
+    }
+}
+
+/// Reports each setting in `raw` that belongs to an algorithm other than `name`: a setting of
+/// another algorithm is an error, not silently ignored.
+fn check_settings_owner(r: &mut Reader<'_>, raw: &RawBalancer, name: &str) -> bool {
     let mut ok = true;
     for (at, key, owner) in [
         (
@@ -141,61 +473,127 @@ fn validate_balancer(
             ok = false;
         }
     }
-    match &mut algorithm {
-        Algorithm::PowerOfTwoChoices {
-            choice_count,
-            active_request_bias,
-        } => {
-            if let Some(c) = &raw.choice_count {
-                *choice_count = c.value as u32;
-            }
-            *active_request_bias = raw.active_request_bias.as_ref().map(|b| b.value);
+    ok
+}
+
+/// An optional duration that must be longer than zero: `Some(None)` when absent.
+fn positive_duration(
+    r: &mut Reader<'_>,
+    d: Option<&Located<SimDuration>>,
+    key: &str,
+) -> Option<Option<SimDuration>> {
+    match d {
+        Some(d) if d.value.is_zero() => {
+            r.error(
+                d,
+                format!("{key} must be longer than 0s"),
+                Some(format!(
+                    "remove {key} for the default, or give a duration such as \"30s\""
+                )),
+            );
+            None
         }
-        Algorithm::LeastResponseTime { decay } => {
-            if let Some(d) = &raw.decay {
-                if d.value.is_zero() {
-                    r.error(
-                        d,
-                        "the decay time must be longer than 0s",
-                        Some("such as decay = \"10s\" (Finagle's default)".into()),
-                    );
-                    ok = false;
-                }
-                *decay = d.value;
-            }
-        }
-        Algorithm::ConsistentHash { table_size } => {
-            let largest = pools.map_or(0, |p| {
-                p.iter()
-                    .filter(|p| p.dispatch == Dispatch::Balancer)
-                    .map(|p| u64::from(p.instances))
-                    .max()
-                    .unwrap_or(0)
-            });
-            // The default table too must hold every target (Maglev needs M ≥ n).
-            let (value, at) = match &raw.table_size {
-                Some(t) => (t.value, unit(t)),
-                None => (u64::from(*table_size), unit(raw.algorithm.as_ref()?)),
-            };
-            if !is_prime(value) || value < largest.max(2) {
-                r.error(
-                    &at,
-                    format!(
-                        "the Maglev table size must be a prime at least the number of \
-                         targets ({largest}), found {value}"
-                    ),
-                    Some(
-                        "set table_size to a prime such as 65537 (Envoy's default) or 1000003"
-                            .into(),
-                    ),
-                );
-                ok = false;
-            }
-            *table_size = value as u32;
-        }
-        _ => {}
+        Some(d) => Some(Some(d.value)),
+        None => Some(None),
     }
-    ok.then_some(algorithm)
+}
+
+/// Faults: a known pool behind a balancer, instances that exist, a time inside the run.
+fn validate_faults(
+    r: &mut Reader<'_>,
+    raw: &RawScenario,
+    pools: Option<&[PoolSpec]>,
+    duration: Option<SimDuration>,
+) -> Option<Vec<FaultSpec>> {
+    let pools = pools?;
+    let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+    let mut faults = Vec::new();
+    let mut ok = true;
+    for f in &raw.faults {
+        ok &= validate_fault(r, f, pools, &names, duration)
+            .map(|x| faults.push(x))
+            .is_some();
+    }
+    ok.then_some(faults)
+}
+
+fn validate_fault(
+    r: &mut Reader<'_>,
+    f: &RawFault,
+    pools: &[PoolSpec],
+    names: &[&str],
+    duration: Option<SimDuration>,
+) -> Option<FaultSpec> {
+    let pool_at = f.pool.as_ref()?;
+    let Some(pool) = find(names, &pool_at.value) else {
+        unknown_reference(r, pool_at, "pool", names);
+        return None;
+    };
+    let spec = &pools[pool];
+    if spec.dispatch == Dispatch::SharedQueue {
+        r.error(
+            pool_at,
+            "faults are modelled for pools behind a balancer, not shared-queue pools",
+            Some("use dispatch = \"balancer\" for this pool".into()),
+        );
+        return None;
+    }
+    let first = f.first.as_ref().map_or(0, |x| x.value);
+    let count = f.instances.as_ref().map_or(1, |x| x.value);
+    if first + count > u64::from(spec.instances) {
+        let at = f
+            .instances
+            .as_ref()
+            .map(unit)
+            .or_else(|| f.first.as_ref().map(unit))
+            .unwrap_or_else(|| unit(pool_at));
+        r.error(
+            &at,
+            format!(
+                "instances {first} to {} do not exist: pool \"{}\" has {} (numbered from 0)",
+                first + count - 1,
+                spec.name,
+                spec.instances
+            ),
+            Some("lower first or instances".into()),
+        );
+        return None;
+    }
+    let at = f.at.as_ref()?;
+    if duration.is_some_and(|d| at.value >= d) {
+        r.error(
+            at,
+            "the fault begins after the run has ended",
+            Some("make `at` shorter than the scenario's duration".into()),
+        );
+        return None;
+    }
+    let lasts = positive_duration(r, f.duration.as_ref(), "duration")?;
+    let kind = match f.kind.as_ref()?.value {
+        "crash" => FaultKind::Crash,
+        _ => FaultKind::Broken,
+    };
+    if let (FaultKind::Crash, Some(e)) = (kind, &f.error_latency) {
+        r.error(
+            e,
+            "a crashed host does not answer, so error_latency applies only to kind = \"broken\"",
+            Some("remove error_latency, or use kind = \"broken\"".into()),
+        );
+        return None;
+    }
+    let start = SimTime::ZERO + at.value;
+    Some(FaultSpec {
+        pool,
+        first: first as u32,
+        instances: count as u32,
+        kind,
+        at: start,
+        until: lasts.map(|d| start.saturating_add(d)),
+        error_latency: f
+            .error_latency
+            .as_ref()
+            .map_or(DEFAULT_ERROR_LATENCY, |e| e.value),
+    })
 }
 
 /// Where `l` is, without its value.
@@ -356,6 +754,7 @@ fn validate_classes(
     raw: &RawScenario,
     types: Option<&[InstanceType]>,
     pools: Option<&[PoolSpec]>,
+    mut routing: Option<&mut Routing<'_>>,
 ) -> Option<Vec<RequestClass>> {
     if raw.classes.is_empty() {
         r.error(
@@ -380,26 +779,57 @@ fn validate_classes(
         .collect();
     let mut classes = Vec::new();
     for c in &raw.classes {
-        let pool = match &c.pool {
-            Some(p) => {
-                let found = find(&pool_names, &p.value);
-                if found.is_none() {
+        let route = match (&c.pool, &c.path, routing.as_deref_mut(), pools) {
+            (Some(_), Some(path), _, _) => {
+                r.error(
+                    path,
+                    "a class is sent by its path or straight to a pool, not both",
+                    Some("keep path (routed by [[route]]), or pool".into()),
+                );
+                None
+            }
+            (Some(p), None, Some(routing), Some(pools)) => match find(&pool_names, &p.value) {
+                Some(pool) => routing.pool_route(r, pool, pools),
+                None => {
                     unknown_reference(r, p, "pool", &pool_names);
+                    None
+                }
+            },
+            (None, Some(path), Some(routing), _) => {
+                let found =
+                    longest_prefix(routing.prefixes.iter().map(String::as_str), &path.value);
+                if found.is_none() {
+                    let known = if routing.prefixes.is_empty() {
+                        "add a [[route]] with path = \"/...\" and target_group = \"...\""
+                            .to_string()
+                    } else {
+                        format!("routes here: {}", routing.prefixes.join(", "))
+                    };
+                    r.error(
+                        path,
+                        format!("no route's path is a prefix of \"{}\"", path.value),
+                        Some(known),
+                    );
                 }
                 found
             }
-            None if raw.pools.len() == 1 => Some(0),
-            None => {
+            (None, None, Some(routing), Some(pools))
+                if raw.pools.len() == 1 && raw.routes.is_empty() =>
+            {
+                routing.pool_route(r, 0, pools)
+            }
+            (None, None, _, _) if !(raw.pools.len() == 1 && raw.routes.is_empty()) => {
                 r.error(
                     &c.at,
-                    "this class does not say which pool serves it",
+                    "this class does not say where it goes",
                     Some(format!(
-                        "add pool = \"...\", one of: {}",
+                        "add path = \"/...\" (matched against the [[route]] paths) or pool = \"...\", one of: {}",
                         pool_names.join(", ")
                     )),
                 );
                 None
             }
+            _ => None,
         };
         for (key, _) in &c.service_by_type {
             if find(&type_names, &key.value).is_none() {
@@ -407,8 +837,8 @@ fn validate_classes(
                 ok = false;
             }
         }
-        let (Some(name), Some(pool), Some(service), Some(types)) =
-            (&c.name, pool, &c.service, types)
+        let (Some(name), Some(route), Some(service), Some(types)) =
+            (&c.name, route, &c.service, types)
         else {
             ok = false;
             continue;
@@ -425,7 +855,7 @@ fn validate_classes(
         classes.push(RequestClass {
             name: name.value.clone(),
             share: c.share.as_ref().map_or(1.0, |s| s.value),
-            pool,
+            route,
             service_by_type,
         });
     }

@@ -1,31 +1,42 @@
 //! The world: the models of `crate::model` wired to the engine.
 //!
 //! It builds the fleet from a scenario, then handles events one at a time: arrivals, service
-//! completions, client deadlines and queue timers. Models decide (which instance, how long);
-//! the world applies decisions and reports what happens to the recorder.
+//! completions, deadlines, queue timers and faults. Models decide (which target, how long); the
+//! world applies decisions and reports what happens to the recorder.
 //!
-//! Event flow of one request:
+//! A request's class names its route; the route names a target group: the instances of one or
+//! more pools behind one balancer (or a pool's shared queue). Each time a request is sent to a
+//! target is a *try*; the event flow of one try:
 //! ```text
-//!  Arrival ─▶ dispatch ─┬─▶ free slot ─▶ start ─▶ ServiceEnd ─▶ completed (or timed out)
-//!                       ├─▶ queue ──(slot frees)──▶ start
-//!                       │     └─(QueueTimer at deadline)─▶ timed out
-//!                       └─▶ queue full ─▶ rejected
+//!  send ─▶ balancer pick ─┬─▶ none eligible ─▶ no healthy target
+//!                         ├─▶ crashed host ──(connect timeout)──▶ connect failed
+//!                         ├─▶ broken server ──(error latency)──▶ server error
+//!                         └─▶ healthy ─┬─▶ free slot ─▶ start ─▶ ServiceEnd ─▶ completed
+//!                                      ├─▶ queue ──(slot frees)──▶ start      (or timed out)
+//!                                      │     └─(deadline)─▶ timed out
+//!                                      └─▶ queue full ─▶ rejected
 //! ```
+//! Every failure goes through [`World::after_failure`], the one place that decides whether the
+//! request ends there.
 
+mod dispatch;
+mod faults;
 mod requests;
+mod waiting;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
 use crate::metrics::{
-    ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, Recorder, RunResult,
-    Summary, TimelineSink,
+    ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, Recorder, RetrySummary,
+    RouteSummary, RunResult, Summary, TimelineSink,
 };
-use crate::model::balancer::{Balancer, RequestKey};
+use crate::model::balancer::Balancer;
 use crate::model::fleet::{Dispatch, OnTimeout, ServiceTime};
 use crate::model::traffic::{Arrivals, ClassMix, Population};
 use crate::scenario::Scenario;
-use requests::{Request, RequestSlab};
+use requests::{Phase, Request, RequestSlab};
+use waiting::WaitQueue;
 
 /// Which queue a timer is for.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +58,23 @@ enum Event {
     ClientDeadline { request: u32 },
     /// The head of a queue may have passed its deadline.
     QueueTimer { queue: QueueId },
+    /// A queued request whose deadline is out of order with its queue may be due.
+    RequestDeadline { request: u32, generation: u32 },
+    /// A try sent to a target that will not serve it fails.
+    DoomedEnd { request: u32 },
+    /// Fault `fault` begins (`begins`) or ends.
+    Fault { fault: u32, begins: bool },
+}
+
+/// How an instance is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Condition {
+    /// Serving.
+    Up,
+    /// The host does not answer.
+    Crashed,
+    /// Alive, but answers every request with an error.
+    Broken,
 }
 
 /// One server.
@@ -54,8 +82,9 @@ struct Instance {
     pool: u32,
     slots: u32,
     busy: u32,
-    queue: VecDeque<u32>,
-    timer_armed: bool,
+    queue: WaitQueue,
+    condition: Condition,
+    error_latency: SimDuration,
 }
 
 /// A group of identical instances.
@@ -64,11 +93,24 @@ struct Pool {
     dispatch: Dispatch,
     queue_capacity: Option<u32>,
     /// The shared queue (shared-queue dispatch).
-    shared: VecDeque<u32>,
-    timer_armed: bool,
+    shared: WaitQueue,
     /// Instances with at least one free slot (shared-queue dispatch), used as a stack.
     with_free_slot: Vec<u32>,
+}
+
+/// Instances behind one balancer: target `t` is instance `members[t]`.
+struct Group {
+    members: Vec<u32>,
     balancer: Balancer,
+    /// The pool whose shared queue takes this group's requests, instead of a balancer.
+    shared_pool: Option<u32>,
+}
+
+/// Where a class's requests go.
+struct Route {
+    group: u32,
+    connect_timeout: SimDuration,
+    read_timeout: Option<SimDuration>,
 }
 
 /// The simulated system for one run.
@@ -85,18 +127,16 @@ pub struct World<'s> {
     requests: RequestSlab,
     instances: Vec<Instance>,
     pools: Vec<Pool>,
+    groups: Vec<Group>,
+    routes: Vec<Route>,
     /// Service time of class `c` in pool `p` at `c * pools + p`.
     service: Vec<ServiceTime>,
-    class_pool: Vec<u32>,
+    class_route: Vec<u32>,
     recorder: Recorder,
     timeout: Option<SimDuration>,
     on_timeout: OnTimeout,
     end: SimTime,
     events: u64,
-}
-
-fn has_room(len: usize, capacity: Option<u32>) -> bool {
-    capacity.is_none_or(|c| len < c as usize)
 }
 
 impl<'s> World<'s> {
@@ -114,8 +154,9 @@ impl<'s> World<'s> {
                     pool: p as u32,
                     slots,
                     busy: 0,
-                    queue: VecDeque::new(),
-                    timer_armed: false,
+                    queue: WaitQueue::default(),
+                    condition: Condition::Up,
+                    error_latency: SimDuration::ZERO,
                 });
             }
             // A stack: the first instance is on top, so it is filled first.
@@ -130,16 +171,51 @@ impl<'s> World<'s> {
                 first,
                 dispatch: spec.dispatch,
                 queue_capacity: spec.queue_capacity,
-                shared: VecDeque::new(),
-                timer_armed: false,
+                shared: WaitQueue::default(),
                 with_free_slot,
-                balancer: Balancer::new(
-                    scenario.balancer,
-                    vec![spec.weight; spec.instances as usize],
-                    streams.stream(&format!("balancer/{}", spec.name)),
-                ),
             });
         }
+        let mut balanced_targets = 0u64;
+        let groups: Vec<Group> = scenario
+            .target_groups
+            .iter()
+            .map(|g| {
+                let shared_pool = g
+                    .pools
+                    .iter()
+                    .find(|&&p| scenario.pools[p].dispatch == Dispatch::SharedQueue)
+                    .map(|&p| p as u32);
+                let mut members = Vec::new();
+                let mut weights = Vec::new();
+                for &p in &g.pools {
+                    let spec = &scenario.pools[p];
+                    let first = pools[p].first as u32;
+                    members.extend(first..first + spec.instances);
+                    weights.extend(std::iter::repeat_n(spec.weight, spec.instances as usize));
+                }
+                if shared_pool.is_none() {
+                    balanced_targets += members.len() as u64;
+                }
+                Group {
+                    members,
+                    balancer: Balancer::new(
+                        g.balancer.algorithm,
+                        weights,
+                        streams.stream(&format!("balancer/{}", g.name)),
+                    ),
+                    shared_pool,
+                }
+            })
+            .collect();
+        let routes = scenario
+            .routes
+            .iter()
+            .map(|r| Route {
+                group: r.target_group as u32,
+                connect_timeout: r.connect_timeout,
+                read_timeout: r.read_timeout,
+            })
+            .collect();
         let mut service = Vec::new();
         for class in &scenario.classes {
             for spec in &scenario.pools {
@@ -147,10 +223,30 @@ impl<'s> World<'s> {
             }
         }
         let shares: Vec<f64> = scenario.classes.iter().map(|c| c.share).collect();
+        let mut queue = EventQueue::new();
+        for (f, fault) in scenario.faults.iter().enumerate() {
+            let fault_id = f as u32;
+            queue.schedule_in(
+                fault.at - SimTime::ZERO,
+                Event::Fault {
+                    fault: fault_id,
+                    begins: true,
+                },
+            );
+            if let Some(until) = fault.until {
+                queue.schedule_in(
+                    until - SimTime::ZERO,
+                    Event::Fault {
+                        fault: fault_id,
+                        begins: false,
+                    },
+                );
+            }
+        }
         World {
             scenario,
             seed,
-            queue: EventQueue::new(),
+            queue,
             arrivals: Arrivals::new(
                 scenario.arrival_process,
                 scenario.traffic.clone(),
@@ -165,14 +261,17 @@ impl<'s> World<'s> {
             requests: RequestSlab::default(),
             instances,
             pools,
+            groups,
+            routes,
             service,
-            class_pool: scenario.classes.iter().map(|c| c.pool as u32).collect(),
+            class_route: scenario.classes.iter().map(|c| c.route as u32).collect(),
             recorder: Recorder::new(
                 scenario.duration,
                 scenario.window,
                 scenario.warmup,
                 scenario.classes.len(),
                 scenario.total_slots(),
+                balanced_targets,
             ),
             timeout: scenario.timeout,
             on_timeout: scenario.on_timeout,
@@ -198,8 +297,14 @@ impl<'s> World<'s> {
                 Event::ServiceEnd { instance, request } => {
                     self.on_service_end(now, instance, request)
                 }
-                Event::ClientDeadline { request } => self.on_client_deadline(request),
+                Event::ClientDeadline { request } => self.on_client_deadline(now, request),
                 Event::QueueTimer { queue } => self.on_queue_timer(now, queue),
+                Event::RequestDeadline {
+                    request,
+                    generation,
+                } => self.on_request_deadline(now, request, generation),
+                Event::DoomedEnd { request } => self.on_doomed_end(now, request),
+                Event::Fault { fault, begins } => self.on_fault(now, fault, begins),
             }
         }
         self.finish(sink)
@@ -212,244 +317,39 @@ impl<'s> World<'s> {
         let class = self.class_mix.pick(&mut self.class_rng);
         let quantile = open_unit(&mut self.work_rng);
         let user = self.population.draw_user(&mut self.user_rng);
-        let deadline = self
+        let client_deadline = self
             .timeout
             .map_or(SimTime::NEVER, |t| now.saturating_add(t));
         let id = self.requests.insert(Request {
             arrival: now,
-            deadline,
+            client_deadline,
+            deadline: client_deadline,
+            sent: now,
             quantile,
+            user,
             class: class as u32,
             instance: u32::MAX,
-            ended: false,
+            target: u32::MAX,
+            phase: Phase::Queued,
             cut_at_deadline: false,
+            doomed_by: Failure::Interrupted,
         });
         self.recorder.arrived(class);
-        let pool = self.class_pool[class] as usize;
-        match self.pools[pool].dispatch {
-            Dispatch::SharedQueue => self.dispatch_shared(now, pool, id),
-            Dispatch::Balancer => {
-                let key = RequestKey {
-                    user,
-                    client_ip: self.population.client_ip(user),
-                };
-                self.dispatch_balanced(now, pool, id, key)
-            }
-        }
+        self.send(now, id);
     }
 
-    fn dispatch_shared(&mut self, now: SimTime, pool: usize, id: u32) {
-        let p = &mut self.pools[pool];
-        if let Some(&instance) = p.with_free_slot.last() {
-            let inst = &self.instances[instance as usize];
-            if inst.busy + 1 == inst.slots {
-                p.with_free_slot.pop();
-            }
-            self.start(now, instance, id);
-        } else if has_room(p.shared.len(), p.queue_capacity) {
-            p.shared.push_back(id);
-            self.recorder.enqueued();
-            self.arm_timer(now, QueueId::Pool(pool as u32), id);
-        } else {
-            self.reject(id);
-        }
-    }
-
-    fn dispatch_balanced(&mut self, now: SimTime, pool: usize, id: u32, key: RequestKey) {
-        let p = &mut self.pools[pool];
-        let Some(target) = p.balancer.pick(key) else {
-            // Every target is out of service. (Not reachable yet: targets never leave until
-            // health checks arrive, which give this failure a reason of its own.)
-            self.reject(id);
-            return;
-        };
-        let instance = (p.first + target) as u32;
-        let capacity = p.queue_capacity;
-        let inst = &mut self.instances[instance as usize];
-        if inst.busy < inst.slots {
-            p.balancer.dispatched(target);
-            self.start(now, instance, id);
-        } else if has_room(inst.queue.len(), capacity) {
-            p.balancer.dispatched(target);
-            inst.queue.push_back(id);
-            self.requests.get_mut(id).instance = instance;
-            self.recorder.enqueued();
-            self.arm_timer(now, QueueId::Instance(instance), id);
-        } else {
-            self.reject(id);
-        }
-    }
-
-    fn reject(&mut self, id: u32) {
-        let class = self.requests.get(id).class as usize;
-        self.recorder.failed(class, Failure::Rejected);
-        self.requests.remove(id);
-    }
-
-    /// Starts serving request `id` on a free slot of `instance`.
-    fn start(&mut self, now: SimTime, instance: u32, id: u32) {
-        let inst = &mut self.instances[instance as usize];
-        inst.busy += 1;
-        self.recorder.slot_taken();
-        let pools = self.pools.len();
-        let req = self.requests.get_mut(id);
-        req.instance = instance;
-        let service =
-            self.service[req.class as usize * pools + inst.pool as usize].quantile(req.quantile);
-        let finish = now.saturating_add(service);
-        let end_event = Event::ServiceEnd {
-            instance,
-            request: id,
-        };
-        if finish <= req.deadline {
-            self.queue.schedule_in(service, end_event);
-            return;
-        }
-        let until_deadline = req.deadline - now;
-        match self.on_timeout {
-            OnTimeout::KeepServing => {
-                self.queue.schedule_in(service, end_event);
-                self.queue
-                    .schedule_in(until_deadline, Event::ClientDeadline { request: id });
-            }
-            OnTimeout::Cancel => {
-                req.cut_at_deadline = true;
-                self.queue.schedule_in(until_deadline, end_event);
-            }
-        }
-    }
-
-    fn on_service_end(&mut self, now: SimTime, instance: u32, id: u32) {
-        let req = *self.requests.get(id);
-        self.requests.remove(id);
-        if !req.ended {
-            if req.cut_at_deadline {
-                self.release(instance, None);
-                self.recorder.failed(req.class as usize, Failure::TimedOut);
-            } else {
-                self.release(instance, Some((now - req.arrival, now)));
-                self.recorder
-                    .completed(req.class as usize, req.arrival, now);
-            }
-        }
-        self.instances[instance as usize].busy -= 1;
-        self.recorder.slot_freed();
-        self.serve_next(now, instance);
-    }
-
-    /// A slot of `instance` is free: start the next waiting request, if any.
-    fn serve_next(&mut self, now: SimTime, instance: u32) {
-        let pool = self.instances[instance as usize].pool as usize;
-        let shared = self.pools[pool].dispatch == Dispatch::SharedQueue;
-        loop {
-            let next = if shared {
-                self.pools[pool].shared.pop_front()
-            } else {
-                self.instances[instance as usize].queue.pop_front()
-            };
-            let Some(id) = next else {
-                // The slot stays free. An instance that was full becomes available again.
-                let inst = &self.instances[instance as usize];
-                if shared && inst.busy + 1 == inst.slots {
-                    self.pools[pool].with_free_slot.push(instance);
-                }
-                return;
-            };
-            self.recorder.dequeued();
-            if self.requests.get(id).deadline <= now {
-                self.time_out_queued(id, shared);
-                continue;
-            }
-            self.start(now, instance, id);
-            return;
-        }
-    }
-
-    /// A request still waiting at its deadline fails as timed out.
-    fn time_out_queued(&mut self, id: u32, shared: bool) {
-        let req = *self.requests.get(id);
-        if !shared {
-            self.release(req.instance, None);
-        }
-        self.recorder.failed(req.class as usize, Failure::TimedOut);
-        self.requests.remove(id);
-    }
-
-    fn on_client_deadline(&mut self, id: u32) {
-        let req = self.requests.get_mut(id);
-        req.ended = true;
-        let (class, instance) = (req.class as usize, req.instance);
-        self.release(instance, None);
-        self.recorder.failed(class, Failure::TimedOut);
-    }
-
-    /// A request sent to `instance` by its balancer ended; `response` is its round-trip time
-    /// and end when the instance answered. Shared-queue pools have no balancer to tell.
-    fn release(&mut self, instance: u32, response: Option<(SimDuration, SimTime)>) {
-        let pool = &mut self.pools[self.instances[instance as usize].pool as usize];
-        if pool.dispatch == Dispatch::Balancer {
-            pool.balancer
-                .finished(instance as usize - pool.first, response);
-        }
-    }
-
-    /// Makes sure a timer will fire by the deadline of `id`, which just joined the back of `queue`.
-    ///
-    /// With one timeout for every request, deadlines grow from the front of a FIFO queue to its
-    /// back, so one timer per queue, set for its head, suffices: it expires the heads whose
-    /// deadline has passed and re-arms itself for the new head. A stale timer (its head was
-    /// served) just re-arms. This costs O(1) events per queue instead of one per request.
-    fn arm_timer(&mut self, now: SimTime, queue: QueueId, id: u32) {
-        if self.timeout.is_none() {
-            return;
-        }
-        let armed = match queue {
-            QueueId::Pool(p) => &mut self.pools[p as usize].timer_armed,
-            QueueId::Instance(i) => &mut self.instances[i as usize].timer_armed,
-        };
-        if !*armed {
-            *armed = true;
-            let deadline = self.requests.get(id).deadline;
-            self.queue
-                .schedule_in(deadline - now, Event::QueueTimer { queue });
-        }
-    }
-
-    fn on_queue_timer(&mut self, now: SimTime, queue: QueueId) {
-        loop {
-            let (head, shared) = match queue {
-                QueueId::Pool(p) => (self.pools[p as usize].shared.front().copied(), true),
-                QueueId::Instance(i) => (self.instances[i as usize].queue.front().copied(), false),
-            };
-            let next_deadline = match head {
-                Some(id) if self.requests.get(id).deadline <= now => {
-                    match queue {
-                        QueueId::Pool(p) => self.pools[p as usize].shared.pop_front(),
-                        QueueId::Instance(i) => self.instances[i as usize].queue.pop_front(),
-                    };
-                    self.recorder.dequeued();
-                    self.time_out_queued(id, shared);
-                    continue;
-                }
-                Some(id) => Some(self.requests.get(id).deadline),
-                None => None,
-            };
-            let armed = match queue {
-                QueueId::Pool(p) => &mut self.pools[p as usize].timer_armed,
-                QueueId::Instance(i) => &mut self.instances[i as usize].timer_armed,
-            };
-            *armed = next_deadline.is_some();
-            if let Some(deadline) = next_deadline {
-                self.queue
-                    .schedule_in(deadline - now, Event::QueueTimer { queue });
-            }
-            return;
-        }
+    /// A try of request `req` (a copy; its old slab entry is the caller's to free) failed for
+    /// `why` at `now`. The request ends here with that reason.
+    fn after_failure(&mut self, _now: SimTime, req: Request, why: Failure) {
+        self.recorder.failed(req.class as usize, why);
     }
 
     fn finish<S: TimelineSink>(self, sink: &mut S) -> RunResult {
         let scenario = self.scenario;
-        let totals = self.recorder.finish(sink);
+        let class_route: Vec<usize> = self.class_route.iter().map(|&r| r as usize).collect();
+        let totals = self
+            .recorder
+            .finish(sink, &class_route, scenario.routes.len());
         let hours = scenario.duration.as_secs_f64() / 3600.0;
         let mut by_pool = BTreeMap::new();
         let mut cost_by_pool = BTreeMap::new();
@@ -485,6 +385,21 @@ impl<'s> World<'s> {
                 )
             })
             .collect();
+        let by_route = scenario
+            .routes
+            .iter()
+            .zip(totals.routes)
+            .map(|(r, (requests, latency_seconds))| {
+                (
+                    r.name.clone(),
+                    RouteSummary {
+                        target_group: scenario.target_groups[r.target_group].name.clone(),
+                        requests,
+                        latency_seconds,
+                    },
+                )
+            })
+            .collect();
         RunResult {
             summary: Summary {
                 scenario: scenario.name.clone(),
@@ -495,6 +410,11 @@ impl<'s> World<'s> {
                 requests: totals.counts,
                 latency_seconds: totals.latency,
                 by_class,
+                by_route,
+                retries: RetrySummary {
+                    balancer: totals.retries.balancer,
+                    client: totals.retries.client,
+                },
                 utilization: totals.utilization,
                 instances: InstanceSummary {
                     mean: total_instances as f64,

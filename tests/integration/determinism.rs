@@ -5,6 +5,7 @@ use std::path::Path;
 use assert_cmd::Command;
 
 use crate::common::{run, scenario, shipped_scenarios};
+use fleetsim::metrics::Failure;
 use fleetsim::Scenario;
 
 fn run_cli(scenario: &Path, out: &Path) {
@@ -69,6 +70,13 @@ fn every_request_is_accounted_for_in_every_shipped_scenario() {
             classes.arrived += c.requests.arrived;
             classes.completed += c.requests.completed;
             classes.in_flight_at_end += c.requests.in_flight_at_end;
+            assert_eq!(
+                Failure::ALL
+                    .iter()
+                    .map(|&f| c.requests.failure(f))
+                    .sum::<u64>(),
+                c.requests.failed()
+            );
         }
         assert_eq!(
             (classes.arrived, classes.completed, classes.in_flight_at_end),
@@ -79,8 +87,10 @@ fn every_request_is_accounted_for_in_every_shipped_scenario() {
         let sum = |f: fn(&fleetsim::metrics::TimelineRow) -> u64| rows.iter().map(f).sum::<u64>();
         assert_eq!(sum(|w| w.arrivals), r.arrived, "{name}");
         assert_eq!(sum(|w| w.completed), r.completed, "{name}");
-        assert_eq!(sum(|w| w.timed_out), r.timed_out, "{name}");
-        assert_eq!(sum(|w| w.rejected), r.rejected, "{name}");
+        for why in Failure::ALL {
+            let in_windows: u64 = rows.iter().map(|w| w.failed(why)).sum();
+            assert_eq!(in_windows, r.failure(why), "{name} {}", why.name());
+        }
         // Windows tile the run.
         assert_eq!(rows.first().unwrap().start_s, 0.0);
         assert_eq!(rows.last().unwrap().end_s, summary.simulated_seconds);

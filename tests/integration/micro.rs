@@ -12,6 +12,7 @@
 //! ```
 
 use crate::common::{run, scenario};
+use fleetsim::metrics::Failure;
 
 fn one_server(extra_top: &str, pool_extra: &str) -> String {
     format!(
@@ -97,7 +98,7 @@ fn cancelled_work_frees_the_server_at_the_deadline() {
     assert_eq!(s.requests.timed_out, 3);
     assert_eq!(s.requests.in_flight_at_end, 3);
     // Second window [5, 10): timeouts at 7, 8 and 9 s; job 3 completes at 6 s.
-    assert_eq!(rows[1].timed_out, 3);
+    assert_eq!(rows[1].failed(Failure::TimedOut), 3);
     assert_eq!(rows[1].completed, 1);
 }
 
@@ -110,7 +111,13 @@ fn a_full_queue_rejects() {
     assert_eq!(s.requests.completed, 6);
     assert_eq!(s.requests.rejected, 2);
     assert_eq!(s.requests.in_flight_at_end, 2);
-    assert_eq!((rows[0].rejected, rows[1].rejected), (1, 1));
+    assert_eq!(
+        (
+            rows[0].failed(Failure::Rejected),
+            rows[1].failed(Failure::Rejected)
+        ),
+        (1, 1)
+    );
     // Latencies 1.5, 2, 2.5, 3 (jobs 0-3), 2.5 (job 5: 5 → 7.5), 3 (job 6: 6 → 9).
     assert_eq!(s.latency_seconds.mean, Some(14.5 / 6.0));
 }

@@ -20,6 +20,7 @@ mod least_response_time;
 mod power_of_two;
 mod random;
 mod round_robin;
+pub mod routing;
 mod smooth;
 mod weighted_random;
 mod weighted_round_robin;

@@ -2,8 +2,10 @@
 //!
 //! It must not know about scaling decisions: the fleet is told its size.
 
+mod fault;
 mod pool;
 mod service;
 
+pub use fault::{FaultKind, FaultSpec, DEFAULT_ERROR_LATENCY};
 pub use pool::{Dispatch, InstanceType, OnTimeout, PoolSpec};
 pub use service::ServiceTime;

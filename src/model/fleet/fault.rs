@@ -1,0 +1,42 @@
+//! Faults: instances that stop working at a time, and may recover.
+//!
+//! Two ways a GPU server fails, which health checks see differently:
+//! - **crash**: the host stops answering. Connections to it time out (the route's
+//!   `connect_timeout`), work in progress on it is lost, and every health check fails.
+//! - **broken**: the process is alive but cannot serve (a GPU fell off the bus with an Xid error,
+//!   the model failed to load): it answers every request with an error after `error_latency`.
+//!   A shallow check (process alive) still passes; a deep check (a test inference) fails.
+
+use crate::engine::{SimDuration, SimTime};
+
+/// How an instance fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// The host stops answering.
+    Crash,
+    /// Alive but every request fails fast with a server error.
+    Broken,
+}
+
+/// A fault of some instances of one pool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultSpec {
+    /// Index of the pool.
+    pub pool: usize,
+    /// The first instance (index within the pool) that fails.
+    pub first: u32,
+    /// How many consecutive instances fail.
+    pub instances: u32,
+    /// How they fail.
+    pub kind: FaultKind,
+    /// When.
+    pub at: SimTime,
+    /// When they recover; `None`: never.
+    pub until: Option<SimTime>,
+    /// How long a broken instance takes to answer a request with an error.
+    pub error_latency: SimDuration,
+}
+
+/// A broken server's default time to answer with an error: a few milliseconds, as an HTTP 500
+/// from a process that rejects work without touching the GPU.
+pub const DEFAULT_ERROR_LATENCY: SimDuration = SimDuration::from_millis(5);
