@@ -7,21 +7,28 @@
 //! event loop, autoscaling or the servers themselves. Adding an algorithm is one new file here
 //! plus its variant in [`Algorithm`] and the `State` enum.
 //!
+//! Target health and session affinity are separate pure models that the world consults and
+//! applies through [`Balancer::set_eligible`]: [`health_check`] (AWS ALB active checks),
+//! [`passive_health`] (nginx `max_fails`/`fail_timeout`) and [`sticky`] (ALB `lb_cookie`).
+//!
 //! Every pick is O(1) or O(log n) in the number of targets (O(k + log n) for the smooth
 //! weighted round robin family, k the number of distinct weights), except the random-sampling
 //! ones, which are O(choices). `benches/balancers.rs` measures them with 10,000 targets.
 
 mod consistent_hash;
 mod dense_set;
+pub mod health_check;
 mod ip_hash;
 mod least_connections;
 mod least_outstanding;
 mod least_response_time;
+pub mod passive_health;
 mod power_of_two;
 mod random;
 mod round_robin;
 pub mod routing;
 mod smooth;
+pub mod sticky;
 mod weighted_random;
 mod weighted_round_robin;
 
