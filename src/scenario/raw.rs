@@ -11,6 +11,11 @@ use toml_span::value::Value;
 use super::empirical;
 use super::reader::{Fields, Located, Node, Reader};
 use crate::engine::{SimDuration, SimTime};
+use crate::model::balancer::health_check::{
+    CheckDepth, HealthCheckSpec, ALB_INTERVAL_SECS, ALB_THRESHOLD, ALB_TIMEOUT_SECS,
+};
+use crate::model::balancer::passive_health::PassiveSpec;
+use crate::model::balancer::sticky;
 use crate::model::fleet::ServiceTime;
 use crate::model::traffic::{DecayShape, RateProfile};
 
@@ -46,6 +51,9 @@ pub struct RawBalancer {
     pub active_request_bias: Option<Located<f64>>,
     pub decay: Option<Located<SimDuration>>,
     pub table_size: Option<Located<u64>>,
+    pub health_check: Option<Located<HealthCheckSpec>>,
+    pub passive: Option<Located<PassiveSpec>>,
+    pub stickiness: Option<Located<SimDuration>>,
 }
 
 /// A `[[target_group]]` table: pools behind one balancer.
@@ -212,7 +220,159 @@ fn read_balancer_keys(r: &mut Reader<'_>, t: &mut Fields<'_, '_>, at: Located<()
         table_size: t
             .get("table_size")
             .and_then(|n| r.integer(&n, 1, 16_777_259)),
+        health_check: t.get("health_check").and_then(|n| read_health_check(r, n)),
+        passive: t.get("passive").and_then(|n| read_passive(r, n)),
+        stickiness: t.get("stickiness").and_then(|n| read_stickiness(r, n)),
     }
+}
+
+/// `health_check = { depth, interval, timeout, healthy_threshold, unhealthy_threshold }`, with
+/// AWS ALB's defaults and accepted ranges.
+fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<HealthCheckSpec>> {
+    let at = locate_node(&node);
+    let mut f = r.table(
+        node,
+        "a health check table such as { depth = \"deep\", interval = \"10s\" }",
+    )?;
+    let mut spec = HealthCheckSpec::default();
+    let mut ok = true;
+    if let Some(d) = f.get("depth").and_then(|n| r.one_of(&n, CheckDepth::NAMES)) {
+        spec.depth = CheckDepth::from_name(d.value).unwrap_or_default();
+    }
+    let secs = |(lo, hi): (u64, u64)| (SimDuration::from_secs(lo), SimDuration::from_secs(hi));
+    let interval = f.get("interval").and_then(|n| r.duration(&n));
+    let timeout = f.get("timeout").and_then(|n| r.duration(&n));
+    for (value, target, range, key) in [
+        (
+            &interval,
+            &mut spec.interval,
+            secs(ALB_INTERVAL_SECS),
+            "interval",
+        ),
+        (
+            &timeout,
+            &mut spec.timeout,
+            secs(ALB_TIMEOUT_SECS),
+            "timeout",
+        ),
+    ] {
+        if let Some(v) = value {
+            if v.value < range.0 || v.value > range.1 {
+                r.error(
+                    v,
+                    format!(
+                        "an ALB health check {key} is from {} s to {} s",
+                        range.0.as_secs_f64(),
+                        range.1.as_secs_f64()
+                    ),
+                    Some(format!("set {key} within that range")),
+                );
+                ok = false;
+            }
+            *target = v.value;
+        }
+    }
+    let (lo, hi) = ALB_THRESHOLD;
+    for (key, target) in [
+        ("healthy_threshold", &mut spec.healthy_threshold),
+        ("unhealthy_threshold", &mut spec.unhealthy_threshold),
+    ] {
+        match f
+            .get(key)
+            .map(|n| r.integer(&n, i64::from(lo), i64::from(hi)))
+        {
+            Some(Some(v)) => *target = v.value as u32,
+            Some(None) => ok = false,
+            None => {}
+        }
+    }
+    if ok && spec.timeout >= spec.interval {
+        let at = timeout
+            .as_ref()
+            .or(interval.as_ref())
+            .map_or(at.clone(), |l| Located {
+                value: (),
+                path: l.path.clone(),
+                span: l.span,
+            });
+        r.error(
+            &at,
+            "the health check timeout must be shorter than its interval (as ALB requires)",
+            Some("shorten timeout or lengthen interval".into()),
+        );
+        ok = false;
+    }
+    f.finish(r);
+    ok.then(|| Located {
+        value: spec,
+        path: at.path,
+        span: at.span,
+    })
+}
+
+/// `passive = { max_fails, fail_timeout, count_server_errors }`, with nginx's defaults.
+fn read_passive(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<PassiveSpec>> {
+    let at = locate_node(&node);
+    let mut f = r.table(
+        node,
+        "a passive check table such as { max_fails = 3, fail_timeout = \"30s\" }",
+    )?;
+    let mut spec = PassiveSpec::default();
+    let mut ok = true;
+    match f.get("max_fails").map(|n| r.integer(&n, 0, 1_000_000)) {
+        Some(Some(v)) => spec.max_fails = v.value as u32,
+        Some(None) => ok = false,
+        None => {}
+    }
+    match f.get("fail_timeout").map(|n| r.duration(&n)) {
+        Some(Some(v)) if v.value.is_zero() => {
+            r.error(
+                &v,
+                "fail_timeout must be longer than 0s",
+                Some("such as fail_timeout = \"10s\" (nginx's default)".into()),
+            );
+            ok = false;
+        }
+        Some(Some(v)) => spec.fail_timeout = v.value,
+        Some(None) => ok = false,
+        None => {}
+    }
+    match f.get("count_server_errors").map(|n| r.boolean(&n)) {
+        Some(Some(v)) => spec.count_server_errors = v.value,
+        Some(None) => ok = false,
+        None => {}
+    }
+    f.finish(r);
+    ok.then(|| Located {
+        value: spec,
+        path: at.path,
+        span: at.span,
+    })
+}
+
+/// `stickiness = { duration }`: ALB's lb_cookie, 1 s to 7 days (default 1 day).
+fn read_stickiness(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<SimDuration>> {
+    let at = locate_node(&node);
+    let mut f = r.table(node, "a stickiness table such as { duration = \"1h\" }")?;
+    let duration = match f.get("duration").map(|n| r.duration(&n)) {
+        Some(Some(d)) if d.value < sticky::MIN_DURATION || d.value > sticky::MAX_DURATION => {
+            r.error(
+                &d,
+                "an ALB lb_cookie lasts from 1 s to 7 days",
+                Some("such as duration = \"1h\"".into()),
+            );
+            None
+        }
+        Some(Some(d)) => Some(d.value),
+        Some(None) => None,
+        None => Some(sticky::DEFAULT_DURATION),
+    };
+    f.finish(r);
+    duration.map(|value| Located {
+        value,
+        path: at.path,
+        span: at.span,
+    })
 }
 
 fn read_target_group(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawTargetGroup> {

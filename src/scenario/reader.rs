@@ -346,6 +346,17 @@ impl<'t> Reader<'t> {
         Some(n)
     }
 
+    /// `true` or `false`.
+    pub fn boolean(&mut self, node: &Node<'_, '_>) -> Option<Located<bool>> {
+        match node.value.as_ref() {
+            ValueInner::Boolean(b) => Some(node.locate(*b)),
+            _ => {
+                self.wrong_type(node, "true or false");
+                None
+            }
+        }
+    }
+
     /// A whole number in `min..=max`.
     pub fn integer(&mut self, node: &Node<'_, '_>, min: i64, max: i64) -> Option<Located<u64>> {
         let value = match node.value.as_ref() {

@@ -123,10 +123,12 @@ struct Routing<'a> {
     base: Option<&'a RawBalancer>,
     groups: Vec<TargetGroupSpec>,
     routes: Vec<RouteSpec>,
-    /// The path prefix of each explicit route (the first routes).
-    prefixes: Vec<String>,
+    /// The path prefix of each explicit route, and that route's index.
+    prefixes: Vec<(String, usize)>,
     /// The route made for each pool named by a class, by pool index.
     pool_routes: Vec<Option<usize>>,
+    /// The group made for each pool named by a class or route, by pool index.
+    pool_groups: Vec<Option<usize>>,
     /// Spans already reported for a Maglev table, so a default shared by groups is reported once.
     reported: Vec<(usize, usize)>,
     ok: bool,
@@ -140,6 +142,7 @@ impl<'a> Routing<'a> {
             routes: Vec::new(),
             prefixes: Vec::new(),
             pool_routes: vec![None; pools.len()],
+            pool_groups: vec![None; pools.len()],
             reported: Vec::new(),
             ok: true,
         };
@@ -219,7 +222,9 @@ impl<'a> Routing<'a> {
             let read_timeout = positive_duration(r, route.read_timeout.as_ref(), "read_timeout");
             match (path, target, connect_timeout, read_timeout) {
                 (Some(path), Some(target_group), Some(connect), Some(read)) => {
-                    routing.prefixes.push(path.value.clone());
+                    routing
+                        .prefixes
+                        .push((path.value.clone(), routing.routes.len()));
                     routing.routes.push(RouteSpec {
                         name: path.value.clone(),
                         target_group,
@@ -304,19 +309,11 @@ impl<'a> Routing<'a> {
         })
     }
 
-    /// The route (and group) for a class or route that names pool `pool` directly.
+    /// The target group of pool `pool` alone, for a class or route that names the pool; made
+    /// on first use, named after the pool, with the `[balancer]` defaults.
     fn pool_group(&mut self, r: &mut Reader<'_>, pool: usize, pools: &[PoolSpec]) -> Option<usize> {
-        if let Some(route) = self.pool_routes[pool] {
-            return Some(self.routes[route].target_group);
-        }
-        self.pool_route(r, pool, pools)
-            .map(|route| self.routes[route].target_group)
-    }
-
-    /// The route made for classes that name pool `pool`, made on first use.
-    fn pool_route(&mut self, r: &mut Reader<'_>, pool: usize, pools: &[PoolSpec]) -> Option<usize> {
-        if let Some(route) = self.pool_routes[pool] {
-            return Some(route);
+        if let Some(group) = self.pool_groups[pool] {
+            return Some(group);
         }
         let spec = &pools[pool];
         let empty = RawBalancer {
@@ -330,6 +327,9 @@ impl<'a> Routing<'a> {
             active_request_bias: None,
             decay: None,
             table_size: None,
+            health_check: None,
+            passive: None,
+            stickiness: None,
         };
         let balancer = self.balancer_for(
             r,
@@ -343,9 +343,19 @@ impl<'a> Routing<'a> {
             pools: vec![pool],
             balancer,
         });
+        self.pool_groups[pool] = Some(self.groups.len() - 1);
+        Some(self.groups.len() - 1)
+    }
+
+    /// The route for classes that name pool `pool` directly, named after it; made on first use.
+    fn pool_route(&mut self, r: &mut Reader<'_>, pool: usize, pools: &[PoolSpec]) -> Option<usize> {
+        if let Some(route) = self.pool_routes[pool] {
+            return Some(route);
+        }
+        let target_group = self.pool_group(r, pool, pools)?;
         self.routes.push(RouteSpec {
-            name: spec.name.clone(),
-            target_group: self.groups.len() - 1,
+            name: pools[pool].name.clone(),
+            target_group,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: None,
         });
@@ -438,7 +448,28 @@ impl<'a> Routing<'a> {
             }
             _ => {}
         }
-        ok.then_some(BalancerSpec { algorithm })
+        // Health checks and stickiness: the group's own table, else the defaults'.
+        let health_check = own
+            .health_check
+            .as_ref()
+            .or_else(|| base.and_then(|b| b.health_check.as_ref()))
+            .map(|l| l.value);
+        let passive = own
+            .passive
+            .as_ref()
+            .or_else(|| base.and_then(|b| b.passive.as_ref()))
+            .map(|l| l.value);
+        let stickiness = own
+            .stickiness
+            .as_ref()
+            .or_else(|| base.and_then(|b| b.stickiness.as_ref()))
+            .map(|l| l.value);
+        ok.then_some(BalancerSpec {
+            algorithm,
+            health_check,
+            passive,
+            stickiness,
+        })
     }
 }
 
@@ -796,14 +827,19 @@ fn validate_classes(
                 }
             },
             (None, Some(path), Some(routing), _) => {
-                let found =
-                    longest_prefix(routing.prefixes.iter().map(String::as_str), &path.value);
+                let found = longest_prefix(
+                    routing.prefixes.iter().map(|(p, _)| p.as_str()),
+                    &path.value,
+                )
+                .map(|i| routing.prefixes[i].1);
                 if found.is_none() {
                     let known = if routing.prefixes.is_empty() {
                         "add a [[route]] with path = \"/...\" and target_group = \"...\""
                             .to_string()
                     } else {
-                        format!("routes here: {}", routing.prefixes.join(", "))
+                        let paths: Vec<&str> =
+                            routing.prefixes.iter().map(|(p, _)| p.as_str()).collect();
+                        format!("routes here: {}", paths.join(", "))
                     };
                     r.error(
                         path,

@@ -3,6 +3,7 @@
 use super::{Condition, Event, Phase, QueueId, World};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::Failure;
+use crate::model::balancer::passive_health::AttemptResult;
 use crate::model::balancer::RequestKey;
 use crate::model::fleet::OnTimeout;
 
@@ -50,12 +51,24 @@ impl World<'_> {
             client_ip: self.population.client_ip(user),
         };
         let g = &mut self.groups[group];
-        let Some(target) = g.balancer.pick(key) else {
+        // A valid lb_cookie naming a target that may still be picked wins over the algorithm.
+        let sticky = g
+            .health
+            .sticky
+            .as_ref()
+            .and_then(|s| s.target_for(user, now))
+            .filter(|&t| g.balancer.is_eligible(t));
+        let Some(target) = sticky.or_else(|| g.balancer.pick(key)) else {
             let req = *self.requests.get(id);
             self.requests.remove(id);
             self.after_failure(now, req, Failure::NoHealthyTarget);
             return;
         };
+        if let Some(s) = g.health.sticky.as_mut() {
+            s.remember(user, target, now);
+        }
+        self.passive_picked(now, group, target);
+        let g = &mut self.groups[group];
         let instance = g.members[target];
         let inst = &self.instances[instance as usize];
         let capacity = self.pools[inst.pool as usize].queue_capacity;
@@ -176,6 +189,7 @@ impl World<'_> {
             }
             _ => {
                 self.release(&req, Some((now - req.sent, now)));
+                self.passive_outcome(now, &req, AttemptResult::Answered);
                 self.recorder
                     .completed(req.class as usize, req.arrival, now);
             }

@@ -21,6 +21,7 @@
 
 mod dispatch;
 mod faults;
+mod health;
 mod requests;
 mod waiting;
 
@@ -31,10 +32,12 @@ use crate::metrics::{
     ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, Recorder, RetrySummary,
     RouteSummary, RunResult, Summary, TimelineSink,
 };
+use crate::model::balancer::passive_health::AttemptResult;
 use crate::model::balancer::Balancer;
 use crate::model::fleet::{Dispatch, OnTimeout, ServiceTime};
 use crate::model::traffic::{Arrivals, ClassMix, Population};
 use crate::scenario::Scenario;
+use health::GroupHealth;
 use requests::{Phase, Request, RequestSlab};
 use waiting::WaitQueue;
 
@@ -64,6 +67,16 @@ enum Event {
     DoomedEnd { request: u32 },
     /// Fault `fault` begins (`begins`) or ends.
     Fault { fault: u32, begins: bool },
+    /// The targets of `group` are checked.
+    HealthTick { group: u32 },
+    /// A health check's outcome arrives.
+    ProbeResult {
+        group: u32,
+        target: u32,
+        passed: bool,
+    },
+    /// A target's passive fail window may have passed.
+    PassiveRecheck { group: u32, target: u32 },
 }
 
 /// How an instance is.
@@ -104,6 +117,8 @@ struct Group {
     balancer: Balancer,
     /// The pool whose shared queue takes this group's requests, instead of a balancer.
     shared_pool: Option<u32>,
+    /// Health checks and stickiness.
+    health: GroupHealth,
 }
 
 /// Where a class's requests go.
@@ -197,6 +212,7 @@ impl<'s> World<'s> {
                     balanced_targets += members.len() as u64;
                 }
                 Group {
+                    health: GroupHealth::new(members.len(), &g.balancer),
                     members,
                     balancer: Balancer::new(
                         g.balancer.algorithm,
@@ -241,6 +257,12 @@ impl<'s> World<'s> {
                         begins: false,
                     },
                 );
+            }
+        }
+        for (g, group) in groups.iter().enumerate() {
+            if group.shared_pool.is_none() && group.health.check_interval().is_some() {
+                // Checks start with the run: the targets were registered before it.
+                queue.schedule_in(SimDuration::ZERO, Event::HealthTick { group: g as u32 });
             }
         }
         World {
@@ -305,6 +327,15 @@ impl<'s> World<'s> {
                 } => self.on_request_deadline(now, request, generation),
                 Event::DoomedEnd { request } => self.on_doomed_end(now, request),
                 Event::Fault { fault, begins } => self.on_fault(now, fault, begins),
+                Event::HealthTick { group } => self.on_health_tick(now, group),
+                Event::ProbeResult {
+                    group,
+                    target,
+                    passed,
+                } => self.on_probe_result(now, group, target, passed),
+                Event::PassiveRecheck { group, target } => {
+                    self.on_passive_recheck(now, group, target)
+                }
             }
         }
         self.finish(sink)
@@ -338,9 +369,29 @@ impl<'s> World<'s> {
         self.send(now, id);
     }
 
+    /// The target group that request `req`'s class is routed to.
+    fn group_of(&self, req: &Request) -> usize {
+        self.routes[self.class_route[req.class as usize] as usize].group as usize
+    }
+
     /// A try of request `req` (a copy; its old slab entry is the caller's to free) failed for
-    /// `why` at `now`. The request ends here with that reason.
-    fn after_failure(&mut self, _now: SimTime, req: Request, why: Failure) {
+    /// `why` at `now`. The balancer's passive checks learn of it as nginx would; then the
+    /// request ends here with that reason.
+    fn after_failure(&mut self, now: SimTime, req: Request, why: Failure) {
+        let seen_by_balancer = match why {
+            // The balancer's own read timeout fired (not the client's): nginx counts it.
+            Failure::TimedOut if req.deadline < req.client_deadline => {
+                Some(AttemptResult::TimedOut)
+            }
+            // The client gave up, or no target was tried: nothing for the balancer to count.
+            Failure::TimedOut | Failure::NoHealthyTarget => None,
+            // A full queue answers 503; a broken server 500.
+            Failure::Rejected | Failure::ServerError => Some(AttemptResult::ServerError),
+            Failure::ConnectFailed | Failure::Interrupted => Some(AttemptResult::Error),
+        };
+        if let Some(result) = seen_by_balancer {
+            self.passive_outcome(now, &req, result);
+        }
         self.recorder.failed(req.class as usize, why);
     }
 

@@ -4,5 +4,6 @@
 mod bad_input;
 mod common;
 mod determinism;
+mod health;
 mod micro;
 mod theory;

@@ -247,6 +247,11 @@ impl Balancer {
         self.weights.is_empty()
     }
 
+    /// True when `target` may be picked.
+    pub fn is_eligible(&self, target: usize) -> bool {
+        self.eligible.contains(target as u32)
+    }
+
     /// Requests sent to `target` that have not ended.
     pub fn active(&self, target: usize) -> u32 {
         self.active[target]

@@ -7,6 +7,8 @@
 //! also `/apiary`, as in nginx), and the longest matching prefix wins. Resolved once per request
 //! class when the scenario is validated, not per request: a class has one path.
 
+use super::health_check::HealthCheckSpec;
+use super::passive_health::PassiveSpec;
 use super::Algorithm;
 use crate::engine::SimDuration;
 
@@ -34,6 +36,12 @@ pub struct RouteSpec {
 pub struct BalancerSpec {
     /// The algorithm and its settings.
     pub algorithm: Algorithm,
+    /// Active health checks (AWS ALB); `None`: none.
+    pub health_check: Option<HealthCheckSpec>,
+    /// Passive health checks (nginx `max_fails`/`fail_timeout`); `None`: none.
+    pub passive: Option<PassiveSpec>,
+    /// Duration-based stickiness (ALB `lb_cookie`); `None`: none.
+    pub stickiness: Option<SimDuration>,
 }
 
 /// Instances of one or more pools behind one balancer.

@@ -1,0 +1,176 @@
+//! Target health as the balancers see it: active checks (AWS ALB), passive checks (nginx
+//! `max_fails`/`fail_timeout`) and sticky sessions, applied to each group's balancer.
+//!
+//! A target may be picked when its active checks say healthy (or the group fails open: ALB
+//! routes to every target when all are unhealthy) and nginx's passive accounting has not put it
+//! out. The models decide; this file turns their decisions into `set_eligible` calls and timers.
+
+use super::{Condition, Event, Group, Request, World};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::balancer::health_check::{ActiveHealth, CheckDepth, HealthCheckSpec};
+use crate::model::balancer::passive_health::{AttemptResult, PassiveHealth};
+use crate::model::balancer::routing::BalancerSpec;
+use crate::model::balancer::sticky::StickyTable;
+
+/// A group's health-check and stickiness state.
+pub(super) struct GroupHealth {
+    check: Option<(HealthCheckSpec, ActiveHealth)>,
+    passive: Option<PassiveHealth>,
+    passive_down: Vec<bool>,
+    pub(super) sticky: Option<StickyTable>,
+    failing_open: bool,
+}
+
+impl GroupHealth {
+    /// The state for a group of `n` targets, all healthy, under `spec`.
+    pub(super) fn new(n: usize, spec: &BalancerSpec) -> Self {
+        GroupHealth {
+            check: spec
+                .health_check
+                .map(|c| (c, ActiveHealth::new(n, true, &c))),
+            // nginx ignores max_fails in an upstream of one server (ngx_http_upstream_round_robin.c
+            // sets `peers->single` and never marks it failed); 0 turns the accounting off.
+            passive: spec
+                .passive
+                .filter(|p| n > 1 && p.max_fails > 0)
+                .map(|p| PassiveHealth::new(n, p)),
+            passive_down: vec![false; n],
+            sticky: spec.stickiness.map(|d| StickyTable::new(n, d)),
+            failing_open: false,
+        }
+    }
+
+    /// How often its targets are checked, if they are.
+    pub(super) fn check_interval(&self) -> Option<SimDuration> {
+        self.check.as_ref().map(|(spec, _)| spec.interval)
+    }
+
+    fn may_pick(&self, target: usize) -> bool {
+        let active = self.failing_open
+            || self
+                .check
+                .as_ref()
+                .is_none_or(|(_, h)| h.is_healthy(target));
+        active && !self.passive_down[target]
+    }
+}
+
+impl World<'_> {
+    /// Makes `target` of `group` eligible exactly when its health allows.
+    fn refresh(&mut self, group: usize, target: usize) {
+        let g: &mut Group = &mut self.groups[group];
+        let eligible = g.health.may_pick(target);
+        if g.balancer.is_eligible(target) != eligible {
+            g.balancer.set_eligible(target, eligible);
+            self.recorder.target_health_changed(eligible);
+        }
+    }
+
+    /// Checks every target of `group` now, and schedules the next round.
+    pub(super) fn on_health_tick(&mut self, now: SimTime, group: u32) {
+        let Some((spec, _)) = self.groups[group as usize].health.check else {
+            return;
+        };
+        for target in 0..self.groups[group as usize].members.len() {
+            let member = self.groups[group as usize].members[target];
+            let inst = &self.instances[member as usize];
+            // A crashed host does not answer; a broken one answers a deep check with an error
+            // after its error latency and passes a shallow one (the process is alive).
+            let answer = match (inst.condition, spec.depth) {
+                (Condition::Crashed, _) => None,
+                (Condition::Broken, CheckDepth::Deep) => Some((inst.error_latency, false)),
+                _ => Some((SimDuration::ZERO, true)),
+            };
+            let verdict = spec.verdict(answer);
+            let (group, target) = (group, target as u32);
+            if verdict.after.is_zero() {
+                self.on_probe_result(now, group, target, verdict.passed);
+            } else {
+                self.queue.schedule_in(
+                    verdict.after,
+                    Event::ProbeResult {
+                        group,
+                        target,
+                        passed: verdict.passed,
+                    },
+                );
+            }
+        }
+        self.queue
+            .schedule_in(spec.interval, Event::HealthTick { group });
+    }
+
+    /// A health check of `target` in `group` passed or failed.
+    pub(super) fn on_probe_result(&mut self, _now: SimTime, group: u32, target: u32, passed: bool) {
+        let (group, target) = (group as usize, target as usize);
+        let h = &mut self.groups[group].health;
+        let Some((_, active)) = &mut h.check else {
+            return;
+        };
+        if active.record(target, passed).is_none() {
+            return;
+        }
+        let open = active.fails_open();
+        if open != h.failing_open {
+            h.failing_open = open;
+            for t in 0..self.groups[group].members.len() {
+                self.refresh(group, t);
+            }
+        } else {
+            self.refresh(group, target);
+        }
+    }
+
+    /// nginx lets a request through to a target whose fail window passed; it is out again
+    /// until the trial's outcome (or `fail_timeout`) says otherwise.
+    pub(super) fn passive_picked(&mut self, now: SimTime, group: usize, target: usize) {
+        let h = &mut self.groups[group].health;
+        if let Some(until) = h.passive.as_mut().and_then(|p| p.picked(target, now)) {
+            self.put_out(now, group, target, until);
+        }
+    }
+
+    /// The try of `req` at its target ended with `result`: nginx's passive accounting.
+    pub(super) fn passive_outcome(&mut self, now: SimTime, req: &Request, result: AttemptResult) {
+        if req.target == u32::MAX {
+            return;
+        }
+        let group = self.group_of(req);
+        let target = req.target as usize;
+        let h = &mut self.groups[group].health;
+        let Some(p) = h.passive.as_mut() else {
+            return;
+        };
+        if p.spec().counts_as_failure(result) {
+            if let Some(until) = p.failed(target, now) {
+                self.put_out(now, group, target, until);
+            }
+        } else if p.succeeded(target, now) {
+            h.passive_down[target] = false;
+            self.refresh(group, target);
+        }
+    }
+
+    fn put_out(&mut self, now: SimTime, group: usize, target: usize, until: SimTime) {
+        self.groups[group].health.passive_down[target] = true;
+        self.refresh(group, target);
+        // `until` is the first instant nginx may pick it again.
+        self.queue.schedule_in(
+            until - now,
+            Event::PassiveRecheck {
+                group: group as u32,
+                target: target as u32,
+            },
+        );
+    }
+
+    /// A passive fail window may have passed.
+    pub(super) fn on_passive_recheck(&mut self, now: SimTime, group: u32, target: u32) {
+        let (group, target) = (group as usize, target as usize);
+        let h = &mut self.groups[group].health;
+        if h.passive_down[target] && h.passive.as_ref().is_some_and(|p| p.available(target, now)) {
+            h.passive_down[target] = false;
+            self.refresh(group, target);
+        }
+    }
+}
