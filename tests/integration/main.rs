@@ -6,3 +6,4 @@ mod common;
 mod determinism;
 mod micro;
 mod theory;
+mod variants;
