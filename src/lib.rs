@@ -3,7 +3,8 @@
 //!
 //! The public API is a pipeline: [`Scenario::load`] (or [`load_scenario`]) reads and validates a
 //! scenario file, [`run`] simulates it with a seed, streaming timeline rows into a sink, and
-//! returns a [`RunResult`] whose summary [`report`] writes out.
+//! returns a [`RunResult`] whose summary [`report`] writes out. A file with `[[variant]]` tables
+//! is read with [`ScenarioSet::load`]: the base and every variant, each a whole [`Scenario`].
 #![deny(missing_docs)]
 
 pub mod engine;
@@ -16,7 +17,7 @@ pub mod world;
 use std::path::Path;
 
 pub use metrics::{RunResult, Summary};
-pub use scenario::{Scenario, ScenarioError};
+pub use scenario::{Scenario, ScenarioError, ScenarioSet};
 
 /// Reads and validates the scenario file at `path`.
 pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {

@@ -8,9 +8,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use rayon::prelude::*;
 
 use fleetsim::report::{self, atomic::AtomicFile, CsvTimeline};
-use fleetsim::{Scenario, ScenarioError};
+use fleetsim::{Scenario, ScenarioError, ScenarioSet, Summary};
 
 /// Simulate the traffic, balancers, GPU servers and costs of an AI inference service.
 #[derive(Parser)]
@@ -22,18 +23,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario and write summary.json and timeline.csv.
+    /// Run a scenario and write summary.json and timeline.csv. A scenario with [[variant]]
+    /// tables runs the base and every variant in parallel on the same requests, writing each
+    /// one's files to <out>/<variant>/ and comparison.csv and comparison.md to <out>/.
     Run {
         /// The scenario file (TOML).
         scenario: PathBuf,
-        /// Master seed; overrides the scenario's `seed` (default: the scenario's, or 1).
+        /// Master seed; overrides the scenario's `seed`, and every variant's (default: the
+        /// scenario's, or 1).
         #[arg(long)]
         seed: Option<u64>,
         /// Output folder (default: output/<scenario name>/).
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Check a scenario file without running it.
+    /// Check a scenario file, and each of its variants, without running it.
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
@@ -58,15 +62,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate { scenario } => {
-            let s = Scenario::load(&scenario)?;
-            println!(
-                "{}: ok ({} classes, {} pools, {} slots, {} s)",
-                scenario.display(),
-                s.classes.len(),
-                s.pools.len(),
-                s.total_slots(),
-                s.duration.as_secs_f64()
-            );
+            let set = ScenarioSet::load(&scenario)?;
+            println!("{}: ok ({})", scenario.display(), outline(&set.base));
+            for v in &set.variants {
+                println!("  variant {}: ok ({})", v.name, outline(&v.scenario));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
@@ -74,15 +74,60 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             out,
         } => {
-            let s = Scenario::load(&scenario)?;
-            let out = out.unwrap_or_else(|| Path::new("output").join(&s.name));
-            run_one(&s, seed.unwrap_or(s.seed), &out)?;
+            let set = ScenarioSet::load(&scenario)?;
+            let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
+            if set.variants.is_empty() {
+                run_one(&set.base, seed.unwrap_or(set.base.seed), &out)?;
+            } else {
+                run_variants(&set, seed, &out)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
+fn outline(s: &Scenario) -> String {
+    format!(
+        "{} classes, {} pools, {} slots, {} s",
+        s.classes.len(),
+        s.pools.len(),
+        s.total_slots(),
+        s.duration.as_secs_f64()
+    )
+}
+
 fn run_one(scenario: &Scenario, seed: u64, out: &Path) -> anyhow::Result<()> {
+    let summary = simulate_into(scenario, seed, out)?;
+    print!("{}", report::human_summary(&summary));
+    println!("results in {}", out.display());
+    Ok(())
+}
+
+/// Runs the base and every variant in parallel, each into `<out>/<name>/`, then writes the
+/// comparison. Every run is independent and seeded alone, and results are gathered in file
+/// order, so the files are the same bytes whatever the number of threads.
+fn run_variants(set: &ScenarioSet, seed: Option<u64>, out: &Path) -> anyhow::Result<()> {
+    let runs = set.runs();
+    let summaries = runs
+        .par_iter()
+        .map(|(name, s)| simulate_into(s, seed.unwrap_or(s.seed), &out.join(name)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<anyhow::Result<Vec<Summary>>>()?;
+    let rows: Vec<(&str, &Summary)> = runs.iter().map(|(n, _)| *n).zip(&summaries).collect();
+    report::write_comparison(out, &rows).with_context(|| {
+        format!(
+            "cannot write {} and comparison.md",
+            out.join("comparison.csv").display()
+        )
+    })?;
+    print!("{}", report::comparison_text(&rows));
+    println!("results in {}", out.display());
+    Ok(())
+}
+
+/// Simulates `scenario`, writing `timeline.csv` and `summary.json` into `out`.
+fn simulate_into(scenario: &Scenario, seed: u64, out: &Path) -> anyhow::Result<Summary> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let timeline_path = out.join("timeline.csv");
@@ -96,7 +141,5 @@ fn run_one(scenario: &Scenario, seed: u64, out: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", timeline_path.display()))?;
     report::write_summary(out, &result.summary)
         .with_context(|| format!("cannot write {}", out.join("summary.json").display()))?;
-    print!("{}", report::human_summary(&result.summary));
-    println!("results in {}", out.display());
-    Ok(())
+    Ok(result.summary)
 }

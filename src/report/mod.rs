@@ -1,14 +1,19 @@
-//! Writing results: `summary.json`, `timeline.csv` and the human summary on the terminal.
+//! Writing results: `summary.json`, `timeline.csv`, `comparison.csv`/`.md` and the human
+//! summaries on the terminal.
 //!
 //! Formatting only (`serialize`-style functions return bytes or text); the one place that
 //! touches the file system is [`atomic`], which never leaves a half-written file behind.
 //! It must not know how the numbers were produced.
 
 pub mod atomic;
+mod comparison;
 mod json;
 mod text;
 mod timeline_csv;
 
+pub use comparison::{
+    comparison_columns, comparison_csv, comparison_markdown, comparison_text, ComparisonRow,
+};
 pub use json::summary_json;
 pub use text::human_summary;
 pub use timeline_csv::{CsvTimeline, TIMELINE_COLUMNS};
@@ -21,4 +26,10 @@ use crate::metrics::Summary;
 /// Writes `summary.json` into `dir` atomically.
 pub fn write_summary(dir: &Path, summary: &Summary) -> io::Result<()> {
     atomic::write(&dir.join("summary.json"), &summary_json(summary))
+}
+
+/// Writes `comparison.csv` and `comparison.md` into `dir` atomically; the first row is the base.
+pub fn write_comparison(dir: &Path, rows: &[ComparisonRow<'_>]) -> io::Result<()> {
+    atomic::write(&dir.join("comparison.csv"), &comparison_csv(rows))?;
+    atomic::write(&dir.join("comparison.md"), &comparison_markdown(rows))
 }

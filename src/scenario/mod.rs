@@ -13,10 +13,12 @@ mod raw;
 mod reader;
 mod units;
 mod validate;
+mod variants;
 
 use std::path::{Path, PathBuf};
 
 pub use diagnostics::{Diagnostic, ScenarioError};
+pub use variants::{ScenarioSet, Variant, BASE_NAME};
 
 use crate::engine::SimDuration;
 use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
@@ -78,37 +80,17 @@ pub struct RequestClass {
 }
 
 impl Scenario {
-    /// Reads and validates the scenario file at `path`.
+    /// Reads and validates the scenario file at `path`. A file with `[[variant]]` tables is an
+    /// error here (read it with [`ScenarioSet::load`]): running only its base would silently
+    /// drop the variants.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ScenarioError::whole_file(
-                path,
-                format!("cannot read the scenario file: {e}"),
-                Some("check the path; scenario files are TOML, such as scenarios/viral_spike_100x.toml".into()),
-            )
-        })?;
-        Scenario::parse(&text, path)
+        Scenario::parse(&read_file(path)?, path)
     }
 
     /// Validates scenario text; `path` names it in messages and anchors relative data paths.
+    /// Text with `[[variant]]` tables is an error, as in [`Scenario::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
-        let base_dir = path.parent().unwrap_or(Path::new("."));
-        let mut reader = reader::Reader::new(text);
-        let raw = match toml_span::parse(text) {
-            Ok(doc) => raw::read(&mut reader, &doc, base_dir),
-            Err(e) => {
-                reader::syntax_error(&mut reader, &e);
-                None
-            }
-        };
-        let scenario = raw.and_then(|raw| validate::validate(&mut reader, raw, path));
-        match scenario {
-            Some(s) if !reader.has_errors() => Ok(s),
-            _ => Err(ScenarioError {
-                file: path.to_path_buf(),
-                diagnostics: reader.into_diagnostics(),
-            }),
-        }
+        ScenarioSet::parse(text, path)?.into_single(path)
     }
 
     /// The number of server slots in all pools.
@@ -118,4 +100,31 @@ impl Scenario {
             .map(|p| p.instances as u64 * self.instance_types[p.instance_type].concurrency as u64)
             .sum()
     }
+}
+
+/// The text of the scenario file at `path`.
+fn read_file(path: &Path) -> Result<String, ScenarioError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        ScenarioError::whole_file(
+            path,
+            format!("cannot read the scenario file: {e}"),
+            Some(
+                "check the path; scenario files are TOML, such as scenarios/viral_spike_100x.toml"
+                    .into(),
+            ),
+        )
+    })
+}
+
+/// Stages one and two over one parsed document: the base, or a variant merged onto it. `None`
+/// if the reader recorded any problem.
+fn from_document(
+    reader: &mut reader::Reader<'_>,
+    doc: &toml_span::Value<'_>,
+    path: &Path,
+) -> Option<Scenario> {
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    let scenario =
+        raw::read(reader, doc, base_dir).and_then(|raw| validate::validate(reader, raw, path));
+    scenario.filter(|_| !reader.has_errors())
 }

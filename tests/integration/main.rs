@@ -7,3 +7,4 @@ mod determinism;
 mod health;
 mod micro;
 mod theory;
+mod variants;

@@ -1,0 +1,347 @@
+//! `comparison.csv` and `comparison.md`: the base and its variants side by side, one row each,
+//! and the compact table printed on the terminal after a run of variants.
+//!
+//! Formatting only (as hyperfine's `src/export/`): the functions return bytes or text, and
+//! [`super::write_comparison`] writes them. Every column is defined once, in `COLUMNS`: a new
+//! way for a request to end is one line there. It must not know how the numbers were produced.
+//!
+//! The CSV holds the numbers exactly (shortest representation that reads back to the same
+//! `f64`; an empty cell where a value is undefined); the Markdown rounds them for people and adds
+//! the change of p99 latency and cost against the base (the first row).
+
+use std::fmt::Write as _;
+
+use crate::metrics::Summary;
+
+/// One row: a run's name and its summary. The first row given is the base.
+pub type ComparisonRow<'a> = (&'a str, &'a Summary);
+
+/// A cell's value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cell {
+    /// A count.
+    Count(u64),
+    /// A number; `None` when undefined (no completed request, nothing arrived).
+    Number(Option<f64>),
+}
+
+/// One column of the comparison.
+struct Column {
+    /// CSV header: snake_case, its unit at the end.
+    csv: &'static str,
+    /// Markdown and terminal header.
+    title: &'static str,
+    /// The value, exact (as in the CSV).
+    value: fn(&Summary) -> Cell,
+    /// For people: the value is multiplied by this and shown with this many decimals.
+    shown: (f64, usize),
+    /// Shown in the compact terminal table too.
+    compact: bool,
+}
+
+const COUNT: (f64, usize) = (1.0, 0);
+
+/// `part / whole`, undefined when `whole` is 0.
+fn ratio(part: f64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part / whole as f64)
+}
+
+fn ms(seconds: Option<f64>) -> Cell {
+    Cell::Number(seconds.map(|s| s * 1e3))
+}
+
+/// Every column after the variant's name, in order.
+#[rustfmt::skip] // one line per column, so that a new one is one line
+const COLUMNS: &[Column] = &[
+    // Request counts: one line per way a request ends (`RequestCounts`).
+    Column { csv: "arrived", title: "arrived", value: |s| Cell::Count(s.requests.arrived), shown: COUNT, compact: false },
+    Column { csv: "completed", title: "completed", value: |s| Cell::Count(s.requests.completed), shown: COUNT, compact: true },
+    Column { csv: "timed_out", title: "timed out", value: |s| Cell::Count(s.requests.timed_out), shown: COUNT, compact: false },
+    Column { csv: "rejected", title: "rejected", value: |s| Cell::Count(s.requests.rejected), shown: COUNT, compact: false },
+    Column { csv: "in_flight_at_end", title: "in flight at end", value: |s| Cell::Count(s.requests.in_flight_at_end), shown: COUNT, compact: false },
+    // Failed requests (every reason) per arrived request.
+    Column {
+        csv: "error_rate_pct",
+        title: "errors [%]",
+        value: |s| Cell::Number(ratio(s.requests.failed() as f64 * 100.0, s.requests.arrived)),
+        shown: (1.0, 2),
+        compact: true,
+    },
+    Column { csv: "latency_mean_ms", title: "mean [ms]", value: |s| ms(s.latency_seconds.mean), shown: (1.0, 1), compact: false },
+    Column { csv: "latency_p50_ms", title: "p50 [ms]", value: |s| ms(s.latency_seconds.p50), shown: (1.0, 1), compact: true },
+    Column { csv: "latency_p90_ms", title: "p90 [ms]", value: |s| ms(s.latency_seconds.p90), shown: (1.0, 1), compact: false },
+    Column { csv: "latency_p99_ms", title: "p99 [ms]", value: |s| ms(s.latency_seconds.p99), shown: (1.0, 1), compact: true },
+    Column { csv: "latency_p999_ms", title: "p99.9 [ms]", value: |s| ms(s.latency_seconds.p999), shown: (1.0, 1), compact: true },
+    // A fraction in the CSV (as in summary.json), a percentage for people.
+    Column { csv: "utilization", title: "util. [%]", value: |s| Cell::Number(Some(s.utilization)), shown: (100.0, 1), compact: true },
+    Column { csv: "cost_usd", title: "cost [USD]", value: |s| Cell::Number(Some(s.cost_usd.total)), shown: (1.0, 2), compact: true },
+    Column {
+        csv: "cost_per_1k_completed_usd",
+        title: "USD per 1k completed",
+        value: |s| Cell::Number(ratio(s.cost_usd.total * 1000.0, s.requests.completed)),
+        shown: (1.0, 4),
+        compact: false,
+    },
+];
+
+/// The columns whose change against the base the Markdown and terminal tables show.
+const VERSUS_BASE: &[(&str, &str)] = &[("latency_p99_ms", "Δ p99 [%]"), ("cost_usd", "Δ cost [%]")];
+
+/// The CSV header, in column order.
+pub fn comparison_columns() -> Vec<&'static str> {
+    std::iter::once("variant")
+        .chain(COLUMNS.iter().map(|c| c.csv))
+        .collect()
+}
+
+/// `comparison.csv`: a header, then one row per run, every value exact.
+pub fn comparison_csv(rows: &[ComparisonRow<'_>]) -> Vec<u8> {
+    let mut out = comparison_columns().join(",");
+    out.push('\n');
+    for (name, summary) in rows {
+        // Names are letters, digits, '_', '-' and '.' (the scenario reader checks): no quoting.
+        out.push_str(name);
+        for column in COLUMNS {
+            out.push(',');
+            match (column.value)(summary) {
+                Cell::Count(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                // Shortest representation that reads back exactly: deterministic and lossless.
+                Cell::Number(Some(v)) => {
+                    let _ = write!(out, "{v}");
+                }
+                Cell::Number(None) => {}
+            }
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// `comparison.md`: a caption and a Markdown table a reviewer can paste, numbers rounded, with
+/// the change of p99 latency and cost against the base (the first row).
+pub fn comparison_markdown(rows: &[ComparisonRow<'_>]) -> Vec<u8> {
+    let table = table(rows, false);
+    let mut out = String::new();
+    if let Some(base) = rows.first() {
+        let _ = writeln!(out, "{}\n", caption(*base, rows));
+    }
+    let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+    out.push_str(&line(&table.header));
+    let rule: Vec<String> = (0..table.header.len())
+        .map(|i| if i == 0 { ":---" } else { "---:" }.to_string())
+        .collect();
+    out.push_str(&line(&rule));
+    for row in &table.rows {
+        out.push_str(&line(row));
+    }
+    out.into_bytes()
+}
+
+/// A compact side-by-side table for the terminal: the main columns, aligned.
+pub fn comparison_text(rows: &[ComparisonRow<'_>]) -> String {
+    let table = table(rows, true);
+    let widths: Vec<usize> = (0..table.header.len())
+        .map(|i| {
+            std::iter::once(&table.header)
+                .chain(&table.rows)
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in std::iter::once(&table.header).chain(&table.rows) {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            let pad = " ".repeat(width - cell.chars().count());
+            if i == 0 {
+                let _ = write!(line, "{cell}{pad}");
+            } else {
+                let _ = write!(line, "  {pad}{cell}");
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Says what the rows share: the scenario, and the seed when it is common (then every run saw
+/// the same requests, unless a variant changed the traffic).
+fn caption((base_name, base): ComparisonRow<'_>, rows: &[ComparisonRow<'_>]) -> String {
+    let same_seed = rows.iter().all(|(_, s)| s.seed == base.seed);
+    let seed = if same_seed {
+        format!("seed {} for every run", base.seed)
+    } else {
+        let seeds: Vec<String> = rows
+            .iter()
+            .map(|(n, s)| format!("{n} {}", s.seed))
+            .collect();
+        format!("seeds {}", seeds.join(", "))
+    };
+    format!(
+        "Scenario `{}`: {} runs, {seed}. Latency of completed requests; errors: failed / arrived; \
+         util.: busy / all slots, time-averaged; Δ: change against `{}`.",
+        base.scenario,
+        rows.len(),
+        base_name
+    )
+}
+
+/// Header and cells, rounded for people.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+fn table(rows: &[ComparisonRow<'_>], compact: bool) -> Table {
+    let columns: Vec<&Column> = COLUMNS.iter().filter(|c| !compact || c.compact).collect();
+    let versus: Vec<(&Column, &str)> = VERSUS_BASE
+        .iter()
+        .filter_map(|(csv, title)| COLUMNS.iter().find(|c| c.csv == *csv).map(|c| (c, *title)))
+        .collect();
+    let header = std::iter::once("variant")
+        .chain(columns.iter().map(|c| c.title))
+        .chain(versus.iter().map(|(_, t)| *t))
+        .map(String::from)
+        .collect();
+    let base = rows.first().map(|(_, s)| *s);
+    let rows = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (name, s))| {
+            let mut cells = vec![name.to_string()];
+            cells.extend(columns.iter().map(|c| shown(c, (c.value)(s))));
+            for (c, _) in &versus {
+                let change = match (base, i) {
+                    (Some(b), 1..) => relative_change((c.value)(s), (c.value)(b)),
+                    _ => None,
+                };
+                cells.push(change.map_or_else(|| "—".into(), |p| format!("{p:+.1}")));
+            }
+            cells
+        })
+        .collect();
+    Table { header, rows }
+}
+
+fn shown(column: &Column, cell: Cell) -> String {
+    let (scale, decimals) = column.shown;
+    match cell {
+        Cell::Count(n) => n.to_string(),
+        Cell::Number(Some(v)) => format!("{:.*}", decimals, v * scale),
+        Cell::Number(None) => "—".into(),
+    }
+}
+
+/// `(value / base − 1) × 100`; undefined if either is undefined or the base is 0.
+fn relative_change(value: Cell, base: Cell) -> Option<f64> {
+    let as_f64 = |c| match c {
+        Cell::Count(n) => Some(n as f64),
+        Cell::Number(v) => v,
+    };
+    let (v, b) = (as_f64(value)?, as_f64(base)?);
+    (b != 0.0).then(|| (v / b - 1.0) * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{CostSummary, InstanceSummary, LatencySummary, RequestCounts};
+
+    fn summary(completed: u64, p99: Option<f64>, cost: f64) -> Summary {
+        Summary {
+            scenario: "s".into(),
+            seed: 7,
+            simulated_seconds: 60.0,
+            warmup_seconds: 0.0,
+            events: 0,
+            requests: RequestCounts {
+                arrived: 1000,
+                completed,
+                timed_out: 1000 - completed - 5,
+                rejected: 5,
+                in_flight_at_end: 0,
+            },
+            latency_seconds: LatencySummary {
+                count: completed,
+                mean: p99.map(|p| p / 2.0),
+                p50: p99.map(|p| p / 4.0),
+                p90: p99.map(|p| p / 1.5),
+                p99,
+                p999: p99.map(|p| p * 2.0),
+                max: p99.map(|p| p * 3.0),
+            },
+            by_class: Default::default(),
+            utilization: 0.5,
+            instances: InstanceSummary {
+                mean: 1.0,
+                max: 1,
+                instance_hours: 1.0,
+                by_pool: Default::default(),
+            },
+            cost_usd: CostSummary {
+                total: cost,
+                by_pool: Default::default(),
+            },
+        }
+    }
+
+    #[test]
+    fn csv_holds_exact_values_and_empty_cells_for_undefined_ones() {
+        let (a, b) = (summary(990, Some(0.25), 2.0), summary(0, None, 3.0));
+        let text = String::from_utf8(comparison_csv(&[("base", &a), ("none", &b)])).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "variant,arrived,completed,timed_out,rejected,in_flight_at_end,error_rate_pct,\
+             latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,\
+             utilization,cost_usd,cost_per_1k_completed_usd"
+        );
+        // 990 completed of 1000: 5 timed out + 5 rejected = 1 % errors; p99 0.25 s = 250 ms,
+        // mean 125, p50 62.5, p90 0.25 / 1.5 s, p99.9 500; $2 per 990 completed = 2000/990 per 1k.
+        let p90 = 0.25 / 1.5 * 1e3;
+        let per_1k = 2.0 * 1000.0 / 990.0;
+        assert_eq!(
+            lines[1],
+            format!("base,1000,990,5,5,0,1,125,62.5,{p90},250,500,0.5,2,{per_1k}")
+        );
+        // Nothing completed: no latency, no cost per completed request; 100 % errors.
+        assert_eq!(lines[2], "none,1000,0,995,5,0,100,,,,,,0.5,3,");
+        assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn markdown_compares_p99_and_cost_with_the_first_row() {
+        let (a, b) = (summary(990, Some(0.2), 2.0), summary(990, Some(0.3), 1.5));
+        let text = String::from_utf8(comparison_markdown(&[("base", &a), ("v", &b)])).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("Scenario `s`: 2 runs, seed 7 for every run."));
+        let header: Vec<&str> = lines[2].split(" | ").collect();
+        assert_eq!(header.len(), comparison_columns().len() + VERSUS_BASE.len());
+        assert_eq!(lines[3].matches("---:").count(), header.len() - 1);
+        // p99 300 ms vs 200 ms: +50 %; cost $1.5 vs $2: −25 %. The base compares with nothing.
+        assert!(lines[4].ends_with("| — | — |"), "{}", lines[4]);
+        assert!(lines[5].ends_with("| +50.0 | -25.0 |"), "{}", lines[5]);
+        assert!(lines[5].contains("| 300.0 |"), "{}", lines[5]);
+        assert!(
+            lines[5].contains("| 50.0 |"),
+            "utilization as %: {}",
+            lines[5]
+        );
+    }
+
+    #[test]
+    fn terminal_table_is_aligned() {
+        let (a, b) = (summary(990, Some(0.2), 2.0), summary(990, None, 1.5));
+        let text = comparison_text(&[("base", &a), ("longer_name", &b)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        // Right-aligned columns end at the same character position on every line.
+        let widths: Vec<usize> = lines.iter().map(|l| l.chars().count()).collect();
+        assert!(widths.iter().all(|w| *w == widths[0]), "{text}");
+        assert!(lines[0].starts_with("variant    "), "{text}");
+    }
+}

@@ -1,0 +1,567 @@
+//! `[[variant]]` tables: partial scenarios deep-merged onto the base scenario, each checked as a
+//! whole scenario of its own.
+//!
+//! The merge works on the spanned TOML tree (`toml_span::Value`) *before* stage one, so the
+//! ordinary reader and validator check every merged document exactly as they check a file, and
+//! every value keeps the span of the text that wrote it: a bad value inside a variant is reported
+//! at the variant's line and column. The `variant` key is taken off the root first, so stage one
+//! never learns that variants exist.
+//!
+//! The merge follows kustomize's 2-way merge (kubernetes-sigs/kustomize,
+//! `cmd/config/docs/api-conventions/merge2.md`): maps merge field by field, a list whose elements
+//! all carry an associative key (here only `name`) merges element by element, new elements are
+//! appended, and other lists are replaced, as in JSON Merge Patch (RFC 7396). Unlike kustomize,
+//! a value cannot be deleted (there is no `null` in TOML), except by the two rules below that
+//! follow from the format: a change of a table's kind, and the `rate`/`profile` alternatives.
+//!
+//! It must not know the scenario's fields beyond the few key names its merge rules need (`name`,
+//! the kind keys, the `rate`/`profile` alternatives): everything else is judged by the reader and
+//! the validator, as in any file. The rules are documented in `docs/scenario-format.md`.
+
+use std::path::Path;
+
+use toml_span::value::{Array, Key, Table, Value, ValueInner};
+
+use super::diagnostics::{Diagnostic, ScenarioError};
+use super::reader::{self, Node, Reader};
+use super::Scenario;
+
+/// Name of the base scenario's run, beside its variants.
+pub const BASE_NAME: &str = "base";
+
+/// Names a variant may not take: `base` is the base's run, and the comparison files sit beside
+/// the variants' result folders.
+const RESERVED_NAMES: &[&str] = &[BASE_NAME, "comparison.csv", "comparison.md"];
+
+/// Keys that say which kind a table is. A variant that changes one replaces the whole table
+/// instead of merging into it: the table's other keys belong to the old kind (a lognormal's `cv`
+/// means nothing to an exponential, Envoy's `choice_count` nothing to round robin).
+const KIND_KEYS: &[&str] = &["kind", "distribution", "algorithm"];
+
+/// Keys of one table that exclude each other (`[traffic]`'s `rate` and `profile`): a variant
+/// that sets one removes the others, as a user switching from one to the other means.
+const ALTERNATIVES: &[&[&str]] = &[&["rate", "profile"]];
+
+/// A scenario file with its variants: the base and each `[[variant]]` merged onto it, every one
+/// validated. A file without variants is a set with only a base.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioSet {
+    /// The scenario as written, without its variants. Its run is named [`BASE_NAME`].
+    pub base: Scenario,
+    /// The variants, in file order.
+    pub variants: Vec<Variant>,
+}
+
+/// One `[[variant]]`: its name and the whole scenario it makes once merged onto the base.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// The variant's `name`: unique, not `base`, usable as a folder name.
+    pub name: String,
+    /// The base with the variant's values merged in. Its `name` is the base scenario's.
+    pub scenario: Scenario,
+}
+
+impl ScenarioSet {
+    /// Reads and validates the scenario file at `path`, with its variants.
+    pub fn load(path: &Path) -> Result<ScenarioSet, ScenarioError> {
+        ScenarioSet::parse(&super::read_file(path)?, path)
+    }
+
+    /// Validates scenario text and every variant in it; `path` names it in messages and anchors
+    /// relative data paths. Every problem of the base and of every variant is reported together;
+    /// a problem of the base is reported once, not once per variant.
+    pub fn parse(text: &str, path: &Path) -> Result<ScenarioSet, ScenarioError> {
+        let error = |diagnostics| ScenarioError {
+            file: path.to_path_buf(),
+            diagnostics,
+        };
+        let mut doc = match toml_span::parse(text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let mut r = Reader::new(text);
+                reader::syntax_error(&mut r, &e);
+                return Err(error(r.into_diagnostics()));
+            }
+        };
+        let mut heads_reader = Reader::new(text);
+        let heads = read_heads(&mut heads_reader, &doc);
+        let variant_values = take_key(&mut doc, "variant").map(|(_, v)| v);
+
+        let mut base_reader = Reader::new(text);
+        let base = super::from_document(&mut base_reader, &doc, path);
+        let base_diagnostics = base_reader.into_diagnostics();
+        let mut diagnostics = base_diagnostics.clone();
+        diagnostics.extend(heads_reader.into_diagnostics());
+
+        let items = match variant_values.map(|mut v| v.take()) {
+            Some(ValueInner::Array(items)) => items,
+            _ => Vec::new(),
+        };
+        let mut variants = Vec::new();
+        for (head, mut item) in heads.into_iter().zip(items) {
+            // Items that are not tables were reported by `read_heads`.
+            let Some(head) = head else { continue };
+            take_key(&mut item, "name");
+            // Reported by `read_heads`; left in, it would also be an unknown key of the merge.
+            take_key(&mut item, "variant");
+            let mut merged = deep_clone(&doc);
+            merge(&mut merged, item);
+            let mut r = Reader::new(text);
+            let scenario = super::from_document(&mut r, &merged, path);
+            for mut d in r.into_diagnostics() {
+                // Untouched parts of the base give the base's own diagnostics again.
+                if base_diagnostics.contains(&d) {
+                    continue;
+                }
+                d.message = format!("in {}: {}", head.label, d.message);
+                if !diagnostics.contains(&d) {
+                    diagnostics.push(d);
+                }
+            }
+            if let (Some(name), Some(scenario)) = (head.name, scenario) {
+                variants.push(Variant { name, scenario });
+            }
+        }
+        match base {
+            Some(base) if diagnostics.is_empty() => Ok(ScenarioSet { base, variants }),
+            _ => {
+                // Each reader sorted its own; all of them together sort by position, the
+                // problems without one last (a stable sort keeps the order of equals).
+                diagnostics.sort_by_key(|d| d.position.unwrap_or((usize::MAX, usize::MAX)));
+                Err(error(diagnostics))
+            }
+        }
+    }
+
+    /// Every run in order: the base, named [`BASE_NAME`], then each variant.
+    pub fn runs(&self) -> Vec<(&str, &Scenario)> {
+        std::iter::once((BASE_NAME, &self.base))
+            .chain(self.variants.iter().map(|v| (v.name.as_str(), &v.scenario)))
+            .collect()
+    }
+
+    /// The base alone, or an error if the file has variants (which the caller would otherwise
+    /// silently not run).
+    pub(super) fn into_single(self, path: &Path) -> Result<Scenario, ScenarioError> {
+        if self.variants.is_empty() {
+            return Ok(self.base);
+        }
+        Err(ScenarioError {
+            file: path.to_path_buf(),
+            diagnostics: vec![Diagnostic {
+                path: "variant".into(),
+                position: None,
+                message: format!(
+                    "this file has {} variants, and Scenario::parse reads one scenario",
+                    self.variants.len()
+                ),
+                help: Some(
+                    "load it with ScenarioSet::load, which reads the base and every variant (as `fleetsim run` does)"
+                        .into(),
+                ),
+            }],
+        })
+    }
+}
+
+/// What was read of one `[[variant]]` table before merging.
+struct Head {
+    /// How messages name it: `variant "p2c"`, or `variant[2]` when its name is unusable.
+    label: String,
+    /// Its name, if present, usable and not taken.
+    name: Option<String>,
+}
+
+/// Reads each `[[variant]]` table's name and checks the names; one entry per array element,
+/// `None` for an element that is not a table. Nothing if there are no variants.
+fn read_heads(r: &mut Reader<'_>, doc: &Value<'_>) -> Vec<Option<Head>> {
+    // A root that is not a table is stage one's to report.
+    if doc.as_table().is_none() {
+        return Vec::new();
+    }
+    let Some(mut root) = r.table(Node::root(doc), "a table of scenario settings") else {
+        return Vec::new();
+    };
+    let node = root.get("variant");
+    // The other keys are stage one's.
+    root.skip_rest();
+    let Some(node) = node else {
+        return Vec::new();
+    };
+    let Some(items) = r.array(&node, "an array of tables, written [[variant]]") else {
+        return Vec::new();
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut heads = Vec::new();
+    for item in items {
+        let path = item.path().to_string();
+        let Some(mut f) = r.table(item, "a variant table, written [[variant]]") else {
+            heads.push(None);
+            continue;
+        };
+        let name = f
+            .required(
+                r,
+                "name",
+                "name the variant, such as name = \"p2c\" (it names the folder of its results)",
+            )
+            .and_then(|n| r.name(&n));
+        if let Some(n) = f.get("variant") {
+            r.error_at(
+                n.path().to_string(),
+                Some(n.span()),
+                "a variant cannot have variants of its own",
+                Some("write every variant as a [[variant]] table of the file".into()),
+            );
+        }
+        // Every other key is an override: the reader judges it in the merged document.
+        f.skip_rest();
+        let label = match &name {
+            Some(n) => format!("variant \"{}\"", n.value),
+            None => path,
+        };
+        let name = name.and_then(|n| {
+            if RESERVED_NAMES.contains(&n.value.as_str()) {
+                r.error(
+                    &n,
+                    format!("a variant cannot be named \"{}\"", n.value),
+                    Some(format!(
+                        "choose another name: {} are taken (the base scenario runs as \"{BASE_NAME}\")",
+                        RESERVED_NAMES.join(", ")
+                    )),
+                );
+                None
+            } else if seen.contains(&n.value) {
+                r.error(
+                    &n,
+                    format!("variant \"{}\" is defined twice", n.value),
+                    Some("give each variant its own name".into()),
+                );
+                None
+            } else {
+                seen.push(n.value.clone());
+                Some(n.value)
+            }
+        });
+        heads.push(Some(Head { label, name }));
+    }
+    heads
+}
+
+/// Removes `key` from a table value; `None` if absent or not a table.
+fn take_key<'de>(value: &mut Value<'de>, key: &str) -> Option<(Key<'de>, Value<'de>)> {
+    value.as_table()?.get(key)?;
+    let ValueInner::Table(mut table) = value.take() else {
+        return None; // not reached: checked to be a table above
+    };
+    let found = table.remove_entry(key);
+    value.set(ValueInner::Table(table));
+    found
+}
+
+/// A copy of a tree, spans included (`toml_span::Value` is not `Clone`).
+fn deep_clone<'de>(value: &Value<'de>) -> Value<'de> {
+    let inner = match value.as_ref() {
+        ValueInner::String(s) => ValueInner::String(s.clone()),
+        ValueInner::Integer(i) => ValueInner::Integer(*i),
+        ValueInner::Float(f) => ValueInner::Float(*f),
+        ValueInner::Boolean(b) => ValueInner::Boolean(*b),
+        ValueInner::Array(items) => ValueInner::Array(items.iter().map(deep_clone).collect()),
+        ValueInner::Table(table) => ValueInner::Table(
+            table
+                .iter()
+                .map(|(k, v)| (k.clone(), deep_clone(v)))
+                .collect(),
+        ),
+    };
+    Value::with_span(inner, value.span)
+}
+
+/// Deep-merges `over` onto `base`: tables key by key, arrays of named tables element by element
+/// by name, anything else replaced by `over` (with `over`'s span).
+fn merge<'de>(base: &mut Value<'de>, mut over: Value<'de>) {
+    if !merges(base, &over) {
+        *base = over;
+        return;
+    }
+    match (base.take(), over.take()) {
+        (ValueInner::Table(mut table), ValueInner::Table(over)) => {
+            merge_tables(&mut table, over);
+            base.set(ValueInner::Table(table));
+        }
+        (ValueInner::Array(mut items), ValueInner::Array(over)) => {
+            merge_by_name(&mut items, over);
+            base.set(ValueInner::Array(items));
+        }
+        // Not reached: `merges` admits only the two pairs above.
+        (_, over) => base.set(over),
+    }
+}
+
+/// True if `over` merges into `base` rather than replacing it.
+fn merges(base: &Value<'_>, over: &Value<'_>) -> bool {
+    match (base.as_ref(), over.as_ref()) {
+        (ValueInner::Table(b), ValueInner::Table(o)) => !changes_kind(b, o),
+        // An empty array replaces: `pool = []` means no pools, not "no change".
+        (ValueInner::Array(b), ValueInner::Array(o)) => {
+            !o.is_empty() && all_named(b) && all_named(o)
+        }
+        _ => false,
+    }
+}
+
+/// True if `over` sets a kind key to another value than `base` has.
+fn changes_kind(base: &Table<'_>, over: &Table<'_>) -> bool {
+    KIND_KEYS.iter().any(|k| {
+        matches!(
+            (base.get(*k).and_then(Value::as_str), over.get(*k).and_then(Value::as_str)),
+            (Some(b), Some(o)) if b != o
+        )
+    })
+}
+
+fn merge_tables<'de>(base: &mut Table<'de>, over: Table<'de>) {
+    for group in ALTERNATIVES {
+        if group.iter().any(|k| over.contains_key(*k)) {
+            for k in group.iter().filter(|k| !over.contains_key(**k)) {
+                base.remove(*k);
+            }
+        }
+    }
+    for (key, value) in over {
+        match base.get_mut(key.name.as_ref()) {
+            Some(b) if merges(b, &value) => merge(b, value),
+            _ => {
+                // Replace the key too: an error about it then points at the variant that wrote it.
+                base.remove(key.name.as_ref());
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn name_of<'v>(value: &'v Value<'_>) -> Option<&'v str> {
+    value.as_table()?.get("name")?.as_str()
+}
+
+fn all_named(items: &Array<'_>) -> bool {
+    items.iter().all(|v| name_of(v).is_some())
+}
+
+/// Each element of `over` merges onto the element of `base` with its name, or is appended.
+fn merge_by_name<'de>(base: &mut Array<'de>, over: Array<'de>) {
+    for mut item in over {
+        let name = name_of(&item).map(str::to_owned);
+        match base.iter_mut().find(|b| name_of(b) == name.as_deref()) {
+            Some(b) if merges(b, &item) => {
+                // The base's `name` stays: it is what matched, not an override.
+                take_key(&mut item, "name");
+                merge(b, item);
+            }
+            Some(b) => *b = item,
+            None => base.push(item),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Merges `over` onto `base` and renders the result as `key=value` lines with dotted paths,
+    /// in key order, arrays as `[i]`: easy to compare with an expectation written by hand.
+    fn merged(base: &str, over: &str) -> String {
+        let mut b = toml_span::parse(base).unwrap();
+        let o = toml_span::parse(over).unwrap();
+        merge(&mut b, o);
+        let mut lines = Vec::new();
+        flatten(&b, String::new(), &mut lines);
+        lines.join("\n")
+    }
+
+    fn flatten(v: &Value<'_>, path: String, out: &mut Vec<String>) {
+        match v.as_ref() {
+            ValueInner::Table(t) => {
+                for (k, v) in t {
+                    let p = if path.is_empty() {
+                        k.name.to_string()
+                    } else {
+                        format!("{path}.{}", k.name)
+                    };
+                    flatten(v, p, out);
+                }
+            }
+            ValueInner::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    flatten(v, format!("{path}[{i}]"), out);
+                }
+            }
+            ValueInner::String(s) => out.push(format!("{path}={s:?}")),
+            ValueInner::Integer(i) => out.push(format!("{path}={i}")),
+            ValueInner::Float(f) => out.push(format!("{path}={f}")),
+            ValueInner::Boolean(b) => out.push(format!("{path}={b}")),
+        }
+    }
+
+    #[test]
+    fn tables_merge_key_by_key_at_every_depth() {
+        let base = "a = 1\n[t]\nx = 1\ny = 2\n[t.u]\np = 1\nq = 2";
+        let over = "b = 2\nt.y = 20\nt.u.q = 30\nt.z = 3";
+        assert_eq!(
+            merged(base, over),
+            "a=1\nb=2\nt.u.p=1\nt.u.q=30\nt.x=1\nt.y=20\nt.z=3"
+        );
+    }
+
+    #[test]
+    fn arrays_of_named_tables_merge_by_name_and_append_new_names() {
+        let base = "[[pool]]\nname = \"a\"\nn = 1\nk = \"x\"\n[[pool]]\nname = \"b\"\nn = 2";
+        // b's n changes, a is untouched, c is new and goes last; order of the base is kept.
+        let over = "pool = [{ name = \"b\", n = 20 }, { name = \"c\", n = 3 }]";
+        assert_eq!(
+            merged(base, over),
+            "pool[0].k=\"x\"\npool[0].n=1\npool[0].name=\"a\"\n\
+             pool[1].n=20\npool[1].name=\"b\"\n\
+             pool[2].n=3\npool[2].name=\"c\""
+        );
+    }
+
+    #[test]
+    fn other_values_and_arrays_replace() {
+        // A scalar, an array of scalars, an array of unnamed tables, a type change, and an empty
+        // array (which empties a named array rather than leaving it alone).
+        let base = "s = 1\nv = [1, 2, 3]\nsteps = [{ at = 0 }, { at = 5 }]\nt = { x = 1 }\n\
+                    pool = [{ name = \"a\" }]";
+        let over = "s = \"one\"\nv = [9]\nsteps = [{ at = 7 }]\nt = 4\npool = []";
+        assert_eq!(merged(base, over), "s=\"one\"\nsteps[0].at=7\nt=4\nv[0]=9");
+    }
+
+    #[test]
+    fn changing_a_tables_kind_replaces_it() {
+        let base = "[c]\nservice = { distribution = \"lognormal\", mean = \"1s\", cv = 0.5 }\n\
+                    [balancer]\nalgorithm = \"power_of_two_choices\"\nchoice_count = 3";
+        // The lognormal's cv and P2C's choice_count do not survive a change of kind...
+        let over = "c.service = { distribution = \"exponential\", mean = \"2s\" }\n\
+                    balancer.algorithm = \"round_robin\"";
+        assert_eq!(
+            merged(base, over),
+            "balancer.algorithm=\"round_robin\"\n\
+             c.service.distribution=\"exponential\"\nc.service.mean=\"2s\""
+        );
+        // ...but the same kind merges.
+        let same = "c.service = { distribution = \"lognormal\", cv = 0.9 }";
+        assert_eq!(
+            merged(base, same),
+            "balancer.algorithm=\"power_of_two_choices\"\nbalancer.choice_count=3\n\
+             c.service.cv=0.9\nc.service.distribution=\"lognormal\"\nc.service.mean=\"1s\""
+        );
+    }
+
+    #[test]
+    fn rate_and_profile_replace_each_other() {
+        let base = "[traffic]\nrate = \"10/s\"\nusers = 5";
+        let over = "traffic.profile = { kind = \"constant\", rate = \"20/s\" }";
+        assert_eq!(
+            merged(base, over),
+            "traffic.profile.kind=\"constant\"\ntraffic.profile.rate=\"20/s\"\ntraffic.users=5"
+        );
+    }
+
+    #[test]
+    fn replaced_values_keep_the_variants_span_and_merged_tables_the_bases() {
+        let text = "[t]\nx = 1\ny = 2\n[[variant]]\nname = \"v\"\nt.y = 3\n";
+        let mut doc = toml_span::parse(text).unwrap();
+        let t_span = doc.pointer("/t").unwrap().span;
+        let (_, mut variants) = take_key(&mut doc, "variant").unwrap();
+        let ValueInner::Array(mut items) = variants.take() else {
+            panic!("an array")
+        };
+        let mut v = items.remove(0);
+        take_key(&mut v, "name");
+        merge(&mut doc, v);
+        let y = doc.pointer("/t/y").unwrap();
+        assert_eq!(&text[y.span.start..y.span.end], "3");
+        let x = doc.pointer("/t/x").unwrap();
+        assert_eq!(&text[x.span.start..x.span.end], "1");
+        assert_eq!(doc.pointer("/t").unwrap().span, t_span);
+    }
+
+    const BASE: &str = r#"name = "s"
+duration = "1m"
+[traffic]
+rate = "10/s"
+[[instance_type]]
+name = "gpu"
+concurrency = 2
+price = "$1/h"
+[[pool]]
+name = "p"
+instance_type = "gpu"
+instances = 2
+[[class]]
+name = "a"
+service = { distribution = "exponential", mean = "1s" }
+"#;
+
+    fn parse(text: &str) -> Result<ScenarioSet, ScenarioError> {
+        ScenarioSet::parse(text, Path::new("v.toml"))
+    }
+
+    #[test]
+    fn variants_become_whole_scenarios() {
+        let text = format!(
+            "{BASE}[[variant]]\nname = \"big\"\npool = [{{ name = \"p\", instances = 9 }}]\nseed = 5\n\
+             [[variant]]\nname = \"p2c\"\nbalancer.algorithm = \"power_of_two_choices\"\n"
+        );
+        let set = parse(&text).unwrap();
+        let names: Vec<&str> = set.runs().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["base", "big", "p2c"]);
+        let big = &set.variants[0].scenario;
+        assert_eq!(
+            (big.pools[0].instances, big.seed, big.name.as_str()),
+            (9, 5, "s")
+        );
+        assert_eq!(set.base.pools[0].instances, 2);
+        assert!(matches!(
+            set.variants[1].scenario.balancer,
+            crate::model::balancer::Algorithm::PowerOfTwoChoices {
+                choice_count: 2,
+                ..
+            }
+        ));
+        assert_ne!(set.variants[1].scenario.balancer, set.base.balancer);
+        // Without variants, Scenario::parse reads the file; with them, it refuses.
+        assert!(Scenario::parse(BASE, Path::new("v.toml")).is_ok());
+        let e = Scenario::parse(&text, Path::new("v.toml")).unwrap_err();
+        assert!(e.diagnostics[0].message.contains("2 variants"), "{e}");
+    }
+
+    #[test]
+    fn a_variants_problem_is_placed_in_the_variant_and_a_bases_is_reported_once() {
+        // The base's duration "0s" (line 2; toml-span's span of a string starts after its opening
+        // quote, at column 13) is an error that both
+        // variants leave alone: it must appear once, without a variant label. BASE has 15 lines,
+        // so variant "y"'s inline pool is line 21, and its `instances = 0` puts the 0 at column
+        // 35 of `pool = [{ name = "p", instances = 0 }]`.
+        let text = format!(
+            "{}[[variant]]\nname = \"x\"\nseed = 1\n[[variant]]\nname = \"y\"\n\
+             pool = [{{ name = \"p\", instances = 0 }}]\n",
+            BASE.replace("duration = \"1m\"", "duration = \"0s\"")
+        );
+        let e = parse(&text).unwrap_err();
+        let lines: Vec<String> = e
+            .diagnostics
+            .iter()
+            .map(|d| format!("{:?} {} {}", d.position, d.path, d.message))
+            .collect();
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(
+            lines[0].starts_with("Some((2, 13)) duration the duration"),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[1].starts_with("Some((21, 35)) pool[0].instances in variant \"y\": expected"),
+            "{lines:#?}"
+        );
+    }
+}
