@@ -58,7 +58,13 @@ const COLUMNS: &[Column] = &[
     Column { csv: "completed", title: "completed", value: |s| Cell::Count(s.requests.completed), shown: COUNT, compact: true },
     Column { csv: "timed_out", title: "timed out", value: |s| Cell::Count(s.requests.timed_out), shown: COUNT, compact: false },
     Column { csv: "rejected", title: "rejected", value: |s| Cell::Count(s.requests.rejected), shown: COUNT, compact: false },
+    Column { csv: "no_healthy_target", title: "no healthy target", value: |s| Cell::Count(s.requests.no_healthy_target), shown: COUNT, compact: false },
+    Column { csv: "server_error", title: "server error", value: |s| Cell::Count(s.requests.server_error), shown: COUNT, compact: false },
+    Column { csv: "connect_failed", title: "connect failed", value: |s| Cell::Count(s.requests.connect_failed), shown: COUNT, compact: false },
+    Column { csv: "interrupted", title: "interrupted", value: |s| Cell::Count(s.requests.interrupted), shown: COUNT, compact: false },
     Column { csv: "in_flight_at_end", title: "in flight at end", value: |s| Cell::Count(s.requests.in_flight_at_end), shown: COUNT, compact: false },
+    // Tries sent again (by balancers and clients): a retry storm shows here.
+    Column { csv: "retries", title: "retries", value: |s| Cell::Count(s.retries.balancer + s.retries.client), shown: COUNT, compact: false },
     // Failed requests (every reason) per arrived request.
     Column {
         csv: "error_rate_pct",
@@ -263,7 +269,7 @@ mod tests {
                 completed,
                 timed_out: 1000 - completed - 5,
                 rejected: 5,
-                in_flight_at_end: 0,
+                ..RequestCounts::default()
             },
             latency_seconds: LatencySummary {
                 count: completed,
@@ -275,6 +281,8 @@ mod tests {
                 max: p99.map(|p| p * 3.0),
             },
             by_class: Default::default(),
+            by_route: Default::default(),
+            retries: Default::default(),
             utilization: 0.5,
             instances: InstanceSummary {
                 mean: 1.0,
@@ -296,8 +304,8 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "variant,arrived,completed,timed_out,rejected,in_flight_at_end,error_rate_pct,\
-             latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,\
+            "variant,arrived,completed,timed_out,rejected,no_healthy_target,server_error,\
+             connect_failed,interrupted,in_flight_at_end,retries,error_rate_pct,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,\
              utilization,cost_usd,cost_per_1k_completed_usd"
         );
         // 990 completed of 1000: 5 timed out + 5 rejected = 1 % errors; p99 0.25 s = 250 ms,
@@ -306,10 +314,10 @@ mod tests {
         let per_1k = 2.0 * 1000.0 / 990.0;
         assert_eq!(
             lines[1],
-            format!("base,1000,990,5,5,0,1,125,62.5,{p90},250,500,0.5,2,{per_1k}")
+            format!("base,1000,990,5,5,0,0,0,0,0,0,1,125,62.5,{p90},250,500,0.5,2,{per_1k}")
         );
         // Nothing completed: no latency, no cost per completed request; 100 % errors.
-        assert_eq!(lines[2], "none,1000,0,995,5,0,100,,,,,,0.5,3,");
+        assert_eq!(lines[2], "none,1000,0,995,5,0,0,0,0,0,0,100,,,,,,0.5,3,");
         assert_eq!(lines.len(), 3);
     }
 

@@ -303,7 +303,7 @@ fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<H
         ok = false;
     }
     f.finish(r);
-    ok.then(|| Located {
+    ok.then_some(Located {
         value: spec,
         path: at.path,
         span: at.span,
@@ -343,7 +343,7 @@ fn read_passive(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<Passiv
         None => {}
     }
     f.finish(r);
-    ok.then(|| Located {
+    ok.then_some(Located {
         value: spec,
         path: at.path,
         span: at.span,

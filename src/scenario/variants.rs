@@ -522,14 +522,15 @@ service = { distribution = "exponential", mean = "1s" }
             (9, 5, "s")
         );
         assert_eq!(set.base.pools[0].instances, 2);
+        let algorithm = |s: &Scenario| s.target_groups[0].balancer.algorithm;
         assert!(matches!(
-            set.variants[1].scenario.balancer,
+            algorithm(&set.variants[1].scenario),
             crate::model::balancer::Algorithm::PowerOfTwoChoices {
                 choice_count: 2,
                 ..
             }
         ));
-        assert_ne!(set.variants[1].scenario.balancer, set.base.balancer);
+        assert_ne!(algorithm(&set.variants[1].scenario), algorithm(&set.base));
         // Without variants, Scenario::parse reads the file; with them, it refuses.
         assert!(Scenario::parse(BASE, Path::new("v.toml")).is_ok());
         let e = Scenario::parse(&text, Path::new("v.toml")).unwrap_err();
