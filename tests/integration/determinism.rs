@@ -6,7 +6,7 @@ use assert_cmd::Command;
 
 use crate::common::{run, scenario, shipped_scenarios};
 use fleetsim::metrics::Failure;
-use fleetsim::Scenario;
+use fleetsim::{Scenario, ScenarioSet};
 
 fn run_cli(scenario: &Path, out: &Path) {
     Command::cargo_bin("fleetsim")
@@ -21,6 +21,24 @@ fn run_cli(scenario: &Path, out: &Path) {
         .success();
 }
 
+/// Every file under `dir`, as paths relative to it, sorted.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 #[test]
 fn same_scenario_and_seed_give_byte_identical_files() {
     let scenarios = shipped_scenarios();
@@ -32,13 +50,30 @@ fn same_scenario_and_seed_give_byte_identical_files() {
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         run_cli(&file, a.path());
         run_cli(&file, b.path());
-        for name in ["summary.json", "timeline.csv"] {
+        let names = files_under(a.path());
+        assert_eq!(names, files_under(b.path()), "{}", file.display());
+        // One summary and timeline per run (the base and each variant), and with variants the
+        // comparison files.
+        let runs = ScenarioSet::load(&file).unwrap().runs().len();
+        let expected = 2 * runs + if runs > 1 { 2 } else { 0 };
+        assert_eq!(names.len(), expected, "{}: {names:?}", file.display());
+        for name in names {
             let (x, y) = (
-                std::fs::read(a.path().join(name)).unwrap(),
-                std::fs::read(b.path().join(name)).unwrap(),
+                std::fs::read(a.path().join(&name)).unwrap(),
+                std::fs::read(b.path().join(&name)).unwrap(),
             );
-            assert!(!x.is_empty(), "{} {name} is empty", file.display());
-            assert!(x == y, "{} {name} differs between two runs", file.display());
+            assert!(
+                !x.is_empty(),
+                "{} {} is empty",
+                file.display(),
+                name.display()
+            );
+            assert!(
+                x == y,
+                "{} {} differs between two runs",
+                file.display(),
+                name.display()
+            );
         }
     }
 }
@@ -54,50 +89,55 @@ fn a_different_seed_gives_different_results() {
 #[test]
 fn every_request_is_accounted_for_in_every_shipped_scenario() {
     for file in shipped_scenarios() {
-        let s = Scenario::load(&file).unwrap();
-        let (summary, rows) = run(&s, s.seed);
-        let r = summary.requests;
-        let name = file.display();
-        assert!(r.is_conserved(), "{name}: {r:?}");
-        assert_eq!(
-            r.arrived,
-            r.completed + r.timed_out + r.rejected + r.in_flight_at_end,
-            "{name}"
-        );
-        let mut classes = fleetsim::metrics::RequestCounts::default();
-        for c in summary.by_class.values() {
-            assert!(c.requests.is_conserved(), "{name}: {c:?}");
-            classes.arrived += c.requests.arrived;
-            classes.completed += c.requests.completed;
-            classes.in_flight_at_end += c.requests.in_flight_at_end;
+        let set = ScenarioSet::load(&file).unwrap();
+        for (variant, s) in set.runs() {
+            let (summary, rows) = run(s, s.seed);
+            let r = summary.requests;
+            let name = format!("{} ({variant})", file.display());
+            assert!(r.is_conserved(), "{name}: {r:?}");
             assert_eq!(
-                Failure::ALL
-                    .iter()
-                    .map(|&f| c.requests.failure(f))
-                    .sum::<u64>(),
-                c.requests.failed()
+                r.arrived,
+                r.completed
+                    + Failure::ALL.iter().map(|&f| r.failure(f)).sum::<u64>()
+                    + r.in_flight_at_end,
+                "{name}"
+            );
+            let mut classes = fleetsim::metrics::RequestCounts::default();
+            for c in summary.by_class.values() {
+                assert!(c.requests.is_conserved(), "{name}: {c:?}");
+                classes.arrived += c.requests.arrived;
+                classes.completed += c.requests.completed;
+                classes.in_flight_at_end += c.requests.in_flight_at_end;
+                assert_eq!(
+                    Failure::ALL
+                        .iter()
+                        .map(|&f| c.requests.failure(f))
+                        .sum::<u64>(),
+                    c.requests.failed()
+                );
+            }
+            assert_eq!(
+                (classes.arrived, classes.completed, classes.in_flight_at_end),
+                (r.arrived, r.completed, r.in_flight_at_end),
+                "{name}"
+            );
+            // The timeline's windows add up to the totals.
+            let sum =
+                |f: fn(&fleetsim::metrics::TimelineRow) -> u64| rows.iter().map(f).sum::<u64>();
+            assert_eq!(sum(|w| w.arrivals), r.arrived, "{name}");
+            assert_eq!(sum(|w| w.completed), r.completed, "{name}");
+            for why in Failure::ALL {
+                let in_windows: u64 = rows.iter().map(|w| w.failed(why)).sum();
+                assert_eq!(in_windows, r.failure(why), "{name} {}", why.name());
+            }
+            // Windows tile the run.
+            assert_eq!(rows.first().unwrap().start_s, 0.0);
+            assert_eq!(rows.last().unwrap().end_s, summary.simulated_seconds);
+            assert!(
+                rows.windows(2).all(|p| p[0].end_s == p[1].start_s),
+                "{name}"
             );
         }
-        assert_eq!(
-            (classes.arrived, classes.completed, classes.in_flight_at_end),
-            (r.arrived, r.completed, r.in_flight_at_end),
-            "{name}"
-        );
-        // The timeline's windows add up to the totals.
-        let sum = |f: fn(&fleetsim::metrics::TimelineRow) -> u64| rows.iter().map(f).sum::<u64>();
-        assert_eq!(sum(|w| w.arrivals), r.arrived, "{name}");
-        assert_eq!(sum(|w| w.completed), r.completed, "{name}");
-        for why in Failure::ALL {
-            let in_windows: u64 = rows.iter().map(|w| w.failed(why)).sum();
-            assert_eq!(in_windows, r.failure(why), "{name} {}", why.name());
-        }
-        // Windows tile the run.
-        assert_eq!(rows.first().unwrap().start_s, 0.0);
-        assert_eq!(rows.last().unwrap().end_s, summary.simulated_seconds);
-        assert!(
-            rows.windows(2).all(|p| p[0].end_s == p[1].start_s),
-            "{name}"
-        );
     }
 }
 

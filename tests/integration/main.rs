@@ -6,5 +6,6 @@ mod common;
 mod determinism;
 mod health;
 mod micro;
+mod stickiness;
 mod theory;
 mod variants;
