@@ -106,6 +106,22 @@ impl Maglev {
         Some(self.table[(mix64(user) % self.size) as usize])
     }
 
+    /// `target`'s weight becomes `weight`; the table is rebuilt when the target is in it. O(M):
+    /// Envoy rebuilds the whole Maglev table whenever the host set or a host weight changes
+    /// (`ThreadAwareLoadBalancerBase::refresh`, and host weight changes trigger a full load
+    /// balancer rebuild since Envoy 1.18: "host weight changes now cause a full load balancer
+    /// rebuild", release notes). With the default 65,537 slots a rebuild costs about as much as
+    /// tens of thousands of picks, so a ramp that updates weights every second on many targets is
+    /// the expensive case. Envoy offers no slow start for Maglev.
+    pub fn set_weight(&mut self, target: u32, weight: u32) {
+        if self.weights[target as usize] != weight {
+            self.weights[target as usize] = weight;
+            if self.eligible[target as usize] {
+                self.rebuild();
+            }
+        }
+    }
+
     /// `target` joins or leaves the eligible set (the table is rebuilt).
     pub fn set_eligible(&mut self, target: u32, eligible: bool) {
         if self.eligible[target as usize] != eligible {
@@ -142,6 +158,26 @@ mod tests {
         let s = shares(&m, 4);
         assert!((s[0] - 0.5).abs() < 0.002, "{s:?}");
         assert!((s[1] - 1.0 / 6.0).abs() < 0.002, "{s:?}");
+    }
+
+    #[test]
+    fn a_weight_change_rebuilds_the_table_with_the_new_shares() {
+        // Four equal targets, then target 0 to weight 3: Envoy's weighted build gives it
+        // 3/6 of the slots and 1/6 to each other (as in `table_shares_follow_weights`).
+        let mut m = Maglev::new(&[1; 4], DEFAULT_TABLE_SIZE);
+        assert!((shares(&m, 4)[0] - 0.25).abs() < 0.002);
+        m.set_weight(0, 3);
+        let s = shares(&m, 4);
+        assert!((s[0] - 0.5).abs() < 0.002, "{s:?}");
+        assert!((s[3] - 1.0 / 6.0).abs() < 0.002, "{s:?}");
+        // An ineligible target's weight is kept for its return, with no rebuild meanwhile.
+        m.set_eligible(1, false);
+        let before = m.table.clone();
+        m.set_weight(1, 3);
+        assert_eq!(m.table, before);
+        m.set_eligible(1, true);
+        let s = shares(&m, 4);
+        assert!((s[1] - 3.0 / 8.0).abs() < 0.002, "{s:?}");
     }
 
     #[test]

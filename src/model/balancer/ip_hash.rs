@@ -12,17 +12,23 @@
 //!     after 20 tries: fall back to the weighted round robin
 //! ```
 //!
-//! nginx walks the peer list to find the weight range; here a binary search over the prefix
-//! sums does it in O(log n). Note the mod 6271: nginx's hash has only 6271 values, so with more
+//! nginx walks the peer list to find the weight range; here a Fenwick tree of the weights does
+//! it in O(log n), and a change of one weight costs O(log n) too. A weight change moves clients:
+//! both `total_weight` and the ranges change, so many /24 networks land elsewhere, as they would
+//! in nginx after a reload with new weights (nginx open source cannot change a weight without
+//! one; nginx Plus's `slow_start` "cannot be used along with the hash, ip_hash, and random load
+//! balancing methods", `ngx_http_upstream_module` docs, so no ramp ever drives this). Note the
+//! mod 6271: nginx's hash has only 6271 values, so with more
 //! total weight than that some peers receive no client at all — a real property of `ip_hash`.
 
+use super::fenwick::Fenwick;
 use super::weighted_round_robin::WeightedRoundRobin;
 
 /// nginx ip_hash over the targets, with its round-robin fallback.
 #[derive(Debug, Clone)]
 pub struct IpHash {
-    /// `cumulative[i]`: total weight of peers `0..=i`.
-    cumulative: Vec<u64>,
+    /// Every peer's weight, eligible or not (nginx hashes over `total_weight` of all peers).
+    weights: Fenwick,
     eligible: Vec<bool>,
     fallback: WeightedRoundRobin,
 }
@@ -30,15 +36,8 @@ pub struct IpHash {
 impl IpHash {
     /// All targets eligible.
     pub fn new(weights: &[u32]) -> Self {
-        let cumulative = weights
-            .iter()
-            .scan(0u64, |sum, &w| {
-                *sum += u64::from(w);
-                Some(*sum)
-            })
-            .collect();
         IpHash {
-            cumulative,
+            weights: Fenwick::new(weights),
             eligible: vec![true; weights.len()],
             fallback: WeightedRoundRobin::new(weights),
         }
@@ -47,8 +46,8 @@ impl IpHash {
     /// The target for a client at IPv4 address `ip` (host byte order: `a.b.c.d` is
     /// `a << 24 | b << 16 | c << 8 | d`).
     pub fn pick(&mut self, ip: u32) -> Option<u32> {
-        let total = *self.cumulative.last()?;
-        if self.cumulative.len() == 1 {
+        let total = self.weights.total();
+        if self.weights.len() <= 1 || total == 0 {
             // nginx: a single peer goes straight to round robin.
             return self.fallback.pick();
         }
@@ -63,12 +62,21 @@ impl IpHash {
                 hash = (hash * 113 + o) % 6271;
             }
             let w = hash % total;
-            let peer = self.cumulative.partition_point(|&c| c <= w);
+            let peer = self.weights.find(w) as usize;
             if self.eligible[peer] {
                 return Some(peer as u32);
             }
         }
         self.fallback.pick()
+    }
+
+    /// `target`'s weight goes from `old` to `new`: the hash ranges move at once, and the
+    /// round-robin fallback uses the new weight from its next pick. O(k + log n).
+    pub fn set_weight(&mut self, target: u32, old: u32, new: u32) {
+        self.weights.set(target, new);
+        if self.eligible[target as usize] {
+            self.fallback.set_weight(target, old, new);
+        }
     }
 
     /// `target` (of `weight`) joins or leaves the eligible set.
@@ -101,6 +109,24 @@ mod tests {
         // Weights 1, 1, 3 (ranges [0,1) [1,2) [2,5)): 154 mod 5 = 4 → peer 2.
         let mut h = IpHash::new(&[1, 1, 3]);
         assert_eq!(h.pick(ip(192, 168, 1, 7)), Some(2));
+    }
+
+    #[test]
+    fn a_weight_change_moves_the_hash_ranges() {
+        // 192.168.1.x hashes to 154 (above). Weights 1, 1, 1: 154 mod 3 = 1 → peer 1. Peer 2's
+        // weight becomes 3: total 5, ranges [0,1) [1,2) [2,5), 154 mod 5 = 4 → peer 2. Back to
+        // 1: peer 1 again.
+        let mut h = IpHash::new(&[1, 1, 1]);
+        assert_eq!(h.pick(ip(192, 168, 1, 7)), Some(1));
+        h.set_weight(2, 1, 3);
+        assert_eq!(h.pick(ip(192, 168, 1, 7)), Some(2));
+        h.set_weight(2, 3, 1);
+        assert_eq!(h.pick(ip(192, 168, 1, 7)), Some(1));
+        // An ineligible peer's weight still counts in nginx's total_weight: peer 0 down with
+        // weight 2, total 4: 154 mod 4 = 2 → range [2,3) is peer 1.
+        h.set_eligible(0, 1, false);
+        h.set_weight(0, 1, 2);
+        assert_eq!(h.pick(ip(192, 168, 1, 7)), Some(1));
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! Targets are grouped by load ratio in an ordered map; each group is a [`SmoothSet`], so the
 //! tie-break costs what one smooth-WRR pick costs: O(log n + k). A request starting or ending
 //! moves one target between two groups, carrying its current weight, O(log n).
+//!
+//! A weight change takes effect from the next pick in both places nginx uses the weight: the
+//! load ratio (`peer->weight`) and the tie-break's smooth WRR (`effective_weight`); the target
+//! keeps its current weight (see [`super::weighted_round_robin`]). It moves the target between
+//! groups as a load change does: O(k + log n).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -90,6 +95,12 @@ impl LeastConnections {
     pub fn load_changed(&mut self, target: u32, weight: u32, from: u32, to: u32) {
         let current = self.remove(target, weight, from);
         self.insert(target, weight, to, current);
+    }
+
+    /// `target`, eligible with `active` requests, changes weight from `old` to `new`.
+    pub fn set_weight(&mut self, target: u32, active: u32, old: u32, new: u32) {
+        let current = self.remove(target, old, active);
+        self.insert(target, new, active, current);
     }
 
     /// `target` (of `weight`, with `active` requests) joins or leaves the eligible set.
@@ -180,6 +191,117 @@ mod tests {
             .map(|_| pick_and_start(&mut lc, &w, &mut active))
             .collect();
         assert_eq!(picks, vec![0, 1, 0, 1, 0, 0]);
+    }
+
+    /// nginx's `ngx_http_upstream_get_least_conn_peer`, written as nginx writes it: the first
+    /// peer of the least `conns / weight` (by cross-multiplication), and when several share
+    /// it (`many`), smooth WRR among those alone, from the first of them on.
+    #[allow(clippy::needless_range_loop)] // written index by index, as nginx's C loop is
+    fn nginx_least_conn(
+        weights: &[i64],
+        conns: &[i64],
+        eligible: &[bool],
+        current: &mut [i64],
+    ) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        let mut many = false;
+        for i in 0..weights.len() {
+            if !eligible[i] {
+                continue;
+            }
+            match best {
+                Some(b) if conns[i] * weights[b] >= conns[b] * weights[i] => {
+                    if conns[i] * weights[b] == conns[b] * weights[i] {
+                        many = true;
+                    }
+                }
+                _ => {
+                    best = Some(i);
+                    many = false;
+                }
+            }
+        }
+        let mut best = best?;
+        let mut total = 0;
+        if many {
+            let first = best;
+            for i in first..weights.len() {
+                if !eligible[i] || conns[i] * weights[first] != conns[first] * weights[i] {
+                    continue;
+                }
+                current[i] += weights[i];
+                total += weights[i];
+                if current[i] > current[best] {
+                    best = i;
+                }
+            }
+        }
+        current[best] -= total;
+        Some(best)
+    }
+
+    #[test]
+    fn agrees_with_nginx_when_weights_and_loads_change() {
+        // 25 targets of weights 1 to 4; requests start (at the pick) and end at random, weights
+        // change to 1..=1000 and targets leave and return. Every pick must be nginx's.
+        let n = 25;
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut weights: Vec<u32> = (0..n).map(|_| 1 + (rand() % 4) as u32).collect();
+        let mut active = vec![0u32; n];
+        let mut eligible = vec![true; n];
+        let mut reference = vec![0i64; n];
+        let mut lc = LeastConnections::new(&weights);
+        for step in 0..20_000 {
+            if step % 5 == 0 {
+                let i = (rand() % n as u64) as usize;
+                let new = 1 + (rand() % 1000) as u32;
+                if eligible[i] {
+                    lc.set_weight(i as u32, active[i], weights[i], new);
+                }
+                weights[i] = new;
+            }
+            if step % 11 == 0 {
+                let i = (rand() % n as u64) as usize;
+                eligible[i] = !eligible[i];
+                lc.set_eligible(i as u32, weights[i], active[i], eligible[i]);
+            }
+            // End a random request (loads move only while eligible, as the balancer does).
+            let i = (rand() % n as u64) as usize;
+            if active[i] > 0 && rand() % 2 == 0 {
+                if eligible[i] {
+                    lc.load_changed(i as u32, weights[i], active[i], active[i] - 1);
+                }
+                active[i] -= 1;
+            }
+            let w64: Vec<i64> = weights.iter().map(|&w| i64::from(w)).collect();
+            let c64: Vec<i64> = active.iter().map(|&a| i64::from(a)).collect();
+            let expected = nginx_least_conn(&w64, &c64, &eligible, &mut reference);
+            let got = lc.pick();
+            assert_eq!(got.map(|t| t as usize), expected, "pick {step}");
+            if let Some(t) = got {
+                let t = t as usize;
+                lc.load_changed(t as u32, weights[t], active[t], active[t] + 1);
+                active[t] += 1;
+            }
+        }
+    }
+
+    #[test]
+    fn load_ratio_uses_the_new_weight() {
+        // a: weight 1 with 2 active, b: weight 1 with 3 active → a (2 < 3). b's weight becomes
+        // 2: ratios 2/1 vs 3/2, b's is lower (3 × 1 < 2 × 2) → b.
+        let mut lc = LeastConnections::new(&[1, 1]);
+        lc.load_changed(0, 1, 0, 2);
+        lc.load_changed(1, 1, 0, 3);
+        assert_eq!(lc.pick(), Some(0));
+        lc.set_weight(1, 3, 1, 2);
+        assert_eq!(lc.pick(), Some(1));
     }
 
     #[test]

@@ -14,10 +14,16 @@
 //! Every pick is O(1) or O(log n) in the number of targets (O(k + log n) for the smooth
 //! weighted round robin family, k the number of distinct weights), except the random-sampling
 //! ones, which are O(choices). `benches/balancers.rs` measures them with 10,000 targets.
+//!
+//! A target's weight can change while it serves ([`Balancer::set_weight`]): slow start ramps it
+//! ([`slow_start`]), operators and autoscalers set it. Each algorithm takes the new weight as
+//! the system it copies does; see that method for the cost of each. [`retry_budget`] holds the
+//! proxies' rules for how many retries they let through.
 
 mod consistent_hash;
 mod dense_set;
 pub mod health_check;
+mod fenwick;
 mod ip_hash;
 mod least_connections;
 mod least_outstanding;
@@ -25,8 +31,10 @@ mod least_response_time;
 pub mod passive_health;
 mod power_of_two;
 mod random;
+pub mod retry_budget;
 mod round_robin;
 pub mod routing;
+pub mod slow_start;
 mod smooth;
 pub mod sticky;
 mod weighted_random;
@@ -315,6 +323,70 @@ impl Balancer {
         self.load_changed(target, from);
     }
 
+    /// `target`'s weight.
+    pub fn weight(&self, target: usize) -> u32 {
+        self.weights[target]
+    }
+
+    /// `target`'s weight becomes `weight` (at least 1: a weight of 0 would never be picked by
+    /// the weighted algorithms and is not a weight nginx, ALB or Envoy accept). Eligible or not,
+    /// the balancer keeps it; each algorithm uses it from its next pick as the real one does:
+    ///
+    /// | algorithm | what changes | cost |
+    /// |---|---|---|
+    /// | `weighted_round_robin`, `least_connections` | the smooth WRR weight (and nginx's `conns / weight` ratio); the target keeps its current weight, as nginx's loop re-reads `effective_weight` every pick | O(k + log n) |
+    /// | `ip_hash` | the hash's weight ranges (clients move) and the fallback's smooth WRR | O(k + log n) |
+    /// | `weighted_random` | the draw's weight | O(log n) |
+    /// | `power_of_two_choices` | weighted path: the target's next re-insertion in the EDF (Envoy's slow start); unweighted path: switches to the EDF once weights differ | O(1); O(n log n) on the switch |
+    /// | `consistent_hash` | the Maglev table, rebuilt as Envoy does | O(M), M the table size |
+    /// | `round_robin` | nothing while all weights are equal; once they differ it runs as nginx smooth WRR, which for equal weights is the same rotation, so that an ALB-style slow start can ramp a target (ALB has no per-target weights: give every target the same base weight) | O(n log n) once, then O(k + log n) |
+    /// | `least_outstanding_requests`, `random`, `least_response_time` | stored only: these ignore weights | O(1) |
+    ///
+    /// k is the number of distinct weights, n the number of targets.
+    pub fn set_weight(&mut self, target: usize, weight: u32) {
+        debug_assert!(weight > 0, "weight 0 for target {target}");
+        let old = self.weights[target];
+        if old == weight {
+            return;
+        }
+        self.weights[target] = weight;
+        let t = target as u32;
+        let eligible = self.eligible.contains(t);
+        let active = self.active[target];
+        if matches!(self.state, State::RoundRobin(_)) {
+            // While in this state all weights were equal or never used; they now differ unless
+            // every other target already had the new weight (then nothing changes). O(n), at
+            // most until the switch.
+            if self.weights.iter().any(|&w| w != weight) {
+                let mut wrr = WeightedRoundRobin::new(&self.weights);
+                for (u, &w) in self.weights.iter().enumerate() {
+                    if !self.eligible.contains(u as u32) {
+                        wrr.set_eligible(u as u32, w, false);
+                    }
+                }
+                self.state = State::WeightedRoundRobin(wrr);
+            }
+            return;
+        }
+        match &mut self.state {
+            State::RoundRobin(_)
+            | State::Random
+            | State::LeastOutstanding(_)
+            | State::LeastResponseTime(_) => {}
+            State::WeightedRoundRobin(b) if eligible => b.set_weight(t, old, weight),
+            State::LeastConnections(b) if eligible => b.set_weight(t, active, old, weight),
+            State::WeightedRandom(b) if eligible => b.set_weight(t, weight),
+            State::WeightedRoundRobin(_)
+            | State::LeastConnections(_)
+            | State::WeightedRandom(_) => {}
+            State::PowerOfChoices(b) => {
+                b.set_weight(t, &self.eligible, &self.weights, &self.active)
+            }
+            State::IpHash(b) => b.set_weight(t, old, weight),
+            State::ConsistentHash(b) => b.set_weight(t, weight),
+        }
+    }
+
     /// `target` joins (`true`) or leaves the set of targets that may be picked.
     pub fn set_eligible(&mut self, target: usize, eligible: bool) {
         let t = target as u32;
@@ -391,6 +463,110 @@ mod tests {
             b.set_eligible(3, true);
             assert_eq!(b.pick(RequestKey::default()), Some(3), "{a:?}");
         }
+    }
+
+    #[test]
+    fn every_algorithm_keeps_its_structures_whole_through_weight_changes() {
+        // Weights change (1 to 1000) on eligible and ineligible targets, interleaved with
+        // eligibility changes, dispatches and completions: no algorithm may pick an ineligible
+        // target or lose track of one (a stale key in an ordered set would panic on removal),
+        // and every target must still be reachable when it is the only one left.
+        let mut x = 0x5851_f42d_4c95_7f2du64;
+        let mut rand = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for a in every_algorithm() {
+            // A small Maglev table: every weight change rebuilds it, O(M).
+            let a = match a {
+                Algorithm::ConsistentHash { .. } => Algorithm::ConsistentHash { table_size: 211 },
+                a => a,
+            };
+            let n = 6;
+            let mut b = Balancer::new(a, vec![2, 1, 1, 3, 1, 2], RandomStreams::new(1).stream("b"));
+            let mut eligible = vec![true; n];
+            let mut weights = [2, 1, 1, 3, 1, 2];
+            let mut open = Vec::new();
+            for i in 0..3000u64 {
+                let t = (rand() % n as u64) as usize;
+                match rand() % 10 {
+                    0..=2 => {
+                        let w = 1 + (rand() % 1000) as u32;
+                        b.set_weight(t, w);
+                        weights[t] = w;
+                    }
+                    3 if eligible.iter().filter(|&&e| e).count() > 1 || !eligible[t] => {
+                        eligible[t] = !eligible[t];
+                        b.set_eligible(t, eligible[t]);
+                    }
+                    _ => {}
+                }
+                let key = RequestKey {
+                    user: i % 89,
+                    client_ip: (i as u32 % 17) << 8,
+                };
+                let p = b.pick(key).unwrap();
+                assert!(eligible[p], "{a:?} picked ineligible {p}");
+                b.dispatched(p);
+                open.push(p);
+                if i % 2 == 0 {
+                    let done = open.remove(0);
+                    b.finished(
+                        done,
+                        Some((SimDuration::from_nanos(1_000 + i), SimTime::from_nanos(i))),
+                    );
+                }
+            }
+            assert!((0..n).all(|t| b.weight(t) == weights[t]), "{a:?}");
+            for t in 0..n {
+                for u in 0..n {
+                    b.set_eligible(u, u == t);
+                }
+                assert_eq!(b.pick(RequestKey::default()), Some(t), "{a:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn round_robin_turns_smooth_weighted_once_weights_differ() {
+        // ALB-style round robin: equal weights, plain rotation.
+        let mut b = Balancer::new(
+            Algorithm::RoundRobin,
+            vec![1, 1, 1],
+            RandomStreams::new(1).stream("b"),
+        );
+        let picks: Vec<usize> = (0..3)
+            .map(|_| b.pick(RequestKey::default()).unwrap())
+            .collect();
+        assert_eq!(picks, vec![0, 1, 2]);
+        // Target 2's weight becomes 4: nginx smooth WRR from zero current weights, total 6:
+        // (1,1,4) c → (1,1,-2); (2,2,2) a → (-4,2,2); (-3,3,6) c → (-3,3,0);
+        // (-2,4,4) b → (-2,-2,4); (-1,-1,8) c → (-1,-1,2); (0,0,6) c → (0,0,0).
+        b.set_weight(2, 4);
+        let picks: Vec<usize> = (0..6)
+            .map(|_| b.pick(RequestKey::default()).unwrap())
+            .collect();
+        assert_eq!(picks, vec![2, 0, 2, 1, 2, 2]);
+    }
+
+    #[test]
+    fn unweighted_algorithms_store_weights_but_ignore_them() {
+        // Least outstanding requests: target 1's weight is 1000 times target 0's, yet with
+        // equal loads the picks split evenly (ties at random): within 5 sd of 1/2 over 4,000.
+        let mut b = Balancer::new(
+            Algorithm::LeastOutstandingRequests,
+            vec![1, 1],
+            RandomStreams::new(1).stream("b"),
+        );
+        b.set_weight(1, 1000);
+        assert_eq!(b.weight(1), 1000);
+        let ones = (0..4000)
+            .filter(|_| b.pick(RequestKey::default()) == Some(1))
+            .count();
+        // sd = sqrt(0.25 / 4000) = 0.0079: 5 sd = 0.04 → 160 picks.
+        assert!((ones as i64 - 2000).abs() < 160, "{ones}");
     }
 
     #[test]

@@ -10,9 +10,23 @@
 //!   (re)inserted, i.e. right after it is picked: pop the earliest deadline, then push the host
 //!   back at `deadline + 1 / weight`. Ties go to the earlier insertion. O(log n).
 //!
-//! Eligibility changes rebuild the schedule (Envoy rebuilds it when the host set changes).
+//! Eligibility changes rebuild the schedule and choose the path afresh, as Envoy's
+//! `EdfLoadBalancerBase::refresh` does on every host-set change: no EDF when the eligible hosts'
+//! weights are all equal and no bias was set (Envoy also requires that no host is in slow start;
+//! here a host in slow start has a lowered weight, so its weight differs and the EDF is built).
 //! Envoy also starts each schedule at a random offset so that many proxies do not move in
 //! lockstep; with one balancer per target group here, that is left out.
+//!
+//! A weight change ([`PowerOfChoices::set_weight`]) does not rebuild the schedule: the target's
+//! entry keeps its deadline and the new weight applies when it is next picked and re-inserted,
+//! O(1). That is how Envoy applies slow start, whose weights change continuously without any
+//! refresh: `refresh` builds the scheduler with "a fixed weight here. While the weight may change
+//! without notification, this will only be stale until this host is next picked, at which point
+//! it is reinserted into the EdfScheduler with its new weight" (`load_balancer_impl.cc`). A weight
+//! change from EDS makes Envoy (1.18 and later) rebuild the whole load balancer instead, O(n log
+//! n); to model that, follow `set_weight` by a [`PowerOfChoices::rebuild`]. The one rebuild
+//! `set_weight` does itself is when the unweighted path's weights stop being equal, since the
+//! EDF does not exist yet (Envoy: the host-set change that brings a host in slow start builds it).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -69,6 +83,8 @@ fn host_weight(bias: f64, weight: u32, active: u32) -> f64 {
 pub struct PowerOfChoices {
     choice_count: u32,
     bias: f64,
+    /// `active_request_bias` given explicitly: the weighted path always (current Envoy).
+    explicit_bias: bool,
     /// `Some` on the weighted path.
     edf: Option<Edf>,
 }
@@ -77,23 +93,27 @@ impl PowerOfChoices {
     /// `choice_count` draws on the unweighted path; `bias` (Envoy's `active_request_bias`)
     /// set explicitly forces the weighted path, as in current Envoy.
     pub fn new(choice_count: u32, bias: Option<f64>, weights: &[u32]) -> Self {
-        let unequal = weights.windows(2).any(|w| w[0] != w[1]);
         let mut p = PowerOfChoices {
             choice_count: choice_count.max(1),
             bias: bias.unwrap_or(1.0),
+            explicit_bias: bias.is_some(),
             edf: None,
         };
-        if unequal || bias.is_some() {
-            let all = DenseSet::full(weights.len());
-            p.edf = Some(Edf::default());
-            p.rebuild(&all, weights, &vec![0; weights.len()]);
-        }
+        p.rebuild(
+            &DenseSet::full(weights.len()),
+            weights,
+            &vec![0; weights.len()],
+        );
         p
     }
 
-    /// Rebuilds the weighted schedule over `eligible` (after the set changed).
+    /// Chooses the path and, on the weighted one, rebuilds the schedule over `eligible` (after
+    /// the set changed). O(n log n) on the weighted path, O(n) otherwise.
     pub fn rebuild(&mut self, eligible: &DenseSet, weights: &[u32], active: &[u32]) {
-        if self.edf.is_none() {
+        let first = (eligible.len() > 0).then(|| weights[eligible.get(0) as usize]);
+        let unequal = (0..eligible.len()).any(|i| Some(weights[eligible.get(i) as usize]) != first);
+        if !(unequal || self.explicit_bias) {
+            self.edf = None;
             return;
         }
         let mut edf = Edf {
@@ -109,6 +129,31 @@ impl PowerOfChoices {
             );
         }
         self.edf = Some(edf);
+    }
+
+    /// `target`'s weight changed; `weights` holds the new one. O(1) on the weighted path (the
+    /// new weight applies from the target's next re-insertion, as Envoy applies slow start);
+    /// on the unweighted path, a rebuild onto the weighted one when the eligible targets'
+    /// weights are no longer all equal.
+    pub fn set_weight(
+        &mut self,
+        target: u32,
+        eligible: &DenseSet,
+        weights: &[u32],
+        active: &[u32],
+    ) {
+        if self.edf.is_some() || !eligible.contains(target) {
+            return;
+        }
+        // Unweighted path: the eligible targets had one weight. Any other member shows it.
+        let other = (0..eligible.len().min(2))
+            .map(|i| eligible.get(i))
+            .find(|&t| t != target);
+        if let Some(other) = other {
+            if weights[other as usize] != weights[target as usize] {
+                self.rebuild(eligible, weights, active);
+            }
+        }
     }
 
     /// The next target. `active` is each target's active requests.
@@ -180,6 +225,88 @@ mod tests {
             .map(|_| p.pick(&set, &w, &[0, 0], &mut rng).unwrap())
             .collect();
         assert_eq!(picks, vec![0, 1, 0, 0, 1, 0]);
+    }
+
+    /// Picks `n` times with no request in progress; counts per target.
+    fn counts(p: &mut PowerOfChoices, set: &DenseSet, w: &[u32], n: usize) -> Vec<u32> {
+        let mut rng = RandomStreams::new(3).stream("t");
+        let active = vec![0; w.len()];
+        let mut c = vec![0; w.len()];
+        for _ in 0..n {
+            c[p.pick(set, w, &active, &mut rng).unwrap() as usize] += 1;
+        }
+        c
+    }
+
+    #[test]
+    fn edf_shares_follow_a_changed_weight_from_its_next_pick() {
+        // a: 2, b: 1 (EDF). b's weight becomes 3. b's pending entry keeps its old deadline
+        // (Envoy re-weights a host when it is next picked), so the new share 3/5 holds from
+        // b's first pick on: over 5,000 picks after that, EDF with fixed weights gives exactly
+        // 2,000 and 3,000 up to the one pick in progress at the cut (±1).
+        let mut w = vec![2, 1];
+        let set = DenseSet::full(2);
+        let mut p = PowerOfChoices::new(2, None, &w);
+        assert_eq!(counts(&mut p, &set, &w, 300), vec![200, 100]);
+        w[1] = 3;
+        p.set_weight(1, &set, &w, &[0, 0]);
+        assert!(p.edf.is_some());
+        let mut rng = RandomStreams::new(3).stream("t");
+        // Until b is picked once, the old schedule: b's deadline is at most 1/1 away.
+        let mut before = 0;
+        while p.pick(&set, &w, &[0, 0], &mut rng) != Some(1) {
+            before += 1;
+        }
+        assert!(before <= 2, "{before} picks of a before b's old deadline");
+        let c = counts(&mut p, &set, &w, 5000);
+        assert!((i64::from(c[1]) - 3000).abs() <= 1, "{c:?}");
+    }
+
+    #[test]
+    fn unequal_weights_move_the_unweighted_path_onto_the_edf() {
+        // All weights 1000: Envoy's unweighted path (no EDF). Target 3 ramps to 250 (a slow
+        // start at 25 %): the eligible weights differ, the EDF is built, and shares follow
+        // 1000 : 1000 : 1000 : 250, i.e. 4/13 each and 1/13 for target 3. Over 13,000 picks EDF
+        // with fixed weights gives 4,000 / 4,000 / 4,000 / 1,000 up to ±1 at the cut.
+        let mut w = vec![1000; 4];
+        let set = DenseSet::full(4);
+        let mut p = PowerOfChoices::new(2, None, &w);
+        assert!(p.edf.is_none());
+        w[3] = 250;
+        p.set_weight(3, &set, &w, &[0; 4]);
+        assert!(p.edf.is_some());
+        let c = counts(&mut p, &set, &w, 13_000);
+        for (t, expected) in [(0, 4000), (1, 4000), (2, 4000), (3, 1000)] {
+            assert!((i64::from(c[t]) - expected).abs() <= 1, "{c:?}");
+        }
+        // Back to equal weights: the EDF stays (Envoy builds paths only on a host-set change)
+        // until the next rebuild, which takes the unweighted path again.
+        w[3] = 1000;
+        p.set_weight(3, &set, &w, &[0; 4]);
+        assert!(p.edf.is_some());
+        p.rebuild(&set, &w, &[0; 4]);
+        assert!(p.edf.is_none());
+    }
+
+    #[test]
+    fn a_weight_change_of_an_ineligible_target_waits_for_its_return() {
+        let mut w = vec![1, 1, 1];
+        let mut set = DenseSet::full(3);
+        set.remove(2);
+        let mut p = PowerOfChoices::new(2, None, &w);
+        p.rebuild(&set, &w, &[0; 3]);
+        w[2] = 5;
+        p.set_weight(2, &set, &w, &[0; 3]);
+        assert!(
+            p.edf.is_none(),
+            "the eligible targets' weights are still equal"
+        );
+        set.insert(2);
+        p.rebuild(&set, &w, &[0; 3]);
+        assert!(p.edf.is_some());
+        // 1 : 1 : 5 over 7,000 picks: 5,000 for target 2 (±1).
+        let c = counts(&mut p, &set, &w, 7000);
+        assert!((i64::from(c[2]) - 5000).abs() <= 1, "{c:?}");
     }
 
     #[test]

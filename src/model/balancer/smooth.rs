@@ -121,12 +121,17 @@ impl SmoothSet {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// nginx's loop, written as nginx writes it: the reference the set must agree with.
+    /// `weights` are read afresh on every pick, as nginx reads `effective_weight`.
     #[allow(clippy::needless_range_loop)] // written index by index, as nginx's C loop is
-    fn nginx_picks(weights: &[i64], eligible: &[bool], current: &mut [i64]) -> Option<usize> {
+    pub(in crate::model::balancer) fn nginx_picks(
+        weights: &[i64],
+        eligible: &[bool],
+        current: &mut [i64],
+    ) -> Option<usize> {
         let mut best: Option<usize> = None;
         let mut total = 0;
         for i in 0..weights.len() {

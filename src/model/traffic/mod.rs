@@ -2,9 +2,10 @@
 //!
 //! Owns *when* requests arrive and *what* they are (class, work). It must not know how they are
 //! served: every draw here comes from the traffic streams, whatever policy serves the request
-//! (common random numbers).
+//! (common random numbers). Client retries ([`backoff`]) draw from a stream of their own.
 
 mod arrivals;
+pub mod backoff;
 mod classes;
 mod profile;
 mod users;
