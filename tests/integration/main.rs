@@ -5,4 +5,5 @@ mod bad_input;
 mod common;
 mod determinism;
 mod micro;
+mod supermarket;
 mod theory;
