@@ -3,8 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
 use fleetsim::metrics::{CollectTimeline, TimelineRow};
 use fleetsim::{Scenario, Summary};
+use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// The repository root (tests run from anywhere).
 pub fn repo() -> PathBuf {
@@ -32,4 +36,56 @@ pub fn shipped_scenarios() -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// Mean and two-sided `confidence` Student-t half-width of i.i.d. replication estimates:
+/// `t(1 − (1 − confidence)/2, R − 1) · s / √R`, with `s` the sample standard deviation.
+pub fn confidence_interval(xs: &[f64], confidence: f64) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let t = StudentsT::new(0.0, 1.0, n - 1.0)
+        .unwrap()
+        .inverse_cdf(1.0 - (1.0 - confidence) / 2.0);
+    (mean, t * (var / n).sqrt())
+}
+
+/// `f` applied to every job on two threads (the CI machine has two cores), jobs taken in the
+/// order given (put the longest first so that the two threads finish together). Results are
+/// placed by job index, so they do not depend on which thread ran what.
+pub fn on_two_threads<J: Sync, T: Send>(jobs: &[J], f: impl Fn(&J) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let out: Mutex<Vec<Option<T>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { return };
+                let result = f(job);
+                out.lock().unwrap()[i] = Some(result);
+            });
+        }
+    });
+    out.into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.expect("every job ran"))
+        .collect()
+}
+
+/// Erlang C: the probability that an arrival waits in M/M/c with offered load `a = λ/μ`, from
+/// the numerically stable Erlang B recursion B(k) = a·B(k−1) / (k + a·B(k−1)), then
+/// C = c·B / (c − a·(1 − B)) (Kleinrock, *Queueing Systems* vol. 1, §3.5).
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (k as f64 + a * b);
+    }
+    c as f64 * b / (c as f64 - a * (1.0 - b))
+}
+
+/// M/M/c mean wait in queue Wq = C(c, a) / (cμ − λ), with μ = 1/mean_service.
+pub fn mmc_wait(c: u32, lambda: f64, mean_service: f64) -> f64 {
+    let mu = 1.0 / mean_service;
+    erlang_c(c, lambda / mu) / (c as f64 * mu - lambda)
 }

@@ -7,5 +7,6 @@ mod determinism;
 mod health;
 mod micro;
 mod stickiness;
+mod supermarket;
 mod theory;
 mod variants;

@@ -10,29 +10,10 @@
 //! freedom, t ≈ 4.781). Fixed seeds make every check reproducible; with ~30 checks at 0.1 % each,
 //! a correct model fails one with probability ≈ 3 % for a fresh choice of seeds.
 
-use statrs::distribution::{ContinuousCDF, StudentsT};
-
-use crate::common::{run, scenario};
+use crate::common::{self, erlang_c, mmc_wait, on_two_threads, run, scenario};
 
 const REPLICATIONS: u64 = 10;
 const CONFIDENCE: f64 = 0.999;
-
-/// Erlang C: the probability that an arrival waits in M/M/c with offered load `a = λ/μ`, from
-/// the numerically stable Erlang B recursion B(k) = a·B(k−1) / (k + a·B(k−1)), then
-/// C = c·B / (c − a·(1 − B)) (Kleinrock, *Queueing Systems* vol. 1, §3.5).
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let mut b = 1.0;
-    for k in 1..=c {
-        b = a * b / (k as f64 + a * b);
-    }
-    c as f64 * b / (c as f64 - a * (1.0 - b))
-}
-
-/// M/M/c mean wait in queue Wq = C(c, a) / (cμ − λ), with μ = 1/mean_service.
-fn mmc_wait(c: u32, lambda: f64, mean_service: f64) -> f64 {
-    let mu = 1.0 / mean_service;
-    erlang_c(c, lambda / mu) / (c as f64 * mu - lambda)
-}
 
 /// Pollaczek–Khinchine mean wait for M/G/1: Wq = λ·E[S²] / (2(1 − ρ)).
 fn pk_wait(lambda: f64, mean_service: f64, second_moment: f64) -> f64 {
@@ -53,19 +34,13 @@ fn closed_forms_match_published_values() {
     assert!((pk_wait(0.5, 1.0, 1.0) - 0.5).abs() < 1e-12);
 }
 
-/// Mean and confidence half-width of i.i.d. replication estimates.
+/// Mean and 99.9 % confidence half-width of i.i.d. replication estimates.
 fn confidence_interval(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let t = StudentsT::new(0.0, 1.0, n - 1.0)
-        .unwrap()
-        .inverse_cdf(1.0 - (1.0 - CONFIDENCE) / 2.0);
-    (mean, t * (var / n).sqrt())
+    common::confidence_interval(xs, CONFIDENCE)
 }
 
 /// What one replication measures.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Estimates {
     sojourn: f64,
     queue_length: f64,
@@ -78,40 +53,27 @@ struct Estimates {
 fn replicate(text: &str, warmup_s: f64) -> Vec<Estimates> {
     let s = scenario(text);
     let seeds: Vec<u64> = (1..=REPLICATIONS).collect();
-    let mut out = vec![Estimates::default(); seeds.len()];
-    // Two threads: the CI machine has two cores. Results are placed by seed, so order is fixed.
-    std::thread::scope(|scope| {
-        for (chunk_seeds, chunk_out) in seeds
-            .chunks(seeds.len().div_ceil(2))
-            .zip(out.chunks_mut(seeds.len().div_ceil(2)))
-        {
-            let s = &s;
-            scope.spawn(move || {
-                for (seed, slot) in chunk_seeds.iter().zip(chunk_out.iter_mut()) {
-                    let (summary, rows) = run(s, *seed);
-                    let after: Vec<_> = rows.iter().filter(|r| r.start_s >= warmup_s).collect();
-                    let span: f64 = after.iter().map(|r| r.end_s - r.start_s).sum();
-                    let avg = |f: fn(&fleetsim::metrics::TimelineRow) -> f64| {
-                        after
-                            .iter()
-                            .map(|r| f(r) * (r.end_s - r.start_s))
-                            .sum::<f64>()
-                            / span
-                    };
-                    let arrivals: u64 = after.iter().map(|r| r.arrivals).sum();
-                    let sojourn = summary.latency_seconds.mean.expect("requests completed");
-                    *slot = Estimates {
-                        sojourn,
-                        queue_length: avg(|r| r.queue_length),
-                        utilization: avg(|r| r.utilization),
-                        little_gap: avg(|r| r.in_flight) - arrivals as f64 / span * sojourn,
-                        requests: summary.requests.arrived,
-                    };
-                }
-            });
+    on_two_threads(&seeds, |&seed| {
+        let (summary, rows) = run(&s, seed);
+        let after: Vec<_> = rows.iter().filter(|r| r.start_s >= warmup_s).collect();
+        let span: f64 = after.iter().map(|r| r.end_s - r.start_s).sum();
+        let avg = |f: fn(&fleetsim::metrics::TimelineRow) -> f64| {
+            after
+                .iter()
+                .map(|r| f(r) * (r.end_s - r.start_s))
+                .sum::<f64>()
+                / span
+        };
+        let arrivals: u64 = after.iter().map(|r| r.arrivals).sum();
+        let sojourn = summary.latency_seconds.mean.expect("requests completed");
+        Estimates {
+            sojourn,
+            queue_length: avg(|r| r.queue_length),
+            utilization: avg(|r| r.utilization),
+            little_gap: avg(|r| r.in_flight) - arrivals as f64 / span * sojourn,
+            requests: summary.requests.arrived,
         }
-    });
-    out
+    })
 }
 
 fn shared_queue_scenario(
