@@ -23,6 +23,7 @@ pub use variants::{ScenarioSet, Variant, BASE_NAME};
 use crate::engine::SimDuration;
 use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
 use crate::model::fleet::{FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime};
+use crate::model::traffic::backoff::ClientRetry;
 use crate::model::traffic::{ArrivalProcess, Population, RateProfile};
 
 /// A validated scenario: every reference resolved, every default filled, every unit converted.
@@ -61,6 +62,8 @@ pub struct Scenario {
     pub routes: Vec<RouteSpec>,
     /// Instances that fail during the run.
     pub faults: Vec<FaultSpec>,
+    /// Clients' retries (`[client] retry`); `None`: clients do not retry.
+    pub client_retry: Option<ClientRetry>,
     /// Who sends the requests (`[traffic] users`, `networks`).
     pub population: Population,
 }

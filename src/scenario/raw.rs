@@ -15,8 +15,17 @@ use crate::model::balancer::health_check::{
     CheckDepth, HealthCheckSpec, ALB_INTERVAL_SECS, ALB_THRESHOLD, ALB_TIMEOUT_SECS,
 };
 use crate::model::balancer::passive_health::PassiveSpec;
+use crate::model::balancer::retry_budget::{
+    RetryBudget, ENVOY_DEFAULT_BUDGET_PERCENT, ENVOY_DEFAULT_MIN_RETRY_CONCURRENCY,
+};
+use crate::model::balancer::routing::{RetryCondition, RetryOn, RetryPolicy};
+use crate::model::balancer::slow_start::{
+    SlowStart, ALB_MAX_DURATION, ALB_MIN_DURATION, ENVOY_DEFAULT_AGGRESSION,
+    ENVOY_DEFAULT_MIN_WEIGHT_PERCENT,
+};
 use crate::model::balancer::sticky;
 use crate::model::fleet::ServiceTime;
+use crate::model::traffic::backoff::{Backoff, ClientRetry, Jitter};
 use crate::model::traffic::{DecayShape, RateProfile};
 
 /// The whole file.
@@ -40,6 +49,7 @@ pub struct RawScenario {
     pub target_groups: Vec<RawTargetGroup>,
     pub routes: Vec<RawRoute>,
     pub faults: Vec<RawFault>,
+    pub client_retry: Option<Located<ClientRetry>>,
 }
 
 /// Balancer keys: the `[balancer]` table (defaults for every target group), or the same keys
@@ -54,6 +64,8 @@ pub struct RawBalancer {
     pub health_check: Option<Located<HealthCheckSpec>>,
     pub passive: Option<Located<PassiveSpec>>,
     pub stickiness: Option<Located<SimDuration>>,
+    pub slow_start: Option<Located<SlowStart>>,
+    pub retry: Option<Located<RetryPolicy>>,
 }
 
 /// A `[[target_group]]` table: pools behind one balancer.
@@ -172,6 +184,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
     let target_groups = read_array(r, &mut f, "target_group", read_target_group);
     let routes = read_array(r, &mut f, "route", read_route);
     let faults = read_array(r, &mut f, "fault", read_fault);
+    let client_retry = f.get("client").and_then(|n| read_client(r, n));
     f.finish(r);
     Some(RawScenario {
         name,
@@ -193,6 +206,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         target_groups,
         routes,
         faults,
+        client_retry,
     })
 }
 
@@ -223,7 +237,188 @@ fn read_balancer_keys(r: &mut Reader<'_>, t: &mut Fields<'_, '_>, at: Located<()
         health_check: t.get("health_check").and_then(|n| read_health_check(r, n)),
         passive: t.get("passive").and_then(|n| read_passive(r, n)),
         stickiness: t.get("stickiness").and_then(|n| read_stickiness(r, n)),
+        slow_start: t.get("slow_start").and_then(|n| read_slow_start(r, n)),
+        retry: t.get("retry").and_then(|n| read_balancer_retry(r, n)),
     }
+}
+
+/// `on = ["error", "timeout", ...]`: conditions of [`RetryCondition::NAMES`].
+fn read_retry_on(r: &mut Reader<'_>, f: &mut Fields<'_, '_>, default: RetryOn) -> Option<RetryOn> {
+    let Some(node) = f.get("on") else {
+        return Some(default);
+    };
+    let items = r.array(&node, "an array such as [\"error\", \"timeout\"]")?;
+    let names: Option<Vec<&'static str>> = items
+        .iter()
+        .map(|n| r.one_of(n, RetryCondition::NAMES).map(|l| l.value))
+        .collect();
+    RetryOn::from_names(names?)
+}
+
+/// `retry = { attempts, budget_percent, min_retry_concurrency, on }`: nginx's next upstream
+/// with, when a budget key is given, Envoy's retry budget.
+fn read_balancer_retry(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<RetryPolicy>> {
+    let at = locate_node(&node);
+    let mut f = r.table(
+        node,
+        "a retry table such as { attempts = 2, on = [\"error\", \"timeout\"] }",
+    )?;
+    let attempts = f.get("attempts").map(|n| r.integer(&n, 0, 100));
+    let percent = f.get("budget_percent").map(|n| r.number(&n));
+    let concurrency = f
+        .get("min_retry_concurrency")
+        .map(|n| r.integer(&n, 0, 1_000_000));
+    let on = read_retry_on(r, &mut f, RetryOn::NGINX_DEFAULT);
+    f.finish(r);
+    let mut ok = on.is_some();
+    if let Some(Some(p)) = &percent {
+        if !(0.0..=100.0).contains(&p.value) {
+            r.error(
+                p,
+                "budget_percent is a percentage, from 0 to 100",
+                Some("such as budget_percent = 20 (Envoy's default)".into()),
+            );
+            ok = false;
+        }
+    }
+    let budget = match (&percent, &concurrency) {
+        (None, None) => None,
+        _ => Some(RetryBudget {
+            budget_percent: percent
+                .flatten()
+                .map_or(ENVOY_DEFAULT_BUDGET_PERCENT, |p| p.value),
+            min_retry_concurrency: concurrency
+                .flatten()
+                .map_or(ENVOY_DEFAULT_MIN_RETRY_CONCURRENCY, |c| c.value as u32),
+        }),
+    };
+    let attempts = match attempts {
+        Some(Some(a)) => a.value as u32,
+        Some(None) => return None,
+        None => 2,
+    };
+    ok.then_some(Located {
+        value: RetryPolicy {
+            attempts,
+            budget,
+            on: on?,
+        },
+        path: at.path,
+        span: at.span,
+    })
+}
+
+/// `slow_start = { duration }` (ALB: a linear ramp, 30 s to 900 s) or `{ window, aggression,
+/// min_weight_percent }` (Envoy).
+fn read_slow_start(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<SlowStart>> {
+    let at = locate_node(&node);
+    let mut f = r.table(node, "a slow start table such as { duration = \"2m\" }")?;
+    let duration = f.get("duration").and_then(|n| r.duration(&n));
+    let window = f.get("window").and_then(|n| r.duration(&n));
+    let aggression = f.get("aggression").and_then(|n| r.positive(&n, true));
+    let min_weight = f
+        .get("min_weight_percent")
+        .and_then(|n| r.positive(&n, false));
+    f.finish(r);
+    let spec = match (duration, window) {
+        (Some(d), None) if aggression.is_none() && min_weight.is_none() => {
+            if d.value < ALB_MIN_DURATION || d.value > ALB_MAX_DURATION {
+                r.error(
+                    &d,
+                    "an ALB slow start lasts from 30 s to 900 s",
+                    Some("such as duration = \"2m\"; for other lengths use Envoy's window".into()),
+                );
+                return None;
+            }
+            SlowStart::Linear { duration: d.value }
+        }
+        (None, Some(w)) => {
+            if w.value < SimDuration::from_millis(1) {
+                r.error(
+                    &w,
+                    "Envoy's slow start window is at least 1ms",
+                    Some("such as window = \"60s\"".into()),
+                );
+                return None;
+            }
+            if let Some(m) = min_weight.as_ref().filter(|m| m.value > 100.0) {
+                r.error(
+                    m,
+                    "min_weight_percent is a percentage, from 0 to 100",
+                    Some("such as min_weight_percent = 10 (Envoy's default)".into()),
+                );
+                return None;
+            }
+            SlowStart::Envoy {
+                window: w.value,
+                aggression: aggression.map_or(ENVOY_DEFAULT_AGGRESSION, |a| a.value),
+                min_weight_percent: min_weight
+                    .map_or(ENVOY_DEFAULT_MIN_WEIGHT_PERCENT, |m| m.value),
+            }
+        }
+        _ => {
+            r.error(
+                &at,
+                "slow start takes duration (ALB's linear ramp) or window with optional aggression and min_weight_percent (Envoy's), not both",
+                Some("write { duration = \"2m\" } or { window = \"2m\", aggression = 1.5 }".into()),
+            );
+            return None;
+        }
+    };
+    Some(Located {
+        value: spec,
+        path: at.path,
+        span: at.span,
+    })
+}
+
+/// `[client] retry = { attempts, base, cap, jitter, on }`: clients retrying with exponential
+/// backoff, with the AWS SDKs' standard-mode defaults.
+fn read_client(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<ClientRetry>> {
+    let mut f = r.table(
+        node,
+        "a [client] table such as [client] retry = { attempts = 3 }",
+    )?;
+    let retry = f.get("retry");
+    f.finish(r);
+    let node = retry?;
+    let at = locate_node(&node);
+    let mut t = r.table(
+        node,
+        "a retry table such as { attempts = 3, jitter = \"full\" }",
+    )?;
+    let attempts = match t.get("attempts").map(|n| r.integer(&n, 1, 100)) {
+        Some(Some(a)) => Some(a.value as u32),
+        Some(None) => None,
+        None => Some(3),
+    };
+    let base = t
+        .get("base")
+        .and_then(|n| r.duration(&n))
+        .map_or(SimDuration::from_millis(50), |d| d.value);
+    let cap = t
+        .get("cap")
+        .and_then(|n| r.duration(&n))
+        .map_or(SimDuration::from_secs(20), |d| d.value);
+    let jitter = t
+        .get("jitter")
+        .and_then(|n| r.one_of(&n, Jitter::NAMES))
+        .map_or(Some(Jitter::Full), |j| Jitter::from_name(j.value));
+    let on = read_retry_on(r, &mut t, RetryOn::ALL);
+    t.finish(r);
+    Some(Located {
+        value: ClientRetry {
+            attempts: attempts?,
+            backoff: Backoff {
+                base,
+                cap,
+                jitter: jitter?,
+            },
+            on: on?,
+        },
+        path: at.path,
+        span: at.span,
+    })
 }
 
 /// `health_check = { depth, interval, timeout, healthy_threshold, unhealthy_threshold }`, with

@@ -112,6 +112,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         pools: pools?,
         target_groups,
         routes,
+        client_retry: raw.client_retry.map(|c| c.value),
         faults: faults?,
         population: population?,
     })
@@ -330,6 +331,8 @@ impl<'a> Routing<'a> {
             health_check: None,
             passive: None,
             stickiness: None,
+            slow_start: None,
+            retry: None,
         };
         let balancer = self.balancer_for(
             r,
@@ -464,11 +467,38 @@ impl<'a> Routing<'a> {
             .as_ref()
             .or_else(|| base.and_then(|b| b.stickiness.as_ref()))
             .map(|l| l.value);
+        let retry = own
+            .retry
+            .as_ref()
+            .or_else(|| base.and_then(|b| b.retry.as_ref()))
+            .map(|l| l.value);
+        let slow_start = own
+            .slow_start
+            .as_ref()
+            .or_else(|| base.and_then(|b| b.slow_start.as_ref()));
+        if let Some(s) =
+            slow_start.filter(|s| !shared_queue && !s.value.supported_by(algorithm.name()))
+        {
+            if !self.reported.contains(&s.span) {
+                self.reported.push(s.span);
+                r.error(
+                    s,
+                    format!("this slow start does not work with {}", algorithm.name()),
+                    Some(format!(
+                        "as in the real balancers, it works with: {}",
+                        s.value.supported_algorithms().join(", ")
+                    )),
+                );
+            }
+            ok = false;
+        }
         ok.then_some(BalancerSpec {
             algorithm,
             health_check,
             passive,
             stickiness,
+            slow_start: slow_start.map(|l| l.value),
+            retry,
         })
     }
 }

@@ -18,6 +18,7 @@ impl World<'_> {
         let req = self.requests.get_mut(id);
         let route = &self.routes[self.class_route[req.class as usize] as usize];
         req.sent = now;
+        req.tries += 1;
         req.deadline = match route.read_timeout {
             Some(t) => req.client_deadline.min(now.saturating_add(t)),
             None => req.client_deadline,
@@ -190,6 +191,10 @@ impl World<'_> {
             _ => {
                 self.release(&req, Some((now - req.sent, now)));
                 self.passive_outcome(now, &req, AttemptResult::Answered);
+                if req.is_retry {
+                    let group = self.group_of(&req);
+                    self.groups[group].retries_active -= 1;
+                }
                 self.recorder
                     .completed(req.class as usize, req.arrival, now);
             }

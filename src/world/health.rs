@@ -10,21 +10,39 @@ use crate::engine::{SimDuration, SimTime};
 use crate::model::balancer::health_check::{ActiveHealth, CheckDepth, HealthCheckSpec};
 use crate::model::balancer::passive_health::{AttemptResult, PassiveHealth};
 use crate::model::balancer::routing::BalancerSpec;
+use crate::model::balancer::slow_start::{self, SlowStart};
 use crate::model::balancer::sticky::StickyTable;
 
-/// A group's health-check and stickiness state.
+/// How often slow-start weights move up: every simulated second (Envoy recomputes host weights
+/// on its own schedule; a second is finer than any 30 s to 15 min ramp needs).
+const SLOW_START_STEP: SimDuration = SimDuration::from_secs(1);
+
+/// A group's health-check, slow-start and stickiness state.
 pub(super) struct GroupHealth {
     check: Option<(HealthCheckSpec, ActiveHealth)>,
     passive: Option<PassiveHealth>,
     passive_down: Vec<bool>,
     pub(super) sticky: Option<StickyTable>,
     failing_open: bool,
+    slow_start: Option<SlowStart>,
+    /// Each target's weight out of slow start (scaled, see `World::build`).
+    full_weight: Vec<u32>,
+    /// When each target in slow start (re)joined.
+    ramp_since: Vec<Option<SimTime>>,
+    ramping: u32,
+    tick_armed: bool,
 }
 
 impl GroupHealth {
-    /// The state for a group of `n` targets, all healthy, under `spec`.
-    pub(super) fn new(n: usize, spec: &BalancerSpec) -> Self {
+    /// The state for a group of targets of these (balancer) weights, all healthy, under `spec`.
+    pub(super) fn new(weights: &[u32], spec: &BalancerSpec) -> Self {
+        let n = weights.len();
         GroupHealth {
+            slow_start: spec.slow_start,
+            full_weight: weights.to_vec(),
+            ramp_since: vec![None; n],
+            ramping: 0,
+            tick_armed: false,
             check: spec
                 .health_check
                 .map(|c| (c, ActiveHealth::new(n, true, &c))),
@@ -56,13 +74,74 @@ impl GroupHealth {
 }
 
 impl World<'_> {
-    /// Makes `target` of `group` eligible exactly when its health allows.
-    fn refresh(&mut self, group: usize, target: usize) {
+    /// Makes `target` of `group` eligible exactly when its health allows. A target that
+    /// (re)joins starts its slow start; one that leaves ends it.
+    fn refresh(&mut self, now: SimTime, group: usize, target: usize) {
         let g: &mut Group = &mut self.groups[group];
         let eligible = g.health.may_pick(target);
-        if g.balancer.is_eligible(target) != eligible {
-            g.balancer.set_eligible(target, eligible);
-            self.recorder.target_health_changed(eligible);
+        if g.balancer.is_eligible(target) == eligible {
+            return;
+        }
+        let h = &mut g.health;
+        if let Some(ramp) = h.slow_start {
+            if eligible {
+                // ALB: "the load balancer doesn't put a target in slow start mode if there are
+                // no other healthy targets": at least one must be out of slow start.
+                let steady = (0..g.members.len())
+                    .any(|t| t != target && g.balancer.is_eligible(t) && h.ramp_since[t].is_none());
+                if steady {
+                    h.ramp_since[target] = Some(now);
+                    h.ramping += 1;
+                    let w = slow_start::effective_weight(
+                        h.full_weight[target],
+                        ramp.factor(SimDuration::ZERO),
+                        1,
+                    );
+                    g.balancer.set_weight(target, w);
+                    if !h.tick_armed {
+                        h.tick_armed = true;
+                        self.queue.schedule_in(
+                            SLOW_START_STEP,
+                            Event::SlowStartTick {
+                                group: group as u32,
+                            },
+                        );
+                    }
+                }
+            } else if h.ramp_since[target].take().is_some() {
+                // Leaving ends its slow start; it ramps afresh when it is back.
+                h.ramping -= 1;
+                g.balancer.set_weight(target, h.full_weight[target]);
+            }
+        }
+        let g: &mut Group = &mut self.groups[group];
+        g.balancer.set_eligible(target, eligible);
+        self.recorder.target_health_changed(eligible);
+    }
+
+    /// Raises the weight of every target of `group` in slow start to its factor now.
+    pub(super) fn on_slow_start_tick(&mut self, now: SimTime, group: u32) {
+        let g: &mut Group = &mut self.groups[group as usize];
+        let h = &mut g.health;
+        let Some(ramp) = h.slow_start else {
+            return;
+        };
+        for t in 0..g.members.len() {
+            let Some(since) = h.ramp_since[t] else {
+                continue;
+            };
+            let factor = ramp.factor(now - since);
+            g.balancer
+                .set_weight(t, slow_start::effective_weight(h.full_weight[t], factor, 1));
+            if factor >= 1.0 {
+                h.ramp_since[t] = None;
+                h.ramping -= 1;
+            }
+        }
+        h.tick_armed = h.ramping > 0;
+        if h.tick_armed {
+            self.queue
+                .schedule_in(SLOW_START_STEP, Event::SlowStartTick { group });
         }
     }
 
@@ -101,7 +180,7 @@ impl World<'_> {
     }
 
     /// A health check of `target` in `group` passed or failed.
-    pub(super) fn on_probe_result(&mut self, _now: SimTime, group: u32, target: u32, passed: bool) {
+    pub(super) fn on_probe_result(&mut self, now: SimTime, group: u32, target: u32, passed: bool) {
         let (group, target) = (group as usize, target as usize);
         let h = &mut self.groups[group].health;
         let Some((_, active)) = &mut h.check else {
@@ -114,10 +193,10 @@ impl World<'_> {
         if open != h.failing_open {
             h.failing_open = open;
             for t in 0..self.groups[group].members.len() {
-                self.refresh(group, t);
+                self.refresh(now, group, t);
             }
         } else {
-            self.refresh(group, target);
+            self.refresh(now, group, target);
         }
     }
 
@@ -147,13 +226,13 @@ impl World<'_> {
             }
         } else if p.succeeded(target, now) {
             h.passive_down[target] = false;
-            self.refresh(group, target);
+            self.refresh(now, group, target);
         }
     }
 
     fn put_out(&mut self, now: SimTime, group: usize, target: usize, until: SimTime) {
         self.groups[group].health.passive_down[target] = true;
-        self.refresh(group, target);
+        self.refresh(now, group, target);
         // `until` is the first instant nginx may pick it again.
         self.queue.schedule_in(
             until - now,
@@ -170,7 +249,7 @@ impl World<'_> {
         let h = &mut self.groups[group].health;
         if h.passive_down[target] && h.passive.as_ref().is_some_and(|p| p.available(target, now)) {
             h.passive_down[target] = false;
-            self.refresh(group, target);
+            self.refresh(now, group, target);
         }
     }
 }

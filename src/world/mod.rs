@@ -33,8 +33,10 @@ use crate::metrics::{
     RouteSummary, RunResult, Summary, TimelineSink,
 };
 use crate::model::balancer::passive_health::AttemptResult;
-use crate::model::balancer::Balancer;
+use crate::model::balancer::routing::{RetryCondition, RetryPolicy};
+use crate::model::balancer::{slow_start, Algorithm, Balancer};
 use crate::model::fleet::{Dispatch, OnTimeout, ServiceTime};
+use crate::model::traffic::backoff::ClientRetry;
 use crate::model::traffic::{Arrivals, ClassMix, Population};
 use crate::scenario::Scenario;
 use health::GroupHealth;
@@ -77,6 +79,10 @@ enum Event {
     },
     /// A target's passive fail window may have passed.
     PassiveRecheck { group: u32, target: u32 },
+    /// The weights of `group`'s targets in slow start move up a step.
+    SlowStartTick { group: u32 },
+    /// A client sends `request` again after its backoff.
+    ClientRetry { request: u32 },
 }
 
 /// How an instance is.
@@ -117,8 +123,12 @@ struct Group {
     balancer: Balancer,
     /// The pool whose shared queue takes this group's requests, instead of a balancer.
     shared_pool: Option<u32>,
-    /// Health checks and stickiness.
+    /// Health checks, slow start and stickiness.
     health: GroupHealth,
+    /// Retries of failed tries on another pick.
+    retry: Option<RetryPolicy>,
+    /// Retries in flight (Envoy's retry budget counts them).
+    retries_active: u64,
 }
 
 /// Where a class's requests go.
@@ -150,6 +160,8 @@ pub struct World<'s> {
     recorder: Recorder,
     timeout: Option<SimDuration>,
     on_timeout: OnTimeout,
+    client_retry: Option<ClientRetry>,
+    retry_rng: StreamRng,
     end: SimTime,
     events: u64,
 }
@@ -208,11 +220,21 @@ impl<'s> World<'s> {
                     members.extend(first..first + spec.instances);
                     weights.extend(std::iter::repeat_n(spec.weight, spec.instances as usize));
                 }
+                if g.balancer.slow_start.is_some() {
+                    // Slow start ramps integer weights: scale them so a step is fine-grained.
+                    // ALB round robin has no weights: every target ramps to the same full weight.
+                    let round_robin = g.balancer.algorithm == Algorithm::RoundRobin;
+                    for w in &mut weights {
+                        *w = if round_robin { 1 } else { *w } * slow_start::DEFAULT_SCALE;
+                    }
+                }
                 if shared_pool.is_none() {
                     balanced_targets += members.len() as u64;
                 }
                 Group {
-                    health: GroupHealth::new(members.len(), &g.balancer),
+                    health: GroupHealth::new(&weights, &g.balancer),
+                    retry: g.balancer.retry,
+                    retries_active: 0,
                     members,
                     balancer: Balancer::new(
                         g.balancer.algorithm,
@@ -297,6 +319,8 @@ impl<'s> World<'s> {
             ),
             timeout: scenario.timeout,
             on_timeout: scenario.on_timeout,
+            client_retry: scenario.client_retry,
+            retry_rng: streams.stream("client_retries"),
             end,
             events: 0,
         }
@@ -336,6 +360,8 @@ impl<'s> World<'s> {
                 Event::PassiveRecheck { group, target } => {
                     self.on_passive_recheck(now, group, target)
                 }
+                Event::SlowStartTick { group } => self.on_slow_start_tick(now, group),
+                Event::ClientRetry { request } => self.on_client_retry(now, request),
             }
         }
         self.finish(sink)
@@ -364,6 +390,10 @@ impl<'s> World<'s> {
             phase: Phase::Queued,
             cut_at_deadline: false,
             doomed_by: Failure::Interrupted,
+            tries: 0,
+            attempts: 1,
+            is_retry: false,
+            last_backoff: 0,
         });
         self.recorder.arrived(class);
         self.send(now, id);
@@ -376,7 +406,8 @@ impl<'s> World<'s> {
 
     /// A try of request `req` (a copy; its old slab entry is the caller's to free) failed for
     /// `why` at `now`. The balancer's passive checks learn of it as nginx would; then the
-    /// request ends here with that reason.
+    /// balancer may send it to another pick, or else its client may try again after a backoff,
+    /// or else the request ends here with that reason.
     fn after_failure(&mut self, now: SimTime, req: Request, why: Failure) {
         let seen_by_balancer = match why {
             // The balancer's own read timeout fired (not the client's): nginx counts it.
@@ -392,7 +423,86 @@ impl<'s> World<'s> {
         if let Some(result) = seen_by_balancer {
             self.passive_outcome(now, &req, result);
         }
+        let group = self.group_of(&req);
+        if req.is_retry {
+            self.groups[group].retries_active -= 1;
+        }
+        let condition = match why {
+            Failure::TimedOut => RetryCondition::Timeout,
+            Failure::Rejected | Failure::NoHealthyTarget => RetryCondition::Http503,
+            Failure::ServerError => RetryCondition::Http500,
+            Failure::ConnectFailed | Failure::Interrupted => RetryCondition::Error,
+        };
+        if seen_by_balancer.is_some() && self.balancer_retries(group, &req, condition) {
+            let id = self.requests.insert(Request {
+                is_retry: true,
+                target: u32::MAX,
+                instance: u32::MAX,
+                cut_at_deadline: false,
+                ..req
+            });
+            self.groups[group].retries_active += 1;
+            self.recorder.retried(false);
+            self.send(now, id);
+            return;
+        }
+        if let Some(c) = self
+            .client_retry
+            .filter(|c| c.on.contains(condition) && u32::from(req.attempts) < c.attempts)
+        {
+            let previous = SimDuration::from_nanos(req.last_backoff);
+            let wait = c
+                .backoff
+                .delay(u32::from(req.attempts), previous, &mut self.retry_rng);
+            let id = self.requests.insert(Request {
+                phase: Phase::Backoff,
+                is_retry: false,
+                target: u32::MAX,
+                instance: u32::MAX,
+                cut_at_deadline: false,
+                last_backoff: wait.as_nanos(),
+                ..req
+            });
+            self.recorder.retried(true);
+            self.queue
+                .schedule_in(wait, Event::ClientRetry { request: id });
+            return;
+        }
         self.recorder.failed(req.class as usize, why);
+    }
+
+    /// True when `group`'s balancer sends the failed try of `req` to another pick: the failure
+    /// is one it retries, tries remain (nginx `proxy_next_upstream_tries`; 0 is every target
+    /// once), the client still waits, and the retry budget (Envoy) has room.
+    fn balancer_retries(&self, group: usize, req: &Request, condition: RetryCondition) -> bool {
+        let g = &self.groups[group];
+        let Some(policy) = g.retry.filter(|p| p.on.contains(condition)) else {
+            return false;
+        };
+        let max_tries = match policy.attempts {
+            0 => g.members.len() as u64,
+            n => u64::from(n),
+        };
+        u64::from(req.tries) < max_tries
+            && req.client_deadline > self.queue.now()
+            && policy.budget.is_none_or(|b| {
+                // Envoy counts the retries in flight among the active requests.
+                b.allows(
+                    g.balancer.total_active() + g.retries_active,
+                    g.retries_active,
+                )
+            })
+    }
+
+    /// A client sends request `id` again, as a new attempt with a new timeout.
+    fn on_client_retry(&mut self, now: SimTime, id: u32) {
+        let req = self.requests.get_mut(id);
+        req.attempts += 1;
+        req.tries = 0;
+        req.client_deadline = self
+            .timeout
+            .map_or(SimTime::NEVER, |t| now.saturating_add(t));
+        self.send(now, id);
     }
 
     fn finish<S: TimelineSink>(self, sink: &mut S) -> RunResult {

@@ -23,6 +23,8 @@ pub enum Phase {
     Expired,
     /// Its server died while serving it; freed when the stale service end arrives.
     Killed,
+    /// Its client waits before sending it again.
+    Backoff,
 }
 
 /// A request while it is in the system.
@@ -53,6 +55,14 @@ pub struct Request {
     pub cut_at_deadline: bool,
     /// Why it will fail, while [`Phase::Doomed`].
     pub doomed_by: Failure,
+    /// Tries sent in the current attempt (a balancer retry is another try).
+    pub tries: u16,
+    /// Attempts its client has made (a client retry is another attempt).
+    pub attempts: u16,
+    /// The current try is a balancer's retry (it counts against the retry budget).
+    pub is_retry: bool,
+    /// The client's last wait before a retry [ns] (decorrelated jitter grows from it).
+    pub last_backoff: u64,
 }
 
 /// Storage for requests, indexed by `u32` ids.
@@ -139,6 +149,10 @@ mod tests {
             phase,
             cut_at_deadline: false,
             doomed_by: Failure::Interrupted,
+            tries: 0,
+            attempts: 1,
+            is_retry: false,
+            last_backoff: 0,
         }
     }
 

@@ -6,6 +6,8 @@ mod common;
 mod determinism;
 mod health;
 mod micro;
+mod retries;
+mod slow_start;
 mod stickiness;
 mod supermarket;
 mod theory;

@@ -22,8 +22,8 @@
 
 mod consistent_hash;
 mod dense_set;
-pub mod health_check;
 mod fenwick;
+pub mod health_check;
 mod ip_hash;
 mod least_connections;
 mod least_outstanding;
@@ -202,6 +202,8 @@ pub struct Balancer {
     active: Vec<u32>,
     eligible: DenseSet,
     rng: StreamRng,
+    /// Requests sent to any target that have not ended (Envoy's active requests).
+    total_active: u64,
 }
 
 impl Balancer {
@@ -242,6 +244,7 @@ impl Balancer {
             eligible: DenseSet::full(n),
             weights,
             rng,
+            total_active: 0,
         }
     }
 
@@ -253,6 +256,11 @@ impl Balancer {
     /// True when the balancer has no target.
     pub fn is_empty(&self) -> bool {
         self.weights.is_empty()
+    }
+
+    /// Requests sent to any target that have not ended.
+    pub fn total_active(&self) -> u64 {
+        self.total_active
     }
 
     /// True when `target` may be picked.
@@ -304,6 +312,7 @@ impl Balancer {
     pub fn dispatched(&mut self, target: usize) {
         let from = self.active[target];
         self.active[target] += 1;
+        self.total_active += 1;
         self.load_changed(target, from);
     }
 
@@ -314,6 +323,7 @@ impl Balancer {
         let from = self.active[target];
         debug_assert!(from > 0, "finished more requests than dispatched");
         self.active[target] = from - 1;
+        self.total_active -= 1;
         if let (State::LeastResponseTime(b), Some((rtt, now))) = (&mut self.state, response) {
             if self.eligible.contains(target as u32) {
                 b.observe(target as u32, rtt, now, from - 1);

@@ -9,6 +9,8 @@
 
 use super::health_check::HealthCheckSpec;
 use super::passive_health::PassiveSpec;
+use super::retry_budget::RetryBudget;
+use super::slow_start::SlowStart;
 use super::Algorithm;
 use crate::engine::SimDuration;
 
@@ -42,6 +44,67 @@ pub struct BalancerSpec {
     pub passive: Option<PassiveSpec>,
     /// Duration-based stickiness (ALB `lb_cookie`); `None`: none.
     pub stickiness: Option<SimDuration>,
+    /// Slow start of targets that (re)join; `None`: none.
+    pub slow_start: Option<SlowStart>,
+    /// Retries of failed tries on another pick; `None`: none (ALB does not retry).
+    pub retry: Option<RetryPolicy>,
+}
+
+/// What kind of failure a retry policy retries, in the words of nginx's `proxy_next_upstream`
+/// (and the HTTP status a client sees).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryCondition {
+    /// The connection failed or was reset (a crashed host; a 502 to the client).
+    Error,
+    /// No answer in time (a read timeout; a 504, or the client's own timeout).
+    Timeout,
+    /// The server answered 500 (a broken server).
+    Http500,
+    /// The server answered 503 (a full queue, or no healthy target).
+    Http503,
+}
+
+impl RetryCondition {
+    /// Names as written in scenario files, in bit order.
+    pub const NAMES: &'static [&'static str] = &["error", "timeout", "http_500", "http_503"];
+}
+
+/// A set of [`RetryCondition`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RetryOn(u8);
+
+impl RetryOn {
+    /// nginx's default `proxy_next_upstream error timeout`.
+    pub const NGINX_DEFAULT: RetryOn = RetryOn(0b0011);
+    /// Every condition: what the AWS SDKs treat as transient (throttling, 5xx, timeouts, resets).
+    pub const ALL: RetryOn = RetryOn(0b1111);
+
+    /// The set of the conditions named `names` (each one of [`RetryCondition::NAMES`]).
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<RetryOn> {
+        let mut bits = 0;
+        for n in names {
+            bits |= 1 << RetryCondition::NAMES.iter().position(|&k| k == n)?;
+        }
+        Some(RetryOn(bits))
+    }
+
+    /// True when `c` is in the set.
+    pub fn contains(self, c: RetryCondition) -> bool {
+        self.0 & (1 << c as u8) != 0
+    }
+}
+
+/// A balancer's retries: a failed try goes to another pick, as nginx's `proxy_next_upstream`
+/// and Envoy's retry policy do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Tries per request, the first included; 0: every target once (nginx
+    /// `proxy_next_upstream_tries 0`).
+    pub attempts: u32,
+    /// Envoy's retry budget; `None`: no limit on retries in flight (nginx).
+    pub budget: Option<RetryBudget>,
+    /// Which failures are retried.
+    pub on: RetryOn,
 }
 
 /// Instances of one or more pools behind one balancer.
@@ -74,6 +137,22 @@ pub fn longest_prefix<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_conditions_are_a_set_named_as_nginx_does() {
+        let on = RetryOn::from_names(["timeout", "http_503"]).unwrap();
+        assert!(on.contains(RetryCondition::Timeout) && on.contains(RetryCondition::Http503));
+        assert!(!on.contains(RetryCondition::Error) && !on.contains(RetryCondition::Http500));
+        assert_eq!(
+            RetryOn::from_names(["error", "timeout"]),
+            Some(RetryOn::NGINX_DEFAULT)
+        );
+        assert_eq!(
+            RetryOn::from_names(RetryCondition::NAMES.iter().copied()),
+            Some(RetryOn::ALL)
+        );
+        assert_eq!(RetryOn::from_names(["http_404"]), None);
+    }
 
     #[test]
     fn the_longest_matching_prefix_wins_as_in_nginx() {

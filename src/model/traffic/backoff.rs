@@ -71,6 +71,17 @@ impl Jitter {
     }
 }
 
+/// Clients' retries: how many attempts, which failures, and the backoff between them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientRetry {
+    /// Attempts per request, the first included (AWS SDK standard mode: 3).
+    pub attempts: u32,
+    /// The wait before each retry.
+    pub backoff: Backoff,
+    /// Which failures are retried.
+    pub on: crate::model::balancer::routing::RetryOn,
+}
+
 /// A client's backoff between retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
