@@ -4,6 +4,11 @@
 //! target for a new request, starts it, and finishes the oldest one (with a response time, for
 //! the algorithms that learn from them). A third of the targets have weight 3, the rest 1 (A100s
 //! and T4s). One element = one pick + one start + one finish.
+//!
+//! `balancer_set_weight_10k_targets`: weights scaled by 1000 (a group with slow start), ten
+//! targets ramping at once (a scale-out of ten), each step moving one of them to its next ramp
+//! weight, then one pick. One element = one `set_weight` + one pick. Maglev rebuilds its
+//! 65,537-slot table on every change, so it runs 100 steps.
 
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -63,5 +68,40 @@ fn balancers(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, balancers);
+fn set_weight(c: &mut Criterion) {
+    let mut g = c.benchmark_group("balancer_set_weight_10k_targets");
+    g.sample_size(10);
+    let weights: Vec<u32> = (0..TARGETS)
+        .map(|i| if i % 3 == 0 { 3000 } else { 1000 })
+        .collect();
+    for name in Algorithm::NAMES {
+        let algorithm = Algorithm::from_name(name).expect("a listed name");
+        let steps: u64 = if *name == "consistent_hash" {
+            100
+        } else {
+            20_000
+        };
+        g.throughput(Throughput::Elements(steps));
+        let mut b = Balancer::new(
+            algorithm,
+            weights.clone(),
+            RandomStreams::new(1).stream("bench"),
+        );
+        let mut step = 0u64;
+        g.bench_function(*name, |bencher| {
+            bencher.iter(|| {
+                for _ in 0..steps {
+                    step += 1;
+                    // Targets 0, 1000, …, 9000 ramp; each moves by one weight unit per visit.
+                    let t = (step % 10) as usize * 1000;
+                    b.set_weight(t, 1 + (step / 10 % 999) as u32);
+                    black_box(b.pick(RequestKey::default()));
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, balancers, set_weight);
 criterion_main!(benches);

@@ -82,8 +82,19 @@ impl SmoothSet {
     pub fn remove(&mut self, target: u32, weight: u32, offsets: &[i64]) -> i64 {
         let w = i64::from(weight);
         let offset = offsets[target as usize];
-        let removed = self.class(w).members.remove(&(Reverse(offset), target));
+        let k = self
+            .classes
+            .iter()
+            .position(|c| c.weight == w)
+            .expect("the target's weight class");
+        let removed = self.classes[k].members.remove(&(Reverse(offset), target));
         debug_assert!(removed, "target {target} is not in the set");
+        // An empty class goes: a slow-start ramp passes through a new weight every step, and
+        // every pick visits every class. (Class order does not matter: ties are broken by
+        // target index, not by class.)
+        if self.classes[k].members.is_empty() {
+            self.classes.swap_remove(k);
+        }
         self.total -= w;
         self.len -= 1;
         offset + self.step * w
@@ -181,6 +192,23 @@ pub(super) mod tests {
         // (2,1,4) c → (2,1,-3); (6,3,-2) a → (-1,3,-2); (3,5,-1) b → (3,-2,-1);
         // (7,0,0) a → (0,0,0). Period 7: a b a c a b a.
         assert_eq!(sequence(&[4, 2, 1], 7), "abacaba");
+    }
+
+    #[test]
+    fn emptied_weight_classes_are_dropped() {
+        // A ramp: target 0 goes through weights 1..=500 one at a time; the set must keep only
+        // the classes in use (the ramping weight and the others' 1000), not 501 of them.
+        let mut set = SmoothSet::default();
+        let mut offsets = vec![0; 3];
+        set.insert(0, 1, 0, &mut offsets);
+        set.insert(1, 1000, 0, &mut offsets);
+        set.insert(2, 1000, 0, &mut offsets);
+        for w in 1..500u32 {
+            set.pick(&mut offsets);
+            let current = set.remove(0, w, &offsets);
+            set.insert(0, w + 1, current, &mut offsets);
+        }
+        assert_eq!(set.classes.len(), 2);
     }
 
     #[test]
