@@ -486,11 +486,9 @@ impl<'s> World<'s> {
         u64::from(req.tries) < max_tries
             && req.client_deadline > self.queue.now()
             && policy.budget.is_none_or(|b| {
-                // Envoy counts the retries in flight among the active requests.
-                b.allows(
-                    g.balancer.total_active() + g.retries_active,
-                    g.retries_active,
-                )
+                // Envoy's active requests: every try in flight, retries included (a retry is
+                // counted by the balancer from its dispatch).
+                b.allows(g.balancer.total_active(), g.retries_active)
             })
     }
 
