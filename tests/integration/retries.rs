@@ -106,3 +106,41 @@ retry = { attempts = 2, base = "25ms", jitter = "none" }"#;
     );
     assert_eq!((s.requests.server_error, s.retries.client), (100, 0));
 }
+
+#[test]
+fn client_retries_turn_a_short_spike_into_a_lasting_failure() {
+    // scenarios/retry_storm.toml: 52 req/s on 64 req/s of capacity, doubled from 5 to 7 min.
+    // Without retries the backlog is gone within a minute or two of the spike's end (the
+    // timed-out work left behind is at most the queue); with retries the retried and abandoned
+    // work keep the fleet saturated to the end of the run.
+    let set =
+        fleetsim::ScenarioSet::load(&crate::common::repo().join("scenarios/retry_storm.toml"))
+            .unwrap();
+    let runs = set.runs();
+    let last_failing = |rows: &[fleetsim::metrics::TimelineRow]| {
+        rows.iter()
+            .filter(|w| w.failed(fleetsim::metrics::Failure::TimedOut) > 0)
+            .map(|w| w.end_s)
+            .fold(0.0, f64::max)
+    };
+    let (base, base_rows) = run(runs[0].1, runs[0].1.seed);
+    assert_eq!(runs[0].0, "base");
+    assert_eq!(base.retries.client, 0);
+    assert!(
+        last_failing(&base_rows) <= 600.0,
+        "{}",
+        last_failing(&base_rows)
+    );
+    let (retried, rows) = run(runs[1].1, runs[1].1.seed);
+    assert_eq!(runs[1].0, "client_retries");
+    assert_eq!(
+        retried.requests.arrived, base.requests.arrived,
+        "the same requests"
+    );
+    assert_eq!(last_failing(&rows), 1200.0, "still failing at the end");
+    assert!(retried.requests.completed < base.requests.completed / 2);
+    assert!(
+        rows.last().unwrap().retries > 1000,
+        "a storm of retries to the end"
+    );
+}
