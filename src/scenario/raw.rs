@@ -456,9 +456,8 @@ fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<H
                 r.error(
                     v,
                     format!(
-                        "an ALB health check {key} is from {} s to {} s",
-                        range.0.as_secs_f64(),
-                        range.1.as_secs_f64()
+                        "an ALB health check {key} is from {} to {}, found {}",
+                        range.0, range.1, v.value
                     ),
                     Some(format!("set {key} within that range")),
                 );
@@ -490,9 +489,17 @@ fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<H
                 path: l.path.clone(),
                 span: l.span,
             });
+        let default =
+            |l: &Option<Located<SimDuration>>| if l.is_none() { ", the default" } else { "" };
         r.error(
             &at,
-            "the health check timeout must be shorter than its interval (as ALB requires)",
+            format!(
+                "the health check timeout ({}{}) must be shorter than its interval ({}{}), as ALB requires",
+                spec.timeout,
+                default(&timeout),
+                spec.interval,
+                default(&interval)
+            ),
             Some("shorten timeout or lengthen interval".into()),
         );
         ok = false;
@@ -553,7 +560,12 @@ fn read_stickiness(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<Sim
         Some(Some(d)) if d.value < sticky::MIN_DURATION || d.value > sticky::MAX_DURATION => {
             r.error(
                 &d,
-                "an ALB lb_cookie lasts from 1 s to 7 days",
+                format!(
+                    "an ALB lb_cookie lasts from {} to {} (7 days), found {}",
+                    sticky::MIN_DURATION,
+                    sticky::MAX_DURATION,
+                    d.value
+                ),
                 Some("such as duration = \"1h\"".into()),
             );
             None

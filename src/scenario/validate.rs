@@ -79,17 +79,21 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
 
     let instance_types = validate_instance_types(r, &raw);
     let pools = validate_pools(r, &raw, instance_types.as_deref());
-    let mut routing = pools
-        .as_deref()
-        .and_then(|pools| Routing::validate(r, &raw, pools));
+    // References to pools are checked against every [[pool]], even when one of them has a broken
+    // field, so that a mistake in a pool does not hide the mistakes in the tables naming it.
+    let pool_refs = pool_refs(&raw);
+    let mut routing = (!pool_refs.is_empty())
+        .then(|| Routing::validate(r, &raw, &pool_refs))
+        .flatten();
     let classes = validate_classes(
         r,
         &raw,
         instance_types.as_deref(),
         pools.as_deref(),
+        &pool_refs,
         routing.as_mut(),
     );
-    let faults = validate_faults(r, &raw, pools.as_deref(), duration);
+    let faults = validate_faults(r, &raw, &pool_refs, duration);
     let population = validate_population(r, &raw);
     let (target_groups, routes) = routing.map(|x| (x.groups, x.routes))?;
 
@@ -118,6 +122,38 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
     })
 }
 
+/// What references to a pool are checked against: every `[[pool]]`, in file order (so indices
+/// are those of the validated pools), including one with a broken field.
+struct PoolRef {
+    /// The pool's name; empty if missing (already reported, and no reference can name it).
+    name: String,
+    /// Its instances, if that field is valid.
+    instances: Option<u32>,
+    dispatch: Dispatch,
+}
+
+fn pool_refs(raw: &RawScenario) -> Vec<PoolRef> {
+    raw.pools
+        .iter()
+        .map(|p| PoolRef {
+            name: p
+                .name
+                .as_ref()
+                .map_or_else(String::new, |n| n.value.clone()),
+            instances: p.instances.as_ref().map(|i| i.value as u32),
+            dispatch: match p.dispatch.as_ref().map(|d| d.value) {
+                Some("shared_queue") => Dispatch::SharedQueue,
+                _ => Dispatch::Balancer,
+            },
+        })
+        .collect()
+}
+
+/// Names of `pools`, for [`find`]; a nameless pool's is empty, which `find` never matches.
+fn pool_names(pools: &[PoolRef]) -> Vec<&str> {
+    pools.iter().map(|p| p.name.as_str()).collect()
+}
+
 /// The `[balancer]` defaults and the routes and target groups built so far. Classes that name
 /// a pool directly get a route and a group of that pool alone, made on first use.
 struct Routing<'a> {
@@ -136,7 +172,7 @@ struct Routing<'a> {
 }
 
 impl<'a> Routing<'a> {
-    fn validate(r: &mut Reader<'_>, raw: &'a RawScenario, pools: &[PoolSpec]) -> Option<Self> {
+    fn validate(r: &mut Reader<'_>, raw: &'a RawScenario, pools: &[PoolRef]) -> Option<Self> {
         let mut routing = Routing {
             base: raw.balancer.as_ref(),
             groups: Vec::new(),
@@ -152,13 +188,18 @@ impl<'a> Routing<'a> {
             let name = base.algorithm.as_ref().map_or("round_robin", |a| a.value);
             routing.ok &= check_settings_owner(r, base, name);
         }
-        let pool_names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+        let pool_names = pool_names(pools);
         let names: Vec<&Located<String>> = raw
             .target_groups
             .iter()
             .filter_map(|g| g.name.as_ref())
             .collect();
-        routing.ok &= check_unique(r, &names, "target group");
+        routing.ok &= check_unique(
+            r,
+            &names,
+            "target group",
+            "give each target group its own name",
+        );
         for g in &raw.target_groups {
             let group = routing.explicit_group(r, g, pools, &pool_names);
             routing.ok &= group.is_some();
@@ -173,7 +214,12 @@ impl<'a> Routing<'a> {
             .collect();
         let paths: Vec<&Located<String>> =
             raw.routes.iter().filter_map(|x| x.path.as_ref()).collect();
-        routing.ok &= check_unique(r, &paths, "route path");
+        routing.ok &= check_unique(
+            r,
+            &paths,
+            "route path",
+            "a path prefix goes to one place: remove one of these routes, or change its path",
+        );
         for route in &raw.routes {
             let target = match (&route.target_group, &route.pool) {
                 (Some(g), None) => {
@@ -199,10 +245,18 @@ impl<'a> Routing<'a> {
                     None
                 }
                 (None, None) => {
+                    let groups = if group_names.is_empty() {
+                        String::new()
+                    } else {
+                        format!("target_group = one of {}, or ", group_names.join(", "))
+                    };
                     r.error(
                         &route.at,
                         "this route does not say where it goes",
-                        Some("add target_group = \"...\" (or pool = \"...\")".into()),
+                        Some(format!(
+                            "add {groups}pool = one of {}",
+                            pool_names.join(", ")
+                        )),
                     );
                     None
                 }
@@ -244,7 +298,7 @@ impl<'a> Routing<'a> {
         &mut self,
         r: &mut Reader<'_>,
         g: &RawTargetGroup,
-        pools: &[PoolSpec],
+        pools: &[PoolRef],
         pool_names: &[&str],
     ) -> Option<TargetGroupSpec> {
         let mut members = Vec::new();
@@ -270,7 +324,10 @@ impl<'a> Routing<'a> {
             r.error(
                 at,
                 "a target group needs at least one pool",
-                Some("such as pools = [\"a100\", \"t4\"]".into()),
+                Some(format!(
+                    "list one or more of the pools: {}",
+                    pool_names.join(", ")
+                )),
             );
             ok = false;
         }
@@ -288,19 +345,23 @@ impl<'a> Routing<'a> {
             ok = false;
         }
         let name = g.name.as_ref()?.value.clone();
-        let targets = members.iter().map(|&p| u64::from(pools[p].instances)).sum();
+        // Unknown if a member's own instance count is broken (reported there).
+        let targets = members
+            .iter()
+            .map(|&p| pools[p].instances.map(u64::from))
+            .sum::<Option<u64>>();
         let own_name = g.balancer.algorithm.as_ref().map(|a| a.value);
         let balancer = if own_name.is_some() {
             // A group with its own algorithm takes that algorithm's settings from its own table.
             ok &= check_settings_owner(r, &g.balancer, own_name.unwrap_or_default());
-            self.balancer_for(r, &g.balancer, None, targets, shared > 0)
+            self.balancer_for(r, &g.balancer, None, &name, targets, shared > 0)
         } else {
             let inherited = self
                 .base
                 .and_then(|b| b.algorithm.as_ref())
                 .map_or("round_robin", |a| a.value);
             ok &= check_settings_owner(r, &g.balancer, inherited);
-            self.balancer_for(r, &g.balancer, self.base, targets, shared > 0)
+            self.balancer_for(r, &g.balancer, self.base, &name, targets, shared > 0)
         };
         let balancer = balancer?;
         ok.then_some(TargetGroupSpec {
@@ -312,7 +373,7 @@ impl<'a> Routing<'a> {
 
     /// The target group of pool `pool` alone, for a class or route that names the pool; made
     /// on first use, named after the pool, with the `[balancer]` defaults.
-    fn pool_group(&mut self, r: &mut Reader<'_>, pool: usize, pools: &[PoolSpec]) -> Option<usize> {
+    fn pool_group(&mut self, r: &mut Reader<'_>, pool: usize, pools: &[PoolRef]) -> Option<usize> {
         if let Some(group) = self.pool_groups[pool] {
             return Some(group);
         }
@@ -338,7 +399,8 @@ impl<'a> Routing<'a> {
             r,
             &empty,
             self.base,
-            u64::from(spec.instances),
+            &spec.name,
+            spec.instances.map(u64::from),
             spec.dispatch == Dispatch::SharedQueue,
         )?;
         self.groups.push(TargetGroupSpec {
@@ -351,7 +413,7 @@ impl<'a> Routing<'a> {
     }
 
     /// The route for classes that name pool `pool` directly, named after it; made on first use.
-    fn pool_route(&mut self, r: &mut Reader<'_>, pool: usize, pools: &[PoolSpec]) -> Option<usize> {
+    fn pool_route(&mut self, r: &mut Reader<'_>, pool: usize, pools: &[PoolRef]) -> Option<usize> {
         if let Some(route) = self.pool_routes[pool] {
             return Some(route);
         }
@@ -367,13 +429,16 @@ impl<'a> Routing<'a> {
         Some(route)
     }
 
-    /// The balancer of a group of `targets` targets: `own` keys over `base` keys.
+    /// The balancer of group `group` of `targets` targets (`None`: unknown, as a member pool's
+    /// instance count is broken): `own` keys over `base` keys for the algorithm, and over the
+    /// `[balancer]` defaults for health checks and stickiness.
     fn balancer_for(
         &mut self,
         r: &mut Reader<'_>,
         own: &RawBalancer,
         base: Option<&RawBalancer>,
-        targets: u64,
+        group: &str,
+        targets: Option<u64>,
         shared_queue: bool,
     ) -> Option<BalancerSpec> {
         let pick = |f: fn(&RawBalancer) -> Option<&Located<u64>>| {
@@ -430,15 +495,19 @@ impl<'a> Routing<'a> {
                         algorithm_at.map(unit).unwrap_or_else(|| own.at.clone()),
                     ),
                 };
-                if !is_prime(value) || value < targets.max(2) {
+                let least = targets.unwrap_or(0).max(2);
+                if !is_prime(value) || value < least {
                     if !self.reported.contains(&at.span) {
                         self.reported.push(at.span);
+                        let least = match targets {
+                            Some(t) => format!(
+                                " at least the number of targets ({t}) of target group \"{group}\""
+                            ),
+                            None => format!(" (in target group \"{group}\")"),
+                        };
                         r.error(
                             &at,
-                            format!(
-                                "the Maglev table size must be a prime at least the number of \
-                                 targets ({targets}), found {value}"
-                            ),
+                            format!("the Maglev table size must be a prime{least}, found {value}"),
                             Some(
                                 "set table_size to a prime such as 65537 (Envoy's default) or 1000003"
                                     .into(),
@@ -451,21 +520,23 @@ impl<'a> Routing<'a> {
             }
             _ => {}
         }
-        // Health checks and stickiness: the group's own table, else the defaults'.
+        // Health checks and stickiness: the group's own table, else the defaults', even when the
+        // group names its own algorithm (which only drops the defaults' algorithm settings).
+        let defaults = self.base;
         let health_check = own
             .health_check
             .as_ref()
-            .or_else(|| base.and_then(|b| b.health_check.as_ref()))
+            .or_else(|| defaults.and_then(|b| b.health_check.as_ref()))
             .map(|l| l.value);
         let passive = own
             .passive
             .as_ref()
-            .or_else(|| base.and_then(|b| b.passive.as_ref()))
+            .or_else(|| defaults.and_then(|b| b.passive.as_ref()))
             .map(|l| l.value);
         let stickiness = own
             .stickiness
             .as_ref()
-            .or_else(|| base.and_then(|b| b.stickiness.as_ref()))
+            .or_else(|| defaults.and_then(|b| b.stickiness.as_ref()))
             .map(|l| l.value);
         let retry = own
             .retry
@@ -563,11 +634,14 @@ fn positive_duration(
 fn validate_faults(
     r: &mut Reader<'_>,
     raw: &RawScenario,
-    pools: Option<&[PoolSpec]>,
+    pools: &[PoolRef],
     duration: Option<SimDuration>,
 ) -> Option<Vec<FaultSpec>> {
-    let pools = pools?;
-    let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+    if pools.is_empty() {
+        // "no server pools" is reported; naming each fault's pool as unknown would add nothing.
+        return None;
+    }
+    let names = pool_names(pools);
     let mut faults = Vec::new();
     let mut ok = true;
     for f in &raw.faults {
@@ -581,67 +655,90 @@ fn validate_faults(
 fn validate_fault(
     r: &mut Reader<'_>,
     f: &RawFault,
-    pools: &[PoolSpec],
+    pools: &[PoolRef],
     names: &[&str],
     duration: Option<SimDuration>,
 ) -> Option<FaultSpec> {
-    let pool_at = f.pool.as_ref()?;
-    let Some(pool) = find(names, &pool_at.value) else {
-        unknown_reference(r, pool_at, "pool", names);
-        return None;
-    };
-    let spec = &pools[pool];
-    if spec.dispatch == Dispatch::SharedQueue {
-        r.error(
-            pool_at,
-            "faults are modelled for pools behind a balancer, not shared-queue pools",
-            Some("use dispatch = \"balancer\" for this pool".into()),
-        );
-        return None;
-    }
+    // Each check stands alone, so that every mistake in the table is reported at once.
+    let mut ok = true;
+    let pool = f.pool.as_ref().and_then(|pool_at| {
+        let Some(pool) = find(names, &pool_at.value) else {
+            unknown_reference(r, pool_at, "pool", names);
+            return None;
+        };
+        if pools[pool].dispatch == Dispatch::SharedQueue {
+            r.error(
+                pool_at,
+                "faults are modelled for pools behind a balancer, not shared-queue pools",
+                Some("use dispatch = \"balancer\" for this pool".into()),
+            );
+            return None;
+        }
+        Some((pool, pool_at))
+    });
     let first = f.first.as_ref().map_or(0, |x| x.value);
     let count = f.instances.as_ref().map_or(1, |x| x.value);
-    if first + count > u64::from(spec.instances) {
-        let at = f
-            .instances
-            .as_ref()
-            .map(unit)
-            .or_else(|| f.first.as_ref().map(unit))
-            .unwrap_or_else(|| unit(pool_at));
-        r.error(
-            &at,
-            format!(
-                "instances {first} to {} do not exist: pool \"{}\" has {} (numbered from 0)",
-                first + count - 1,
-                spec.name,
-                spec.instances
-            ),
-            Some("lower first or instances".into()),
-        );
-        return None;
+    // The pool's size is unknown if its own `instances` is broken (reported there).
+    let size = pool.and_then(|(pool, _)| pools[pool].instances);
+    if let (Some((pool, pool_at)), Some(size)) = (pool, size) {
+        if first + count > u64::from(size) {
+            let at = f
+                .instances
+                .as_ref()
+                .map(unit)
+                .or_else(|| f.first.as_ref().map(unit))
+                .unwrap_or_else(|| unit(pool_at));
+            let asked = if count == 1 {
+                format!("instance {first}")
+            } else {
+                format!("instances {first} to {}", first + count - 1)
+            };
+            r.error(
+                &at,
+                format!(
+                    "the fault takes {asked}, but pool \"{}\" has {size}, numbered 0 to {}",
+                    pools[pool].name,
+                    size - 1
+                ),
+                Some(format!(
+                    "lower first or instances: first ({first}) + instances ({count}) must be at most {size}"
+                )),
+            );
+            ok = false;
+        }
     }
-    let at = f.at.as_ref()?;
-    if duration.is_some_and(|d| at.value >= d) {
-        r.error(
-            at,
-            "the fault begins after the run has ended",
-            Some("make `at` shorter than the scenario's duration".into()),
-        );
-        return None;
-    }
-    let lasts = positive_duration(r, f.duration.as_ref(), "duration")?;
-    let kind = match f.kind.as_ref()?.value {
+    let at = f.at.as_ref().filter(|at| match duration {
+        Some(d) if at.value >= d => {
+            r.error(
+                *at,
+                format!(
+                    "the fault begins at {}, not before the run ends (duration = {d})",
+                    at.value
+                ),
+                Some(format!("make `at` shorter than {d}")),
+            );
+            false
+        }
+        _ => true,
+    });
+    let lasts = positive_duration(r, f.duration.as_ref(), "duration");
+    let kind = f.kind.as_ref().map(|k| match k.value {
         "crash" => FaultKind::Crash,
         _ => FaultKind::Broken,
-    };
-    if let (FaultKind::Crash, Some(e)) = (kind, &f.error_latency) {
+    });
+    if let (Some(FaultKind::Crash), Some(e)) = (kind, &f.error_latency) {
         r.error(
             e,
             "a crashed host does not answer, so error_latency applies only to kind = \"broken\"",
             Some("remove error_latency, or use kind = \"broken\"".into()),
         );
-        return None;
+        ok = false;
     }
+    let (Some((pool, _)), Some(_), Some(at), Some(lasts), Some(kind), true) =
+        (pool, size, at, lasts, kind, ok)
+    else {
+        return None;
+    };
     let start = SimTime::ZERO + at.value;
     Some(FaultSpec {
         pool,
@@ -694,15 +791,15 @@ fn validate_population(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Populati
     Some(Population { users, networks })
 }
 
-/// Reports a name used twice among `names`.
-fn check_unique(r: &mut Reader<'_>, names: &[&Located<String>], what: &str) -> bool {
+/// Reports a name used twice among `names`, with `help`.
+fn check_unique(r: &mut Reader<'_>, names: &[&Located<String>], what: &str, help: &str) -> bool {
     let mut ok = true;
     for (i, n) in names.iter().enumerate() {
         if names[..i].iter().any(|m| m.value == n.value) {
             r.error(
                 *n,
                 format!("{what} \"{}\" is defined twice", n.value),
-                Some(format!("give each {what} its own name")),
+                Some(help.to_string()),
             );
             ok = false;
         }
@@ -728,7 +825,12 @@ fn validate_instance_types(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Vec<
         .iter()
         .filter_map(|t| t.name.as_ref())
         .collect();
-    let unique = check_unique(r, &names, "instance type");
+    let unique = check_unique(
+        r,
+        &names,
+        "instance type",
+        "give each instance type its own name",
+    );
     let types: Option<Vec<InstanceType>> = raw
         .instance_types
         .iter()
@@ -745,15 +847,35 @@ fn validate_instance_types(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Vec<
     types.filter(|_| unique)
 }
 
+/// The index of `wanted` in `names`. An empty name stands for a missing one (already reported)
+/// and matches nothing, not even `pool = ""`.
 fn find(names: &[&str], wanted: &str) -> Option<usize> {
-    names.iter().position(|n| *n == wanted)
+    names.iter().position(|n| !n.is_empty() && *n == wanted)
 }
 
+/// Reports that no `what` is named `at`, listing the `known` names (empty ones are missing
+/// names, already reported).
 fn unknown_reference(r: &mut Reader<'_>, at: &Located<String>, what: &str, known: &[&str]) {
+    let named: Vec<&str> = known.iter().copied().filter(|k| !k.is_empty()).collect();
+    let help = if named.is_empty() {
+        // `what` is the table's name in words: "target group" is written [[target_group]].
+        let none = if known.is_empty() {
+            "is defined"
+        } else {
+            "has a usable name"
+        };
+        format!(
+            "no {what} {none}: add a [[{}]] named \"{}\"",
+            what.replace(' ', "_"),
+            at.value
+        )
+    } else {
+        format!("use one of: {}", named.join(", "))
+    };
     r.error(
         at,
         format!("there is no {what} named \"{}\"", at.value),
-        Some(format!("use one of: {}", known.join(", "))),
+        Some(help),
     );
 }
 
@@ -772,7 +894,7 @@ fn validate_pools(
         return None;
     }
     let names: Vec<&Located<String>> = raw.pools.iter().filter_map(|p| p.name.as_ref()).collect();
-    let unique = check_unique(r, &names, "pool");
+    let unique = check_unique(r, &names, "pool", "give each pool its own name");
     let type_names: Vec<&str> = raw
         .instance_types
         .iter()
@@ -815,6 +937,7 @@ fn validate_classes(
     raw: &RawScenario,
     types: Option<&[InstanceType]>,
     pools: Option<&[PoolSpec]>,
+    refs: &[PoolRef],
     mut routing: Option<&mut Routing<'_>>,
 ) -> Option<Vec<RequestClass>> {
     if raw.classes.is_empty() {
@@ -826,13 +949,9 @@ fn validate_classes(
         return None;
     }
     let names: Vec<&Located<String>> = raw.classes.iter().filter_map(|c| c.name.as_ref()).collect();
-    let mut ok = check_unique(r, &names, "class");
+    let mut ok = check_unique(r, &names, "class", "give each class its own name");
     ok &= check_shares(r, &raw.classes);
-    let pool_names: Vec<&str> = raw
-        .pools
-        .iter()
-        .filter_map(|p| p.name.as_ref().map(|n| n.value.as_str()))
-        .collect();
+    let pool_names = pool_names(refs);
     let type_names: Vec<&str> = raw
         .instance_types
         .iter()
@@ -840,8 +959,8 @@ fn validate_classes(
         .collect();
     let mut classes = Vec::new();
     for c in &raw.classes {
-        let route = match (&c.pool, &c.path, routing.as_deref_mut(), pools) {
-            (Some(_), Some(path), _, _) => {
+        let route = match (&c.pool, &c.path, routing.as_deref_mut()) {
+            (Some(_), Some(path), _) => {
                 r.error(
                     path,
                     "a class is sent by its path or straight to a pool, not both",
@@ -849,14 +968,27 @@ fn validate_classes(
                 );
                 None
             }
-            (Some(p), None, Some(routing), Some(pools)) => match find(&pool_names, &p.value) {
-                Some(pool) => routing.pool_route(r, pool, pools),
+            (Some(p), None, routing) => match find(&pool_names, &p.value) {
+                // Checked even when routing is broken, so this mistake is reported too.
+                Some(pool) => routing.and_then(|routing| routing.pool_route(r, pool, refs)),
                 None => {
                     unknown_reference(r, p, "pool", &pool_names);
                     None
                 }
             },
-            (None, Some(path), Some(routing), _) => {
+            (None, Some(path), _) if !path.value.starts_with('/') => {
+                r.error(
+                    path,
+                    format!("the path \"{}\" does not start with /", path.value),
+                    Some(
+                        "write the request path, such as path = \"/predict\"; it is matched \
+                         against the [[route]] path prefixes"
+                            .into(),
+                    ),
+                );
+                None
+            }
+            (None, Some(path), Some(routing)) => {
                 let found = longest_prefix(
                     routing.prefixes.iter().map(|(p, _)| p.as_str()),
                     &path.value,
@@ -879,12 +1011,10 @@ fn validate_classes(
                 }
                 found
             }
-            (None, None, Some(routing), Some(pools))
-                if raw.pools.len() == 1 && raw.routes.is_empty() =>
-            {
-                routing.pool_route(r, 0, pools)
+            (None, None, Some(routing)) if raw.pools.len() == 1 && raw.routes.is_empty() => {
+                routing.pool_route(r, 0, refs)
             }
-            (None, None, _, _) if !(raw.pools.len() == 1 && raw.routes.is_empty()) => {
+            (None, None, _) if !(raw.pools.len() == 1 && raw.routes.is_empty()) => {
                 r.error(
                     &c.at,
                     "this class does not say where it goes",

@@ -142,3 +142,78 @@ fn with_no_healthy_target_requests_fail_with_a_reason_of_their_own() {
     assert_eq!(s.requests.completed, 101);
     assert_eq!(s.requests.no_healthy_target, 300 - 101 - 4);
 }
+
+#[test]
+fn a_target_group_naming_its_own_algorithm_keeps_the_default_health_checks_and_stickiness() {
+    // A group's own algorithm replaces the [balancer] algorithm and its settings (choice_count,
+    // decay, table_size), not the health checks and stickiness: those come from the group's own
+    // table, else from [balancer]. Group "own" names an algorithm and nothing else; group
+    // "mine" has its own health check (20 s) and so keeps only passive and stickiness.
+    let s = scenario(
+        r#"
+name = "groups"
+duration = "1m"
+[traffic]
+rate = "10/s"
+[[instance_type]]
+name = "gpu"
+concurrency = 1
+price = "$1/h"
+[[pool]]
+name = "a"
+instance_type = "gpu"
+instances = 2
+[[pool]]
+name = "b"
+instance_type = "gpu"
+instances = 2
+[balancer]
+algorithm = "round_robin"
+health_check = { interval = "10s" }
+passive = { max_fails = 2 }
+stickiness = { duration = "1h" }
+[[target_group]]
+name = "own"
+pools = ["a"]
+algorithm = "least_connections"
+[[target_group]]
+name = "mine"
+pools = ["b"]
+health_check = { interval = "20s" }
+[[route]]
+path = "/a"
+target_group = "own"
+[[route]]
+path = "/b"
+target_group = "mine"
+[[class]]
+name = "x"
+path = "/a"
+share = 0.5
+service = { distribution = "constant", value = "10ms" }
+[[class]]
+name = "y"
+path = "/b"
+share = 0.5
+service = { distribution = "constant", value = "10ms" }
+"#,
+    );
+    let own = &s.target_groups[0].balancer;
+    let mine = &s.target_groups[1].balancer;
+    assert_eq!(
+        own.algorithm,
+        fleetsim::model::balancer::Algorithm::LeastConnections
+    );
+    assert_eq!(
+        own.health_check.map(|h| h.interval.as_secs_f64()),
+        Some(10.0)
+    );
+    assert_eq!(own.passive.map(|p| p.max_fails), Some(2));
+    assert_eq!(own.stickiness.map(|d| d.as_secs_f64()), Some(3600.0));
+    assert_eq!(
+        mine.health_check.map(|h| h.interval.as_secs_f64()),
+        Some(20.0)
+    );
+    assert_eq!(mine.passive.map(|p| p.max_fails), Some(2));
+    assert_eq!(mine.stickiness.map(|d| d.as_secs_f64()), Some(3600.0));
+}
