@@ -520,33 +520,15 @@ impl<'a> Routing<'a> {
             }
             _ => {}
         }
-        // Health checks and stickiness: the group's own table, else the defaults', even when the
-        // group names its own algorithm (which only drops the defaults' algorithm settings).
+        // Health checks, stickiness, slow start and retries: the group's own table, else the
+        // defaults', even when the group names its own algorithm (which only drops the
+        // defaults' algorithm settings).
         let defaults = self.base;
-        let health_check = own
-            .health_check
-            .as_ref()
-            .or_else(|| defaults.and_then(|b| b.health_check.as_ref()))
-            .map(|l| l.value);
-        let passive = own
-            .passive
-            .as_ref()
-            .or_else(|| defaults.and_then(|b| b.passive.as_ref()))
-            .map(|l| l.value);
-        let stickiness = own
-            .stickiness
-            .as_ref()
-            .or_else(|| defaults.and_then(|b| b.stickiness.as_ref()))
-            .map(|l| l.value);
-        let retry = own
-            .retry
-            .as_ref()
-            .or_else(|| base.and_then(|b| b.retry.as_ref()))
-            .map(|l| l.value);
-        let slow_start = own
-            .slow_start
-            .as_ref()
-            .or_else(|| base.and_then(|b| b.slow_start.as_ref()));
+        let health_check = inherited(own, defaults, |b| b.health_check.as_ref()).map(|l| l.value);
+        let passive = inherited(own, defaults, |b| b.passive.as_ref()).map(|l| l.value);
+        let stickiness = inherited(own, defaults, |b| b.stickiness.as_ref()).map(|l| l.value);
+        let retry = inherited(own, defaults, |b| b.retry.as_ref()).map(|l| l.value);
+        let slow_start = inherited(own, defaults, |b| b.slow_start.as_ref());
         if let Some(s) =
             slow_start.filter(|s| !shared_queue && !s.value.supported_by(algorithm.name()))
         {
@@ -572,6 +554,15 @@ impl<'a> Routing<'a> {
             retry,
         })
     }
+}
+
+/// `own`'s table for a setting, else the `[balancer]` defaults'.
+fn inherited<'a, T>(
+    own: &'a RawBalancer,
+    defaults: Option<&'a RawBalancer>,
+    key: impl Fn(&'a RawBalancer) -> Option<&'a Located<T>>,
+) -> Option<&'a Located<T>> {
+    key(own).or_else(|| defaults.and_then(&key))
 }
 
 /// Reports each setting in `raw` that belongs to an algorithm other than `name`: a setting of

@@ -147,7 +147,7 @@ fn with_no_healthy_target_requests_fail_with_a_reason_of_their_own() {
 fn a_target_group_naming_its_own_algorithm_keeps_the_default_health_checks_and_stickiness() {
     // A group's own algorithm replaces the [balancer] algorithm and its settings (choice_count,
     // decay, table_size), not the health checks and stickiness: those come from the group's own
-    // table, else from [balancer]. Group "own" names an algorithm and nothing else; group
+    // table, else from [balancer]; so do slow start and retries. Group "own" names an algorithm and nothing else; group
     // "mine" has its own health check (20 s) and so keeps only passive and stickiness.
     let s = scenario(
         r#"
@@ -172,6 +172,8 @@ algorithm = "round_robin"
 health_check = { interval = "10s" }
 passive = { max_fails = 2 }
 stickiness = { duration = "1h" }
+slow_start = { duration = "60s" }
+retry = { attempts = 3 }
 [[target_group]]
 name = "own"
 pools = ["a"]
@@ -210,6 +212,13 @@ service = { distribution = "constant", value = "10ms" }
     );
     assert_eq!(own.passive.map(|p| p.max_fails), Some(2));
     assert_eq!(own.stickiness.map(|d| d.as_secs_f64()), Some(3600.0));
+    assert_eq!(
+        own.slow_start,
+        Some(fleetsim::model::balancer::slow_start::SlowStart::Linear {
+            duration: fleetsim::engine::SimDuration::from_secs(60)
+        })
+    );
+    assert_eq!(own.retry.map(|r| r.attempts), Some(3));
     assert_eq!(
         mine.health_check.map(|h| h.interval.as_secs_f64()),
         Some(20.0)
