@@ -203,6 +203,9 @@ impl World<'_> {
     /// nginx lets a request through to a target whose fail window passed; it is out again
     /// until the trial's outcome (or `fail_timeout`) says otherwise.
     pub(super) fn passive_picked(&mut self, now: SimTime, group: usize, target: usize) {
+        if !self.any_passive {
+            return;
+        }
         let h = &mut self.groups[group].health;
         if let Some(until) = h.passive.as_mut().and_then(|p| p.picked(target, now)) {
             self.put_out(now, group, target, until);
@@ -211,7 +214,8 @@ impl World<'_> {
 
     /// The try of `req` at its target ended with `result`: nginx's passive accounting.
     pub(super) fn passive_outcome(&mut self, now: SimTime, req: &Request, result: AttemptResult) {
-        if req.target == u32::MAX {
+        // Checked first: the common fleet has no passive checks, and this runs for every try.
+        if !self.any_passive || req.target == u32::MAX {
             return;
         }
         let group = self.group_of(req);

@@ -162,6 +162,12 @@ pub struct World<'s> {
     on_timeout: OnTimeout,
     client_retry: Option<ClientRetry>,
     retry_rng: StreamRng,
+    /// Some group has passive health checks (a fast path for the many fleets without).
+    any_passive: bool,
+    /// Some group retries failed tries.
+    any_balancer_retry: bool,
+    /// No passive checks and no retries: a failure just ends its request.
+    failures_are_final: bool,
     end: SimTime,
     events: u64,
 }
@@ -321,6 +327,19 @@ impl<'s> World<'s> {
             on_timeout: scenario.on_timeout,
             client_retry: scenario.client_retry,
             retry_rng: streams.stream("client_retries"),
+            any_passive: scenario
+                .target_groups
+                .iter()
+                .any(|g| g.balancer.passive.is_some()),
+            any_balancer_retry: scenario
+                .target_groups
+                .iter()
+                .any(|g| g.balancer.retry.is_some()),
+            failures_are_final: scenario.client_retry.is_none()
+                && scenario
+                    .target_groups
+                    .iter()
+                    .all(|g| g.balancer.passive.is_none() && g.balancer.retry.is_none()),
             end,
             events: 0,
         }
@@ -423,8 +442,8 @@ impl<'s> World<'s> {
         if let Some(result) = seen_by_balancer {
             self.passive_outcome(now, &req, result);
         }
-        let group = self.group_of(&req);
         if req.is_retry {
+            let group = self.group_of(&req);
             self.groups[group].retries_active -= 1;
         }
         let condition = match why {
@@ -433,7 +452,12 @@ impl<'s> World<'s> {
             Failure::ServerError => RetryCondition::Http500,
             Failure::ConnectFailed | Failure::Interrupted => RetryCondition::Error,
         };
-        if seen_by_balancer.is_some() && self.balancer_retries(group, &req, condition) {
+        // The flag first: most fleets have no balancer retries, and every failure passes here.
+        let group = self.group_of(&req);
+        if self.any_balancer_retry
+            && seen_by_balancer.is_some()
+            && self.balancer_retries(group, &req, condition)
+        {
             let id = self.requests.insert(Request {
                 is_retry: true,
                 target: u32::MAX,
