@@ -89,3 +89,62 @@ pub fn mmc_wait(c: u32, lambda: f64, mean_service: f64) -> f64 {
     let mu = 1.0 / mean_service;
     erlang_c(c, lambda / mu) / (c as f64 * mu - lambda)
 }
+
+/// Every file under `dir`, by path relative to it, with its bytes, in path order.
+pub fn files_under(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_str().unwrap().to_string();
+                found.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    found
+}
+
+/// The fleet of the hand-worked health-check and retry cases: two servers behind round robin,
+/// one request every 100 ms (periodic) of 10 ms of work, for 30 s, and instance 1 failing at
+/// 10.05 s as `fault` says. `top` goes among the top-level keys, `balancer` into `[balancer]`.
+pub fn two_servers(top: &str, balancer: &str, fault: &str) -> String {
+    format!(
+        r#"
+name = "two_servers"
+duration = "30s"
+{top}
+[timeline]
+window = "10s"
+[traffic]
+rate = "10/s"
+process = "periodic"
+[[instance_type]]
+name = "gpu"
+concurrency = 1
+price = "$1/h"
+[[pool]]
+name = "p"
+instance_type = "gpu"
+instances = 2
+[balancer]
+algorithm = "round_robin"
+{balancer}
+[[fault]]
+pool = "p"
+first = 1
+at = "10.05s"
+{fault}
+[[class]]
+name = "job"
+service = {{ distribution = "constant", value = "10ms" }}
+"#
+    )
+}
+
+/// A fault that leaves the process alive but answers every request with a 500 in 5 ms.
+pub const BROKEN: &str = r#"kind = "broken"
+error_latency = "5ms""#;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
-use crate::common::{run, scenario, shipped_scenarios};
+use crate::common::{files_under, run, scenario, shipped_scenarios};
 use fleetsim::metrics::Failure;
 use fleetsim::{Scenario, ScenarioSet};
 
@@ -21,24 +21,6 @@ fn run_cli(scenario: &Path, out: &Path) {
         .success();
 }
 
-/// Every file under `dir`, as paths relative to it, sorted.
-fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn same_scenario_and_seed_give_byte_identical_files() {
     let scenarios = shipped_scenarios();
@@ -50,29 +32,20 @@ fn same_scenario_and_seed_give_byte_identical_files() {
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         run_cli(&file, a.path());
         run_cli(&file, b.path());
-        let names = files_under(a.path());
-        assert_eq!(names, files_under(b.path()), "{}", file.display());
+        let (x, y) = (files_under(a.path()), files_under(b.path()));
+        let names: Vec<&String> = x.keys().collect();
+        assert_eq!(names, y.keys().collect::<Vec<_>>(), "{}", file.display());
         // One summary and timeline per run (the base and each variant), and with variants the
         // comparison files.
         let runs = ScenarioSet::load(&file).unwrap().runs().len();
         let expected = 2 * runs + if runs > 1 { 2 } else { 0 };
         assert_eq!(names.len(), expected, "{}: {names:?}", file.display());
-        for name in names {
-            let (x, y) = (
-                std::fs::read(a.path().join(&name)).unwrap(),
-                std::fs::read(b.path().join(&name)).unwrap(),
-            );
+        for (name, bytes) in &x {
+            assert!(!bytes.is_empty(), "{} {name} is empty", file.display());
             assert!(
-                !x.is_empty(),
-                "{} {} is empty",
-                file.display(),
-                name.display()
-            );
-            assert!(
-                x == y,
-                "{} {} differs between two runs",
-                file.display(),
-                name.display()
+                *bytes == y[name],
+                "{} {name} differs between two runs",
+                file.display()
             );
         }
     }

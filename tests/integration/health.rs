@@ -5,44 +5,12 @@
 //! instance 0, odd k to instance 1. Instance 1 fails at 10.05 s (between two arrivals). The run
 //! lasts 30 s: 300 requests. Health checks run every 5 s from t = 0 (at 0, 5, 10, 15, ...).
 
-use crate::common::{run, scenario};
+use crate::common::{self, run, scenario, BROKEN};
 use fleetsim::metrics::Failure;
 
 fn two_servers(balancer: &str, fault: &str) -> String {
-    format!(
-        r#"
-name = "health"
-duration = "30s"
-[timeline]
-window = "10s"
-[traffic]
-rate = "10/s"
-process = "periodic"
-[[instance_type]]
-name = "gpu"
-concurrency = 1
-price = "$1/h"
-[[pool]]
-name = "p"
-instance_type = "gpu"
-instances = 2
-[balancer]
-algorithm = "round_robin"
-{balancer}
-[[fault]]
-pool = "p"
-first = 1
-at = "10.05s"
-{fault}
-[[class]]
-name = "job"
-service = {{ distribution = "constant", value = "10ms" }}
-"#
-    )
+    common::two_servers("", balancer, fault)
 }
-
-const BROKEN: &str = r#"kind = "broken"
-error_latency = "5ms""#;
 
 const CHECKS: &str = r#"health_check = { depth = "DEPTH", interval = "5s", timeout = "2s", unhealthy_threshold = 2, healthy_threshold = 2 }"#;
 

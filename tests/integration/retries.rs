@@ -2,39 +2,10 @@
 //! k × 0.1 s, 10 ms of work, instance 1 broken from 10.05 s: it answers 500 after 5 ms).
 //! Without retries the odd requests 101 ... 299 fail: 100 server errors.
 
-use crate::common::{run, scenario};
+use crate::common::{self, run, scenario, BROKEN};
 
 fn broken_fleet(balancer: &str, top: &str) -> String {
-    format!(
-        r#"
-name = "retries"
-duration = "30s"
-{top}
-[traffic]
-rate = "10/s"
-process = "periodic"
-[[instance_type]]
-name = "gpu"
-concurrency = 1
-price = "$1/h"
-[[pool]]
-name = "p"
-instance_type = "gpu"
-instances = 2
-[balancer]
-algorithm = "round_robin"
-{balancer}
-[[fault]]
-pool = "p"
-first = 1
-at = "10.05s"
-kind = "broken"
-error_latency = "5ms"
-[[class]]
-name = "job"
-service = {{ distribution = "constant", value = "10ms" }}
-"#
-    )
+    common::two_servers(top, balancer, BROKEN)
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
-use crate::common::run;
+use crate::common::{files_under, run};
 use fleetsim::{Scenario, ScenarioSet, Summary};
 
 /// Eight single-slot servers at load ρ = 6.4 / 8 = 0.8, behind a balancer; the base picks at
@@ -133,24 +133,6 @@ fn fleetsim(args: &[&str], threads: &str) -> std::process::Output {
     out
 }
 
-/// Every file under `dir`, by path relative to it, with its bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut found = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_str().unwrap().to_string();
-                found.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    found
-}
-
 #[test]
 fn outputs_are_byte_identical_at_one_and_two_threads() {
     let tmp = tempfile::tempdir().unwrap();
@@ -168,7 +150,7 @@ fn outputs_are_byte_identical_at_one_and_two_threads() {
                 ],
                 threads,
             );
-            files(&out)
+            files_under(&out)
         })
         .collect();
     let names: Vec<&String> = outs[0].keys().collect();
@@ -341,7 +323,7 @@ fn without_variants_the_outputs_are_as_before() {
         ],
         "2",
     );
-    let names: Vec<String> = files(&out).into_keys().collect();
+    let names: Vec<String> = files_under(&out).into_keys().collect();
     assert_eq!(names, ["summary.json", "timeline.csv"]);
     // And the library reads such a file as one scenario, as before.
     assert!(Scenario::parse(&text, Path::new("inline.toml")).is_ok());
