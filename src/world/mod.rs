@@ -453,11 +453,11 @@ impl<'s> World<'s> {
             Failure::ConnectFailed | Failure::Interrupted => RetryCondition::Error,
         };
         // The flag first: most fleets have no balancer retries, and every failure passes here.
-        let group = self.group_of(&req);
         if self.any_balancer_retry
             && seen_by_balancer.is_some()
-            && self.balancer_retries(group, &req, condition)
+            && self.balancer_retries(self.group_of(&req), &req, condition)
         {
+            let group = self.group_of(&req);
             let id = self.requests.insert(Request {
                 is_retry: true,
                 target: u32::MAX,
