@@ -1,0 +1,7 @@
+//! Autoscaling: the metrics pipeline (sampling period, statistic, publication lag) and one file
+//! per policy — AWS target tracking, step, simple and scheduled scaling, predictive scaling,
+//! the Kubernetes HPA with its behavior rules, and KEDA. Each policy is a pure decision: an
+//! observation of metrics in, a desired capacity (and why) out, unit-tested against the real
+//! controller's own documented behaviour and test cases without the engine.
+//!
+//! It must not know how instances boot: the world applies decisions to the fleet.
