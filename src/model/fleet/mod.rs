@@ -3,6 +3,7 @@
 //! It must not know about scaling decisions: the fleet is told its size.
 
 mod fault;
+pub mod lifecycle;
 mod pool;
 mod service;
 
