@@ -316,6 +316,75 @@ impl MetricsPipeline {
     }
 }
 
+/// A piecewise-constant level (instances in service, queue length, utilisation) turned into
+/// one time-weighted mean per period, fed to a [`MetricsPipeline`] as that period's single
+/// sample. This is what an agent that integrates a level (rather than sampling it) reports:
+/// each period's `Average` is the level's mean over the period, whatever the sampling instants.
+///
+/// Feed the level's changes with [`LevelIntegrator::set`], and call
+/// [`LevelIntegrator::advance`] at least once after each period ends (for instance, just
+/// before reading the pipeline): a period's mean is only known once it is over. The pipeline
+/// must be fed by this integrator alone, with the same period.
+#[derive(Clone, Debug)]
+pub struct LevelIntegrator {
+    period: SimDuration,
+    level: f64,
+    /// When integration began.
+    origin: SimTime,
+    /// Where the integral has reached.
+    at: SimTime,
+    /// Integral of the level since the start of `at`'s period, in level × nanoseconds.
+    area: f64,
+}
+
+impl LevelIntegrator {
+    /// A level of `level` from `start`, integrated per `period` (which must be positive).
+    pub fn new(period: SimDuration, start: SimTime, level: f64) -> Self {
+        assert!(!period.is_zero(), "metrics period must be positive");
+        LevelIntegrator {
+            period,
+            level,
+            origin: start,
+            at: start,
+            area: 0.0,
+        }
+    }
+
+    /// The current level.
+    pub fn level(&self) -> f64 {
+        self.level
+    }
+
+    /// Integrates up to `now`, recording into `sink` the mean of every period that ended.
+    /// Each mean is recorded at its period's start, so it lands in its own period.
+    pub fn advance(&mut self, now: SimTime, sink: &mut MetricsPipeline) {
+        assert!(now >= self.at, "level changes out of time order");
+        let p = self.period.as_nanos();
+        loop {
+            let start = self.at.as_nanos() / p * p;
+            let end = start + p;
+            if now.as_nanos() < end {
+                self.area += self.level * (now.as_nanos() - self.at.as_nanos()) as f64;
+                self.at = now;
+                return;
+            }
+            self.area += self.level * (end - self.at.as_nanos()) as f64;
+            // The first period may begin after its bucket's start (the integrator was created
+            // mid-period): average over the part covered, not the whole period.
+            let covered = end - start.max(self.origin.as_nanos());
+            sink.record(SimTime::from_nanos(start), self.area / covered as f64);
+            self.area = 0.0;
+            self.at = SimTime::from_nanos(end);
+        }
+    }
+
+    /// Sets the level from `now` on (integrating the old level up to `now` first).
+    pub fn set(&mut self, now: SimTime, level: f64, sink: &mut MetricsPipeline) {
+        self.advance(now, sink);
+        self.level = level;
+    }
+}
+
 /// The nearest-rank percentile of `samples` (unsorted), `hundredths` of a percent.
 fn nearest_rank(samples: &[f64], hundredths: u16) -> f64 {
     if samples.is_empty() {
@@ -479,6 +548,35 @@ mod tests {
         p.record(secs(15), 7.0);
         assert_eq!(p.latest(secs(29)).unwrap().value, 3.0);
         assert_eq!(p.latest(secs(30)).unwrap().value, 7.0);
+    }
+
+    #[test]
+    fn level_integrator_gives_time_weighted_means() {
+        // Level 10 on [0, 15 s), 40 on [15 s, 150 s), 0 after. Period 60 s:
+        // [0,60): (10×15 + 40×45) / 60 = 1950 / 60 = 32.5; [60,120): 40;
+        // [120,180): (40×30 + 0×30) / 60 = 20.
+        let mut p = pipeline(Statistic::Average, 0);
+        let mut lvl = LevelIntegrator::new(SimDuration::from_secs(60), SimTime::ZERO, 10.0);
+        lvl.set(secs(15), 40.0, &mut p);
+        assert_eq!(
+            p.latest(secs(60)),
+            None,
+            "no period over before 60 s of integration"
+        );
+        lvl.set(secs(150), 0.0, &mut p);
+        assert_eq!(values(&p, 150), vec![32.5, 40.0]);
+        lvl.advance(secs(180), &mut p);
+        assert_eq!(values(&p, 180), vec![32.5, 40.0, 20.0]);
+    }
+
+    #[test]
+    fn level_integrator_started_mid_period_averages_what_it_covered() {
+        // Created at 30 s with level 6, set to 12 at 45 s: [30,60) mean = (6×15 + 12×15) / 30 = 9.
+        let mut p = pipeline(Statistic::Average, 0);
+        let mut lvl = LevelIntegrator::new(SimDuration::from_secs(60), secs(30), 6.0);
+        lvl.set(secs(45), 12.0, &mut p);
+        lvl.advance(secs(60), &mut p);
+        assert_eq!(values(&p, 60), vec![9.0]);
     }
 
     #[test]
