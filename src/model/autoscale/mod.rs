@@ -5,3 +5,7 @@
 //! controller's own documented behaviour and test cases without the engine.
 //!
 //! It must not know how instances boot: the world applies decisions to the fleet.
+
+pub mod keda;
+pub mod metrics_pipeline;
+pub mod predictive;
