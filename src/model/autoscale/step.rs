@@ -1,8 +1,9 @@
 //! AWS EC2 Auto Scaling step scaling and simple scaling policies: a CloudWatch alarm, and an
 //! adjustment applied each time the alarm invokes the policy.
 //!
-//! It owns the policy's alarm state and, for simple scaling, its cooldown; it must not know how
-//! instances launch: the world reports when a simple policy's scaling activity completes.
+//! It owns the policies' alarm state and the group's simple-scaling cooldown; it must not know how
+//! instances launch: the world reports when a simple policy's scaling activity completes, and
+//! owns one [`SimpleCooldown`] per group.
 //!
 //! Source: Amazon EC2 Auto Scaling User Guide, "Step and simple scaling policies"
 //! (<https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-simple-step.html>,
@@ -121,32 +122,81 @@ impl StepScalingPolicy {
     }
 }
 
+/// The cooldown a group's simple scaling policies share. "After the Auto Scaling group scales
+/// using a simple scaling policy, it waits for a cooldown period to complete before any further
+/// scaling activities due to simple scaling policies can start" (Cooldown.md): one gate per
+/// group, not per policy, so a simple scale-out also holds back a simple scale-in. Step,
+/// target tracking and scheduled scaling ignore it ("they can trigger a scaling activity
+/// immediately without waiting for the cooldown period to expire").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SimpleCooldown {
+    state: CooldownState,
+}
+
+/// Where a group is in its simple-scaling activity/cooldown cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+enum CooldownState {
+    /// Simple policies may act.
+    #[default]
+    Ready,
+    /// A simple policy started a scaling activity that has not finished; its cooldown follows.
+    ActivityInProgress(SimDuration),
+    /// The activity finished; simple policies wait until this time.
+    CoolingDownUntil(SimTime),
+}
+
+impl SimpleCooldown {
+    /// A group with no simple-scaling activity yet.
+    pub fn new() -> Self {
+        SimpleCooldown::default()
+    }
+
+    /// The world tells the group that the scaling activity a simple policy started has
+    /// finished: the last instance finished launching (entered InService) or terminating. The
+    /// cooldown "takes effect starting when the last instance finishes launching or
+    /// terminating" (Cooldown.md, "Cooldowns and multiple instances").
+    pub fn activity_completed(&mut self, now: SimTime) {
+        if let CooldownState::ActivityInProgress(cooldown) = self.state {
+            self.state = CooldownState::CoolingDownUntil(now.saturating_add(cooldown));
+        }
+    }
+
+    /// When the cooldown ends, if one is running.
+    pub fn ends_at(&self) -> Option<SimTime> {
+        match self.state {
+            CooldownState::CoolingDownUntil(end) => Some(end),
+            _ => None,
+        }
+    }
+
+    /// True if simple policies may act at `now` (a cooldown ending at `t` allows `t`).
+    fn ready(&mut self, now: SimTime) -> bool {
+        match self.state {
+            CooldownState::ActivityInProgress(_) => false,
+            CooldownState::CoolingDownUntil(end) if now < end => false,
+            _ => {
+                self.state = CooldownState::Ready;
+                true
+            }
+        }
+    }
+}
+
 /// A simple scaling policy: one adjustment, then wait for the activity to complete and the
-/// cooldown to pass.
+/// group's cooldown to pass.
 #[derive(Clone, Debug)]
 pub struct SimpleScalingPolicy {
     alarm: Alarm,
     adjustment: i32,
     adjustment_type: AdjustmentType,
     cooldown: SimDuration,
-    state: SimpleState,
-}
-
-/// Where a simple policy is in its activity/cooldown cycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SimpleState {
-    /// Responds to its alarm.
-    Ready,
-    /// A scaling activity it started has not finished.
-    ActivityInProgress,
-    /// The activity finished; alarms are ignored until this time.
-    CoolingDownUntil(SimTime),
 }
 
 impl SimpleScalingPolicy {
-    /// A policy invoked by `alarm`, applying `adjustment` read as `adjustment_type`, then
-    /// waiting `cooldown` ([`DEFAULT_COOLDOWN`] unless the policy sets its own, which
-    /// "overrides the default cooldown period").
+    /// A policy invoked by `alarm`, applying `adjustment` read as `adjustment_type`. After an
+    /// activity it starts, simple policies wait `cooldown`: the group's default cooldown
+    /// ([`DEFAULT_COOLDOWN`] unless set) or the policy's own, which "overrides the default
+    /// cooldown period".
     pub fn new(
         alarm: Alarm,
         adjustment_type: AdjustmentType,
@@ -158,30 +208,25 @@ impl SimpleScalingPolicy {
             adjustment,
             adjustment_type,
             cooldown,
-            state: SimpleState::Ready,
         }
     }
 
     /// Feeds the datapoint of the period that just ended and returns the new desired capacity
-    /// if the alarm invokes the policy, no activity of its own is in progress, the cooldown has
-    /// passed (a cooldown ending at `t` allows a decision at `t`), and the adjustment changes
-    /// the desired capacity. After a decision the policy waits for
-    /// [`SimpleScalingPolicy::activity_completed`].
+    /// if the alarm invokes the policy, the group's simple-scaling `gate` is open (no simple
+    /// activity in progress, cooldown over) and the adjustment changes the desired capacity.
+    /// A decision closes the gate until [`SimpleCooldown::activity_completed`] plus this
+    /// policy's cooldown.
     pub fn decide(
         &mut self,
         now: SimTime,
         group: &GroupCapacity,
         metric: Option<f64>,
+        gate: &mut SimpleCooldown,
     ) -> Option<ScalingDecision> {
         // The alarm keeps its datapoints while the policy is blocked: CloudWatch evaluates it
         // regardless of what Auto Scaling does with the invocations.
         let in_alarm = self.alarm.observe(metric);
-        match self.state {
-            SimpleState::ActivityInProgress => return None,
-            SimpleState::CoolingDownUntil(end) if now < end => return None,
-            _ => self.state = SimpleState::Ready,
-        }
-        if !in_alarm {
+        if !in_alarm || !gate.ready(now) {
             return None;
         }
         let base = if self.adjustment >= 0 {
@@ -191,24 +236,8 @@ impl SimpleScalingPolicy {
         };
         let target = self.adjustment_type.apply(base, self.adjustment);
         let decision = resolve(group, target, ScalingReason::SimpleScaling)?;
-        self.state = SimpleState::ActivityInProgress;
+        gate.state = CooldownState::ActivityInProgress(self.cooldown);
         Some(decision)
-    }
-
-    /// The world tells the policy that the scaling activity it started has finished: the last
-    /// instance finished launching (entered InService) or terminating. The cooldown starts now.
-    pub fn activity_completed(&mut self, now: SimTime) {
-        if self.state == SimpleState::ActivityInProgress {
-            self.state = SimpleState::CoolingDownUntil(now.saturating_add(self.cooldown));
-        }
-    }
-
-    /// When the cooldown ends, if the policy is cooling down.
-    pub fn cooldown_ends_at(&self) -> Option<SimTime> {
-        match self.state {
-            SimpleState::CoolingDownUntil(end) => Some(end),
-            _ => None,
-        }
     }
 }
 
@@ -390,7 +419,7 @@ mod tests {
         // one-minute datapoint, cooldown 300 s (the default). The metric stays at 90, so the
         // alarm invokes the policy every minute ("once per minute that the alarm remains in
         // the new state").
-        //   t=60   invoked, Ready           -> desired 2 -> 3, activity starts
+        //   t=60   invoked, gate open        -> desired 2 -> 3, activity starts
         //   t=120  invoked, activity running -> blocked
         //   t=150  the new instance enters InService: cooldown runs to 150 + 300 = 450
         //   t=180 .. t=420 invoked every minute -> blocked by the cooldown
@@ -401,30 +430,87 @@ mod tests {
             1,
             DEFAULT_COOLDOWN,
         );
+        let mut gate = SimpleCooldown::new();
         let at = |s| SimTime::ZERO + SimDuration::from_secs(s);
         let mut group = GroupCapacity::steady(2, limits());
-        let d = policy.decide(at(60), &group, Some(90.0)).unwrap();
+        let d = policy
+            .decide(at(60), &group, Some(90.0), &mut gate)
+            .unwrap();
         assert_eq!((d.desired, d.reason), (3, ScalingReason::SimpleScaling));
         group.desired = 3;
         group.warming = 1;
-        assert_eq!(policy.decide(at(120), &group, Some(90.0)), None);
-        policy.activity_completed(at(150));
-        assert_eq!(policy.cooldown_ends_at(), Some(at(450)));
+        assert_eq!(policy.decide(at(120), &group, Some(90.0), &mut gate), None);
+        gate.activity_completed(at(150));
+        assert_eq!(gate.ends_at(), Some(at(450)));
         group = GroupCapacity::steady(3, limits());
         for s in [180, 240, 300, 360, 420] {
-            assert_eq!(policy.decide(at(s), &group, Some(90.0)), None, "t={s}");
+            assert_eq!(
+                policy.decide(at(s), &group, Some(90.0), &mut gate),
+                None,
+                "t={s}"
+            );
         }
-        let d = policy.decide(at(480), &group, Some(90.0)).unwrap();
+        let d = policy
+            .decide(at(480), &group, Some(90.0), &mut gate)
+            .unwrap();
         assert_eq!(d.desired, 4);
         // A cooldown ending exactly at an invocation lets it through: complete at 480 + 60,
         // cooldown to 840; blocked at 780, allowed at 840.
-        policy.activity_completed(at(540));
+        gate.activity_completed(at(540));
         group = GroupCapacity::steady(4, limits());
-        assert_eq!(policy.decide(at(780), &group, Some(90.0)), None);
+        assert_eq!(policy.decide(at(780), &group, Some(90.0), &mut gate), None);
         assert_eq!(
-            policy.decide(at(840), &group, Some(90.0)).unwrap().desired,
-            5
+            policy
+                .decide(at(840), &group, Some(90.0), &mut gate)
+                .map(|d| d.desired),
+            Some(5)
         );
+    }
+
+    #[test]
+    fn the_cooldown_is_shared_by_the_groups_simple_policies_and_a_policy_may_override_it() {
+        // A simple scale-out (+2, default 300 s) and a simple scale-in (-1, its own 180 s,
+        // Cooldown.md's example value) on one group. The scale-out acts at t=0 and completes
+        // at t=100: the gate stays closed to the scale-in until 100 + 300 = 400, although the
+        // scale-in's own cooldown is 180. The scale-in then acts at 400 and, completing at 410,
+        // closes the gate for its own 180 s: until 590.
+        let mut out = SimpleScalingPolicy::new(
+            Alarm::new(80.0, Comparison::GreaterThanOrEqual, 1, 1),
+            AdjustmentType::ChangeInCapacity,
+            2,
+            DEFAULT_COOLDOWN,
+        );
+        let mut r#in = SimpleScalingPolicy::new(
+            Alarm::new(20.0, Comparison::LessThanOrEqual, 1, 1),
+            AdjustmentType::ChangeInCapacity,
+            -1,
+            SimDuration::from_secs(180),
+        );
+        let mut gate = SimpleCooldown::new();
+        let at = |s| SimTime::ZERO + SimDuration::from_secs(s);
+        let group = GroupCapacity::steady(4, limits());
+        assert_eq!(
+            out.decide(at(0), &group, Some(90.0), &mut gate)
+                .map(|d| d.desired),
+            Some(6)
+        );
+        gate.activity_completed(at(100));
+        let group = GroupCapacity::steady(6, limits());
+        for s in [120, 240, 399] {
+            assert_eq!(
+                r#in.decide(at(s), &group, Some(10.0), &mut gate),
+                None,
+                "t={s}"
+            );
+        }
+        assert_eq!(
+            r#in.decide(at(400), &group, Some(10.0), &mut gate)
+                .map(|d| d.desired),
+            Some(5)
+        );
+        gate.activity_completed(at(410));
+        assert_eq!(gate.ends_at(), Some(at(590)));
+        // Step policies do not look at the gate at all: their `decide` takes none.
     }
 
     #[test]
@@ -462,9 +548,8 @@ mod tests {
             DEFAULT_COOLDOWN,
         );
         let group = GroupCapacity::steady(3, limits());
-        assert_eq!(
-            p.decide(SimTime::ZERO, &group, Some(85.0)).unwrap().desired,
-            5
-        );
+        let mut gate = SimpleCooldown::new();
+        let d = p.decide(SimTime::ZERO, &group, Some(85.0), &mut gate);
+        assert_eq!(d.map(|d| d.desired), Some(5));
     }
 }
