@@ -5,7 +5,16 @@
 //! controller's own documented behaviour and test cases without the engine.
 //!
 //! It must not know how instances boot: the world applies decisions to the fleet.
+//!
+//! AWS EC2 Auto Scaling: [`capacity`] (the group as policies see it, min/max, adjustment types),
+//! [`alarm`] (the CloudWatch alarms that invoke policies), [`step`] (step and simple scaling),
+//! [`target_tracking`] and [`scheduled`].
 
+pub mod alarm;
+pub mod capacity;
 pub mod keda;
 pub mod metrics_pipeline;
 pub mod predictive;
+pub mod scheduled;
+pub mod step;
+pub mod target_tracking;
