@@ -5,3 +5,6 @@
 //! controller's own documented behaviour and test cases without the engine.
 //!
 //! It must not know how instances boot: the world applies decisions to the fleet.
+
+pub mod hpa;
+pub mod hpa_behavior;
