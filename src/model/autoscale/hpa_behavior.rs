@@ -675,6 +675,9 @@ mod tests {
         );
     }
 
+    /// A recommendation history as (replicas, seconds ago).
+    type History = &'static [(i32, u64)];
+
     fn recs(list: &[(i32, u64)]) -> Vec<Recommendation> {
         list.iter()
             .map(|&(replicas, back)| Recommendation {
@@ -689,7 +692,7 @@ mod tests {
     #[test]
     fn k8s_test_normalize_desired_replicas_with_behavior() {
         // (name, history (replicas, seconds ago), current, desired, up window, down window, expected)
-        let cases: &[(&str, &[(i32, u64)], i32, i32, u64, u64, i32)] = &[
+        let cases: &[(&str, History, i32, i32, u64, u64, i32)] = &[
             (
                 "empty recommendations for scaling down",
                 &[],
@@ -811,7 +814,7 @@ mod tests {
     #[test]
     fn k8s_test_normalize_desired_replicas_legacy() {
         let w = secs(300);
-        let cases: &[(&str, &[(i32, u64)], i32, i32)] = &[
+        let cases: &[(&str, History, i32, i32)] = &[
             ("empty log", &[], 5, 5),
             ("stabilize", &[(4, 120), (5, 60)], 3, 5),
             ("no stabilize", &[(1, 120), (2, 60)], 3, 3),
