@@ -12,6 +12,8 @@
 
 pub mod alarm;
 pub mod capacity;
+pub mod hpa;
+pub mod hpa_behavior;
 pub mod keda;
 pub mod metrics_pipeline;
 pub mod predictive;
