@@ -10,7 +10,7 @@ mod summary;
 mod timeline;
 
 pub use histogram::LatencyHistogram;
-pub use recorder::{Failure, RecordedTotals, Recorder, RetryCounts};
+pub use recorder::{Failure, RecordedTotals, Recorder};
 pub use summary::{
     ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolInstances, RequestCounts,
     RetrySummary, RouteSummary, RunResult, Summary,

@@ -6,7 +6,7 @@
 //! instant (closing any windows crossed on the way), so level changes during the event need no
 //! time of their own. Integrals are integer (level × nanoseconds), exact.
 
-use super::summary::{LatencySummary, RequestCounts};
+use super::summary::{LatencySummary, RequestCounts, RetrySummary};
 use super::{LatencyHistogram, TimelineRow, TimelineSink};
 use crate::engine::{SimDuration, SimTime};
 
@@ -88,16 +88,7 @@ pub struct Recorder {
     window: Window,
     classes: Vec<ClassTotals>,
     busy_area_total: u128,
-    retries: RetryCounts,
-}
-
-/// Retries sent during a run (they are attempts of requests already counted as arrived).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RetryCounts {
-    /// Tries the balancer sent to another target after one failed.
-    pub balancer: u64,
-    /// Attempts clients sent again after one failed.
-    pub client: u64,
+    retries: RetrySummary,
 }
 
 impl Recorder {
@@ -127,7 +118,7 @@ impl Recorder {
             window: Window::default(),
             classes: vec![ClassTotals::default(); classes],
             busy_area_total: 0,
-            retries: RetryCounts::default(),
+            retries: RetrySummary::default(),
         }
     }
 
@@ -326,7 +317,7 @@ pub struct RecordedTotals {
     /// Per route, in scenario order.
     pub routes: Vec<(RequestCounts, LatencySummary)>,
     /// Retries sent.
-    pub retries: RetryCounts,
+    pub retries: RetrySummary,
     /// Time-average busy slots / slots over the run.
     pub utilization: f64,
 }

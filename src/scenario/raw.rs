@@ -55,7 +55,6 @@ pub struct RawScenario {
 /// Balancer keys: the `[balancer]` table (defaults for every target group), or the same keys
 /// inside a `[[target_group]]` (that group's own).
 pub struct RawBalancer {
-    pub at: Located<()>,
     pub algorithm: Option<Located<&'static str>>,
     pub choice_count: Option<Located<u64>>,
     pub active_request_bias: Option<Located<f64>>,
@@ -175,9 +174,8 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
     };
     let classes = read_array(r, &mut f, "class", |r, n| read_class(r, n, base_dir));
     let balancer = f.get("balancer").and_then(|n| {
-        let at = locate_node(&n);
         let mut t = r.table(n, "a table such as [balancer] algorithm = \"round_robin\"")?;
-        let b = read_balancer_keys(r, &mut t, at);
+        let b = read_balancer_keys(r, &mut t);
         t.finish(r);
         Some(b)
     });
@@ -220,9 +218,8 @@ fn locate_node(node: &Node<'_, '_>) -> Located<()> {
 }
 
 /// The balancer keys of a table (`[balancer]` or a `[[target_group]]`); all optional.
-fn read_balancer_keys(r: &mut Reader<'_>, t: &mut Fields<'_, '_>, at: Located<()>) -> RawBalancer {
+fn read_balancer_keys(r: &mut Reader<'_>, t: &mut Fields<'_, '_>) -> RawBalancer {
     RawBalancer {
-        at,
         algorithm: t
             .get("algorithm")
             .and_then(|n| r.one_of(&n, crate::model::balancer::Algorithm::NAMES)),
@@ -471,14 +468,10 @@ fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<H
         ("healthy_threshold", &mut spec.healthy_threshold),
         ("unhealthy_threshold", &mut spec.unhealthy_threshold),
     ] {
-        match f
+        let read = f
             .get(key)
-            .map(|n| r.integer(&n, i64::from(lo), i64::from(hi)))
-        {
-            Some(Some(v)) => *target = v.value as u32,
-            Some(None) => ok = false,
-            None => {}
-        }
+            .map(|n| r.integer(&n, i64::from(lo), i64::from(hi)));
+        ok &= store(target, read.map(|v| v.map(|v| v.value as u32)));
     }
     if ok && spec.timeout >= spec.interval {
         let at = timeout
@@ -512,6 +505,20 @@ fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<H
     })
 }
 
+/// Stores the value `read` for an optional key in `slot`, which holds the default: `read` is
+/// `None` when the key is absent, `Some(None)` when it was present but broken (the reader has
+/// recorded why), and then this returns false.
+fn store<T>(slot: &mut T, read: Option<Option<T>>) -> bool {
+    match read {
+        Some(Some(v)) => {
+            *slot = v;
+            true
+        }
+        Some(None) => false,
+        None => true,
+    }
+}
+
 /// `passive = { max_fails, fail_timeout, count_server_errors }`, with nginx's defaults.
 fn read_passive(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<PassiveSpec>> {
     let at = locate_node(&node);
@@ -521,11 +528,11 @@ fn read_passive(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<Passiv
     )?;
     let mut spec = PassiveSpec::default();
     let mut ok = true;
-    match f.get("max_fails").map(|n| r.integer(&n, 0, 1_000_000)) {
-        Some(Some(v)) => spec.max_fails = v.value as u32,
-        Some(None) => ok = false,
-        None => {}
-    }
+    let max_fails = f.get("max_fails").map(|n| r.integer(&n, 0, 1_000_000));
+    ok &= store(
+        &mut spec.max_fails,
+        max_fails.map(|v| v.map(|v| v.value as u32)),
+    );
     match f.get("fail_timeout").map(|n| r.duration(&n)) {
         Some(Some(v)) if v.value.is_zero() => {
             r.error(
@@ -539,11 +546,11 @@ fn read_passive(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<Passiv
         Some(None) => ok = false,
         None => {}
     }
-    match f.get("count_server_errors").map(|n| r.boolean(&n)) {
-        Some(Some(v)) => spec.count_server_errors = v.value,
-        Some(None) => ok = false,
-        None => {}
-    }
+    let count = f.get("count_server_errors").map(|n| r.boolean(&n));
+    ok &= store(
+        &mut spec.count_server_errors,
+        count.map(|v| v.map(|v| v.value)),
+    );
     f.finish(r);
     ok.then_some(Located {
         value: spec,
@@ -583,7 +590,6 @@ fn read_stickiness(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<Sim
 }
 
 fn read_target_group(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawTargetGroup> {
-    let at = locate_node(&node);
     let mut f = r.table(node, "a target group table")?;
     let name = f
         .required(r, "name", "name the target group, such as name = \"gpu\"")
@@ -600,7 +606,7 @@ fn read_target_group(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawTarget
             pools = items.iter().filter_map(|i| r.string(i)).collect();
         }
     }
-    let balancer = read_balancer_keys(r, &mut f, at);
+    let balancer = read_balancer_keys(r, &mut f);
     f.finish(r);
     Some(RawTargetGroup {
         name,

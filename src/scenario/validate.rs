@@ -354,14 +354,14 @@ impl<'a> Routing<'a> {
         let balancer = if own_name.is_some() {
             // A group with its own algorithm takes that algorithm's settings from its own table.
             ok &= check_settings_owner(r, &g.balancer, own_name.unwrap_or_default());
-            self.balancer_for(r, &g.balancer, None, &name, targets, shared > 0)
+            self.balancer_for(r, Some(&g.balancer), None, &name, targets, shared > 0)
         } else {
             let inherited = self
                 .base
                 .and_then(|b| b.algorithm.as_ref())
                 .map_or("round_robin", |a| a.value);
             ok &= check_settings_owner(r, &g.balancer, inherited);
-            self.balancer_for(r, &g.balancer, self.base, &name, targets, shared > 0)
+            self.balancer_for(r, Some(&g.balancer), self.base, &name, targets, shared > 0)
         };
         let balancer = balancer?;
         ok.then_some(TargetGroupSpec {
@@ -378,26 +378,9 @@ impl<'a> Routing<'a> {
             return Some(group);
         }
         let spec = &pools[pool];
-        let empty = RawBalancer {
-            at: self.base.map(|b| b.at.clone()).unwrap_or(Located {
-                value: (),
-                path: "balancer".into(),
-                span: (0, 0),
-            }),
-            algorithm: None,
-            choice_count: None,
-            active_request_bias: None,
-            decay: None,
-            table_size: None,
-            health_check: None,
-            passive: None,
-            stickiness: None,
-            slow_start: None,
-            retry: None,
-        };
         let balancer = self.balancer_for(
             r,
-            &empty,
+            None,
             self.base,
             &spec.name,
             spec.instances.map(u64::from),
@@ -435,37 +418,25 @@ impl<'a> Routing<'a> {
     fn balancer_for(
         &mut self,
         r: &mut Reader<'_>,
-        own: &RawBalancer,
+        own: Option<&RawBalancer>,
         base: Option<&RawBalancer>,
         group: &str,
         targets: Option<u64>,
         shared_queue: bool,
     ) -> Option<BalancerSpec> {
-        let pick = |f: fn(&RawBalancer) -> Option<&Located<u64>>| {
-            f(own).or_else(|| base.and_then(f)).cloned()
-        };
-        let algorithm_at = own
-            .algorithm
-            .as_ref()
-            .or_else(|| base.and_then(|b| b.algorithm.as_ref()));
+        let algorithm_at = inherited(own, base, |b| b.algorithm.as_ref());
         let mut algorithm = Algorithm::from_name(algorithm_at.map_or("round_robin", |a| a.value))?;
-        let choice_count = pick(|b| b.choice_count.as_ref());
-        let table_size = pick(|b| b.table_size.as_ref());
-        let bias = own
-            .active_request_bias
-            .as_ref()
-            .or_else(|| base.and_then(|b| b.active_request_bias.as_ref()));
-        let decay = own
-            .decay
-            .as_ref()
-            .or_else(|| base.and_then(|b| b.decay.as_ref()));
+        let choice_count = inherited(own, base, |b| b.choice_count.as_ref());
+        let table_size = inherited(own, base, |b| b.table_size.as_ref());
+        let bias = inherited(own, base, |b| b.active_request_bias.as_ref());
+        let decay = inherited(own, base, |b| b.decay.as_ref());
         let mut ok = true;
         match &mut algorithm {
             Algorithm::PowerOfTwoChoices {
                 choice_count: c,
                 active_request_bias,
             } => {
-                if let Some(n) = &choice_count {
+                if let Some(n) = choice_count {
                     *c = n.value as u32;
                 }
                 *active_request_bias = bias.map(|b| b.value);
@@ -487,16 +458,14 @@ impl<'a> Routing<'a> {
                 }
             }
             Algorithm::ConsistentHash { table_size: size } if !shared_queue => {
-                // The default table too must hold every target (Maglev needs M >= n).
-                let (value, at) = match &table_size {
-                    Some(t) => (t.value, unit(t)),
-                    None => (
-                        u64::from(*size),
-                        algorithm_at.map(unit).unwrap_or_else(|| own.at.clone()),
-                    ),
+                // The default table too must hold every target (Maglev needs M >= n). The
+                // algorithm is only ever named, so there is a place to point at.
+                let (value, at) = match table_size {
+                    Some(t) => (t.value, Some(unit(t))),
+                    None => (u64::from(*size), algorithm_at.map(unit)),
                 };
                 let least = targets.unwrap_or(0).max(2);
-                if !is_prime(value) || value < least {
+                if let Some(at) = at.filter(|_| !is_prime(value) || value < least) {
                     if !self.reported.contains(&at.span) {
                         self.reported.push(at.span);
                         let least = match targets {
@@ -556,13 +525,13 @@ impl<'a> Routing<'a> {
     }
 }
 
-/// `own`'s table for a setting, else the `[balancer]` defaults'.
+/// `own`'s table for a setting, else the `defaults`' (`[balancer]`).
 fn inherited<'a, T>(
-    own: &'a RawBalancer,
+    own: Option<&'a RawBalancer>,
     defaults: Option<&'a RawBalancer>,
     key: impl Fn(&'a RawBalancer) -> Option<&'a Located<T>>,
 ) -> Option<&'a Located<T>> {
-    key(own).or_else(|| defaults.and_then(&key))
+    own.and_then(&key).or_else(|| defaults.and_then(&key))
 }
 
 /// Reports each setting in `raw` that belongs to an algorithm other than `name`: a setting of

@@ -60,9 +60,8 @@ impl World<'_> {
             .and_then(|s| s.target_for(user, now))
             .filter(|&t| g.balancer.is_eligible(t));
         let Some(target) = sticky.or_else(|| g.balancer.pick(key)) else {
-            let req = *self.requests.get(id);
+            self.after_failure(now, id, Failure::NoHealthyTarget);
             self.requests.remove(id);
-            self.after_failure(now, req, Failure::NoHealthyTarget);
             return;
         };
         if let Some(s) = g.health.sticky.as_mut() {
@@ -107,17 +106,8 @@ impl World<'_> {
 
     /// Turns request `id` away: the queue it reached is full.
     fn reject(&mut self, now: SimTime, id: u32) {
-        if self.failures_are_final {
-            // Nothing can act on this failure: skip copying the request (in a spike most
-            // requests end here, and the copy of a just-written entry stalls the CPU).
-            let class = self.requests.get(id).class as usize;
-            self.requests.remove(id);
-            self.recorder.failed(class, Failure::Rejected);
-            return;
-        }
-        let req = *self.requests.get(id);
+        self.after_failure(now, id, Failure::Rejected);
         self.requests.remove(id);
-        self.after_failure(now, req, Failure::Rejected);
     }
 
     /// Request `id` joins the back of `queue`, with a timer that will expire it on time.
@@ -186,15 +176,17 @@ impl World<'_> {
 
     pub(super) fn on_service_end(&mut self, now: SimTime, instance: u32, id: u32) {
         let req = *self.requests.get(id);
-        self.requests.remove(id);
         match req.phase {
             // Its server died meanwhile: counted then, and the instance was reset.
-            Phase::Killed => return,
+            Phase::Killed => {
+                self.requests.remove(id);
+                return;
+            }
             // Counted when its client gave up; the server has now finished the work.
             Phase::Abandoned => {}
             _ if req.cut_at_deadline => {
                 self.release(&req, None);
-                self.after_failure(now, req, Failure::TimedOut);
+                self.after_failure(now, id, Failure::TimedOut);
             }
             _ => {
                 self.release(&req, Some((now - req.sent, now)));
@@ -207,6 +199,7 @@ impl World<'_> {
                     .completed(req.class as usize, req.arrival, now);
             }
         }
+        self.requests.remove(id);
         self.instances[instance as usize].busy -= 1;
         self.recorder.slot_freed();
         self.serve_next(now, instance);
@@ -263,9 +256,9 @@ impl World<'_> {
     /// Request `id`, just taken off its queue at or after its deadline, fails as timed out.
     fn time_out_queued(&mut self, now: SimTime, id: u32) {
         let req = *self.requests.get(id);
-        self.requests.remove(id);
         self.release(&req, None);
-        self.after_failure(now, req, Failure::TimedOut);
+        self.after_failure(now, id, Failure::TimedOut);
+        self.requests.remove(id);
     }
 
     pub(super) fn on_client_deadline(&mut self, now: SimTime, id: u32) {
@@ -277,7 +270,7 @@ impl World<'_> {
         req.phase = Phase::Abandoned;
         let req = *req;
         self.release(&req, None);
-        self.after_failure(now, req, Failure::TimedOut);
+        self.after_failure(now, id, Failure::TimedOut);
     }
 
     /// The balancer that sent `req` to its target learns that the try ended; `response` is the
@@ -290,7 +283,7 @@ impl World<'_> {
         if req.target == u32::MAX {
             return;
         }
-        let group = self.routes[self.class_route[req.class as usize] as usize].group as usize;
+        let group = self.group_of(req);
         self.groups[group]
             .balancer
             .finished(req.target as usize, response);
@@ -333,9 +326,8 @@ impl World<'_> {
         req.phase = Phase::Expired;
         let req = *req;
         let queue = if req.instance == u32::MAX {
-            let group = self.routes[self.class_route[req.class as usize] as usize].group;
             QueueId::Pool(
-                self.groups[group as usize]
+                self.groups[self.group_of(&req)]
                     .shared_pool
                     .expect("queued in a pool"),
             )
@@ -345,13 +337,12 @@ impl World<'_> {
         self.wait_queue(queue).expired_inside();
         self.recorder.dequeued();
         self.release(&req, None);
-        self.after_failure(now, req, Failure::TimedOut);
+        self.after_failure(now, id, Failure::TimedOut);
     }
 
     /// A try sent to a crashed or broken target fails (or its client's deadline came first).
     pub(super) fn on_doomed_end(&mut self, now: SimTime, id: u32) {
         let req = *self.requests.get(id);
-        self.requests.remove(id);
         let why = if now >= req.deadline {
             Failure::TimedOut
         } else {
@@ -360,6 +351,7 @@ impl World<'_> {
         // A broken server did answer (with an error): the balancer sees a response time.
         let response = (why == Failure::ServerError).then(|| (now - req.sent, now));
         self.release(&req, response);
-        self.after_failure(now, req, why);
+        self.after_failure(now, id, why);
+        self.requests.remove(id);
     }
 }

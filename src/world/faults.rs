@@ -38,20 +38,19 @@ impl World<'_> {
     fn drop_work(&mut self, now: SimTime, instance: u32, why: Failure) {
         for id in self.instances[instance as usize].queue.drain() {
             let req = *self.requests.get(id);
-            self.requests.remove(id);
-            if req.phase == Phase::Expired {
-                continue;
+            if req.phase != Phase::Expired {
+                self.recorder.dequeued();
+                self.release(&req, None);
+                self.after_failure(now, id, why);
             }
-            self.recorder.dequeued();
-            self.release(&req, None);
-            self.after_failure(now, req, why);
+            self.requests.remove(id);
         }
         for id in self.requests.held_by(instance, Phase::Serving) {
             let req = self.requests.get_mut(id);
             req.phase = Phase::Killed;
             let req = *req;
             self.release(&req, None);
-            self.after_failure(now, req, why);
+            self.after_failure(now, id, why);
         }
         for id in self.requests.held_by(instance, Phase::Abandoned) {
             self.requests.get_mut(id).phase = Phase::Killed;

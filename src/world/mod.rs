@@ -29,8 +29,8 @@ use std::collections::BTreeMap;
 
 use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
 use crate::metrics::{
-    ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, Recorder, RetrySummary,
-    RouteSummary, RunResult, Summary, TimelineSink,
+    ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, Recorder, RouteSummary,
+    RunResult, Summary, TimelineSink,
 };
 use crate::model::balancer::passive_health::AttemptResult;
 use crate::model::balancer::routing::{RetryCondition, RetryPolicy};
@@ -293,6 +293,14 @@ impl<'s> World<'s> {
                 queue.schedule_in(SimDuration::ZERO, Event::HealthTick { group: g as u32 });
             }
         }
+        let any_passive = scenario
+            .target_groups
+            .iter()
+            .any(|g| g.balancer.passive.is_some());
+        let any_balancer_retry = scenario
+            .target_groups
+            .iter()
+            .any(|g| g.balancer.retry.is_some());
         World {
             scenario,
             seed,
@@ -327,19 +335,11 @@ impl<'s> World<'s> {
             on_timeout: scenario.on_timeout,
             client_retry: scenario.client_retry,
             retry_rng: streams.stream("client_retries"),
-            any_passive: scenario
-                .target_groups
-                .iter()
-                .any(|g| g.balancer.passive.is_some()),
-            any_balancer_retry: scenario
-                .target_groups
-                .iter()
-                .any(|g| g.balancer.retry.is_some()),
-            failures_are_final: scenario.client_retry.is_none()
-                && scenario
-                    .target_groups
-                    .iter()
-                    .all(|g| g.balancer.passive.is_none() && g.balancer.retry.is_none()),
+            any_passive,
+            any_balancer_retry,
+            failures_are_final: !any_passive
+                && !any_balancer_retry
+                && scenario.client_retry.is_none(),
             end,
             events: 0,
         }
@@ -423,11 +423,19 @@ impl<'s> World<'s> {
         self.routes[self.class_route[req.class as usize] as usize].group as usize
     }
 
-    /// A try of request `req` (a copy; its old slab entry is the caller's to free) failed for
-    /// `why` at `now`. The balancer's passive checks learn of it as nginx would; then the
-    /// balancer may send it to another pick, or else its client may try again after a backoff,
-    /// or else the request ends here with that reason.
-    fn after_failure(&mut self, now: SimTime, req: Request, why: Failure) {
+    /// A try of request `id` failed for `why` at `now`. The balancer's passive checks learn of
+    /// it as nginx would; then the balancer may send it to another pick, or else its client may
+    /// try again after a backoff (each as a new entry), or else the request ends here with that
+    /// reason. The entry `id` is still the caller's, to free or keep (a tombstone) afterwards.
+    fn after_failure(&mut self, now: SimTime, id: u32, why: Failure) {
+        if self.failures_are_final {
+            // Nothing can act on it: copy nothing (in a spike most requests end here, and
+            // copying an entry just written stalls the CPU on store forwarding).
+            let class = self.requests.get(id).class as usize;
+            self.recorder.failed(class, why);
+            return;
+        }
+        let req = *self.requests.get(id);
         let seen_by_balancer = match why {
             // The balancer's own read timeout fired (not the client's): nginx counts it.
             Failure::TimedOut if req.deadline < req.client_deadline => {
@@ -594,10 +602,7 @@ impl<'s> World<'s> {
                 latency_seconds: totals.latency,
                 by_class,
                 by_route,
-                retries: RetrySummary {
-                    balancer: totals.retries.balancer,
-                    client: totals.retries.client,
-                },
+                retries: totals.retries,
                 utilization: totals.utilization,
                 instances: InstanceSummary {
                     mean: total_instances as f64,

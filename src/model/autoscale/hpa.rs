@@ -1201,77 +1201,38 @@ mod tests {
         let ago = |s: u64| SimTime::from_nanos(now.as_nanos() - s * 1_000_000_000);
         let (init, delay) = (SimDuration::from_secs(120), SimDuration::from_secs(10));
         let w = SimDuration::from_secs;
-        // "ignore a pod without ready condition - CPU"
-        assert!(cpu_sample_unready(
-            now,
-            Some(now),
-            None,
-            now,
-            w(60),
-            init,
-            delay
-        ));
-        // "count in a ready pod with fresh metrics during initialization period - CPU"
-        assert!(!cpu_sample_unready(
-            now,
-            Some(ago(60)),
-            Some((true, ago(30))),
-            now,
-            w(30),
-            init,
-            delay
-        ));
-        // "ignore a ready pod without fresh metrics during initialization period - CPU"
-        assert!(cpu_sample_unready(
-            now,
-            Some(ago(60)),
-            Some((true, ago(30))),
-            now,
-            w(60),
-            init,
-            delay
-        ));
-        // "ignore an unready pod during initialization period - CPU" (never ready: 6 s after start)
-        assert!(cpu_sample_unready(
-            now,
-            Some(ago(600)),
-            Some((false, ago(594))),
-            now,
-            w(60),
-            init,
-            delay
-        ));
-        // "count in a ready pod without fresh metrics after initialization period - CPU"
-        assert!(!cpu_sample_unready(
-            now,
-            Some(ago(180)),
-            Some((true, ago(180))),
-            ago(120),
-            w(60),
-            init,
-            delay
-        ));
-        // "count in an unready pod that was ready after initialization period - CPU"
-        assert!(!cpu_sample_unready(
-            now,
-            Some(ago(600)),
-            Some((false, ago(540))),
-            now,
-            w(60),
-            init,
-            delay
-        ));
-        // "ignore pod that has never been ready after initialization period - CPU" (expects it
-        // counted: the transition is exactly 10 s after start, not within)
-        assert!(!cpu_sample_unready(
-            now,
-            Some(ago(600)),
-            Some((false, ago(590))),
-            now,
-            w(60),
-            init,
-            delay
-        ));
+        // (pod started, ready condition (ready, last transition), metric time, metric window,
+        // sample unready: left out of the CPU average).
+        let cases = [
+            // "ignore a pod without ready condition - CPU"
+            (Some(now), None, now, w(60), true),
+            // "count in a ready pod with fresh metrics during initialization period - CPU"
+            (Some(ago(60)), Some((true, ago(30))), now, w(30), false),
+            // "ignore a ready pod without fresh metrics during initialization period - CPU"
+            (Some(ago(60)), Some((true, ago(30))), now, w(60), true),
+            // "ignore an unready pod during initialization period - CPU" (never ready: 6 s after start)
+            (Some(ago(600)), Some((false, ago(594))), now, w(60), true),
+            // "count in a ready pod without fresh metrics after initialization period - CPU"
+            (
+                Some(ago(180)),
+                Some((true, ago(180))),
+                ago(120),
+                w(60),
+                false,
+            ),
+            // "count in an unready pod that was ready after initialization period - CPU"
+            (Some(ago(600)), Some((false, ago(540))), now, w(60), false),
+            // "ignore pod that has never been ready after initialization period - CPU" (expects it
+            // counted: the transition is exactly 10 s after start, not within)
+            (Some(ago(600)), Some((false, ago(590))), now, w(60), false),
+        ];
+        for (i, (started, ready, metric_ts, window, unready)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                cpu_sample_unready(now, started, ready, metric_ts, window, init, delay),
+                unready,
+                "case {i}"
+            );
+        }
     }
 
     fn cpu_spec(target_percent: i32) -> MetricSpec {
