@@ -12,8 +12,8 @@ use crate::model::balancer::routing::{
 };
 use crate::model::balancer::Algorithm;
 use crate::model::fleet::{
-    Dispatch, FaultKind, FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime,
-    DEFAULT_ERROR_LATENCY,
+    Dispatch, FaultKind, FaultSpec, InstanceType, LaunchSpec, OnTimeout, PoolSpec, ServiceTime,
+    StartupSpec, TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_ERROR_LATENCY,
 };
 use crate::model::traffic::{ArrivalProcess, Population};
 
@@ -885,6 +885,13 @@ fn validate_pools(
                     || types.map_or(1, |t| t[instance_type].weight),
                     |w| w.value as u32,
                 ),
+                startup: StartupSpec::instant(),
+                deregistration_delay: DEFAULT_DEREGISTRATION_DELAY,
+                termination_policy: TerminationPolicy::AwsDefault,
+                warm_pool: None,
+                launch: LaunchSpec::default(),
+                autoscaling: None,
+                queue: None,
             }),
             _ => ok = false,
         }

@@ -18,5 +18,6 @@ pub mod keda;
 pub mod metrics_pipeline;
 pub mod predictive;
 pub mod scheduled;
+pub mod spec;
 pub mod step;
 pub mod target_tracking;

@@ -8,5 +8,8 @@ mod pool;
 mod service;
 
 pub use fault::{FaultKind, FaultSpec, DEFAULT_ERROR_LATENCY};
-pub use pool::{Dispatch, InstanceType, OnTimeout, PoolSpec};
+pub use pool::{
+    Dispatch, InstanceType, LaunchSpec, OnTimeout, PoolSpec, StartupSpec, TerminationPolicy,
+    WarmPoolSpec, DEFAULT_DEREGISTRATION_DELAY,
+};
 pub use service::ServiceTime;

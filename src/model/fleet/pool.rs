@@ -1,5 +1,9 @@
 //! Instance types and pool specifications, as validated from a scenario.
 
+use super::ServiceTime;
+use crate::engine::SimDuration;
+use crate::model::autoscale::spec::AutoscalingSpec;
+
 /// A kind of server: its capacity, speed and price.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceType {
@@ -42,7 +46,8 @@ pub struct PoolSpec {
     pub name: String,
     /// Index into the scenario's instance types.
     pub instance_type: usize,
-    /// Number of instances (fixed for now).
+    /// Instances in service when the run starts (with autoscaling: the initial desired
+    /// capacity, within its min and max).
     pub instances: u32,
     /// How requests reach instances.
     pub dispatch: Dispatch,
@@ -51,4 +56,102 @@ pub struct PoolSpec {
     pub queue_capacity: Option<u32>,
     /// Load-balancing weight of each instance: the pool's own, else its type's.
     pub weight: u32,
+    /// How long a launched instance takes to serve (`[pool.startup]`; default: at once).
+    pub startup: StartupSpec,
+    /// How long a draining instance may finish its requests before it is cut off.
+    pub deregistration_delay: SimDuration,
+    /// Which instances scale-in removes first.
+    pub termination_policy: TerminationPolicy,
+    /// The warm pool, if any.
+    pub warm_pool: Option<WarmPoolSpec>,
+    /// Launch failures and throttling.
+    pub launch: LaunchSpec,
+    /// The autoscaler that sets its desired capacity; `None`: a fixed fleet.
+    pub autoscaling: Option<AutoscalingSpec>,
+    /// The named queue its workers pull from (`[[queue]]`), if it is a queue-driven pool.
+    pub queue: Option<String>,
 }
+
+/// How long each phase of an instance's start takes (ARCHITECTURE.md, "Instance lifecycle"):
+/// each a distribution, drawn once per instance and phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartupSpec {
+    /// Provisioning and boot of the host and its serving container (`[pool.startup] boot`).
+    pub boot: ServiceTime,
+    /// Loading the model's weights into GPU memory (`model_load`).
+    pub model_load: ServiceTime,
+    /// Warm-up before the server is ready: compilation, CUDA graphs, first batches (`warm_up`).
+    pub warm_up: ServiceTime,
+}
+
+impl StartupSpec {
+    /// An instance that is ready the moment it is launched (every phase zero).
+    pub fn instant() -> Self {
+        let zero = ServiceTime::Constant { nanos: 0.0 };
+        StartupSpec {
+            boot: zero.clone(),
+            model_load: zero.clone(),
+            warm_up: zero,
+        }
+    }
+}
+
+/// Which instances scale-in removes first (`termination_policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TerminationPolicy {
+    /// AWS `Default` with one availability zone and one launch template: the instance closest
+    /// to its next billing hour, ties to the lowest id (AWS picks at random among ties).
+    /// For Kubernetes controllers (HPA, KEDA) the default is [`TerminationPolicy::Kubernetes`].
+    AwsDefault,
+    /// AWS `OldestInstance`.
+    OldestInstance,
+    /// AWS `NewestInstance`.
+    NewestInstance,
+    /// The ReplicaSet controller's ranking (`ActivePodsWithRanks`): not-yet-ready pods first
+    /// (pending before starting), then the most recently ready.
+    Kubernetes,
+}
+
+/// The warm pool of a pool (`[pool.warm_pool]`), with AWS EC2 Auto Scaling semantics
+/// ("Warm pools for Amazon EC2 Auto Scaling").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WarmPoolSpec {
+    /// `MinSize`: instances kept in the pool at least. Default 0.
+    pub min_size: u32,
+    /// `MaxGroupPreparedCapacity`: the pool holds this minus the desired capacity (at least
+    /// `min_size`). `None`: the group's maximum size (AWS's default).
+    pub max_prepared_capacity: Option<u32>,
+    /// `PoolState`: [`super::lifecycle::InstanceState::WarmStopped`] (default),
+    /// `WarmHibernated` or `WarmRunning`.
+    pub state: super::lifecycle::InstanceState,
+    /// `InstanceReusePolicy.ReuseOnScaleIn`: scale-in returns instances to the pool instead of
+    /// terminating them. Default false.
+    pub reuse_on_scale_in: bool,
+    /// What a stopped or hibernated instance still costs (its volumes) [USD/h]. Default 0.
+    pub storage_price_per_hour: f64,
+}
+
+/// How launches can fail or be throttled (`[pool.launch]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LaunchSpec {
+    /// Probability that one launch attempt fails at once (insufficient capacity). Default 0.
+    pub failure_probability: f64,
+    /// After a failed launch, the group tries again this much later. Default 10 s.
+    pub retry_after: SimDuration,
+    /// At most this many launches start per minute (`None`: no limit). Default none.
+    pub per_minute: Option<u32>,
+}
+
+impl Default for LaunchSpec {
+    fn default() -> Self {
+        LaunchSpec {
+            failure_probability: 0.0,
+            retry_after: SimDuration::from_secs(10),
+            per_minute: None,
+        }
+    }
+}
+
+/// ELB's default deregistration delay (target group attribute
+/// `deregistration_delay.timeout_seconds`, default 300).
+pub const DEFAULT_DEREGISTRATION_DELAY: SimDuration = SimDuration::from_secs(300);
