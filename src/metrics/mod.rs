@@ -12,7 +12,7 @@ mod timeline;
 pub use histogram::LatencyHistogram;
 pub use recorder::{Failure, RecordedTotals, Recorder};
 pub use summary::{
-    ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolInstances, RequestCounts,
-    RetrySummary, RouteSummary, RunResult, Summary,
+    ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolInstances, PoolScaling,
+    RequestCounts, RetrySummary, RouteSummary, RunResult, Summary,
 };
-pub use timeline::{CollectTimeline, DiscardTimeline, TimelineRow, TimelineSink};
+pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};

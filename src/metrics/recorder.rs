@@ -7,8 +7,12 @@
 //! time of their own. Integrals are integer (level × nanoseconds), exact.
 
 use super::summary::{LatencySummary, RequestCounts, RetrySummary};
-use super::{LatencyHistogram, TimelineRow, TimelineSink};
+use super::{LatencyHistogram, ScalingEvent, TimelineRow, TimelineSink};
 use crate::engine::{SimDuration, SimTime};
+use crate::model::fleet::lifecycle::InstanceState;
+
+/// The number of instance lifecycle states (timeline columns `instances_<state>`).
+const STATES: usize = InstanceState::ALL.len();
 
 /// Why a request failed. `docs/metrics.md` defines each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +66,9 @@ struct Window {
     healthy_area: u128,
     queued_area: u128,
     busy_area: u128,
+    slots_area: u128,
+    desired_area: u128,
+    state_area: [u128; STATES],
     latency: LatencyHistogram,
 }
 
@@ -85,10 +92,15 @@ pub struct Recorder {
     busy: u64,
     slots: u64,
     healthy: u64,
+    desired: u64,
+    states: [u64; STATES],
     window: Window,
     classes: Vec<ClassTotals>,
     busy_area_total: u128,
+    slots_area_total: u128,
     retries: RetrySummary,
+    /// Scaling events not yet handed to the sink.
+    scaling: Vec<ScalingEvent>,
 }
 
 impl Recorder {
@@ -115,11 +127,23 @@ impl Recorder {
             busy: 0,
             slots,
             healthy: targets,
+            desired: 0,
+            states: [0; STATES],
             window: Window::default(),
             classes: vec![ClassTotals::default(); classes],
             busy_area_total: 0,
+            slots_area_total: 0,
             retries: RetrySummary::default(),
+            scaling: Vec::new(),
         }
+    }
+
+    /// The fleet at the start: instances per lifecycle state (unused slots as terminated) and
+    /// the desired capacity, all pools together.
+    pub fn with_fleet(mut self, states: [u64; STATES], desired: u64) -> Self {
+        self.states = states;
+        self.desired = desired;
+        self
     }
 
     /// Integrates every level up to `now`, closing the windows it passes.
@@ -131,6 +155,11 @@ impl Recorder {
             self.close_window(sink);
         }
         self.integrate(now);
+        if !self.scaling.is_empty() {
+            for e in self.scaling.drain(..) {
+                sink.scaling_event(&e);
+            }
+        }
     }
 
     #[inline]
@@ -141,6 +170,11 @@ impl Recorder {
             self.window.queued_area += self.queued as u128 * dt;
             self.window.busy_area += self.busy as u128 * dt;
             self.window.healthy_area += self.healthy as u128 * dt;
+            self.window.slots_area += self.slots as u128 * dt;
+            self.window.desired_area += self.desired as u128 * dt;
+            for (area, &n) in self.window.state_area.iter_mut().zip(&self.states) {
+                *area += n as u128 * dt;
+            }
             self.last = to;
         }
     }
@@ -161,12 +195,14 @@ impl Recorder {
             in_flight: avg(w.in_flight_area),
             queue_length: avg(w.queued_area),
             busy_slots,
-            utilization: if self.slots == 0 {
+            utilization: if w.slots_area == 0 {
                 0.0
             } else {
-                busy_slots / self.slots as f64
+                w.busy_area as f64 / w.slots_area as f64
             },
             healthy_targets: avg(w.healthy_area),
+            desired: avg(w.desired_area),
+            instances: w.state_area.map(avg),
             latency_mean_s: w.latency.mean_secs(),
             latency_p50_s: p50,
             latency_p90_s: p90,
@@ -174,6 +210,7 @@ impl Recorder {
         };
         sink.window(&row);
         self.busy_area_total += w.busy_area;
+        self.slots_area_total += w.slots_area;
         w.arrivals = 0;
         w.completed = 0;
         w.failures = [0; 6];
@@ -182,6 +219,9 @@ impl Recorder {
         w.healthy_area = 0;
         w.queued_area = 0;
         w.busy_area = 0;
+        w.slots_area = 0;
+        w.desired_area = 0;
+        w.state_area = [0; STATES];
         w.latency.clear();
         self.window_start = self.window_end;
         self.window_end = (self.window_end + self.window_len).min(self.run_end);
@@ -263,6 +303,49 @@ impl Recorder {
         self.busy -= 1;
     }
 
+    /// Slots in service (of instances that serve) changed by `delta`.
+    pub fn slots_changed(&mut self, delta: i64) {
+        self.slots = self
+            .slots
+            .checked_add_signed(delta)
+            .expect("slots below zero");
+    }
+
+    /// An instance moved from lifecycle state `from` to `to`.
+    pub fn instance_moved(&mut self, from: InstanceState, to: InstanceState) {
+        self.states[from as usize] -= 1;
+        self.states[to as usize] += 1;
+    }
+
+    /// The desired capacity (all pools together) changed by `delta`.
+    pub fn desired_changed(&mut self, delta: i64) {
+        self.desired = self
+            .desired
+            .checked_add_signed(delta)
+            .expect("desired below zero");
+    }
+
+    /// An autoscaler changed `pool`'s desired capacity `from` → `to` at `now` (or, forecast
+    /// only, would have).
+    pub fn scaling_event(
+        &mut self,
+        now: SimTime,
+        pool: &str,
+        policy: &'static str,
+        from: u32,
+        to: u32,
+        reason: String,
+    ) {
+        self.scaling.push(ScalingEvent {
+            time_s: now.as_secs_f64(),
+            pool: pool.to_string(),
+            policy,
+            from,
+            to,
+            reason,
+        });
+    }
+
     /// Closes the last windows and returns the totals. `in_flight` requests are still in the
     /// system: they are counted per class as `in_flight_at_end`. Class `c` is carried by route
     /// `class_route[c]`, of `routes` routes: route totals are the sums of their classes'.
@@ -287,7 +370,7 @@ impl Recorder {
             classes.push((c.counts, latency_summary(&c.latency)));
         }
         debug_assert_eq!(counts.in_flight_at_end, self.in_flight);
-        let slot_time = self.slots as f64 * self.run_end as f64;
+        let slot_time = self.slots_area_total as f64;
         RecordedTotals {
             counts,
             latency: latency_summary(&overall),

@@ -133,8 +133,31 @@ pub struct PoolInstances {
     pub mean: f64,
     /// Largest number at any time.
     pub max: u64,
-    /// Instance-hours used.
+    /// Instance-hours billed in full (every state but stopped or hibernated in the warm pool).
     pub instance_hours: f64,
+    /// What its autoscaling did (zeros for a fixed pool).
+    #[serde(default)]
+    pub scaling: PoolScaling,
+}
+
+/// What a pool's instances went through. `docs/metrics.md` defines each.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct PoolScaling {
+    /// Desired capacity when the run ended.
+    pub desired_at_end: u32,
+    /// Instances started toward service (new, or from the warm pool).
+    pub launches: u64,
+    /// Of those, started from the warm pool.
+    pub from_warm_pool: u64,
+    /// Launch attempts that failed (each retried later).
+    pub launch_failures: u64,
+    /// Instances terminated.
+    pub terminations: u64,
+    /// Requests cut off by scale-in: still held when a draining instance's deregistration
+    /// delay ran out.
+    pub cut_by_drain: u64,
+    /// Hours instances spent stopped or hibernated in the warm pool (billed for storage only).
+    pub warm_pool_storage_hours: f64,
 }
 
 /// The fleet's size.

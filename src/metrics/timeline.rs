@@ -30,6 +30,12 @@ pub struct TimelineRow {
     pub utilization: f64,
     /// Time-average number of balanced targets their balancers count healthy.
     pub healthy_targets: f64,
+    /// Time-average desired capacity, all pools together.
+    pub desired: f64,
+    /// Time-average number of instances in each lifecycle state, in the order of
+    /// [`crate::model::fleet::lifecycle::InstanceState::ALL`] (unused slots count as
+    /// terminated).
+    pub instances: [f64; 9],
     /// Mean latency of requests completed in the window [s].
     pub latency_mean_s: Option<f64>,
     /// Median latency [s].
@@ -47,10 +53,31 @@ impl TimelineRow {
     }
 }
 
-/// Where closed windows go. Generic, not a trait object: it is called from the event loop.
+/// One change of a pool's desired capacity (a row of `scaling_events.csv`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScalingEvent {
+    /// When [s].
+    pub time_s: f64,
+    /// The pool.
+    pub pool: String,
+    /// The policy that decided (`target_tracking`, `hpa`, `keda`, `scheduled`, ...).
+    pub policy: &'static str,
+    /// Desired capacity before.
+    pub from: u32,
+    /// Desired capacity after.
+    pub to: u32,
+    /// Why, in the controller's own terms.
+    pub reason: String,
+}
+
+/// Where closed windows and scaling events go. Generic, not a trait object: it is called from
+/// the event loop.
 pub trait TimelineSink {
     /// Receives the next window, in time order.
     fn window(&mut self, row: &TimelineRow);
+
+    /// Receives the next scaling event, in time order. Default: dropped.
+    fn scaling_event(&mut self, _event: &ScalingEvent) {}
 }
 
 /// Drops every row (benchmarks, and runs that need only the summary).
@@ -61,15 +88,22 @@ impl TimelineSink for DiscardTimeline {
     fn window(&mut self, _row: &TimelineRow) {}
 }
 
-/// Keeps every row in memory (tests and short runs; memory grows with the run's length).
+/// Keeps every row and scaling event in memory (tests and short runs; memory grows with the
+/// run's length).
 #[derive(Debug, Default, Clone)]
 pub struct CollectTimeline {
     /// The rows received so far.
     pub rows: Vec<TimelineRow>,
+    /// The scaling events received so far.
+    pub scaling: Vec<ScalingEvent>,
 }
 
 impl TimelineSink for CollectTimeline {
     fn window(&mut self, row: &TimelineRow) {
         self.rows.push(row.clone());
+    }
+
+    fn scaling_event(&mut self, event: &ScalingEvent) {
+        self.scaling.push(event.clone());
     }
 }

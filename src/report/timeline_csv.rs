@@ -23,6 +23,16 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "busy_slots",
     "utilization",
     "healthy_targets",
+    "desired",
+    "capacity",
+    "instances_pending",
+    "instances_loading",
+    "instances_warming",
+    "instances_in_service",
+    "instances_draining",
+    "instances_warm_stopped",
+    "instances_warm_hibernated",
+    "instances_warm_running",
     "latency_mean_s",
     "latency_p50_s",
     "latency_p90_s",
@@ -85,12 +95,24 @@ impl<W: Write> TimelineSink for CsvTimeline<W> {
             let _ = write!(l, "{n},");
         }
         let _ = write!(l, "{},", r.retries);
+        let [pending, loading, warming, in_service, draining, _terminated, stopped, hibernated, running] =
+            r.instances;
         for v in [
             r.in_flight,
             r.queue_length,
             r.busy_slots,
             r.utilization,
             r.healthy_targets,
+            r.desired,
+            pending + loading + warming + in_service,
+            pending,
+            loading,
+            warming,
+            in_service,
+            draining,
+            stopped,
+            hibernated,
+            running,
         ] {
             push_f64(l, v);
             l.push(',');
@@ -126,6 +148,8 @@ mod tests {
             busy_slots: 1.5,
             utilization: 0.75,
             healthy_targets: 2.5,
+            desired: 3.0,
+            instances: [1.0, 0.0, 0.5, 2.0, 0.25, 7.0, 0.0, 0.0, 1.0],
             latency_mean_s: None,
             latency_p50_s: Some(0.1),
             latency_p90_s: None,
@@ -136,7 +160,7 @@ mod tests {
         assert_eq!(lines[0].split(',').count(), TIMELINE_COLUMNS.len());
         assert_eq!(
             lines[1],
-            "0,10,3,2,1,0,2,0,0,3,4,0.5,0.25,1.5,0.75,2.5,,0.1,,"
+            "0,10,3,2,1,0,2,0,0,3,4,0.5,0.25,1.5,0.75,2.5,3,3.5,1,0,0.5,2,0.25,0,0,1,,0.1,,"
         );
     }
 }

@@ -5,6 +5,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::metrics::Failure;
 use crate::model::balancer::passive_health::AttemptResult;
 use crate::model::balancer::RequestKey;
+use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::OnTimeout;
 
 fn has_room(live: u32, capacity: Option<u32>) -> bool {
@@ -32,6 +33,7 @@ impl World<'_> {
 
     fn dispatch_shared(&mut self, now: SimTime, pool: usize, id: u32) {
         let p = &mut self.pools[pool];
+        p.routed += 1;
         if let Some(&instance) = p.with_free_slot.last() {
             let inst = &self.instances[instance as usize];
             if inst.busy + 1 == inst.slots {
@@ -71,7 +73,9 @@ impl World<'_> {
         let g = &mut self.groups[group];
         let instance = g.members[target];
         let inst = &self.instances[instance as usize];
-        let capacity = self.pools[inst.pool as usize].queue_capacity;
+        let pool = &mut self.pools[inst.pool as usize];
+        pool.routed += 1;
+        let capacity = pool.queue_capacity;
         let req = self.requests.get_mut(id);
         req.target = target as u32;
         req.instance = instance;
@@ -143,7 +147,7 @@ impl World<'_> {
     /// Starts serving request `id` on a free slot of `instance`.
     pub(super) fn start(&mut self, now: SimTime, instance: u32, id: u32) {
         let inst = &mut self.instances[instance as usize];
-        inst.busy += 1;
+        inst.set_busy(now, inst.busy + 1);
         self.recorder.slot_taken();
         let pools = self.pools.len();
         let req = self.requests.get_mut(id);
@@ -200,15 +204,23 @@ impl World<'_> {
             }
         }
         self.requests.remove(id);
-        self.instances[instance as usize].busy -= 1;
+        let inst = &mut self.instances[instance as usize];
+        inst.set_busy(now, inst.busy - 1);
         self.recorder.slot_freed();
         self.serve_next(now, instance);
     }
 
-    /// A slot of `instance` is free: start the next waiting request, if any.
+    /// A slot of `instance` is free: start the next waiting request, if any. A draining
+    /// instance serves what its own queue holds but takes nothing more from a shared queue, and
+    /// leaves once it holds nothing.
     fn serve_next(&mut self, now: SimTime, instance: u32) {
         let pool = self.instances[instance as usize].pool as usize;
         let shared = self.pools[pool].dispatch == crate::model::fleet::Dispatch::SharedQueue;
+        let serving = self.instances[instance as usize].state == InstanceState::InService;
+        if shared && !serving {
+            self.check_drained(now, instance);
+            return;
+        }
         let queue = if shared {
             QueueId::Pool(pool as u32)
         } else {
@@ -220,6 +232,9 @@ impl World<'_> {
                 let inst = &self.instances[instance as usize];
                 if shared && inst.busy + 1 == inst.slots {
                     self.pools[pool].with_free_slot.push(instance);
+                }
+                if !serving {
+                    self.check_drained(now, instance);
                 }
                 return;
             };
@@ -240,7 +255,7 @@ impl World<'_> {
     }
 
     /// Removes and returns the first live request of `queue`, freeing the tombstones before it.
-    fn pop_live(&mut self, queue: QueueId) -> Option<u32> {
+    pub(super) fn pop_live(&mut self, queue: QueueId) -> Option<u32> {
         loop {
             let id = self.wait_queue(queue).front()?;
             let live = self.requests.get(id).phase != Phase::Expired;
@@ -254,7 +269,7 @@ impl World<'_> {
     }
 
     /// Request `id`, just taken off its queue at or after its deadline, fails as timed out.
-    fn time_out_queued(&mut self, now: SimTime, id: u32) {
+    pub(super) fn time_out_queued(&mut self, now: SimTime, id: u32) {
         let req = *self.requests.get(id);
         self.release(&req, None);
         self.after_failure(now, id, Failure::TimedOut);
@@ -312,6 +327,9 @@ impl World<'_> {
             self.queue
                 .schedule_in(deadline - now, Event::QueueTimer { queue });
         }
+        if let QueueId::Instance(i) = queue {
+            self.check_drained(now, i);
+        }
     }
 
     /// An out-of-order queued request may be due: if it still waits, it expires where it is.
@@ -338,6 +356,9 @@ impl World<'_> {
         self.recorder.dequeued();
         self.release(&req, None);
         self.after_failure(now, id, Failure::TimedOut);
+        if let QueueId::Instance(i) = queue {
+            self.check_drained(now, i);
+        }
     }
 
     /// A try sent to a crashed or broken target fails (or its client's deadline came first).

@@ -34,18 +34,22 @@ impl World<'_> {
     }
 
     /// Everything `instance` holds fails for `why`: its queue, and the work on its slots (whose
-    /// pending service ends will find them killed). The instance is left idle.
-    fn drop_work(&mut self, now: SimTime, instance: u32, why: Failure) {
+    /// pending service ends will find them killed). The instance is left idle. Returns the
+    /// number of requests that failed.
+    pub(super) fn drop_work(&mut self, now: SimTime, instance: u32, why: Failure) -> u64 {
+        let mut failed = 0;
         for id in self.instances[instance as usize].queue.drain() {
             let req = *self.requests.get(id);
             if req.phase != Phase::Expired {
                 self.recorder.dequeued();
                 self.release(&req, None);
                 self.after_failure(now, id, why);
+                failed += 1;
             }
             self.requests.remove(id);
         }
         for id in self.requests.held_by(instance, Phase::Serving) {
+            failed += 1;
             let req = self.requests.get_mut(id);
             req.phase = Phase::Killed;
             let req = *req;
@@ -59,6 +63,7 @@ impl World<'_> {
         for _ in 0..inst.busy {
             self.recorder.slot_freed();
         }
-        inst.busy = 0;
+        inst.set_busy(now, 0);
+        failed
     }
 }

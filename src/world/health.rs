@@ -24,6 +24,8 @@ pub(super) struct GroupHealth {
     passive_down: Vec<bool>,
     pub(super) sticky: Option<StickyTable>,
     failing_open: bool,
+    /// The target's instance is in service and registered with the group.
+    registered: Vec<bool>,
     slow_start: Option<SlowStart>,
     /// Each target's weight out of slow start (scaled, see `World::build`).
     full_weight: Vec<u32>,
@@ -55,6 +57,21 @@ impl GroupHealth {
             passive_down: vec![false; n],
             sticky: spec.stickiness.map(|d| StickyTable::new(n, d)),
             failing_open: false,
+            registered: vec![true; n],
+        }
+    }
+
+    /// `target` registers with the group (its instance entered service) or leaves it. A
+    /// registered target under active checks starts `initial` and takes traffic after its
+    /// first passing check (ALB); the caller refreshes its eligibility.
+    pub(super) fn set_registered(&mut self, target: usize, registered: bool) {
+        self.registered[target] = registered;
+        if let Some((_, active)) = &mut self.check {
+            if registered {
+                active.register(target);
+            } else {
+                active.deregister(target);
+            }
         }
     }
 
@@ -64,6 +81,9 @@ impl GroupHealth {
     }
 
     fn may_pick(&self, target: usize) -> bool {
+        if !self.registered[target] {
+            return false;
+        }
         let active = self.failing_open
             || self
                 .check
@@ -76,7 +96,7 @@ impl GroupHealth {
 impl World<'_> {
     /// Makes `target` of `group` eligible exactly when its health allows. A target that
     /// (re)joins starts its slow start; one that leaves ends it.
-    fn refresh(&mut self, now: SimTime, group: usize, target: usize) {
+    pub(super) fn refresh(&mut self, now: SimTime, group: usize, target: usize) {
         let g: &mut Group = &mut self.groups[group];
         let eligible = g.health.may_pick(target);
         if g.balancer.is_eligible(target) == eligible {

@@ -19,9 +19,12 @@
 //! Every failure goes through [`World::after_failure`], the one place that decides whether the
 //! request ends there.
 
+mod autoscaler;
 mod dispatch;
 mod faults;
+mod fleet;
 mod health;
+mod metrics_source;
 mod requests;
 mod waiting;
 
@@ -29,12 +32,14 @@ use std::collections::BTreeMap;
 
 use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
 use crate::metrics::{
-    ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, Recorder, RouteSummary,
-    RunResult, Summary, TimelineSink,
+    ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, PoolScaling, Recorder,
+    RouteSummary, RunResult, Summary, TimelineSink,
 };
+use crate::model::autoscale::capacity::CapacityLimits;
 use crate::model::balancer::passive_health::AttemptResult;
 use crate::model::balancer::routing::{RetryCondition, RetryPolicy};
 use crate::model::balancer::{slow_start, Algorithm, Balancer};
+use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::{Dispatch, OnTimeout, ServiceTime};
 use crate::model::traffic::backoff::ClientRetry;
 use crate::model::traffic::{Arrivals, ClassMix, Population};
@@ -83,6 +88,15 @@ enum Event {
     SlowStartTick { group: u32 },
     /// A client sends `request` again after its backoff.
     ClientRetry { request: u32 },
+    /// `instance` finishes its current start-up phase (stale unless `epoch` is its epoch).
+    PhaseEnd { instance: u32, epoch: u32 },
+    /// The deregistration delay of draining `instance` runs out (stale unless `epoch` matches).
+    DrainDeadline { instance: u32, epoch: u32 },
+    /// `pool` compares its instances with its desired capacity again (after a failed or
+    /// throttled launch).
+    Reconcile { pool: u32 },
+    /// `pool`'s autoscaler has something to do.
+    Autoscale { pool: u32, tick: autoscaler::Tick },
 }
 
 /// How an instance is.
@@ -96,7 +110,7 @@ enum Condition {
     Broken,
 }
 
-/// One server.
+/// One server, or an unused slot of its pool (state `Terminated`).
 struct Instance {
     pool: u32,
     slots: u32,
@@ -104,17 +118,47 @@ struct Instance {
     queue: WaitQueue,
     condition: Condition,
     error_latency: SimDuration,
+    state: InstanceState,
+    /// Bumped at every state change: a timer carrying an older epoch is stale.
+    epoch: u32,
+    /// When it was launched (for termination policies).
+    launched_at: SimTime,
+    /// When it last entered service (for instance warm-up and Kubernetes' ranking).
+    in_service_at: SimTime,
+    /// It is being prepared for the warm pool, not for service.
+    bound_for_warm_pool: bool,
+    /// Busy slot-nanoseconds up to `busy_since` (per-instance utilization).
+    busy_area: u64,
+    busy_since: SimTime,
+    /// `busy_area` and the time at the last metrics mark (the start of the period measured).
+    mark_area: u64,
+    mark_at: SimTime,
 }
 
-/// A group of identical instances.
+impl Instance {
+    /// The number of busy slots becomes `busy` at `now`, integrated for utilization metrics.
+    #[inline]
+    fn set_busy(&mut self, now: SimTime, busy: u32) {
+        self.busy_area += u64::from(self.busy) * (now - self.busy_since).as_nanos();
+        self.busy_since = now;
+        self.busy = busy;
+    }
+}
+
+/// A group of identical instances: `first..first + len` are its slots, used or not.
 struct Pool {
     first: usize,
+    len: usize,
     dispatch: Dispatch,
     queue_capacity: Option<u32>,
     /// The shared queue (shared-queue dispatch).
     shared: WaitQueue,
     /// Instances with at least one free slot (shared-queue dispatch), used as a stack.
     with_free_slot: Vec<u32>,
+    /// Desired capacity, lifecycle counts, launches and billing.
+    fleet: fleet::PoolFleet,
+    /// Requests sent to the pool (for request-count metrics).
+    routed: u64,
 }
 
 /// Instances behind one balancer: target `t` is instance `members[t]`.
@@ -170,6 +214,21 @@ pub struct World<'s> {
     failures_are_final: bool,
     end: SimTime,
     events: u64,
+    /// Each pool's autoscaler, if it has one.
+    autoscalers: Vec<Option<autoscaler::Controller>>,
+}
+
+/// Instance slots a pool needs: with autoscaling, room for its maximum twice over (instances
+/// draining while their replacements start) plus its warm pool; else its fixed size.
+fn pool_slots(spec: &crate::model::fleet::PoolSpec) -> u32 {
+    let Some(a) = &spec.autoscaling else {
+        return spec.instances;
+    };
+    let max = a.max.max(spec.instances);
+    let warm = spec.warm_pool.map_or(0, |w| {
+        w.max_prepared_capacity.unwrap_or(max).max(w.min_size)
+    });
+    2 * max + warm
 }
 
 impl<'s> World<'s> {
@@ -179,10 +238,30 @@ impl<'s> World<'s> {
         let end = SimTime::ZERO + scenario.duration;
         let mut instances = Vec::new();
         let mut pools = Vec::new();
+        let mut autoscalers = Vec::new();
+        let (mut states_total, mut desired_total) = ([0u64; fleet::STATES], 0u64);
         for (p, spec) in scenario.pools.iter().enumerate() {
             let slots = scenario.instance_types[spec.instance_type].concurrency;
             let first = instances.len();
-            for _ in 0..spec.instances {
+            let len = pool_slots(spec) as usize;
+            let running = spec.instances as usize;
+            // The warm pool starts full: a planner asks what it buys once it is in place.
+            let warm = spec.warm_pool.map_or(0, |w| {
+                let max = spec.autoscaling.as_ref().map_or(spec.instances, |a| a.max);
+                w.max_prepared_capacity
+                    .unwrap_or(max)
+                    .saturating_sub(spec.instances)
+                    .max(w.min_size) as usize
+            });
+            for i in 0..len {
+                let state = if i < running {
+                    InstanceState::InService
+                } else if i < running + warm {
+                    spec.warm_pool
+                        .map_or(InstanceState::Terminated, |w| w.state)
+                } else {
+                    InstanceState::Terminated
+                };
                 instances.push(Instance {
                     pool: p as u32,
                     slots,
@@ -190,23 +269,61 @@ impl<'s> World<'s> {
                     queue: WaitQueue::default(),
                     condition: Condition::Up,
                     error_latency: SimDuration::ZERO,
+                    state,
+                    epoch: 0,
+                    launched_at: SimTime::ZERO,
+                    in_service_at: SimTime::ZERO,
+                    bound_for_warm_pool: false,
+                    busy_area: 0,
+                    busy_since: SimTime::ZERO,
+                    mark_area: 0,
+                    mark_at: SimTime::ZERO,
                 });
             }
             // A stack: the first instance is on top, so it is filled first.
             let with_free_slot = if spec.dispatch == Dispatch::SharedQueue {
-                (first as u32..(first + spec.instances as usize) as u32)
-                    .rev()
-                    .collect()
+                (first as u32..(first + running) as u32).rev().collect()
             } else {
                 Vec::new()
             };
+            let limits = spec
+                .autoscaling
+                .as_ref()
+                .map_or(CapacityLimits::new(spec.instances, spec.instances), |a| {
+                    CapacityLimits::new(a.min, a.max)
+                });
+            let mut fleet = fleet::PoolFleet::new(
+                first as u32,
+                len as u32,
+                running as u32,
+                limits,
+                streams.stream(&format!("launches/{}", spec.name)),
+                streams.stream(&format!("startup/{}", spec.name)),
+            );
+            fleet.add_warm(
+                first as u32 + running as u32,
+                warm as u32,
+                spec.warm_pool.map(|w| w.state),
+            );
+            for (total, &n) in states_total.iter_mut().zip(&fleet.counts) {
+                *total += u64::from(n);
+            }
+            desired_total += u64::from(spec.instances);
             pools.push(Pool {
                 first,
+                len,
                 dispatch: spec.dispatch,
                 queue_capacity: spec.queue_capacity,
                 shared: WaitQueue::default(),
                 with_free_slot,
+                fleet,
+                routed: 0,
             });
+            autoscalers.push(
+                spec.autoscaling
+                    .as_ref()
+                    .map(|a| autoscaler::Controller::new(a, len)),
+            );
         }
         let mut balanced_targets = 0u64;
         let groups: Vec<Group> = scenario
@@ -223,8 +340,9 @@ impl<'s> World<'s> {
                 for &p in &g.pools {
                     let spec = &scenario.pools[p];
                     let first = pools[p].first as u32;
-                    members.extend(first..first + spec.instances);
-                    weights.extend(std::iter::repeat_n(spec.weight, spec.instances as usize));
+                    let len = pools[p].len as u32;
+                    members.extend(first..first + len);
+                    weights.extend(std::iter::repeat_n(spec.weight, len as usize));
                 }
                 if g.balancer.slow_start.is_some() {
                     // Slow start ramps integer weights: scale them so a step is fine-grained.
@@ -234,23 +352,38 @@ impl<'s> World<'s> {
                         *w = if round_robin { 1 } else { *w } * slow_start::DEFAULT_SCALE;
                     }
                 }
-                if shared_pool.is_none() {
-                    balanced_targets += members.len() as u64;
+                let mut health = GroupHealth::new(&weights, &g.balancer);
+                let mut balancer = Balancer::new(
+                    g.balancer.algorithm,
+                    weights,
+                    streams.stream(&format!("balancer/{}", g.name)),
+                );
+                // Slots without an instance in service are not registered (yet).
+                for (t, &m) in members.iter().enumerate() {
+                    if instances[m as usize].state != InstanceState::InService {
+                        health.set_registered(t, false);
+                        balancer.set_eligible(t, false);
+                    } else if shared_pool.is_none() {
+                        balanced_targets += 1;
+                    }
                 }
                 Group {
-                    health: GroupHealth::new(&weights, &g.balancer),
+                    health,
                     retry: g.balancer.retry,
                     retries_active: 0,
                     members,
-                    balancer: Balancer::new(
-                        g.balancer.algorithm,
-                        weights,
-                        streams.stream(&format!("balancer/{}", g.name)),
-                    ),
+                    balancer,
                     shared_pool,
                 }
             })
             .collect();
+        for (g, spec) in scenario.target_groups.iter().enumerate() {
+            let mut first_target = 0;
+            for &p in &spec.pools {
+                pools[p].fleet.targets.push((g as u32, first_target));
+                first_target += pools[p].len as u32;
+            }
+        }
         let routes = scenario
             .routes
             .iter()
@@ -330,7 +463,8 @@ impl<'s> World<'s> {
                 scenario.classes.len(),
                 scenario.total_slots(),
                 balanced_targets,
-            ),
+            )
+            .with_fleet(states_total, desired_total),
             timeout: scenario.timeout,
             on_timeout: scenario.on_timeout,
             client_retry: scenario.client_retry,
@@ -342,6 +476,7 @@ impl<'s> World<'s> {
                 && scenario.client_retry.is_none(),
             end,
             events: 0,
+            autoscalers,
         }
     }
 
@@ -351,6 +486,7 @@ impl<'s> World<'s> {
             self.queue
                 .schedule_source_in(first - SimTime::ZERO, Event::Arrival);
         }
+        self.start_autoscalers();
         while let Some((now, event)) = self.queue.pop() {
             if now >= self.end {
                 break;
@@ -381,6 +517,12 @@ impl<'s> World<'s> {
                 }
                 Event::SlowStartTick { group } => self.on_slow_start_tick(now, group),
                 Event::ClientRetry { request } => self.on_client_retry(now, request),
+                Event::PhaseEnd { instance, epoch } => self.on_phase_end(now, instance, epoch),
+                Event::DrainDeadline { instance, epoch } => {
+                    self.on_drain_deadline(now, instance, epoch)
+                }
+                Event::Reconcile { pool } => self.on_reconcile(now, pool),
+                Event::Autoscale { pool, tick } => self.on_autoscale(now, pool, tick),
             }
         }
         self.finish(sink)
@@ -535,7 +677,7 @@ impl<'s> World<'s> {
         self.send(now, id);
     }
 
-    fn finish<S: TimelineSink>(self, sink: &mut S) -> RunResult {
+    fn finish<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
         let scenario = self.scenario;
         let class_route: Vec<usize> = self.class_route.iter().map(|&r| r as usize).collect();
         let totals = self
@@ -544,21 +686,34 @@ impl<'s> World<'s> {
         let hours = scenario.duration.as_secs_f64() / 3600.0;
         let mut by_pool = BTreeMap::new();
         let mut cost_by_pool = BTreeMap::new();
-        let (mut total_instances, mut cost) = (0u64, 0.0);
-        for spec in &scenario.pools {
+        let (mut instance_hours, mut peak, mut cost) = (0.0, 0u64, 0.0);
+        for (spec, pool) in scenario.pools.iter().zip(&mut self.pools) {
             let t = &scenario.instance_types[spec.instance_type];
-            let n = spec.instances as u64;
-            let pool_cost = n as f64 * hours * t.price_per_hour;
-            total_instances += n;
+            let f = &mut pool.fleet;
+            f.bill(self.end);
+            let (full, storage) = f.billed_hours();
+            let storage_price = spec.warm_pool.map_or(0.0, |w| w.storage_price_per_hour);
+            let pool_cost = full * t.price_per_hour + storage * storage_price;
+            instance_hours += full;
+            peak += u64::from(f.peak);
             cost += pool_cost;
             cost_by_pool.insert(spec.name.clone(), pool_cost);
             by_pool.insert(
                 spec.name.clone(),
                 PoolInstances {
                     instance_type: t.name.clone(),
-                    mean: n as f64,
-                    max: n,
-                    instance_hours: n as f64 * hours,
+                    mean: full / hours,
+                    max: u64::from(f.peak),
+                    instance_hours: full,
+                    scaling: PoolScaling {
+                        desired_at_end: f.desired,
+                        launches: f.stats.launches,
+                        from_warm_pool: f.stats.from_warm_pool,
+                        launch_failures: f.stats.launch_failures,
+                        terminations: f.stats.terminations,
+                        cut_by_drain: f.stats.cut_by_drain,
+                        warm_pool_storage_hours: storage,
+                    },
                 },
             );
         }
@@ -605,9 +760,10 @@ impl<'s> World<'s> {
                 retries: totals.retries,
                 utilization: totals.utilization,
                 instances: InstanceSummary {
-                    mean: total_instances as f64,
-                    max: total_instances,
-                    instance_hours: total_instances as f64 * hours,
+                    mean: instance_hours / hours,
+                    // The pools' peaks added: an upper bound when they peak at different times.
+                    max: peak,
+                    instance_hours,
                     by_pool,
                 },
                 cost_usd: CostSummary {

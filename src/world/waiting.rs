@@ -48,6 +48,11 @@ impl WaitQueue {
         in_order
     }
 
+    /// Every entry from the front, tombstones included.
+    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.items.iter().copied()
+    }
+
     /// The front entry, tombstone or not.
     #[inline]
     pub fn front(&self) -> Option<u32> {

@@ -1,0 +1,95 @@
+//! What an autoscaler's metrics measure, read off the world: per-instance utilization and
+//! requests held, and a pool's queue depth, oldest waiting request and request count. The
+//! controllers (`autoscaler.rs`) decide when to read them and pass them through their metrics
+//! pipelines; `docs/metrics.md` defines each metric.
+
+use super::requests::Phase;
+use super::{QueueId, World};
+use crate::engine::SimTime;
+use crate::model::autoscale::spec::MetricKind;
+use crate::model::fleet::lifecycle::InstanceState;
+
+impl World<'_> {
+    /// `id`'s busy slots as a percentage of its slots, averaged since its last mark, and the
+    /// mark moved to `now`. `None` if no time has passed since the mark.
+    pub(super) fn take_utilization(&mut self, now: SimTime, id: u32) -> Option<f64> {
+        let inst = &mut self.instances[id as usize];
+        inst.set_busy(now, inst.busy);
+        let span = (now - inst.mark_at).as_nanos();
+        let area = inst.busy_area - inst.mark_area;
+        inst.mark_area = inst.busy_area;
+        inst.mark_at = now;
+        (span > 0).then(|| 100.0 * area as f64 / (span as f64 * f64::from(inst.slots)))
+    }
+
+    /// Requests `id` holds now: serving, and waiting in its own queue.
+    pub(super) fn held(&self, id: u32) -> f64 {
+        let inst = &self.instances[id as usize];
+        f64::from(inst.busy + inst.queue.live())
+    }
+
+    /// Instances of `pool` in service now.
+    pub(super) fn in_service(&self, pool: usize) -> u32 {
+        self.pools[pool].fleet.counts[InstanceState::InService as usize]
+    }
+
+    /// Requests waiting for `pool`: its shared (or named) queue and its instances' own queues.
+    pub(super) fn queue_depth(&self, pool: usize) -> f64 {
+        let own: u32 = self
+            .slots_of(pool)
+            .map(|i| self.instances[i as usize].queue.live())
+            .sum();
+        f64::from(self.pools[pool].shared.live() + own)
+    }
+
+    /// How long the oldest request waiting for `pool` has waited [s] (0 with none waiting).
+    pub(super) fn queue_oldest_age(&self, now: SimTime, pool: usize) -> f64 {
+        let queues = std::iter::once(QueueId::Pool(pool as u32))
+            .chain(self.slots_of(pool).map(QueueId::Instance));
+        let mut oldest = now;
+        for q in queues {
+            let queue = match q {
+                QueueId::Pool(p) => &self.pools[p as usize].shared,
+                QueueId::Instance(i) => &self.instances[i as usize].queue,
+            };
+            // The first live entry is the oldest of its queue (FIFO); tombstones are skipped.
+            if let Some(sent) = queue
+                .ids()
+                .map(|id| self.requests.get(id))
+                .find(|r| r.phase != Phase::Expired)
+                .map(|r| r.sent)
+            {
+                oldest = oldest.min(sent);
+            }
+        }
+        (now - oldest).as_secs_f64()
+    }
+
+    /// A pool-level metric now. `routed` is the requests sent to the pool over the last
+    /// `seconds` (for the request metrics); `None` where it is undefined (a per-instance
+    /// average over no instance in service).
+    pub(super) fn pool_metric(
+        &self,
+        now: SimTime,
+        pool: usize,
+        kind: MetricKind,
+        routed: u64,
+        seconds: f64,
+    ) -> Option<f64> {
+        let in_service = f64::from(self.in_service(pool));
+        match kind {
+            MetricKind::QueueDepth => Some(self.queue_depth(pool)),
+            MetricKind::QueueDepthPerInstance => {
+                (in_service > 0.0).then(|| self.queue_depth(pool) / in_service)
+            }
+            MetricKind::QueueOldestAge => Some(self.queue_oldest_age(now, pool)),
+            MetricKind::RequestCountPerTarget => {
+                (in_service > 0.0).then(|| routed as f64 / in_service)
+            }
+            MetricKind::RequestRate => (seconds > 0.0).then(|| routed as f64 / seconds),
+            MetricKind::Utilization | MetricKind::InFlight => {
+                unreachable!("{} is measured per instance", kind.name())
+            }
+        }
+    }
+}
