@@ -126,19 +126,26 @@ fn run_variants(set: &ScenarioSet, seed: Option<u64>, out: &Path) -> anyhow::Res
     Ok(())
 }
 
-/// Simulates `scenario`, writing `timeline.csv` and `summary.json` into `out`.
+/// Simulates `scenario`, writing `timeline.csv`, `scaling_events.csv` and `summary.json` into
+/// `out`.
 fn simulate_into(scenario: &Scenario, seed: u64, out: &Path) -> anyhow::Result<Summary> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let timeline_path = out.join("timeline.csv");
+    let events_path = out.join("scaling_events.csv");
     let mut file = AtomicFile::create(&timeline_path)
         .with_context(|| format!("cannot write {}", timeline_path.display()))?;
-    let mut sink = CsvTimeline::new(file.writer());
+    let mut events = AtomicFile::create(&events_path)
+        .with_context(|| format!("cannot write {}", events_path.display()))?;
+    let mut sink = CsvTimeline::with_scaling_events(file.writer(), events.writer());
     let result = fleetsim::run(scenario, seed, &mut sink);
     let written = sink.finish().map(|_| ());
     written
         .and_then(|()| file.commit())
         .with_context(|| format!("cannot write {}", timeline_path.display()))?;
+    events
+        .commit()
+        .with_context(|| format!("cannot write {}", events_path.display()))?;
     report::write_summary(out, &result.summary)
         .with_context(|| format!("cannot write {}", out.join("summary.json").display()))?;
     Ok(result.summary)

@@ -80,6 +80,8 @@ const COLUMNS: &[Column] = &[
     Column { csv: "latency_p999_ms", title: "p99.9 [ms]", value: |s| ms(s.latency_seconds.p999), shown: (1.0, 1), compact: true },
     // A fraction in the CSV (as in summary.json), a percentage for people.
     Column { csv: "utilization", title: "util. [%]", value: |s| Cell::Number(Some(s.utilization)), shown: (100.0, 1), compact: true },
+    Column { csv: "mean_instances", title: "mean inst.", value: |s| Cell::Number(Some(s.instances.mean)), shown: (1.0, 1), compact: true },
+    Column { csv: "peak_instances", title: "peak inst.", value: |s| Cell::Count(s.instances.max), shown: COUNT, compact: false },
     Column { csv: "cost_usd", title: "cost [USD]", value: |s| Cell::Number(Some(s.cost_usd.total)), shown: (1.0, 2), compact: true },
     Column {
         csv: "cost_per_1k_completed_usd",
@@ -306,7 +308,7 @@ mod tests {
             lines[0],
             "variant,arrived,completed,timed_out,rejected,no_healthy_target,server_error,\
              connect_failed,interrupted,in_flight_at_end,retries,error_rate_pct,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,\
-             utilization,cost_usd,cost_per_1k_completed_usd"
+             utilization,mean_instances,peak_instances,cost_usd,cost_per_1k_completed_usd"
         );
         // 990 completed of 1000: 5 timed out + 5 rejected = 1 % errors; p99 0.25 s = 250 ms,
         // mean 125, p50 62.5, p90 0.25 / 1.5 s, p99.9 500; $2 per 990 completed = 2000/990 per 1k.
@@ -314,10 +316,10 @@ mod tests {
         let per_1k = 2.0 * 1000.0 / 990.0;
         assert_eq!(
             lines[1],
-            format!("base,1000,990,5,5,0,0,0,0,0,0,1,125,62.5,{p90},250,500,0.5,2,{per_1k}")
+            format!("base,1000,990,5,5,0,0,0,0,0,0,1,125,62.5,{p90},250,500,0.5,1,1,2,{per_1k}")
         );
         // Nothing completed: no latency, no cost per completed request; 100 % errors.
-        assert_eq!(lines[2], "none,1000,0,995,5,0,0,0,0,0,0,100,,,,,,0.5,3,");
+        assert_eq!(lines[2], "none,1000,0,995,5,0,0,0,0,0,0,100,,,,,,0.5,1,1,3,");
         assert_eq!(lines.len(), 3);
     }
 

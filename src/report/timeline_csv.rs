@@ -1,9 +1,12 @@
-//! `timeline.csv`, streamed: each window is written as the run closes it, so memory does not
-//! grow with the run's length.
+//! `timeline.csv` and `scaling_events.csv`, streamed: each window and each scaling event is
+//! written as the run produces it, so memory does not grow with the run's length.
 
 use std::io::Write;
 
-use crate::metrics::{TimelineRow, TimelineSink};
+use crate::metrics::{ScalingEvent, TimelineRow, TimelineSink};
+
+/// The header of `scaling_events.csv`, in column order.
+pub const SCALING_EVENT_COLUMNS: &[&str] = &["time_s", "pool", "policy", "from", "to", "reason"];
 
 /// The header of `timeline.csv`, in column order.
 pub const TIMELINE_COLUMNS: &[&str] = &[
@@ -39,30 +42,42 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "latency_p99_s",
 ];
 
-/// Writes timeline rows as CSV to `W`. The first I/O error is kept and reported by
-/// [`CsvTimeline::finish`]; rows after it are dropped.
-pub struct CsvTimeline<W: Write> {
+/// Writes timeline rows as CSV to `W`, and scaling events as CSV to `E` (dropped by default).
+/// The first I/O error is kept and reported by [`CsvTimeline::finish`]; rows after it are
+/// dropped.
+pub struct CsvTimeline<W: Write, E: Write = std::io::Sink> {
     out: W,
+    events: E,
     line: String,
     error: Option<std::io::Error>,
 }
 
 impl<W: Write> CsvTimeline<W> {
-    /// Starts the CSV with its header row.
-    pub fn new(mut out: W) -> Self {
-        let error = writeln!(out, "{}", TIMELINE_COLUMNS.join(",")).err();
+    /// Starts the timeline CSV with its header row; scaling events are dropped.
+    pub fn new(out: W) -> Self {
+        CsvTimeline::with_scaling_events(out, std::io::sink())
+    }
+}
+
+impl<W: Write, E: Write> CsvTimeline<W, E> {
+    /// Starts both CSVs with their header rows.
+    pub fn with_scaling_events(mut out: W, mut events: E) -> Self {
+        let error = writeln!(out, "{}", TIMELINE_COLUMNS.join(","))
+            .and_then(|()| writeln!(events, "{}", SCALING_EVENT_COLUMNS.join(",")))
+            .err();
         CsvTimeline {
             out,
+            events,
             line: String::with_capacity(256),
             error,
         }
     }
 
-    /// The writer back, or the first error met.
-    pub fn finish(self) -> std::io::Result<W> {
+    /// The writers back, or the first error met.
+    pub fn finish(self) -> std::io::Result<(W, E)> {
         match self.error {
             Some(e) => Err(e),
-            None => Ok(self.out),
+            None => Ok((self.out, self.events)),
         }
     }
 }
@@ -79,7 +94,31 @@ fn push_opt(line: &mut String, v: Option<f64>) {
     }
 }
 
-impl<W: Write> TimelineSink for CsvTimeline<W> {
+impl<W: Write, E: Write> TimelineSink for CsvTimeline<W, E> {
+    fn scaling_event(&mut self, e: &ScalingEvent) {
+        use std::fmt::Write as _;
+        if self.error.is_some() {
+            return;
+        }
+        let l = &mut self.line;
+        l.clear();
+        push_f64(l, e.time_s);
+        // Names and reasons are quoted, with quotes doubled (RFC 4180): reasons hold commas.
+        let quoted = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let _ = writeln!(
+            l,
+            ",{},{},{},{},{}",
+            quoted(&e.pool),
+            e.policy,
+            e.from,
+            e.to,
+            quoted(&e.reason)
+        );
+        if let Err(err) = self.events.write_all(l.as_bytes()) {
+            self.error = Some(err);
+        }
+    }
+
     fn window(&mut self, r: &TimelineRow) {
         use std::fmt::Write as _;
         if self.error.is_some() {
@@ -134,6 +173,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn scaling_events_quote_their_text() {
+        let mut sink = CsvTimeline::with_scaling_events(Vec::new(), Vec::new());
+        sink.scaling_event(&ScalingEvent {
+            time_s: 60.5,
+            pool: "gpu".into(),
+            policy: "scheduled",
+            from: 1,
+            to: 3,
+            reason: "action \"a\" (min 1, max 3)".into(),
+        });
+        let (_, events) = sink.finish().unwrap();
+        let text = String::from_utf8(events).unwrap();
+        assert_eq!(
+            text,
+            "time_s,pool,policy,from,to,reason\n60.5,\"gpu\",scheduled,1,3,\"action \"\"a\"\" (min 1, max 3)\"\n"
+        );
+    }
+
+    #[test]
     fn rows_have_one_cell_per_column_and_empty_cells_for_missing_latency() {
         let mut sink = CsvTimeline::new(Vec::new());
         sink.window(&TimelineRow {
@@ -155,7 +213,7 @@ mod tests {
             latency_p90_s: None,
             latency_p99_s: None,
         });
-        let text = String::from_utf8(sink.finish().unwrap()).unwrap();
+        let text = String::from_utf8(sink.finish().unwrap().0).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0].split(',').count(), TIMELINE_COLUMNS.len());
         assert_eq!(
