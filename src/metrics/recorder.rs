@@ -87,6 +87,8 @@ pub struct Recorder {
     run_end: u64,
     warmup_end: SimTime,
     last: u64,
+    /// Where the fleet's levels are integrated to.
+    fleet_last: u64,
     in_flight: u64,
     queued: u64,
     busy: u64,
@@ -122,6 +124,7 @@ impl Recorder {
             run_end: duration.as_nanos(),
             warmup_end: SimTime::ZERO + warmup,
             last: 0,
+            fleet_last: 0,
             in_flight: 0,
             queued: 0,
             busy: 0,
@@ -152,6 +155,7 @@ impl Recorder {
         let now = now.as_nanos().min(self.run_end);
         while now >= self.window_end && self.window_start < self.run_end {
             self.integrate(self.window_end);
+            self.integrate_fleet(self.window_end);
             self.close_window(sink);
         }
         self.integrate(now);
@@ -162,6 +166,7 @@ impl Recorder {
         }
     }
 
+    /// Integrates the levels that change with requests (every event moves them) up to `to`.
     #[inline]
     fn integrate(&mut self, to: u64) {
         let dt = (to - self.last) as u128;
@@ -169,13 +174,24 @@ impl Recorder {
             self.window.in_flight_area += self.in_flight as u128 * dt;
             self.window.queued_area += self.queued as u128 * dt;
             self.window.busy_area += self.busy as u128 * dt;
-            self.window.healthy_area += self.healthy as u128 * dt;
-            self.window.slots_area += self.slots as u128 * dt;
-            self.window.desired_area += self.desired as u128 * dt;
-            for (area, &n) in self.window.state_area.iter_mut().zip(&self.states) {
+            self.last = to;
+        }
+    }
+
+    /// Integrates the fleet's levels (healthy targets, slots, desired capacity, instances per
+    /// state) up to `to`. They change rarely, so they are integrated only when they change and
+    /// when a window closes, not at every event.
+    fn integrate_fleet(&mut self, to: u64) {
+        let dt = (to - self.fleet_last) as u128;
+        if dt > 0 {
+            let w = &mut self.window;
+            w.healthy_area += self.healthy as u128 * dt;
+            w.slots_area += self.slots as u128 * dt;
+            w.desired_area += self.desired as u128 * dt;
+            for (area, &n) in w.state_area.iter_mut().zip(&self.states) {
                 *area += n as u128 * dt;
             }
-            self.last = to;
+            self.fleet_last = to;
         }
     }
 
@@ -272,6 +288,7 @@ impl Recorder {
     /// A balanced target became healthy (`true`) or unhealthy.
     #[inline]
     pub fn target_health_changed(&mut self, healthy: bool) {
+        self.integrate_fleet(self.last);
         if healthy {
             self.healthy += 1;
         } else {
@@ -305,6 +322,7 @@ impl Recorder {
 
     /// Slots in service (of instances that serve) changed by `delta`.
     pub fn slots_changed(&mut self, delta: i64) {
+        self.integrate_fleet(self.last);
         self.slots = self
             .slots
             .checked_add_signed(delta)
@@ -313,12 +331,14 @@ impl Recorder {
 
     /// An instance moved from lifecycle state `from` to `to`.
     pub fn instance_moved(&mut self, from: InstanceState, to: InstanceState) {
+        self.integrate_fleet(self.last);
         self.states[from as usize] -= 1;
         self.states[to as usize] += 1;
     }
 
     /// The desired capacity (all pools together) changed by `delta`.
     pub fn desired_changed(&mut self, delta: i64) {
+        self.integrate_fleet(self.last);
         self.desired = self
             .desired
             .checked_add_signed(delta)

@@ -319,7 +319,10 @@ mod tests {
             format!("base,1000,990,5,5,0,0,0,0,0,0,1,125,62.5,{p90},250,500,0.5,1,1,2,{per_1k}")
         );
         // Nothing completed: no latency, no cost per completed request; 100 % errors.
-        assert_eq!(lines[2], "none,1000,0,995,5,0,0,0,0,0,0,100,,,,,,0.5,1,1,3,");
+        assert_eq!(
+            lines[2],
+            "none,1000,0,995,5,0,0,0,0,0,0,100,,,,,,0.5,1,1,3,"
+        );
         assert_eq!(lines.len(), 3);
     }
 

@@ -35,12 +35,13 @@ fn same_scenario_and_seed_give_byte_identical_files() {
         let (x, y) = (files_under(a.path()), files_under(b.path()));
         let names: Vec<&String> = x.keys().collect();
         assert_eq!(names, y.keys().collect::<Vec<_>>(), "{}", file.display());
-        // One summary and timeline per run (the base and each variant), and with variants the
-        // comparison files.
+        // One summary, timeline and scaling-event list per run (the base and each variant),
+        // and with variants the comparison files.
         let runs = ScenarioSet::load(&file).unwrap().runs().len();
-        let expected = 2 * runs + if runs > 1 { 2 } else { 0 };
+        let expected = 3 * runs + if runs > 1 { 2 } else { 0 };
         assert_eq!(names.len(), expected, "{}: {names:?}", file.display());
         for (name, bytes) in &x {
+            // Even a fixed fleet's scaling_events.csv has its header.
             assert!(!bytes.is_empty(), "{} {name} is empty", file.display());
             assert!(
                 *bytes == y[name],

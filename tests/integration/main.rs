@@ -1,6 +1,7 @@
 //! One integration-test binary (as nexosim's `tests/integration/main.rs`): every module below
 //! shares one build.
 
+mod autoscaling;
 mod bad_input;
 mod common;
 mod determinism;
