@@ -35,9 +35,8 @@ const RESERVED_NAMES: &[&str] = &[BASE_NAME, "comparison.csv", "comparison.md"];
 
 /// Keys that say which kind a table is. A variant that changes one replaces the whole table
 /// instead of merging into it: the table's other keys belong to the old kind (a lognormal's `cv`
-/// means nothing to an exponential, Envoy's `choice_count` nothing to round robin, an AWS
-/// group's target tracking policies nothing to an HPA).
-const KIND_KEYS: &[&str] = &["kind", "distribution", "algorithm", "controller"];
+/// means nothing to an exponential, Envoy's `choice_count` nothing to round robin).
+const KIND_KEYS: &[&str] = &["kind", "distribution", "algorithm"];
 
 /// Keys of one table that exclude each other (`[traffic]`'s `rate` and `profile`): a variant
 /// that sets one removes the others, as a user switching from one to the other means.

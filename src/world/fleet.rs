@@ -126,6 +126,7 @@ impl PoolFleet {
         self.counts[InstanceState::Terminated as usize] -= n;
         self.counts[state as usize] += n;
         self.free.retain(|&i| i < from || i >= from + n);
+        self.peak = self.billed_full();
     }
 
     fn count(&self, state: InstanceState) -> u32 {

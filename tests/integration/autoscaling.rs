@@ -307,3 +307,75 @@ fn no_admitted_request_is_lost_to_scale_in_in_any_shipped_scenario() {
     // Not vacuous: the shipped scenarios do scale in.
     assert!(scaled_in > 0);
 }
+
+/// One-slot boxes started at 0 s; the first holds a 200 s request (the only request). At 60 s
+/// a scheduled action adds one instance (booting `boot`); at 120 s another takes it away.
+fn victims(policy: &str, boot: &str) -> String {
+    format!(
+        r#"
+name = "victims"
+duration = "300s"
+[timeline]
+window = "10s"
+[traffic]
+profile = {{ kind = "steps", steps = [{{ at = "0s", rate = "1/s" }}, {{ at = "1s", rate = "0/s" }}] }}
+process = "periodic"
+[[instance_type]]
+name = "box"
+concurrency = 1
+price = "$1/h"
+[[pool]]
+name = "p"
+instance_type = "box"
+instances = 1
+termination_policy = "{policy}"
+[pool.startup]
+boot = "{boot}"
+[pool.autoscaling]
+controller = "aws"
+min = 1
+max = 2
+scheduled = {{ action = [{{ at = "60s", desired = 2 }}, {{ at = "120s", desired = 1 }}] }}
+[[class]]
+name = "job"
+service = {{ distribution = "constant", value = "200s" }}
+"#
+    )
+}
+
+#[test]
+fn scale_in_chooses_its_victims_by_the_termination_policy() {
+    let draining_windows = |policy: &str, boot: &str| {
+        let (s, rows, _) = run(&victims(policy, boot));
+        assert_eq!(s.requests.completed, 1, "{policy}");
+        assert_eq!(s.instances.by_pool["p"].scaling.cut_by_drain, 0);
+        rows.iter()
+            .filter(|r| r.instances[InstanceState::Draining as usize] > 0.0)
+            .count()
+    };
+    // The oldest instance holds the request: it drains from 120 s until the request ends at
+    // 200 s (8 windows); the newest leaves at once.
+    assert_eq!(draining_windows("oldest_instance", "0s"), 8);
+    assert_eq!(draining_windows("newest_instance", "0s"), 0);
+    // AWS's default: the instance closest to its next billing hour, the older one here
+    // (3480 s left against 3540 s).
+    assert_eq!(draining_windows("default", "0s"), 8);
+    // Kubernetes removes a pod that is not ready before any ready one: the new pod is still
+    // booting at 120 s.
+    assert_eq!(draining_windows("kubernetes", "100s"), 0);
+    assert_eq!(draining_windows("default", "100s"), 8);
+}
+
+#[test]
+fn a_new_target_takes_traffic_after_its_first_passing_health_check() {
+    // Checks every 25 s (0, 25, 50, 75 s...). The instance added at 60 s registers at once but
+    // stays `initial` until the check at 75 s passes.
+    let checks = "[balancer.health_check]\ninterval = \"25s\"";
+    let scaling = "min = 1\nmax = 2\nscheduled = { action = [{ at = \"60s\", desired = 2 }] }";
+    let text = format!("{}\n{checks}", fleet("120s", "1/s", "0.5s", "", scaling));
+    let (_, rows, _) = run(&text);
+    let healthy: Vec<f64> = rows.iter().map(|r| r.healthy_targets).collect();
+    assert_eq!(healthy[5..9], [1.0, 1.0, 1.5, 2.0]);
+    // In service from 60 s all the same.
+    assert_eq!(in_service(&rows[6]), 2.0);
+}
