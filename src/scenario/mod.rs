@@ -7,10 +7,16 @@
 //!
 //! It must not know about the event loop: a scenario is a description, not a simulation.
 
+mod autoscaling;
+mod aws_policies;
 mod diagnostics;
 mod empirical;
+mod kubernetes;
+mod lifecycle;
 mod raw;
 mod reader;
+#[cfg(test)]
+mod tests;
 mod units;
 mod validate;
 mod variants;

@@ -8,9 +8,12 @@ use std::sync::Arc;
 
 use toml_span::value::Value;
 
+use super::autoscaling;
 use super::empirical;
+use super::lifecycle::{self, MAX_INSTANCES};
 use super::reader::{Fields, Located, Node, Reader};
 use crate::engine::{SimDuration, SimTime};
+use crate::model::autoscale::spec::AutoscalingSpec;
 use crate::model::balancer::health_check::{
     CheckDepth, HealthCheckSpec, ALB_INTERVAL_SECS, ALB_THRESHOLD, ALB_TIMEOUT_SECS,
 };
@@ -24,7 +27,7 @@ use crate::model::balancer::slow_start::{
     ENVOY_DEFAULT_MIN_WEIGHT_PERCENT,
 };
 use crate::model::balancer::sticky;
-use crate::model::fleet::ServiceTime;
+use crate::model::fleet::{LaunchSpec, ServiceTime, StartupSpec, WarmPoolSpec};
 use crate::model::traffic::backoff::{Backoff, ClientRetry, Jitter};
 use crate::model::traffic::{DecayShape, RateProfile};
 
@@ -43,6 +46,7 @@ pub struct RawScenario {
     pub networks: Option<Located<u64>>,
     pub instance_types: Vec<RawInstanceType>,
     pub pools: Vec<RawPool>,
+    pub queues: Vec<RawQueue>,
     pub classes: Vec<RawClass>,
     pub classes_at: Located<()>,
     pub balancer: Option<RawBalancer>,
@@ -105,14 +109,30 @@ pub struct RawInstanceType {
     pub weight: Option<Located<u64>>,
 }
 
-/// A `[[pool]]` table.
+/// A `[[pool]]` table. A nested table that is present but broken (reported) reads as its
+/// default, or as `Located { value: None, .. }` where its presence matters to validation.
 pub struct RawPool {
     pub name: Option<Located<String>>,
     pub instance_type: Option<Located<String>>,
+    /// At least 1, required, without autoscaling; optional and from 0 with it.
     pub instances: Option<Located<u64>>,
     pub dispatch: Option<Located<&'static str>>,
     pub queue_capacity: Option<Located<u64>>,
     pub weight: Option<Located<u64>>,
+    /// The `[[queue]]` its workers pull from.
+    pub queue: Option<Located<String>>,
+    pub deregistration_delay: Option<Located<SimDuration>>,
+    pub termination_policy: Option<Located<&'static str>>,
+    pub startup: Option<StartupSpec>,
+    pub warm_pool: Option<Located<Option<WarmPoolSpec>>>,
+    pub launch: Option<LaunchSpec>,
+    pub autoscaling: Option<Located<Option<AutoscalingSpec>>>,
+}
+
+/// A `[[queue]]` table: a named queue one pool pulls from.
+pub struct RawQueue {
+    pub name: Option<Located<String>>,
+    pub capacity: Option<Located<u64>>,
 }
 
 /// A `[[class]]` table.
@@ -121,6 +141,7 @@ pub struct RawClass {
     pub share: Option<Located<f64>>,
     pub pool: Option<Located<String>>,
     pub path: Option<Located<String>>,
+    pub queue: Option<Located<String>>,
     pub service: Option<ServiceTime>,
     pub service_by_type: Vec<(Located<String>, ServiceTime)>,
     pub at: Located<()>,
@@ -166,7 +187,8 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         .map(|n| read_traffic(r, n))
         .unwrap_or_default();
     let instance_types = read_array(r, &mut f, "instance_type", read_instance_type);
-    let pools = read_array(r, &mut f, "pool", read_pool);
+    let pools = read_array(r, &mut f, "pool", |r, n| read_pool(r, n, base_dir));
+    let queues = read_array(r, &mut f, "queue", read_queue);
     let classes_at = Located {
         value: (),
         path: "class".into(),
@@ -198,6 +220,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         networks: traffic_fields.networks,
         instance_types,
         pools,
+        queues,
         classes,
         classes_at,
         balancer,
@@ -209,7 +232,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
 }
 
 /// Where `node` is, without its value.
-fn locate_node(node: &Node<'_, '_>) -> Located<()> {
+pub(super) fn locate_node(node: &Node<'_, '_>) -> Located<()> {
     Located {
         value: (),
         path: node.path().to_string(),
@@ -508,7 +531,7 @@ fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<H
 /// Stores the value `read` for an optional key in `slot`, which holds the default: `read` is
 /// `None` when the key is absent, `Some(None)` when it was present but broken (the reader has
 /// recorded why), and then this returns false.
-fn store<T>(slot: &mut T, read: Option<Option<T>>) -> bool {
+pub(super) fn store<T>(slot: &mut T, read: Option<Option<T>>) -> bool {
     match read {
         Some(Some(v)) => {
             *slot = v;
@@ -710,26 +733,36 @@ fn read_instance_type(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawInsta
     Some(t)
 }
 
-fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawPool> {
+fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<RawPool> {
     let mut f = r.table(node, "a pool table")?;
-    let p = RawPool {
-        name: f
-            .required(r, "name", "name the pool, such as name = \"gpu\"")
-            .and_then(|n| r.name(&n)),
-        instance_type: f
-            .required(
-                r,
-                "instance_type",
-                "name one of the [[instance_type]] tables",
-            )
-            .and_then(|n| r.string(&n)),
-        instances: f
+    let name = f
+        .required(r, "name", "name the pool, such as name = \"gpu\"")
+        .and_then(|n| r.name(&n));
+    let instance_type = f
+        .required(
+            r,
+            "instance_type",
+            "name one of the [[instance_type]] tables",
+        )
+        .and_then(|n| r.string(&n));
+    // With autoscaling, the group may start empty and `instances` defaults to its min.
+    let autoscaling = f.get("autoscaling");
+    let instances = match &autoscaling {
+        Some(_) => f
+            .get("instances")
+            .and_then(|n| r.integer(&n, 0, MAX_INSTANCES)),
+        None => f
             .required(
                 r,
                 "instances",
                 "say how many instances the pool has, such as instances = 8",
             )
-            .and_then(|n| r.integer(&n, 1, 1_000_000)),
+            .and_then(|n| r.integer(&n, 1, MAX_INSTANCES)),
+    };
+    let p = RawPool {
+        name,
+        instance_type,
+        instances,
         dispatch: f
             .get("dispatch")
             .and_then(|n| r.one_of(&n, &["balancer", "shared_queue"])),
@@ -737,9 +770,50 @@ fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawPool> {
             .get("queue_capacity")
             .and_then(|n| r.integer(&n, 0, u32::MAX as i64)),
         weight: f.get("weight").and_then(|n| r.integer(&n, 1, 1000)),
+        queue: f.get("queue").and_then(|n| r.string(&n)),
+        deregistration_delay: f
+            .get("deregistration_delay")
+            .and_then(|n| lifecycle::read_deregistration_delay(r, n)),
+        termination_policy: f
+            .get("termination_policy")
+            .and_then(|n| r.one_of(&n, lifecycle::TERMINATION_POLICIES)),
+        startup: f
+            .get("startup")
+            .and_then(|n| lifecycle::read_startup(r, n, base_dir)),
+        warm_pool: f.get("warm_pool").map(|n| {
+            let at = locate_node(&n);
+            Located {
+                value: lifecycle::read_warm_pool(r, n),
+                path: at.path,
+                span: at.span,
+            }
+        }),
+        launch: f.get("launch").and_then(|n| lifecycle::read_launch(r, n)),
+        autoscaling: autoscaling.map(|n| {
+            let at = locate_node(&n);
+            Located {
+                value: autoscaling::read(r, n),
+                path: at.path,
+                span: at.span,
+            }
+        }),
     };
     f.finish(r);
     Some(p)
+}
+
+fn read_queue(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawQueue> {
+    let mut f = r.table(node, "a queue table")?;
+    let q = RawQueue {
+        name: f
+            .required(r, "name", "name the queue, such as name = \"batch\"")
+            .and_then(|n| r.name(&n)),
+        capacity: f
+            .get("capacity")
+            .and_then(|n| r.integer(&n, 0, u32::MAX as i64)),
+    };
+    f.finish(r);
+    Some(q)
 }
 
 fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<RawClass> {
@@ -755,6 +829,7 @@ fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option
     let share = f.get("share").and_then(|n| r.positive(&n, true));
     let pool = f.get("pool").and_then(|n| r.string(&n));
     let path = f.get("path").and_then(|n| r.string(&n));
+    let queue = f.get("queue").and_then(|n| r.string(&n));
     let service = f
         .required(
             r,
@@ -774,6 +849,7 @@ fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option
         share,
         pool,
         path,
+        queue,
         service,
         service_by_type,
         at,
@@ -809,7 +885,12 @@ const DISTRIBUTIONS: &[&str] = &[
     "empirical",
 ];
 
-fn read_service(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<ServiceTime> {
+/// A service-time table (`{ distribution = "lognormal", mean = "400ms", cv = 0.6 }`).
+pub(super) fn read_service(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    base_dir: &Path,
+) -> Option<ServiceTime> {
     let mut f = r.table(
         node,
         "a service time table such as { distribution = \"lognormal\", mean = \"400ms\", cv = 0.5 }",

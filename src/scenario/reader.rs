@@ -44,6 +44,11 @@ impl<'a, 'de> Node<'a, 'de> {
         &self.path
     }
 
+    /// True if the node is a table (inline `{ ... }` or under a `[header]`).
+    pub fn is_table(&self) -> bool {
+        self.value.as_table().is_some()
+    }
+
     /// The node's byte span.
     pub fn span(&self) -> ByteSpan {
         (self.value.span.start, self.value.span.end)
@@ -357,8 +362,21 @@ impl<'t> Reader<'t> {
         }
     }
 
-    /// A whole number in `min..=max`.
+    /// A whole number in `min..=max`, with `0 <= min`.
     pub fn integer(&mut self, node: &Node<'_, '_>, min: i64, max: i64) -> Option<Located<u64>> {
+        debug_assert!(
+            min >= 0,
+            "integer() reads non-negative numbers: use signed()"
+        );
+        self.signed(node, min, max).map(|l| Located {
+            value: l.value as u64,
+            path: l.path,
+            span: l.span,
+        })
+    }
+
+    /// A whole number in `min..=max`, which may be negative.
+    pub fn signed(&mut self, node: &Node<'_, '_>, min: i64, max: i64) -> Option<Located<i64>> {
         let value = match node.value.as_ref() {
             ValueInner::Integer(i) => *i,
             _ => {
@@ -375,7 +393,7 @@ impl<'t> Reader<'t> {
             );
             return None;
         }
-        Some(node.locate(value as u64))
+        Some(node.locate(value))
     }
 
     /// A duration written with a unit, such as `"90s"`.

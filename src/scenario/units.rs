@@ -116,7 +116,13 @@ pub fn parse_price_per_hour(text: &str) -> Result<f64, String> {
         )
     })?;
     check_finite_non_negative(value, text)?;
-    Ok(value * 3600.0 / per_secs)
+    // Scaled by a whole factor each way, so that "$0.011/h" is exactly 0.011 (not
+    // 0.011 × 3600 / 3600 = 0.010999…).
+    Ok(if per_secs >= 3600.0 {
+        value / (per_secs / 3600.0)
+    } else {
+        value * (3600.0 / per_secs)
+    })
 }
 
 fn per_unit_seconds(unit: &str) -> Option<f64> {
@@ -184,6 +190,8 @@ mod tests {
         assert_eq!(parse_price_per_hour("$1/s").unwrap(), 3600.0);
         assert_eq!(parse_price_per_hour("$24/d").unwrap(), 1.0);
         assert_eq!(parse_price_per_hour("$2").unwrap(), 2.0);
+        assert_eq!(parse_price_per_hour("$0.011/h").unwrap(), 0.011);
+        assert_eq!(parse_price_per_hour("$0.5/m").unwrap(), 30.0);
         for bad in ["0.5/h", "$x/h", "$-1/h", "$1/year"] {
             assert!(
                 parse_price_per_hour(bad).is_err(),

@@ -3,17 +3,19 @@
 
 use std::path::Path;
 
-use super::raw::{RawBalancer, RawClass, RawFault, RawScenario, RawTargetGroup};
+use super::lifecycle;
+use super::raw::{RawBalancer, RawClass, RawFault, RawPool, RawQueue, RawScenario, RawTargetGroup};
 use super::reader::{Located, Reader};
 use super::{RequestClass, Scenario};
 use crate::engine::{SimDuration, SimTime};
+use crate::model::autoscale::spec::Controller;
 use crate::model::balancer::routing::{
     longest_prefix, BalancerSpec, RouteSpec, TargetGroupSpec, DEFAULT_CONNECT_TIMEOUT,
 };
 use crate::model::balancer::Algorithm;
 use crate::model::fleet::{
-    Dispatch, FaultKind, FaultSpec, InstanceType, LaunchSpec, OnTimeout, PoolSpec, ServiceTime,
-    StartupSpec, TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_ERROR_LATENCY,
+    Dispatch, FaultKind, FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime, StartupSpec,
+    TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_ERROR_LATENCY,
 };
 use crate::model::traffic::{ArrivalProcess, Population};
 
@@ -127,24 +129,38 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
 struct PoolRef {
     /// The pool's name; empty if missing (already reported, and no reference can name it).
     name: String,
-    /// Its instances, if that field is valid.
+    /// Its instances at the start, if known: its `instances`, else its autoscaling's min.
     instances: Option<u32>,
+    /// The most instances it can have in service, if known: its autoscaling's max, else its
+    /// `instances`.
+    most: Option<u32>,
     dispatch: Dispatch,
+    /// The named queue it pulls from.
+    queue: Option<String>,
 }
 
 fn pool_refs(raw: &RawScenario) -> Vec<PoolRef> {
     raw.pools
         .iter()
-        .map(|p| PoolRef {
-            name: p
-                .name
-                .as_ref()
-                .map_or_else(String::new, |n| n.value.clone()),
-            instances: p.instances.as_ref().map(|i| i.value as u32),
-            dispatch: match p.dispatch.as_ref().map(|d| d.value) {
-                Some("shared_queue") => Dispatch::SharedQueue,
-                _ => Dispatch::Balancer,
-            },
+        .map(|p| {
+            let scaling = p.autoscaling.as_ref().map(|a| a.value.as_ref());
+            let given = p.instances.as_ref().map(|i| i.value as u32);
+            PoolRef {
+                name: p
+                    .name
+                    .as_ref()
+                    .map_or_else(String::new, |n| n.value.clone()),
+                instances: given.or_else(|| scaling.flatten().map(|s| s.min)),
+                most: match scaling {
+                    Some(s) => s.map(|s| s.max),
+                    None => given,
+                },
+                dispatch: match (p.dispatch.as_ref().map(|d| d.value), &p.queue) {
+                    (Some("shared_queue"), _) | (_, Some(_)) => Dispatch::SharedQueue,
+                    _ => Dispatch::Balancer,
+                },
+                queue: p.queue.as_ref().map(|q| q.value.clone()),
+            }
         })
         .collect()
 }
@@ -345,10 +361,11 @@ impl<'a> Routing<'a> {
             ok = false;
         }
         let name = g.name.as_ref()?.value.clone();
-        // Unknown if a member's own instance count is broken (reported there).
+        // The most targets the group can hold (an autoscaled pool's max); unknown if a member's
+        // own instance count or bounds are broken (reported there).
         let targets = members
             .iter()
-            .map(|&p| pools[p].instances.map(u64::from))
+            .map(|&p| pools[p].most.map(u64::from))
             .sum::<Option<u64>>();
         let own_name = g.balancer.algorithm.as_ref().map(|a| a.value);
         let balancer = if own_name.is_some() {
@@ -383,7 +400,7 @@ impl<'a> Routing<'a> {
             None,
             self.base,
             &spec.name,
-            spec.instances.map(u64::from),
+            spec.most.map(u64::from),
             spec.dispatch == Dispatch::SharedQueue,
         )?;
         self.groups.push(TargetGroupSpec {
@@ -412,9 +429,9 @@ impl<'a> Routing<'a> {
         Some(route)
     }
 
-    /// The balancer of group `group` of `targets` targets (`None`: unknown, as a member pool's
-    /// instance count is broken): `own` keys over `base` keys for the algorithm, and over the
-    /// `[balancer]` defaults for health checks and stickiness.
+    /// The balancer of group `group` of at most `targets` targets (`None`: unknown, as a member
+    /// pool's instance count or autoscaling bounds are broken): `own` keys over `base` keys for
+    /// the algorithm, and over the `[balancer]` defaults for health checks and stickiness.
     fn balancer_for(
         &mut self,
         r: &mut Reader<'_>,
@@ -653,16 +670,22 @@ fn validate_fault(
             } else {
                 format!("instances {first} to {}", first + count - 1)
             };
+            let name = &pools[pool].name;
+            let (has, help) = match size.checked_sub(1) {
+                Some(last) => (
+                    format!("has {size}, numbered 0 to {last}"),
+                    format!("lower first or instances: first ({first}) + instances ({count}) must be at most {size}"),
+                ),
+                // An autoscaled group may start empty.
+                None => (
+                    "starts with none".to_string(),
+                    "give the pool instances at the start (instances, or autoscaling min), or remove the fault".to_string(),
+                ),
+            };
             r.error(
                 &at,
-                format!(
-                    "the fault takes {asked}, but pool \"{}\" has {size}, numbered 0 to {}",
-                    pools[pool].name,
-                    size - 1
-                ),
-                Some(format!(
-                    "lower first or instances: first ({first}) + instances ({count}) must be at most {size}"
-                )),
+                format!("the fault takes {asked}, but pool \"{name}\" {has}"),
+                Some(help),
             );
             ok = false;
         }
@@ -752,7 +775,12 @@ fn validate_population(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Populati
 }
 
 /// Reports a name used twice among `names`, with `help`.
-fn check_unique(r: &mut Reader<'_>, names: &[&Located<String>], what: &str, help: &str) -> bool {
+pub(super) fn check_unique(
+    r: &mut Reader<'_>,
+    names: &[&Located<String>],
+    what: &str,
+    help: &str,
+) -> bool {
     let mut ok = true;
     for (i, n) in names.iter().enumerate() {
         if names[..i].iter().any(|m| m.value == n.value) {
@@ -860,9 +888,10 @@ fn validate_pools(
         .iter()
         .filter_map(|t| t.name.as_ref().map(|n| n.value.as_str()))
         .collect();
+    let mut queues = Queues::new(raw);
     let mut pools = Vec::new();
     let mut ok = unique;
-    for p in &raw.pools {
+    for (index, p) in raw.pools.iter().enumerate() {
         let instance_type = p.instance_type.as_ref().and_then(|t| {
             let found = find(&type_names, &t.value);
             if found.is_none() {
@@ -870,33 +899,195 @@ fn validate_pools(
             }
             found
         });
-        let dispatch = match p.dispatch.as_ref().map(|d| d.value) {
-            Some("shared_queue") => Dispatch::SharedQueue,
-            _ => Dispatch::Balancer,
+        let scaling = p.autoscaling.as_ref();
+        let instances = match (&p.instances, scaling) {
+            (
+                Some(i),
+                Some(Located {
+                    value: Some(spec), ..
+                }),
+            ) if i.value < u64::from(spec.min) || i.value > u64::from(spec.max) => {
+                r.error(
+                    i,
+                    format!(
+                        "instances = {} is outside the autoscaling bounds, min {} to max {}",
+                        i.value, spec.min, spec.max
+                    ),
+                    Some(format!(
+                        "the group starts at this desired capacity, which stays within its min and max: set instances from {} to {}, or leave it out to start at min",
+                        spec.min, spec.max
+                    )),
+                );
+                None
+            }
+            (Some(i), _) => Some(i.value as u32),
+            (None, Some(a)) => a.value.as_ref().map(|s| s.min),
+            // Missing, or broken (both reported by stage one).
+            (None, None) => None,
         };
-        match (&p.name, instance_type, &p.instances) {
+        if let Some(w) = p.warm_pool.as_ref().filter(|_| scaling.is_none()) {
+            r.error(
+                w,
+                "a warm pool feeds the instances an autoscaler launches, and this pool has no [pool.autoscaling]",
+                Some("add [pool.autoscaling] with min, max and a policy, or remove [pool.warm_pool]".into()),
+            );
+            ok = false;
+        }
+        let controller = scaling
+            .and_then(|a| a.value.as_ref())
+            .map(|s| &s.controller);
+        let termination_policy = match (&p.termination_policy, controller) {
+            (Some(t), _) => lifecycle::termination_policy(t.value),
+            (None, Some(Controller::Hpa(_) | Controller::Keda(_))) => TerminationPolicy::Kubernetes,
+            (None, _) => TerminationPolicy::AwsDefault,
+        };
+        let (dispatch, queue_capacity) = match &p.queue {
+            Some(q) => match queues.pulled_by(r, p, q, index) {
+                Some(capacity) => (Dispatch::SharedQueue, capacity),
+                None => {
+                    ok = false;
+                    (Dispatch::SharedQueue, None)
+                }
+            },
+            None => (
+                match p.dispatch.as_ref().map(|d| d.value) {
+                    Some("shared_queue") => Dispatch::SharedQueue,
+                    _ => Dispatch::Balancer,
+                },
+                p.queue_capacity.as_ref().map(|q| q.value as u32),
+            ),
+        };
+        match (&p.name, instance_type, instances) {
             (Some(name), Some(instance_type), Some(instances)) => pools.push(PoolSpec {
                 name: name.value.clone(),
                 instance_type,
-                instances: instances.value as u32,
+                instances,
                 dispatch,
-                queue_capacity: p.queue_capacity.as_ref().map(|q| q.value as u32),
+                queue_capacity,
                 weight: p.weight.as_ref().map_or_else(
                     || types.map_or(1, |t| t[instance_type].weight),
                     |w| w.value as u32,
                 ),
-                startup: StartupSpec::instant(),
-                deregistration_delay: DEFAULT_DEREGISTRATION_DELAY,
-                termination_policy: TerminationPolicy::AwsDefault,
-                warm_pool: None,
-                launch: LaunchSpec::default(),
-                autoscaling: None,
-                queue: None,
+                startup: p.startup.clone().unwrap_or_else(StartupSpec::instant),
+                deregistration_delay: p
+                    .deregistration_delay
+                    .as_ref()
+                    .map_or(DEFAULT_DEREGISTRATION_DELAY, |d| d.value),
+                termination_policy,
+                warm_pool: p.warm_pool.as_ref().and_then(|w| w.value),
+                launch: p.launch.unwrap_or_default(),
+                autoscaling: scaling.and_then(|a| a.value.clone()),
+                queue: p.queue.as_ref().map(|q| q.value.clone()),
             }),
             _ => ok = false,
         }
     }
+    ok &= queues.finish(r);
     (ok && types.is_some()).then_some(pools)
+}
+
+/// The `[[queue]]` tables and which pool pulls from each.
+struct Queues<'a> {
+    raw: &'a [RawQueue],
+    pools: &'a [RawPool],
+    names: Vec<&'a str>,
+    /// The pool pulling from each queue, by queue index.
+    puller: Vec<Option<usize>>,
+}
+
+impl<'a> Queues<'a> {
+    /// The queues of `raw`, none pulled from yet.
+    fn new(raw: &'a RawScenario) -> Self {
+        Queues {
+            raw: &raw.queues,
+            pools: &raw.pools,
+            names: raw
+                .queues
+                .iter()
+                .map(|q| q.name.as_ref().map_or("", |n| n.value.as_str()))
+                .collect(),
+            puller: vec![None; raw.queues.len()],
+        }
+    }
+
+    /// Records that pool `pool` (`p`) pulls from the queue `q`, and returns that queue's
+    /// capacity; `None` if the queue is unknown, already pulled from, or `p` has keys that
+    /// do not go with a queue (each reported).
+    fn pulled_by(
+        &mut self,
+        r: &mut Reader<'_>,
+        p: &RawPool,
+        q: &Located<String>,
+        pool: usize,
+    ) -> Option<Option<u32>> {
+        let mut ok = true;
+        if let Some(d) = &p.dispatch {
+            r.error(
+                d,
+                format!(
+                    "a pool that pulls from a queue has that queue in front of it, so dispatch does not apply (it works as shared_queue on queue \"{}\")",
+                    q.value
+                ),
+                Some("remove dispatch".into()),
+            );
+            ok = false;
+        }
+        if let Some(c) = &p.queue_capacity {
+            r.error(
+                c,
+                format!(
+                    "the capacity of queue \"{}\" is set on its [[queue]] table",
+                    q.value
+                ),
+                Some(format!(
+                    "remove queue_capacity and set capacity = {} in the [[queue]] named \"{}\"",
+                    c.value, q.value
+                )),
+            );
+            ok = false;
+        }
+        let Some(index) = find(&self.names, &q.value) else {
+            unknown_reference(r, q, "queue", &self.names);
+            return None;
+        };
+        if let Some(other) = self.puller[index] {
+            let other = self.pools[other]
+                .name
+                .as_ref()
+                .map_or("", |n| n.value.as_str());
+            r.error(
+                q,
+                format!("pool \"{other}\" already pulls from queue \"{}\"", q.value),
+                Some(
+                    "one pool pulls from each queue: give this pool a [[queue]] of its own".into(),
+                ),
+            );
+            return None;
+        }
+        self.puller[index] = Some(pool);
+        ok.then(|| self.raw[index].capacity.as_ref().map(|c| c.value as u32))
+    }
+
+    /// Checks the names and that every queue has a pool; false if not (reported).
+    fn finish(self, r: &mut Reader<'_>) -> bool {
+        let named: Vec<&Located<String>> =
+            self.raw.iter().filter_map(|q| q.name.as_ref()).collect();
+        let mut ok = check_unique(r, &named, "queue", "give each queue its own name");
+        for (q, puller) in self.raw.iter().zip(&self.puller) {
+            if let (Some(name), None) = (&q.name, puller) {
+                r.error(
+                    name,
+                    format!("no pool pulls from queue \"{}\"", name.value),
+                    Some(format!(
+                        "add queue = \"{}\" to the [[pool]] that works on it, or remove the queue",
+                        name.value
+                    )),
+                );
+                ok = false;
+            }
+        }
+        ok
+    }
 }
 
 fn validate_classes(
@@ -924,75 +1115,88 @@ fn validate_classes(
         .iter()
         .filter_map(|t| t.name.as_ref().map(|n| n.value.as_str()))
         .collect();
+    let queue_names: Vec<&str> = raw
+        .queues
+        .iter()
+        .map(|q| q.name.as_ref().map_or("", |n| n.value.as_str()))
+        .collect();
     let mut classes = Vec::new();
     for c in &raw.classes {
-        let route = match (&c.pool, &c.path, routing.as_deref_mut()) {
-            (Some(_), Some(path), _) => {
-                r.error(
-                    path,
-                    "a class is sent by its path or straight to a pool, not both",
-                    Some("keep path (routed by [[route]]), or pool".into()),
-                );
-                None
-            }
-            (Some(p), None, routing) => match find(&pool_names, &p.value) {
-                // Checked even when routing is broken, so this mistake is reported too.
-                Some(pool) => routing.and_then(|routing| routing.pool_route(r, pool, refs)),
-                None => {
-                    unknown_reference(r, p, "pool", &pool_names);
-                    None
-                }
-            },
-            (None, Some(path), _) if !path.value.starts_with('/') => {
-                r.error(
-                    path,
-                    format!("the path \"{}\" does not start with /", path.value),
-                    Some(
-                        "write the request path, such as path = \"/predict\"; it is matched \
-                         against the [[route]] path prefixes"
-                            .into(),
-                    ),
-                );
-                None
-            }
-            (None, Some(path), Some(routing)) => {
-                let found = longest_prefix(
-                    routing.prefixes.iter().map(|(p, _)| p.as_str()),
-                    &path.value,
-                )
-                .map(|i| routing.prefixes[i].1);
-                if found.is_none() {
-                    let known = if routing.prefixes.is_empty() {
-                        "add a [[route]] with path = \"/...\" and target_group = \"...\""
-                            .to_string()
-                    } else {
-                        let paths: Vec<&str> =
-                            routing.prefixes.iter().map(|(p, _)| p.as_str()).collect();
-                        format!("routes here: {}", paths.join(", "))
-                    };
+        let route = match &c.queue {
+            Some(q) => queue_route(r, c, q, &queue_names, refs, routing.as_deref_mut()),
+            None => match (&c.pool, &c.path, routing.as_deref_mut()) {
+                (Some(_), Some(path), _) => {
                     r.error(
                         path,
-                        format!("no route's path is a prefix of \"{}\"", path.value),
-                        Some(known),
+                        "a class is sent by its path or straight to a pool, not both",
+                        Some("keep path (routed by [[route]]), or pool".into()),
                     );
+                    None
                 }
-                found
-            }
-            (None, None, Some(routing)) if raw.pools.len() == 1 && raw.routes.is_empty() => {
-                routing.pool_route(r, 0, refs)
-            }
-            (None, None, _) if !(raw.pools.len() == 1 && raw.routes.is_empty()) => {
-                r.error(
+                (Some(p), None, routing) => match find(&pool_names, &p.value) {
+                    // Checked even when routing is broken, so this mistake is reported too.
+                    Some(pool) => routing.and_then(|routing| routing.pool_route(r, pool, refs)),
+                    None => {
+                        unknown_reference(r, p, "pool", &pool_names);
+                        None
+                    }
+                },
+                (None, Some(path), _) if !path.value.starts_with('/') => {
+                    r.error(
+                        path,
+                        format!("the path \"{}\" does not start with /", path.value),
+                        Some(
+                            "write the request path, such as path = \"/predict\"; it is matched \
+                         against the [[route]] path prefixes"
+                                .into(),
+                        ),
+                    );
+                    None
+                }
+                (None, Some(path), Some(routing)) => {
+                    let found = longest_prefix(
+                        routing.prefixes.iter().map(|(p, _)| p.as_str()),
+                        &path.value,
+                    )
+                    .map(|i| routing.prefixes[i].1);
+                    if found.is_none() {
+                        let known = if routing.prefixes.is_empty() {
+                            "add a [[route]] with path = \"/...\" and target_group = \"...\""
+                                .to_string()
+                        } else {
+                            let paths: Vec<&str> =
+                                routing.prefixes.iter().map(|(p, _)| p.as_str()).collect();
+                            format!("routes here: {}", paths.join(", "))
+                        };
+                        r.error(
+                            path,
+                            format!("no route's path is a prefix of \"{}\"", path.value),
+                            Some(known),
+                        );
+                    }
+                    found
+                }
+                (None, None, Some(routing)) if raw.pools.len() == 1 && raw.routes.is_empty() => {
+                    routing.pool_route(r, 0, refs)
+                }
+                (None, None, _) if !(raw.pools.len() == 1 && raw.routes.is_empty()) => {
+                    let queues = if queue_names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", or queue = one of: {}", queue_names.join(", "))
+                    };
+                    r.error(
                     &c.at,
                     "this class does not say where it goes",
                     Some(format!(
-                        "add path = \"/...\" (matched against the [[route]] paths) or pool = \"...\", one of: {}",
+                        "add path = \"/...\" (matched against the [[route]] paths) or pool = \"...\", one of: {}{queues}",
                         pool_names.join(", ")
                     )),
                 );
-                None
-            }
-            _ => None,
+                    None
+                }
+                _ => None,
+            },
         };
         for (key, _) in &c.service_by_type {
             if find(&type_names, &key.value).is_none() {
@@ -1023,6 +1227,38 @@ fn validate_classes(
         });
     }
     (ok && pools.is_some()).then_some(classes)
+}
+
+/// The route of class `c`, which names the queue `q`: that of the pool pulling from the queue.
+/// `None` if the class also names a pool or path, or the queue is unknown (reported), or no
+/// pool pulls from it (reported at the queue), or routing is broken.
+fn queue_route(
+    r: &mut Reader<'_>,
+    c: &RawClass,
+    q: &Located<String>,
+    queue_names: &[&str],
+    refs: &[PoolRef],
+    routing: Option<&mut Routing<'_>>,
+) -> Option<usize> {
+    if c.pool.is_some() || c.path.is_some() {
+        let other = if c.pool.is_some() { "pool" } else { "path" };
+        r.error(
+            q,
+            format!(
+                "a class goes to a queue, a pool or a path: this one names a queue and a {other}"
+            ),
+            Some(format!("keep queue, or {other}")),
+        );
+        return None;
+    }
+    if find(queue_names, &q.value).is_none() {
+        unknown_reference(r, q, "queue", queue_names);
+        return None;
+    }
+    let pool = refs
+        .iter()
+        .position(|p| p.queue.as_deref() == Some(q.value.as_str()))?;
+    routing?.pool_route(r, pool, refs)
 }
 
 fn check_shares(r: &mut Reader<'_>, classes: &[RawClass]) -> bool {

@@ -12,10 +12,11 @@
 //! all carry an associative key (here only `name`) merges element by element, new elements are
 //! appended, and other lists are replaced, as in JSON Merge Patch (RFC 7396). Unlike kustomize,
 //! a value cannot be deleted (there is no `null` in TOML), except by the two rules below that
-//! follow from the format: a change of a table's kind, and the `rate`/`profile` alternatives.
+//! follow from the format: a change of a table's kind, and keys that are alternatives to each
+//! other (`rate`/`profile`, an autoscaler's controllers).
 //!
 //! It must not know the scenario's fields beyond the few key names its merge rules need (`name`,
-//! the kind keys, the `rate`/`profile` alternatives): everything else is judged by the reader and
+//! the kind keys, the alternatives): everything else is judged by the reader and
 //! the validator, as in any file. The rules are documented in `docs/scenario-format.md`.
 
 use std::path::Path;
@@ -38,9 +39,30 @@ const RESERVED_NAMES: &[&str] = &[BASE_NAME, "comparison.csv", "comparison.md"];
 /// means nothing to an exponential, Envoy's `choice_count` nothing to round robin).
 const KIND_KEYS: &[&str] = &["kind", "distribution", "algorithm"];
 
-/// Keys of one table that exclude each other (`[traffic]`'s `rate` and `profile`): a variant
-/// that sets one removes the others, as a user switching from one to the other means.
-const ALTERNATIVES: &[&[&str]] = &[&["rate", "profile"]];
+/// Sets of keys of one table that exclude each other: a variant that sets a key of one set
+/// removes the base's keys of the other sets, as a user switching from one to the other means.
+/// `[traffic]`'s `rate` or `profile`; a scheduled action's `at` or `recurrence`; and the
+/// autoscaler of `[pool.autoscaling]`: the AWS policies with their group settings, or `hpa`,
+/// or `keda` (a variant that sets `hpa` compares the HPA with the base's AWS policies).
+const ALTERNATIVES: &[&[&[&str]]] = &[
+    &[&["rate"], &["profile"]],
+    &[&["at"], &["recurrence"]],
+    &[
+        &[
+            "target_tracking",
+            "step",
+            "simple",
+            "scheduled",
+            "predictive",
+            "metric_period",
+            "metric_lag",
+            "instance_warmup",
+            "default_cooldown",
+        ],
+        &["hpa"],
+        &["keda"],
+    ],
+];
 
 /// A scenario file with its variants: the base and each `[[variant]]` merged onto it, every one
 /// validated. A file without variants is a set with only a base.
@@ -322,9 +344,17 @@ fn changes_kind(base: &Table<'_>, over: &Table<'_>) -> bool {
 
 fn merge_tables<'de>(base: &mut Table<'de>, over: Table<'de>) {
     for group in ALTERNATIVES {
-        if group.iter().any(|k| over.contains_key(*k)) {
-            for k in group.iter().filter(|k| !over.contains_key(**k)) {
-                base.remove(*k);
+        for (i, chosen) in group.iter().enumerate() {
+            if !chosen.iter().any(|k| over.contains_key(*k)) {
+                continue;
+            }
+            let others = group.iter().enumerate().filter(|(j, _)| *j != i);
+            for k in others.flat_map(|(_, keys)| keys.iter()) {
+                // A key the variant sets itself stays: setting both is the variant's mistake,
+                // reported like any other.
+                if !over.contains_key(*k) {
+                    base.remove(*k);
+                }
             }
         }
     }
@@ -464,6 +494,25 @@ mod tests {
         assert_eq!(
             merged(base, over),
             "traffic.profile.kind=\"constant\"\ntraffic.profile.rate=\"20/s\"\ntraffic.users=5"
+        );
+    }
+
+    #[test]
+    fn a_key_of_another_alternative_drops_the_bases() {
+        // Setting `hpa` drops the AWS policies and their settings, but not the bounds; setting
+        // `recurrence` drops `at`. Setting a key of the same alternative drops nothing.
+        let base = "[a]\nmin = 1\nmetric_period = \"30s\"\ntarget_tracking = [{ target = 1 }]\n\
+                    [s]\nat = \"1h\"\ndesired = 2";
+        let over = "a.hpa = { sync_period = \"5s\" }\ns.recurrence = \"0 9 * * *\"";
+        assert_eq!(
+            merged(base, over),
+            "a.hpa.sync_period=\"5s\"\na.min=1\ns.desired=2\ns.recurrence=\"0 9 * * *\""
+        );
+        let same = "a.step = [{ threshold = 5 }]";
+        assert_eq!(
+            merged(base, same),
+            "a.metric_period=\"30s\"\na.min=1\na.step[0].threshold=5\na.target_tracking[0].target=1\n\
+             s.at=\"1h\"\ns.desired=2"
         );
     }
 

@@ -1,0 +1,478 @@
+//! The Kubernetes controllers of `[pool.autoscaling]`: an HPA (`hpa`) and a KEDA
+//! ScaledObject (`keda`), with the HPA `behavior` both share, read with the API server's and
+//! KEDA's admission rules.
+//!
+//! Sources: kubernetes/kubernetes `pkg/apis/autoscaling/validation/validation.go`
+//! (`validateScalingRules`: at least one policy, `periodSeconds` in 1..=1800,
+//! `stabilizationWindowSeconds` in 0..=3600; metric targets "must be positive") and
+//! `pkg/apis/autoscaling/v2/defaults.go` (an empty `metrics` list is 80 % CPU; a missing
+//! behavior direction takes its defaults); kedacore/keda
+//! `apis/keda/v1alpha1/scaledobject_types.go` (`CheckReplicaCountBoundsAreValid`:
+//! `idleReplicaCount` must be below the HPA's minimum, `minReplicaCount` or 1 if that is 0)
+//! and the ScaledObject specification's defaults (<https://keda.sh/docs/latest/reference/scaledobject-spec/>).
+//!
+//! It must not know the AWS policies nor the pool.
+
+use super::autoscaling::{positive_duration, read_metric, require_pool_metric};
+use super::lifecycle::MAX_INSTANCES;
+use super::raw::locate_node;
+use super::reader::{Located, Node, Reader};
+use crate::engine::SimDuration;
+use crate::model::autoscale::hpa::Tolerances;
+use crate::model::autoscale::hpa_behavior::{
+    HpaBehavior, ScalingPolicy, ScalingRules, SelectPolicy,
+};
+use crate::model::autoscale::keda::{KedaConfig, MetricTargetType};
+use crate::model::autoscale::spec::{HpaController, HpaMetric, KedaController, KedaTrigger};
+
+/// `--horizontal-pod-autoscaler-sync-period`'s default.
+const DEFAULT_SYNC_PERIOD: SimDuration = SimDuration::from_secs(15);
+
+/// `MaxStabilizationWindowSeconds` in validation.go.
+const MAX_STABILIZATION_WINDOW: SimDuration = SimDuration::from_secs(3600);
+
+/// `MaxPeriodSeconds` in validation.go.
+const MAX_POLICY_PERIOD: SimDuration = SimDuration::from_secs(1800);
+
+/// The HPA's default metric when `spec.metrics` is empty: 80 % CPU (defaults.go).
+const DEFAULT_UTILIZATION: u32 = 80;
+
+/// `[pool.autoscaling.hpa]`.
+pub(super) fn read_hpa(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<HpaController> {
+    let mut f = r.table(
+        node,
+        "an HPA table such as [pool.autoscaling.hpa] metrics = [{ type = \"resource\", average_utilization = 60 }]",
+    )?;
+    let sync_period = positive_duration(r, &mut f, "sync_period", DEFAULT_SYNC_PERIOD);
+    let scrape_interval =
+        positive_duration(r, &mut f, "scrape_interval", SimDuration::from_secs(15));
+    let tolerance = match f.get("tolerance").map(|n| r.number(&n)) {
+        None => Some(0.1),
+        Some(None) => None,
+        Some(Some(t)) if !(0.0..1.0).contains(&t.value) => {
+            r.error(
+                &t,
+                format!("tolerance is from 0 up to (not including) 1, found {}", t.value),
+                Some("such as tolerance = 0.1 (the controller's default): no change while the usage ratio is within 1 ± tolerance".into()),
+            );
+            None
+        }
+        Some(Some(t)) => Some(t.value),
+    };
+    let metrics = match f.get("metrics") {
+        None => Some(Vec::new()),
+        Some(n) => read_hpa_metrics(r, n),
+    };
+    let behavior = f.get("behavior").map(|n| read_behavior(r, n));
+    f.finish(r);
+    let mut metrics = metrics?;
+    if metrics.is_empty() {
+        metrics.push(HpaMetric::Resource {
+            average_utilization: DEFAULT_UTILIZATION,
+        });
+    }
+    let tolerance = tolerance?;
+    Some(HpaController {
+        sync_period: sync_period?,
+        scrape_interval: scrape_interval?,
+        metrics,
+        behavior: match behavior {
+            None => None,
+            Some(b) => Some(b?),
+        },
+        tolerances: Tolerances {
+            scale_down: tolerance,
+            scale_up: tolerance,
+        },
+    })
+}
+
+fn read_hpa_metrics(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<HpaMetric>> {
+    let items = r.array(
+        &node,
+        "an array of metrics such as [{ type = \"resource\", average_utilization = 60 }]",
+    )?;
+    let mut ok = true;
+    let mut metrics = Vec::new();
+    for item in items {
+        match read_hpa_metric(r, item) {
+            Some(m) => metrics.push(m),
+            None => ok = false,
+        }
+    }
+    ok.then_some(metrics)
+}
+
+/// One `spec.metrics[]` entry: `resource` (utilization), `pods` (a per-instance metric) or
+/// `external` (a pool-level metric).
+fn read_hpa_metric(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<HpaMetric> {
+    let mut f = r.table(
+        node,
+        "a metric table such as { type = \"resource\", average_utilization = 60 }",
+    )?;
+    let kind = f
+        .required(r, "type", "choose resource, pods or external")
+        .and_then(|n| r.one_of(&n, &["resource", "pods", "external"]));
+    let Some(kind) = kind else {
+        f.skip_rest();
+        return None;
+    };
+    let metric = match kind.value {
+        "resource" => f
+            .required(
+                r,
+                "average_utilization",
+                "set the target utilization in percent, such as average_utilization = 60",
+            )
+            .and_then(|n| r.integer(&n, 1, 100))
+            .map(|u| HpaMetric::Resource {
+                average_utilization: u.value as u32,
+            }),
+        "pods" => {
+            let metric = read_metric(r, &mut f, "in_flight");
+            let value = f
+                .required(
+                    r,
+                    "average_value",
+                    "set the target per pod, such as average_value = 4",
+                )
+                .and_then(|n| r.positive(&n, true));
+            let metric = metric.filter(|m| {
+                let per_instance = m.value.is_per_instance();
+                if !per_instance {
+                    r.error(
+                        m,
+                        format!("{} is measured on the pool, not on each pod", m.value.name()),
+                        Some(format!(
+                            "a pods metric reads utilization or in_flight; read {0} as {{ type = \"external\", metric = \"{0}\", average_value = ... }}",
+                            m.value.name()
+                        )),
+                    );
+                }
+                per_instance
+            });
+            metric.zip(value).map(|(m, v)| HpaMetric::Pods {
+                metric: m.value,
+                average_value: v.value,
+            })
+        }
+        _ => {
+            let metric = read_metric(r, &mut f, "queue_depth")
+                .filter(|m| require_pool_metric(r, m, "an external metric"));
+            let average = f.get("average_value").map(|n| r.positive(&n, true));
+            let value = f.get("value").map(|n| r.positive(&n, true));
+            let at = kind.clone();
+            let target = match (average, value) {
+                (Some(a), None) => a.map(|a| (a.value, MetricTargetType::AverageValue)),
+                (None, Some(v)) => v.map(|v| (v.value, MetricTargetType::Value)),
+                (Some(_), Some(v)) => {
+                    if let Some(v) = v {
+                        r.error(
+                            &v,
+                            "an external metric has a target average_value or value, not both",
+                            Some(
+                                "keep average_value (divided by the replicas) or value (the total)"
+                                    .into(),
+                            ),
+                        );
+                    }
+                    None
+                }
+                (None, None) => {
+                    r.error(
+                        &at,
+                        "this external metric has no target",
+                        Some(
+                            "add average_value = 5 (per replica) or value = 100 (in total)".into(),
+                        ),
+                    );
+                    None
+                }
+            };
+            metric
+                .zip(target)
+                .map(|(m, (target, target_type))| HpaMetric::External {
+                    metric: m.value,
+                    target,
+                    target_type,
+                })
+        }
+    };
+    f.finish(r);
+    metric
+}
+
+/// `behavior = { scale_up = { ... }, scale_down = { ... } }`: a direction left out takes the
+/// Kubernetes defaults.
+fn read_behavior(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<HpaBehavior> {
+    let mut f = r.table(
+        node,
+        "a behavior table such as { scale_down = { stabilization_window = \"300s\" } }",
+    )?;
+    let up = f
+        .get("scale_up")
+        .map(|n| read_rules(r, n, ScalingRules::k8s_default_scale_up()));
+    let down = f
+        .get("scale_down")
+        .map(|n| read_rules(r, n, ScalingRules::k8s_default_scale_down()));
+    f.finish(r);
+    Some(HpaBehavior {
+        scale_up: up.unwrap_or_else(|| Some(ScalingRules::k8s_default_scale_up()))?,
+        scale_down: down.unwrap_or_else(|| Some(ScalingRules::k8s_default_scale_down()))?,
+    })
+}
+
+/// One direction's `HPAScalingRules`; each key left out takes its value from `default`.
+fn read_rules(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    default: ScalingRules,
+) -> Option<ScalingRules> {
+    let mut f = r.table(
+        node,
+        "a scaling rules table such as { stabilization_window = \"60s\", policies = [{ type = \"pods\", value = 4, period = \"60s\" }] }",
+    )?;
+    let window = match f.get("stabilization_window").map(|n| r.duration(&n)) {
+        None => Some(default.stabilization_window),
+        Some(None) => None,
+        Some(Some(w)) if w.value > MAX_STABILIZATION_WINDOW => {
+            r.error(
+                &w,
+                format!(
+                    "stabilization_window is at most 3600s in Kubernetes, found {}",
+                    w.value
+                ),
+                Some("such as stabilization_window = \"300s\"".into()),
+            );
+            None
+        }
+        Some(Some(w)) => Some(Some(w.value)),
+    };
+    let select = match f
+        .get("select_policy")
+        .map(|n| r.one_of(&n, &["max", "min", "disabled"]))
+    {
+        None => Some(default.select_policy),
+        Some(s) => s.map(|s| match s.value {
+            "min" => SelectPolicy::Min,
+            "disabled" => SelectPolicy::Disabled,
+            _ => SelectPolicy::Max,
+        }),
+    };
+    let policies = match f.get("policies") {
+        None => Some(default.policies),
+        Some(n) => read_scaling_policies(r, n),
+    };
+    f.finish(r);
+    Some(ScalingRules {
+        stabilization_window: window?,
+        select_policy: select?,
+        policies: policies?,
+    })
+}
+
+fn read_scaling_policies(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<ScalingPolicy>> {
+    let at = locate_node(&node);
+    let items = r.array(
+        &node,
+        "an array of policies such as [{ type = \"pods\", value = 4, period = \"60s\" }]",
+    )?;
+    if items.is_empty() {
+        r.error(
+            &at,
+            "policies is empty, and Kubernetes requires at least one",
+            Some("leave policies out for the Kubernetes defaults, or add { type = \"percent\", value = 100, period = \"15s\" }".into()),
+        );
+        return None;
+    }
+    let mut ok = true;
+    let mut policies = Vec::new();
+    for item in items {
+        let Some(mut f) = r.table(
+            item,
+            "a policy such as { type = \"pods\", value = 4, period = \"60s\" }",
+        ) else {
+            ok = false;
+            continue;
+        };
+        let kind = f
+            .required(r, "type", "choose pods or percent")
+            .and_then(|n| r.one_of(&n, &["pods", "percent"]));
+        let value = f
+            .required(
+                r,
+                "value",
+                "set how many pods (or percent) per period, such as value = 4",
+            )
+            .and_then(|n| r.integer(&n, 1, i64::from(i32::MAX)));
+        let period = f
+            .required(r, "period", "set the period, such as period = \"60s\"")
+            .and_then(|n| r.duration(&n))
+            .filter(|p| {
+                let inside = !p.value.is_zero() && p.value <= MAX_POLICY_PERIOD;
+                if !inside {
+                    r.error(
+                        p,
+                        format!(
+                            "a policy's period is from 1s to 1800s in Kubernetes, found {}",
+                            p.value
+                        ),
+                        Some("such as period = \"60s\"".into()),
+                    );
+                }
+                inside
+            });
+        f.finish(r);
+        match (kind, value, period) {
+            (Some(k), Some(v), Some(p)) => policies.push(if k.value == "pods" {
+                ScalingPolicy::pods(v.value as u32, p.value)
+            } else {
+                ScalingPolicy::percent(v.value as u32, p.value)
+            }),
+            _ => ok = false,
+        }
+    }
+    ok.then_some(policies)
+}
+
+/// `[pool.autoscaling.keda]`; its min and max are the group's `bounds` (`None`: broken,
+/// reported).
+pub(super) fn read_keda(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    bounds: Option<(u32, u32)>,
+) -> Option<KedaController> {
+    let mut f = r.table(
+        node,
+        "a KEDA table such as [pool.autoscaling.keda] triggers = [{ metric = \"queue_depth\", target = 5 }]",
+    )?;
+    let defaults = KedaConfig::default();
+    let polling = positive_duration(r, &mut f, "polling_interval", defaults.polling_interval);
+    let cooldown = f
+        .get("cooldown_period")
+        .map_or(Some(defaults.cooldown_period), |n| {
+            r.duration(&n).map(|d| d.value)
+        });
+    let initial = f
+        .get("initial_cooldown_period")
+        .map_or(Some(defaults.initial_cooldown_period), |n| {
+            r.duration(&n).map(|d| d.value)
+        });
+    let idle = f
+        .get("idle_replica_count")
+        .map(|n| r.integer(&n, 0, MAX_INSTANCES));
+    let sync_period = positive_duration(r, &mut f, "sync_period", DEFAULT_SYNC_PERIOD);
+    let triggers = f
+        .required(
+            r,
+            "triggers",
+            "add a trigger, such as triggers = [{ metric = \"queue_depth\", target = 5 }]",
+        )
+        .and_then(|n| read_triggers(r, n));
+    let behavior = f.get("behavior").map(|n| read_behavior(r, n));
+    f.finish(r);
+    let idle = match idle {
+        None => Some(None),
+        Some(None) => None,
+        Some(Some(i)) => check_idle(r, &i, bounds).then_some(Some(i.value as u32)),
+    };
+    let (min, max) = bounds?;
+    Some(KedaController {
+        config: KedaConfig {
+            polling_interval: polling?,
+            cooldown_period: cooldown?,
+            initial_cooldown_period: initial?,
+            min_replica_count: min,
+            max_replica_count: max,
+            idle_replica_count: idle?,
+        },
+        triggers: triggers?,
+        sync_period: sync_period?,
+        behavior: match behavior {
+            None => None,
+            Some(b) => Some(b?),
+        },
+    })
+}
+
+/// KEDA's webhook: `idleReplicaCount` must be below the HPA's minimum (`minReplicaCount`, or
+/// 1 when that is 0).
+fn check_idle(r: &mut Reader<'_>, idle: &Located<u64>, bounds: Option<(u32, u32)>) -> bool {
+    let Some((min, _)) = bounds else {
+        return true;
+    };
+    let hpa_min = u64::from(min.max(1));
+    if idle.value < hpa_min {
+        return true;
+    }
+    r.error(
+        idle,
+        format!(
+            "idle_replica_count ({}) must be below min ({min}{}), as KEDA requires",
+            idle.value,
+            if min == 0 { ", counted as 1" } else { "" }
+        ),
+        Some("lower idle_replica_count (KEDA supports 0), or raise min".into()),
+    );
+    false
+}
+
+fn read_triggers(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<KedaTrigger>> {
+    let at = locate_node(&node);
+    let items = r.array(
+        &node,
+        "an array of triggers such as [{ metric = \"queue_depth\", target = 5 }]",
+    )?;
+    if items.is_empty() {
+        r.error(
+            &at,
+            "KEDA needs at least one trigger",
+            Some("add one, such as triggers = [{ metric = \"queue_depth\", target = 5 }]".into()),
+        );
+        return None;
+    }
+    let mut ok = true;
+    let mut triggers = Vec::new();
+    for item in items {
+        let Some(mut f) = r.table(
+            item,
+            "a trigger such as { metric = \"queue_depth\", target = 5 }",
+        ) else {
+            ok = false;
+            continue;
+        };
+        let metric = read_metric(r, &mut f, "queue_depth")
+            .filter(|m| require_pool_metric(r, m, "a KEDA trigger"));
+        let target = f
+            .required(
+                r,
+                "target",
+                "set the target, such as target = 5 (per replica)",
+            )
+            .and_then(|n| r.positive(&n, true));
+        let activation = f
+            .get("activation")
+            .map_or(Some(0.0), |n| r.positive(&n, false).map(|a| a.value));
+        let metric_type = match f
+            .get("metric_type")
+            .map(|n| r.one_of(&n, &["average_value", "value"]))
+        {
+            None => Some(MetricTargetType::AverageValue),
+            Some(t) => t.map(|t| match t.value {
+                "value" => MetricTargetType::Value,
+                _ => MetricTargetType::AverageValue,
+            }),
+        };
+        f.finish(r);
+        match (metric, target, activation, metric_type) {
+            (Some(m), Some(t), Some(a), Some(mt)) => triggers.push(KedaTrigger {
+                metric: m.value,
+                target: t.value,
+                activation: a,
+                target_type: mt,
+            }),
+            _ => ok = false,
+        }
+    }
+    ok.then_some(triggers)
+}
