@@ -426,7 +426,7 @@ impl World<'_> {
             }
             let u = self.take_utilization(now, id);
             let inst = &self.instances[id as usize];
-            if inst.in_service_at.saturating_add(a.instance_warmup) <= now {
+            if inst.warmed(now, a.instance_warmup) {
                 utilization.extend(u);
                 held.push(self.held(id));
             }
@@ -467,11 +467,7 @@ impl World<'_> {
         let f = &self.pools[pool].fleet;
         let warmed = self
             .slots_of(pool)
-            .filter(|&id| {
-                let inst = &self.instances[id as usize];
-                inst.state == InstanceState::InService
-                    && inst.in_service_at.saturating_add(warmup) <= now
-            })
+            .filter(|&id| self.instances[id as usize].warmed(now, warmup))
             .count() as u32;
         let in_service = self.in_service(pool);
         GroupCapacity {

@@ -460,6 +460,7 @@ impl World<'_> {
         self.set_state(now, id, InstanceState::InService);
         let inst = &mut self.instances[id as usize];
         inst.in_service_at = now;
+        inst.preexisting = false;
         inst.busy_since = now;
         inst.mark_area = inst.busy_area;
         inst.mark_at = now;
@@ -497,6 +498,10 @@ impl World<'_> {
         let offset = id - self.pools[pool].first as u32;
         for i in 0..self.pools[pool].fleet.targets.len() {
             let (group, first) = self.pools[pool].fleet.targets[i];
+            if self.groups[group as usize].shared_pool.is_some() {
+                // A shared queue's workers pull their work: no balancer to register with.
+                continue;
+            }
             let target = (first + offset) as usize;
             self.groups[group as usize]
                 .health

@@ -125,6 +125,8 @@ struct Instance {
     launched_at: SimTime,
     /// When it last entered service (for instance warm-up and Kubernetes' ranking).
     in_service_at: SimTime,
+    /// In service since before the run: its warm-up is long over.
+    preexisting: bool,
     /// It is being prepared for the warm pool, not for service.
     bound_for_warm_pool: bool,
     /// Busy slot-nanoseconds up to `busy_since` (per-instance utilization).
@@ -136,6 +138,13 @@ struct Instance {
 }
 
 impl Instance {
+    /// In service and past an instance warm-up of `warmup` at `now` (AWS: it then counts
+    /// toward the group's metrics and capacity).
+    fn warmed(&self, now: SimTime, warmup: SimDuration) -> bool {
+        self.state == InstanceState::InService
+            && (self.preexisting || self.in_service_at.saturating_add(warmup) <= now)
+    }
+
     /// The number of busy slots becomes `busy` at `now`, integrated for utilization metrics.
     #[inline]
     fn set_busy(&mut self, now: SimTime, busy: u32) {
@@ -273,6 +282,7 @@ impl<'s> World<'s> {
                     epoch: 0,
                     launched_at: SimTime::ZERO,
                     in_service_at: SimTime::ZERO,
+                    preexisting: i < running,
                     bound_for_warm_pool: false,
                     busy_area: 0,
                     busy_since: SimTime::ZERO,

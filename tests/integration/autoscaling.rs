@@ -50,7 +50,6 @@ instance_type = "box"
 instances = 1
 {pool}
 [pool.autoscaling]
-controller = "aws"
 {autoscaling}
 [[class]]
 name = "job"
@@ -178,7 +177,6 @@ name = "p"
 instance_type = "box"
 instances = 10
 [pool.autoscaling]
-controller = "hpa"
 min = 1
 max = 20
 [pool.autoscaling.hpa]
@@ -196,14 +194,17 @@ fn the_hpa_scales_down_only_after_its_stabilization_window() {
     // Until 120 s the rate is 10/s: 10 / (1.1 × 10) = 0.91, within the 0.1 tolerance, so each
     // sync recommends the current 10. From the scrape at 135 s the rate is 2/s and each sync
     // recommends ceil(2 / 1.1) = 2. A scale-down takes the largest recommendation of the
-    // window, recommendations strictly after now − window: with 60 s, the 120 s one (10)
-    // drops out at 180 s; with the legacy default of 300 s, at 420 s.
+    // window. With behavior, the window holds recommendations strictly after now − window
+    // (`stabilizeRecommendationWithBehaviors`: `rec.timestamp.After(downCutoff)`): with 60 s,
+    // the 120 s one (10) drops out at 180 s. Without behavior the legacy path drops only
+    // those strictly before the cutoff (`stabilizeRecommendation`: `rec.timestamp.Before(
+    // cutoff)`), so with its default 300 s the 120 s one still counts at 420 s: 435 s.
     let with_window = "[pool.autoscaling.hpa.behavior.scale_down]\nstabilization_window = \"60s\"";
     let (_, _, events) = run(&rate_driven(with_window));
     assert_eq!(times(&events), vec![180.0]);
     assert_eq!((events[0].from, events[0].to), (10, 2));
     let (_, _, events) = run(&rate_driven(""));
-    assert_eq!(times(&events), vec![420.0]);
+    assert_eq!(times(&events), vec![435.0]);
     assert_eq!((events[0].from, events[0].to), (10, 2));
 }
 
@@ -229,7 +230,6 @@ instance_type = "box"
 instances = 2
 deregistration_delay = "{delay}"
 [pool.autoscaling]
-controller = "aws"
 min = 1
 max = 2
 scheduled = {{ action = [{{ at = "10s", desired = 1 }}] }}
@@ -332,7 +332,6 @@ termination_policy = "{policy}"
 [pool.startup]
 boot = "{boot}"
 [pool.autoscaling]
-controller = "aws"
 min = 1
 max = 2
 scheduled = {{ action = [{{ at = "60s", desired = 2 }}, {{ at = "120s", desired = 1 }}] }}

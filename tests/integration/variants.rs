@@ -156,7 +156,7 @@ fn outputs_are_byte_identical_at_one_and_two_threads() {
     let names: Vec<&String> = outs[0].keys().collect();
     let mut expected = vec!["comparison.csv".to_string(), "comparison.md".to_string()];
     for v in ["base", "bigger_fleet", "least_conn", "p2c"] {
-        for f in ["summary.json", "timeline.csv"] {
+        for f in ["scaling_events.csv", "summary.json", "timeline.csv"] {
             expected.push(format!("{v}/{f}"));
         }
     }
@@ -324,7 +324,10 @@ fn without_variants_the_outputs_are_as_before() {
         "2",
     );
     let names: Vec<String> = files_under(&out).into_keys().collect();
-    assert_eq!(names, ["summary.json", "timeline.csv"]);
+    assert_eq!(
+        names,
+        ["scaling_events.csv", "summary.json", "timeline.csv"]
+    );
     // And the library reads such a file as one scenario, as before.
     assert!(Scenario::parse(&text, Path::new("inline.toml")).is_ok());
     let e = Scenario::parse(SHOOTOUT, Path::new("inline.toml")).unwrap_err();
