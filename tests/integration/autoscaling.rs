@@ -378,3 +378,176 @@ fn a_new_target_takes_traffic_after_its_first_passing_health_check() {
     // In service from 60 s all the same.
     assert_eq!(in_service(&rows[6]), 2.0);
 }
+
+/// Every run of a shipped scenario, with its scaling events.
+fn shipped(name: &str) -> Vec<(String, Summary, Vec<TimelineRow>, Vec<ScalingEvent>)> {
+    let set = ScenarioSet::load(&crate::common::repo().join("scenarios").join(name)).unwrap();
+    set.runs()
+        .into_iter()
+        .map(|(variant, s)| {
+            let mut sink = CollectTimeline::default();
+            let summary = fleetsim::run(s, s.seed, &mut sink).summary;
+            (variant.to_string(), summary, sink.rows, sink.scaling)
+        })
+        .collect()
+}
+
+#[test]
+fn hpa_behavior_never_breaks_its_rules() {
+    let runs = shipped("hpa_behavior.toml");
+    let (_, s, _, events) = &runs[0];
+    assert!(events.len() > 10, "{events:?}");
+    // Scale-up at most 4 pods and scale-down at most 2 pods per period (60 s and 120 s): the
+    // change over the events of any period, counted as Kubernetes does (events strictly
+    // after now − period), stays within the policy; and within min 2 and max 30.
+    for e in events {
+        assert!((2..=30).contains(&e.to), "{e:?}");
+        let since = |period: f64| {
+            events
+                .iter()
+                .filter(move |x| x.time_s > e.time_s - period && x.time_s <= e.time_s)
+        };
+        let up: i64 = since(60.0)
+            .map(|x| (i64::from(x.to) - i64::from(x.from)).max(0))
+            .sum();
+        let down: i64 = since(120.0)
+            .map(|x| (i64::from(x.from) - i64::from(x.to)).max(0))
+            .sum();
+        assert!(up <= 4, "more than 4 pods added within 60 s up to {e:?}");
+        assert!(
+            down <= 2,
+            "more than 2 pods removed within 120 s up to {e:?}"
+        );
+    }
+    // Both limits bind during the run, and the fleet reaches its maximum in the surge.
+    assert!(events.iter().any(|e| e.reason.contains("ScaleUpLimit")));
+    assert!(events.iter().any(|e| e.reason.contains("ScaleDownLimit")));
+    assert!(events.iter().any(|e| e.to == 30));
+    // The first scale-down waits for the 300 s stabilization window: none before 300 s.
+    let first_down = events.iter().find(|e| e.to < e.from).unwrap();
+    assert!(first_down.time_s >= 300.0, "{first_down:?}");
+    assert!(s.requests.is_conserved());
+}
+
+#[test]
+fn keda_sleeps_at_zero_between_batches_and_loses_nothing() {
+    let runs = shipped("keda_scale_to_zero.toml");
+    let (_, s, rows, events) = &runs[0];
+    // Three bursts: KEDA activates (0 -> 1) and deactivates (-> 0) three times each.
+    let keda: Vec<&ScalingEvent> = events.iter().filter(|e| e.policy == "keda").collect();
+    assert_eq!(keda.iter().filter(|e| e.from == 0).count(), 3, "{keda:?}");
+    assert_eq!(keda.iter().filter(|e| e.to == 0).count(), 3, "{keda:?}");
+    // The first poll after jobs arrive (from 600 s; polls every 30 s) activates.
+    assert_eq!(keda[0].time_s, 630.0);
+    // Nothing runs (nor costs) before the first burst, and nothing fails: jobs wait in the
+    // queue while workers start.
+    assert!(rows[..10]
+        .iter()
+        .all(|r| r.desired == 0.0 && r.instances[3] == 0.0));
+    assert_eq!(s.requests.failed(), 0);
+    assert_eq!(
+        s.requests.completed + s.requests.in_flight_at_end,
+        s.requests.arrived
+    );
+    // Asleep most of the time: far cheaper than 20 workers for 3 h ($60.36).
+    assert!(s.cost_usd.total < 20.0, "{}", s.cost_usd.total);
+}
+
+#[test]
+fn under_the_viral_spike_every_autoscaler_beats_a_fixed_fleet() {
+    let runs = shipped("viral_spike_100x.toml");
+    let get = |name: &str| runs.iter().find(|r| r.0 == name).unwrap();
+    let failed = |name: &str| get(name).1.requests.failed();
+    for v in ["base", "queue_depth", "hpa", "warm_pool"] {
+        assert!(failed(v) < failed("fixed"), "{v}");
+    }
+    // The HPA (15 s syncs on the requests each pod holds) reacts before target tracking
+    // (three one-minute datapoints, published a minute late); both after the spike starts.
+    let first = |name: &str| {
+        get(name)
+            .3
+            .iter()
+            .find(|e| e.pool == "gpu" && e.to > e.from)
+            .unwrap()
+            .time_s
+    };
+    assert!(first("hpa") < first("base"));
+    assert!(first("base") > 600.0);
+    // A warm pool serves the same decisions sooner: every launch comes from it, and fewer
+    // requests fail than in the base.
+    let warm = get("warm_pool").1.instances.by_pool["gpu"].scaling;
+    assert_eq!(warm.launches, warm.from_warm_pool);
+    assert!(failed("warm_pool") < failed("base"));
+}
+
+#[test]
+fn scheduled_actions_fire_on_time_and_predictive_scaling_needs_a_day_of_history() {
+    let runs = shipped("scheduled_and_predictive.toml");
+    let get = |name: &str| runs.iter().find(|r| r.0 == name).unwrap();
+    // The run starts Monday 00:00 UTC: "45 7 * * 1-5" fires at 07:45 each day, "30 18 * * 1-5"
+    // at 18:30.
+    let scheduled: Vec<f64> = get("schedule")
+        .3
+        .iter()
+        .filter(|e| e.policy == "scheduled")
+        .map(|e| e.time_s)
+        .collect();
+    let day = 86400.0;
+    for d in 0..3 {
+        let morning = d as f64 * day + 7.0 * 3600.0 + 45.0 * 60.0;
+        assert!(scheduled.contains(&morning), "{scheduled:?}");
+    }
+    // Predictive scaling acts only once 24 hours of history exist.
+    let predictive: Vec<&ScalingEvent> = get("predictive")
+        .3
+        .iter()
+        .filter(|e| e.policy == "predictive")
+        .collect();
+    assert!(!predictive.is_empty());
+    assert!(predictive.iter().all(|e| e.time_s >= day), "{predictive:?}");
+    // Capacity bought ahead of the 08:00 ramp pays: both fail fewer requests than the
+    // reactive base.
+    let failed = |name: &str| get(name).1.requests.failed();
+    assert!(failed("schedule") < failed("base"));
+    assert!(failed("predictive") < failed("base"));
+}
+
+#[test]
+fn a_queue_worker_pool_wakes_when_its_oldest_message_is_old_enough() {
+    // Jobs enter the named queue from 0 s, one a second; no worker runs. KEDA polls at 0, 30,
+    // 60 s... and activates when the oldest message's age is strictly above 30 s: at 30 s it
+    // is exactly 30 (the job sent at 0 s), so the first activation is at 60 s.
+    let text = r#"
+name = "oldest"
+duration = "200s"
+[traffic]
+rate = "1/s"
+process = "periodic"
+[[queue]]
+name = "jobs"
+[[instance_type]]
+name = "box"
+concurrency = 1
+price = "$1/h"
+[[pool]]
+name = "workers"
+instance_type = "box"
+instances = 0
+queue = "jobs"
+[pool.autoscaling]
+min = 0
+max = 4
+[pool.autoscaling.keda]
+triggers = [{ metric = "queue_oldest_age", target = 60, activation = 30 }]
+[[class]]
+name = "job"
+queue = "jobs"
+service = { distribution = "constant", value = "100ms" }
+"#;
+    let (s, _, events) = run(text);
+    let first = events.iter().find(|e| e.policy == "keda").unwrap();
+    assert_eq!((first.time_s, first.from, first.to), (60.0, 0, 1));
+    // Once a worker is up (at once) the queue drains and every job completes.
+    assert_eq!(s.requests.failed(), 0);
+    assert_eq!(s.requests.in_flight_at_end, 0);
+}
