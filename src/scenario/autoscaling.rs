@@ -70,6 +70,25 @@ impl Family {
 }
 
 /// Reads `[pool.autoscaling]`; `None` if anything in it is wrong (each problem reported).
+/// False (with an error at `max`) when both bounds are given and `max < min`.
+pub(super) fn min_within_max(
+    r: &mut Reader<'_>,
+    min: Option<&Located<u64>>,
+    max: Option<&Located<u64>>,
+) -> bool {
+    match (min, max) {
+        (Some(lo), Some(hi)) if hi.value < lo.value => {
+            r.error(
+                hi,
+                format!("max ({}) is below min ({})", hi.value, lo.value),
+                Some("make max at least min".into()),
+            );
+            false
+        }
+        _ => true,
+    }
+}
+
 pub(super) fn read(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<AutoscalingSpec> {
     let at = locate_node(&node);
     let mut f = r.table(
@@ -82,17 +101,7 @@ pub(super) fn read(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Autoscaling
     let max = f
         .required(r, "max", "set the group's largest size, such as max = 10")
         .and_then(|n| r.integer(&n, 1, MAX_INSTANCES));
-    let mut ok = true;
-    if let (Some(lo), Some(hi)) = (&min, &max) {
-        if hi.value < lo.value {
-            r.error(
-                hi,
-                format!("max ({}) is below min ({})", hi.value, lo.value),
-                Some("make max at least min".into()),
-            );
-            ok = false;
-        }
-    }
+    let mut ok = min_within_max(r, min.as_ref(), max.as_ref());
     let bounds = min
         .as_ref()
         .zip(max.as_ref())

@@ -10,7 +10,9 @@
 //!
 //! It must not know the group's bounds beyond what a policy's own keys need, nor the pool.
 
-use super::autoscaling::{duration_within, read_metric, read_statistic, AWS_POLICY_KEYS};
+use super::autoscaling::{
+    duration_within, min_within_max, read_metric, read_statistic, AWS_POLICY_KEYS,
+};
 use super::lifecycle::MAX_INSTANCES;
 use super::raw::{locate_node, store};
 use super::reader::{Fields, Located, Node, Reader};
@@ -832,16 +834,7 @@ fn read_action(
         );
         ok = false;
     }
-    if let (Some(lo), Some(hi)) = (&min, &max) {
-        if hi.value < lo.value {
-            r.error(
-                hi,
-                format!("max ({}) is below min ({})", hi.value, lo.value),
-                Some("make max at least min".into()),
-            );
-            ok = false;
-        }
-    }
+    ok &= min_within_max(r, min.as_ref(), max.as_ref());
     if let Some(d) = &desired {
         let below = min.as_ref().filter(|lo| d.value < lo.value);
         let above = max.as_ref().filter(|hi| d.value > hi.value);

@@ -717,18 +717,27 @@ impl World<'_> {
                 _ => MetricReading::PerPod(&per_pod[i]),
             })
             .collect();
+        let observation = HpaObservation {
+            pods: &pods,
+            readings: &readings,
+        };
+        self.hpa_decide(now, pool, &mut h.hpa, &observation, "hpa");
+    }
+
+    /// One HPA sync on `observation`, applied to `pool` unless the HPA is disabled (at zero
+    /// replicas) or keeps the count.
+    fn hpa_decide(
+        &mut self,
+        now: SimTime,
+        pool: usize,
+        hpa: &mut Hpa,
+        observation: &HpaObservation<'_>,
+        policy: &'static str,
+    ) {
         let current = self.pools[pool].fleet.desired;
-        let d = h.hpa.decide(
-            now,
-            current,
-            &HpaObservation {
-                pods: &pods,
-                readings: &readings,
-            },
-        );
+        let d = hpa.decide(now, current, observation);
         if d.reason != HpaReason::ScalingDisabled && d.desired != current {
-            let why = hpa_reason(&d);
-            self.set_desired(now, pool, d.desired, "hpa", why);
+            self.set_desired(now, pool, d.desired, policy, hpa_reason(&d));
         }
     }
 
@@ -774,18 +783,11 @@ impl World<'_> {
             .iter()
             .map(|v| MetricReading::External(v))
             .collect();
-        let d = k.hpa.decide(
-            now,
-            current,
-            &HpaObservation {
-                pods: &pods,
-                readings: &readings,
-            },
-        );
-        if d.reason != HpaReason::ScalingDisabled && d.desired != current {
-            let why = hpa_reason(&d);
-            self.set_desired(now, pool, d.desired, "keda_hpa", why);
-        }
+        let observation = HpaObservation {
+            pods: &pods,
+            readings: &readings,
+        };
+        self.hpa_decide(now, pool, &mut k.hpa, &observation, "keda_hpa");
     }
 }
 
