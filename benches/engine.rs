@@ -37,13 +37,17 @@ fn queue_hold(c: &mut Criterion) {
     g.finish();
 }
 
-/// The shipped scenarios, end to end (parsing excluded).
+/// The shipped scenarios' base runs, end to end (parsing excluded): a fixed M/M/16, the viral
+/// spike under target tracking (hundreds of instances launched and drained), the HPA's behavior
+/// rules on a shared queue.
 fn scenarios(c: &mut Criterion) {
     let mut g = c.benchmark_group("scenario");
     g.sample_size(10);
-    for name in ["mmc_validation", "viral_spike_100x"] {
+    for name in ["mmc_validation", "viral_spike_100x", "hpa_behavior"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
-        let s = fleetsim::load_scenario(&path).expect("shipped scenarios are valid");
+        let s = fleetsim::ScenarioSet::load(&path)
+            .expect("shipped scenarios are valid")
+            .base;
         let events = fleetsim::run(&s, s.seed, &mut DiscardTimeline)
             .summary
             .events;

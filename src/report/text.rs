@@ -54,10 +54,23 @@ pub fn human_summary(s: &Summary) -> String {
             let _ = writeln!(out, "  {name:<8} {}", latency_line(&c.latency_seconds));
         }
     }
+    let launches: u64 = s
+        .instances
+        .by_pool
+        .values()
+        .map(|p| p.scaling.launches)
+        .sum();
+    let size = if launches == 0 && s.instances.by_pool.values().all(|p| p.max as f64 == p.mean) {
+        format!("{} instances", s.instances.max)
+    } else {
+        format!(
+            "{:.1} instances on average, {} at peak, {launches} launched",
+            s.instances.mean, s.instances.max
+        )
+    };
     let _ = writeln!(
         out,
-        "fleet     {} instances, utilization {:.1}%, cost ${:.2}",
-        s.instances.max,
+        "fleet     {size}, utilization {:.1}%, cost ${:.2}",
         s.utilization * 100.0,
         s.cost_usd.total
     );
