@@ -298,6 +298,8 @@ pub(super) fn require_pool_metric(
     let names: Vec<&str> = POOL_METRICS.iter().map(|m| m.name()).collect();
     let why = if metric.value.is_per_instance() {
         "a per-instance metric is read by an HPA as { type = \"pods\", ... }".to_string()
+    } else if metric.value == MetricKind::Latency {
+        "latency is ALB's TargetResponseTime, which AWS policies read".to_string()
     } else {
         format!(
             "{} is AWS's per-instance form: read the pool's total and let the HPA divide by the \

@@ -30,7 +30,7 @@ use crate::model::autoscale::hpa::{
     DEFAULT_DOWNSCALE_STABILIZATION,
 };
 use crate::model::autoscale::keda::{self, MetricTargetType, ScaledObject};
-use crate::model::autoscale::metrics_pipeline::{MetricsPipeline, PipelineConfig};
+use crate::model::autoscale::metrics_pipeline::{MetricsPipeline, PipelineConfig, Statistic};
 use crate::model::autoscale::predictive::{PredictiveAction, PredictiveScaler};
 use crate::model::autoscale::scheduled::ScheduledScaling;
 use crate::model::autoscale::spec::{
@@ -195,7 +195,13 @@ impl Controller {
                     .map(|m| {
                         MetricsPipeline::new(PipelineConfig {
                             period: a.metric_period,
-                            statistic: m.statistic,
+                            // Latency's statistic is taken over the period's requests when the
+                            // period ends: the pipeline gets that one value.
+                            statistic: if m.kind == MetricKind::Latency {
+                                Statistic::Last
+                            } else {
+                                m.statistic
+                            },
                             lag: a.metric_lag,
                             capacity: DATAPOINTS_KEPT,
                         })
@@ -445,12 +451,21 @@ impl World<'_> {
                         pipeline.record(period_start, h);
                     }
                 }
+                MetricKind::Latency => {
+                    let h = self.pools[pool].latency.as_ref().expect("tracked");
+                    if let Some(v) = super::metrics_source::latency_statistic(h, m.statistic) {
+                        pipeline.record(period_start, v);
+                    }
+                }
                 kind => {
                     if let Some(v) = self.pool_metric(now, pool, kind, count, seconds) {
                         pipeline.record(period_start, v);
                     }
                 }
             }
+        }
+        if let Some(h) = &mut self.pools[pool].latency {
+            h.clear();
         }
         if let Some(p) = &mut a.predictive {
             let hour = crate::model::autoscale::predictive::hour_of(now);

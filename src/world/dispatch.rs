@@ -193,6 +193,10 @@ impl World<'_> {
                 self.after_failure(now, id, Failure::TimedOut);
             }
             _ => {
+                let pool = &mut self.pools[self.instances[instance as usize].pool as usize];
+                if let Some(h) = &mut pool.latency {
+                    h.record(now - req.sent);
+                }
                 self.release(&req, Some((now - req.sent, now)));
                 self.passive_outcome(now, &req, AttemptResult::Answered);
                 if req.is_retry {

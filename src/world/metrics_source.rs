@@ -6,6 +6,8 @@
 use super::requests::Phase;
 use super::{QueueId, World};
 use crate::engine::SimTime;
+use crate::metrics::LatencyHistogram;
+use crate::model::autoscale::metrics_pipeline::Statistic;
 use crate::model::autoscale::spec::MetricKind;
 use crate::model::fleet::lifecycle::InstanceState;
 
@@ -90,6 +92,21 @@ impl World<'_> {
             MetricKind::Utilization | MetricKind::InFlight => {
                 unreachable!("{} is measured per instance", kind.name())
             }
+            MetricKind::Latency => unreachable!("latency is read with its statistic"),
         }
     }
+}
+
+/// `statistic` of the response times in `h` [s], as CloudWatch computes it over a period's
+/// requests; `None` without any (missing data).
+pub(super) fn latency_statistic(h: &LatencyHistogram, statistic: Statistic) -> Option<f64> {
+    let mean = h.mean_secs()?;
+    Some(match statistic {
+        Statistic::Maximum => h.max_secs()?,
+        Statistic::Minimum => h.quantile_secs(0.0)?,
+        Statistic::Sum => mean * h.count() as f64,
+        Statistic::SampleCount => h.count() as f64,
+        Statistic::Percentile { hundredths } => h.quantile_secs(f64::from(hundredths) / 1e4)?,
+        Statistic::Average | Statistic::Last | Statistic::Rate => mean,
+    })
 }

@@ -36,6 +36,7 @@ use crate::metrics::{
     RouteSummary, RunResult, Summary, TimelineSink,
 };
 use crate::model::autoscale::capacity::CapacityLimits;
+use crate::model::autoscale::spec::MetricKind;
 use crate::model::balancer::passive_health::AttemptResult;
 use crate::model::balancer::routing::{RetryCondition, RetryPolicy};
 use crate::model::balancer::{slow_start, Algorithm, Balancer};
@@ -168,6 +169,9 @@ struct Pool {
     fleet: fleet::PoolFleet,
     /// Requests sent to the pool (for request-count metrics).
     routed: u64,
+    /// Response times of the pool's answered tries since the last metric period, when a
+    /// policy reads `latency`.
+    latency: Option<crate::metrics::LatencyHistogram>,
 }
 
 /// Instances behind one balancer: target `t` is instance `members[t]`.
@@ -328,6 +332,11 @@ impl<'s> World<'s> {
                 with_free_slot,
                 fleet,
                 routed: 0,
+                latency: spec
+                    .autoscaling
+                    .as_ref()
+                    .is_some_and(|a| a.reads(MetricKind::Latency))
+                    .then(crate::metrics::LatencyHistogram::new),
             });
             autoscalers.push(
                 spec.autoscaling

@@ -551,3 +551,77 @@ service = { distribution = "constant", value = "100ms" }
     assert_eq!(s.requests.failed(), 0);
     assert_eq!(s.requests.in_flight_at_end, 0);
 }
+
+#[test]
+fn a_latency_percentile_drives_a_step_policy() {
+    // Every request takes 2 s (one every 4 s, never waiting): p99 of TargetResponseTime is 2 s
+    // in every minute. Above a 1.5 s threshold the alarm fires each minute (lag 0) until max;
+    // below a 2.5 s one, never.
+    let policy = |threshold: f64| {
+        format!(
+            "min = 1\nmax = 3\nmetric_lag = \"0s\"\n[[pool.autoscaling.step]]\nmetric = \"latency\"\n\
+             statistic = \"p99\"\ncomparison = \">\"\nthreshold = {threshold}\n\
+             steps = [{{ lower = 0, adjustment = 1 }}]"
+        )
+    };
+    let (_, _, events) = run(&fleet("300s", "0.25/s", "2s", "", &policy(1.5)));
+    assert_eq!(times(&events), vec![60.0, 120.0]);
+    let (_, _, events) = run(&fleet("300s", "0.25/s", "2s", "", &policy(2.5)));
+    assert!(events.is_empty(), "{events:?}");
+}
+
+#[test]
+fn reuse_on_scale_in_returns_instances_to_the_warm_pool() {
+    // Three running instances, a warm pool of up to 3 prepared (running state), and at 60 s
+    // the desired capacity drops to 1: the pool now wants 3 − 1 = 2 warm instances. With
+    // reuse the two leaving instances (idle: they drain at once) become them; without, they
+    // are terminated and two new ones boot (40 s) and load (30 s) to fill the pool at 130 s.
+    let pool = |reuse: bool| {
+        format!(
+            "[pool.startup]\nboot = \"40s\"\nmodel_load = \"30s\"\n[pool.warm_pool]\n\
+             max_prepared_capacity = 3\nstate = \"running\"\nreuse_on_scale_in = {reuse}"
+        )
+    };
+    let scaling = "min = 1\nmax = 3\nscheduled = { action = [{ at = \"60s\", desired = 1 }] }";
+    let text = |reuse| {
+        fleet("200s", "0.1/s", "1s", &pool(reuse), scaling)
+            .replace("instances = 1\n", "instances = 3\n")
+    };
+    let warm = |r: &TimelineRow| r.instances[InstanceState::WarmRunning as usize];
+    let (s, rows, _) = run(&text(true));
+    assert_eq!(s.instances.by_pool["p"].scaling.terminations, 0);
+    assert_eq!((warm(&rows[5]), warm(&rows[6])), (0.0, 2.0));
+    let (s, rows, _) = run(&text(false));
+    assert_eq!(s.instances.by_pool["p"].scaling.terminations, 2);
+    assert_eq!((warm(&rows[12]), warm(&rows[13])), (0.0, 2.0));
+    // Booting, loading and running warm instances are all billed in full: three instances
+    // for 200 s either way. What reuse saves is the 70 s before the pool is warm again.
+    let (reused, _, _) = run(&text(true));
+    assert!((reused.cost_usd.total - s.cost_usd.total).abs() < 1e-12);
+    assert!((s.cost_usd.total - 3.0 * 200.0 / 1000.0).abs() < 1e-12);
+}
+
+#[test]
+fn forecast_only_predictive_scaling_reports_without_acting() {
+    // One request a second for 26 h; 0.5 requests/s per instance: the forecast (from the first
+    // day, available once 24 hours are recorded) needs 2 instances.
+    let text = |mode: &str| {
+        fleet(
+            "26h",
+            "1/s",
+            "100ms",
+            "",
+            &format!("min = 1\nmax = 5\npredictive = {{ target = 0.5, mode = \"{mode}\" }}"),
+        )
+    };
+    let (s, _, events) = run(&text("forecast_only"));
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = &events[0];
+    assert_eq!((e.policy, e.from, e.to), ("predictive", 1, 2));
+    assert!((86400.0..=86460.0).contains(&e.time_s), "{e:?}");
+    assert!(e.reason.contains("forecast only"));
+    assert_eq!(s.instances.by_pool["p"].scaling.desired_at_end, 1);
+    let (s, _, events) = run(&text("forecast_and_scale"));
+    assert_eq!(events[0].to, 2);
+    assert_eq!(s.instances.by_pool["p"].scaling.desired_at_end, 2);
+}

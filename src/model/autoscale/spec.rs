@@ -26,6 +26,28 @@ pub struct AutoscalingSpec {
     pub controller: Controller,
 }
 
+impl AutoscalingSpec {
+    /// True if one of its policies reads `metric`.
+    pub fn reads(&self, metric: MetricKind) -> bool {
+        match &self.controller {
+            Controller::Aws(a) => a
+                .target_tracking
+                .iter()
+                .map(|t| t.metric)
+                .chain(a.step.iter().map(|s| s.alarm.metric))
+                .chain(a.simple.iter().map(|s| s.alarm.metric))
+                .any(|m| m.kind == metric),
+            Controller::Hpa(h) => h.metrics.iter().any(|m| match *m {
+                HpaMetric::Resource { .. } => metric == MetricKind::Utilization,
+                HpaMetric::Pods { metric: m, .. } | HpaMetric::External { metric: m, .. } => {
+                    m == metric
+                }
+            }),
+            Controller::Keda(k) => k.triggers.iter().any(|t| t.metric == metric),
+        }
+    }
+}
+
 /// Which real controller scales the pool.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Controller {
@@ -56,11 +78,15 @@ pub enum MetricKind {
     RequestCountPerTarget,
     /// Requests sent to the pool per second.
     RequestRate,
+    /// Response time of the pool's targets, from a try being sent to its response, over the
+    /// requests answered in the period (ALB `TargetResponseTime`): its statistic (`average`,
+    /// `p99`...) is taken over those requests. AWS policies only.
+    Latency,
 }
 
 impl MetricKind {
     /// Every metric, in the order of their names in messages.
-    pub const ALL: [MetricKind; 7] = [
+    pub const ALL: [MetricKind; 8] = [
         MetricKind::Utilization,
         MetricKind::InFlight,
         MetricKind::QueueDepth,
@@ -68,6 +94,7 @@ impl MetricKind {
         MetricKind::QueueOldestAge,
         MetricKind::RequestCountPerTarget,
         MetricKind::RequestRate,
+        MetricKind::Latency,
     ];
 
     /// The name used in scenario files.
@@ -80,6 +107,7 @@ impl MetricKind {
             MetricKind::QueueOldestAge => "queue_oldest_age",
             MetricKind::RequestCountPerTarget => "request_count_per_target",
             MetricKind::RequestRate => "request_rate",
+            MetricKind::Latency => "latency",
         }
     }
 
