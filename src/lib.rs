@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod sweep;
 pub mod world;
 
 use std::path::Path;

@@ -8,9 +8,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use rayon::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
 
-use fleetsim::report::{self, atomic::AtomicFile, CsvTimeline};
+use fleetsim::report;
+use fleetsim::sweep::{self, Shard};
 use fleetsim::{Scenario, ScenarioError, ScenarioSet, Summary};
 
 /// Simulate the traffic, balancers, GPU servers and costs of an AI inference service.
@@ -23,19 +24,41 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario and write summary.json and timeline.csv. A scenario with [[variant]]
-    /// tables runs the base and every variant in parallel on the same requests, writing each
-    /// one's files to <out>/<variant>/ and comparison.csv and comparison.md to <out>/.
+    /// Run a scenario and write summary.json, timeline.csv and scaling_events.csv. A scenario
+    /// with [[variant]] tables runs the base and every variant on the same requests, writing
+    /// each one's files to <out>/<variant>/ and comparison.csv and comparison.md to <out>/.
+    /// With --replications each run is repeated on independent seeds, each replication in
+    /// <run>/rep-<k>/, and aggregate.json gives every metric's mean and 95 % confidence interval.
     Run {
         /// The scenario file (TOML).
         scenario: PathBuf,
         /// Master seed; overrides the scenario's `seed`, and every variant's (default: the
-        /// scenario's, or 1).
+        /// scenario's, or 1). Replication k runs with seed + k - 1.
         #[arg(long)]
         seed: Option<u64>,
         /// Output folder (default: output/<scenario name>/).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Independent replications of every run (seeds seed, seed + 1, ...).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        replications: u32,
+        /// Worker threads (default: every core). Results are the same bytes whatever the count.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Run only shard i of n (0 <= i < n): every n-th job, for a sweep spread over
+        /// machines; `fleetsim merge` gathers the shards' folders.
+        #[arg(long)]
+        shard: Option<String>,
+    },
+    /// Gather the output folders of a sharded run (`run --shard i/n`) into one, with the
+    /// aggregates and comparison an unsharded run writes.
+    Merge {
+        /// The merged output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// The shards' output folders.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
     },
     /// Check a scenario file, and each of its variants, without running it.
     Validate {
@@ -73,17 +96,80 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scenario,
             seed,
             out,
+            replications,
+            threads,
+            shard,
         } => {
+            let shard = shard
+                .map(|s| Shard::parse(&s))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
             let set = ScenarioSet::load(&scenario)?;
             let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
-            if set.variants.is_empty() {
-                run_one(&set.base, seed.unwrap_or(set.base.seed), &out)?;
-            } else {
-                run_variants(&set, seed, &out)?;
+            run_sweep(&set, seed, replications, threads.unwrap_or(0), shard, &out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Merge { out, shards } => {
+            let table = sweep::merge(&shards, &out).map_err(anyhow::Error::msg)?;
+            if let Some(table) = table {
+                print!("{table}");
             }
+            println!("merged {} shards into {}", shards.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Runs every job of the scenario (its runs times `replications`, or one shard of them) on
+/// `threads` threads, then writes the aggregates and the comparison.
+fn run_sweep(
+    set: &ScenarioSet,
+    seed: Option<u64>,
+    replications: u32,
+    threads: usize,
+    shard: Option<Shard>,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let jobs = sweep::plan(set, seed, replications);
+    let mine = jobs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| shard.is_none_or(|s| *i % s.count as usize == s.index as usize))
+        .count();
+    // A bar only for work worth watching; indicatif hides it when stderr is not a terminal.
+    let bar = if mine > 1 {
+        ProgressBar::new(mine as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} ({eta} left)")
+            .expect("a valid template"),
+    );
+    let summaries = sweep::execute(&jobs, out, threads, shard, &|| bar.inc(1))
+        .with_context(|| format!("cannot write results into {}", out.display()))?;
+    bar.finish_and_clear();
+    if let Some(shard) = shard {
+        sweep::write_manifest(&jobs, shard, out)
+            .with_context(|| format!("cannot write {}", out.join(sweep::MANIFEST).display()))?;
+        println!(
+            "shard {}/{}: {mine} of {} runs in {}; gather the shards with `fleetsim merge`",
+            shard.index,
+            shard.count,
+            jobs.len(),
+            out.display()
+        );
+        return Ok(());
+    }
+    let summaries: Vec<Summary> = summaries.into_iter().flatten().collect();
+    match sweep::summarize(&jobs, &summaries, out)
+        .with_context(|| format!("cannot write the comparison into {}", out.display()))?
+    {
+        Some(table) => print!("{table}"),
+        None => print!("{}", report::human_summary(&summaries[0])),
+    }
+    println!("results in {}", out.display());
+    Ok(())
 }
 
 fn outline(s: &Scenario) -> String {
@@ -94,59 +180,4 @@ fn outline(s: &Scenario) -> String {
         s.total_slots(),
         s.duration.as_secs_f64()
     )
-}
-
-fn run_one(scenario: &Scenario, seed: u64, out: &Path) -> anyhow::Result<()> {
-    let summary = simulate_into(scenario, seed, out)?;
-    print!("{}", report::human_summary(&summary));
-    println!("results in {}", out.display());
-    Ok(())
-}
-
-/// Runs the base and every variant in parallel, each into `<out>/<name>/`, then writes the
-/// comparison. Every run is independent and seeded alone, and results are gathered in file
-/// order, so the files are the same bytes whatever the number of threads.
-fn run_variants(set: &ScenarioSet, seed: Option<u64>, out: &Path) -> anyhow::Result<()> {
-    let runs = set.runs();
-    let summaries = runs
-        .par_iter()
-        .map(|(name, s)| simulate_into(s, seed.unwrap_or(s.seed), &out.join(name)))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect::<anyhow::Result<Vec<Summary>>>()?;
-    let rows: Vec<(&str, &Summary)> = runs.iter().map(|(n, _)| *n).zip(&summaries).collect();
-    report::write_comparison(out, &rows).with_context(|| {
-        format!(
-            "cannot write {} and comparison.md",
-            out.join("comparison.csv").display()
-        )
-    })?;
-    print!("{}", report::comparison_text(&rows));
-    println!("results in {}", out.display());
-    Ok(())
-}
-
-/// Simulates `scenario`, writing `timeline.csv`, `scaling_events.csv` and `summary.json` into
-/// `out`.
-fn simulate_into(scenario: &Scenario, seed: u64, out: &Path) -> anyhow::Result<Summary> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
-    let timeline_path = out.join("timeline.csv");
-    let events_path = out.join("scaling_events.csv");
-    let mut file = AtomicFile::create(&timeline_path)
-        .with_context(|| format!("cannot write {}", timeline_path.display()))?;
-    let mut events = AtomicFile::create(&events_path)
-        .with_context(|| format!("cannot write {}", events_path.display()))?;
-    let mut sink = CsvTimeline::with_scaling_events(file.writer(), events.writer());
-    let result = fleetsim::run(scenario, seed, &mut sink);
-    let written = sink.finish().map(|_| ());
-    written
-        .and_then(|()| file.commit())
-        .with_context(|| format!("cannot write {}", timeline_path.display()))?;
-    events
-        .commit()
-        .with_context(|| format!("cannot write {}", events_path.display()))?;
-    report::write_summary(out, &result.summary)
-        .with_context(|| format!("cannot write {}", out.join("summary.json").display()))?;
-    Ok(result.summary)
 }

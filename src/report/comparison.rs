@@ -7,14 +7,66 @@
 //!
 //! The CSV holds the numbers exactly (shortest representation that reads back to the same
 //! `f64`; an empty cell where a value is undefined); the Markdown rounds them for people and adds
-//! the change of p99 latency and cost against the base (the first row).
+//! the change of p99 latency and cost against the base (the first row). A run of several
+//! replications shows the mean of each column and, after it, the half-width of its 95 %
+//! confidence interval (`<column>_ci95` in the CSV, `± h` for people).
 
 use std::fmt::Write as _;
 
+use super::aggregate::Aggregate;
 use crate::metrics::Summary;
 
-/// One row: a run's name and its summary. The first row given is the base.
-pub type ComparisonRow<'a> = (&'a str, &'a Summary);
+/// One row: a run's name and its values. The first row given is the base.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComparisonRow<'a> {
+    name: &'a str,
+    scenario: &'a str,
+    seeds: Vec<u64>,
+    /// Each column's value and, across replications, its 95 % half-width.
+    cells: Vec<(Cell, Option<f64>)>,
+    replicated: bool,
+}
+
+impl<'a> ComparisonRow<'a> {
+    /// A run of one replication.
+    pub fn single(name: &'a str, s: &'a Summary) -> Self {
+        ComparisonRow {
+            name,
+            scenario: &s.scenario,
+            seeds: vec![s.seed],
+            cells: COLUMNS.iter().map(|c| ((c.value)(s), None)).collect(),
+            replicated: false,
+        }
+    }
+
+    /// A run of several replications of scenario `scenario`: means and half-widths.
+    pub fn replicated(name: &'a str, scenario: &'a str, a: &Aggregate) -> Self {
+        ComparisonRow {
+            name,
+            scenario,
+            seeds: a.seeds.clone(),
+            cells: COLUMNS
+                .iter()
+                .map(|c| {
+                    let m = a.metric(c.csv);
+                    (
+                        Cell::Number(m.and_then(|m| m.mean)),
+                        m.and_then(|m| m.half_width),
+                    )
+                })
+                .collect(),
+            replicated: true,
+        }
+    }
+}
+
+/// Each column's CSV name and value for `s` (undefined values `None`), in column order.
+pub fn column_values(s: &Summary) -> Vec<(&'static str, Option<f64>)> {
+    COLUMNS
+        .iter()
+        .map(|c| (c.csv, as_f64((c.value)(s))))
+        .collect()
+}
 
 /// A cell's value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -102,24 +154,39 @@ pub fn comparison_columns() -> Vec<&'static str> {
         .collect()
 }
 
-/// `comparison.csv`: a header, then one row per run, every value exact.
+/// `comparison.csv`: a header, then one row per run, every value exact; with replications, a
+/// `<column>_ci95` half-width after each column.
 pub fn comparison_csv(rows: &[ComparisonRow<'_>]) -> Vec<u8> {
-    let mut out = comparison_columns().join(",");
+    let replicated = rows.iter().any(|r| r.replicated);
+    let mut out = String::from("variant");
+    for c in COLUMNS {
+        let _ = write!(out, ",{}", c.csv);
+        if replicated {
+            let _ = write!(out, ",{}_ci95", c.csv);
+        }
+    }
     out.push('\n');
-    for (name, summary) in rows {
-        // Names are letters, digits, '_', '-' and '.' (the scenario reader checks): no quoting.
-        out.push_str(name);
-        for column in COLUMNS {
+    // Shortest representation that reads back exactly: deterministic and lossless.
+    let number = |out: &mut String, v: Option<f64>| {
+        if let Some(v) = v {
+            let _ = write!(out, "{v}");
+        }
+    };
+    for row in rows {
+        // Names are letters, digits and `_-.+=` (the scenario reader and the grid check): no
+        // quoting.
+        out.push_str(row.name);
+        for (cell, half_width) in &row.cells {
             out.push(',');
-            match (column.value)(summary) {
+            match cell {
                 Cell::Count(n) => {
                     let _ = write!(out, "{n}");
                 }
-                // Shortest representation that reads back exactly: deterministic and lossless.
-                Cell::Number(Some(v)) => {
-                    let _ = write!(out, "{v}");
-                }
-                Cell::Number(None) => {}
+                Cell::Number(v) => number(&mut out, *v),
+            }
+            if replicated {
+                out.push(',');
+                number(&mut out, *half_width);
             }
         }
         out.push('\n');
@@ -133,7 +200,7 @@ pub fn comparison_markdown(rows: &[ComparisonRow<'_>]) -> Vec<u8> {
     let table = table(rows, false);
     let mut out = String::new();
     if let Some(base) = rows.first() {
-        let _ = writeln!(out, "{}\n", caption(*base, rows));
+        let _ = writeln!(out, "{}\n", caption(base, rows));
     }
     let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
     out.push_str(&line(&table.header));
@@ -176,25 +243,36 @@ pub fn comparison_text(rows: &[ComparisonRow<'_>]) -> String {
     out
 }
 
-/// Says what the rows share: the scenario, and the seed when it is common (then every run saw
-/// the same requests, unless a variant changed the traffic).
-fn caption((base_name, base): ComparisonRow<'_>, rows: &[ComparisonRow<'_>]) -> String {
-    let same_seed = rows.iter().all(|(_, s)| s.seed == base.seed);
-    let seed = if same_seed {
-        format!("seed {} for every run", base.seed)
-    } else {
-        let seeds: Vec<String> = rows
-            .iter()
-            .map(|(n, s)| format!("{n} {}", s.seed))
-            .collect();
-        format!("seeds {}", seeds.join(", "))
+/// Says what the rows share: the scenario, and the seeds when they are common (then every run
+/// saw the same requests, unless a variant changed the traffic).
+fn caption(base: &ComparisonRow<'_>, rows: &[ComparisonRow<'_>]) -> String {
+    let same_seeds = rows.iter().all(|r| r.seeds == base.seeds);
+    let list = |seeds: &[u64]| match seeds {
+        [one] => one.to_string(),
+        [first, .., last] => format!("{first}..{last}"),
+        [] => String::new(),
+    };
+    let seed = match (same_seeds, base.seeds.len()) {
+        (true, 1) => format!("seed {} for every run", list(&base.seeds)),
+        (true, r) => format!(
+            "{r} replications per run, seeds {} for every run; mean ± half-width of the 95 % \
+             confidence interval",
+            list(&base.seeds)
+        ),
+        (false, _) => {
+            let seeds: Vec<String> = rows
+                .iter()
+                .map(|r| format!("{} {}", r.name, list(&r.seeds)))
+                .collect();
+            format!("seeds {}", seeds.join(", "))
+        }
     };
     format!(
         "Scenario `{}`: {} runs, {seed}. Latency of completed requests; errors: failed / arrived; \
          util.: busy / all slots, time-averaged; Δ: change against `{}`.",
         base.scenario,
         rows.len(),
-        base_name
+        base.name
     )
 }
 
@@ -205,26 +283,33 @@ struct Table {
 }
 
 fn table(rows: &[ComparisonRow<'_>], compact: bool) -> Table {
-    let columns: Vec<&Column> = COLUMNS.iter().filter(|c| !compact || c.compact).collect();
-    let versus: Vec<(&Column, &str)> = VERSUS_BASE
+    let columns: Vec<usize> = (0..COLUMNS.len())
+        .filter(|&i| !compact || COLUMNS[i].compact)
+        .collect();
+    let versus: Vec<(usize, &str)> = VERSUS_BASE
         .iter()
-        .filter_map(|(csv, title)| COLUMNS.iter().find(|c| c.csv == *csv).map(|c| (c, *title)))
+        .filter_map(|(csv, title)| {
+            COLUMNS
+                .iter()
+                .position(|c| c.csv == *csv)
+                .map(|i| (i, *title))
+        })
         .collect();
     let header = std::iter::once("variant")
-        .chain(columns.iter().map(|c| c.title))
+        .chain(columns.iter().map(|&i| COLUMNS[i].title))
         .chain(versus.iter().map(|(_, t)| *t))
         .map(String::from)
         .collect();
-    let base = rows.first().map(|(_, s)| *s);
+    let base = rows.first();
     let rows = rows
         .iter()
         .enumerate()
-        .map(|(i, (name, s))| {
-            let mut cells = vec![name.to_string()];
-            cells.extend(columns.iter().map(|c| shown(c, (c.value)(s))));
-            for (c, _) in &versus {
-                let change = match (base, i) {
-                    (Some(b), 1..) => relative_change((c.value)(s), (c.value)(b)),
+        .map(|(r, row)| {
+            let mut cells = vec![row.name.to_string()];
+            cells.extend(columns.iter().map(|&i| shown(&COLUMNS[i], row.cells[i])));
+            for &(i, _) in &versus {
+                let change = match (base, r) {
+                    (Some(b), 1..) => relative_change(row.cells[i].0, b.cells[i].0),
                     _ => None,
                 };
                 cells.push(change.map_or_else(|| "—".into(), |p| format!("{p:+.1}")));
@@ -235,21 +320,28 @@ fn table(rows: &[ComparisonRow<'_>], compact: bool) -> Table {
     Table { header, rows }
 }
 
-fn shown(column: &Column, cell: Cell) -> String {
+fn shown(column: &Column, (cell, half_width): (Cell, Option<f64>)) -> String {
     let (scale, decimals) = column.shown;
-    match cell {
+    let value = match cell {
         Cell::Count(n) => n.to_string(),
         Cell::Number(Some(v)) => format!("{:.*}", decimals, v * scale),
         Cell::Number(None) => "—".into(),
+    };
+    match half_width {
+        Some(h) => format!("{value} ± {:.*}", decimals, h * scale),
+        None => value,
+    }
+}
+
+fn as_f64(c: Cell) -> Option<f64> {
+    match c {
+        Cell::Count(n) => Some(n as f64),
+        Cell::Number(v) => v,
     }
 }
 
 /// `(value / base − 1) × 100`; undefined if either is undefined or the base is 0.
 fn relative_change(value: Cell, base: Cell) -> Option<f64> {
-    let as_f64 = |c| match c {
-        Cell::Count(n) => Some(n as f64),
-        Cell::Number(v) => v,
-    };
     let (v, b) = (as_f64(value)?, as_f64(base)?);
     (b != 0.0).then(|| (v / b - 1.0) * 100.0)
 }
@@ -302,7 +394,11 @@ mod tests {
     #[test]
     fn csv_holds_exact_values_and_empty_cells_for_undefined_ones() {
         let (a, b) = (summary(990, Some(0.25), 2.0), summary(0, None, 3.0));
-        let text = String::from_utf8(comparison_csv(&[("base", &a), ("none", &b)])).unwrap();
+        let text = String::from_utf8(comparison_csv(&[
+            ComparisonRow::single("base", &a),
+            ComparisonRow::single("none", &b),
+        ]))
+        .unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
@@ -329,7 +425,11 @@ mod tests {
     #[test]
     fn markdown_compares_p99_and_cost_with_the_first_row() {
         let (a, b) = (summary(990, Some(0.2), 2.0), summary(990, Some(0.3), 1.5));
-        let text = String::from_utf8(comparison_markdown(&[("base", &a), ("v", &b)])).unwrap();
+        let text = String::from_utf8(comparison_markdown(&[
+            ComparisonRow::single("base", &a),
+            ComparisonRow::single("v", &b),
+        ]))
+        .unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("Scenario `s`: 2 runs, seed 7 for every run."));
         let header: Vec<&str> = lines[2].split(" | ").collect();
@@ -349,7 +449,10 @@ mod tests {
     #[test]
     fn terminal_table_is_aligned() {
         let (a, b) = (summary(990, Some(0.2), 2.0), summary(990, None, 1.5));
-        let text = comparison_text(&[("base", &a), ("longer_name", &b)]);
+        let text = comparison_text(&[
+            ComparisonRow::single("base", &a),
+            ComparisonRow::single("longer_name", &b),
+        ]);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         // Right-aligned columns end at the same character position on every line.

@@ -5,14 +5,17 @@
 //! touches the file system is [`atomic`], which never leaves a half-written file behind.
 //! It must not know how the numbers were produced.
 
+pub mod aggregate;
 pub mod atomic;
 mod comparison;
 mod json;
 mod text;
 mod timeline_csv;
 
+pub use aggregate::{aggregate_json, Aggregate, MetricStats};
 pub use comparison::{
-    comparison_columns, comparison_csv, comparison_markdown, comparison_text, ComparisonRow,
+    column_values, comparison_columns, comparison_csv, comparison_markdown, comparison_text,
+    ComparisonRow,
 };
 pub use json::summary_json;
 pub use text::human_summary;
