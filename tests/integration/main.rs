@@ -11,5 +11,6 @@ mod retries;
 mod slow_start;
 mod stickiness;
 mod supermarket;
+mod sweep;
 mod theory;
 mod variants;
