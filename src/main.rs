@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use fleetsim::report;
+use fleetsim::scenario::Grid;
 use fleetsim::sweep::{self, Shard};
 use fleetsim::{Scenario, ScenarioError, ScenarioSet, Summary};
 
@@ -49,6 +50,12 @@ enum Command {
         /// machines; `fleetsim merge` gathers the shards' folders.
         #[arg(long)]
         shard: Option<String>,
+        /// A grid axis, path=value[,value...] (repeatable): every run is multiplied by every
+        /// combination, such as --set balancer.algorithm=round_robin,least_connections --set
+        /// pool.gpu.autoscaling.max=10,20. Inside a list of tables the path names the
+        /// element: pool.<name>.<key>.
+        #[arg(long = "set", value_name = "PATH=VALUES")]
+        sets: Vec<String>,
     },
     /// Gather the output folders of a sharded run (`run --shard i/n`) into one, with the
     /// aggregates and comparison an unsharded run writes.
@@ -99,12 +106,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             replications,
             threads,
             shard,
+            sets,
         } => {
             let shard = shard
                 .map(|s| Shard::parse(&s))
                 .transpose()
                 .map_err(anyhow::Error::msg)?;
-            let set = ScenarioSet::load(&scenario)?;
+            let grid = Grid::parse(&sets).map_err(anyhow::Error::msg)?;
+            let set = ScenarioSet::load_with(&scenario, &grid)?;
             let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
             run_sweep(&set, seed, replications, threads.unwrap_or(0), shard, &out)?;
             Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@ mod autoscaling;
 mod aws_policies;
 mod diagnostics;
 mod empirical;
+mod grid;
 mod kubernetes;
 mod lifecycle;
 mod raw;
@@ -24,6 +25,7 @@ mod variants;
 use std::path::{Path, PathBuf};
 
 pub use diagnostics::{Diagnostic, ScenarioError};
+pub use grid::Grid;
 pub use variants::{ScenarioSet, Variant, BASE_NAME};
 
 use crate::engine::SimDuration;

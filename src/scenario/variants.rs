@@ -68,7 +68,9 @@ const ALTERNATIVES: &[&[&[&str]]] = &[
 /// validated. A file without variants is a set with only a base.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioSet {
-    /// The scenario as written, without its variants. Its run is named [`BASE_NAME`].
+    /// The base run's name: [`BASE_NAME`], or with `--set` its first grid point's.
+    pub base_name: String,
+    /// The scenario as written, without its variants. Its run is named `base_name`.
     pub base: Scenario,
     /// The variants, in file order.
     pub variants: Vec<Variant>,
@@ -89,15 +91,37 @@ impl ScenarioSet {
         ScenarioSet::parse(&super::read_file(path)?, path)
     }
 
+    /// As [`ScenarioSet::load`], every run multiplied by the points of `grid`.
+    pub fn load_with(path: &Path, grid: &super::grid::Grid) -> Result<ScenarioSet, ScenarioError> {
+        ScenarioSet::parse_with(&super::read_file(path)?, path, grid)
+    }
+
     /// Validates scenario text and every variant in it; `path` names it in messages and anchors
     /// relative data paths. Every problem of the base and of every variant is reported together;
     /// a problem of the base is reported once, not once per variant.
     pub fn parse(text: &str, path: &Path) -> Result<ScenarioSet, ScenarioError> {
+        ScenarioSet::parse_with(text, path, &super::grid::Grid::default())
+    }
+
+    /// As [`ScenarioSet::parse`], with every run multiplied by the points of `grid` (`--set`
+    /// overrides): each run and grid point is a run named `<run>+<key>=<value>...`.
+    pub fn parse_with(
+        text: &str,
+        path: &Path,
+        grid: &super::grid::Grid,
+    ) -> Result<ScenarioSet, ScenarioError> {
         let error = |diagnostics| ScenarioError {
             file: path.to_path_buf(),
             diagnostics,
         };
-        let mut doc = match toml_span::parse(text) {
+        // The grid's overrides are parsed with the file, as a table appended to it, so that
+        // every value keeps a span in one text; problems found there name the `--set`.
+        let (combined, points) = match grid.append_to(text) {
+            Ok(ok) => ok,
+            Err(diagnostics) => return Err(error(diagnostics)),
+        };
+        let lines = text.lines().count();
+        let mut doc = match toml_span::parse(&combined) {
             Ok(doc) => doc,
             Err(e) => {
                 let mut r = Reader::new(text);
@@ -105,21 +129,19 @@ impl ScenarioSet {
                 return Err(error(r.into_diagnostics()));
             }
         };
-        let mut heads_reader = Reader::new(text);
+        let grid_values = super::grid::take_points(&mut doc);
+        let mut heads_reader = Reader::new(&combined);
         let heads = read_heads(&mut heads_reader, &doc);
         let variant_values = take_key(&mut doc, "variant").map(|(_, v)| v);
-
-        let mut base_reader = Reader::new(text);
-        let base = super::from_document(&mut base_reader, &doc, path);
-        let base_diagnostics = base_reader.into_diagnostics();
-        let mut diagnostics = base_diagnostics.clone();
-        diagnostics.extend(heads_reader.into_diagnostics());
 
         let items = match variant_values.map(|mut v| v.take()) {
             Some(ValueInner::Array(items)) => items,
             _ => Vec::new(),
         };
-        let mut variants = Vec::new();
+        // Every run's document before the grid: the base, then each usable variant.
+        let mut runs: Vec<(String, String, Value<'_>)> =
+            vec![(BASE_NAME.to_string(), String::new(), deep_clone(&doc))];
+        let mut diagnostics = heads_reader.into_diagnostics();
         for (head, mut item) in heads.into_iter().zip(items) {
             // Items that are not tables were reported by `read_heads`.
             let Some(head) = head else { continue };
@@ -128,24 +150,51 @@ impl ScenarioSet {
             take_key(&mut item, "variant");
             let mut merged = deep_clone(&doc);
             merge(&mut merged, item);
-            let mut r = Reader::new(text);
-            let scenario = super::from_document(&mut r, &merged, path);
-            for mut d in r.into_diagnostics() {
-                // Untouched parts of the base give the base's own diagnostics again.
-                if base_diagnostics.contains(&d) {
-                    continue;
+            let name = head.name.clone().unwrap_or_default();
+            runs.push((name, head.label, merged));
+        }
+        let mut base_diagnostics = Vec::new();
+        let mut built: Vec<(String, Option<Scenario>)> = Vec::new();
+        for (r_index, (name, label, run_doc)) in runs.iter().enumerate() {
+            for (point, values) in points.iter().zip(grid_values.iter()) {
+                let mut merged = deep_clone(run_doc);
+                for v in values {
+                    merge(&mut merged, deep_clone(v));
                 }
-                d.message = format!("in {}: {}", head.label, d.message);
-                if !diagnostics.contains(&d) {
-                    diagnostics.push(d);
+                let mut r = Reader::new(&combined);
+                let scenario = super::from_document(&mut r, &merged, path);
+                for mut d in r.into_diagnostics() {
+                    if d.position.is_some_and(|(line, _)| line > lines) {
+                        // The value came from a `--set`: it has no place in the file.
+                        d.position = None;
+                        d.message = format!("in --set {}: {}", point.label(), d.message);
+                    }
+                    if r_index == 0 && point.is_base() {
+                        base_diagnostics.push(d.clone());
+                    } else if base_diagnostics.contains(&d) {
+                        // Untouched parts of the base give the base's own diagnostics again.
+                        continue;
+                    } else if r_index > 0 {
+                        d.message = format!("in {label}: {}", d.message);
+                    }
+                    if !diagnostics.contains(&d) {
+                        diagnostics.push(d);
+                    }
                 }
-            }
-            if let (Some(name), Some(scenario)) = (head.name, scenario) {
-                variants.push(Variant { name, scenario });
+                if !name.is_empty() {
+                    built.push((point.run_name(name), scenario));
+                }
             }
         }
-        match base {
-            Some(base) if diagnostics.is_empty() => Ok(ScenarioSet { base, variants }),
+        let mut built = built.into_iter();
+        match built.next() {
+            Some((base_name, Some(base))) if diagnostics.is_empty() => Ok(ScenarioSet {
+                base_name,
+                base,
+                variants: built
+                    .filter_map(|(name, s)| s.map(|scenario| Variant { name, scenario }))
+                    .collect(),
+            }),
             _ => {
                 // Each reader sorted its own; all of them together sort by position, the
                 // problems without one last (a stable sort keeps the order of equals).
@@ -155,9 +204,10 @@ impl ScenarioSet {
         }
     }
 
-    /// Every run in order: the base, named [`BASE_NAME`], then each variant.
+    /// Every run in order: the base, named [`BASE_NAME`] (or its grid point's name), then each
+    /// variant.
     pub fn runs(&self) -> Vec<(&str, &Scenario)> {
-        std::iter::once((BASE_NAME, &self.base))
+        std::iter::once((self.base_name.as_str(), &self.base))
             .chain(self.variants.iter().map(|v| (v.name.as_str(), &v.scenario)))
             .collect()
     }
@@ -271,7 +321,7 @@ fn read_heads(r: &mut Reader<'_>, doc: &Value<'_>) -> Vec<Option<Head>> {
 }
 
 /// Removes `key` from a table value; `None` if absent or not a table.
-fn take_key<'de>(value: &mut Value<'de>, key: &str) -> Option<(Key<'de>, Value<'de>)> {
+pub(super) fn take_key<'de>(value: &mut Value<'de>, key: &str) -> Option<(Key<'de>, Value<'de>)> {
     value.as_table()?.get(key)?;
     let ValueInner::Table(mut table) = value.take() else {
         return None; // not reached: checked to be a table above
@@ -282,7 +332,7 @@ fn take_key<'de>(value: &mut Value<'de>, key: &str) -> Option<(Key<'de>, Value<'
 }
 
 /// A copy of a tree, spans included (`toml_span::Value` is not `Clone`).
-fn deep_clone<'de>(value: &Value<'de>) -> Value<'de> {
+pub(super) fn deep_clone<'de>(value: &Value<'de>) -> Value<'de> {
     let inner = match value.as_ref() {
         ValueInner::String(s) => ValueInner::String(s.clone()),
         ValueInner::Integer(i) => ValueInner::Integer(*i),
@@ -301,7 +351,7 @@ fn deep_clone<'de>(value: &Value<'de>) -> Value<'de> {
 
 /// Deep-merges `over` onto `base`: tables key by key, arrays of named tables element by element
 /// by name, anything else replaced by `over` (with `over`'s span).
-fn merge<'de>(base: &mut Value<'de>, mut over: Value<'de>) {
+pub(super) fn merge<'de>(base: &mut Value<'de>, mut over: Value<'de>) {
     if !merges(base, &over) {
         *base = over;
         return;
@@ -370,7 +420,7 @@ fn merge_tables<'de>(base: &mut Table<'de>, over: Table<'de>) {
     }
 }
 
-fn name_of<'v>(value: &'v Value<'_>) -> Option<&'v str> {
+pub(super) fn name_of<'v>(value: &'v Value<'_>) -> Option<&'v str> {
     value.as_table()?.get("name")?.as_str()
 }
 

@@ -180,3 +180,61 @@ fn a_sharded_sweep_merges_into_the_unsharded_files() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("below the shard count"));
 }
+
+#[test]
+fn a_grid_multiplies_every_run_and_applies_its_overrides() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario_file(tmp.path());
+    let dir = tmp.path().join("grid");
+    ok(&[
+        "run",
+        &file,
+        "--set",
+        "balancer.algorithm=random,least_connections",
+        "--set",
+        "pool.p.instances=4,5",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let files = files_under(&dir);
+    // Two runs × 2 × 2 points, three files each, and the comparison.
+    assert_eq!(files.len(), 8 * 3 + 2, "{:?}", files.keys());
+    let summary = |run: &str| files[&format!("{run}/summary.json")].clone();
+    // The base at algorithm=least_connections is the least_conn variant at the same point:
+    // the same requests on the same fleet, to the byte.
+    for n in [4, 5] {
+        assert!(
+            summary(&format!("base+algorithm=least_connections+instances={n}"))
+                == summary(&format!(
+                    "least_conn+algorithm=least_connections+instances={n}"
+                ))
+        );
+    }
+    // And the override is applied: 5 servers cost 5/4 of 4.
+    let cost = |run: &str| {
+        serde_json::from_slice::<Summary>(&summary(run))
+            .unwrap()
+            .cost_usd
+            .total
+    };
+    let (four, five) = (
+        cost("base+algorithm=random+instances=4"),
+        cost("base+algorithm=random+instances=5"),
+    );
+    assert!((five / four - 1.25).abs() < 1e-12);
+    // A path that does not fit the file is a usage error naming the --set.
+    let bad = fleetsim(&[
+        "run",
+        &file,
+        "--set",
+        "pool.q.instances=3",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("--set pool.q.instances=3") && stderr.contains("there are: p"),
+        "{stderr}"
+    );
+}

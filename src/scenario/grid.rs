@@ -1,0 +1,333 @@
+//! `--set path=v1,v2,...`: a grid of overrides that multiplies a scenario's runs. Each axis is
+//! a dotted path into the scenario file and a list of values; each point of the grid (one value
+//! per axis) is merged onto every run (the base and each variant) exactly as a `[[variant]]`
+//! table would be, so the reader and validator judge the result like any file.
+//!
+//! A path names table keys; inside a list of named tables (`[[pool]]`, `[[class]]`, ...) the
+//! next segment is the element's `name`: `balancer.algorithm`, `pool.gpu.instances`,
+//! `pool.gpu.autoscaling.max`. A value is TOML (`10`, `0.5`, `true`, `"30s"`), and a bare word
+//! that is not TOML is a string (`least_connections`, `30s`).
+//!
+//! The overrides are written as TOML text appended to the file (a `[__grid]` table) and parsed
+//! with it, so that every value has a span in one text; a problem with one is reported as coming
+//! from its `--set`.
+
+use toml_span::value::{Value, ValueInner};
+
+use super::diagnostics::Diagnostic;
+use super::variants::{name_of, take_key};
+
+/// The key of the table the grid's points are appended as.
+const GRID_KEY: &str = "__grid";
+
+/// The axes of a grid; empty: no grid.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Grid {
+    axes: Vec<Axis>,
+}
+
+/// One `--set path=v1,v2`.
+#[derive(Debug, Clone, PartialEq)]
+struct Axis {
+    path: Vec<String>,
+    values: Vec<String>,
+}
+
+/// One point of the grid: a value per axis.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Point {
+    /// `(key, value)` per axis, as run names show them.
+    settings: Vec<(String, String)>,
+    /// The first point: every axis at its first value.
+    first: bool,
+}
+
+impl Grid {
+    /// Reads the `--set` arguments, each `path=v1,v2,...`.
+    pub fn parse(sets: &[String]) -> Result<Grid, String> {
+        let mut axes = Vec::new();
+        for set in sets {
+            let (path, values) = set
+                .split_once('=')
+                .ok_or_else(|| format!("--set {set}: expected path=value[,value...], such as balancer.algorithm=round_robin,least_connections"))?;
+            let path: Vec<String> = path.trim().split('.').map(str::to_string).collect();
+            if path.iter().any(|p| p.is_empty()) {
+                return Err(format!("--set {set}: the path has an empty segment"));
+            }
+            let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+            if values.iter().any(|v| v.is_empty()) {
+                return Err(format!("--set {set}: a value is empty"));
+            }
+            axes.push(Axis { path, values });
+        }
+        Ok(Grid { axes })
+    }
+
+    /// True without any axis.
+    pub fn is_empty(&self) -> bool {
+        self.axes.is_empty()
+    }
+
+    /// Every point, the first axis varying slowest.
+    fn points(&self) -> Vec<Vec<usize>> {
+        let mut points = vec![Vec::new()];
+        for axis in &self.axes {
+            points = points
+                .into_iter()
+                .flat_map(|p| {
+                    (0..axis.values.len()).map(move |i| {
+                        let mut q = p.clone();
+                        q.push(i);
+                        q
+                    })
+                })
+                .collect();
+        }
+        points
+    }
+
+    /// The key each axis shows in run names: its last segment, or its whole path when two axes
+    /// share a last segment.
+    fn keys(&self) -> Vec<String> {
+        let last = |a: &Axis| a.path.last().cloned().unwrap_or_default();
+        self.axes
+            .iter()
+            .map(|a| {
+                let shared = self.axes.iter().filter(|b| last(b) == last(a)).count() > 1;
+                if shared {
+                    a.path.join(".")
+                } else {
+                    last(a)
+                }
+            })
+            .collect()
+    }
+
+    /// `text` with the grid's points appended as TOML, and the points in order. Without axes,
+    /// `text` itself and one empty point. A path that does not fit the file is an error.
+    pub(super) fn append_to(&self, text: &str) -> Result<(String, Vec<Point>), Vec<Diagnostic>> {
+        let points = self.points();
+        let keys = self.keys();
+        let described: Vec<Point> = points
+            .iter()
+            .enumerate()
+            .map(|(n, p)| Point {
+                settings: p
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &v)| (keys[a].clone(), self.axes[a].values[v].clone()))
+                    .collect(),
+                first: n == 0,
+            })
+            .collect();
+        if self.axes.is_empty() {
+            return Ok((text.to_string(), described));
+        }
+        // The file's own structure says which segments are list elements; a file that does not
+        // parse is reported by the caller.
+        let Ok(doc) = toml_span::parse(text) else {
+            return Ok((text.to_string(), described));
+        };
+        let mut fragments: Vec<Vec<String>> = Vec::new();
+        for axis in &self.axes {
+            let mut per_value = Vec::new();
+            for value in &axis.values {
+                let fragment = fragment(Some(&doc), &axis.path, &toml_value(value)).map_err(|m| {
+                    vec![Diagnostic {
+                        path: axis.path.join("."),
+                        position: None,
+                        message: format!("--set {}={value}: {m}", axis.path.join(".")),
+                        help: Some(
+                            "a path names table keys and, inside a list of tables such as [[pool]], the element's name: pool.gpu.instances".into(),
+                        ),
+                    }]
+                })?;
+                per_value.push(fragment);
+            }
+            fragments.push(per_value);
+        }
+        let mut out = String::from(text);
+        out.push_str(&format!("\n[{GRID_KEY}]\npoints = [\n"));
+        for p in &points {
+            let cells: Vec<&str> = p
+                .iter()
+                .enumerate()
+                .map(|(a, &v)| fragments[a][v].as_str())
+                .collect();
+            out.push_str(&format!("  [{}],\n", cells.join(", ")));
+        }
+        out.push_str("]\n");
+        Ok((out, described))
+    }
+}
+
+impl Point {
+    /// `key=value, ...`, for messages.
+    pub(super) fn label(&self) -> String {
+        let parts: Vec<String> = self
+            .settings
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        parts.join(", ")
+    }
+
+    /// The first point (the base run's own, for reporting the base's problems once).
+    pub(super) fn is_base(&self) -> bool {
+        self.first
+    }
+
+    /// The name of `run` at this point: `run+key=value+...`, characters outside letters,
+    /// digits and `._-=` made `_` so that it names a folder.
+    pub(super) fn run_name(&self, run: &str) -> String {
+        let mut name = run.to_string();
+        for (k, v) in &self.settings {
+            name.push('+');
+            name.extend(format!("{k}={v}").chars().map(|c| {
+                if c.is_ascii_alphanumeric() || "._-=".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            }));
+        }
+        name
+    }
+}
+
+/// Takes the grid's points off a document parsed from [`Grid::append_to`]'s text: per point, the
+/// override tables to merge in order. Without a grid, one empty point.
+pub(super) fn take_points<'de>(doc: &mut Value<'de>) -> Vec<Vec<Value<'de>>> {
+    let Some((_, mut grid)) = take_key(doc, GRID_KEY) else {
+        return vec![Vec::new()];
+    };
+    let Some((_, mut points)) = take_key(&mut grid, "points") else {
+        return vec![Vec::new()];
+    };
+    match points.take() {
+        ValueInner::Array(points) => points
+            .into_iter()
+            .map(|mut p| match p.take() {
+                ValueInner::Array(values) => values.into_iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect(),
+        _ => vec![Vec::new()],
+    }
+}
+
+/// `value` as TOML: itself when it is a TOML value, else a string.
+fn toml_value(value: &str) -> String {
+    if toml_span::parse(&format!("v = {value}")).is_ok() {
+        value.to_string()
+    } else {
+        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// A key, quoted when it is not a bare TOML key.
+fn key(k: &str) -> String {
+    if k.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        k.to_string()
+    } else {
+        format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// An inline table setting `path` to `value` (TOML), walking `node` (the file) to tell list
+/// elements (by name) from tables.
+fn fragment(node: Option<&Value<'_>>, path: &[String], value: &str) -> Result<String, String> {
+    let k = key(&path[0]);
+    if path.len() == 1 {
+        return Ok(format!("{{ {k} = {value} }}"));
+    }
+    let child = node
+        .and_then(|n| n.as_table())
+        .and_then(|t| t.get(path[0].as_str()));
+    if let Some(items) = child.and_then(|c| c.as_array()) {
+        let name = &path[1];
+        if path.len() < 3 {
+            return Err(format!(
+                "{} is a list of tables: name an element and its key, such as {}.{name}.<key>",
+                path[0], path[0]
+            ));
+        }
+        let Some(item) = items.iter().find(|i| name_of(i) == Some(name.as_str())) else {
+            let names: Vec<&str> = items.iter().filter_map(name_of).collect();
+            return Err(format!(
+                "no {} is named \"{name}\" (there are: {})",
+                path[0],
+                names.join(", ")
+            ));
+        };
+        let inner = fragment(Some(item), &path[2..], value)?;
+        let inner = &inner[2..inner.len() - 2];
+        return Ok(format!(
+            "{{ {k} = [{{ name = {}, {inner} }}] }}",
+            toml_value(&format!("\"{name}\""))
+        ));
+    }
+    let inner = fragment(child, &path[1..], value)?;
+    Ok(format!("{{ {k} = {inner} }}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str =
+        "[balancer]\nalgorithm = \"random\"\n[[pool]]\nname = \"gpu\"\ninstances = 2\n";
+
+    #[test]
+    fn paths_become_inline_overrides_with_list_elements_by_name() {
+        let doc = toml_span::parse(FILE).unwrap();
+        let f = |path: &str, v: &str| {
+            let path: Vec<String> = path.split('.').map(String::from).collect();
+            fragment(Some(&doc), &path, &toml_value(v))
+        };
+        assert_eq!(
+            f("balancer.algorithm", "least_connections").unwrap(),
+            "{ balancer = { algorithm = \"least_connections\" } }"
+        );
+        assert_eq!(
+            f("pool.gpu.autoscaling.max", "10").unwrap(),
+            "{ pool = [{ name = \"gpu\", autoscaling = { max = 10 } }] }"
+        );
+        assert_eq!(f("timeout", "30s").unwrap(), "{ timeout = \"30s\" }");
+        assert!(f("pool.cpu.instances", "3")
+            .unwrap_err()
+            .contains("there are: gpu"));
+        assert!(f("pool.gpu", "3").unwrap_err().contains("list of tables"));
+    }
+
+    #[test]
+    fn points_multiply_with_the_first_axis_slowest_and_name_runs() {
+        let grid = Grid::parse(&[
+            "balancer.algorithm=random,least_connections".into(),
+            "pool.gpu.instances=2,4".into(),
+        ])
+        .unwrap();
+        let (text, points) = grid.append_to(FILE).unwrap();
+        assert_eq!(points.len(), 4);
+        assert_eq!(
+            points[1].run_name("base"),
+            "base+algorithm=random+instances=4"
+        );
+        assert!(points[0].is_base() && !points[1].is_base());
+        let mut doc = toml_span::parse(&text).unwrap();
+        let values = take_points(&mut doc);
+        assert_eq!(values.len(), 4);
+        assert!(values.iter().all(|v| v.len() == 2));
+        // The file itself is untouched by taking the points off.
+        assert!(doc.as_table().unwrap().get(GRID_KEY).is_none());
+    }
+
+    #[test]
+    fn malformed_sets_are_refused() {
+        assert!(Grid::parse(&["balancer.algorithm".into()]).is_err());
+        assert!(Grid::parse(&["a..b=1".into()]).is_err());
+        assert!(Grid::parse(&["a=1,,2".into()]).is_err());
+    }
+}
