@@ -75,6 +75,19 @@ fn replications_give_means_and_intervals_the_same_at_one_and_two_threads() {
         files_under(&dir)
     };
     let (one, two) = (out("1"), out("2"));
+    // Not a terminal: no progress bar, nothing on stderr.
+    let quiet = fleetsim(&[
+        "run",
+        &file,
+        "--replications",
+        "2",
+        "--out",
+        tmp.path().join("quiet").to_str().unwrap(),
+    ]);
+    assert!(
+        quiet.status.success() && quiet.stderr.is_empty(),
+        "{quiet:?}"
+    );
     assert_eq!(
         one.keys().collect::<Vec<_>>(),
         two.keys().collect::<Vec<_>>()
