@@ -5,9 +5,12 @@
 //! scenario file, [`run`] simulates it with a seed, streaming timeline rows into a sink, and
 //! returns a [`RunResult`] whose summary [`report`] writes out. A file with `[[variant]]` tables
 //! is read with [`ScenarioSet::load`]: the base and every variant, each a whole [`Scenario`].
+//! [`gates`] reads result folders back and judges them against a scenario's `[slo]` or against
+//! another folder (`fleetsim check`, `fleetsim compare`).
 #![deny(missing_docs)]
 
 pub mod engine;
+pub mod gates;
 pub mod metrics;
 pub mod model;
 pub mod report;

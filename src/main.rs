@@ -1,7 +1,9 @@
 //! The `fleetsim` command line: arguments, exit codes and messages. Simulation lives in the
 //! library; this file only connects it to the terminal and the file system.
 //!
-//! Exit codes: 0 success, 2 bad input or usage (a broken scenario, an unwritable output folder).
+//! Exit codes: 0 success, 1 a gate failed (`check`: an objective does not hold; `compare`: a
+//! regression beyond a threshold), 2 bad input or usage (a broken scenario, an unwritable output
+//! folder, an unreadable result folder).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,6 +12,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use fleetsim::gates::{self, ResultFolder, SloSpec, Thresholds};
 use fleetsim::report;
 use fleetsim::scenario::Grid;
 use fleetsim::sweep::{self, Shard};
@@ -72,6 +75,42 @@ enum Command {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Run a scenario as `run` does, then judge each run (base and variants) against its [slo]:
+    /// print a table, write <out>/slo.md, and exit 1 if an objective does not hold.
+    Check {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Master seed, as for `run`.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder (default: output/<scenario name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replications of each run; with more than one, objectives are judged on the
+        /// pessimistic end of the 95 % confidence interval.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        replications: u64,
+        /// Worker threads (default: one per core).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        threads: Option<u64>,
+    },
+    /// Compare two result folders of `run` or `check` run by run; exit 1 if a metric regressed
+    /// beyond its --max-regression threshold.
+    Compare {
+        /// The result folder to compare against (such as the main branch's).
+        base: PathBuf,
+        /// The result folder under test (such as the pull request's).
+        new: PathBuf,
+        /// Thresholds, such as p99=10%,cost=5%,error_rate=0.5: N% relative to the base, a bare
+        /// number in the metric's unit (ms, USD, percentage points for error_rate). Metrics:
+        /// mean, p50, p90, p99, p999, error_rate, cost, instances, completed (a drop). Default:
+        /// none (report only).
+        #[arg(long, value_parser = clap::value_parser!(Thresholds))]
+        max_regression: Option<Thresholds>,
+        /// Also write the comparison as Markdown to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -126,6 +165,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("merged {} shards into {}", shards.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Check {
+            scenario,
+            seed,
+            out,
+            replications,
+            threads,
+        } => check(&scenario, seed, out, replications, threads),
+        Command::Compare {
+            base,
+            new,
+            max_regression,
+            out,
+        } => compare(
+            &base,
+            &new,
+            &max_regression.unwrap_or_default(),
+            out.as_deref(),
+        ),
     }
 }
 
@@ -179,6 +236,69 @@ fn run_sweep(
     }
     println!("results in {}", out.display());
     Ok(())
+}
+
+/// `fleetsim check`: runs the scenario into its output folder as `run` does, then judges that
+/// folder against each run's `[slo]`.
+fn check(
+    scenario: &Path,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    replications: u64,
+    threads: Option<u64>,
+) -> anyhow::Result<ExitCode> {
+    let set = ScenarioSet::load(scenario)?;
+    let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
+    let replications = u32::try_from(replications).context("--replications is too large")?;
+    let threads = usize::try_from(threads.unwrap_or(0)).context("--threads is too large")?;
+    run_sweep(&set, seed, replications, threads, None, &out)?;
+    let runs: Vec<(&str, Option<&SloSpec>)> = set
+        .runs()
+        .into_iter()
+        .map(|(name, s)| (name, s.slo.as_ref()))
+        .collect();
+    let report = gates::check(&ResultFolder::read(&out)?, &runs)?;
+    println!();
+    print!("{}", report.text());
+    let slo_md = out.join("slo.md");
+    report::atomic::write(&slo_md, report.markdown(&set.base.name).as_bytes())
+        .with_context(|| format!("cannot write {}", slo_md.display()))?;
+    if report.is_empty() {
+        eprintln!(
+            "warning: {} has no [slo]: nothing was checked",
+            scenario.display()
+        );
+    }
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `fleetsim compare`: the runs of two result folders side by side.
+fn compare(
+    base: &Path,
+    new: &Path,
+    thresholds: &Thresholds,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let comparison = gates::compare(
+        &ResultFolder::read(base)?,
+        &ResultFolder::read(new)?,
+        thresholds,
+    );
+    print!("{}", comparison.text());
+    if let Some(out) = out {
+        let md = comparison.markdown(&base.display().to_string(), &new.display().to_string());
+        report::atomic::write(out, md.as_bytes())
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    Ok(if comparison.regressed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn outline(s: &Scenario) -> String {

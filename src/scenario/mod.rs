@@ -16,6 +16,7 @@ mod kubernetes;
 mod lifecycle;
 mod raw;
 mod reader;
+mod slo;
 #[cfg(test)]
 mod tests;
 mod units;
@@ -29,6 +30,7 @@ pub use grid::Grid;
 pub use variants::{ScenarioSet, Variant, BASE_NAME};
 
 use crate::engine::SimDuration;
+use crate::gates::SloSpec;
 use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
 use crate::model::fleet::{FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime};
 use crate::model::traffic::backoff::ClientRetry;
@@ -74,6 +76,9 @@ pub struct Scenario {
     pub client_retry: Option<ClientRetry>,
     /// Who sends the requests (`[traffic] users`, `networks`).
     pub population: Population,
+    /// The service-level objectives `fleetsim check` judges the run against (`[slo]`); `None`:
+    /// none. The run itself ignores them.
+    pub slo: Option<SloSpec>,
 }
 
 /// A kind of request: its share of traffic, where it goes and how long it takes.

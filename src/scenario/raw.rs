@@ -12,6 +12,7 @@ use super::autoscaling;
 use super::empirical;
 use super::lifecycle::{self, MAX_INSTANCES};
 use super::reader::{Fields, Located, Node, Reader};
+use super::slo::read_slo;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::autoscale::spec::AutoscalingSpec;
 use crate::model::balancer::health_check::{
@@ -54,6 +55,7 @@ pub struct RawScenario {
     pub routes: Vec<RawRoute>,
     pub faults: Vec<RawFault>,
     pub client_retry: Option<Located<ClientRetry>>,
+    pub slo: Option<Located<crate::gates::SloSpec>>,
 }
 
 /// Balancer keys: the `[balancer]` table (defaults for every target group), or the same keys
@@ -205,6 +207,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
     let routes = read_array(r, &mut f, "route", read_route);
     let faults = read_array(r, &mut f, "fault", read_fault);
     let client_retry = f.get("client").and_then(|n| read_client(r, n));
+    let slo = f.get("slo").and_then(|n| read_slo(r, n));
     f.finish(r);
     Some(RawScenario {
         name,
@@ -228,6 +231,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         routes,
         faults,
         client_retry,
+        slo,
     })
 }
 

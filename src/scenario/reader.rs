@@ -429,6 +429,48 @@ impl<'t> Reader<'t> {
         )
     }
 
+    /// An amount of US dollars such as `"$8000"` or `"$8,000"`, or a bare number of dollars.
+    pub fn usd(&mut self, node: &Node<'_, '_>) -> Option<Located<f64>> {
+        if matches!(
+            node.value.as_ref(),
+            ValueInner::Float(_) | ValueInner::Integer(_)
+        ) {
+            return self.positive(node, false);
+        }
+        self.with_unit(
+            node,
+            "an amount of dollars such as \"$8000\"",
+            units::parse_usd,
+        )
+    }
+
+    /// A fraction from 0 to 1: a percentage such as `"0.1%"`, or a bare number such as 0.001.
+    pub fn fraction(&mut self, node: &Node<'_, '_>) -> Option<Located<f64>> {
+        if matches!(
+            node.value.as_ref(),
+            ValueInner::Float(_) | ValueInner::Integer(_)
+        ) {
+            let n = self.positive(node, false)?;
+            if n.value > 1.0 {
+                self.error(
+                    &n,
+                    format!("expected a fraction from 0 to 1, found {}", n.value),
+                    Some(format!(
+                        "write a percentage in quotes, such as \"{}%\", or a fraction such as 0.001",
+                        n.value
+                    )),
+                );
+                return None;
+            }
+            return Some(n);
+        }
+        self.with_unit(
+            node,
+            "a percentage such as \"0.1%\" or a fraction such as 0.001",
+            units::parse_percent,
+        )
+    }
+
     fn with_unit<T>(
         &mut self,
         node: &Node<'_, '_>,

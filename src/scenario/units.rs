@@ -3,6 +3,8 @@
 //! - durations: `"90s"`, `"5m"`, `"1h30m"`, `"250ms"`, `"1.5s"`, `"2d"`, `"100us"`, `"0s"`
 //! - rates: `"120/s"`, `"7200/m"`, `"7200/min"`, `"1000/h"`
 //! - prices: `"$0.526/h"` (also `/s`, `/m`, `/d`), or a bare number read as USD per hour
+//! - amounts of money: `"$8000"`, `"$8,000"`, `"$12.50"` (US dollars, no time unit)
+//! - fractions: `"0.1%"` (a percentage), or a bare number from 0 to 1 (read by the reader)
 //!
 //! Parsers return a message saying what was expected; the reader adds the file, path and position.
 
@@ -125,6 +127,65 @@ pub fn parse_price_per_hour(text: &str) -> Result<f64, String> {
     })
 }
 
+/// An amount of US dollars, from `"$8000"`, `"$8,000"` or `"$1,234.50"`. Commas must separate
+/// groups of three digits, as in English number formatting, so that `"$8,00"` (a typo of
+/// `"$800"` or of `"$8.00"`?) is rejected rather than guessed.
+pub fn parse_usd(text: &str) -> Result<f64, String> {
+    let s = text.trim();
+    let Some(body) = s.strip_prefix('$') else {
+        return Err(format!(
+            "expected an amount of dollars such as \"$8000\", found \"{text}\" (start it with $)"
+        ));
+    };
+    if body.contains('/') {
+        return Err(format!(
+            "\"{text}\" is a price per time; here write an amount, such as \"$8000\""
+        ));
+    }
+    let (whole, decimals) = body.split_once('.').unwrap_or((body, ""));
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped_well = groups.len() == 1
+        || (!groups[0].is_empty()
+            && groups[0].len() <= 3
+            && groups[1..].iter().all(|g| g.len() == 3));
+    let digits_only = |g: &str| g.chars().all(|c| c.is_ascii_digit());
+    if !grouped_well
+        || whole.is_empty()
+        || !groups.iter().all(|g| digits_only(g))
+        || !digits_only(decimals)
+        || (body.contains('.') && decimals.is_empty())
+    {
+        return Err(format!(
+            "\"{text}\" is not an amount of dollars: write digits, with commas only between groups of three, such as \"$8000\" or \"$8,000.50\""
+        ));
+    }
+    let number: String = body.chars().filter(|c| *c != ',').collect();
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not an amount of dollars"))?;
+    check_finite_non_negative(value, text)?;
+    Ok(value)
+}
+
+/// A fraction from 0 to 1, from a percentage such as `"0.1%"` (= 0.001).
+pub fn parse_percent(text: &str) -> Result<f64, String> {
+    let s = text.trim();
+    let Some(number) = s.strip_suffix('%') else {
+        return Err(format!(
+            "expected a percentage such as \"0.1%\", found \"{text}\" (end it with %, or write a fraction such as 0.001 without quotes)"
+        ));
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{}\" in \"{text}\" is not a number", number.trim()))?;
+    check_finite_non_negative(value, text)?;
+    if value > 100.0 {
+        return Err(format!("\"{text}\" is above 100%"));
+    }
+    Ok(value / 100.0)
+}
+
 fn per_unit_seconds(unit: &str) -> Option<f64> {
     match unit {
         "s" | "sec" => Some(1.0),
@@ -181,6 +242,33 @@ mod tests {
         assert_eq!(parse_rate("3600/h").unwrap(), 1.0);
         for bad in ["120", "x/s", "10/fortnight", "-1/s", "inf/s", "NaN/s"] {
             assert!(parse_rate(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn amounts_of_dollars_with_or_without_thousands_separators() {
+        assert_eq!(parse_usd("$8000").unwrap(), 8000.0);
+        assert_eq!(parse_usd("$8,000").unwrap(), 8000.0);
+        assert_eq!(parse_usd(" $1,234,567.25 ").unwrap(), 1_234_567.25);
+        assert_eq!(parse_usd("$0.5").unwrap(), 0.5);
+        assert_eq!(parse_usd("$0").unwrap(), 0.0);
+        for bad in [
+            "8000", "$", "$8,00", "$,800", "$8000,", "$1,0000", "$8.", "$-5", "$8k", "$1/h",
+            "$8 000", "$1.2.3", "$inf",
+        ] {
+            assert!(parse_usd(bad).is_err(), "{bad} should be rejected");
+        }
+        assert!(parse_usd("$1/h").unwrap_err().contains("price per time"));
+    }
+
+    #[test]
+    fn percentages_become_fractions() {
+        assert_eq!(parse_percent("0.1%").unwrap(), 0.001);
+        assert_eq!(parse_percent("5%").unwrap(), 0.05);
+        assert_eq!(parse_percent("100%").unwrap(), 1.0);
+        assert_eq!(parse_percent("0%").unwrap(), 0.0);
+        for bad in ["0.1", "%", "x%", "-1%", "101%", "NaN%"] {
+            assert!(parse_percent(bad).is_err(), "{bad} should be rejected");
         }
     }
 

@@ -121,6 +121,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         client_retry: raw.client_retry.map(|c| c.value),
         faults: faults?,
         population: population?,
+        slo: raw.slo.map(|s| s.value),
     })
 }
 

@@ -30,9 +30,9 @@ use super::Scenario;
 /// Name of the base scenario's run, beside its variants.
 pub const BASE_NAME: &str = "base";
 
-/// Names a variant may not take: `base` is the base's run, and the comparison files sit beside
-/// the variants' result folders.
-const RESERVED_NAMES: &[&str] = &[BASE_NAME, "comparison.csv", "comparison.md"];
+/// Names a variant may not take: `base` is the base's run, and the comparison files and
+/// `fleetsim check`'s `slo.md` sit beside the variants' result folders.
+const RESERVED_NAMES: &[&str] = &[BASE_NAME, "comparison.csv", "comparison.md", "slo.md"];
 
 /// Keys that say which kind a table is. A variant that changes one replaces the whole table
 /// instead of merging into it: the table's other keys belong to the old kind (a lognormal's `cv`

@@ -5,6 +5,7 @@ mod autoscaling;
 mod bad_input;
 mod common;
 mod determinism;
+mod gates;
 mod health;
 mod micro;
 mod retries;
