@@ -37,6 +37,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Remake the charts, report.html and summary.md of a result folder (the --out folder of
+    /// `run`, which also makes them).
+    Report {
+        /// The result folder.
+        dir: PathBuf,
+        /// Scenario file to echo in report.html, kept in the folder as scenario.toml (default:
+        /// the folder's scenario.toml, kept by `run`).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+    },
     /// Check a scenario file, and each of its variants, without running it.
     Validate {
         /// The scenario file (TOML).
@@ -81,9 +91,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 run_variants(&set, seed, &out)?;
             }
+            write_report(&out, Some(&scenario))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { dir, scenario } => {
+            write_report(&dir, scenario.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes the charts, report.html and summary.md of the result folder `dir`.
+fn write_report(dir: &Path, scenario: Option<&Path>) -> anyhow::Result<()> {
+    let html = report::write_report(dir, scenario)
+        .with_context(|| format!("cannot write the report of {}", dir.display()))?;
+    println!("report in {}", html.display());
+    Ok(())
 }
 
 fn outline(s: &Scenario) -> String {

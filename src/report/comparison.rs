@@ -178,7 +178,7 @@ pub fn comparison_text(rows: &[ComparisonRow<'_>]) -> String {
 
 /// Says what the rows share: the scenario, and the seed when it is common (then every run saw
 /// the same requests, unless a variant changed the traffic).
-fn caption((base_name, base): ComparisonRow<'_>, rows: &[ComparisonRow<'_>]) -> String {
+pub(crate) fn caption((base_name, base): ComparisonRow<'_>, rows: &[ComparisonRow<'_>]) -> String {
     let same_seed = rows.iter().all(|(_, s)| s.seed == base.seed);
     let seed = if same_seed {
         format!("seed {} for every run", base.seed)
@@ -199,12 +199,15 @@ fn caption((base_name, base): ComparisonRow<'_>, rows: &[ComparisonRow<'_>]) -> 
 }
 
 /// Header and cells, rounded for people.
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
+pub(crate) struct Table {
+    /// Column titles, the run's name first.
+    pub(crate) header: Vec<String>,
+    /// One row of cells per run.
+    pub(crate) rows: Vec<Vec<String>>,
 }
 
-fn table(rows: &[ComparisonRow<'_>], compact: bool) -> Table {
+/// The cells, rounded for people (also used by the report's HTML and Markdown).
+pub(crate) fn table(rows: &[ComparisonRow<'_>], compact: bool) -> Table {
     let columns: Vec<&Column> = COLUMNS.iter().filter(|c| !compact || c.compact).collect();
     let versus: Vec<(&Column, &str)> = VERSUS_BASE
         .iter()

@@ -7,6 +7,7 @@ mod common;
 mod determinism;
 mod health;
 mod micro;
+mod report;
 mod retries;
 mod slow_start;
 mod stickiness;
