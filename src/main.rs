@@ -70,6 +70,16 @@ enum Command {
         #[arg(required = true)]
         shards: Vec<PathBuf>,
     },
+    /// Remake the charts, report.html and summary.md of a result folder (the --out folder of
+    /// `run`, which also makes them).
+    Report {
+        /// The result folder.
+        dir: PathBuf,
+        /// Scenario file to echo in report.html, kept in the folder as scenario.toml (default:
+        /// the folder's scenario.toml, kept by `run`).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+    },
     /// Check a scenario file, and each of its variants, without running it.
     Validate {
         /// The scenario file (TOML).
@@ -155,6 +165,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let set = ScenarioSet::load_with(&scenario, &grid)?;
             let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
             run_sweep(&set, seed, replications, threads.unwrap_or(0), shard, &out)?;
+            if shard.is_none() {
+                write_report(&out, Some(&scenario))?;
+            } else {
+                // The merge writes the report; the scenario's text goes with the shard.
+                report::keep_scenario(&out, &scenario)
+                    .with_context(|| format!("cannot write into {}", out.display()))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { dir, scenario } => {
+            write_report(&dir, scenario.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Merge { out, shards } => {
@@ -163,6 +184,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{table}");
             }
             println!("merged {} shards into {}", shards.len(), out.display());
+            // Every shard kept the scenario's text: the first one's goes with the merge.
+            let kept = shards[0].join(report::results_dir::SCENARIO_FILE);
+            let scenario = kept.is_file().then_some(kept.as_path());
+            write_report(&out, scenario)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {
@@ -299,6 +324,14 @@ fn compare(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Writes the charts, report.html and summary.md of the result folder `dir`.
+fn write_report(dir: &Path, scenario: Option<&Path>) -> anyhow::Result<()> {
+    let html = report::write_report(dir, scenario)
+        .with_context(|| format!("cannot write the report of {}", dir.display()))?;
+    println!("report in {}", html.display());
+    Ok(())
 }
 
 fn outline(s: &Scenario) -> String {

@@ -16,6 +16,9 @@ use std::fmt::Write as _;
 use super::aggregate::Aggregate;
 use crate::metrics::Summary;
 
+/// A run's name and its summary (one replication), as the report's charts and pages take them.
+pub type RunSummary<'a> = (&'a str, &'a Summary);
+
 /// One row: a run's name and its values. The first row given is the base.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComparisonRow<'a> {
@@ -58,6 +61,13 @@ impl<'a> ComparisonRow<'a> {
             replicated: true,
         }
     }
+}
+
+/// The comparison rows of single runs.
+pub(crate) fn single_rows<'a>(runs: &[RunSummary<'a>]) -> Vec<ComparisonRow<'a>> {
+    runs.iter()
+        .map(|(n, s)| ComparisonRow::single(n, s))
+        .collect()
 }
 
 /// Each column's CSV name and value for `s` (undefined values `None`), in column order.
@@ -245,7 +255,7 @@ pub fn comparison_text(rows: &[ComparisonRow<'_>]) -> String {
 
 /// Says what the rows share: the scenario, and the seeds when they are common (then every run
 /// saw the same requests, unless a variant changed the traffic).
-fn caption(base: &ComparisonRow<'_>, rows: &[ComparisonRow<'_>]) -> String {
+pub(crate) fn caption(base: &ComparisonRow<'_>, rows: &[ComparisonRow<'_>]) -> String {
     let same_seeds = rows.iter().all(|r| r.seeds == base.seeds);
     let list = |seeds: &[u64]| match seeds {
         [one] => one.to_string(),
@@ -277,12 +287,15 @@ fn caption(base: &ComparisonRow<'_>, rows: &[ComparisonRow<'_>]) -> String {
 }
 
 /// Header and cells, rounded for people.
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
+pub(crate) struct Table {
+    /// Column titles, the run's name first.
+    pub(crate) header: Vec<String>,
+    /// One row of cells per run.
+    pub(crate) rows: Vec<Vec<String>>,
 }
 
-fn table(rows: &[ComparisonRow<'_>], compact: bool) -> Table {
+/// The cells, rounded for people (also used by the report's HTML and Markdown).
+pub(crate) fn table(rows: &[ComparisonRow<'_>], compact: bool) -> Table {
     let columns: Vec<usize> = (0..COLUMNS.len())
         .filter(|&i| !compact || COLUMNS[i].compact)
         .collect();

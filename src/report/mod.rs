@@ -1,23 +1,31 @@
-//! Writing results: `summary.json`, `timeline.csv`, `comparison.csv`/`.md` and the human
-//! summaries on the terminal.
+//! Writing results: `summary.json`, `timeline.csv`, `comparison.csv`/`.md`, the human
+//! summaries on the terminal, and the review report (charts, `report.html`, `summary.md`) made
+//! from a result folder read back ([`write_report`]).
 //!
-//! Formatting only (`serialize`-style functions return bytes or text); the one place that
-//! touches the file system is [`atomic`], which never leaves a half-written file behind.
-//! It must not know how the numbers were produced.
+//! Formatting only (`serialize`-style functions return bytes or text); files are written by
+//! [`atomic`], which never leaves a half-written file behind, and read back for the report by
+//! [`results_dir`] and [`timeline_points`]. It must not know how the numbers were produced.
 
 pub mod aggregate;
 pub mod atomic;
+pub mod charts;
 mod comparison;
+pub mod html;
 mod json;
+pub mod markdown;
+pub mod results_dir;
+mod review;
 mod text;
 mod timeline_csv;
+pub mod timeline_points;
 
 pub use aggregate::{aggregate_json, Aggregate, MetricStats};
 pub use comparison::{
     column_values, comparison_columns, comparison_csv, comparison_markdown, comparison_text,
-    ComparisonRow,
+    ComparisonRow, RunSummary,
 };
 pub use json::summary_json;
+pub use review::{keep_scenario, write_report, CHARTS_DIR};
 pub use text::human_summary;
 pub use timeline_csv::{CsvTimeline, TIMELINE_COLUMNS};
 

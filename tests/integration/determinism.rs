@@ -36,9 +36,12 @@ fn same_scenario_and_seed_give_byte_identical_files() {
         let names: Vec<&String> = x.keys().collect();
         assert_eq!(names, y.keys().collect::<Vec<_>>(), "{}", file.display());
         // One summary, timeline and scaling-event list per run (the base and each variant),
-        // and with variants the comparison files.
+        // and with variants the comparison files; the report: scenario.toml, report.html,
+        // summary.md, two charts per run and the latency and cost charts (SVG and PNG each),
+        // and with variants the p99-against-cost chart.
         let runs = ScenarioSet::load(&file).unwrap().runs().len();
-        let expected = 3 * runs + if runs > 1 { 2 } else { 0 };
+        let variants = if runs > 1 { 2 + 2 } else { 0 };
+        let expected = 3 * runs + 3 + 2 * 2 * runs + 2 * 2 + variants;
         assert_eq!(names.len(), expected, "{}: {names:?}", file.display());
         for (name, bytes) in &x {
             // Even a fixed fleet's scaling_events.csv has its header.

@@ -8,6 +8,7 @@ mod determinism;
 mod gates;
 mod health;
 mod micro;
+mod report;
 mod retries;
 mod slow_start;
 mod stickiness;

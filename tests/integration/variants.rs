@@ -154,10 +154,24 @@ fn outputs_are_byte_identical_at_one_and_two_threads() {
         })
         .collect();
     let names: Vec<&String> = outs[0].keys().collect();
-    let mut expected = vec!["comparison.csv".to_string(), "comparison.md".to_string()];
+    let mut expected: Vec<String> = [
+        "comparison.csv",
+        "comparison.md",
+        "report.html",
+        "scenario.toml",
+        "summary.md",
+    ]
+    .map(String::from)
+    .into();
+    for c in ["cost", "latency", "p99_vs_cost"] {
+        expected.extend([format!("charts/{c}.png"), format!("charts/{c}.svg")]);
+    }
     for v in ["base", "bigger_fleet", "least_conn", "p2c"] {
         for f in ["scaling_events.csv", "summary.json", "timeline.csv"] {
             expected.push(format!("{v}/{f}"));
+        }
+        for c in ["instances", "timeline"] {
+            expected.extend([format!("{v}/charts/{c}.png"), format!("{v}/charts/{c}.svg")]);
         }
     }
     expected.sort_unstable();
@@ -323,10 +337,21 @@ fn without_variants_the_outputs_are_as_before() {
         ],
         "2",
     );
-    let names: Vec<String> = files_under(&out).into_keys().collect();
+    // The run's files, then the report's (`tests/integration/report.rs`).
+    let names: Vec<String> = files_under(&out)
+        .into_keys()
+        .filter(|n| !n.starts_with("charts/"))
+        .collect();
     assert_eq!(
         names,
-        ["scaling_events.csv", "summary.json", "timeline.csv"]
+        [
+            "report.html",
+            "scaling_events.csv",
+            "scenario.toml",
+            "summary.json",
+            "summary.md",
+            "timeline.csv"
+        ]
     );
     // And the library reads such a file as one scenario, as before.
     assert!(Scenario::parse(&text, Path::new("inline.toml")).is_ok());

@@ -1,0 +1,193 @@
+//! `summary.md`: the headline numbers of a result folder in a few lines of Markdown, for a
+//! pull-request comment or a CI job summary (GitHub's `$GITHUB_STEP_SUMMARY`).
+//!
+//! Formatting only. The table is a selection of `comparison.md`'s columns, rounded and compared
+//! with the base by the same code (`super::comparison`), so the two files never disagree.
+
+use std::fmt::Write as _;
+
+use super::comparison::{caption, table};
+use super::RunSummary;
+
+/// The columns shown (titles of `comparison.md`), in order: requests, errors, latency, fleet,
+/// cost, and their change against the base when there are variants.
+const COLUMNS: &[&str] = &[
+    "arrived",
+    "errors [%]",
+    "p50 [ms]",
+    "p99 [ms]",
+    "mean inst.",
+    "cost [USD]",
+    "Δ p99 [%]",
+    "Δ cost [%]",
+];
+
+/// What `summary.md` says.
+pub struct MarkdownSummary<'a> {
+    /// The runs, base first.
+    pub rows: &'a [RunSummary<'a>],
+    /// A note on replications, if the folder has any.
+    pub replication_note: Option<&'a str>,
+}
+
+/// `summary.md`.
+pub fn summary_markdown(input: &MarkdownSummary<'_>) -> String {
+    let rows = input.rows;
+    let mut out = String::new();
+    let Some(&(_, base)) = rows.first() else {
+        return "No runs.\n".into();
+    };
+    let _ = writeln!(out, "### fleetsim: `{}`\n", base.scenario);
+    let variants = rows.len() > 1;
+    if variants {
+        let single = super::comparison::single_rows(rows);
+        let _ = writeln!(out, "{}\n", caption(&single[0], &single));
+    } else {
+        let _ = writeln!(
+            out,
+            "Scenario `{}`, seed {}, {} simulated. Latency of completed requests; errors: failed / arrived.\n",
+            base.scenario,
+            base.seed,
+            super::charts::style::duration(base.simulated_seconds)
+        );
+    }
+    if let Some(note) = input.replication_note {
+        let _ = writeln!(out, "{note}\n");
+    }
+    let t = table(&super::comparison::single_rows(rows), false);
+    let picked: Vec<usize> = COLUMNS
+        .iter()
+        .filter(|c| variants || !c.starts_with('Δ'))
+        .filter_map(|c| t.header.iter().position(|h| h == c))
+        .collect();
+    let line = |cells: Vec<&str>| format!("| {} |\n", cells.join(" | "));
+    let header: Vec<&str> = std::iter::once("run")
+        .chain(picked.iter().map(|&i| t.header[i].as_str()))
+        .collect();
+    out.push_str(&line(header));
+    let rule: Vec<&str> = std::iter::once(":---")
+        .chain(picked.iter().map(|_| "---:"))
+        .collect();
+    out.push_str(&line(rule));
+    for row in &t.rows {
+        // Names are letters, digits, '_', '-' and '.' (the scenario reader checks): no escaping.
+        let cells: Vec<&str> = std::iter::once(row[0].as_str())
+            .chain(picked.iter().map(|&i| row[i].as_str()))
+            .collect();
+        out.push_str(&line(cells));
+    }
+    if variants {
+        let _ = writeln!(out, "\n{}", best(rows));
+    } else if base.requests.failed() > 0 {
+        let reasons: Vec<String> = crate::metrics::Failure::ALL
+            .iter()
+            .filter(|&&f| base.requests.failure(f) > 0)
+            .map(|&f| {
+                format!(
+                    "{} {}",
+                    f.name().replace('_', " "),
+                    base.requests.failure(f)
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "\nFailures: {}.", reasons.join(", "));
+    }
+    out.push_str("\nCharts and every number: `report.html` beside this file.\n");
+    out
+}
+
+/// One line naming the run with the fewest errors, the lowest p99 and the lowest cost.
+fn best(rows: &[RunSummary<'_>]) -> String {
+    let pick = |key: &dyn Fn(&crate::metrics::Summary) -> Option<f64>| {
+        rows.iter()
+            .filter_map(|(n, s)| key(s).map(|k| (*n, k)))
+            // The first of equals wins: deterministic, and the base when it ties.
+            .fold(None::<(&str, f64)>, |best, (n, k)| match best {
+                Some((_, b)) if b <= k => best,
+                _ => Some((n, k)),
+            })
+            .map_or_else(|| "—".to_string(), |(n, _)| format!("`{n}`"))
+    };
+    let errors = |s: &crate::metrics::Summary| {
+        (s.requests.arrived > 0).then(|| s.requests.failed() as f64 / s.requests.arrived as f64)
+    };
+    format!(
+        "Fewest errors: {}; lowest p99: {} (of completed requests only); cheapest: {}.",
+        pick(&errors),
+        pick(&|s| s.latency_seconds.p99),
+        pick(&|s| Some(s.cost_usd.total)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Summary;
+
+    fn summary(failed: u64, p99: f64, cost: f64) -> Summary {
+        let mut s: Summary = serde_json::from_str(crate::report::html::tests::SUMMARY).unwrap();
+        s.requests.completed = 100 - failed;
+        s.requests.timed_out = failed;
+        s.requests.rejected = 0;
+        s.latency_seconds.p99 = Some(p99);
+        s.cost_usd.total = cost;
+        s
+    }
+
+    #[test]
+    fn variants_give_a_compact_table_against_the_base() {
+        let (a, b, c) = (
+            summary(10, 2.0, 4.0),
+            summary(0, 3.0, 5.0),
+            summary(50, 1.0, 2.0),
+        );
+        let rows = [("base", &a), ("bigger", &b), ("smaller", &c)];
+        let md = summary_markdown(&MarkdownSummary {
+            rows: &rows,
+            replication_note: None,
+        });
+        let expected = "\
+### fleetsim: `s`
+
+Scenario `s`: 3 runs, seed 7 for every run. Latency of completed requests; errors: failed / arrived; util.: busy / all slots, time-averaged; Δ: change against `base`.
+
+| run | arrived | errors [%] | p50 [ms] | p99 [ms] | mean inst. | cost [USD] | Δ p99 [%] | Δ cost [%] |
+| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| base | 100 | 10.00 | 250.0 | 2000.0 | 2.0 | 4.00 | — | — |
+| bigger | 100 | 0.00 | 250.0 | 3000.0 | 2.0 | 5.00 | +50.0 | +25.0 |
+| smaller | 100 | 50.00 | 250.0 | 1000.0 | 2.0 | 2.00 | -50.0 | -50.0 |
+
+Fewest errors: `bigger`; lowest p99: `smaller` (of completed requests only); cheapest: `smaller`.
+
+Charts and every number: `report.html` beside this file.
+";
+        assert_eq!(md, expected);
+    }
+
+    #[test]
+    fn a_single_run_lists_its_failures_and_no_comparison() {
+        let a = summary(10, 2.0, 4.0);
+        let rows = [("s", &a)];
+        let note = "Replications: 3; numbers are from `rep-1`.";
+        let md = summary_markdown(&MarkdownSummary {
+            rows: &rows,
+            replication_note: Some(note),
+        });
+        let expected = "\
+### fleetsim: `s`
+
+Scenario `s`, seed 7, 60 s simulated. Latency of completed requests; errors: failed / arrived.
+
+Replications: 3; numbers are from `rep-1`.
+
+| run | arrived | errors [%] | p50 [ms] | p99 [ms] | mean inst. | cost [USD] |
+| :--- | ---: | ---: | ---: | ---: | ---: | ---: |
+| s | 100 | 10.00 | 250.0 | 2000.0 | 2.0 | 4.00 |
+
+Failures: timed out 10.
+
+Charts and every number: `report.html` beside this file.
+";
+        assert_eq!(md, expected);
+    }
+}
