@@ -36,12 +36,60 @@ pub struct RunDir {
     pub replications: usize,
     /// Whether `aggregate.json` is there.
     pub has_aggregate: bool,
+    /// From `aggregate.json`: the means and 95 % half-widths the trade-off chart draws.
+    pub intervals: Option<Intervals>,
     /// Its summary (of the first replication, for replications).
     pub summary: Summary,
     /// Its scaling events, the first [`MAX_SCALING_EVENTS`].
     pub scaling_events: Vec<ScalingEventRow>,
     /// How many scaling events the run had.
     pub scaling_event_count: usize,
+}
+
+/// A run's mean and 95 % half-width, across its replications, of the metrics the trade-off
+/// chart draws (`aggregate.json`'s `mean` and `half_width`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Intervals {
+    /// p99 latency [ms].
+    pub p99_ms: (Option<f64>, Option<f64>),
+    /// Cost [USD].
+    pub cost_usd: (Option<f64>, Option<f64>),
+    /// Error rate [%].
+    pub error_rate_pct: (Option<f64>, Option<f64>),
+}
+
+/// The part of `aggregate.json` read here.
+#[derive(serde::Deserialize)]
+struct AggregateFile {
+    metrics: std::collections::BTreeMap<String, AggregateStat>,
+}
+
+#[derive(serde::Deserialize)]
+struct AggregateStat {
+    mean: Option<f64>,
+    half_width: Option<f64>,
+}
+
+/// The intervals in `dir/aggregate.json`, if it is there and reads as one.
+fn read_intervals(dir: &Path) -> io::Result<Option<Intervals>> {
+    let path = dir.join("aggregate.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    // One that does not read (another tool's, a newer format) only costs the chart its bars.
+    let Ok(file) = serde_json::from_slice::<AggregateFile>(&std::fs::read(&path)?) else {
+        return Ok(None);
+    };
+    let get = |k: &str| {
+        file.metrics
+            .get(k)
+            .map_or((None, None), |m| (m.mean, m.half_width))
+    };
+    Ok(Some(Intervals {
+        p99_ms: get("latency_p99_ms"),
+        cost_usd: get("cost_usd"),
+        error_rate_pct: get("error_rate_pct"),
+    }))
 }
 
 /// A row of `scaling_events.csv`, as text.
@@ -231,6 +279,7 @@ impl RunDir {
             name,
             dir: dir.to_path_buf(),
             has_aggregate: dir.join("aggregate.json").is_file(),
+            intervals: read_intervals(dir)?,
             data,
             replications,
             summary,

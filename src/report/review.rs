@@ -24,6 +24,7 @@ use super::charts::tradeoff::TradeoffChart;
 use super::charts::{render, Rendered};
 use super::html::{report_html, InlineChart, Page, RunSection};
 use super::markdown::{summary_markdown, MarkdownSummary};
+use super::results_dir::Intervals;
 use super::results_dir::{ResultsDir, RunDir, SCENARIO_FILE};
 use super::timeline_points::{read_timeline, MAX_POINTS};
 use super::{atomic, RunSummary};
@@ -232,8 +233,10 @@ fn comparison_charts(rows: &[RunSummary<'_>], results: &ResultsDir) -> io::Resul
             "p99 latency against cost, one point per run; labels give the error rate.".into(),
         ));
     }
-    let reps = if results.has_replications() {
-        "; the first replication of each run, no confidence bars (aggregate.json is not read yet)"
+    let intervals: Vec<Option<Intervals>> = results.runs.iter().map(|r| r.intervals).collect();
+    let replicated = intervals.iter().any(Option::is_some);
+    let reps = if replicated {
+        "; means across replications, bars the 95 % confidence intervals"
     } else {
         ""
     };
@@ -254,6 +257,7 @@ fn comparison_charts(rows: &[RunSummary<'_>], results: &ResultsDir) -> io::Resul
                     title: "p99 latency against cost".into(),
                     context: format!("{context}; lower left is better; the base in black{reps}"),
                     runs: rows,
+                    intervals: replicated.then_some(intervals.as_slice()),
                 }),
             }?;
             Ok(Drawn {

@@ -141,6 +141,12 @@ fn replications_give_means_and_intervals_the_same_at_one_and_two_threads() {
         base[at].parse::<f64>().unwrap(),
         p99["mean"].as_f64().unwrap()
     );
+    // The report's trade-off chart plots the means with their intervals.
+    let chart = String::from_utf8_lossy(&one["charts/p99_vs_cost.svg"]).into_owned();
+    assert!(
+        chart.contains("bars the 95 % confidence intervals"),
+        "{chart}"
+    );
     // Least connections beats random dispatch by far more than the noise.
     let lc: serde_json::Value = serde_json::from_slice(&one["least_conn/aggregate.json"]).unwrap();
     let lc_p99 = &lc["metrics"]["latency_p99_ms"];

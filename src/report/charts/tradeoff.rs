@@ -11,6 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{self, palette};
 use super::{DrawResult, Figure};
+use crate::report::results_dir::Intervals;
 use crate::report::RunSummary;
 
 /// The p99-against-cost chart of the runs.
@@ -21,6 +22,9 @@ pub struct TradeoffChart<'a> {
     pub context: String,
     /// The runs, base first.
     pub runs: &'a [RunSummary<'a>],
+    /// With replications, each run's means and 95 % half-widths (same order as `runs`): the
+    /// points are then the means, with confidence bars.
+    pub intervals: Option<&'a [Option<Intervals>]>,
 }
 
 /// A pixel box `[x0, x1) × [y0, y1)`.
@@ -175,29 +179,44 @@ impl Figure for TradeoffChart<'_> {
                 self.context
             ),
         )?;
-        // (label, cost, p99 [ms], is the base); runs with no completed request have no p99.
-        let runs: Vec<(String, f64, f64, bool)> = self
+        // (label, cost, p99 [ms], is the base, half-widths of cost and p99); runs with no
+        // completed request have no p99. With replications: the means and their intervals.
+        type Point = (String, f64, f64, bool, (f64, f64));
+        let runs: Vec<Point> = self
             .runs
             .iter()
             .enumerate()
             .filter_map(|(i, (name, s))| {
-                let errors = if s.requests.arrived > 0 {
+                let replicated = self.intervals.and_then(|v| v.get(i).copied().flatten());
+                let single_errors = if s.requests.arrived > 0 {
                     s.requests.failed() as f64 * 100.0 / s.requests.arrived as f64
                 } else {
                     0.0
+                };
+                let (cost, p99, errors, bars) = match replicated {
+                    Some(iv) => (
+                        iv.cost_usd.0?,
+                        iv.p99_ms.0?,
+                        iv.error_rate_pct.0.unwrap_or(0.0),
+                        (iv.cost_usd.1.unwrap_or(0.0), iv.p99_ms.1.unwrap_or(0.0)),
+                    ),
+                    None => (
+                        s.cost_usd.total,
+                        s.latency_seconds.p99? * 1e3,
+                        single_errors,
+                        (0.0, 0.0),
+                    ),
                 };
                 let label = if errors > 0.0 {
                     format!("{name} ({}% errors)", style::number(errors))
                 } else {
                     name.to_string()
                 };
-                s.latency_seconds
-                    .p99
-                    .map(|p99| (label, s.cost_usd.total, p99 * 1e3, i == 0))
+                Some((label, cost, p99, i == 0, bars))
             })
             .collect();
-        let x_max = runs.iter().map(|r| r.1).fold(0.0, f64::max);
-        let y_max = runs.iter().map(|r| r.2).fold(0.0, f64::max);
+        let x_max = runs.iter().map(|r| r.1 + r.4 .0).fold(0.0, f64::max);
+        let y_max = runs.iter().map(|r| r.2 + r.4 .1).fold(0.0, f64::max);
         let x_hi = if x_max > 0.0 { x_max * 1.3 } else { 1.0 };
         let y_hi = if y_max > 0.0 { y_max * 1.15 } else { 1.0 };
         let mut chart = ChartBuilder::on(&body)
@@ -226,10 +245,17 @@ impl Figure for TradeoffChart<'_> {
             .iter()
             .map(|r| chart.backend_coord(&(r.1, r.2)))
             .collect();
+        // A label keeps clear of its point's horizontal confidence bar: its box is widened on
+        // the near side by the bar's half-length.
+        let pads: Vec<i32> = runs
+            .iter()
+            .zip(&points)
+            .map(|(r, &(x, _))| chart.backend_coord(&(r.1 + r.4 .0, r.2)).0 - x)
+            .collect();
         let mut sizes = Vec::with_capacity(runs.len());
-        for r in &runs {
+        for (r, pad) in runs.iter().zip(&pads) {
             let (w, h) = root.estimate_text_size(&r.0, &font)?;
-            sizes.push((w as i32 + 4, h as i32 + 4));
+            sizes.push((w as i32 + 4 + pad, h as i32 + 4));
         }
         let (tl, br) = (
             chart.backend_coord(&(0.0, y_hi)),
@@ -242,7 +268,38 @@ impl Figure for TradeoffChart<'_> {
             y1: br.1 - 2,
         };
         let placed = place_labels(&points, &sizes, bounds);
-        for (i, ((label, _, _, base), &(x, y))) in runs.iter().zip(&points).enumerate() {
+        // Confidence bars first, under the points and labels: ± the 95 % half-width each way.
+        for (_, cost, p99, base, (hw_cost, hw_p99)) in &runs {
+            let color = if *base { palette::BLACK } else { palette::BLUE };
+            let stroke = color.stroke_width(2);
+            if *hw_p99 > 0.0 {
+                let (lo, hi) = (
+                    chart.backend_coord(&(*cost, (p99 - hw_p99).max(0.0))),
+                    chart.backend_coord(&(*cost, p99 + hw_p99)),
+                );
+                root.draw(&PathElement::new(vec![lo, hi], stroke))?;
+                for end in [lo, hi] {
+                    root.draw(&PathElement::new(
+                        vec![(end.0 - 5, end.1), (end.0 + 5, end.1)],
+                        stroke,
+                    ))?;
+                }
+            }
+            if *hw_cost > 0.0 {
+                let (lo, hi) = (
+                    chart.backend_coord(&((cost - hw_cost).max(0.0), *p99)),
+                    chart.backend_coord(&(cost + hw_cost, *p99)),
+                );
+                root.draw(&PathElement::new(vec![lo, hi], stroke))?;
+                for end in [lo, hi] {
+                    root.draw(&PathElement::new(
+                        vec![(end.0, end.1 - 5), (end.0, end.1 + 5)],
+                        stroke,
+                    ))?;
+                }
+            }
+        }
+        for (i, ((label, _, _, base, _), &(x, y))) in runs.iter().zip(&points).enumerate() {
             let p = placed[i];
             let (_, (edge_x, mid_y)) = leader((x, y), &p);
             let anchor = if p.right { HPos::Left } else { HPos::Right };
@@ -254,7 +311,11 @@ impl Figure for TradeoffChart<'_> {
             }
             let color = if *base { palette::BLACK } else { palette::BLUE };
             root.draw(&Circle::new((x, y), 6, color.filled()))?;
-            let text_x = if p.right { edge_x + 2 } else { edge_x - 2 };
+            let text_x = if p.right {
+                edge_x + 2 + pads[i]
+            } else {
+                edge_x - 2 - pads[i]
+            };
             root.draw(&Text::new(
                 label.clone(),
                 (text_x, mid_y),
