@@ -143,22 +143,8 @@ impl Metric {
 }
 
 /// A metric's value in one run: over `n` replications, or one value (`n` = 1, no interval).
-/// The fields mirror an `aggregate.json` metric.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
-pub struct Estimate {
-    /// Replications where the metric is defined.
-    pub n: u64,
-    /// Mean over them; `None` if `n` = 0.
-    pub mean: Option<f64>,
-    /// Sample standard deviation (n − 1); `None` if `n` < 2.
-    pub std: Option<f64>,
-    /// Half-width of the two-sided Student-t confidence interval; `None` if `n` < 2.
-    pub half_width: Option<f64>,
-    /// `mean − half_width`.
-    pub low: Option<f64>,
-    /// `mean + half_width`.
-    pub high: Option<f64>,
-}
+/// The fields are an `aggregate.json` metric's, which this reads back.
+pub use crate::report::MetricStats as Estimate;
 
 impl Estimate {
     /// One value, from one run: no interval.

@@ -17,7 +17,7 @@ pub const CONFIDENCE: f64 = 0.95;
 
 /// One metric across a run's replications. With `n = 0` every field is `None`; with `n = 1`
 /// only `mean` is set.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct MetricStats {
     /// Replications in which the metric is defined (a p99 is not when nothing completed).
     pub n: u64,
