@@ -460,6 +460,36 @@ mod tests {
     }
 
     #[test]
+    fn replicated_rows_show_means_and_half_widths() {
+        // p99 of 0.2 s and 0.4 s: mean 300 ms, std 141.42 ms, half-width
+        // t(0.975, 1) × 141.42 / √2 = 12.7062 × 100 = 1270.6 ms.
+        let runs = [summary(990, Some(0.2), 2.0), summary(990, Some(0.4), 2.0)];
+        let a = Aggregate::of("base", &runs);
+        let text = String::from_utf8(comparison_csv(&[ComparisonRow::replicated(
+            "base", "s", &a,
+        )]))
+        .unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let header: Vec<&str> = lines[0].split(',').collect();
+        let cells: Vec<&str> = lines[1].split(',').collect();
+        assert_eq!(header.len(), 1 + 2 * COLUMNS.len());
+        let at = header.iter().position(|h| *h == "latency_p99_ms").unwrap();
+        assert_eq!(header[at + 1], "latency_p99_ms_ci95");
+        assert_eq!(cells[at].parse::<f64>().unwrap(), 300.0);
+        let hw: f64 = cells[at + 1].parse().unwrap();
+        assert!((hw - 1270.620_473_6).abs() < 1e-3, "{hw}");
+        // Equal costs: a zero half-width, written as such.
+        let cost = header.iter().position(|h| *h == "cost_usd").unwrap();
+        assert_eq!((cells[cost], cells[cost + 1]), ("2", "0"));
+        let md = String::from_utf8(comparison_markdown(&[ComparisonRow::replicated(
+            "base", "s", &a,
+        )]))
+        .unwrap();
+        assert!(md.contains("2 replications per run, seeds 7..7"), "{md}");
+        assert!(md.contains("| 300.0 ± 1270.6 |"), "{md}");
+    }
+
+    #[test]
     fn terminal_table_is_aligned() {
         let (a, b) = (summary(990, Some(0.2), 2.0), summary(990, None, 1.5));
         let text = comparison_text(&[
