@@ -65,7 +65,7 @@ fn t_quantile(df: usize) -> f64 {
 }
 
 /// A run's replications, summed up (`aggregate.json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Aggregate {
     /// The run's name (`base`, a variant's, a grid point's).
     pub run: String,
@@ -76,20 +76,25 @@ pub struct Aggregate {
     /// The confidence of the intervals.
     pub confidence: f64,
     /// Each comparison column, in column order.
-    #[serde(serialize_with = "in_order")]
-    pub metrics: Vec<(&'static str, MetricStats)>,
+    #[serde(serialize_with = "in_order", deserialize_with = "from_object")]
+    pub metrics: Vec<(String, MetricStats)>,
 }
 
 /// A JSON object whose keys keep the columns' order (a map would sort them).
-fn in_order<S: Serializer>(
-    metrics: &[(&'static str, MetricStats)],
-    s: S,
-) -> Result<S::Ok, S::Error> {
+fn in_order<S: Serializer>(metrics: &[(String, MetricStats)], s: S) -> Result<S::Ok, S::Error> {
     let mut map = s.serialize_map(Some(metrics.len()))?;
     for (name, stats) in metrics {
         map.serialize_entry(name, stats)?;
     }
     map.end()
+}
+
+/// The metrics back from their JSON object (read by name: the order does not matter).
+fn from_object<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(String, MetricStats)>, D::Error> {
+    let map = std::collections::BTreeMap::<String, MetricStats>::deserialize(d)?;
+    Ok(map.into_iter().collect())
 }
 
 impl Aggregate {
@@ -106,7 +111,7 @@ impl Aggregate {
             .enumerate()
             .map(|(i, name)| {
                 let values: Vec<f64> = per_run.iter().filter_map(|r| r[i].1).collect();
-                (*name, MetricStats::of(&values))
+                (name.to_string(), MetricStats::of(&values))
             })
             .collect();
         Aggregate {

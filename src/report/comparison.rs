@@ -477,7 +477,7 @@ mod tests {
         assert_eq!(header[at + 1], "latency_p99_ms_ci95");
         assert_eq!(cells[at].parse::<f64>().unwrap(), 300.0);
         let hw: f64 = cells[at + 1].parse().unwrap();
-        assert!((hw - 1270.620_473_6).abs() < 1e-3, "{hw}");
+        assert!((hw - 1_270.620_473_6).abs() < 1e-3, "{hw}");
         // Equal costs: a zero half-width, written as such.
         let cost = header.iter().position(|h| *h == "cost_usd").unwrap();
         assert_eq!((cells[cost], cells[cost + 1]), ("2", "0"));

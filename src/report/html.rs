@@ -63,6 +63,8 @@ pub struct Page<'a> {
     pub scenario: &'a str,
     /// The runs side by side (base first); one row for a single run.
     pub comparison: &'a [RunSummary<'a>],
+    /// The comparison table's rows: single runs, or means ± half-widths across replications.
+    pub table_rows: &'a [super::ComparisonRow<'a>],
     /// Whether the runs are variants (then the comparison table is shown).
     pub has_variants: bool,
     /// Charts comparing the runs.
@@ -129,7 +131,7 @@ pub fn report_html(page: &Page<'_>) -> String {
 
     if page.has_variants {
         h.push_str("<h2 id=\"comparison\">Comparison</h2>\n");
-        comparison_table(&mut h, page.comparison);
+        comparison_table(&mut h, page.table_rows);
     }
     for chart in &page.comparison_charts {
         figure(&mut h, chart);
@@ -151,12 +153,11 @@ pub fn report_html(page: &Page<'_>) -> String {
     h
 }
 
-fn comparison_table(h: &mut String, runs: &[RunSummary<'_>]) {
-    let rows = super::comparison::single_rows(runs);
+fn comparison_table(h: &mut String, rows: &[super::ComparisonRow<'_>]) {
     if let Some(base) = rows.first() {
-        let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&caption(base, &rows)));
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&caption(base, rows)));
     }
-    let t = table(&rows, false);
+    let t = table(rows, false);
     h.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
     for cell in &t.header {
         let _ = write!(h, "<th>{}</th>", escape(cell));
@@ -348,9 +349,11 @@ pub(crate) mod tests {
             to: 2,
             reason: "<img src=x onerror=alert(1)>".into(),
         }];
+        let table_rows = crate::report::comparison::single_rows(&rows);
         let page = Page {
             scenario: "s",
             comparison: &rows,
+            table_rows: &table_rows,
             has_variants: false,
             comparison_charts: Vec::new(),
             runs: vec![RunSection {

@@ -26,6 +26,8 @@ const COLUMNS: &[&str] = &[
 pub struct MarkdownSummary<'a> {
     /// The runs, base first.
     pub rows: &'a [RunSummary<'a>],
+    /// The table's rows: single runs, or means ± half-widths across replications.
+    pub table_rows: &'a [super::ComparisonRow<'a>],
     /// A note on replications, if the folder has any.
     pub replication_note: Option<&'a str>,
 }
@@ -40,8 +42,7 @@ pub fn summary_markdown(input: &MarkdownSummary<'_>) -> String {
     let _ = writeln!(out, "### fleetsim: `{}`\n", base.scenario);
     let variants = rows.len() > 1;
     if variants {
-        let single = super::comparison::single_rows(rows);
-        let _ = writeln!(out, "{}\n", caption(&single[0], &single));
+        let _ = writeln!(out, "{}\n", caption(&input.table_rows[0], input.table_rows));
     } else {
         let _ = writeln!(
             out,
@@ -54,7 +55,7 @@ pub fn summary_markdown(input: &MarkdownSummary<'_>) -> String {
     if let Some(note) = input.replication_note {
         let _ = writeln!(out, "{note}\n");
     }
-    let t = table(&super::comparison::single_rows(rows), false);
+    let t = table(input.table_rows, false);
     let picked: Vec<usize> = COLUMNS
         .iter()
         .filter(|c| variants || !c.starts_with('Δ'))
@@ -142,8 +143,10 @@ mod tests {
             summary(50, 1.0, 2.0),
         );
         let rows = [("base", &a), ("bigger", &b), ("smaller", &c)];
+        let table_rows = crate::report::comparison::single_rows(&rows);
         let md = summary_markdown(&MarkdownSummary {
             rows: &rows,
+            table_rows: &table_rows,
             replication_note: None,
         });
         let expected = "\
@@ -169,8 +172,10 @@ Charts and every number: `report.html` beside this file.
         let a = summary(10, 2.0, 4.0);
         let rows = [("s", &a)];
         let note = "Replications: 3; numbers are from `rep-1`.";
+        let table_rows = crate::report::comparison::single_rows(&rows);
         let md = summary_markdown(&MarkdownSummary {
             rows: &rows,
+            table_rows: &table_rows,
             replication_note: Some(note),
         });
         let expected = "\

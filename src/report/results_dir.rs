@@ -6,8 +6,8 @@
 //! - variants: one such folder per run, `DIR/<run>/` (the base's is `DIR/base/`), and
 //!   `DIR/comparison.csv`, whose first column gives the order of the runs;
 //! - replications: a run folder holding `rep-1/`, `rep-2/`, … instead of the three files, and
-//!   maybe `aggregate.json`. The first replication's files stand for the run; `aggregate.json`
-//!   is noted, not read (its format is not settled).
+//!   `aggregate.json`. The first replication's files stand for the run's timeline and own
+//!   numbers; `aggregate.json` gives the comparison its means and intervals.
 //!
 //! It must not know how the files were produced, nor draw anything.
 
@@ -38,6 +38,8 @@ pub struct RunDir {
     pub has_aggregate: bool,
     /// From `aggregate.json`: the means and 95 % half-widths the trade-off chart draws.
     pub intervals: Option<Intervals>,
+    /// `aggregate.json`, when there and readable.
+    pub aggregate: Option<crate::report::Aggregate>,
     /// Its summary (of the first replication, for replications).
     pub summary: Summary,
     /// Its scaling events, the first [`MAX_SCALING_EVENTS`].
@@ -58,38 +60,24 @@ pub struct Intervals {
     pub error_rate_pct: (Option<f64>, Option<f64>),
 }
 
-/// The part of `aggregate.json` read here.
-#[derive(serde::Deserialize)]
-struct AggregateFile {
-    metrics: std::collections::BTreeMap<String, AggregateStat>,
-}
-
-#[derive(serde::Deserialize)]
-struct AggregateStat {
-    mean: Option<f64>,
-    half_width: Option<f64>,
-}
-
-/// The intervals in `dir/aggregate.json`, if it is there and reads as one.
-fn read_intervals(dir: &Path) -> io::Result<Option<Intervals>> {
+/// `dir/aggregate.json`, if it is there and reads as one. One that does not read (another
+/// tool's, a newer format) only costs the report its intervals.
+fn read_aggregate(dir: &Path) -> io::Result<Option<crate::report::Aggregate>> {
     let path = dir.join("aggregate.json");
     if !path.is_file() {
         return Ok(None);
     }
-    // One that does not read (another tool's, a newer format) only costs the chart its bars.
-    let Ok(file) = serde_json::from_slice::<AggregateFile>(&std::fs::read(&path)?) else {
-        return Ok(None);
-    };
-    let get = |k: &str| {
-        file.metrics
-            .get(k)
-            .map_or((None, None), |m| (m.mean, m.half_width))
-    };
-    Ok(Some(Intervals {
+    Ok(serde_json::from_slice(&std::fs::read(&path)?).ok())
+}
+
+/// The trade-off chart's metrics out of an aggregate.
+fn intervals(a: &crate::report::Aggregate) -> Intervals {
+    let get = |k: &str| a.metric(k).map_or((None, None), |m| (m.mean, m.half_width));
+    Intervals {
         p99_ms: get("latency_p99_ms"),
         cost_usd: get("cost_usd"),
         error_rate_pct: get("error_rate_pct"),
-    }))
+    }
 }
 
 /// A row of `scaling_events.csv`, as text.
@@ -275,11 +263,13 @@ impl RunDir {
     ) -> io::Result<RunDir> {
         let (scaling_events, scaling_event_count) =
             read_scaling_events(&data.join("scaling_events.csv"))?;
+        let aggregate = read_aggregate(dir)?;
         Ok(RunDir {
             name,
             dir: dir.to_path_buf(),
             has_aggregate: dir.join("aggregate.json").is_file(),
-            intervals: read_intervals(dir)?,
+            intervals: aggregate.as_ref().map(intervals),
+            aggregate,
             data,
             replications,
             summary,

@@ -27,7 +27,7 @@ use super::markdown::{summary_markdown, MarkdownSummary};
 use super::results_dir::Intervals;
 use super::results_dir::{ResultsDir, RunDir, SCENARIO_FILE};
 use super::timeline_points::{read_timeline, MAX_POINTS};
-use super::{atomic, RunSummary};
+use super::{atomic, ComparisonRow, RunSummary};
 
 /// The folder charts go to, inside a result folder and inside each run's folder.
 pub const CHARTS_DIR: &str = "charts";
@@ -90,9 +90,23 @@ pub fn write_report(dir: &Path, scenario_file: Option<&Path>) -> io::Result<Path
             })
             .collect()
     };
+    // The tables: with every run replicated, means ± half-widths from `aggregate.json`.
+    let table_rows: Vec<ComparisonRow<'_>> = if results.runs.iter().all(|r| r.aggregate.is_some()) {
+        results
+            .runs
+            .iter()
+            .map(|r| {
+                let a = r.aggregate.as_ref().expect("checked");
+                ComparisonRow::replicated(&r.name, &r.summary.scenario, a)
+            })
+            .collect()
+    } else {
+        super::comparison::single_rows(&rows)
+    };
     let page = Page {
         scenario: &rows[0].1.scenario,
         comparison: &rows,
+        table_rows: &table_rows,
         has_variants: results.has_variants,
         comparison_charts: inline(&comparison),
         runs: results
@@ -115,6 +129,7 @@ pub fn write_report(dir: &Path, scenario_file: Option<&Path>) -> io::Result<Path
     atomic::write(&html_path, report_html(&page).as_bytes())?;
     let md = summary_markdown(&MarkdownSummary {
         rows: &rows,
+        table_rows: &table_rows,
         replication_note: note.as_deref(),
     });
     atomic::write(&dir.join("summary.md"), md.as_bytes())?;
@@ -130,14 +145,15 @@ fn replication_note(results: &ResultsDir) -> Option<String> {
         .max()
         .unwrap_or(0);
     results.has_replications().then(|| {
-        let aggregate = if results.runs.iter().any(|r| r.has_aggregate) {
-            " (aggregate.json, beside them, is not read by this report yet)"
+        if results.runs.iter().all(|r| r.aggregate.is_some()) {
+            format!(
+                "Runs have up to {most} replications: the comparison gives means ± the half-widths of their 95 % confidence intervals (aggregate.json), the p99-against-cost chart the same with bars; timelines and each run's own numbers are of the first replication, rep-1."
+            )
         } else {
-            ""
-        };
-        format!(
-            "Runs have up to {most} replications: the numbers and charts here are of the first, rep-1{aggregate}."
-        )
+            format!(
+                "Runs have up to {most} replications: the numbers and charts here are of the first, rep-1 (no readable aggregate.json for every run)."
+            )
+        }
     })
 }
 
