@@ -119,19 +119,8 @@ impl Metric {
     /// Its value in a run's summary; `None` where undefined (no completed request for latency,
     /// no arrival for the error rate).
     pub fn of(self, s: &Summary) -> Option<f64> {
-        let ms = |seconds: Option<f64>| seconds.map(|v| v * 1e3);
-        match self {
-            Metric::Completed => Some(s.requests.completed as f64),
-            Metric::ErrorRatePct => (s.requests.arrived > 0)
-                .then(|| s.requests.failed() as f64 * 100.0 / s.requests.arrived as f64),
-            Metric::LatencyMeanMs => ms(s.latency_seconds.mean),
-            Metric::LatencyP50Ms => ms(s.latency_seconds.p50),
-            Metric::LatencyP90Ms => ms(s.latency_seconds.p90),
-            Metric::LatencyP99Ms => ms(s.latency_seconds.p99),
-            Metric::LatencyP999Ms => ms(s.latency_seconds.p999),
-            Metric::MeanInstances => Some(s.instances.mean),
-            Metric::CostUsd => Some(s.cost_usd.total),
-        }
+        // One definition of every metric: the comparison's column of the same name.
+        crate::report::column_value(s, self.column())
     }
 
     /// `value` rounded for people, with its unit.

@@ -70,6 +70,14 @@ pub(crate) fn single_rows<'a>(runs: &[RunSummary<'a>]) -> Vec<ComparisonRow<'a>>
         .collect()
 }
 
+/// The value for `s` of the column named `csv` (`None` when undefined or no such column).
+pub fn column_value(s: &Summary, csv: &str) -> Option<f64> {
+    COLUMNS
+        .iter()
+        .find(|c| c.csv == csv)
+        .and_then(|c| as_f64((c.value)(s)))
+}
+
 /// Each column's CSV name and value for `s` (undefined values `None`), in column order.
 pub fn column_values(s: &Summary) -> Vec<(&'static str, Option<f64>)> {
     COLUMNS

@@ -21,8 +21,8 @@ pub mod timeline_points;
 
 pub use aggregate::{aggregate_json, Aggregate, MetricStats};
 pub use comparison::{
-    column_values, comparison_columns, comparison_csv, comparison_markdown, comparison_text,
-    ComparisonRow, RunSummary,
+    column_value, column_values, comparison_columns, comparison_csv, comparison_markdown,
+    comparison_text, ComparisonRow, RunSummary,
 };
 pub use json::summary_json;
 pub use review::{keep_scenario, write_report, CHARTS_DIR};

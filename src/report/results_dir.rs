@@ -34,10 +34,6 @@ pub struct RunDir {
     pub data: PathBuf,
     /// Replication folders found (`rep-1`, `rep-2`, …); 0 when the run has none.
     pub replications: usize,
-    /// Whether `aggregate.json` is there.
-    pub has_aggregate: bool,
-    /// From `aggregate.json`: the means and 95 % half-widths the trade-off chart draws.
-    pub intervals: Option<Intervals>,
     /// `aggregate.json`, when there and readable.
     pub aggregate: Option<crate::report::Aggregate>,
     /// Its summary (of the first replication, for replications).
@@ -48,18 +44,6 @@ pub struct RunDir {
     pub scaling_event_count: usize,
 }
 
-/// A run's mean and 95 % half-width, across its replications, of the metrics the trade-off
-/// chart draws (`aggregate.json`'s `mean` and `half_width`).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Intervals {
-    /// p99 latency [ms].
-    pub p99_ms: (Option<f64>, Option<f64>),
-    /// Cost [USD].
-    pub cost_usd: (Option<f64>, Option<f64>),
-    /// Error rate [%].
-    pub error_rate_pct: (Option<f64>, Option<f64>),
-}
-
 /// `dir/aggregate.json`, if it is there and reads as one. One that does not read (another
 /// tool's, a newer format) only costs the report its intervals.
 fn read_aggregate(dir: &Path) -> io::Result<Option<crate::report::Aggregate>> {
@@ -68,16 +52,6 @@ fn read_aggregate(dir: &Path) -> io::Result<Option<crate::report::Aggregate>> {
         return Ok(None);
     }
     Ok(serde_json::from_slice(&std::fs::read(&path)?).ok())
-}
-
-/// The trade-off chart's metrics out of an aggregate.
-fn intervals(a: &crate::report::Aggregate) -> Intervals {
-    let get = |k: &str| a.metric(k).map_or((None, None), |m| (m.mean, m.half_width));
-    Intervals {
-        p99_ms: get("latency_p99_ms"),
-        cost_usd: get("cost_usd"),
-        error_rate_pct: get("error_rate_pct"),
-    }
 }
 
 /// A row of `scaling_events.csv`, as text.
@@ -267,8 +241,6 @@ impl RunDir {
         Ok(RunDir {
             name,
             dir: dir.to_path_buf(),
-            has_aggregate: dir.join("aggregate.json").is_file(),
-            intervals: aggregate.as_ref().map(intervals),
             aggregate,
             data,
             replications,

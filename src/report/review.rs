@@ -24,9 +24,9 @@ use super::charts::tradeoff::TradeoffChart;
 use super::charts::{render, Rendered};
 use super::html::{report_html, InlineChart, Page, RunSection};
 use super::markdown::{summary_markdown, MarkdownSummary};
-use super::results_dir::Intervals;
 use super::results_dir::{ResultsDir, RunDir, SCENARIO_FILE};
 use super::timeline_points::{read_timeline, MAX_POINTS};
+use super::Aggregate;
 use super::{atomic, ComparisonRow, RunSummary};
 
 /// The folder charts go to, inside a result folder and inside each run's folder.
@@ -249,8 +249,9 @@ fn comparison_charts(rows: &[RunSummary<'_>], results: &ResultsDir) -> io::Resul
             "p99 latency against cost, one point per run; labels give the error rate.".into(),
         ));
     }
-    let intervals: Vec<Option<Intervals>> = results.runs.iter().map(|r| r.intervals).collect();
-    let replicated = intervals.iter().any(Option::is_some);
+    let aggregates: Vec<Option<&Aggregate>> =
+        results.runs.iter().map(|r| r.aggregate.as_ref()).collect();
+    let replicated = aggregates.iter().any(Option::is_some);
     let reps = if replicated {
         "; means across replications, bars the 95 % confidence intervals"
     } else {
@@ -273,7 +274,7 @@ fn comparison_charts(rows: &[RunSummary<'_>], results: &ResultsDir) -> io::Resul
                     title: "p99 latency against cost".into(),
                     context: format!("{context}; lower left is better; the base in black{reps}"),
                     runs: rows,
-                    intervals: replicated.then_some(intervals.as_slice()),
+                    aggregates: replicated.then_some(aggregates.as_slice()),
                 }),
             }?;
             Ok(Drawn {

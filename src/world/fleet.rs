@@ -283,8 +283,7 @@ impl World<'_> {
             return;
         };
         let f = &self.pools[pool].fleet;
-        let max_prepared = spec.max_prepared_capacity.unwrap_or(f.limits.max);
-        let wanted = max_prepared.saturating_sub(f.desired).max(spec.min_size);
+        let wanted = spec.size(f.limits.max, f.desired);
         let have = f.warm() + f.preparing;
         if have < wanted {
             for _ in have..wanted {
@@ -566,9 +565,8 @@ impl World<'_> {
         let pool = self.instances[id as usize].pool as usize;
         if let Some(spec) = self.scenario.pools[pool].warm_pool {
             let f = &self.pools[pool].fleet;
-            let max_prepared = spec.max_prepared_capacity.unwrap_or(f.limits.max);
-            let wanted = max_prepared.saturating_sub(f.desired).max(spec.min_size);
-            if spec.reuse_on_scale_in && f.warm() + f.preparing < wanted {
+            let room = f.warm() + f.preparing < spec.size(f.limits.max, f.desired);
+            if spec.reuse_on_scale_in && room {
                 self.set_state(now, id, spec.state);
                 self.after_activity(now, pool);
                 return;

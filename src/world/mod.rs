@@ -238,9 +238,8 @@ fn pool_slots(spec: &crate::model::fleet::PoolSpec) -> u32 {
         return spec.instances;
     };
     let max = a.max.max(spec.instances);
-    let warm = spec.warm_pool.map_or(0, |w| {
-        w.max_prepared_capacity.unwrap_or(max).max(w.min_size)
-    });
+    // The warm pool is largest at desired capacity 0.
+    let warm = spec.warm_pool.map_or(0, |w| w.size(max, 0));
     2 * max + warm
 }
 
@@ -261,10 +260,7 @@ impl<'s> World<'s> {
             // The warm pool starts full: a planner asks what it buys once it is in place.
             let warm = spec.warm_pool.map_or(0, |w| {
                 let max = spec.autoscaling.as_ref().map_or(spec.instances, |a| a.max);
-                w.max_prepared_capacity
-                    .unwrap_or(max)
-                    .saturating_sub(spec.instances)
-                    .max(w.min_size) as usize
+                w.size(max, spec.instances) as usize
             });
             for i in 0..len {
                 let state = if i < running {

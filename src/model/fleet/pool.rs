@@ -131,6 +131,18 @@ pub struct WarmPoolSpec {
     pub storage_price_per_hour: f64,
 }
 
+impl WarmPoolSpec {
+    /// The instances the pool holds for a group of maximum size `max` at desired capacity
+    /// `desired`: `max(MinSize, MaxGroupPreparedCapacity − desired)`, the prepared capacity
+    /// defaulting to the group's maximum (AWS, "Warm pools for Amazon EC2 Auto Scaling").
+    pub fn size(&self, max: u32, desired: u32) -> u32 {
+        self.max_prepared_capacity
+            .unwrap_or(max)
+            .saturating_sub(desired)
+            .max(self.min_size)
+    }
+}
+
 /// How launches can fail or be throttled (`[pool.launch]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LaunchSpec {

@@ -11,8 +11,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{self, palette};
 use super::{DrawResult, Figure};
-use crate::report::results_dir::Intervals;
 use crate::report::RunSummary;
+use crate::report::{column_value, Aggregate};
 
 /// The p99-against-cost chart of the runs.
 pub struct TradeoffChart<'a> {
@@ -22,9 +22,9 @@ pub struct TradeoffChart<'a> {
     pub context: String,
     /// The runs, base first.
     pub runs: &'a [RunSummary<'a>],
-    /// With replications, each run's means and 95 % half-widths (same order as `runs`): the
-    /// points are then the means, with confidence bars.
-    pub intervals: Option<&'a [Option<Intervals>]>,
+    /// With replications, each run's aggregate (same order as `runs`): the points are then the
+    /// means, with bars of their 95 % half-widths.
+    pub aggregates: Option<&'a [Option<&'a Aggregate>]>,
 }
 
 /// A pixel box `[x0, x1) × [y0, y1)`.
@@ -187,23 +187,22 @@ impl Figure for TradeoffChart<'_> {
             .iter()
             .enumerate()
             .filter_map(|(i, (name, s))| {
-                let replicated = self.intervals.and_then(|v| v.get(i).copied().flatten());
-                let single_errors = if s.requests.arrived > 0 {
-                    s.requests.failed() as f64 * 100.0 / s.requests.arrived as f64
-                } else {
-                    0.0
-                };
+                let replicated = self.aggregates.and_then(|v| v.get(i).copied().flatten());
                 let (cost, p99, errors, bars) = match replicated {
-                    Some(iv) => (
-                        iv.cost_usd.0?,
-                        iv.p99_ms.0?,
-                        iv.error_rate_pct.0.unwrap_or(0.0),
-                        (iv.cost_usd.1.unwrap_or(0.0), iv.p99_ms.1.unwrap_or(0.0)),
-                    ),
+                    Some(a) => {
+                        let m = |k| a.metric(k).map_or((None, None), |m| (m.mean, m.half_width));
+                        let ((cost, hw_cost), (p99, hw_p99)) = (m("cost_usd"), m("latency_p99_ms"));
+                        (
+                            cost?,
+                            p99?,
+                            m("error_rate_pct").0.unwrap_or(0.0),
+                            (hw_cost.unwrap_or(0.0), hw_p99.unwrap_or(0.0)),
+                        )
+                    }
                     None => (
                         s.cost_usd.total,
                         s.latency_seconds.p99? * 1e3,
-                        single_errors,
+                        column_value(s, "error_rate_pct").unwrap_or(0.0),
                         (0.0, 0.0),
                     ),
                 };
