@@ -149,12 +149,12 @@ impl World<'_> {
         let inst = &mut self.instances[instance as usize];
         inst.set_busy(now, inst.busy + 1);
         self.recorder.slot_taken();
-        let pools = self.pools.len();
+        let types = self.scenario.instance_types.len();
         let req = self.requests.get_mut(id);
         req.instance = instance;
         req.phase = Phase::Serving;
         let service =
-            self.service[req.class as usize * pools + inst.pool as usize].quantile(req.quantile);
+            self.service[req.class as usize * types + inst.itype as usize].quantile(req.quantile);
         let finish = now.saturating_add(service);
         let end_event = Event::ServiceEnd {
             instance,

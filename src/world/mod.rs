@@ -42,6 +42,7 @@ use crate::model::balancer::routing::{RetryCondition, RetryPolicy};
 use crate::model::balancer::{slow_start, Algorithm, Balancer};
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::{Dispatch, OnTimeout, ServiceTime};
+use crate::model::market::PurchaseOption;
 use crate::model::traffic::backoff::ClientRetry;
 use crate::model::traffic::{Arrivals, ClassMix, Population};
 use crate::scenario::Scenario;
@@ -114,6 +115,12 @@ enum Condition {
 /// One server, or an unused slot of its pool (state `Terminated`).
 struct Instance {
     pool: u32,
+    /// Its instance type (index into `Scenario::instance_types`): a pool of several types (a
+    /// mixed instances policy) launches each instance as one of them.
+    itype: u32,
+    /// How it was bought.
+    #[allow(dead_code)] // read by billing and spot interruptions (issue 6, in progress)
+    purchase: PurchaseOption,
     slots: u32,
     busy: u32,
     queue: WaitQueue,
@@ -211,7 +218,7 @@ pub struct World<'s> {
     pools: Vec<Pool>,
     groups: Vec<Group>,
     routes: Vec<Route>,
-    /// Service time of class `c` in pool `p` at `c * pools + p`.
+    /// Service time of class `c` on instance type `t` at `c * instance_types + t`.
     service: Vec<ServiceTime>,
     class_route: Vec<u32>,
     recorder: Recorder,
@@ -273,6 +280,8 @@ impl<'s> World<'s> {
                 };
                 instances.push(Instance {
                     pool: p as u32,
+                    itype: spec.instance_type as u32,
+                    purchase: PurchaseOption::OnDemand,
                     slots,
                     busy: 0,
                     queue: WaitQueue::default(),
@@ -408,12 +417,11 @@ impl<'s> World<'s> {
                 read_timeout: r.read_timeout,
             })
             .collect();
-        let mut service = Vec::new();
-        for class in &scenario.classes {
-            for spec in &scenario.pools {
-                service.push(class.service_by_type[spec.instance_type].clone());
-            }
-        }
+        let service: Vec<ServiceTime> = scenario
+            .classes
+            .iter()
+            .flat_map(|c| c.service_by_type.iter().cloned())
+            .collect();
         let shares: Vec<f64> = scenario.classes.iter().map(|c| c.share).collect();
         let mut queue = EventQueue::new();
         for (f, fault) in scenario.faults.iter().enumerate() {
