@@ -1052,6 +1052,7 @@ fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> TrafficFields {
         .and_then(|n| r.one_of(&n, &["poisson", "periodic"]));
     let rate = f.get("rate");
     let profile = f.get("profile");
+    let spikes = f.get("spikes").and_then(|n| read_spikes(r, n));
     let result = match (rate, profile) {
         (Some(n), None) => r
             .rate(&n)
@@ -1075,6 +1076,13 @@ fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> TrafficFields {
             );
             None
         }
+    };
+    let result = match (result, spikes) {
+        (Some(base), Some(spikes)) if !spikes.is_empty() => Some(RateProfile::Spiked {
+            base: Box::new(base),
+            spikes,
+        }),
+        (result, _) => result,
     };
     f.finish(r);
     TrafficFields {
@@ -1120,7 +1128,7 @@ fn read_profile(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RateProfile> {
                 }
             })
         }
-        "spike" => read_spike(r, &mut f),
+        "spike" => read_spike(r, &mut f, None),
         _ => read_diurnal(r, &mut f),
     };
     f.finish(r);
@@ -1187,10 +1195,49 @@ fn read_points(
     ok.then_some(points)
 }
 
-fn read_spike(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<RateProfile> {
-    let baseline = f
-        .required(r, "baseline", "set baseline = \"50/s\"")
-        .and_then(|n| r.rate(&n));
+/// `[traffic] spikes = [{ multiplier, start, ramp_up, hold, decay, decay_shape }, ...]`: spikes
+/// multiplying whatever profile the traffic has, each a spike factor of baseline 1.
+fn read_spikes(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<RateProfile>> {
+    let items = r.array(
+        &node,
+        "an array of spikes such as [{ multiplier = 100, start = \"2h\", hold = \"10m\" }]",
+    )?;
+    let mut spikes = Vec::new();
+    let mut ok = true;
+    for item in items {
+        let Some(mut f) = r.table(
+            item,
+            "a spike table such as { multiplier = 100, start = \"2h\", hold = \"10m\" }",
+        ) else {
+            ok = false;
+            continue;
+        };
+        match read_spike(r, &mut f, Some(1.0)) {
+            Some(spike) => spikes.push(spike),
+            None => ok = false,
+        }
+        f.finish(r);
+    }
+    ok.then_some(spikes)
+}
+
+/// A spike profile; with `baseline` given (a spike factor on top of another profile) the table
+/// has no `baseline` key.
+fn read_spike(
+    r: &mut Reader<'_>,
+    f: &mut Fields<'_, '_>,
+    baseline: Option<f64>,
+) -> Option<RateProfile> {
+    let baseline = match baseline {
+        Some(value) => Some(Located {
+            value,
+            path: String::new(),
+            span: Default::default(),
+        }),
+        None => f
+            .required(r, "baseline", "set baseline = \"50/s\"")
+            .and_then(|n| r.rate(&n)),
+    };
     let multiplier = f
         .required(
             r,

@@ -58,6 +58,15 @@ pub enum RateProfile {
         /// Time of the peak within the first period.
         peak_at: SimDuration,
     },
+    /// A profile with spikes on top: `base(t) × Π factorᵢ(t)`, each factor a [`RateProfile::Spike`]
+    /// with baseline 1 (1 outside its spike, its multiplier at its peak). A viral event on a
+    /// diurnal day multiplies whatever the hour's traffic is.
+    Spiked {
+        /// The traffic without the spikes.
+        base: Box<RateProfile>,
+        /// Spike factors (`Spike` profiles with baseline 1).
+        spikes: Vec<RateProfile>,
+    },
 }
 
 /// Diurnal and exponential-decay profiles are bounded piecewise over this many pieces per
@@ -132,6 +141,9 @@ impl RateProfile {
             } => {
                 let phase = (t.as_secs_f64() - peak_at.as_secs_f64()) / period.as_secs_f64();
                 mean * (1.0 + amplitude * (std::f64::consts::TAU * phase).cos())
+            }
+            RateProfile::Spiked { base, spikes } => {
+                spikes.iter().fold(base.rate(t), |rate, s| rate * s.rate(t))
             }
         }
     }
@@ -209,6 +221,14 @@ impl RateProfile {
                     (self.rate(start).max(self.rate(until)) + slack).min(mean * (1.0 + amplitude));
                 (bound, until)
             }
+            RateProfile::Spiked { base, spikes } => {
+                // Every factor is non-negative, so the product of their bounds bounds the
+                // product, until the first of them changes its bound.
+                spikes.iter().fold(base.bound(t), |(bound, until), s| {
+                    let (b, u) = s.bound(t);
+                    (bound * b, until.min(u))
+                })
+            }
         }
     }
 }
@@ -272,6 +292,46 @@ mod tests {
         assert!((d.rate(at(2 * 3600)) - 50.0).abs() < 1e-9);
     }
 
+    /// A diurnal day with two 10x spikes, the second exponential and overlapping the first.
+    fn spiked() -> RateProfile {
+        let factor = |start: u64, shape| RateProfile::Spike {
+            baseline: 1.0,
+            multiplier: 10.0,
+            start: at(start),
+            ramp_up: SimDuration::from_secs(20),
+            hold: SimDuration::from_secs(30),
+            decay: SimDuration::from_secs(60),
+            decay_shape: shape,
+        };
+        RateProfile::Spiked {
+            base: Box::new(RateProfile::Diurnal {
+                mean: 100.0,
+                amplitude: 0.5,
+                period: SimDuration::from_secs(1000),
+                peak_at: SimDuration::from_secs(250),
+            }),
+            spikes: vec![
+                factor(100, DecayShape::Linear),
+                factor(140, DecayShape::Exponential),
+            ],
+        }
+    }
+
+    #[test]
+    fn spikes_multiply_the_base_rate() {
+        let p = spiked();
+        // Before the spikes: the diurnal rate alone, 100·(1 + 0.5·cos(2π(50 − 250)/1000)).
+        let diurnal = |s: f64| 100.0 * (1.0 + 0.5 * (std::f64::consts::TAU * (s - 250.0) / 1000.0).cos());
+        assert!((p.rate(at(50)) - diurnal(50.0)).abs() < 1e-9);
+        // At 130 s the first spike holds at 10x; the second has not begun.
+        assert!((p.rate(at(130)) - 10.0 * diurnal(130.0)).abs() < 1e-9);
+        // At 165 s the first decays linearly (15 s of 60: 10 − 9·0.25 = 7.75) while the second
+        // rises (25 s into a 20 s ramp: at its peak, 10): 77.5x.
+        assert!((p.rate(at(165)) - 77.5 * diurnal(165.0)).abs() < 1e-9);
+        // Long after both: the diurnal rate again (the exponential tail is e^-14 of 9 away).
+        assert!((p.rate(at(900)) - diurnal(900.0)).abs() < 1e-3 * diurnal(900.0));
+    }
+
     #[test]
     fn bound_is_never_below_the_rate() {
         let profiles = [
@@ -286,6 +346,7 @@ mod tests {
             RateProfile::Ramp {
                 points: vec![(at(0), 1.0), (at(100), 300.0), (at(200), 2.0)],
             },
+            spiked(),
         ];
         for p in &profiles {
             for ms in (0..500_000).step_by(250) {
