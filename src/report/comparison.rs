@@ -408,7 +408,9 @@ mod tests {
             cost_usd: CostSummary {
                 total: cost,
                 by_pool: Default::default(),
+                ..CostSummary::default()
             },
+            met_slo: None,
         }
     }
 

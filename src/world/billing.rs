@@ -1,0 +1,435 @@
+//! What the fleet costs, instance by instance: billing periods with their minimums and
+//! rounding ([`BillingSpec::billed`]), storage of stopped warm-pool instances, spot instances at
+//! their price path, split by pool, purchase option and lifecycle state.
+//!
+//! [`InstanceState::billing`] says which states are billed (in full, storage only, or not):
+//! every state change passes through [`World::set_state`], which calls
+//! [`Billing::state_changed`]. A full period opens when an instance enters a state billed in
+//! full and closes when it leaves them; within it, each stretch in one state (a *segment*) is
+//! charged to that state. The minimum or rounding of a period is charged to the state it ended
+//! in; a refund (a spot interruption under per-hour billing) is taken from the period's states
+//! in proportion to their share of it.
+//!
+//! On-demand time is kept in integer nanoseconds per pool and instance type and priced once at
+//! the end: a fleet that never pays a minimum costs exactly `instance-hours × price`.
+
+use std::sync::Arc;
+
+use super::{Instance, World};
+use crate::engine::{RandomStreams, SimDuration, SimTime};
+use crate::metrics::{CostLine, CostMeter, PurchaseCost, Recorder, StateCost};
+use crate::model::fleet::lifecycle::{Billing as Billed, InstanceState};
+use crate::model::market::billing::{BillingSpec, EndedBy};
+use crate::model::market::spot_price::SpotPricePath;
+use crate::model::market::PurchaseOption;
+use crate::scenario::Scenario;
+
+const HOUR_NANOS: f64 = 3.6e12;
+
+/// What an instance's time is spent on, for `cost_usd.by_state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CostState {
+    Startup,
+    Serving,
+    Idle,
+    Draining,
+    WarmPool,
+}
+
+const COST_STATES: usize = 5;
+
+fn cost_state(s: InstanceState) -> CostState {
+    match s {
+        InstanceState::Pending | InstanceState::Loading | InstanceState::Warming => {
+            CostState::Startup
+        }
+        // In service is split between serving and idle by the busy fraction.
+        InstanceState::InService => CostState::Serving,
+        InstanceState::Draining => CostState::Draining,
+        _ => CostState::WarmPool,
+    }
+}
+
+/// One instance's billing.
+#[derive(Debug, Clone, Copy, Default)]
+struct InstanceBill {
+    /// Start of its open full-billing period (`None`: none open, or ended by
+    /// [`World::end_billing`]).
+    period_start: Option<SimTime>,
+    /// Start of its current segment (full or storage).
+    segment_start: SimTime,
+    /// Its busy slot-nanoseconds at the segment's start.
+    busy_mark: u64,
+    /// The open period's cost so far, per [`CostState`] [USD].
+    period_cost: [f64; COST_STATES],
+}
+
+/// One pool's charges.
+#[derive(Debug, Clone, Default)]
+struct PoolBill {
+    /// Nanoseconds billed in full at the on-demand price, per instance type.
+    on_demand_ns: Vec<u128>,
+    /// Nanoseconds billed for storage.
+    storage_ns: u128,
+    /// Spot charges [USD].
+    spot_usd: f64,
+}
+
+/// The fleet's bill.
+pub(super) struct Billing {
+    spec: BillingSpec,
+    /// Each instance type's spot price path, if it has one.
+    paths: Vec<Option<Arc<SpotPricePath>>>,
+    instances: Vec<InstanceBill>,
+    pools: Vec<PoolBill>,
+    by_state: [f64; COST_STATES],
+    /// Instance types, for the cost meter's lines: type `t` on demand is line `t`, on the spot
+    /// market line `types + t`; pool `p`'s storage is line `2 × types + p`.
+    types: usize,
+}
+
+/// A pool's bill at the end.
+pub(super) struct PoolCost {
+    pub on_demand: f64,
+    pub storage: f64,
+    pub spot: f64,
+}
+
+impl Billing {
+    /// The bill of a world with `instances` instances, and the recorder's cost meter lines.
+    pub(super) fn new(
+        scenario: &Scenario,
+        streams: &RandomStreams,
+        instances: usize,
+    ) -> (Self, CostMeter) {
+        let types = scenario.instance_types.len();
+        let paths: Vec<Option<Arc<SpotPricePath>>> = scenario
+            .instance_types
+            .iter()
+            .map(|t| {
+                t.spot_price.as_ref().map(|spec| {
+                    let mut rng = streams.stream(&format!("spot_price/{}", t.name));
+                    Arc::new(SpotPricePath::build(spec, scenario.duration, &mut rng))
+                })
+            })
+            .collect();
+        let mut lines: Vec<CostLine> = scenario
+            .instance_types
+            .iter()
+            .map(|t| CostLine::Fixed(t.price_per_hour))
+            .collect();
+        lines.extend(paths.iter().map(|p| match p {
+            Some(p) => CostLine::Spot(Arc::clone(p)),
+            None => CostLine::Fixed(0.0),
+        }));
+        lines.extend(scenario.pools.iter().map(|p| {
+            CostLine::Fixed(p.warm_pool.map_or(0.0, |w| w.storage_price_per_hour))
+        }));
+        let fixed = scenario.billing.load_balancer.map_or(0.0, |lb| lb.per_hour);
+        let billing = Billing {
+            spec: scenario.billing,
+            paths,
+            instances: vec![InstanceBill::default(); instances],
+            pools: vec![
+                PoolBill {
+                    on_demand_ns: vec![0; types],
+                    ..PoolBill::default()
+                };
+                scenario.pools.len()
+            ],
+            by_state: [0.0; COST_STATES],
+            types,
+        };
+        (billing, CostMeter::new(lines, fixed))
+    }
+
+    /// The meter line `inst` is on while billed in full, or in storage.
+    fn line(&self, inst: &Instance, full: bool) -> usize {
+        match (full, inst.purchase) {
+            (true, PurchaseOption::OnDemand) => inst.itype as usize,
+            (true, PurchaseOption::Spot) => self.types + inst.itype as usize,
+            (false, _) => 2 * self.types + inst.pool as usize,
+        }
+    }
+
+    /// `inst` (id `id`) moved `from` → `to` at `now`; `busy` is its busy slot-nanoseconds now.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn state_changed(
+        &mut self,
+        recorder: &mut Recorder,
+        scenario: &Scenario,
+        now: SimTime,
+        id: u32,
+        inst: &Instance,
+        busy: u64,
+        from: InstanceState,
+        to: InstanceState,
+    ) {
+        let (fb, tb) = (from.billing(), to.billing());
+        match fb {
+            Billed::Full => self.close_full_segment(scenario, now, id, inst, busy, from),
+            Billed::StorageOnly => self.close_storage_segment(scenario, now, id, inst),
+            Billed::None => {}
+        }
+        if fb == Billed::Full && tb != Billed::Full {
+            self.end_period(recorder, scenario, now, id, inst, from, EndedBy::User);
+        }
+        if fb == Billed::StorageOnly && tb != Billed::StorageOnly {
+            recorder.cost_line_changed(self.line(inst, false), -1);
+        }
+        if tb == Billed::Full && fb != Billed::Full {
+            self.open_period(recorder, now, id, inst);
+        }
+        if tb == Billed::StorageOnly && fb != Billed::StorageOnly {
+            recorder.cost_line_changed(self.line(inst, false), 1);
+        }
+        let b = &mut self.instances[id as usize];
+        b.segment_start = now;
+        b.busy_mark = busy;
+    }
+
+    /// Instances in a billed state when the run starts (at time 0).
+    pub(super) fn start(&mut self, recorder: &mut Recorder, id: u32, inst: &Instance) {
+        match inst.state.billing() {
+            Billed::Full => self.open_period(recorder, SimTime::ZERO, id, inst),
+            Billed::StorageOnly => recorder.cost_line_changed(self.line(inst, false), 1),
+            Billed::None => {}
+        }
+    }
+
+    fn open_period(&mut self, recorder: &mut Recorder, now: SimTime, id: u32, inst: &Instance) {
+        let b = &mut self.instances[id as usize];
+        b.period_start = Some(now);
+        b.period_cost = [0.0; COST_STATES];
+        recorder.cost_line_changed(self.line(inst, true), 1);
+    }
+
+    /// Charges `inst`'s segment in state `state` up to `now`.
+    fn close_full_segment(
+        &mut self,
+        scenario: &Scenario,
+        now: SimTime,
+        id: u32,
+        inst: &Instance,
+        busy: u64,
+        state: InstanceState,
+    ) {
+        let b = self.instances[id as usize];
+        if b.period_start.is_none() {
+            // Its billing was ended early (by the cloud): nothing more to charge.
+            return;
+        }
+        let ns = (now - b.segment_start).as_nanos();
+        let pool = &mut self.pools[inst.pool as usize];
+        let usd = match inst.purchase {
+            PurchaseOption::OnDemand => {
+                pool.on_demand_ns[inst.itype as usize] += u128::from(ns);
+                scenario.instance_types[inst.itype as usize].price_per_hour * ns as f64
+                    / HOUR_NANOS
+            }
+            PurchaseOption::Spot => {
+                let c = self.paths[inst.itype as usize]
+                    .as_ref()
+                    .expect("validation gives every spot type a price")
+                    .cost(b.segment_start, now);
+                pool.spot_usd += c;
+                c
+            }
+        };
+        let mut split = [0.0; COST_STATES];
+        match cost_state(state) {
+            CostState::Serving if ns > 0 => {
+                // The busy fraction of its slots over the segment.
+                let busy_ns = (busy - b.busy_mark) as f64 / f64::from(inst.slots.max(1));
+                let f = (busy_ns / ns as f64).clamp(0.0, 1.0);
+                split[CostState::Serving as usize] = usd * f;
+                split[CostState::Idle as usize] = usd - usd * f;
+            }
+            CostState::Serving => {}
+            c => split[c as usize] = usd,
+        }
+        let b = &mut self.instances[id as usize];
+        for i in 0..COST_STATES {
+            b.period_cost[i] += split[i];
+            self.by_state[i] += split[i];
+        }
+    }
+
+    fn close_storage_segment(&mut self, scenario: &Scenario, now: SimTime, id: u32, inst: &Instance) {
+        let b = self.instances[id as usize];
+        let ns = (now - b.segment_start).as_nanos();
+        self.pools[inst.pool as usize].storage_ns += u128::from(ns);
+        let price = scenario.pools[inst.pool as usize]
+            .warm_pool
+            .map_or(0.0, |w| w.storage_price_per_hour);
+        self.by_state[CostState::WarmPool as usize] += price * ns as f64 / HOUR_NANOS;
+    }
+
+    /// Ends `id`'s open period at `now` (its last segment already charged): the minimum or
+    /// rounding of `by`, charged to `state` (or a refund, taken from the period's states).
+    #[allow(clippy::too_many_arguments)]
+    fn end_period(
+        &mut self,
+        recorder: &mut Recorder,
+        scenario: &Scenario,
+        now: SimTime,
+        id: u32,
+        inst: &Instance,
+        state: InstanceState,
+        by: EndedBy,
+    ) {
+        let b = &mut self.instances[id as usize];
+        let Some(start) = b.period_start.take() else {
+            return;
+        };
+        recorder.cost_line_changed(self.line(inst, true), -1);
+        let used = (now - start).as_nanos();
+        let billed = self.spec.billed(SimDuration::from_nanos(used), by).as_nanos();
+        if billed == used {
+            return;
+        }
+        let pool = &mut self.pools[inst.pool as usize];
+        let b = &mut self.instances[id as usize];
+        if billed > used {
+            let extra = billed - used;
+            let price = match inst.purchase {
+                PurchaseOption::OnDemand => {
+                    pool.on_demand_ns[inst.itype as usize] += u128::from(extra);
+                    scenario.instance_types[inst.itype as usize].price_per_hour
+                }
+                PurchaseOption::Spot => self.paths[inst.itype as usize]
+                    .as_ref()
+                    .expect("validation gives every spot type a price")
+                    .price_at(now),
+            };
+            let usd = price * extra as f64 / HOUR_NANOS;
+            if inst.purchase == PurchaseOption::Spot {
+                pool.spot_usd += usd;
+            }
+            let c = match cost_state(state) {
+                // Padding after service is idle time bought, not serving.
+                CostState::Serving => CostState::Idle,
+                c => c,
+            };
+            self.by_state[c as usize] += usd;
+        } else {
+            let refund = used - billed;
+            let share = refund as f64 / used as f64;
+            let period_usd: f64 = b.period_cost.iter().sum();
+            match inst.purchase {
+                PurchaseOption::OnDemand => {
+                    pool.on_demand_ns[inst.itype as usize] -= u128::from(refund)
+                }
+                PurchaseOption::Spot => pool.spot_usd -= period_usd * share,
+            }
+            for i in 0..COST_STATES {
+                self.by_state[i] -= b.period_cost[i] * share;
+            }
+        }
+    }
+
+    /// Ends `id`'s billing period now, ended `by` (the spot helper calls it with
+    /// [`EndedBy::Cloud`] when EC2 reclaims an instance); later state changes charge nothing
+    /// until it enters a billed state again.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn end_now(
+        &mut self,
+        recorder: &mut Recorder,
+        scenario: &Scenario,
+        now: SimTime,
+        id: u32,
+        inst: &Instance,
+        busy: u64,
+        by: EndedBy,
+    ) {
+        if inst.state.billing() != Billed::Full || self.instances[id as usize].period_start.is_none()
+        {
+            return;
+        }
+        self.close_full_segment(scenario, now, id, inst, busy, inst.state);
+        self.end_period(recorder, scenario, now, id, inst, inst.state, by);
+        let b = &mut self.instances[id as usize];
+        b.segment_start = now;
+        b.busy_mark = busy;
+    }
+
+    /// Closes every open period at the run's end (actual time, no minimum) and every storage
+    /// segment.
+    pub(super) fn finish_instance(
+        &mut self,
+        recorder: &mut Recorder,
+        scenario: &Scenario,
+        end: SimTime,
+        id: u32,
+        inst: &Instance,
+        busy: u64,
+    ) {
+        match inst.state.billing() {
+            Billed::Full => self.end_now(recorder, scenario, end, id, inst, busy, EndedBy::RunEnd),
+            Billed::StorageOnly => self.close_storage_segment(scenario, end, id, inst),
+            Billed::None => {}
+        }
+    }
+
+    /// Pool `p`'s charges, priced.
+    pub(super) fn pool_cost(&self, scenario: &Scenario, p: usize) -> PoolCost {
+        let pool = &self.pools[p];
+        let on_demand = pool
+            .on_demand_ns
+            .iter()
+            .zip(&scenario.instance_types)
+            .map(|(&ns, t)| ns as f64 / HOUR_NANOS * t.price_per_hour)
+            .sum();
+        let storage_price = scenario.pools[p]
+            .warm_pool
+            .map_or(0.0, |w| w.storage_price_per_hour);
+        PoolCost {
+            on_demand,
+            storage: pool.storage_ns as f64 / HOUR_NANOS * storage_price,
+            spot: pool.spot_usd,
+        }
+    }
+
+    /// Instance cost by lifecycle state.
+    pub(super) fn by_state(&self) -> StateCost {
+        let s = &self.by_state;
+        StateCost {
+            startup: s[CostState::Startup as usize],
+            serving: s[CostState::Serving as usize],
+            idle: s[CostState::Idle as usize],
+            draining: s[CostState::Draining as usize],
+            warm_pool: s[CostState::WarmPool as usize],
+        }
+    }
+
+    /// Instance cost by purchase option.
+    pub(super) fn by_purchase_option(&self, scenario: &Scenario) -> PurchaseCost {
+        let mut out = PurchaseCost::default();
+        for p in 0..self.pools.len() {
+            let c = self.pool_cost(scenario, p);
+            out.on_demand += c.on_demand + c.storage;
+            out.spot += c.spot;
+        }
+        out
+    }
+}
+
+impl World<'_> {
+    /// Busy slot-nanoseconds of `id` up to `now`.
+    pub(super) fn busy_slot_ns(&self, now: SimTime, id: u32) -> u64 {
+        let inst = &self.instances[id as usize];
+        inst.busy_area + u64::from(inst.busy) * (now - inst.busy_since).as_nanos()
+    }
+
+    /// Ends `id`'s billing period at `now`, ended `by` the user or the cloud (AWS "Billing for
+    /// interrupted Spot Instances": per-second billing charges the seconds used, per-hour
+    /// billing does not charge an interrupted partial hour). Call it before moving the
+    /// instance out of its billed state; the move then charges nothing more.
+    #[allow(dead_code)] // called by spot interruptions (issue 6, the spot helper)
+    pub(super) fn end_billing(&mut self, now: SimTime, id: u32, by: EndedBy) {
+        let busy = self.busy_slot_ns(now, id);
+        let inst = &self.instances[id as usize];
+        self.billing
+            .end_now(&mut self.recorder, self.scenario, now, id, inst, busy, by);
+    }
+}
