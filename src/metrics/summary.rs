@@ -216,15 +216,15 @@ pub struct PurchaseCost {
     pub spot: f64,
 }
 
-/// Instance cost by lifecycle state [USD]; minimums and rounding are charged to the state an
-/// instance was in when its billing period ended.
+/// Instance cost by lifecycle state [USD]; time billed beyond use (minimums, rounding) is idle.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct StateCost {
     /// Pending, loading and warming (including instances being prepared for the warm pool).
     pub startup: f64,
     /// In service, times the fraction of its slots busy.
     pub serving: f64,
-    /// In service, times the fraction of its slots idle.
+    /// In service, times the fraction of its slots idle; and time billed beyond use (the
+    /// 60-second minimum, rounding up).
     pub idle: f64,
     /// Draining.
     pub draining: f64,

@@ -6,8 +6,8 @@
 //! every state change passes through [`World::set_state`], which calls
 //! [`Billing::state_changed`]. A full period opens when an instance enters a state billed in
 //! full and closes when it leaves them; within it, each stretch in one state (a *segment*) is
-//! charged to that state. The minimum or rounding of a period is charged to the state it ended
-//! in; a refund (a spot interruption under per-hour billing) is taken from the period's states
+//! charged to that state. The minimum or rounding of a period is idle time (paid for, not
+//! used); a refund (a spot interruption under per-hour billing) is taken from the period's states
 //! in proportion to their share of it.
 //!
 //! On-demand time is kept in integer nanoseconds per pool and instance type and priced once at
@@ -172,7 +172,7 @@ impl Billing {
             Billed::None => {}
         }
         if fb == Billed::Full && tb != Billed::Full {
-            self.end_period(recorder, scenario, now, id, inst, from, EndedBy::User);
+            self.end_period(recorder, scenario, now, id, inst, EndedBy::User);
         }
         if fb == Billed::StorageOnly && tb != Billed::StorageOnly {
             recorder.cost_line_changed(self.line(inst, false), -1);
@@ -266,7 +266,7 @@ impl Billing {
     }
 
     /// Ends `id`'s open period at `now` (its last segment already charged): the minimum or
-    /// rounding of `by`, charged to `state` (or a refund, taken from the period's states).
+    /// rounding of `by`, charged as idle (or a refund, taken from the period's states).
     #[allow(clippy::too_many_arguments)]
     fn end_period(
         &mut self,
@@ -275,7 +275,6 @@ impl Billing {
         now: SimTime,
         id: u32,
         inst: &Instance,
-        state: InstanceState,
         by: EndedBy,
     ) {
         let b = &mut self.instances[id as usize];
@@ -306,12 +305,8 @@ impl Billing {
             if inst.purchase == PurchaseOption::Spot {
                 pool.spot_usd += usd;
             }
-            let c = match cost_state(state) {
-                // Padding after service is idle time bought, not serving.
-                CostState::Serving => CostState::Idle,
-                c => c,
-            };
-            self.by_state[c as usize] += usd;
+            // Time paid for and not used is idle, whatever state the period ended in.
+            self.by_state[CostState::Idle as usize] += usd;
         } else {
             let refund = used - billed;
             let share = refund as f64 / used as f64;
@@ -347,7 +342,7 @@ impl Billing {
             return;
         }
         self.close_full_segment(scenario, now, id, inst, busy, inst.state);
-        self.end_period(recorder, scenario, now, id, inst, inst.state, by);
+        self.end_period(recorder, scenario, now, id, inst, by);
         let b = &mut self.instances[id as usize];
         b.segment_start = now;
         b.busy_mark = busy;
@@ -431,5 +426,117 @@ impl World<'_> {
         let inst = &self.instances[id as usize];
         self.billing
             .end_now(&mut self.recorder, self.scenario, now, id, inst, busy, by);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::metrics::{CollectTimeline, Summary};
+
+    /// An empty pool of one type at $36/h on demand with `spot` as its spot price, in a run of
+    /// `duration`, billed per `granularity`.
+    fn scenario(duration: &str, granularity: &str, spot: &str) -> Scenario {
+        let text = format!(
+            r#"name = "spot"
+duration = "{duration}"
+[billing]
+granularity = "{granularity}"
+[traffic]
+rate = "0/s"
+[[instance_type]]
+name = "gpu"
+concurrency = 1
+price = "$36/h"
+spot_price = {spot}
+[[pool]]
+name = "p"
+instance_type = "gpu"
+instances = 0
+[pool.autoscaling]
+min = 0
+max = 1
+[[pool.autoscaling.scheduled.action]]
+at = "100h"
+desired = 0
+[[class]]
+name = "a"
+pool = "p"
+service = {{ distribution = "constant", value = "1s" }}
+"#
+        );
+        Scenario::parse(&text, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Launches one spot instance at 0; at `end_at` (if any) its billing is ended `by` and it
+    /// is terminated; the run then finishes.
+    fn spot_run(s: &Scenario, end_at: Option<(u64, EndedBy)>) -> Summary {
+        let mut world = World::build(s, 1);
+        for inst in &mut world.instances {
+            inst.purchase = PurchaseOption::Spot;
+        }
+        let mut sink = CollectTimeline::default();
+        world.set_desired(SimTime::ZERO, 0, 1, "test", String::new());
+        assert_eq!(world.instances[0].state, InstanceState::InService);
+        if let Some((secs, by)) = end_at {
+            let t = SimTime::from_nanos(secs * 1_000_000_000);
+            world.recorder.advance(t, &mut sink);
+            world.end_billing(t, 0, by);
+            world.set_state(t, 0, InstanceState::Terminated);
+        }
+        world.finish(&mut sink).summary
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * b.abs().max(1e-12)
+    }
+
+    #[test]
+    fn a_spot_instance_interrupted_in_its_first_hour_under_per_hour_billing_pays_nothing() {
+        let s = scenario("3h", "per_hour", "\"$18/h\"");
+        // Interrupted by EC2 after 50 min: the partial first hour is not charged.
+        let c = spot_run(&s, Some((3000, EndedBy::Cloud))).cost_usd;
+        assert_eq!(c.total, 0.0);
+        assert_eq!(c.by_state.serving + c.by_state.idle, 0.0);
+        // Stopped by the user after 50 min: one full hour at $18.
+        let c = spot_run(&s, Some((3000, EndedBy::User))).cost_usd;
+        assert!(close(c.total, 18.0) && close(c.by_purchase_option.spot, 18.0));
+        // Interrupted after 70 min: one full hour, the partial second one free.
+        let c = spot_run(&s, Some((4200, EndedBy::Cloud))).cost_usd;
+        assert!(close(c.total, 18.0), "{}", c.total);
+        assert!(close(c.by_state.idle, 18.0), "no traffic: all of it idle");
+    }
+
+    #[test]
+    fn a_spot_instance_interrupted_under_per_second_billing_pays_its_seconds_without_minimum() {
+        let s = scenario("1h", "per_second", "\"$18/h\"");
+        // 30 s at $18/h = $0.15 (a stop by the user would pay 60 s = $0.30).
+        let c = spot_run(&s, Some((30, EndedBy::Cloud))).cost_usd;
+        assert!(close(c.total, 0.15), "{}", c.total);
+        let c = spot_run(&s, Some((30, EndedBy::User))).cost_usd;
+        assert!(close(c.total, 0.30), "{}", c.total);
+        assert_eq!(c.by_purchase_option.on_demand, 0.0);
+    }
+
+    #[test]
+    fn a_spot_instance_pays_its_replayed_price_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("spot.csv");
+        std::fs::write(
+            &file,
+            "timestamp,price\n2022-05-31T20:00:00Z,10\n2022-05-31T20:10:00Z,40\n",
+        )
+        .unwrap();
+        let spot = format!(
+            "{{ file = \"{}\", time_column = \"timestamp\", price_column = \"price\" }}",
+            file.display()
+        );
+        let s = scenario("20m", "per_second", &spot);
+        // 10 min at $10/h + 10 min at $40/h = 10/6 + 40/6 = $8.3333 (the run ends at 20 min).
+        let c = spot_run(&s, None).cost_usd;
+        assert!(close(c.total, 50.0 / 6.0), "{}", c.total);
+        assert!(close(c.by_purchase_option.spot, 50.0 / 6.0));
     }
 }

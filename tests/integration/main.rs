@@ -2,6 +2,7 @@
 //! shares one build.
 
 mod autoscaling;
+mod billing;
 mod bad_input;
 mod common;
 mod determinism;
