@@ -168,7 +168,11 @@ fn read_spot_price(
     let mean = match mean {
         Some(m) if m.value > 0.0 => Some(m.value),
         Some(m) => {
-            r.error(&m, "the mean spot price must be above $0/h", None);
+            r.error(
+                &m,
+                "the mean spot price must be above $0/h",
+                Some("such as mean = \"$0.40/h\"".into()),
+            );
             None
         }
         None => {
@@ -182,7 +186,11 @@ fn read_spot_price(
     }
     let reversion = match reversion {
         Some(d) if d.value.is_zero() => {
-            r.error(&d, "reversion must be longer than 0s", None);
+            r.error(
+                &d,
+                "reversion must be longer than 0s",
+                Some("such as reversion = \"1h\" (how long a deviation takes to shrink by e)".into()),
+            );
             None
         }
         Some(d) => Some(d.value),
@@ -193,7 +201,11 @@ fn read_spot_price(
     };
     let step = match step {
         Some(d) if d.value.is_zero() => {
-            r.error(&d, "step must be longer than 0s", None);
+            r.error(
+                &d,
+                "step must be longer than 0s",
+                Some("such as step = \"5m\"".into()),
+            );
             None
         }
         Some(d) => Some(d),
@@ -331,7 +343,7 @@ pub(super) fn read_billing(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Loc
                 n.path().to_string(),
                 Some(n.span()),
                 "expected \"alb\" or a price such as \"$0.0225/h\"",
-                None,
+                Some("write load_balancer = \"alb\" (AWS ALB list prices, us-east-1)".into()),
             );
             return None;
         }
