@@ -212,12 +212,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => check(&scenario, seed, out, replications, threads),
         Command::Catalog { cloud, gpu, region } => {
             use fleetsim::model::market::catalog::{catalog, Cloud};
-            let cloud = match cloud {
-                Some(c) => Some(Cloud::parse(&c).with_context(|| {
-                    format!("unknown cloud \"{c}\": choose aws, azure or gcp")
-                })?),
-                None => None,
-            };
+            let cloud =
+                match cloud {
+                    Some(c) => Some(Cloud::parse(&c).with_context(|| {
+                        format!("unknown cloud \"{c}\": choose aws, azure or gcp")
+                    })?),
+                    None => None,
+                };
             let gpu = gpu.map(|g| g.to_ascii_lowercase());
             let entries: Vec<_> = catalog()
                 .iter()

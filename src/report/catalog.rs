@@ -83,7 +83,10 @@ mod tests {
         let text = catalog_table(&entries);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3, "{text}");
-        assert!(lines[1].starts_with("aws    us-east-1  g5.xlarge  A10G"), "{text}");
+        assert!(
+            lines[1].starts_with("aws    us-east-1  g5.xlarge  A10G"),
+            "{text}"
+        );
         assert!(lines[1].contains("1.0060"));
         assert_eq!(lines[0].len(), lines[1].len(), "aligned:\n{text}");
         assert!(lines[2].contains("aws 2026-07-20"));

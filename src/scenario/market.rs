@@ -101,7 +101,9 @@ fn read_spot_price(
         return Some(locate(RawSpotPrice::Constant(p.value)));
     }
     let mut f = r.table(node, "a spot price table")?;
-    let kind = f.get("kind").and_then(|n| r.one_of(&n, &["replay", "mean_reverting"]));
+    let kind = f
+        .get("kind")
+        .and_then(|n| r.one_of(&n, &["replay", "mean_reverting"]));
     let file = f.get("file");
     let is_replay = match &kind {
         Some(k) => k.value == "replay",
@@ -181,7 +183,11 @@ fn read_spot_price(
         }
     };
     if volatility.is_none() {
-        need(r, "volatility", "0.2 (the standard deviation of the log price)");
+        need(
+            r,
+            "volatility",
+            "0.2 (the standard deviation of the log price)",
+        );
         ok = false;
     }
     let reversion = match reversion {
@@ -189,7 +195,9 @@ fn read_spot_price(
             r.error(
                 &d,
                 "reversion must be longer than 0s",
-                Some("such as reversion = \"1h\" (how long a deviation takes to shrink by e)".into()),
+                Some(
+                    "such as reversion = \"1h\" (how long a deviation takes to shrink by e)".into(),
+                ),
             );
             None
         }
@@ -243,13 +251,16 @@ fn load_price_file(
         .map_err(|e| format!("cannot read the header row of {}: {e}", path.display()))?
         .clone();
     let column = |name: &str| {
-        headers.iter().position(|h| h.trim() == name).ok_or_else(|| {
-            format!(
-                "{} has no column \"{name}\" (its columns: {})",
-                path.display(),
-                headers.iter().collect::<Vec<_>>().join(", ")
-            )
-        })
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| {
+                format!(
+                    "{} has no column \"{name}\" (its columns: {})",
+                    path.display(),
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                )
+            })
     };
     let (ti, pi) = (column(time_column)?, column(price_column)?);
     let (mut times, mut prices) = (Vec::new(), Vec::new());
@@ -312,7 +323,10 @@ fn iso_seconds(text: &str) -> Option<f64> {
     let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
     let (y, m, day) = (d.next()??, d.next()??, d.next()??);
     let mut t = time.splitn(3, ':');
-    let (h, min) = (t.next()?.parse::<i64>().ok()?, t.next()?.parse::<i64>().ok()?);
+    let (h, min) = (
+        t.next()?.parse::<i64>().ok()?,
+        t.next()?.parse::<i64>().ok()?,
+    );
     let sec: f64 = t.next()?.parse().ok()?;
     if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || sec >= 61.0 {
         return None;
@@ -331,7 +345,10 @@ fn iso_seconds(text: &str) -> Option<f64> {
 /// `[billing]`.
 pub(super) fn read_billing(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<BillingSpec>> {
     let at = locate_node(&node);
-    let mut f = r.table(node, "a table such as [billing] granularity = \"per_second\"")?;
+    let mut f = r.table(
+        node,
+        "a table such as [billing] granularity = \"per_second\"",
+    )?;
     let granularity = f
         .get("granularity")
         .and_then(|n| r.one_of(&n, &["per_second", "per_hour"]));
@@ -573,7 +590,10 @@ mod tests {
     fn iso_timestamps_are_seconds_since_1970() {
         assert_eq!(iso_seconds("1970-01-01T00:00:00Z"), Some(0.0));
         // 2022-05-31T20:43:19Z = 1654029799 (date -u -d ... +%s).
-        assert_eq!(iso_seconds("2022-05-31T20:43:19+00:00"), Some(1_654_029_799.0));
+        assert_eq!(
+            iso_seconds("2022-05-31T20:43:19+00:00"),
+            Some(1_654_029_799.0)
+        );
         assert_eq!(iso_seconds("2022-05-31 20:43:19.5"), Some(1_654_029_799.5));
         assert_eq!(iso_seconds("yesterday"), None);
     }

@@ -825,8 +825,7 @@ fn validate_instance_types(
         "instance type",
         "give each instance type its own name",
     );
-    super::market::validate_instance_types(r, &raw.instance_types, duration)
-        .filter(|_| unique)
+    super::market::validate_instance_types(r, &raw.instance_types, duration).filter(|_| unique)
 }
 
 /// The index of `wanted` in `names`. An empty name stands for a missing one (already reported)

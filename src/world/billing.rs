@@ -122,9 +122,12 @@ impl Billing {
             Some(p) => CostLine::Spot(Arc::clone(p)),
             None => CostLine::Fixed(0.0),
         }));
-        lines.extend(scenario.pools.iter().map(|p| {
-            CostLine::Fixed(p.warm_pool.map_or(0.0, |w| w.storage_price_per_hour))
-        }));
+        lines.extend(
+            scenario
+                .pools
+                .iter()
+                .map(|p| CostLine::Fixed(p.warm_pool.map_or(0.0, |w| w.storage_price_per_hour))),
+        );
         let fixed = scenario.billing.load_balancer.map_or(0.0, |lb| lb.per_hour);
         let billing = Billing {
             spec: scenario.billing,
@@ -224,8 +227,7 @@ impl Billing {
         let usd = match inst.purchase {
             PurchaseOption::OnDemand => {
                 pool.on_demand_ns[inst.itype as usize] += u128::from(ns);
-                scenario.instance_types[inst.itype as usize].price_per_hour * ns as f64
-                    / HOUR_NANOS
+                scenario.instance_types[inst.itype as usize].price_per_hour * ns as f64 / HOUR_NANOS
             }
             PurchaseOption::Spot => {
                 let c = self.paths[inst.itype as usize]
@@ -249,13 +251,19 @@ impl Billing {
             c => split[c as usize] = usd,
         }
         let b = &mut self.instances[id as usize];
-        for i in 0..COST_STATES {
-            b.period_cost[i] += split[i];
-            self.by_state[i] += split[i];
+        for ((period, total), usd) in b.period_cost.iter_mut().zip(&mut self.by_state).zip(split) {
+            *period += usd;
+            *total += usd;
         }
     }
 
-    fn close_storage_segment(&mut self, scenario: &Scenario, now: SimTime, id: u32, inst: &Instance) {
+    fn close_storage_segment(
+        &mut self,
+        scenario: &Scenario,
+        now: SimTime,
+        id: u32,
+        inst: &Instance,
+    ) {
         let b = self.instances[id as usize];
         let ns = (now - b.segment_start).as_nanos();
         self.pools[inst.pool as usize].storage_ns += u128::from(ns);
@@ -283,7 +291,10 @@ impl Billing {
         };
         recorder.cost_line_changed(self.line(inst, true), -1);
         let used = (now - start).as_nanos();
-        let billed = self.spec.billed(SimDuration::from_nanos(used), by).as_nanos();
+        let billed = self
+            .spec
+            .billed(SimDuration::from_nanos(used), by)
+            .as_nanos();
         if billed == used {
             return;
         }
@@ -317,8 +328,8 @@ impl Billing {
                 }
                 PurchaseOption::Spot => pool.spot_usd -= period_usd * share,
             }
-            for i in 0..COST_STATES {
-                self.by_state[i] -= b.period_cost[i] * share;
+            for (total, period) in self.by_state.iter_mut().zip(b.period_cost) {
+                *total -= period * share;
             }
         }
     }
@@ -337,7 +348,8 @@ impl Billing {
         busy: u64,
         by: EndedBy,
     ) {
-        if inst.state.billing() != Billed::Full || self.instances[id as usize].period_start.is_none()
+        if inst.state.billing() != Billed::Full
+            || self.instances[id as usize].period_start.is_none()
         {
             return;
         }

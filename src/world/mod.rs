@@ -828,9 +828,7 @@ impl<'s> World<'s> {
             load_balancers,
             data_transfer,
             per_1000_requests: (completed > 0).then(|| total * 1000.0 / completed as f64),
-            per_good_request: met_slo
-                .filter(|m| m.met > 0)
-                .map(|m| total / m.met as f64),
+            per_good_request: met_slo.filter(|m| m.met > 0).map(|m| total / m.met as f64),
             monthly: crate::gates::monthly(total, scenario.duration.as_secs_f64()),
         };
         RunResult {

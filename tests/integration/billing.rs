@@ -185,7 +185,11 @@ fn the_cost_summary_adds_up() {
     assert!(b.startup > 0.0 && b.serving > 0.0 && b.idle > 0.0 && b.warm_pool > 0.0);
     // The ALB: at least its hours, $0.0225 × 2 h, plus LCUs (40/s is 1.6 LCU by new
     // connections for an hour: about $0.0128 more).
-    assert!(c.load_balancers > 0.045 && c.load_balancers < 0.045 + 0.03, "{}", c.load_balancers);
+    assert!(
+        c.load_balancers > 0.045 && c.load_balancers < 0.045 + 0.03,
+        "{}",
+        c.load_balancers
+    );
     // Monthly: 720 h / 2 h = 360 times the run's cost.
     assert!(close(c.monthly, c.total * 360.0));
     let done = s.requests.completed as f64;
@@ -217,7 +221,10 @@ fn the_timeline_cost_rate_integrates_to_the_unrounded_cost() {
     // One g5.xlarge second is 1.006 / 3600 USD.
     let padding = periods * 61.0 * 1.006 / 3600.0;
     assert!(metered <= billed + 1e-9, "{metered} > {billed}");
-    assert!(billed - metered <= padding, "{billed} - {metered} > {padding}");
+    assert!(
+        billed - metered <= padding,
+        "{billed} - {metered} > {padding}"
+    );
     assert!(s.instances.by_pool["gpu"].scaling.launches > 0, "it scaled");
     // With the warm pool: two instances of $1.006/h in service at the start, the warm pool's
     // stopped instances (AWS's default prepared capacity is the group's max: 20 − 2 = 18) at

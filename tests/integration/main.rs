@@ -2,8 +2,8 @@
 //! shares one build.
 
 mod autoscaling;
-mod billing;
 mod bad_input;
+mod billing;
 mod common;
 mod determinism;
 mod gates;

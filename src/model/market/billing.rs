@@ -97,9 +97,8 @@ impl BillingSpec {
         let billed = match (self.granularity, by) {
             (_, EndedBy::RunEnd) => ns,
             (Granularity::PerSecond, EndedBy::User) => {
-                ns.div_ceil(SECOND) * SECOND
+                { ns.div_ceil(SECOND) * SECOND }.max(self.minimum.as_nanos())
             }
-            .max(self.minimum.as_nanos()),
             (Granularity::PerSecond, EndedBy::Cloud) => ns.div_ceil(SECOND) * SECOND,
             (Granularity::PerHour, EndedBy::User) => {
                 (ns.div_ceil(HOUR) * HOUR).max(self.minimum.as_nanos())

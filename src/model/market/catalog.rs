@@ -145,8 +145,7 @@ pub fn parse(text: &str) -> Result<Vec<CatalogEntry>, CatalogError> {
                 ))),
             }
         };
-        let cloud =
-            Cloud::parse(&r[0]).ok_or_else(|| err(format!("unknown cloud {:?}", &r[0])))?;
+        let cloud = Cloud::parse(&r[0]).ok_or_else(|| err(format!("unknown cloud {:?}", &r[0])))?;
         if r[1].is_empty() || r[2].is_empty() {
             return Err(err("empty region or name".into()));
         }
@@ -278,7 +277,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }
@@ -292,11 +295,19 @@ mod tests {
     #[test]
     fn the_embedded_catalog_parses_and_every_row_is_valid() {
         let all = parse(CATALOG_CSV).expect("valid catalog");
-        assert_eq!(all.len(), CATALOG_CSV.lines().count() - 1, "one entry a row");
+        assert_eq!(
+            all.len(),
+            CATALOG_CSV.lines().count() - 1,
+            "one entry a row"
+        );
         for e in &all {
             assert!(e.concurrency >= 1 && e.speed > 0.0, "{e:?}");
             assert!(e.on_demand_usd_per_hour > 0.0, "{e:?}");
-            assert_eq!(e.spot_usd_per_hour.is_some(), e.cloud == Cloud::Gcp, "{e:?}");
+            assert_eq!(
+                e.spot_usd_per_hour.is_some(),
+                e.cloud == Cloud::Gcp,
+                "{e:?}"
+            );
             assert_eq!(e.price_date.len(), 10, "{e:?}");
         }
         // Every cloud has its default region.

@@ -74,10 +74,9 @@ impl SpotPricePath {
     pub fn build(spec: &SpotPriceSpec, horizon: SimDuration, rng: &mut StreamRng) -> Self {
         match spec {
             SpotPriceSpec::Constant { usd_per_hour } => Self::steps(vec![0], vec![*usd_per_hour]),
-            SpotPriceSpec::Replay { times, prices } => Self::steps(
-                times.iter().map(|t| t.as_nanos()).collect(),
-                prices.clone(),
-            ),
+            SpotPriceSpec::Replay { times, prices } => {
+                Self::steps(times.iter().map(|t| t.as_nanos()).collect(), prices.clone())
+            }
             SpotPriceSpec::MeanReverting {
                 mean,
                 volatility,
@@ -244,7 +243,10 @@ mod tests {
         let mu = 0.4f64.ln() - s * s / 2.0;
         let mean = x.iter().sum::<f64>() / n;
         let se_mean = s * ((1.0 + phi) / (1.0 - phi) / n).sqrt();
-        assert!((mean - mu).abs() < 4.5 * se_mean, "mean {mean} vs {mu} ± {se_mean}");
+        assert!(
+            (mean - mu).abs() < 4.5 * se_mean,
+            "mean {mean} vs {mu} ± {se_mean}"
+        );
         let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
         let rel_se = (2.0 * (1.0 + phi * phi) / (1.0 - phi * phi) / n).sqrt() / 2.0;
         let std = var.sqrt();
@@ -276,6 +278,9 @@ mod tests {
         let mut rng = RandomStreams::new(1).stream("spot_price/x");
         let path = SpotPricePath::build(&spec, SimDuration::from_secs(48 * 3600), &mut rng);
         assert!(path.prices().iter().all(|&p| p <= 1.2 && p > 0.0));
-        assert!(path.prices().contains(&1.2), "a volatile path reaches the cap");
+        assert!(
+            path.prices().contains(&1.2),
+            "a volatile path reaches the cap"
+        );
     }
 }
