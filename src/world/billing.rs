@@ -10,6 +10,9 @@
 //! used); a refund (a spot interruption under per-hour billing) is taken from the period's states
 //! in proportion to their share of it.
 //!
+//! A period open when the run starts (an instance already in service) began before it: no
+//! minimum applies to it when it ends (its rounding still does, counted from t = 0).
+//!
 //! On-demand time is kept in integer nanoseconds per pool and instance type and priced once at
 //! the end: a fleet that never pays a minimum costs exactly `instance-hours × price`.
 
@@ -62,6 +65,9 @@ struct InstanceBill {
     busy_mark: u64,
     /// The open period's cost so far, per [`CostState`] [USD].
     period_cost: [f64; COST_STATES],
+    /// The open period began before the run (an instance present at t = 0): it was not
+    /// started during the run, so no minimum applies to it.
+    before_run: bool,
 }
 
 /// One pool's charges.
@@ -194,7 +200,10 @@ impl Billing {
     /// Instances in a billed state when the run starts (at time 0).
     pub(super) fn start(&mut self, recorder: &mut Recorder, id: u32, inst: &Instance) {
         match inst.state.billing() {
-            Billed::Full => self.open_period(recorder, SimTime::ZERO, id, inst),
+            Billed::Full => {
+                self.open_period(recorder, SimTime::ZERO, id, inst);
+                self.instances[id as usize].before_run = true;
+            }
             Billed::StorageOnly => recorder.cost_line_changed(self.line(inst, false), 1),
             Billed::None => {}
         }
@@ -204,6 +213,7 @@ impl Billing {
         let b = &mut self.instances[id as usize];
         b.period_start = Some(now);
         b.period_cost = [0.0; COST_STATES];
+        b.before_run = false;
         recorder.cost_line_changed(self.line(inst, true), 1);
     }
 
@@ -289,12 +299,14 @@ impl Billing {
         let Some(start) = b.period_start.take() else {
             return;
         };
+        let mut spec = self.spec;
+        if b.before_run {
+            // Started before the run: its minimum was paid then.
+            spec.minimum = SimDuration::ZERO;
+        }
         recorder.cost_line_changed(self.line(inst, true), -1);
         let used = (now - start).as_nanos();
-        let billed = self
-            .spec
-            .billed(SimDuration::from_nanos(used), by)
-            .as_nanos();
+        let billed = spec.billed(SimDuration::from_nanos(used), by).as_nanos();
         if billed == used {
             return;
         }

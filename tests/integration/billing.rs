@@ -72,6 +72,15 @@ fn an_instance_living_61_seconds_pays_61_and_a_started_second_is_a_whole_one() {
 }
 
 #[test]
+fn an_instance_present_at_the_start_pays_no_minimum() {
+    // In service at t = 0 (started before the run, so its minimum was paid then), scaled in at
+    // 30 s: 30 s × $0.01 = $0.30.
+    let text = one_instance("1h", "30s", "10m", "").replace("instances = 0", "instances = 1");
+    let s = cost(&text);
+    assert!(close(s.cost_usd.total, 0.30), "{}", s.cost_usd.total);
+}
+
+#[test]
 fn per_hour_billing_charges_61_minutes_as_two_hours() {
     // 0 → 61 min under per-hour billing: 2 h × $36 = $72.
     let s = cost(&one_instance(
