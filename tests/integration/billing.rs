@@ -293,3 +293,36 @@ service = {{ distribution = "constant", value = "1s" }}
             if usd_per_hour == 0.3
     ));
 }
+
+#[test]
+fn an_alb_pays_its_hours_and_the_lcus_of_its_busiest_dimension_each_hour() {
+    // Evenly spaced requests: 50/s in the first hour, 100/s in the second. New connections
+    // are the largest dimension (2 and 4 LCUs; 0.5 or 1 request in flight is 1/3000 of one):
+    // 6 LCU-hours × $0.008 + 2 ALB-hours × $0.0225 = $0.093. A request more or less in an hour
+    // (where the rate steps) moves it by 1/(3600·25) LCU-hour, $9e-8: 1e-6 allows ±10.
+    let text = r#"name = "alb"
+duration = "2h"
+[billing]
+load_balancer = "alb"
+[traffic]
+profile = { kind = "steps", steps = [{ at = "0s", rate = "50/s" }, { at = "1h", rate = "100/s" }] }
+process = "periodic"
+[[instance_type]]
+name = "gpu"
+concurrency = 4
+price = "$1/h"
+[[pool]]
+name = "p"
+instance_type = "gpu"
+instances = 1
+[[class]]
+name = "a"
+pool = "p"
+service = { distribution = "constant", value = "10ms" }
+"#;
+    let s = cost(text);
+    let lb = s.cost_usd.load_balancers;
+    assert!((lb - 0.093).abs() < 1e-6, "{lb}");
+    // The instance: 2 h × $1.
+    assert!(close(s.cost_usd.total, 2.0 + lb));
+}
