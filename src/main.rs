@@ -121,6 +121,19 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print the instance catalog (GPU and CPU types of AWS, Azure and GCP with list prices):
+    /// the names an [[instance_type]] can take its price, concurrency and speed from.
+    Catalog {
+        /// Only this cloud: aws, azure or gcp.
+        #[arg(long)]
+        cloud: Option<String>,
+        /// Only types whose GPU model contains this (case-insensitive), such as A100 or h100.
+        #[arg(long)]
+        gpu: Option<String>,
+        /// Only this region, such as us-east-1 or europe-west4.
+        #[arg(long)]
+        region: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -197,6 +210,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             replications,
             threads,
         } => check(&scenario, seed, out, replications, threads),
+        Command::Catalog { cloud, gpu, region } => {
+            use fleetsim::model::market::catalog::{catalog, Cloud};
+            let cloud =
+                match cloud {
+                    Some(c) => Some(Cloud::parse(&c).with_context(|| {
+                        format!("unknown cloud \"{c}\": choose aws, azure or gcp")
+                    })?),
+                    None => None,
+                };
+            let gpu = gpu.map(|g| g.to_ascii_lowercase());
+            let entries: Vec<_> = catalog()
+                .iter()
+                .filter(|e| cloud.is_none_or(|c| e.cloud == c))
+                .filter(|e| region.as_ref().is_none_or(|r| &e.region == r))
+                .filter(|e| {
+                    gpu.as_ref().is_none_or(|g| {
+                        e.gpu_model
+                            .as_ref()
+                            .is_some_and(|m| m.to_ascii_lowercase().contains(g.as_str()))
+                    })
+                })
+                .collect();
+            print!("{}", report::catalog_table(&entries));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Compare {
             base,
             new,

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use super::results::{Estimate, Metric, ResultFolder, ResultsError, RunResults};
-use super::slo::{LatencyStatistic, Objective, SloSpec, MONTH_SECONDS};
+use super::slo::{month_factor, LatencyStatistic, Objective, SloSpec};
 use super::table::Table;
 
 /// What an objective was judged on.
@@ -120,7 +120,7 @@ fn judge(objective: &Objective, results: &RunResults) -> Judgement {
     let mut note = None;
     if let Objective::MonthlyCost { .. } = objective {
         match results.simulated_seconds {
-            Some(secs) if secs > 0.0 => measured = measured.scaled(MONTH_SECONDS / secs),
+            Some(secs) if secs > 0.0 => measured = measured.scaled(month_factor(secs)),
             _ => {
                 note = Some("the simulated duration is unknown (no summary.json)".to_string());
                 measured = Estimate::default();
@@ -334,6 +334,7 @@ mod tests {
 
     fn spec(objectives: &[Objective]) -> SloSpec {
         SloSpec {
+            latency_target: None,
             objectives: objectives.to_vec(),
         }
     }

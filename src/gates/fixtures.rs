@@ -43,7 +43,9 @@ pub fn summary(completed: u64, p99: Option<f64>, cost: f64) -> Summary {
         cost_usd: CostSummary {
             total: cost,
             by_pool: Default::default(),
+            ..CostSummary::default()
         },
+        met_slo: None,
     }
 }
 

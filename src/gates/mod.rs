@@ -26,4 +26,4 @@ mod table;
 pub use check::{check, CheckReport};
 pub use compare::{compare, Comparison, Thresholds};
 pub use results::{Estimate, Metric, ResultFolder, ResultsError, RunResults};
-pub use slo::{LatencyStatistic, Objective, SloSpec};
+pub use slo::{monthly, LatencyStatistic, Objective, SloSpec};

@@ -79,6 +79,17 @@ pub enum Objective {
 /// quote monthly figures from 730 h or 720 h; 720 h = 30 d is the one a user can recompute.
 pub const MONTH_SECONDS: f64 = 30.0 * 86_400.0;
 
+/// What scales a run's cost to a month: `MONTH_SECONDS / simulated seconds`. The one
+/// definition of the monthly projection, for `[slo] monthly_cost` and `cost_usd.monthly`.
+pub fn month_factor(simulated_seconds: f64) -> f64 {
+    MONTH_SECONDS / simulated_seconds
+}
+
+/// A run's cost `total` [USD] over `simulated_seconds`, projected to a 30-day month.
+pub fn monthly(total: f64, simulated_seconds: f64) -> f64 {
+    total * month_factor(simulated_seconds)
+}
+
 impl Objective {
     /// Every `[slo]` key, in the order objectives are listed and judged.
     pub const KEYS: [&'static str; 9] = [
@@ -110,4 +121,7 @@ impl Objective {
 pub struct SloSpec {
     /// The objectives; every one must hold.
     pub objectives: Vec<Objective>,
+    /// `latency_target`: a request *met its SLO* if it completed within this (the run counts
+    /// them, for `met_slo` and the cost per good request). Not an objective: nothing is judged.
+    pub latency_target: Option<crate::engine::SimDuration>,
 }

@@ -4,15 +4,18 @@
 //! bounded relative error; the timeline is closed window by window and handed to a sink.
 //! It must not know about files or formats (that is `crate::report`).
 
+mod cost_meter;
 mod histogram;
 mod recorder;
 mod summary;
 mod timeline;
 
+pub use cost_meter::{CostLine, CostMeter};
 pub use histogram::LatencyHistogram;
 pub use recorder::{Failure, RecordedTotals, Recorder};
 pub use summary::{
     ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolInstances, PoolScaling,
-    RequestCounts, RetrySummary, RouteSummary, RunResult, Summary,
+    PurchaseCost, RequestCounts, RetrySummary, RouteSummary, RunResult, SloCount, StateCost,
+    Summary,
 };
 pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};

@@ -6,6 +6,7 @@
 //! instant (closing any windows crossed on the way), so level changes during the event need no
 //! time of their own. Integrals are integer (level × nanoseconds), exact.
 
+use super::cost_meter::{CostMeter, LcuMeter};
 use super::summary::{LatencySummary, RequestCounts, RetrySummary};
 use super::{LatencyHistogram, ScalingEvent, TimelineRow, TimelineSink};
 use crate::engine::{SimDuration, SimTime};
@@ -13,6 +14,8 @@ use crate::model::fleet::lifecycle::InstanceState;
 
 /// The number of instance lifecycle states (timeline columns `instances_<state>`).
 const STATES: usize = InstanceState::ALL.len();
+
+const HOUR_NANOS: u64 = 3_600_000_000_000;
 
 /// Why a request failed. `docs/metrics.md` defines each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +72,8 @@ struct Window {
     slots_area: u128,
     desired_area: u128,
     state_area: [u128; STATES],
+    /// The fleet's running cost over the window [USD].
+    cost_usd: f64,
     latency: LatencyHistogram,
 }
 
@@ -100,9 +105,25 @@ pub struct Recorder {
     classes: Vec<ClassTotals>,
     busy_area_total: u128,
     slots_area_total: u128,
+    cost_total: f64,
     retries: RetrySummary,
     /// Scaling events not yet handed to the sink.
     scaling: Vec<ScalingEvent>,
+    /// The fleet's running cost rate.
+    cost: CostMeter,
+    /// A completed request met its SLO if its latency was at most this [ns] (`u64::MAX`:
+    /// no target, every one counts; the count is then not reported).
+    latency_target: u64,
+    /// Completed requests that met the latency target.
+    met_slo: u64,
+    /// Arrivals, all classes, and in-flight request-nanoseconds of the closed windows (for
+    /// the balancer's LCUs).
+    arrived_total: u64,
+    closed_in_flight_area: u128,
+    /// Bytes through the balancer (requests and responses).
+    processed_bytes: u64,
+    /// The balancer's hourly LCUs, when it is billed.
+    lcu: Option<LcuMeter>,
 }
 
 impl Recorder {
@@ -136,8 +157,76 @@ impl Recorder {
             classes: vec![ClassTotals::default(); classes],
             busy_area_total: 0,
             slots_area_total: 0,
+            cost_total: 0.0,
             retries: RetrySummary::default(),
             scaling: Vec::new(),
+            cost: CostMeter::default(),
+            latency_target: u64::MAX,
+            met_slo: 0,
+            arrived_total: 0,
+            closed_in_flight_area: 0,
+            processed_bytes: 0,
+            lcu: None,
+        }
+    }
+
+    /// The fleet's cost lines (see [`CostMeter`]); billing moves instances between them.
+    pub fn with_cost(mut self, cost: CostMeter) -> Self {
+        self.cost = cost;
+        self
+    }
+
+    /// Counts completed requests within `target` as having met their SLO.
+    pub fn with_latency_target(mut self, target: Option<SimDuration>) -> Self {
+        self.latency_target = target.map_or(u64::MAX, |t| t.as_nanos());
+        self
+    }
+
+    /// Meters a load balancer's LCUs hour by hour; each request costs
+    /// `billed_rules_per_request` rule evaluations beyond the free ones.
+    pub fn with_lcu(mut self, billed_rules_per_request: f64) -> Self {
+        self.lcu = Some(LcuMeter {
+            hour_start: 0,
+            hour_end: HOUR_NANOS.min(self.run_end),
+            arrivals_at_start: 0,
+            area_at_start: 0,
+            bytes_at_start: 0,
+            billed_rules_per_request,
+            lcu_hours: 0.0,
+        });
+        self
+    }
+
+    /// One more (`delta` 1) or one fewer (-1) instance billed on cost line `line`.
+    pub fn cost_line_changed(&mut self, line: usize, delta: i64) {
+        self.integrate_fleet(self.last);
+        self.cost.change(line, delta);
+    }
+
+    /// `bytes` more passed through the balancer (requests and responses).
+    #[inline]
+    pub fn bytes_processed(&mut self, bytes: u64) {
+        self.processed_bytes += bytes;
+    }
+
+    /// Closes the balancer's hours that end by `now` (levels are constant since the last
+    /// event, so the in-flight area at an hour's end is known without integrating to it).
+    fn close_hours(&mut self, now: u64) {
+        let Some(l) = &mut self.lcu else {
+            return;
+        };
+        while now >= l.hour_end && l.hour_start < self.run_end {
+            let end = l.hour_end;
+            let area = self.closed_in_flight_area
+                + self.window.in_flight_area
+                + u128::from(self.in_flight) * u128::from(end - self.last);
+            let usage = l.usage(end, self.arrived_total, area, self.processed_bytes);
+            l.lcu_hours += usage.lcu_hours();
+            l.hour_start = end;
+            l.hour_end = (end + HOUR_NANOS).min(self.run_end);
+            l.arrivals_at_start = self.arrived_total;
+            l.area_at_start = area;
+            l.bytes_at_start = self.processed_bytes;
         }
     }
 
@@ -153,6 +242,9 @@ impl Recorder {
     #[inline]
     pub fn advance<S: TimelineSink>(&mut self, now: SimTime, sink: &mut S) {
         let now = now.as_nanos().min(self.run_end);
+        if self.lcu.is_some() {
+            self.close_hours(now);
+        }
         while now >= self.window_end && self.window_start < self.run_end {
             self.integrate(self.window_end);
             self.integrate_fleet(self.window_end);
@@ -191,6 +283,7 @@ impl Recorder {
             for (area, &n) in w.state_area.iter_mut().zip(&self.states) {
                 *area += n as u128 * dt;
             }
+            w.cost_usd += self.cost.cost(self.fleet_last, to);
             self.fleet_last = to;
         }
     }
@@ -219,6 +312,7 @@ impl Recorder {
             healthy_targets: avg(w.healthy_area),
             desired: avg(w.desired_area),
             instances: w.state_area.map(avg),
+            cost_rate_usd_per_hour: w.cost_usd / (len / 3.6e12),
             latency_mean_s: w.latency.mean_secs(),
             latency_p50_s: p50,
             latency_p90_s: p90,
@@ -227,6 +321,9 @@ impl Recorder {
         sink.window(&row);
         self.busy_area_total += w.busy_area;
         self.slots_area_total += w.slots_area;
+        self.closed_in_flight_area += w.in_flight_area;
+        self.cost_total += w.cost_usd;
+        w.cost_usd = 0.0;
         w.arrivals = 0;
         w.completed = 0;
         w.failures = [0; 6];
@@ -247,6 +344,7 @@ impl Recorder {
     #[inline]
     pub fn arrived(&mut self, class: usize) {
         self.window.arrivals += 1;
+        self.arrived_total += 1;
         self.classes[class].counts.arrived += 1;
         self.in_flight += 1;
     }
@@ -255,6 +353,8 @@ impl Recorder {
     #[inline]
     pub fn completed(&mut self, class: usize, arrival: SimTime, now: SimTime) {
         let latency = now - arrival;
+        // One comparison: with no target, every latency is within u64::MAX.
+        self.met_slo += u64::from(latency.as_nanos() <= self.latency_target);
         self.window.completed += 1;
         self.window.latency.record(latency);
         let c = &mut self.classes[class];
@@ -400,6 +500,9 @@ impl Recorder {
                 .map(|(c, h)| (*c, latency_summary(h)))
                 .collect(),
             retries: self.retries,
+            met_slo: (self.latency_target != u64::MAX).then_some(self.met_slo),
+            lcu_hours: self.lcu.as_ref().map_or(0.0, |l| l.lcu_hours),
+            metered_cost_usd: self.cost_total,
             utilization: if slot_time > 0.0 {
                 self.busy_area_total as f64 / slot_time
             } else {
@@ -421,6 +524,13 @@ pub struct RecordedTotals {
     pub routes: Vec<(RequestCounts, LatencySummary)>,
     /// Retries sent.
     pub retries: RetrySummary,
+    /// Completed requests within the latency target, if one was set.
+    pub met_slo: Option<u64>,
+    /// The balancer's LCU-hours (0 when it is not billed).
+    pub lcu_hours: f64,
+    /// The running cost integrated over the run, unrounded [USD] (the timeline's cost rate
+    /// summed: a check on billing, which adds minimums and rounding).
+    pub metered_cost_usd: f64,
     /// Time-average busy slots / slots over the run.
     pub utilization: f64,
 }

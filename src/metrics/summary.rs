@@ -173,13 +173,75 @@ pub struct InstanceSummary {
     pub by_pool: BTreeMap<String, PoolInstances>,
 }
 
-/// What the fleet cost [USD].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the fleet cost [USD]. `docs/metrics.md` defines each field; they add up:
+/// `total = Σ by_pool + load_balancers + data_transfer = on_demand + spot + load_balancers +
+/// data_transfer = Σ by_state + load_balancers + data_transfer`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CostSummary {
     /// Everything.
     pub total: f64,
-    /// Per pool.
+    /// Per pool: its instances (on-demand and spot) and its warm pool's storage.
     pub by_pool: BTreeMap<String, f64>,
+    /// Instances by how they were bought (warm-pool storage is on-demand's).
+    #[serde(default)]
+    pub by_purchase_option: PurchaseCost,
+    /// Instances by what they were doing.
+    #[serde(default)]
+    pub by_state: StateCost,
+    /// Load balancer hours and LCUs (`[billing] load_balancer`; 0 when not billed).
+    #[serde(default)]
+    pub load_balancers: f64,
+    /// Data transfer between regions and clouds (0 until the scenario has regions).
+    #[serde(default)]
+    pub data_transfer: f64,
+    /// `total` per 1,000 completed requests; `null` when none completed.
+    #[serde(default)]
+    pub per_1000_requests: Option<f64>,
+    /// `total` per completed request that met `[slo] latency_target`; `null` without a target
+    /// or when none met it.
+    #[serde(default)]
+    pub per_good_request: Option<f64>,
+    /// `total` scaled to a 30-day month (720 h): `total × 720 h / simulated hours`, the
+    /// definition `[slo] monthly_cost` judges.
+    #[serde(default)]
+    pub monthly: f64,
+}
+
+/// Instance cost by purchase option [USD].
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct PurchaseCost {
+    /// Bought on demand (and warm-pool storage).
+    pub on_demand: f64,
+    /// Bought on the spot market.
+    pub spot: f64,
+}
+
+/// Instance cost by lifecycle state [USD]; time billed beyond use (minimums, rounding) is idle.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct StateCost {
+    /// Pending, loading and warming (including instances being prepared for the warm pool).
+    pub startup: f64,
+    /// In service, times the fraction of its slots busy.
+    pub serving: f64,
+    /// In service, times the fraction of its slots idle; and time billed beyond use (the
+    /// 60-second minimum, rounding up).
+    pub idle: f64,
+    /// Draining.
+    pub draining: f64,
+    /// In the warm pool: running instances in full, stopped or hibernated ones' storage.
+    pub warm_pool: f64,
+}
+
+/// Requests that met the latency target (`[slo] latency_target`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SloCount {
+    /// The target [s].
+    pub latency_target_seconds: f64,
+    /// Completed requests whose latency was at most the target.
+    pub met: u64,
+    /// `met / arrived` (every request that arrived counts: a failed one did not meet it);
+    /// `null` when none arrived.
+    pub fraction: Option<f64>,
 }
 
 /// Everything a run reports, as written to `summary.json`.
@@ -211,6 +273,9 @@ pub struct Summary {
     pub instances: InstanceSummary,
     /// Fleet cost.
     pub cost_usd: CostSummary,
+    /// Requests that met the latency target; absent without `[slo] latency_target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_slo: Option<SloCount>,
 }
 
 /// The outcome of one run.

@@ -36,6 +36,10 @@ pub struct TimelineRow {
     /// [`crate::model::fleet::lifecycle::InstanceState::ALL`] (unused slots count as
     /// terminated).
     pub instances: [f64; 9],
+    /// Mean running cost rate of the fleet (and billed balancers) over the window [USD/h]:
+    /// prices of billed instances (spot ones at their path's price), storage of stopped ones;
+    /// without billing's minimums and rounding.
+    pub cost_rate_usd_per_hour: f64,
     /// Mean latency of requests completed in the window [s].
     pub latency_mean_s: Option<f64>,
     /// Median latency [s].

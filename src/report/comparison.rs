@@ -160,6 +160,21 @@ const COLUMNS: &[Column] = &[
         shown: (1.0, 4),
         compact: false,
     },
+    // The run's cost projected to a 30-day month (`cost_usd.monthly`).
+    Column { csv: "monthly_cost_usd", title: "USD / month", value: |s| Cell::Number(Some(s.cost_usd.monthly)), shown: (1.0, 0), compact: false },
+    // Spot's share of the instance cost (not of balancers or transfer).
+    Column {
+        csv: "spot_share_pct",
+        title: "spot [%]",
+        value: |s| {
+            let p = s.cost_usd.by_purchase_option;
+            let instances = p.on_demand + p.spot;
+            Cell::Number((instances > 0.0).then(|| p.spot * 100.0 / instances))
+        },
+        shown: (1.0, 1),
+        compact: false,
+    },
+    Column { csv: "cost_per_good_request_usd", title: "USD per good req.", value: |s| Cell::Number(s.cost_usd.per_good_request), shown: (1.0, 6), compact: false },
 ];
 
 /// The columns whose change against the base the Markdown and terminal tables show.
@@ -408,7 +423,15 @@ mod tests {
             cost_usd: CostSummary {
                 total: cost,
                 by_pool: Default::default(),
+                // A one-hour run: 720 of them make a month; a quarter of it spot.
+                monthly: cost * 720.0,
+                by_purchase_option: crate::metrics::PurchaseCost {
+                    on_demand: cost * 0.75,
+                    spot: cost * 0.25,
+                },
+                ..CostSummary::default()
             },
+            met_slo: None,
         }
     }
 
@@ -425,7 +448,8 @@ mod tests {
             lines[0],
             "variant,arrived,completed,timed_out,rejected,no_healthy_target,server_error,\
              connect_failed,interrupted,in_flight_at_end,retries,error_rate_pct,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,\
-             utilization,mean_instances,peak_instances,cost_usd,cost_per_1k_completed_usd"
+             utilization,mean_instances,peak_instances,cost_usd,cost_per_1k_completed_usd,\
+             monthly_cost_usd,spot_share_pct,cost_per_good_request_usd"
         );
         // 990 completed of 1000: 5 timed out + 5 rejected = 1 % errors; p99 0.25 s = 250 ms,
         // mean 125, p50 62.5, p90 0.25 / 1.5 s, p99.9 500; $2 per 990 completed = 2000/990 per 1k.
@@ -433,12 +457,14 @@ mod tests {
         let per_1k = 2.0 * 1000.0 / 990.0;
         assert_eq!(
             lines[1],
-            format!("base,1000,990,5,5,0,0,0,0,0,0,1,125,62.5,{p90},250,500,0.5,1,1,2,{per_1k}")
+            format!(
+                "base,1000,990,5,5,0,0,0,0,0,0,1,125,62.5,{p90},250,500,0.5,1,1,2,{per_1k},1440,25,"
+            )
         );
         // Nothing completed: no latency, no cost per completed request; 100 % errors.
         assert_eq!(
             lines[2],
-            "none,1000,0,995,5,0,0,0,0,0,0,100,,,,,,0.5,1,1,3,"
+            "none,1000,0,995,5,0,0,0,0,0,0,100,,,,,,0.5,1,1,3,,2160,25,"
         );
         assert_eq!(lines.len(), 3);
     }

@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 pub mod atomic;
+mod catalog;
 pub mod charts;
 mod comparison;
 pub mod html;
@@ -20,6 +21,7 @@ mod timeline_csv;
 pub mod timeline_points;
 
 pub use aggregate::{aggregate_json, Aggregate, MetricStats};
+pub use catalog::catalog_table;
 pub use comparison::{
     column_value, column_values, comparison_columns, comparison_csv, comparison_markdown,
     comparison_text, ComparisonRow, RunSummary,

@@ -40,6 +40,7 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "latency_p50_s",
     "latency_p90_s",
     "latency_p99_s",
+    "cost_rate_usd_per_hour",
 ];
 
 /// Writes timeline rows as CSV to `W`, and scaling events as CSV to `E` (dropped by default).
@@ -161,6 +162,8 @@ impl<W: Write, E: Write> TimelineSink for CsvTimeline<W, E> {
             l.push(',');
             push_opt(l, v);
         }
+        l.push(',');
+        push_f64(l, r.cost_rate_usd_per_hour);
         l.push('\n');
         if let Err(e) = self.out.write_all(l.as_bytes()) {
             self.error = Some(e);
@@ -212,13 +215,14 @@ mod tests {
             latency_p50_s: Some(0.1),
             latency_p90_s: None,
             latency_p99_s: None,
+            cost_rate_usd_per_hour: 1.25,
         });
         let text = String::from_utf8(sink.finish().unwrap().0).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0].split(',').count(), TIMELINE_COLUMNS.len());
         assert_eq!(
             lines[1],
-            "0,10,3,2,1,0,2,0,0,3,4,0.5,0.25,1.5,0.75,2.5,3,3.5,1,0,0.5,2,0.25,0,0,1,,0.1,,"
+            "0,10,3,2,1,0,2,0,0,3,4,0.5,0.25,1.5,0.75,2.5,3,3.5,1,0,0.5,2,0.25,0,0,1,,0.1,,,1.25"
         );
     }
 }

@@ -14,6 +14,7 @@ mod empirical;
 mod grid;
 mod kubernetes;
 mod lifecycle;
+mod market;
 mod raw;
 mod reader;
 mod slo;
@@ -77,8 +78,11 @@ pub struct Scenario {
     /// Who sends the requests (`[traffic] users`, `networks`).
     pub population: Population,
     /// The service-level objectives `fleetsim check` judges the run against (`[slo]`); `None`:
-    /// none. The run itself ignores them.
+    /// none. The run reads only its `latency_target` (which requests count as good).
     pub slo: Option<SloSpec>,
+    /// How instances and balancers are billed (`[billing]`; default per second, 60 s minimum,
+    /// no balancer cost).
+    pub billing: crate::model::market::billing::BillingSpec,
 }
 
 /// A kind of request: its share of traffic, where it goes and how long it takes.

@@ -56,6 +56,7 @@ pub struct RawScenario {
     pub faults: Vec<RawFault>,
     pub client_retry: Option<Located<ClientRetry>>,
     pub slo: Option<Located<crate::gates::SloSpec>>,
+    pub billing: Option<Located<crate::model::market::billing::BillingSpec>>,
 }
 
 /// Balancer keys: the `[balancer]` table (defaults for every target group), or the same keys
@@ -102,14 +103,7 @@ pub struct RawFault {
     pub error_latency: Option<Located<SimDuration>>,
 }
 
-/// An `[[instance_type]]` table.
-pub struct RawInstanceType {
-    pub name: Option<Located<String>>,
-    pub concurrency: Option<Located<u64>>,
-    pub speed: Option<Located<f64>>,
-    pub price_per_hour: Option<Located<f64>>,
-    pub weight: Option<Located<u64>>,
-}
+pub use super::market::RawInstanceType;
 
 /// A `[[pool]]` table. A nested table that is present but broken (reported) reads as its
 /// default, or as `Located { value: None, .. }` where its presence matters to validation.
@@ -188,7 +182,9 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         )
         .map(|n| read_traffic(r, n))
         .unwrap_or_default();
-    let instance_types = read_array(r, &mut f, "instance_type", read_instance_type);
+    let instance_types = read_array(r, &mut f, "instance_type", |r, n| {
+        super::market::read_instance_type(r, n, base_dir)
+    });
     let pools = read_array(r, &mut f, "pool", |r, n| read_pool(r, n, base_dir));
     let queues = read_array(r, &mut f, "queue", read_queue);
     let classes_at = Located {
@@ -208,6 +204,9 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
     let faults = read_array(r, &mut f, "fault", read_fault);
     let client_retry = f.get("client").and_then(|n| read_client(r, n));
     let slo = f.get("slo").and_then(|n| read_slo(r, n));
+    let billing = f
+        .get("billing")
+        .and_then(|n| super::market::read_billing(r, n));
     f.finish(r);
     Some(RawScenario {
         name,
@@ -232,6 +231,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         faults,
         client_retry,
         slo,
+        billing,
     })
 }
 
@@ -708,33 +708,6 @@ fn read_array<'a, 'de, T>(
         return Vec::new();
     };
     items.into_iter().filter_map(|n| read_one(r, n)).collect()
-}
-
-fn read_instance_type(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawInstanceType> {
-    let mut f = r.table(node, "an instance type table")?;
-    let t = RawInstanceType {
-        name: f
-            .required(r, "name", "name the instance type, such as name = \"a100\"")
-            .and_then(|n| r.name(&n)),
-        concurrency: f
-            .required(
-                r,
-                "concurrency",
-                "say how many requests one instance serves at once, such as concurrency = 4",
-            )
-            .and_then(|n| r.integer(&n, 1, 1_000_000)),
-        speed: f.get("speed").and_then(|n| r.positive(&n, true)),
-        price_per_hour: f
-            .required(
-                r,
-                "price",
-                "give the on-demand price, such as price = \"$0.526/h\"",
-            )
-            .and_then(|n| r.price_per_hour(&n)),
-        weight: f.get("weight").and_then(|n| r.integer(&n, 1, 1000)),
-    };
-    f.finish(r);
-    Some(t)
 }
 
 fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<RawPool> {

@@ -44,6 +44,11 @@ impl<'a, 'de> Node<'a, 'de> {
         &self.path
     }
 
+    /// The node's text, if it is a string (without recording anything).
+    pub fn as_str(&self) -> Option<&str> {
+        self.value.as_str()
+    }
+
     /// True if the node is a table (inline `{ ... }` or under a `[header]`).
     pub fn is_table(&self) -> bool {
         self.value.as_table().is_some()

@@ -60,8 +60,25 @@ pub(super) fn read_slo(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located
                 .map(|v| Objective::MinCompleted { at_least: v.value }),
         );
     }
+    let latency_target = match f.get("latency_target").map(|n| r.duration(&n)) {
+        Some(Some(d)) if d.value.is_zero() => {
+            r.error(
+                &d,
+                "a latency target must be longer than 0s: no request is that fast",
+                Some("such as latency_target = \"2s\"".into()),
+            );
+            ok = false;
+            None
+        }
+        Some(Some(d)) => Some(d.value),
+        Some(None) => {
+            ok = false;
+            None
+        }
+        None => None,
+    };
     f.finish(r);
-    if ok && objectives.is_empty() {
+    if ok && objectives.is_empty() && latency_target.is_none() {
         r.error(
             &at,
             "[slo] sets no objective",
@@ -73,7 +90,10 @@ pub(super) fn read_slo(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located
         return None;
     }
     ok.then_some(Located {
-        value: SloSpec { objectives },
+        value: SloSpec {
+            objectives,
+            latency_target,
+        },
         path: at.path,
         span: at.span,
     })

@@ -79,7 +79,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         _ => OnTimeout::KeepServing,
     };
 
-    let instance_types = validate_instance_types(r, &raw);
+    let instance_types = validate_instance_types(r, &raw, duration);
     let pools = validate_pools(r, &raw, instance_types.as_deref());
     // References to pools are checked against every [[pool]], even when one of them has a broken
     // field, so that a mistake in a pool does not hide the mistakes in the tables naming it.
@@ -122,6 +122,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         faults: faults?,
         population: population?,
         slo: raw.slo.map(|s| s.value),
+        billing: raw.billing.map(|b| b.value).unwrap_or_default(),
     })
 }
 
@@ -796,14 +797,18 @@ pub(super) fn check_unique(
     ok
 }
 
-fn validate_instance_types(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Vec<InstanceType>> {
+fn validate_instance_types(
+    r: &mut Reader<'_>,
+    raw: &RawScenario,
+    duration: Option<SimDuration>,
+) -> Option<Vec<InstanceType>> {
     if raw.instance_types.is_empty() {
         r.error_at(
             "instance_type",
             None,
             "no instance types",
             Some(
-                "add one: [[instance_type]] name = \"a100\" concurrency = 4 price = \"$4.10/h\""
+                "add one: [[instance_type]] name = \"g5.xlarge\" (from the catalog), or name = \"a100\" concurrency = 4 price = \"$4.10/h\""
                     .into(),
             ),
         );
@@ -820,20 +825,7 @@ fn validate_instance_types(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Vec<
         "instance type",
         "give each instance type its own name",
     );
-    let types: Option<Vec<InstanceType>> = raw
-        .instance_types
-        .iter()
-        .map(|t| {
-            Some(InstanceType {
-                name: t.name.as_ref()?.value.clone(),
-                concurrency: t.concurrency.as_ref()?.value as u32,
-                speed: t.speed.as_ref().map_or(1.0, |s| s.value),
-                price_per_hour: t.price_per_hour.as_ref()?.value,
-                weight: t.weight.as_ref().map_or(1, |w| w.value as u32),
-            })
-        })
-        .collect();
-    types.filter(|_| unique)
+    super::market::validate_instance_types(r, &raw.instance_types, duration).filter(|_| unique)
 }
 
 /// The index of `wanted` in `names`. An empty name stands for a missing one (already reported)

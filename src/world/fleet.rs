@@ -208,6 +208,18 @@ impl World<'_> {
         inst.state = to;
         inst.epoch = inst.epoch.wrapping_add(1);
         let slots = inst.slots;
+        let busy = self.busy_slot_ns(now, id);
+        self.billing.state_changed(
+            &mut self.recorder,
+            self.scenario,
+            now,
+            id,
+            &self.instances[id as usize],
+            busy,
+            from,
+            to,
+        );
+        let inst = &self.instances[id as usize];
         let f = &mut self.pools[inst.pool as usize].fleet;
         f.bill(now);
         f.counts[from as usize] -= 1;

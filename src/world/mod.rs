@@ -20,6 +20,7 @@
 //! request ends there.
 
 mod autoscaler;
+mod billing;
 mod dispatch;
 mod faults;
 mod fleet;
@@ -33,7 +34,7 @@ use std::collections::BTreeMap;
 use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
 use crate::metrics::{
     ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, PoolScaling, Recorder,
-    RouteSummary, RunResult, Summary, TimelineSink,
+    RouteSummary, RunResult, SloCount, Summary, TimelineSink,
 };
 use crate::model::autoscale::capacity::CapacityLimits;
 use crate::model::autoscale::spec::MetricKind;
@@ -119,7 +120,6 @@ struct Instance {
     /// mixed instances policy) launches each instance as one of them.
     itype: u32,
     /// How it was bought.
-    #[allow(dead_code)] // read by billing and spot interruptions (issue 6, in progress)
     purchase: PurchaseOption,
     slots: u32,
     busy: u32,
@@ -236,6 +236,8 @@ pub struct World<'s> {
     events: u64,
     /// Each pool's autoscaler, if it has one.
     autoscalers: Vec<Option<autoscaler::Controller>>,
+    /// What every instance costs.
+    billing: billing::Billing,
 }
 
 /// Instance slots a pool needs: with autoscaling, room for its maximum twice over (instances
@@ -457,7 +459,24 @@ impl<'s> World<'s> {
             .target_groups
             .iter()
             .any(|g| g.balancer.retry.is_some());
-        World {
+        let (billing, cost_meter) = billing::Billing::new(scenario, &streams, instances.len());
+        let mut recorder = Recorder::new(
+            scenario.duration,
+            scenario.window,
+            scenario.warmup,
+            scenario.classes.len(),
+            scenario.total_slots(),
+            balanced_targets,
+        )
+        .with_fleet(states_total, desired_total)
+        .with_cost(cost_meter)
+        .with_latency_target(scenario.slo.as_ref().and_then(|s| s.latency_target));
+        if scenario.billing.load_balancer.is_some() {
+            // Each route is one listener rule; AWS does not charge a request's first 10.
+            let rules = scenario.routes.len().saturating_sub(10) as f64;
+            recorder = recorder.with_lcu(rules);
+        }
+        let mut world = World {
             scenario,
             seed,
             queue,
@@ -479,15 +498,7 @@ impl<'s> World<'s> {
             routes,
             service,
             class_route: scenario.classes.iter().map(|c| c.route as u32).collect(),
-            recorder: Recorder::new(
-                scenario.duration,
-                scenario.window,
-                scenario.warmup,
-                scenario.classes.len(),
-                scenario.total_slots(),
-                balanced_targets,
-            )
-            .with_fleet(states_total, desired_total),
+            recorder,
             timeout: scenario.timeout,
             on_timeout: scenario.on_timeout,
             client_retry: scenario.client_retry,
@@ -500,7 +511,13 @@ impl<'s> World<'s> {
             end,
             events: 0,
             autoscalers,
+            billing,
+        };
+        for id in 0..world.instances.len() {
+            let inst = &world.instances[id];
+            world.billing.start(&mut world.recorder, id as u32, inst);
         }
+        world
     }
 
     /// Runs to the end of the scenario, sending timeline windows to `sink`.
@@ -703,6 +720,21 @@ impl<'s> World<'s> {
     fn finish<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
         let scenario = self.scenario;
         let class_route: Vec<usize> = self.class_route.iter().map(|&r| r as usize).collect();
+        // The timeline first (its last window closes at the end), then the periods still open
+        // are billed to the end.
+        self.recorder.advance(self.end, sink);
+        for id in 0..self.instances.len() {
+            let busy = self.busy_slot_ns(self.end, id as u32);
+            let inst = &self.instances[id];
+            self.billing.finish_instance(
+                &mut self.recorder,
+                scenario,
+                self.end,
+                id as u32,
+                inst,
+                busy,
+            );
+        }
         let totals = self
             .recorder
             .finish(sink, &class_route, scenario.routes.len());
@@ -710,13 +742,15 @@ impl<'s> World<'s> {
         let mut by_pool = BTreeMap::new();
         let mut cost_by_pool = BTreeMap::new();
         let (mut instance_hours, mut peak, mut cost) = (0.0, 0u64, 0.0);
-        for (spec, pool) in scenario.pools.iter().zip(&mut self.pools) {
+        for (p, (spec, pool)) in scenario.pools.iter().zip(&mut self.pools).enumerate() {
             let t = &scenario.instance_types[spec.instance_type];
             let f = &mut pool.fleet;
             f.bill(self.end);
             let (full, storage) = f.billed_hours();
-            let storage_price = spec.warm_pool.map_or(0.0, |w| w.storage_price_per_hour);
-            let pool_cost = full * t.price_per_hour + storage * storage_price;
+            let billed = self.billing.pool_cost(scenario, p);
+            // Added in this order, a fleet that never pays a minimum costs exactly what the
+            // instance-hours say.
+            let pool_cost = billed.on_demand + billed.storage + billed.spot;
             instance_hours += full;
             peak += u64::from(f.peak);
             cost += pool_cost;
@@ -769,6 +803,34 @@ impl<'s> World<'s> {
                 )
             })
             .collect();
+        let load_balancers = scenario.billing.load_balancer.map_or(0.0, |lb| {
+            lb.per_hour * hours + lb.per_lcu_hour * totals.lcu_hours
+        });
+        // Cross-region and cross-cloud transfer: none until the scenario has regions.
+        let data_transfer = 0.0;
+        let total = cost + load_balancers + data_transfer;
+        let completed = totals.counts.completed;
+        let met_slo = totals.met_slo.map(|met| SloCount {
+            latency_target_seconds: scenario
+                .slo
+                .as_ref()
+                .and_then(|s| s.latency_target)
+                .map_or(0.0, |t| t.as_secs_f64()),
+            met,
+            fraction: (totals.counts.arrived > 0)
+                .then(|| met as f64 / totals.counts.arrived as f64),
+        });
+        let cost_summary = CostSummary {
+            total,
+            by_pool: cost_by_pool,
+            by_purchase_option: self.billing.by_purchase_option(scenario),
+            by_state: self.billing.by_state(),
+            load_balancers,
+            data_transfer,
+            per_1000_requests: (completed > 0).then(|| total * 1000.0 / completed as f64),
+            per_good_request: met_slo.filter(|m| m.met > 0).map(|m| total / m.met as f64),
+            monthly: crate::gates::monthly(total, scenario.duration.as_secs_f64()),
+        };
         RunResult {
             summary: Summary {
                 scenario: scenario.name.clone(),
@@ -789,10 +851,8 @@ impl<'s> World<'s> {
                     instance_hours,
                     by_pool,
                 },
-                cost_usd: CostSummary {
-                    total: cost,
-                    by_pool: cost_by_pool,
-                },
+                cost_usd: cost_summary,
+                met_slo,
             },
         }
     }

@@ -3,6 +3,7 @@
 
 mod autoscaling;
 mod bad_input;
+mod billing;
 mod common;
 mod determinism;
 mod gates;

@@ -17,6 +17,15 @@ pub struct InstanceType {
     pub price_per_hour: f64,
     /// Load-balancing weight of its instances (default 1): an A100 might be 3 to a T4's 1.
     pub weight: u32,
+    /// The cloud, when the type comes from the catalog.
+    pub cloud: Option<crate::model::market::catalog::Cloud>,
+    /// The region its prices are for, when the type comes from the catalog.
+    pub region: Option<String>,
+    /// Its accelerator (`"A10G"`), when the catalog knows it.
+    pub gpu_model: Option<String>,
+    /// Its spot price path, if one is known (the scenario's `spot_price`, else the catalog's):
+    /// buying it on the spot market without one is a validation error.
+    pub spot_price: Option<crate::model::market::spot_price::SpotPriceSpec>,
 }
 
 /// How requests reach the instances of a pool.

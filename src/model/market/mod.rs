@@ -26,3 +26,7 @@ impl PurchaseOption {
         }
     }
 }
+
+pub mod billing;
+pub mod catalog;
+pub mod spot_price;

@@ -1,6 +1,6 @@
-//! Cost per run, one horizontal bar each (the base on top), split into one segment per pool.
-//! Purchase options (on-demand, spot, savings plans) are not modelled yet: a pool's cost is its
-//! billed hours at its one price, and the chart says so.
+//! Cost per run, one horizontal bar each (the base on top), split into one segment per pool
+//! (then load balancers and data transfer); a thin bar under it splits the instances' cost into
+//! on-demand and spot.
 
 use std::collections::BTreeMap;
 
@@ -58,7 +58,7 @@ impl Figure for CostChart<'_> {
             root,
             &self.title,
             &format!(
-                "{}; one segment per pool. Purchase options are not modelled: each pool's billed hours at its one price.",
+                "{}; one segment per pool, then balancers and transfer; the thin bar: on-demand vs spot.",
                 self.context
             ),
         )?;
@@ -78,6 +78,17 @@ impl Figure for CostChart<'_> {
                 };
                 (Mark::Fill(color(i).mix(0.9)), label)
             })
+            .chain([
+                (
+                    Mark::Fill(palette::GREY.mix(0.9)),
+                    "balancers + transfer".to_string(),
+                ),
+                (
+                    Mark::Fill(palette::BLACK.mix(0.55)),
+                    "on-demand".to_string(),
+                ),
+                (Mark::Fill(palette::VERMILLION.mix(0.9)), "spot".to_string()),
+            ])
             .collect();
         let legend_h = style::legend(&body, (label_w + 10, 4), w as i32 - 20, &items)?;
 
@@ -124,6 +135,28 @@ impl Figure for CostChart<'_> {
                     color(p).mix(0.9).filled(),
                 )))?;
                 x += c;
+            }
+            let other = summary.cost_usd.load_balancers + summary.cost_usd.data_transfer;
+            if other > 0.0 {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x, y - 0.32), (x + other, y + 0.32)],
+                    palette::GREY.mix(0.9).filled(),
+                )))?;
+            }
+            // The instances' cost by purchase option, under the bar.
+            let p = summary.cost_usd.by_purchase_option;
+            let mut x = 0.0;
+            for (c, fill) in [
+                (p.on_demand, palette::BLACK.mix(0.55)),
+                (p.spot, palette::VERMILLION.mix(0.9)),
+            ] {
+                if c > 0.0 {
+                    chart.draw_series(std::iter::once(Rectangle::new(
+                        [(x, y - 0.46), (x + c, y - 0.36)],
+                        fill.filled(),
+                    )))?;
+                    x += c;
+                }
             }
             let (px, py) = chart.backend_coord(&(summary.cost_usd.total, y));
             root.draw(&Text::new(
