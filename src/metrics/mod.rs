@@ -5,11 +5,13 @@
 //! It must not know about files or formats (that is `crate::report`).
 
 mod histogram;
+mod losses;
 mod recorder;
 mod summary;
 mod timeline;
 
 pub use histogram::LatencyHistogram;
+pub use losses::{CauseCounts, LossCause, LossSummary};
 pub use recorder::{Failure, RecordedTotals, Recorder};
 pub use summary::{
     ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolInstances, PoolScaling,

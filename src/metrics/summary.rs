@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Failure;
+use super::{Failure, LossSummary};
 
 /// How many requests ended each way: `arrived = completed + (every failure) + in_flight_at_end`.
 /// A request retried ends once, with the outcome of its last attempt.
@@ -197,6 +197,9 @@ pub struct Summary {
     pub events: u64,
     /// How requests ended.
     pub requests: RequestCounts,
+    /// Requests lost to faults, by cause; left out when none were.
+    #[serde(default, skip_serializing_if = "LossSummary::is_empty")]
+    pub lost_by_cause: LossSummary,
     /// Latency of completed requests.
     pub latency_seconds: LatencySummary,
     /// Per request class.

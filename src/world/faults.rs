@@ -4,7 +4,7 @@
 
 use super::{Condition, Phase, World};
 use crate::engine::SimTime;
-use crate::metrics::Failure;
+use crate::metrics::{Failure, LossCause};
 use crate::model::fleet::FaultKind;
 
 impl World<'_> {
@@ -18,32 +18,39 @@ impl World<'_> {
                 inst.condition = Condition::Up;
                 continue;
             }
-            let lost_as = match kind {
+            let (lost_as, cause) = match kind {
                 FaultKind::Crash => {
                     inst.condition = Condition::Crashed;
-                    Failure::Interrupted
+                    (Failure::Interrupted, LossCause::Crash)
                 }
                 FaultKind::Broken => {
                     inst.condition = Condition::Broken;
                     inst.error_latency = error_latency;
-                    Failure::ServerError
+                    (Failure::ServerError, LossCause::GpuFault)
                 }
             };
-            self.drop_work(now, instance, lost_as);
+            inst.fault_cause = cause;
+            self.drop_work(now, instance, lost_as, cause);
         }
     }
 
-    /// Everything `instance` holds fails for `why`: its queue, and the work on its slots (whose
-    /// pending service ends will find them killed). The instance is left idle. Returns the
-    /// number of requests that failed.
-    pub(super) fn drop_work(&mut self, now: SimTime, instance: u32, why: Failure) -> u64 {
+    /// Everything `instance` holds fails for `why`, because of `cause`: its queue, and the work
+    /// on its slots (whose pending service ends will find them killed). The instance is left
+    /// idle. Returns the number of requests that failed.
+    pub(super) fn drop_work(
+        &mut self,
+        now: SimTime,
+        instance: u32,
+        why: Failure,
+        cause: LossCause,
+    ) -> u64 {
         let mut failed = 0;
         for id in self.instances[instance as usize].queue.drain() {
             let req = *self.requests.get(id);
             if req.phase != Phase::Expired {
                 self.recorder.dequeued();
                 self.release(&req, None);
-                self.after_failure(now, id, why);
+                self.after_failure_by(now, id, why, Some(cause));
                 failed += 1;
             }
             self.requests.remove(id);
@@ -54,7 +61,7 @@ impl World<'_> {
             req.phase = Phase::Killed;
             let req = *req;
             self.release(&req, None);
-            self.after_failure(now, id, why);
+            self.after_failure_by(now, id, why, Some(cause));
         }
         for id in self.requests.held_by(instance, Phase::Abandoned) {
             self.requests.get_mut(id).phase = Phase::Killed;

@@ -31,7 +31,7 @@ use std::collections::VecDeque;
 
 use super::{Event, World};
 use crate::engine::{open_unit, SimDuration, SimTime, StreamRng};
-use crate::metrics::Failure;
+use crate::metrics::{Failure, LossCause};
 use crate::model::autoscale::capacity::CapacityLimits;
 use crate::model::fleet::lifecycle::{Billing, InstanceState, Phase};
 use crate::model::fleet::{Dispatch, TerminationPolicy};
@@ -553,7 +553,7 @@ impl World<'_> {
         if inst.epoch != epoch || inst.state != InstanceState::Draining {
             return;
         }
-        let cut = self.drop_work(now, id, Failure::Interrupted);
+        let cut = self.drop_work(now, id, Failure::Interrupted, LossCause::DrainTimeout);
         let pool = self.instances[id as usize].pool as usize;
         self.pools[pool].fleet.stats.cut_by_drain += cut;
         self.drained(now, id);

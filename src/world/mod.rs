@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 
 use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
 use crate::metrics::{
-    ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, PoolScaling, Recorder,
+    ClassSummary, CostSummary, Failure, InstanceSummary, LossCause, LossSummary, PoolInstances, PoolScaling, Recorder,
     RouteSummary, RunResult, Summary, TimelineSink,
 };
 use crate::model::autoscale::capacity::CapacityLimits;
@@ -125,6 +125,8 @@ struct Instance {
     busy: u32,
     queue: WaitQueue,
     condition: Condition,
+    /// What made it crashed or broken (for `lost_by_cause`).
+    fault_cause: LossCause,
     error_latency: SimDuration,
     state: InstanceState,
     /// Bumped at every state change: a timer carrying an older epoch is stale.
@@ -236,6 +238,8 @@ pub struct World<'s> {
     events: u64,
     /// Each pool's autoscaler, if it has one.
     autoscalers: Vec<Option<autoscaler::Controller>>,
+    /// Requests and tries lost to faults, by cause.
+    losses: LossSummary,
 }
 
 /// Instance slots a pool needs: with autoscaling, room for its maximum twice over (instances
@@ -286,6 +290,7 @@ impl<'s> World<'s> {
                     busy: 0,
                     queue: WaitQueue::default(),
                     condition: Condition::Up,
+                    fault_cause: LossCause::Crash,
                     error_latency: SimDuration::ZERO,
                     state,
                     epoch: 0,
@@ -500,6 +505,7 @@ impl<'s> World<'s> {
             end,
             events: 0,
             autoscalers,
+            losses: LossSummary::default(),
         }
     }
 
@@ -574,6 +580,7 @@ impl<'s> World<'s> {
             phase: Phase::Queued,
             cut_at_deadline: false,
             doomed_by: Failure::Interrupted,
+            doomed_cause: None,
             tries: 0,
             attempts: 1,
             is_retry: false,
@@ -592,12 +599,22 @@ impl<'s> World<'s> {
     /// it as nginx would; then the balancer may send it to another pick, or else its client may
     /// try again after a backoff (each as a new entry), or else the request ends here with that
     /// reason. The entry `id` is still the caller's, to free or keep (a tombstone) afterwards.
+    #[inline]
     fn after_failure(&mut self, now: SimTime, id: u32, why: Failure) {
+        self.after_failure_by(now, id, why, None);
+    }
+
+    /// [`World::after_failure`] for a try that failed because of `cause` (a fault of the fleet,
+    /// counted in `lost_by_cause`).
+    fn after_failure_by(&mut self, now: SimTime, id: u32, why: Failure, cause: Option<LossCause>) {
         if self.failures_are_final {
             // Nothing can act on it: copy nothing (in a spike most requests end here, and
             // copying an entry just written stalls the CPU on store forwarding).
             let class = self.requests.get(id).class as usize;
             self.recorder.failed(class, why);
+            if let Some(c) = cause {
+                *self.losses.requests.get_mut(c) += 1;
+            }
             return;
         }
         let req = *self.requests.get(id);
@@ -640,6 +657,9 @@ impl<'s> World<'s> {
             });
             self.groups[group].retries_active += 1;
             self.recorder.retried(false);
+            if let Some(c) = cause {
+                *self.losses.retried_tries.get_mut(c) += 1;
+            }
             self.send(now, id);
             return;
         }
@@ -661,11 +681,17 @@ impl<'s> World<'s> {
                 ..req
             });
             self.recorder.retried(true);
+            if let Some(c) = cause {
+                *self.losses.retried_tries.get_mut(c) += 1;
+            }
             self.queue
                 .schedule_in(wait, Event::ClientRetry { request: id });
             return;
         }
         self.recorder.failed(req.class as usize, why);
+        if let Some(c) = cause {
+            *self.losses.requests.get_mut(c) += 1;
+        }
     }
 
     /// True when `group`'s balancer sends the failed try of `req` to another pick: the failure
@@ -777,6 +803,7 @@ impl<'s> World<'s> {
                 warmup_seconds: scenario.warmup.as_secs_f64(),
                 events: self.events,
                 requests: totals.counts,
+                lost_by_cause: self.losses,
                 latency_seconds: totals.latency,
                 by_class,
                 by_route,
