@@ -14,7 +14,8 @@ pub use histogram::LatencyHistogram;
 pub use losses::{CauseCounts, LossCause, LossSummary};
 pub use recorder::{Failure, RecordedTotals, Recorder};
 pub use summary::{
-    ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolInstances, PoolScaling,
+    ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolFailures, PoolInstances,
+    PoolMarket, PoolScaling,
     RequestCounts, RetrySummary, RouteSummary, RunResult, Summary,
 };
 pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};

@@ -17,6 +17,7 @@ mod lifecycle;
 mod raw;
 mod reader;
 mod slo;
+mod spot;
 #[cfg(test)]
 mod tests;
 mod units;
@@ -72,6 +73,8 @@ pub struct Scenario {
     pub routes: Vec<RouteSpec>,
     /// Instances that fail during the run.
     pub faults: Vec<FaultSpec>,
+    /// Windows in which launches of a type fail with insufficient capacity.
+    pub capacity_shortages: Vec<crate::model::market::interruptions::CapacityShortage>,
     /// Clients' retries (`[client] retry`); `None`: clients do not retry.
     pub client_retry: Option<ClientRetry>,
     /// Who sends the requests (`[traffic] users`, `networks`).

@@ -13,6 +13,7 @@ use super::empirical;
 use super::lifecycle::{self, MAX_INSTANCES};
 use super::reader::{Fields, Located, Node, Reader};
 use super::slo::read_slo;
+use super::spot;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::autoscale::spec::AutoscalingSpec;
 use crate::model::balancer::health_check::{
@@ -28,7 +29,9 @@ use crate::model::balancer::slow_start::{
     ENVOY_DEFAULT_MIN_WEIGHT_PERCENT,
 };
 use crate::model::balancer::sticky;
-use crate::model::fleet::{LaunchSpec, ServiceTime, StartupSpec, WarmPoolSpec};
+use crate::model::fleet::{FailureSpec, LaunchSpec, ServiceTime, StartupSpec, WarmPoolSpec};
+use crate::model::market::interruptions::SpotInterruptions;
+use crate::model::market::PurchaseOption;
 use crate::model::traffic::backoff::{Backoff, ClientRetry, Jitter};
 use crate::model::traffic::{DecayShape, RateProfile};
 
@@ -54,6 +57,7 @@ pub struct RawScenario {
     pub target_groups: Vec<RawTargetGroup>,
     pub routes: Vec<RawRoute>,
     pub faults: Vec<RawFault>,
+    pub capacity_shortages: Vec<spot::RawShortage>,
     pub client_retry: Option<Located<ClientRetry>>,
     pub slo: Option<Located<crate::gates::SloSpec>>,
 }
@@ -109,6 +113,9 @@ pub struct RawInstanceType {
     pub speed: Option<Located<f64>>,
     pub price_per_hour: Option<Located<f64>>,
     pub weight: Option<Located<u64>>,
+    pub spot_price: Option<Located<f64>>,
+    /// Present but broken reads as `value: None` (reported).
+    pub spot_interruptions: Option<Located<Option<SpotInterruptions>>>,
 }
 
 /// A `[[pool]]` table. A nested table that is present but broken (reported) reads as its
@@ -129,6 +136,10 @@ pub struct RawPool {
     pub warm_pool: Option<Located<Option<WarmPoolSpec>>>,
     pub launch: Option<LaunchSpec>,
     pub autoscaling: Option<Located<Option<AutoscalingSpec>>>,
+    /// `purchase = "spot"`: a single-type pool bought on the spot market.
+    pub purchase: Option<Located<PurchaseOption>>,
+    pub mixed: Option<Located<Option<spot::RawMixed>>>,
+    pub failures: Option<FailureSpec>,
 }
 
 /// A `[[queue]]` table: a named queue one pool pulls from.
@@ -188,7 +199,9 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         )
         .map(|n| read_traffic(r, n))
         .unwrap_or_default();
-    let instance_types = read_array(r, &mut f, "instance_type", read_instance_type);
+    let instance_types = read_array(r, &mut f, "instance_type", |r, n| {
+        read_instance_type(r, n, base_dir)
+    });
     let pools = read_array(r, &mut f, "pool", |r, n| read_pool(r, n, base_dir));
     let queues = read_array(r, &mut f, "queue", read_queue);
     let classes_at = Located {
@@ -206,6 +219,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
     let target_groups = read_array(r, &mut f, "target_group", read_target_group);
     let routes = read_array(r, &mut f, "route", read_route);
     let faults = read_array(r, &mut f, "fault", read_fault);
+    let capacity_shortages = read_array(r, &mut f, "capacity_shortage", spot::read_shortage);
     let client_retry = f.get("client").and_then(|n| read_client(r, n));
     let slo = f.get("slo").and_then(|n| read_slo(r, n));
     f.finish(r);
@@ -230,6 +244,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         target_groups,
         routes,
         faults,
+        capacity_shortages,
         client_retry,
         slo,
     })
@@ -710,7 +725,11 @@ fn read_array<'a, 'de, T>(
     items.into_iter().filter_map(|n| read_one(r, n)).collect()
 }
 
-fn read_instance_type(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawInstanceType> {
+fn read_instance_type(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    base_dir: &Path,
+) -> Option<RawInstanceType> {
     let mut f = r.table(node, "an instance type table")?;
     let t = RawInstanceType {
         name: f
@@ -732,6 +751,15 @@ fn read_instance_type(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawInsta
             )
             .and_then(|n| r.price_per_hour(&n)),
         weight: f.get("weight").and_then(|n| r.integer(&n, 1, 1000)),
+        spot_price: f.get("spot_price").and_then(|n| r.price_per_hour(&n)),
+        spot_interruptions: f.get("spot_interruptions").map(|n| {
+            let at = locate_node(&n);
+            Located {
+                value: spot::read_spot_interruptions(r, n, base_dir),
+                path: at.path,
+                span: at.span,
+            }
+        }),
     };
     f.finish(r);
     Some(t)
@@ -742,13 +770,17 @@ fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<
     let name = f
         .required(r, "name", "name the pool, such as name = \"gpu\"")
         .and_then(|n| r.name(&n));
-    let instance_type = f
-        .required(
+    // A mixed instances policy names its types itself.
+    let mixed = f.get("mixed_instances");
+    let instance_type = match &mixed {
+        Some(_) => f.get("instance_type"),
+        None => f.required(
             r,
             "instance_type",
             "name one of the [[instance_type]] tables",
-        )
-        .and_then(|n| r.string(&n));
+        ),
+    }
+    .and_then(|n| r.string(&n));
     // With autoscaling, the group may start empty and `instances` defaults to its min.
     let autoscaling = f.get("autoscaling");
     let instances = match &autoscaling {
@@ -801,6 +833,25 @@ fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<
                 span: at.span,
             }
         }),
+        purchase: f.get("purchase").and_then(|n| {
+            let at = locate_node(&n);
+            spot::read_purchase(r, &n).map(|value| Located {
+                value,
+                path: at.path,
+                span: at.span,
+            })
+        }),
+        mixed: mixed.map(|n| {
+            let at = locate_node(&n);
+            Located {
+                value: spot::read_mixed(r, n),
+                path: at.path,
+                span: at.span,
+            }
+        }),
+        failures: f
+            .get("failures")
+            .and_then(|n| spot::read_failures(r, n, base_dir)),
     };
     f.finish(r);
     Some(p)

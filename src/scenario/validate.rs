@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::lifecycle;
+use super::spot;
 use super::raw::{RawBalancer, RawClass, RawFault, RawPool, RawQueue, RawScenario, RawTargetGroup};
 use super::reader::{Located, Reader};
 use super::{RequestClass, Scenario};
@@ -17,6 +18,11 @@ use crate::model::fleet::{
     Dispatch, FaultKind, FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime, StartupSpec,
     TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_ERROR_LATENCY,
 };
+use crate::model::fleet::mixed::{
+    MixedInstances, OnDemandStrategy, SpotStrategy, DEFAULT_SPOT_INSTANCE_POOLS,
+};
+use crate::model::market::interruptions::CapacityShortage;
+use crate::model::market::PurchaseOption;
 use crate::model::traffic::{ArrivalProcess, Population};
 
 /// Shares must sum to 1 within this tolerance (room for decimal fractions such as 0.1 + 0.2).
@@ -96,6 +102,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         routing.as_mut(),
     );
     let faults = validate_faults(r, &raw, &pool_refs, duration);
+    let capacity_shortages = validate_shortages(r, &raw, duration);
     let population = validate_population(r, &raw);
     let (target_groups, routes) = routing.map(|x| (x.groups, x.routes))?;
 
@@ -120,6 +127,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         routes,
         client_retry: raw.client_retry.map(|c| c.value),
         faults: faults?,
+        capacity_shortages: capacity_shortages?,
         population: population?,
         slo: raw.slo.map(|s| s.value),
     })
@@ -830,6 +838,12 @@ fn validate_instance_types(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Vec<
                 speed: t.speed.as_ref().map_or(1.0, |s| s.value),
                 price_per_hour: t.price_per_hour.as_ref()?.value,
                 weight: t.weight.as_ref().map_or(1, |w| w.value as u32),
+                spot_price_per_hour: t.spot_price.as_ref().map(|p| p.value),
+                spot_interruptions: match &t.spot_interruptions {
+                    // Broken: reported by stage one.
+                    Some(s) => Some(s.value.clone()?),
+                    None => None,
+                },
             })
         })
         .collect();
@@ -893,13 +907,48 @@ fn validate_pools(
     let mut pools = Vec::new();
     let mut ok = unique;
     for (index, p) in raw.pools.iter().enumerate() {
-        let instance_type = p.instance_type.as_ref().and_then(|t| {
-            let found = find(&type_names, &t.value);
-            if found.is_none() {
-                unknown_reference(r, t, "instance type", &type_names);
+        let mixed = validate_mixed(r, p, &type_names, types);
+        let instance_type = match &mixed {
+            Ok(Some(m)) if p.mixed.is_some() => Some(m.types[0]),
+            Err(()) if p.mixed.is_some() => None,
+            _ => p.instance_type.as_ref().and_then(|t| {
+                let found = find(&type_names, &t.value);
+                if found.is_none() {
+                    unknown_reference(r, t, "instance type", &type_names);
+                }
+                found
+            }),
+        };
+        // A plain pool bought on the spot market is a one-type policy with no on-demand.
+        let mixed = match (mixed, &p.purchase, instance_type) {
+            (Ok(None), Some(purchase), Some(t)) if purchase.value == PurchaseOption::Spot => {
+                if types.is_some_and(|ts| ts[t].spot_price_per_hour.is_none()) {
+                    r.error(
+                        purchase,
+                        format!(
+                            "instance type \"{}\" has no spot_price, so it cannot be bought on the spot market",
+                            type_names[t]
+                        ),
+                        Some("add spot_price = \"$0.40/h\" to its [[instance_type]]".into()),
+                    );
+                    ok = false;
+                }
+                Some(MixedInstances {
+                    types: vec![t],
+                    on_demand_base: 0,
+                    on_demand_percent: 0,
+                    on_demand_strategy: OnDemandStrategy::Prioritized,
+                    spot_strategy: SpotStrategy::PriceCapacityOptimized,
+                    spot_instance_pools: DEFAULT_SPOT_INSTANCE_POOLS,
+                    capacity_rebalance: false,
+                })
             }
-            found
-        });
+            (Ok(m), _, _) => m,
+            (Err(()), _, _) => {
+                ok = false;
+                None
+            }
+        };
         let scaling = p.autoscaling.as_ref();
         let instances = match (&p.instances, scaling) {
             (
@@ -979,12 +1028,172 @@ fn validate_pools(
                 launch: p.launch.unwrap_or_default(),
                 autoscaling: scaling.and_then(|a| a.value.clone()),
                 queue: p.queue.as_ref().map(|q| q.value.clone()),
+                mixed,
+                failures: p.failures.clone(),
             }),
             _ => ok = false,
         }
     }
     ok &= queues.finish(r);
     (ok && types.is_some()).then_some(pools)
+}
+
+/// A pool's `[pool.mixed_instances]`: known, distinct types, a spot price for each type it may
+/// buy on the spot market, and no keys of a single-type pool beside it. `Ok(None)` without one.
+fn validate_mixed(
+    r: &mut Reader<'_>,
+    p: &RawPool,
+    type_names: &[&str],
+    types: Option<&[InstanceType]>,
+) -> Result<Option<MixedInstances>, ()> {
+    let Some(at) = &p.mixed else {
+        return Ok(None);
+    };
+    let Some(m) = &at.value else {
+        return Err(()); // reported by stage one
+    };
+    let mut ok = true;
+    let clashes = [
+        (
+            p.instance_type.as_ref().map(unit),
+            "instance_type",
+            "the types are listed in [pool.mixed_instances] types",
+        ),
+        (
+            p.purchase.as_ref().map(unit),
+            "purchase",
+            "the purchase options are set by on_demand_base_capacity and on_demand_percentage_above_base",
+        ),
+        (
+            p.weight.as_ref().map(unit),
+            "weight",
+            "each instance takes its type's weight",
+        ),
+        // AWS, "Warm pools for Amazon EC2 Auto Scaling": a warm pool cannot be added to a
+        // group with a mixed instances policy or that launches Spot Instances.
+        (
+            p.warm_pool.as_ref().map(unit),
+            "warm_pool",
+            "EC2 Auto Scaling does not allow a warm pool with a mixed instances policy",
+        ),
+    ];
+    for (key_at, key, why) in clashes {
+        if let Some(key_at) = key_at {
+            r.error(
+                &key_at,
+                format!("a pool with [pool.mixed_instances] has no {key}: {why}"),
+                Some(format!("remove {key}")),
+            );
+            ok = false;
+        }
+    }
+    if m.types.is_empty() {
+        r.error(
+            &m.types_at,
+            "a mixed instances policy needs at least one instance type",
+            Some("such as types = [\"g5.xlarge\", \"g6.xlarge\"]".into()),
+        );
+        ok = false;
+    }
+    let mut resolved = Vec::new();
+    for t in &m.types {
+        match find(type_names, &t.value) {
+            Some(i) if resolved.contains(&i) => {
+                r.error(
+                    t,
+                    format!("instance type \"{}\" is listed twice", t.value),
+                    Some("list each type once, in priority order".into()),
+                );
+                ok = false;
+            }
+            Some(i) => resolved.push(i),
+            None => {
+                unknown_reference(r, t, "instance type", type_names);
+                ok = false;
+            }
+        }
+    }
+    let buys_spot = m.on_demand_percent < 100;
+    if let (true, Some(types)) = (buys_spot, types) {
+        for (&i, t) in resolved.iter().zip(&m.types) {
+            if types[i].spot_price_per_hour.is_none() {
+                r.error(
+                    t,
+                    format!(
+                        "instance type \"{}\" has no spot_price, and this policy buys spot (on_demand_percentage_above_base = {})",
+                        t.value, m.on_demand_percent
+                    ),
+                    Some("add spot_price = \"$0.40/h\" to its [[instance_type]], or set on_demand_percentage_above_base = 100".into()),
+                );
+                ok = false;
+            }
+        }
+    }
+    let pools = spot::spot_instance_pools(r, m);
+    match (ok, pools) {
+        (true, Some(spot_instance_pools)) => Ok(Some(MixedInstances {
+            types: resolved,
+            on_demand_base: m.on_demand_base,
+            on_demand_percent: m.on_demand_percent,
+            on_demand_strategy: m.on_demand_strategy,
+            spot_strategy: m.spot_strategy,
+            spot_instance_pools,
+            capacity_rebalance: m.capacity_rebalance,
+        })),
+        _ => Err(()),
+    }
+}
+
+/// `[[capacity_shortage]]` windows: a known type, inside the run.
+fn validate_shortages(
+    r: &mut Reader<'_>,
+    raw: &RawScenario,
+    duration: Option<SimDuration>,
+) -> Option<Vec<CapacityShortage>> {
+    let type_names: Vec<&str> = raw
+        .instance_types
+        .iter()
+        .filter_map(|t| t.name.as_ref().map(|n| n.value.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    let mut ok = true;
+    for s in &raw.capacity_shortages {
+        let itype = s.instance_type.as_ref().and_then(|t| {
+            let found = find(&type_names, &t.value);
+            if found.is_none() {
+                unknown_reference(r, t, "instance type", &type_names);
+            }
+            found
+        });
+        let at = s.at.as_ref().filter(|at| match duration {
+            Some(d) if at.value >= d => {
+                r.error(
+                    *at,
+                    format!(
+                        "the shortage begins at {}, not before the run ends (duration = {d})",
+                        at.value
+                    ),
+                    Some(format!("make `at` shorter than {d}")),
+                );
+                false
+            }
+            _ => true,
+        });
+        let lasts = positive_duration(r, s.duration.as_ref(), "duration");
+        match (itype, at, lasts) {
+            (Some(itype), Some(at), Some(Some(lasts))) => {
+                let from = SimTime::ZERO + at.value;
+                out.push(CapacityShortage {
+                    itype,
+                    purchase: s.purchase,
+                    from,
+                    until: from.saturating_add(lasts),
+                });
+            }
+            _ => ok = false,
+        }
+    }
+    ok.then_some(out)
 }
 
 /// The `[[queue]]` tables and which pool pulls from each.

@@ -75,6 +75,12 @@ impl GroupHealth {
         }
     }
 
+    /// `target`'s weight out of slow start becomes `weight` (already scaled): an instance of a
+    /// mixed pool takes its type's weight at launch, before it registers.
+    pub(super) fn set_full_weight(&mut self, target: usize, weight: u32) {
+        self.full_weight[target] = weight;
+    }
+
     /// How often its targets are checked, if they are.
     pub(super) fn check_interval(&self) -> Option<SimDuration> {
         self.check.as_ref().map(|(spec, _)| spec.interval)

@@ -26,13 +26,14 @@ mod fleet;
 mod health;
 mod metrics_source;
 mod requests;
+mod spot;
 mod waiting;
 
 use std::collections::BTreeMap;
 
 use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
 use crate::metrics::{
-    ClassSummary, CostSummary, Failure, InstanceSummary, LossCause, LossSummary, PoolInstances, PoolScaling, Recorder,
+    ClassSummary, CostSummary, Failure, InstanceSummary, LossCause, LossSummary, PoolFailures, PoolInstances, PoolScaling, Recorder,
     RouteSummary, RunResult, Summary, TimelineSink,
 };
 use crate::model::autoscale::capacity::CapacityLimits;
@@ -99,6 +100,20 @@ enum Event {
     Reconcile { pool: u32 },
     /// `pool`'s autoscaler has something to do.
     Autoscale { pool: u32, tick: autoscaler::Tick },
+    /// Spot instance `instance` gets its two-minute interruption notice (stale unless `life`
+    /// is its life).
+    SpotNotice { instance: u32, life: u32 },
+    /// The cloud reclaims interrupted spot instance `instance`.
+    SpotReclaim { instance: u32, life: u32 },
+    /// Spot instance `instance` gets a rebalance recommendation.
+    Rebalance { instance: u32, life: u32 },
+    /// A random failure (`crash`, else a GPU fault) of `instance` occurs, or (`repair`) ends.
+    RandomFault {
+        instance: u32,
+        life: u32,
+        crash: bool,
+        repair: bool,
+    },
 }
 
 /// How an instance is.
@@ -119,8 +134,17 @@ struct Instance {
     /// mixed instances policy) launches each instance as one of them.
     itype: u32,
     /// How it was bought.
-    #[allow(dead_code)] // read by billing and spot interruptions (issue 6, in progress)
     purchase: PurchaseOption,
+    /// Bumped at every launch: a spot or fault timer of an earlier life is stale.
+    life: u32,
+    /// It got its spot interruption notice: the cloud reclaims it two minutes later.
+    interrupted: bool,
+    /// Interrupted and draining, it still counts toward the desired capacity until the cloud
+    /// reclaims it (no capacity rebalancing: the group replaces it after termination).
+    held: bool,
+    /// A rebalance recommendation made it at risk and capacity rebalancing is replacing it: it
+    /// no longer counts toward the desired capacity.
+    at_risk: bool,
     slots: u32,
     busy: u32,
     queue: WaitQueue,
@@ -181,6 +205,10 @@ struct Pool {
     /// Response times of the pool's answered tries since the last metric period, when a
     /// policy reads `latency`.
     latency: Option<crate::metrics::LatencyHistogram>,
+    /// Spot interruptions and capacity (pools with a mixed instances policy).
+    spot: Option<spot::PoolSpot>,
+    /// Random crashes and GPU faults (pools with `[pool.failures]`).
+    faults: Option<faults::PoolFaults>,
 }
 
 /// Instances behind one balancer: target `t` is instance `members[t]`.
@@ -291,6 +319,10 @@ impl<'s> World<'s> {
                     queue: WaitQueue::default(),
                     condition: Condition::Up,
                     fault_cause: LossCause::Crash,
+                    life: 0,
+                    interrupted: false,
+                    held: false,
+                    at_risk: false,
                     error_latency: SimDuration::ZERO,
                     state,
                     epoch: 0,
@@ -347,6 +379,13 @@ impl<'s> World<'s> {
                     .as_ref()
                     .is_some_and(|a| a.reads(MetricKind::Latency))
                     .then(crate::metrics::LatencyHistogram::new),
+                spot: spec
+                    .mixed
+                    .as_ref()
+                    .map(|_| spot::PoolSpot::new(streams.stream(&format!("spot/{}", spec.name)))),
+                faults: spec.failures.as_ref().map(|_| {
+                    faults::PoolFaults::new(streams.stream(&format!("faults/{}", spec.name)))
+                }),
             });
             autoscalers.push(
                 spec.autoscaling
@@ -462,7 +501,7 @@ impl<'s> World<'s> {
             .target_groups
             .iter()
             .any(|g| g.balancer.retry.is_some());
-        World {
+        let mut world = World {
             scenario,
             seed,
             queue,
@@ -506,7 +545,11 @@ impl<'s> World<'s> {
             events: 0,
             autoscalers,
             losses: LossSummary::default(),
-        }
+        };
+        world.init_mixed();
+        world.init_billing_by_kind();
+        world.init_failures();
+        world
     }
 
     /// Runs to the end of the scenario, sending timeline windows to `sink`.
@@ -552,6 +595,17 @@ impl<'s> World<'s> {
                 }
                 Event::Reconcile { pool } => self.on_reconcile(now, pool),
                 Event::Autoscale { pool, tick } => self.on_autoscale(now, pool, tick),
+                Event::SpotNotice { instance, life } => self.on_spot_notice(now, instance, life),
+                Event::SpotReclaim { instance, life } => {
+                    self.on_spot_reclaim(now, instance, life)
+                }
+                Event::Rebalance { instance, life } => self.on_rebalance(now, instance, life),
+                Event::RandomFault {
+                    instance,
+                    life,
+                    crash,
+                    repair,
+                } => self.on_random_fault(now, instance, life, crash, repair),
             }
         }
         self.finish(sink)
@@ -728,6 +782,7 @@ impl<'s> World<'s> {
 
     fn finish<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
         let scenario = self.scenario;
+        let mut markets: Vec<_> = (0..self.pools.len()).map(|p| self.pool_market(p)).collect();
         let class_route: Vec<usize> = self.class_route.iter().map(|&r| r as usize).collect();
         let totals = self
             .recorder
@@ -736,13 +791,19 @@ impl<'s> World<'s> {
         let mut by_pool = BTreeMap::new();
         let mut cost_by_pool = BTreeMap::new();
         let (mut instance_hours, mut peak, mut cost) = (0.0, 0u64, 0.0);
-        for (spec, pool) in scenario.pools.iter().zip(&mut self.pools) {
+        for (p, spec) in scenario.pools.iter().enumerate() {
+            let market = markets[p].take();
+            let pool = &mut self.pools[p];
             let t = &scenario.instance_types[spec.instance_type];
             let f = &mut pool.fleet;
             f.bill(self.end);
             let (full, storage) = f.billed_hours();
             let storage_price = spec.warm_pool.map_or(0.0, |w| w.storage_price_per_hour);
-            let pool_cost = full * t.price_per_hour + storage * storage_price;
+            let full_cost = match &market {
+                Some((_, cost)) => *cost,
+                None => full * t.price_per_hour,
+            };
+            let pool_cost = full_cost + storage * storage_price;
             instance_hours += full;
             peak += u64::from(f.peak);
             cost += pool_cost;
@@ -750,7 +811,15 @@ impl<'s> World<'s> {
             by_pool.insert(
                 spec.name.clone(),
                 PoolInstances {
-                    instance_type: t.name.clone(),
+                    instance_type: match &spec.mixed {
+                        Some(m) => m
+                            .types
+                            .iter()
+                            .map(|&t| scenario.instance_types[t].name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        None => t.name.clone(),
+                    },
                     mean: full / hours,
                     max: u64::from(f.peak),
                     instance_hours: full,
@@ -763,6 +832,11 @@ impl<'s> World<'s> {
                         cut_by_drain: f.stats.cut_by_drain,
                         warm_pool_storage_hours: storage,
                     },
+                    market: market.map(|(m, _)| m),
+                    failures: pool.faults.as_ref().map(|f| PoolFailures {
+                        crashes: f.crashes,
+                        gpu_faults: f.gpu_faults,
+                    }),
                 },
             );
         }

@@ -17,6 +17,11 @@ pub struct InstanceType {
     pub price_per_hour: f64,
     /// Load-balancing weight of its instances (default 1): an A100 might be 3 to a T4's 1.
     pub weight: u32,
+    /// Its spot price [USD/h], if it may be bought on the spot market (a constant until the
+    /// market's spot price paths replace it; see `World::spot_price_at`).
+    pub spot_price_per_hour: Option<f64>,
+    /// How its spot instances are interrupted; `None`: never.
+    pub spot_interruptions: Option<crate::model::market::interruptions::SpotInterruptions>,
 }
 
 /// How requests reach the instances of a pool.
@@ -70,6 +75,11 @@ pub struct PoolSpec {
     pub autoscaling: Option<AutoscalingSpec>,
     /// The named queue its workers pull from (`[[queue]]`), if it is a queue-driven pool.
     pub queue: Option<String>,
+    /// Several instance types and purchase options (`[pool.mixed_instances]`, or
+    /// `purchase = "spot"`); `None`: every instance is `instance_type`, on demand.
+    pub mixed: Option<super::mixed::MixedInstances>,
+    /// Random crashes and GPU faults (`[pool.failures]`).
+    pub failures: Option<super::FailureSpec>,
 }
 
 /// How long each phase of an instance's start takes (ARCHITECTURE.md, "Instance lifecycle"):
@@ -110,6 +120,10 @@ pub enum TerminationPolicy {
     /// The ReplicaSet controller's ranking (`ActivePodsWithRanks`): not-yet-ready pods first
     /// (pending before starting), then the most recently ready.
     Kubernetes,
+    /// AWS `AllocationStrategy`: within the purchase option being reduced, the instance the
+    /// allocation strategy would have launched last (the lowest priority on-demand type, or the
+    /// dearest); then as `AwsDefault`.
+    AllocationStrategy,
 }
 
 /// The warm pool of a pool (`[pool.warm_pool]`), with AWS EC2 Auto Scaling semantics
