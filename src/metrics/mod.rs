@@ -15,7 +15,6 @@ pub use losses::{CauseCounts, LossCause, LossSummary};
 pub use recorder::{Failure, RecordedTotals, Recorder};
 pub use summary::{
     ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolFailures, PoolInstances,
-    PoolMarket, PoolScaling,
-    RequestCounts, RetrySummary, RouteSummary, RunResult, Summary,
+    PoolMarket, PoolScaling, RequestCounts, RetrySummary, RouteSummary, RunResult, Summary,
 };
 pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};

@@ -87,7 +87,11 @@ pub(super) fn read_startup(
 }
 
 /// One startup phase: `"90s"` (always that long) or a service-time table.
-pub(super) fn read_phase(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<ServiceTime> {
+pub(super) fn read_phase(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    base_dir: &Path,
+) -> Option<ServiceTime> {
     if node.is_table() {
         return read_service(r, node, base_dir);
     }

@@ -104,6 +104,7 @@ pub struct RawFault {
     pub first: Option<Located<u64>>,
     pub duration: Option<Located<SimDuration>>,
     pub error_latency: Option<Located<SimDuration>>,
+    pub rebalance_lead: Option<Located<SimDuration>>,
 }
 
 /// An `[[instance_type]]` table.
@@ -679,7 +680,7 @@ fn read_route(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawRoute> {
     Some(route)
 }
 
-const FAULT_KINDS: &[&str] = &["crash", "broken"];
+const FAULT_KINDS: &[&str] = &["crash", "broken", "spot_interruption"];
 
 fn read_fault(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawFault> {
     let mut f = r.table(node, "a fault table")?;
@@ -691,7 +692,7 @@ fn read_fault(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawFault> {
             .required(
                 r,
                 "kind",
-                "choose crash (the host stops answering) or broken (alive, but every request fails fast)",
+                "choose crash (the host stops answering), broken (alive, but every request fails fast) or spot_interruption (the two-minute notice)",
             )
             .and_then(|n| r.one_of(&n, FAULT_KINDS)),
         at: f
@@ -703,6 +704,7 @@ fn read_fault(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawFault> {
         first: f.get("first").and_then(|n| r.integer(&n, 0, 999_999)),
         duration: f.get("duration").and_then(|n| r.duration(&n)),
         error_latency: f.get("error_latency").and_then(|n| r.duration(&n)),
+        rebalance_lead: f.get("rebalance_lead").and_then(|n| r.duration(&n)),
     };
     f.finish(r);
     Some(fault)

@@ -104,7 +104,11 @@ pub(super) fn read_mixed(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawMi
     let spot = f.get("spot_allocation_strategy").map(|n| {
         r.one_of(
             &n,
-            &["price_capacity_optimized", "capacity_optimized", "lowest_price"],
+            &[
+                "price_capacity_optimized",
+                "capacity_optimized",
+                "lowest_price",
+            ],
         )
     });
     ok &= store(
@@ -187,9 +191,7 @@ pub(super) fn read_spot_interruptions(
     let mut lead = ServiceTime::Constant {
         nanos: DEFAULT_REBALANCE_LEAD.as_nanos() as f64,
     };
-    let read = f
-        .get("rebalance_lead")
-        .map(|n| read_phase(r, n, base_dir));
+    let read = f.get("rebalance_lead").map(|n| read_phase(r, n, base_dir));
     ok &= store(&mut lead, read);
     f.finish(r);
     let mean = mean?;
@@ -217,7 +219,10 @@ pub(super) fn read_failures(
         gpu_fault: None,
         error_latency: DEFAULT_ERROR_LATENCY,
     };
-    for (key, slot) in [("crash", &mut spec.crash), ("gpu_fault", &mut spec.gpu_fault)] {
+    for (key, slot) in [
+        ("crash", &mut spec.crash),
+        ("gpu_fault", &mut spec.gpu_fault),
+    ] {
         let read = f
             .get(key)
             .map(|n| read_random_failure(r, n, base_dir).map(Some));
@@ -274,7 +279,11 @@ pub(super) fn read_shortage(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Ra
             .and_then(|n| r.string(&n)),
         purchase: f.get("purchase").and_then(|n| read_purchase(r, &n)),
         at: f
-            .required(r, "at", "say when the shortage begins, such as at = \"10m\"")
+            .required(
+                r,
+                "at",
+                "say when the shortage begins, such as at = \"10m\"",
+            )
             .and_then(|n| r.duration(&n)),
         duration: f
             .required(

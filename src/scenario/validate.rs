@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use super::lifecycle;
-use super::spot;
 use super::raw::{RawBalancer, RawClass, RawFault, RawPool, RawQueue, RawScenario, RawTargetGroup};
 use super::reader::{Located, Reader};
+use super::spot;
 use super::{RequestClass, Scenario};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::autoscale::spec::Controller;
@@ -14,12 +14,12 @@ use crate::model::balancer::routing::{
     longest_prefix, BalancerSpec, RouteSpec, TargetGroupSpec, DEFAULT_CONNECT_TIMEOUT,
 };
 use crate::model::balancer::Algorithm;
+use crate::model::fleet::mixed::{
+    MixedInstances, OnDemandStrategy, SpotStrategy, DEFAULT_SPOT_INSTANCE_POOLS,
+};
 use crate::model::fleet::{
     Dispatch, FaultKind, FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime, StartupSpec,
     TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_ERROR_LATENCY,
-};
-use crate::model::fleet::mixed::{
-    MixedInstances, OnDemandStrategy, SpotStrategy, DEFAULT_SPOT_INSTANCE_POOLS,
 };
 use crate::model::market::interruptions::CapacityShortage;
 use crate::model::market::PurchaseOption;
@@ -146,6 +146,9 @@ struct PoolRef {
     dispatch: Dispatch,
     /// The named queue it pulls from.
     queue: Option<String>,
+    /// It may buy spot instances (`purchase = "spot"`, or a mixed instances policy with less
+    /// than 100 % on-demand above its base).
+    buys_spot: bool,
 }
 
 fn pool_refs(raw: &RawScenario) -> Vec<PoolRef> {
@@ -169,6 +172,14 @@ fn pool_refs(raw: &RawScenario) -> Vec<PoolRef> {
                     _ => Dispatch::Balancer,
                 },
                 queue: p.queue.as_ref().map(|q| q.value.clone()),
+                buys_spot: p
+                    .purchase
+                    .as_ref()
+                    .is_some_and(|x| x.value == PurchaseOption::Spot)
+                    || p.mixed
+                        .as_ref()
+                        .and_then(|m| m.value.as_ref())
+                        .is_some_and(|m| m.on_demand_percent < 100),
             }
         })
         .collect()
@@ -716,12 +727,64 @@ fn validate_fault(
     let lasts = positive_duration(r, f.duration.as_ref(), "duration");
     let kind = f.kind.as_ref().map(|k| match k.value {
         "crash" => FaultKind::Crash,
+        "spot_interruption" => FaultKind::SpotInterruption,
         _ => FaultKind::Broken,
     });
-    if let (Some(FaultKind::Crash), Some(e)) = (kind, &f.error_latency) {
+    if kind == Some(FaultKind::SpotInterruption) {
+        if let Some((pool, pool_at)) = pool.filter(|(p, _)| !pools[*p].buys_spot) {
+            r.error(
+                pool_at,
+                format!(
+                    "pool \"{}\" buys no spot instances, so the cloud cannot interrupt them",
+                    pools[pool].name
+                ),
+                Some("give the pool purchase = \"spot\" or a [pool.mixed_instances] with on_demand_percentage_above_base below 100".into()),
+            );
+            ok = false;
+        }
+        if let Some(d) = &f.duration {
+            r.error(
+                d,
+                "an interrupted spot instance does not come back: a spot_interruption has no duration",
+                Some("remove duration (the group launches a replacement)".into()),
+            );
+            ok = false;
+        }
+        if let (Some(lead), Some(at)) = (&f.rebalance_lead, &f.at) {
+            if lead.value > at.value {
+                r.error(
+                    lead,
+                    format!(
+                        "the rebalance recommendation would come {} before the run starts",
+                        SimDuration::from_nanos(lead.value.as_nanos() - at.value.as_nanos())
+                    ),
+                    Some(format!(
+                        "use a rebalance_lead of at most {} (the notice's `at`)",
+                        at.value
+                    )),
+                );
+                ok = false;
+            }
+        }
+    } else if let Some(lead) = &f.rebalance_lead {
+        r.error(
+            lead,
+            "rebalance_lead applies only to kind = \"spot_interruption\"",
+            Some("remove rebalance_lead".into()),
+        );
+        ok = false;
+    }
+    if let (Some(k @ (FaultKind::Crash | FaultKind::SpotInterruption)), Some(e)) =
+        (kind, &f.error_latency)
+    {
+        let why = if k == FaultKind::Crash {
+            "a crashed host does not answer"
+        } else {
+            "an interrupted spot instance drains, it does not answer with errors"
+        };
         r.error(
             e,
-            "a crashed host does not answer, so error_latency applies only to kind = \"broken\"",
+            format!("{why}, so error_latency applies only to kind = \"broken\""),
             Some("remove error_latency, or use kind = \"broken\"".into()),
         );
         ok = false;
@@ -743,6 +806,7 @@ fn validate_fault(
             .error_latency
             .as_ref()
             .map_or(DEFAULT_ERROR_LATENCY, |e| e.value),
+        rebalance_lead: f.rebalance_lead.as_ref().map(|l| l.value),
     })
 }
 

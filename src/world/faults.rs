@@ -17,6 +17,7 @@ use crate::engine::{open_unit, SimTime, StreamRng};
 use crate::metrics::{Failure, LossCause};
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::FaultKind;
+use crate::model::market::PurchaseOption;
 
 /// A pool's random failures: its stream and counts.
 pub(super) struct PoolFaults {
@@ -148,6 +149,20 @@ impl World<'_> {
         let spec = &self.scenario.faults[fault as usize];
         let first = self.pools[spec.pool].first as u32 + spec.first;
         let (kind, error_latency) = (spec.kind, spec.error_latency);
+        if kind == FaultKind::SpotInterruption {
+            for instance in first..first + spec.instances {
+                let inst = &self.instances[instance as usize];
+                if inst.purchase == PurchaseOption::Spot {
+                    if begins {
+                        self.notice(now, instance);
+                    } else {
+                        // `begins = false` is its rebalance recommendation, ahead of it.
+                        self.recommend_rebalance(now, instance);
+                    }
+                }
+            }
+            return;
+        }
         for instance in first..first + spec.instances {
             let inst = &mut self.instances[instance as usize];
             if !begins {
@@ -155,6 +170,7 @@ impl World<'_> {
                 continue;
             }
             let (lost_as, cause) = match kind {
+                FaultKind::SpotInterruption => unreachable!("handled above"),
                 FaultKind::Crash => {
                     inst.condition = Condition::Crashed;
                     (Failure::Interrupted, LossCause::Crash)

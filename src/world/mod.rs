@@ -33,8 +33,8 @@ use std::collections::BTreeMap;
 
 use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
 use crate::metrics::{
-    ClassSummary, CostSummary, Failure, InstanceSummary, LossCause, LossSummary, PoolFailures, PoolInstances, PoolScaling, Recorder,
-    RouteSummary, RunResult, Summary, TimelineSink,
+    ClassSummary, CostSummary, Failure, InstanceSummary, LossCause, LossSummary, PoolFailures,
+    PoolInstances, PoolScaling, Recorder, RouteSummary, RunResult, Summary, TimelineSink,
 };
 use crate::model::autoscale::capacity::CapacityLimits;
 use crate::model::autoscale::spec::MetricKind;
@@ -75,7 +75,8 @@ enum Event {
     RequestDeadline { request: u32, generation: u32 },
     /// A try sent to a target that will not serve it fails.
     DoomedEnd { request: u32 },
-    /// Fault `fault` begins (`begins`) or ends.
+    /// Fault `fault` begins (`begins`) or ends (for a spot interruption: its rebalance
+    /// recommendation arrives).
     Fault { fault: u32, begins: bool },
     /// The targets of `group` are checked.
     HealthTick { group: u32 },
@@ -271,15 +272,23 @@ pub struct World<'s> {
 }
 
 /// Instance slots a pool needs: with autoscaling, room for its maximum twice over (instances
-/// draining while their replacements start) plus its warm pool; else its fixed size.
+/// draining while their replacements start) plus its warm pool; else its fixed size. A pool
+/// that buys spot also needs room for the replacements of interrupted instances (launched while
+/// they drain their notice), and with capacity rebalancing for those of at-risk ones: once and
+/// twice more its size.
 fn pool_slots(spec: &crate::model::fleet::PoolSpec) -> u32 {
+    let spot = spec
+        .mixed
+        .as_ref()
+        .filter(|m| m.on_demand_percent < 100)
+        .map_or(0, |m| if m.capacity_rebalance { 2 } else { 1 });
     let Some(a) = &spec.autoscaling else {
-        return spec.instances;
+        return spec.instances * (1 + spot);
     };
     let max = a.max.max(spec.instances);
     // The warm pool is largest at desired capacity 0.
     let warm = spec.warm_pool.map_or(0, |w| w.size(max, 0));
-    2 * max + warm
+    (2 + spot) * max + warm
 }
 
 impl<'s> World<'s> {
@@ -477,7 +486,13 @@ impl<'s> World<'s> {
                     begins: true,
                 },
             );
-            if let Some(until) = fault.until {
+            // A fault's end; for a spot interruption, its rebalance recommendation ahead.
+            let other = fault.until.or_else(|| {
+                fault
+                    .rebalance_lead
+                    .map(|lead| SimTime::from_nanos(fault.at.as_nanos() - lead.as_nanos()))
+            });
+            if let Some(until) = other {
                 queue.schedule_in(
                     until - SimTime::ZERO,
                     Event::Fault {
@@ -596,9 +611,7 @@ impl<'s> World<'s> {
                 Event::Reconcile { pool } => self.on_reconcile(now, pool),
                 Event::Autoscale { pool, tick } => self.on_autoscale(now, pool, tick),
                 Event::SpotNotice { instance, life } => self.on_spot_notice(now, instance, life),
-                Event::SpotReclaim { instance, life } => {
-                    self.on_spot_reclaim(now, instance, life)
-                }
+                Event::SpotReclaim { instance, life } => self.on_spot_reclaim(now, instance, life),
                 Event::Rebalance { instance, life } => self.on_rebalance(now, instance, life),
                 Event::RandomFault {
                     instance,

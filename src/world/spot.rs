@@ -283,23 +283,14 @@ impl World<'_> {
             open_unit(&mut s.rng),
         );
         let notice = now.saturating_add(spec.time_to_notice(u_notice));
-        self.queue.schedule_in(
-            notice - now,
-            Event::SpotNotice {
-                instance: id,
-                life,
-            },
-        );
+        self.queue
+            .schedule_in(notice - now, Event::SpotNotice { instance: id, life });
         if u_rebalance < spec.rebalance_fraction {
             let lead = spec.rebalance_lead.quantile(u_lead);
-            let at = SimTime::from_nanos(notice.as_nanos().saturating_sub(lead.as_nanos())).max(now);
-            self.queue.schedule_in(
-                at - now,
-                Event::Rebalance {
-                    instance: id,
-                    life,
-                },
-            );
+            let at =
+                SimTime::from_nanos(notice.as_nanos().saturating_sub(lead.as_nanos())).max(now);
+            self.queue
+                .schedule_in(at - now, Event::Rebalance { instance: id, life });
         }
     }
 
@@ -324,10 +315,20 @@ impl World<'_> {
 
     /// The interruption notice of `id` arrives (stale unless `life` is its life).
     pub(super) fn on_spot_notice(&mut self, now: SimTime, id: u32, life: u32) {
+        if self.instances[id as usize].life == life {
+            self.notice(now, id);
+        }
+    }
+
+    /// `id` gets its two-minute interruption notice, if it is running and not already
+    /// interrupted.
+    pub(super) fn notice(&mut self, now: SimTime, id: u32) {
         let inst = &self.instances[id as usize];
-        if inst.life != life || inst.interrupted || !inst.state.serves() && !inst.state.counts_toward_desired() {
+        let running = inst.state.serves() || inst.state.counts_toward_desired();
+        if inst.interrupted || !running {
             return;
         }
+        let life = inst.life;
         let pool = inst.pool as usize;
         let state = inst.state;
         let rebalance = self.scenario.pools[pool]
@@ -350,13 +351,8 @@ impl World<'_> {
                 if state == InstanceState::InService {
                     self.drain(now, id);
                 }
-                self.queue.schedule_in(
-                    NOTICE,
-                    Event::SpotReclaim {
-                        instance: id,
-                        life,
-                    },
-                );
+                self.queue
+                    .schedule_in(NOTICE, Event::SpotReclaim { instance: id, life });
             }
             // Not yet serving: it holds nothing, and goes now.
             _ => {
@@ -399,8 +395,15 @@ impl World<'_> {
     /// A rebalance recommendation for `id` arrives (stale unless `life` matches). With capacity
     /// rebalancing it stops counting toward the desired capacity, so a replacement launches.
     pub(super) fn on_rebalance(&mut self, now: SimTime, id: u32, life: u32) {
+        if self.instances[id as usize].life == life {
+            self.recommend_rebalance(now, id);
+        }
+    }
+
+    /// `id` gets a rebalance recommendation, if it is running and not already interrupted.
+    pub(super) fn recommend_rebalance(&mut self, now: SimTime, id: u32) {
         let inst = &self.instances[id as usize];
-        if inst.life != life || inst.interrupted || !inst.state.counts_toward_desired() {
+        if inst.interrupted || inst.at_risk || !inst.state.counts_toward_desired() {
             return;
         }
         let pool = inst.pool as usize;

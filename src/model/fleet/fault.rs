@@ -17,6 +17,9 @@ pub enum FaultKind {
     Crash,
     /// Alive but every request fails fast with a server error.
     Broken,
+    /// The cloud sends its spot instances' two-minute interruption notice (on-demand instances
+    /// among them are not affected).
+    SpotInterruption,
 }
 
 /// A fault of some instances of one pool.
@@ -36,6 +39,8 @@ pub struct FaultSpec {
     pub until: Option<SimTime>,
     /// How long a broken instance takes to answer a request with an error.
     pub error_latency: SimDuration,
+    /// A spot interruption's rebalance recommendation arrives this long before its notice.
+    pub rebalance_lead: Option<SimDuration>,
 }
 
 /// A broken server's default time to answer with an error: a few milliseconds, as an HTTP 500

@@ -88,7 +88,10 @@ mod tests {
         assert_eq!(s.risk_per_hour(), 1.0);
         // The median of an exponential is mean · ln 2 = 2495.3 s.
         let median = s.time_to_notice(0.5).as_secs_f64();
-        assert!((median - 3600.0 * std::f64::consts::LN_2).abs() < 1e-6, "{median}");
+        assert!(
+            (median - 3600.0 * std::f64::consts::LN_2).abs() < 1e-6,
+            "{median}"
+        );
         // At u = 1 − e⁻¹ it is the mean.
         let at_mean = s.time_to_notice(1.0 - (-1.0f64).exp()).as_secs_f64();
         assert!((at_mean - 3600.0).abs() < 1e-6, "{at_mean}");
