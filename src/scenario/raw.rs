@@ -140,7 +140,8 @@ pub struct RawPool {
     /// `purchase = "spot"`: a single-type pool bought on the spot market.
     pub purchase: Option<Located<PurchaseOption>>,
     pub mixed: Option<Located<Option<spot::RawMixed>>>,
-    pub failures: Option<FailureSpec>,
+    /// Present but broken reads as `value: None` (reported).
+    pub failures: Option<Located<Option<FailureSpec>>>,
 }
 
 /// A `[[queue]]` table: a named queue one pool pulls from.
@@ -851,9 +852,14 @@ fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<
                 span: at.span,
             }
         }),
-        failures: f
-            .get("failures")
-            .and_then(|n| spot::read_failures(r, n, base_dir)),
+        failures: f.get("failures").map(|n| {
+            let at = locate_node(&n);
+            Located {
+                value: spot::read_failures(r, n, base_dir),
+                path: at.path,
+                span: at.span,
+            }
+        }),
     };
     f.finish(r);
     Some(p)

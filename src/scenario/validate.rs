@@ -1071,6 +1071,30 @@ fn validate_pools(
                 p.queue_capacity.as_ref().map(|q| q.value as u32),
             ),
         };
+        if let Some(f) = &p.failures {
+            if f.value.is_none() {
+                ok = false; // reported by stage one
+            } else if dispatch == Dispatch::SharedQueue {
+                r.error(
+                    f,
+                    "random failures are modelled for pools behind a balancer, not shared-queue pools",
+                    Some("use dispatch = \"balancer\" for this pool, or remove [pool.failures]".into()),
+                );
+                ok = false;
+            }
+        }
+        if let (Some(w), Some(purchase)) = (&p.warm_pool, &p.purchase) {
+            if purchase.value == PurchaseOption::Spot {
+                // AWS, "Warm pools for Amazon EC2 Auto Scaling": no warm pool for a group
+                // that launches Spot Instances.
+                r.error(
+                    w,
+                    "EC2 Auto Scaling does not allow a warm pool in a group that launches spot instances",
+                    Some("remove [pool.warm_pool], or buy on demand".into()),
+                );
+                ok = false;
+            }
+        }
         match (&p.name, instance_type, instances) {
             (Some(name), Some(instance_type), Some(instances)) => pools.push(PoolSpec {
                 name: name.value.clone(),
@@ -1093,7 +1117,7 @@ fn validate_pools(
                 autoscaling: scaling.and_then(|a| a.value.clone()),
                 queue: p.queue.as_ref().map(|q| q.value.clone()),
                 mixed,
-                failures: p.failures.clone(),
+                failures: p.failures.as_ref().and_then(|f| f.value.clone()),
             }),
             _ => ok = false,
         }
