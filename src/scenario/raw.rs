@@ -30,7 +30,7 @@ use crate::model::balancer::slow_start::{
 };
 use crate::model::balancer::sticky;
 use crate::model::fleet::{FailureSpec, LaunchSpec, ServiceTime, StartupSpec, WarmPoolSpec};
-use crate::model::market::interruptions::SpotInterruptions;
+use crate::model::market::interruptions::{SpotAvailability, SpotInterruptions};
 use crate::model::market::PurchaseOption;
 use crate::model::traffic::backoff::{Backoff, ClientRetry, Jitter};
 use crate::model::traffic::{DecayShape, RateProfile};
@@ -117,6 +117,8 @@ pub struct RawInstanceType {
     pub spot_price: Option<Located<f64>>,
     /// Present but broken reads as `value: None` (reported).
     pub spot_interruptions: Option<Located<Option<SpotInterruptions>>>,
+    /// Present but broken reads as `value: None` (reported).
+    pub spot_availability: Option<Located<Option<SpotAvailability>>>,
 }
 
 /// A `[[pool]]` table. A nested table that is present but broken (reported) reads as its
@@ -759,6 +761,14 @@ fn read_instance_type(
             let at = locate_node(&n);
             Located {
                 value: spot::read_spot_interruptions(r, n, base_dir),
+                path: at.path,
+                span: at.span,
+            }
+        }),
+        spot_availability: f.get("spot_availability").map(|n| {
+            let at = locate_node(&n);
+            Located {
+                value: spot::read_spot_availability(r, n, base_dir),
                 path: at.path,
                 span: at.span,
             }

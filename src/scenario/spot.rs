@@ -10,10 +10,12 @@ use std::path::Path;
 use super::lifecycle::{read_phase, MAX_INSTANCES};
 use super::raw::{locate_node, store};
 use super::reader::{Located, Node, Reader};
-use crate::engine::SimDuration;
+use crate::engine::{SimDuration, SimTime};
 use crate::model::fleet::mixed::{OnDemandStrategy, SpotStrategy, DEFAULT_SPOT_INSTANCE_POOLS};
 use crate::model::fleet::{FailureSpec, RandomFailure, ServiceTime, DEFAULT_ERROR_LATENCY};
-use crate::model::market::interruptions::{SpotInterruptions, DEFAULT_REBALANCE_LEAD};
+use crate::model::market::interruptions::{
+    SpotAvailability, SpotInterruptions, DEFAULT_REBALANCE_LEAD,
+};
 use crate::model::market::PurchaseOption;
 
 /// `[pool.mixed_instances]` before its type names are resolved.
@@ -295,4 +297,128 @@ pub(super) fn read_shortage(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Ra
     };
     f.finish(r);
     Some(s)
+}
+
+/// `spot_availability = { file = "data/avail.csv" }` on an `[[instance_type]]`: a CSV with
+/// columns `time_s` (seconds from the start, increasing) and `available` (whole instances), or
+/// a JSON trace in the SkyPilot spot-traces format, `{"metadata": {"gap_seconds": N}, "data":
+/// [...]}`, `data[i]` instances available from `i × N` seconds.
+pub(super) fn read_spot_availability(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    base_dir: &Path,
+) -> Option<SpotAvailability> {
+    let mut f = r.table(
+        node,
+        "a table such as spot_availability = { file = \"data/spot_availability.csv\" }",
+    )?;
+    let file = f
+        .required(
+            r,
+            "file",
+            "give the trace, relative to the scenario: a CSV with columns time_s and available, or a SkyPilot JSON trace",
+        )
+        .and_then(|n| r.string(&n));
+    f.finish(r);
+    let file = file?;
+    let path = base_dir.join(&file.value);
+    let rows = if file.value.ends_with(".json") {
+        load_skypilot(&path)
+    } else {
+        load_availability_csv(&path)
+    };
+    match rows.and_then(|rows| {
+        SpotAvailability::from_rows(&rows).ok_or_else(|| format!("{} has no data", path.display()))
+    }) {
+        Ok(a) => Some(a),
+        Err(e) => {
+            r.error(
+                &file,
+                e,
+                Some("see \"Spot\" in docs/scenario-format.md for the trace formats".into()),
+            );
+            None
+        }
+    }
+}
+
+fn load_availability_csv(path: &Path) -> Result<Vec<(SimTime, u32)>, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_path(path)
+        .map_err(|e| format!("cannot read the CSV file {}: {e}", path.display()))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("cannot read the header row of {}: {e}", path.display()))?
+        .clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| {
+                format!(
+                    "{} has no column \"{name}\" (it needs time_s and available)",
+                    path.display()
+                )
+            })
+    };
+    let (time, available) = (column("time_s")?, column("available")?);
+    let mut rows: Vec<(SimTime, u32)> = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let row = i + 2;
+        let record = record.map_err(|e| format!("{} row {row}: {e}", path.display()))?;
+        let cell = |k: usize| record.get(k).unwrap_or("").trim().to_string();
+        let t: f64 = cell(time)
+            .parse()
+            .ok()
+            .filter(|t: &f64| t.is_finite() && *t >= 0.0)
+            .ok_or_else(|| {
+                format!(
+                    "{} row {row}: time_s \"{}\" is not a non-negative number of seconds",
+                    path.display(),
+                    cell(time)
+                )
+            })?;
+        let n: u32 = cell(available).parse().map_err(|_| {
+            format!(
+                "{} row {row}: available \"{}\" is not a whole number of instances",
+                path.display(),
+                cell(available)
+            )
+        })?;
+        let at = SimTime::ZERO + SimDuration::from_secs_f64(t);
+        if rows.last().is_some_and(|&(prev, _)| at <= prev) {
+            return Err(format!(
+                "{} row {row}: time_s {t} is not after the row before",
+                path.display()
+            ));
+        }
+        rows.push((at, n));
+    }
+    Ok(rows)
+}
+
+/// The SkyPilot spot-traces JSON: `metadata.gap_seconds` and `data`.
+fn load_skypilot(path: &Path) -> Result<Vec<(SimTime, u32)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the trace {}: {e}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let gap = v["metadata"]["gap_seconds"]
+        .as_f64()
+        .filter(|g| *g > 0.0)
+        .ok_or_else(|| format!("{} has no positive metadata.gap_seconds", path.display()))?;
+    let data = v["data"]
+        .as_array()
+        .ok_or_else(|| format!("{} has no data array", path.display()))?;
+    data.iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let n = x.as_u64().ok_or_else(|| {
+                format!("{} data[{i}]: {x} is not a whole number", path.display())
+            })?;
+            let at = SimTime::ZERO + SimDuration::from_secs_f64(i as f64 * gap);
+            Ok((at, n.min(u64::from(u32::MAX)) as u32))
+        })
+        .collect()
 }

@@ -908,6 +908,10 @@ fn validate_instance_types(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Vec<
                     Some(s) => Some(s.value.clone()?),
                     None => None,
                 },
+                spot_availability: match &t.spot_availability {
+                    Some(a) => Some(std::sync::Arc::new(a.value.clone()?)),
+                    None => None,
+                },
             })
         })
         .collect();

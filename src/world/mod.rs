@@ -108,6 +108,8 @@ enum Event {
     SpotReclaim { instance: u32, life: u32 },
     /// Spot instance `instance` gets a rebalance recommendation.
     Rebalance { instance: u32, life: u32 },
+    /// Instance type `itype`'s spot availability changes to its trace's point `point`.
+    SpotAvailability { itype: u32, point: u32 },
     /// A random failure (`crash`, else a GPU fault) of `instance` occurs, or (`repair`) ends.
     RandomFault {
         instance: u32,
@@ -561,6 +563,7 @@ impl<'s> World<'s> {
             autoscalers,
             losses: LossSummary::default(),
         };
+        world.init_availability();
         world.init_mixed();
         world.init_billing_by_kind();
         world.init_failures();
@@ -613,6 +616,9 @@ impl<'s> World<'s> {
                 Event::SpotNotice { instance, life } => self.on_spot_notice(now, instance, life),
                 Event::SpotReclaim { instance, life } => self.on_spot_reclaim(now, instance, life),
                 Event::Rebalance { instance, life } => self.on_rebalance(now, instance, life),
+                Event::SpotAvailability { itype, point } => {
+                    self.on_spot_availability(now, itype, point)
+                }
                 Event::RandomFault {
                     instance,
                     life,

@@ -223,7 +223,12 @@ impl World<'_> {
         let mut refused = 0;
         let mut chosen = None;
         for t in order {
-            if shortages.iter().any(|s| s.blocks(t, purchase, now)) {
+            let exhausted = purchase == PurchaseOption::Spot
+                && self.scenario.instance_types[t]
+                    .spot_availability
+                    .as_ref()
+                    .is_some_and(|a| self.spot_running(t) >= a.at(now));
+            if exhausted || shortages.iter().any(|s| s.blocks(t, purchase, now)) {
                 refused += 1;
             } else {
                 chosen = Some((t, purchase));
@@ -509,5 +514,77 @@ impl World<'_> {
             },
             cost,
         ))
+    }
+}
+
+impl World<'_> {
+    /// Spot instances of type `itype`, in every pool, that the cloud has not yet interrupted:
+    /// what its spot availability bounds.
+    fn spot_running(&self, itype: usize) -> u32 {
+        self.instances
+            .iter()
+            .filter(|i| {
+                i.purchase == PurchaseOption::Spot
+                    && i.itype as usize == itype
+                    && !i.interrupted
+                    && (i.state.counts_toward_desired() || i.state.serves())
+            })
+            .count() as u32
+    }
+
+    /// Schedules the first change of every spot availability trace.
+    pub(super) fn init_availability(&mut self) {
+        for (t, spec) in self.scenario.instance_types.iter().enumerate() {
+            if let Some(&(at, _)) = spec
+                .spot_availability
+                .as_ref()
+                .and_then(|a| a.points.get(1))
+            {
+                self.queue.schedule_in(
+                    at - SimTime::ZERO,
+                    Event::SpotAvailability {
+                        itype: t as u32,
+                        point: 1,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Type `itype`'s spot availability moves to its point `point`: if fewer instances are
+    /// available than we run, the excess gets its interruption notice, most recently launched
+    /// first (the trace says how many, not which; the newest have the least work invested).
+    pub(super) fn on_spot_availability(&mut self, now: SimTime, itype: u32, point: u32) {
+        let t = itype as usize;
+        let Some(a) = self.scenario.instance_types[t].spot_availability.clone() else {
+            return;
+        };
+        if let Some(&(next, _)) = a.points.get(point as usize + 1) {
+            self.queue.schedule_in(
+                next - now,
+                Event::SpotAvailability {
+                    itype,
+                    point: point + 1,
+                },
+            );
+        }
+        let available = a.points[point as usize].1;
+        let running = self.spot_running(t);
+        if running <= available {
+            return;
+        }
+        let mut victims: Vec<u32> = (0..self.instances.len() as u32)
+            .filter(|&i| {
+                let inst = &self.instances[i as usize];
+                inst.purchase == PurchaseOption::Spot
+                    && inst.itype == itype
+                    && !inst.interrupted
+                    && (inst.state.counts_toward_desired() || inst.state.serves())
+            })
+            .collect();
+        victims.sort_by_key(|&i| (std::cmp::Reverse(self.instances[i as usize].launched_at), i));
+        for id in victims.into_iter().take((running - available) as usize) {
+            self.notice(now, id);
+        }
     }
 }

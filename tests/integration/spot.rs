@@ -406,3 +406,44 @@ service = { distribution = "constant", value = "1s" }
     assert_eq!(m.rebalance_recommendations, 0);
     assert_eq!(m.spot_at_end, 20);
 }
+
+#[test]
+fn an_availability_trace_interrupts_and_blocks_spot_launches_until_capacity_returns() {
+    // Our own fixtures (tests/data): one instance available, none from 200 s, one again from
+    // 405 s; as a CSV and as a SkyPilot-format JSON trace (5 s ticks) that say the same.
+    // At 200 s the running instance gets its notice (as in the interruption test above): job 2
+    // completes at 270, job 3 is cut at 320. The replacement is refused at 320 and at every
+    // retry 10 s apart up to 400 (9 failures); at 410 it launches and serves job 7 (420-510);
+    // job 8 (480 → 510-600) is still in service at the end and job 9 waits. Jobs 4, 5, 6 (240,
+    // 300, 360) find no target.
+    for file in ["spot_availability.csv", "spot_availability_skypilot.json"] {
+        let text = one_spot_box("instance_type = \"box\"\npurchase = \"spot\"", "").replace(
+            "spot_price = \"$1.2/h\"",
+            &format!("spot_price = \"$1.2/h\"\nspot_availability = {{ file = \"data/{file}\" }}"),
+        );
+        let s = fleetsim::Scenario::parse(&text, &crate::common::repo().join("tests/inline.toml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (s, _) = run(&s, 1);
+        let r = &s.requests;
+        assert_eq!(
+            (
+                r.completed,
+                r.interrupted,
+                r.no_healthy_target,
+                r.in_flight_at_end
+            ),
+            (4, 1, 3, 2),
+            "{file}: {r:?}"
+        );
+        assert_eq!(s.lost_by_cause.requests.spot_interruption, 1);
+        let m = market(&s);
+        assert_eq!(
+            (m.spot_interruptions, m.insufficient_capacity),
+            (1, 9),
+            "{file}"
+        );
+        assert_eq!(s.instances.by_pool["p"].scaling.launch_failures, 9);
+        // Billed 0-320 s and 410-600 s: 510 s.
+        assert!((s.instances.instance_hours * 3600.0 - 510.0).abs() < 1e-9);
+    }
+}

@@ -22,6 +22,9 @@ pub struct InstanceType {
     pub spot_price_per_hour: Option<f64>,
     /// How its spot instances are interrupted; `None`: never.
     pub spot_interruptions: Option<crate::model::market::interruptions::SpotInterruptions>,
+    /// How many of its spot instances the cloud has for us over time; `None`: unlimited.
+    pub spot_availability:
+        Option<std::sync::Arc<crate::model::market::interruptions::SpotAvailability>>,
 }
 
 /// How requests reach the instances of a pool.

@@ -50,6 +50,39 @@ impl SpotInterruptions {
     }
 }
 
+/// How many spot instances of a type the cloud has for us over time (`spot_availability`): a
+/// step function, as in the availability traces of Wu et al., *Can't Be Late* (NSDI 2024),
+/// "the number of available instances at a specific tick".
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpotAvailability {
+    /// `(from, available)`, times strictly increasing, the first at time 0: `available`
+    /// instances from `from` until the next point.
+    pub points: Vec<(SimTime, u32)>,
+}
+
+impl SpotAvailability {
+    /// From `(time, available)` rows in time order (the first value also holds before its
+    /// time); consecutive equal values merge. `None` if there are no rows.
+    pub fn from_rows(rows: &[(SimTime, u32)]) -> Option<Self> {
+        let mut points: Vec<(SimTime, u32)> = Vec::new();
+        for &(t, n) in rows {
+            match points.last_mut() {
+                None => points.push((SimTime::ZERO, n)),
+                Some(&mut (from, _)) if from == t => points.last_mut().expect("last").1 = n,
+                Some(&mut (_, m)) if m == n => {}
+                Some(_) => points.push((t, n)),
+            }
+        }
+        (!points.is_empty()).then_some(SpotAvailability { points })
+    }
+
+    /// Instances available at `now`.
+    pub fn at(&self, now: SimTime) -> u32 {
+        let i = self.points.partition_point(|&(t, _)| t <= now);
+        self.points[i.saturating_sub(1)].1
+    }
+}
+
 /// A window in which launches of one instance type fail with insufficient capacity
 /// (`[[capacity_shortage]]`; EC2's `InsufficientInstanceCapacity` error).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,6 +110,20 @@ impl CapacityShortage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn availability_is_a_step_function_of_its_rows() {
+        let t = SimTime::from_nanos;
+        let a =
+            SpotAvailability::from_rows(&[(t(5), 2), (t(10), 2), (t(20), 0), (t(30), 1)]).unwrap();
+        // The first value holds from 0; the repeated 2 merges.
+        assert_eq!(a.points, vec![(t(0), 2), (t(20), 0), (t(30), 1)]);
+        assert_eq!(
+            [a.at(t(0)), a.at(t(19)), a.at(t(20)), a.at(t(99))],
+            [2, 2, 0, 1]
+        );
+        assert!(SpotAvailability::from_rows(&[]).is_none());
+    }
 
     #[test]
     fn the_time_to_notice_is_exponential_with_the_mean() {
