@@ -447,3 +447,33 @@ fn an_availability_trace_interrupts_and_blocks_spot_launches_until_capacity_retu
         assert!((s.instances.instance_hours * 3600.0 - 510.0).abs() < 1e-9);
     }
 }
+
+#[test]
+fn the_allocation_strategy_termination_policy_removes_the_lowest_priority_type() {
+    // On demand, prioritized a, b, c. Desired 1 at 60 s launches a; a is short from 90 s to
+    // 150 s, so desired 2 at 120 s launches b; desired 1 at 180 s removes one (idle: at once).
+    // allocation_strategy removes b (the lower priority): a bills 60-210 s, b 120-180 s.
+    // oldest_instance removes a instead: a bills 60-180 s, b 120-210 s.
+    let shortage = r#"
+[[capacity_shortage]]
+instance_type = "a"
+at = "90s"
+duration = "60s"
+"#;
+    let hours = |policy: &str| {
+        let text = mixed_scaled("", &[1, 2, 1], shortage)
+            .replace("rate = \"1/m\"", "rate = \"1/h\"")
+            .replace(
+                "instances = 0",
+                &format!("instances = 0\ntermination_policy = \"{policy}\""),
+            );
+        let (s, _) = run(&scenario(&text), 1);
+        let h = &market(&s).instance_hours;
+        (
+            (h["a/on_demand"] * 3600.0).round(),
+            (h["b/on_demand"] * 3600.0).round(),
+        )
+    };
+    assert_eq!(hours("allocation_strategy"), (150.0, 60.0));
+    assert_eq!(hours("oldest_instance"), (120.0, 90.0));
+}
