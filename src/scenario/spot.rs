@@ -253,7 +253,19 @@ fn read_random_failure(
             "time_to_failure",
             "give the time an instance runs before it fails, such as time_to_failure = { distribution = \"exponential\", mean = \"500h\" }",
         )
-        .and_then(|n| read_phase(r, n, base_dir));
+        .and_then(|n| {
+            let at = locate_node(&n);
+            let d = read_phase(r, n, base_dir)?;
+            if d == (ServiceTime::Constant { nanos: 0.0 }) {
+                r.error(
+                    &at,
+                    "time_to_failure must be longer than 0s",
+                    Some("such as time_to_failure = { distribution = \"exponential\", mean = \"500h\" }".into()),
+                );
+                return None;
+            }
+            Some(d)
+        });
     let repair = f
         .required(
             r,

@@ -13,7 +13,7 @@
 //! not modelled.
 
 use super::{Condition, Event, Phase, World};
-use crate::engine::{open_unit, SimTime, StreamRng};
+use crate::engine::{open_unit, SimDuration, SimTime, StreamRng};
 use crate::metrics::{Failure, LossCause};
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::FaultKind;
@@ -67,7 +67,11 @@ impl World<'_> {
         let Some(f) = self.pools[pool].faults.as_mut() else {
             return;
         };
-        let after = process.time_to_failure.quantile(open_unit(&mut f.rng));
+        // At least 1 ns: a failure at the instant of a repair would loop without time passing.
+        let after = process
+            .time_to_failure
+            .quantile(open_unit(&mut f.rng))
+            .max(SimDuration::from_nanos(1));
         if now.saturating_add(after) >= self.end {
             return; // after the run: nothing to schedule
         }

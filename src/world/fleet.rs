@@ -541,7 +541,7 @@ impl World<'_> {
             self.pull_shared(now, id);
         }
         self.arm_failures(now, id);
-        self.retire_at_risk(now, pool);
+        self.retire_at_risk(now, pool, id);
         self.after_activity(now, pool);
     }
 
@@ -660,6 +660,11 @@ impl World<'_> {
         if inst.bound_for_warm_pool {
             inst.bound_for_warm_pool = false;
             self.pools[pool].fleet.preparing -= 1;
+        }
+        if inst.held {
+            // An interrupted instance the group counted until now: its replacement is due.
+            inst.held = false;
+            self.pools[pool].fleet.held -= 1;
         }
         self.set_state(now, id, InstanceState::Terminated);
         let f = &mut self.pools[pool].fleet;

@@ -384,12 +384,7 @@ impl World<'_> {
     /// not charge a partial hour it interrupts, under per-hour billing) hooks in here.
     pub(super) fn interrupted_by_cloud(&mut self, id: u32, now: SimTime) {
         self.drop_work(now, id, Failure::Interrupted, LossCause::SpotInterruption);
-        let inst = &mut self.instances[id as usize];
-        let pool = inst.pool as usize;
-        if inst.held {
-            inst.held = false;
-            self.pools[pool].fleet.held -= 1;
-        }
+        let pool = self.instances[id as usize].pool as usize;
         if let Some(s) = self.pools[pool].spot.as_mut() {
             s.stats.reclaimed += 1;
         }
@@ -429,15 +424,15 @@ impl World<'_> {
         self.reconcile(now, pool);
     }
 
-    /// An instance of `pool` entered service: if an at-risk instance waits for a replacement,
-    /// it is retired now (drained, or terminated if not yet serving).
-    pub(super) fn retire_at_risk(&mut self, now: SimTime, pool: usize) {
+    /// Instance `entered` of `pool` entered service: if another, at-risk instance waits for a
+    /// replacement, it is retired now (drained, or terminated if not yet serving).
+    pub(super) fn retire_at_risk(&mut self, now: SimTime, pool: usize, entered: u32) {
         if self.pools[pool].fleet.at_risk == 0 {
             return;
         }
         let victim = self.slots_of(pool).find(|&i| {
             let inst = &self.instances[i as usize];
-            inst.at_risk && inst.state.counts_toward_desired()
+            i != entered && inst.at_risk && inst.state.counts_toward_desired()
         });
         if let Some(id) = victim {
             if self.instances[id as usize].state == InstanceState::InService {
