@@ -367,6 +367,20 @@ fn random_crashes_and_gpu_faults_fail_what_they_hit_and_are_counted_by_cause() {
     assert_eq!(s.lost_by_cause.requests.gpu_fault, 4);
     let f = s.instances.by_pool["p"].failures.expect("reported");
     assert_eq!((f.crashes, f.gpu_faults), (0, 4));
+    assert_eq!(s.lost_by_cause.retried_tries.total(), 0);
+
+    // Clients retry once, 2 s later (no jitter: min(cap, 1 s × 2¹)): each failed try's retry
+    // reaches the host still broken (at 122, 242, 362 and 487 s), so the same 4 requests are
+    // lost, and 4 tries were retried.
+    let text = failing_box("gpu_fault").replace(
+        "[[class]]",
+        "[client.retry]\nattempts = 2\nbase = \"1s\"\njitter = \"none\"\n[[class]]",
+    );
+    let (s, _) = run(&scenario(&text), 1);
+    assert_eq!((s.requests.completed, s.requests.server_error), (6, 4));
+    assert_eq!(s.retries.client, 4);
+    assert_eq!(s.lost_by_cause.requests.gpu_fault, 4);
+    assert_eq!(s.lost_by_cause.retried_tries.gpu_fault, 4);
 }
 
 #[test]
