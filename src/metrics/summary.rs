@@ -197,6 +197,14 @@ pub struct PoolScaling {
     pub cut_by_drain: u64,
     /// Hours instances spent stopped or hibernated in the warm pool (billed for storage only).
     pub warm_pool_storage_hours: f64,
+    /// Instances terminated and replaced because their balancer's health check found them
+    /// unhealthy (`replace_unhealthy`); left out when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub replaced_unhealthy: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The fleet's size.

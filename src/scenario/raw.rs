@@ -144,6 +144,7 @@ pub struct RawPool {
     pub mixed: Option<Located<Option<spot::RawMixed>>>,
     /// Present but broken reads as `value: None` (reported).
     pub failures: Option<Located<Option<FailureSpec>>>,
+    pub replace_unhealthy: Option<Located<bool>>,
 }
 
 /// A `[[queue]]` table: a named queue one pool pulls from.
@@ -862,6 +863,7 @@ fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<
                 span: at.span,
             }
         }),
+        replace_unhealthy: f.get("replace_unhealthy").and_then(|n| r.boolean(&n)),
         failures: f.get("failures").map(|n| {
             let at = locate_node(&n);
             Located {

@@ -1122,6 +1122,7 @@ fn validate_pools(
                 queue: p.queue.as_ref().map(|q| q.value.clone()),
                 mixed,
                 failures: p.failures.as_ref().and_then(|f| f.value.clone()),
+                replace_unhealthy: p.replace_unhealthy.as_ref().is_some_and(|x| x.value),
             }),
             _ => ok = false,
         }

@@ -55,6 +55,8 @@ pub(super) struct FleetStats {
     pub terminations: u64,
     /// Requests cut off when a draining instance's deregistration delay ran out.
     pub cut_by_drain: u64,
+    /// Instances replaced because a health check found them unhealthy.
+    pub replaced_unhealthy: u64,
 }
 
 /// A pool's capacity bookkeeping: desired capacity, instances per state, launches, billing.
@@ -566,7 +568,7 @@ impl World<'_> {
     }
 
     /// Registers `id` with (or deregisters it from) every target group of its pool.
-    fn set_registered(&mut self, now: SimTime, id: u32, registered: bool) {
+    pub(super) fn set_registered(&mut self, now: SimTime, id: u32, registered: bool) {
         let pool = self.instances[id as usize].pool as usize;
         let offset = id - self.pools[pool].first as u32;
         for i in 0..self.pools[pool].fleet.targets.len() {

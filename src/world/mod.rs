@@ -850,6 +850,7 @@ impl<'s> World<'s> {
                         terminations: f.stats.terminations,
                         cut_by_drain: f.stats.cut_by_drain,
                         warm_pool_storage_hours: storage,
+                        replaced_unhealthy: f.stats.replaced_unhealthy,
                     },
                     market: market.map(|(m, _)| m),
                     failures: pool.faults.as_ref().map(|f| PoolFailures {

@@ -491,3 +491,68 @@ duration = "60s"
     assert_eq!(hours("allocation_strategy"), (150.0, 60.0));
     assert_eq!(hours("oldest_instance"), (120.0, 90.0));
 }
+
+#[test]
+fn replace_unhealthy_terminates_what_the_health_check_fails_and_launches_a_replacement() {
+    // Two instances behind round robin with ALB's default checks (every 30 s from 0 s, 5 s
+    // timeout, unhealthy after 2 failures). Instance 0 crashes at 100 s for good: the checks
+    // at 120 and 150 s time out at 125 and 155 s, so it is unhealthy from 155 s. With
+    // replace_unhealthy the group terminates it then and launches a replacement (instant
+    // start-up), which passes its first check at 180 s: two healthy targets again. Without,
+    // the dead host stays, billed, and one target is healthy to the end. Requests lost to the
+    // crash (sent to it before 155 s) are the same in both.
+    let text = |replace: bool| {
+        format!(
+            r#"
+name = "replace"
+duration = "5m"
+[timeline]
+window = "60s"
+[traffic]
+rate = "1/s"
+process = "periodic"
+[[instance_type]]
+name = "box"
+concurrency = 4
+price = "$3.6/h"
+[[pool]]
+name = "p"
+instance_type = "box"
+instances = 2
+replace_unhealthy = {replace}
+[balancer]
+algorithm = "round_robin"
+health_check = {{ depth = "deep" }}
+[[fault]]
+pool = "p"
+kind = "crash"
+at = "100s"
+[[class]]
+name = "job"
+service = {{ distribution = "constant", value = "100ms" }}
+"#
+        )
+    };
+    let (with, with_rows) = run(&scenario(&text(true)), 1);
+    let (without, without_rows) = run(&scenario(&text(false)), 1);
+    let p = &with.instances.by_pool["p"].scaling;
+    assert_eq!(
+        (p.replaced_unhealthy, p.launches, p.terminations),
+        (1, 1, 1)
+    );
+    assert_eq!(without.instances.by_pool["p"].scaling.replaced_unhealthy, 0);
+    // Last window [240, 300): both healthy with the replacement, one without.
+    assert_eq!(with_rows.last().unwrap().healthy_targets, 2.0);
+    assert_eq!(without_rows.last().unwrap().healthy_targets, 1.0);
+    let lost = with.lost_by_cause.requests.crash;
+    assert!(lost > 0);
+    assert_eq!(lost, without.lost_by_cause.requests.crash);
+    assert_eq!(
+        with.requests.connect_failed,
+        without.requests.connect_failed
+    );
+    assert!(with.requests.is_conserved() && without.requests.is_conserved());
+    // Billing: without, two instances for 300 s; with, the dead one leaves at 155 s and the
+    // replacement runs from 155 s: the same 600 instance-seconds.
+    assert!((with.instances.instance_hours * 3600.0 - 600.0).abs() < 1e-9);
+}

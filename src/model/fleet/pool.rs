@@ -83,6 +83,9 @@ pub struct PoolSpec {
     pub mixed: Option<super::mixed::MixedInstances>,
     /// Random crashes and GPU faults (`[pool.failures]`).
     pub failures: Option<super::FailureSpec>,
+    /// The group replaces an instance its load balancer's active health check finds unhealthy
+    /// (`replace_unhealthy`; AWS: the Auto Scaling group's ELB health checks). Default false.
+    pub replace_unhealthy: bool,
 }
 
 /// How long each phase of an instance's start takes (ARCHITECTURE.md, "Instance lifecycle"):
