@@ -21,6 +21,7 @@ pub fn summary(completed: u64, p99: Option<f64>, cost: f64) -> Summary {
             rejected: 3,
             ..RequestCounts::default()
         },
+        lost_by_cause: Default::default(),
         latency_seconds: LatencySummary {
             count: completed,
             mean: p99.map(|p| p / 2.0),

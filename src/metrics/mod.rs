@@ -6,16 +6,18 @@
 
 mod cost_meter;
 mod histogram;
+mod losses;
 mod recorder;
 mod summary;
 mod timeline;
 
 pub use cost_meter::{CostLine, CostMeter};
 pub use histogram::LatencyHistogram;
+pub use losses::{CauseCounts, LossCause, LossSummary};
 pub use recorder::{Failure, RecordedTotals, Recorder};
 pub use summary::{
-    ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolInstances, PoolScaling,
-    PurchaseCost, RequestCounts, RetrySummary, RouteSummary, RunResult, SloCount, StateCost,
-    Summary,
+    ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolFailures, PoolInstances,
+    PoolMarket, PoolScaling, PurchaseCost, RequestCounts, RetrySummary, RouteSummary, RunResult,
+    SloCount, StateCost, Summary,
 };
 pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};

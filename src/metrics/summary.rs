@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Failure;
+use super::{Failure, LossSummary};
 
 /// How many requests ended each way: `arrived = completed + (every failure) + in_flight_at_end`.
 /// A request retried ends once, with the outcome of its last attempt.
@@ -138,6 +138,45 @@ pub struct PoolInstances {
     /// What its autoscaling did (zeros for a fixed pool).
     #[serde(default)]
     pub scaling: PoolScaling,
+    /// Its purchase options, types and spot events (pools with a mixed instances policy or
+    /// bought spot only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<PoolMarket>,
+    /// Its random failures (pools with `[pool.failures]` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<PoolFailures>,
+}
+
+/// A mixed or spot pool's purchase options and spot events. `docs/metrics.md` defines each.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PoolMarket {
+    /// On-demand instances counted toward the desired capacity when the run ended.
+    pub on_demand_at_end: u32,
+    /// Spot instances counted toward the desired capacity when the run ended.
+    pub spot_at_end: u32,
+    /// Instance-hours billed in full per instance type and purchase option
+    /// (`"g5.xlarge/spot"`).
+    pub instance_hours: BTreeMap<String, f64>,
+    /// Spot interruption notices received.
+    pub spot_interruptions: u64,
+    /// Interrupted instances reclaimed by the cloud (at the end of the notice, or at the
+    /// notice if not yet in service).
+    pub spot_reclaimed: u64,
+    /// Rebalance recommendations received.
+    pub rebalance_recommendations: u64,
+    /// At-risk instances replaced early by capacity rebalancing.
+    pub rebalance_replacements: u64,
+    /// Launch attempts of a type refused for insufficient capacity (each type tried counts).
+    pub insufficient_capacity: u64,
+}
+
+/// A pool's random failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PoolFailures {
+    /// Random host crashes.
+    pub crashes: u64,
+    /// Random GPU faults.
+    pub gpu_faults: u64,
 }
 
 /// What a pool's instances went through. `docs/metrics.md` defines each.
@@ -158,6 +197,14 @@ pub struct PoolScaling {
     pub cut_by_drain: u64,
     /// Hours instances spent stopped or hibernated in the warm pool (billed for storage only).
     pub warm_pool_storage_hours: f64,
+    /// Instances terminated and replaced because their balancer's health check found them
+    /// unhealthy (`replace_unhealthy`); left out when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub replaced_unhealthy: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The fleet's size.
@@ -259,6 +306,9 @@ pub struct Summary {
     pub events: u64,
     /// How requests ended.
     pub requests: RequestCounts,
+    /// Requests lost to faults, by cause; left out when none were.
+    #[serde(default, skip_serializing_if = "LossSummary::is_empty")]
+    pub lost_by_cause: LossSummary,
     /// Latency of completed requests.
     pub latency_seconds: LatencySummary,
     /// Per request class.

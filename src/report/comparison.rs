@@ -401,6 +401,7 @@ mod tests {
                 rejected: 5,
                 ..RequestCounts::default()
             },
+            lost_by_cause: Default::default(),
             latency_seconds: LatencySummary {
                 count: completed,
                 mean: p99.map(|p| p / 2.0),

@@ -27,6 +27,7 @@ pub(super) const TERMINATION_POLICIES: &[&str] = &[
     "oldest_instance",
     "newest_instance",
     "kubernetes",
+    "allocation_strategy",
 ];
 
 /// The policy named `name` (one of [`TERMINATION_POLICIES`]).
@@ -35,6 +36,7 @@ pub(super) fn termination_policy(name: &str) -> TerminationPolicy {
         "oldest_instance" => TerminationPolicy::OldestInstance,
         "newest_instance" => TerminationPolicy::NewestInstance,
         "kubernetes" => TerminationPolicy::Kubernetes,
+        "allocation_strategy" => TerminationPolicy::AllocationStrategy,
         _ => TerminationPolicy::AwsDefault,
     }
 }
@@ -85,7 +87,11 @@ pub(super) fn read_startup(
 }
 
 /// One startup phase: `"90s"` (always that long) or a service-time table.
-fn read_phase(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<ServiceTime> {
+pub(super) fn read_phase(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    base_dir: &Path,
+) -> Option<ServiceTime> {
     if node.is_table() {
         return read_service(r, node, base_dir);
     }

@@ -14,6 +14,7 @@ use crate::model::market::billing::{
     BillingSpec, Granularity, LoadBalancerPrice, ALB_USD_PER_HOUR, ALB_USD_PER_LCU_HOUR,
 };
 use crate::model::market::catalog::{self, Cloud, Lookup};
+use crate::model::market::interruptions::{SpotAvailability, SpotInterruptions};
 use crate::model::market::spot_price::{SpotPriceSpec, MAX_STEPS};
 
 /// An `[[instance_type]]` table.
@@ -26,6 +27,10 @@ pub struct RawInstanceType {
     pub price_per_hour: Option<Located<f64>>,
     pub spot_price: Option<Located<RawSpotPrice>>,
     pub weight: Option<Located<u64>>,
+    /// Present but broken reads as `value: None` (reported).
+    pub spot_interruptions: Option<Located<Option<SpotInterruptions>>>,
+    /// Present but broken reads as `value: None` (reported).
+    pub spot_availability: Option<Located<Option<SpotAvailability>>>,
     /// `price` and `concurrency` were written (perhaps broken, then already reported).
     pub gives_price: bool,
     pub gives_concurrency: bool,
@@ -78,6 +83,22 @@ pub(super) fn read_instance_type(
             .get("spot_price")
             .and_then(|n| read_spot_price(r, n, base_dir)),
         weight: f.get("weight").and_then(|n| r.integer(&n, 1, 1000)),
+        spot_interruptions: f.get("spot_interruptions").map(|n| {
+            let at = super::raw::locate_node(&n);
+            Located {
+                value: super::spot::read_spot_interruptions(r, n, base_dir),
+                path: at.path,
+                span: at.span,
+            }
+        }),
+        spot_availability: f.get("spot_availability").map(|n| {
+            let at = super::raw::locate_node(&n);
+            Located {
+                value: super::spot::read_spot_availability(r, n, base_dir),
+                path: at.path,
+                span: at.span,
+            }
+        }),
     };
     f.finish(r);
     Some(t)
@@ -533,6 +554,27 @@ pub(super) fn validate_instance_types(
             region: entry.map(|e| e.region.clone()),
             gpu_model: entry.and_then(|e| e.gpu_model.clone()),
             spot_price,
+            spot_interruptions: match &t.spot_interruptions {
+                // Broken: reported by stage one.
+                Some(s) => match s.value.clone() {
+                    Some(v) => Some(v),
+                    None => {
+                        ok = false;
+                        continue;
+                    }
+                },
+                None => None,
+            },
+            spot_availability: match &t.spot_availability {
+                Some(a) => match a.value.clone() {
+                    Some(v) => Some(std::sync::Arc::new(v)),
+                    None => {
+                        ok = false;
+                        continue;
+                    }
+                },
+                None => None,
+            },
         });
     }
     ok.then_some(out)

@@ -18,6 +18,7 @@ mod market;
 mod raw;
 mod reader;
 mod slo;
+mod spot;
 #[cfg(test)]
 mod tests;
 mod units;
@@ -73,6 +74,8 @@ pub struct Scenario {
     pub routes: Vec<RouteSpec>,
     /// Instances that fail during the run.
     pub faults: Vec<FaultSpec>,
+    /// Windows in which launches of a type fail with insufficient capacity.
+    pub capacity_shortages: Vec<crate::model::market::interruptions::CapacityShortage>,
     /// Clients' retries (`[client] retry`); `None`: clients do not retry.
     pub client_retry: Option<ClientRetry>,
     /// Who sends the requests (`[traffic] users`, `networks`).

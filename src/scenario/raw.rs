@@ -13,6 +13,7 @@ use super::empirical;
 use super::lifecycle::{self, MAX_INSTANCES};
 use super::reader::{Fields, Located, Node, Reader};
 use super::slo::read_slo;
+use super::spot;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::autoscale::spec::AutoscalingSpec;
 use crate::model::balancer::health_check::{
@@ -28,7 +29,8 @@ use crate::model::balancer::slow_start::{
     ENVOY_DEFAULT_MIN_WEIGHT_PERCENT,
 };
 use crate::model::balancer::sticky;
-use crate::model::fleet::{LaunchSpec, ServiceTime, StartupSpec, WarmPoolSpec};
+use crate::model::fleet::{FailureSpec, LaunchSpec, ServiceTime, StartupSpec, WarmPoolSpec};
+use crate::model::market::PurchaseOption;
 use crate::model::traffic::backoff::{Backoff, ClientRetry, Jitter};
 use crate::model::traffic::{DecayShape, RateProfile};
 
@@ -54,6 +56,7 @@ pub struct RawScenario {
     pub target_groups: Vec<RawTargetGroup>,
     pub routes: Vec<RawRoute>,
     pub faults: Vec<RawFault>,
+    pub capacity_shortages: Vec<spot::RawShortage>,
     pub client_retry: Option<Located<ClientRetry>>,
     pub slo: Option<Located<crate::gates::SloSpec>>,
     pub billing: Option<Located<crate::model::market::billing::BillingSpec>>,
@@ -101,6 +104,7 @@ pub struct RawFault {
     pub first: Option<Located<u64>>,
     pub duration: Option<Located<SimDuration>>,
     pub error_latency: Option<Located<SimDuration>>,
+    pub rebalance_lead: Option<Located<SimDuration>>,
 }
 
 pub use super::market::RawInstanceType;
@@ -123,6 +127,12 @@ pub struct RawPool {
     pub warm_pool: Option<Located<Option<WarmPoolSpec>>>,
     pub launch: Option<LaunchSpec>,
     pub autoscaling: Option<Located<Option<AutoscalingSpec>>>,
+    /// `purchase = "spot"`: a single-type pool bought on the spot market.
+    pub purchase: Option<Located<PurchaseOption>>,
+    pub mixed: Option<Located<Option<spot::RawMixed>>>,
+    /// Present but broken reads as `value: None` (reported).
+    pub failures: Option<Located<Option<FailureSpec>>>,
+    pub replace_unhealthy: Option<Located<bool>>,
 }
 
 /// A `[[queue]]` table: a named queue one pool pulls from.
@@ -202,6 +212,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
     let target_groups = read_array(r, &mut f, "target_group", read_target_group);
     let routes = read_array(r, &mut f, "route", read_route);
     let faults = read_array(r, &mut f, "fault", read_fault);
+    let capacity_shortages = read_array(r, &mut f, "capacity_shortage", spot::read_shortage);
     let client_retry = f.get("client").and_then(|n| read_client(r, n));
     let slo = f.get("slo").and_then(|n| read_slo(r, n));
     let billing = f
@@ -229,6 +240,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         target_groups,
         routes,
         faults,
+        capacity_shortages,
         client_retry,
         slo,
         billing,
@@ -664,7 +676,7 @@ fn read_route(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawRoute> {
     Some(route)
 }
 
-const FAULT_KINDS: &[&str] = &["crash", "broken"];
+const FAULT_KINDS: &[&str] = &["crash", "broken", "spot_interruption"];
 
 fn read_fault(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawFault> {
     let mut f = r.table(node, "a fault table")?;
@@ -676,7 +688,7 @@ fn read_fault(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawFault> {
             .required(
                 r,
                 "kind",
-                "choose crash (the host stops answering) or broken (alive, but every request fails fast)",
+                "choose crash (the host stops answering), broken (alive, but every request fails fast) or spot_interruption (the two-minute notice)",
             )
             .and_then(|n| r.one_of(&n, FAULT_KINDS)),
         at: f
@@ -688,6 +700,7 @@ fn read_fault(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawFault> {
         first: f.get("first").and_then(|n| r.integer(&n, 0, 999_999)),
         duration: f.get("duration").and_then(|n| r.duration(&n)),
         error_latency: f.get("error_latency").and_then(|n| r.duration(&n)),
+        rebalance_lead: f.get("rebalance_lead").and_then(|n| r.duration(&n)),
     };
     f.finish(r);
     Some(fault)
@@ -715,13 +728,17 @@ fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<
     let name = f
         .required(r, "name", "name the pool, such as name = \"gpu\"")
         .and_then(|n| r.name(&n));
-    let instance_type = f
-        .required(
+    // A mixed instances policy names its types itself.
+    let mixed = f.get("mixed_instances");
+    let instance_type = match &mixed {
+        Some(_) => f.get("instance_type"),
+        None => f.required(
             r,
             "instance_type",
             "name one of the [[instance_type]] tables",
-        )
-        .and_then(|n| r.string(&n));
+        ),
+    }
+    .and_then(|n| r.string(&n));
     // With autoscaling, the group may start empty and `instances` defaults to its min.
     let autoscaling = f.get("autoscaling");
     let instances = match &autoscaling {
@@ -770,6 +787,31 @@ fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<
             let at = locate_node(&n);
             Located {
                 value: autoscaling::read(r, n),
+                path: at.path,
+                span: at.span,
+            }
+        }),
+        purchase: f.get("purchase").and_then(|n| {
+            let at = locate_node(&n);
+            spot::read_purchase(r, &n).map(|value| Located {
+                value,
+                path: at.path,
+                span: at.span,
+            })
+        }),
+        mixed: mixed.map(|n| {
+            let at = locate_node(&n);
+            Located {
+                value: spot::read_mixed(r, n),
+                path: at.path,
+                span: at.span,
+            }
+        }),
+        replace_unhealthy: f.get("replace_unhealthy").and_then(|n| r.boolean(&n)),
+        failures: f.get("failures").map(|n| {
+            let at = locate_node(&n);
+            Located {
+                value: spot::read_failures(r, n, base_dir),
                 path: at.path,
                 span: at.span,
             }

@@ -907,3 +907,89 @@ fn a_fault_on_a_group_that_starts_empty_is_reported() {
         ["fault[0].pool: the fault takes instance 0, but pool \"p\" starts with none"]
     );
 }
+
+/// `HEAD` with the instance type bought spot too, and a second type.
+fn spot_head() -> String {
+    HEAD.replace(
+        "price = \"$1/h\"",
+        "price = \"$1/h\"\nspot_price = \"$0.3/h\"\nspot_interruptions = { mean_time_between = \"20h\" }\n[[instance_type]]\nname = \"t4\"\nconcurrency = 1\nprice = \"$0.5/h\"\nspot_price = \"$0.2/h\"",
+    )
+}
+
+#[test]
+fn mixed_instances_read_every_key_and_default_as_aws() {
+    use crate::model::fleet::mixed::{MixedInstances, OnDemandStrategy, SpotStrategy};
+    use crate::model::market::interruptions::DEFAULT_REBALANCE_LEAD;
+    let head = spot_head().replace("instance_type = \"gpu\"\n", "");
+    let s = parse(&format!(
+        "{head}instances = 1\n[pool.mixed_instances]\ntypes = [\"t4\", \"gpu\"]\n"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    // AWS InstancesDistribution defaults: base 0, 100 % on-demand, prioritized,
+    // price-capacity-optimized, 2 spot pools, no capacity rebalancing.
+    assert_eq!(
+        s.pools[0].mixed,
+        Some(MixedInstances {
+            types: vec![1, 0],
+            on_demand_base: 0,
+            on_demand_percent: 100,
+            on_demand_strategy: OnDemandStrategy::Prioritized,
+            spot_strategy: SpotStrategy::PriceCapacityOptimized,
+            spot_instance_pools: 2,
+            capacity_rebalance: false,
+        })
+    );
+    // The pool's reported type is the first of the list.
+    assert_eq!(s.pools[0].instance_type, 1);
+    let i = s.instance_types[0].spot_interruptions.as_ref().unwrap();
+    assert_eq!(i.mean_time_between, secs(20 * 3600));
+    assert_eq!(i.rebalance_fraction, 1.0);
+    assert_eq!(
+        i.rebalance_lead,
+        ServiceTime::Constant {
+            nanos: DEFAULT_REBALANCE_LEAD.as_nanos() as f64
+        }
+    );
+    let s = parse(&format!(
+        "{head}instances = 1\n[pool.mixed_instances]\ntypes = [\"gpu\"]\non_demand_base_capacity = 3\non_demand_percentage_above_base = 25\non_demand_allocation_strategy = \"lowest_price\"\nspot_allocation_strategy = \"lowest_price\"\nspot_instance_pools = 4\ncapacity_rebalance = true\n"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let m = s.pools[0].mixed.as_ref().unwrap();
+    assert_eq!((m.on_demand_base, m.on_demand_percent), (3, 25));
+    assert_eq!(m.on_demand_strategy, OnDemandStrategy::LowestPrice);
+    assert_eq!(m.spot_strategy, SpotStrategy::LowestPrice);
+    assert_eq!((m.spot_instance_pools, m.capacity_rebalance), (4, true));
+    // purchase = "spot" is a one-type policy with no on-demand.
+    let text = format!("{}instances = 2\npurchase = \"spot\"\n", spot_head());
+    let m = parse(&text).unwrap().pools[0].mixed.clone().unwrap();
+    assert_eq!(
+        (m.types, m.on_demand_base, m.on_demand_percent),
+        (vec![0], 0, 0)
+    );
+}
+
+#[test]
+fn failures_and_shortages_read_every_key() {
+    let p = pool("instances = 1\n[pool.failures]\ncrash = { time_to_failure = { distribution = \"exponential\", mean = \"500h\" }, repair = \"10m\" }\n");
+    let f = p.failures.unwrap();
+    assert!(f.gpu_fault.is_none());
+    assert_eq!(
+        f.crash.unwrap().repair,
+        ServiceTime::Constant { nanos: 600e9 }
+    );
+    assert_eq!(f.error_latency, crate::model::fleet::DEFAULT_ERROR_LATENCY);
+    let s = parse(&format!(
+        "{HEAD}instances = 1\n[[capacity_shortage]]\ninstance_type = \"gpu\"\nat = \"10m\"\nduration = \"20m\"\npurchase = \"spot\"\n"
+    ))
+    .unwrap();
+    let c = s.capacity_shortages[0];
+    assert_eq!(
+        (c.from, c.until),
+        (SimTime::ZERO + secs(600), SimTime::ZERO + secs(1800))
+    );
+    assert_eq!(c.purchase, Some(crate::model::market::PurchaseOption::Spot));
+    assert_eq!(
+        problems("instances = 1\n[pool.failures]\ngpu_fault = { time_to_failure = \"0s\", repair = \"1m\" }\n"),
+        vec!["pool[0].failures.gpu_fault.time_to_failure: time_to_failure must be longer than 0s"]
+    );
+}

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::lifecycle;
 use super::raw::{RawBalancer, RawClass, RawFault, RawPool, RawQueue, RawScenario, RawTargetGroup};
 use super::reader::{Located, Reader};
+use super::spot;
 use super::{RequestClass, Scenario};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::autoscale::spec::Controller;
@@ -13,10 +14,15 @@ use crate::model::balancer::routing::{
     longest_prefix, BalancerSpec, RouteSpec, TargetGroupSpec, DEFAULT_CONNECT_TIMEOUT,
 };
 use crate::model::balancer::Algorithm;
+use crate::model::fleet::mixed::{
+    MixedInstances, OnDemandStrategy, SpotStrategy, DEFAULT_SPOT_INSTANCE_POOLS,
+};
 use crate::model::fleet::{
     Dispatch, FaultKind, FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime, StartupSpec,
     TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_ERROR_LATENCY,
 };
+use crate::model::market::interruptions::CapacityShortage;
+use crate::model::market::PurchaseOption;
 use crate::model::traffic::{ArrivalProcess, Population};
 
 /// Shares must sum to 1 within this tolerance (room for decimal fractions such as 0.1 + 0.2).
@@ -96,6 +102,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         routing.as_mut(),
     );
     let faults = validate_faults(r, &raw, &pool_refs, duration);
+    let capacity_shortages = validate_shortages(r, &raw, duration);
     let population = validate_population(r, &raw);
     let (target_groups, routes) = routing.map(|x| (x.groups, x.routes))?;
 
@@ -120,6 +127,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         routes,
         client_retry: raw.client_retry.map(|c| c.value),
         faults: faults?,
+        capacity_shortages: capacity_shortages?,
         population: population?,
         slo: raw.slo.map(|s| s.value),
         billing: raw.billing.map(|b| b.value).unwrap_or_default(),
@@ -139,6 +147,9 @@ struct PoolRef {
     dispatch: Dispatch,
     /// The named queue it pulls from.
     queue: Option<String>,
+    /// It may buy spot instances (`purchase = "spot"`, or a mixed instances policy with less
+    /// than 100 % on-demand above its base).
+    buys_spot: bool,
 }
 
 fn pool_refs(raw: &RawScenario) -> Vec<PoolRef> {
@@ -162,6 +173,14 @@ fn pool_refs(raw: &RawScenario) -> Vec<PoolRef> {
                     _ => Dispatch::Balancer,
                 },
                 queue: p.queue.as_ref().map(|q| q.value.clone()),
+                buys_spot: p
+                    .purchase
+                    .as_ref()
+                    .is_some_and(|x| x.value == PurchaseOption::Spot)
+                    || p.mixed
+                        .as_ref()
+                        .and_then(|m| m.value.as_ref())
+                        .is_some_and(|m| m.on_demand_percent < 100),
             }
         })
         .collect()
@@ -709,12 +728,64 @@ fn validate_fault(
     let lasts = positive_duration(r, f.duration.as_ref(), "duration");
     let kind = f.kind.as_ref().map(|k| match k.value {
         "crash" => FaultKind::Crash,
+        "spot_interruption" => FaultKind::SpotInterruption,
         _ => FaultKind::Broken,
     });
-    if let (Some(FaultKind::Crash), Some(e)) = (kind, &f.error_latency) {
+    if kind == Some(FaultKind::SpotInterruption) {
+        if let Some((pool, pool_at)) = pool.filter(|(p, _)| !pools[*p].buys_spot) {
+            r.error(
+                pool_at,
+                format!(
+                    "pool \"{}\" buys no spot instances, so the cloud cannot interrupt them",
+                    pools[pool].name
+                ),
+                Some("give the pool purchase = \"spot\" or a [pool.mixed_instances] with on_demand_percentage_above_base below 100".into()),
+            );
+            ok = false;
+        }
+        if let Some(d) = &f.duration {
+            r.error(
+                d,
+                "an interrupted spot instance does not come back: a spot_interruption has no duration",
+                Some("remove duration (the group launches a replacement)".into()),
+            );
+            ok = false;
+        }
+        if let (Some(lead), Some(at)) = (&f.rebalance_lead, &f.at) {
+            if lead.value > at.value {
+                r.error(
+                    lead,
+                    format!(
+                        "the rebalance recommendation would come {} before the run starts",
+                        SimDuration::from_nanos(lead.value.as_nanos() - at.value.as_nanos())
+                    ),
+                    Some(format!(
+                        "use a rebalance_lead of at most {} (the notice's `at`)",
+                        at.value
+                    )),
+                );
+                ok = false;
+            }
+        }
+    } else if let Some(lead) = &f.rebalance_lead {
+        r.error(
+            lead,
+            "rebalance_lead applies only to kind = \"spot_interruption\"",
+            Some("remove rebalance_lead".into()),
+        );
+        ok = false;
+    }
+    if let (Some(k @ (FaultKind::Crash | FaultKind::SpotInterruption)), Some(e)) =
+        (kind, &f.error_latency)
+    {
+        let why = if k == FaultKind::Crash {
+            "a crashed host does not answer"
+        } else {
+            "an interrupted spot instance drains, it does not answer with errors"
+        };
         r.error(
             e,
-            "a crashed host does not answer, so error_latency applies only to kind = \"broken\"",
+            format!("{why}, so error_latency applies only to kind = \"broken\""),
             Some("remove error_latency, or use kind = \"broken\"".into()),
         );
         ok = false;
@@ -736,6 +807,7 @@ fn validate_fault(
             .error_latency
             .as_ref()
             .map_or(DEFAULT_ERROR_LATENCY, |e| e.value),
+        rebalance_lead: f.rebalance_lead.as_ref().map(|l| l.value),
     })
 }
 
@@ -885,13 +957,48 @@ fn validate_pools(
     let mut pools = Vec::new();
     let mut ok = unique;
     for (index, p) in raw.pools.iter().enumerate() {
-        let instance_type = p.instance_type.as_ref().and_then(|t| {
-            let found = find(&type_names, &t.value);
-            if found.is_none() {
-                unknown_reference(r, t, "instance type", &type_names);
+        let mixed = validate_mixed(r, p, &type_names, types);
+        let instance_type = match &mixed {
+            Ok(Some(m)) if p.mixed.is_some() => Some(m.types[0]),
+            Err(()) if p.mixed.is_some() => None,
+            _ => p.instance_type.as_ref().and_then(|t| {
+                let found = find(&type_names, &t.value);
+                if found.is_none() {
+                    unknown_reference(r, t, "instance type", &type_names);
+                }
+                found
+            }),
+        };
+        // A plain pool bought on the spot market is a one-type policy with no on-demand.
+        let mixed = match (mixed, &p.purchase, instance_type) {
+            (Ok(None), Some(purchase), Some(t)) if purchase.value == PurchaseOption::Spot => {
+                if types.is_some_and(|ts| ts[t].spot_price.is_none()) {
+                    r.error(
+                        purchase,
+                        format!(
+                            "instance type \"{}\" has no spot_price, so it cannot be bought on the spot market",
+                            type_names[t]
+                        ),
+                        Some("add spot_price = \"$0.40/h\" to its [[instance_type]]".into()),
+                    );
+                    ok = false;
+                }
+                Some(MixedInstances {
+                    types: vec![t],
+                    on_demand_base: 0,
+                    on_demand_percent: 0,
+                    on_demand_strategy: OnDemandStrategy::Prioritized,
+                    spot_strategy: SpotStrategy::PriceCapacityOptimized,
+                    spot_instance_pools: DEFAULT_SPOT_INSTANCE_POOLS,
+                    capacity_rebalance: false,
+                })
             }
-            found
-        });
+            (Ok(m), _, _) => m,
+            (Err(()), _, _) => {
+                ok = false;
+                None
+            }
+        };
         let scaling = p.autoscaling.as_ref();
         let instances = match (&p.instances, scaling) {
             (
@@ -950,6 +1057,30 @@ fn validate_pools(
                 p.queue_capacity.as_ref().map(|q| q.value as u32),
             ),
         };
+        if let Some(f) = &p.failures {
+            if f.value.is_none() {
+                ok = false; // reported by stage one
+            } else if dispatch == Dispatch::SharedQueue {
+                r.error(
+                    f,
+                    "random failures are modelled for pools behind a balancer, not shared-queue pools",
+                    Some("use dispatch = \"balancer\" for this pool, or remove [pool.failures]".into()),
+                );
+                ok = false;
+            }
+        }
+        if let (Some(w), Some(purchase)) = (&p.warm_pool, &p.purchase) {
+            if purchase.value == PurchaseOption::Spot {
+                // AWS, "Warm pools for Amazon EC2 Auto Scaling": no warm pool for a group
+                // that launches Spot Instances.
+                r.error(
+                    w,
+                    "EC2 Auto Scaling does not allow a warm pool in a group that launches spot instances",
+                    Some("remove [pool.warm_pool], or buy on demand".into()),
+                );
+                ok = false;
+            }
+        }
         match (&p.name, instance_type, instances) {
             (Some(name), Some(instance_type), Some(instances)) => pools.push(PoolSpec {
                 name: name.value.clone(),
@@ -971,12 +1102,173 @@ fn validate_pools(
                 launch: p.launch.unwrap_or_default(),
                 autoscaling: scaling.and_then(|a| a.value.clone()),
                 queue: p.queue.as_ref().map(|q| q.value.clone()),
+                mixed,
+                failures: p.failures.as_ref().and_then(|f| f.value.clone()),
+                replace_unhealthy: p.replace_unhealthy.as_ref().is_some_and(|x| x.value),
             }),
             _ => ok = false,
         }
     }
     ok &= queues.finish(r);
     (ok && types.is_some()).then_some(pools)
+}
+
+/// A pool's `[pool.mixed_instances]`: known, distinct types, a spot price for each type it may
+/// buy on the spot market, and no keys of a single-type pool beside it. `Ok(None)` without one.
+fn validate_mixed(
+    r: &mut Reader<'_>,
+    p: &RawPool,
+    type_names: &[&str],
+    types: Option<&[InstanceType]>,
+) -> Result<Option<MixedInstances>, ()> {
+    let Some(at) = &p.mixed else {
+        return Ok(None);
+    };
+    let Some(m) = &at.value else {
+        return Err(()); // reported by stage one
+    };
+    let mut ok = true;
+    let clashes = [
+        (
+            p.instance_type.as_ref().map(unit),
+            "instance_type",
+            "the types are listed in [pool.mixed_instances] types",
+        ),
+        (
+            p.purchase.as_ref().map(unit),
+            "purchase",
+            "the purchase options are set by on_demand_base_capacity and on_demand_percentage_above_base",
+        ),
+        (
+            p.weight.as_ref().map(unit),
+            "weight",
+            "each instance takes its type's weight",
+        ),
+        // AWS, "Warm pools for Amazon EC2 Auto Scaling": a warm pool cannot be added to a
+        // group with a mixed instances policy or that launches Spot Instances.
+        (
+            p.warm_pool.as_ref().map(unit),
+            "warm_pool",
+            "EC2 Auto Scaling does not allow a warm pool with a mixed instances policy",
+        ),
+    ];
+    for (key_at, key, why) in clashes {
+        if let Some(key_at) = key_at {
+            r.error(
+                &key_at,
+                format!("a pool with [pool.mixed_instances] has no {key}: {why}"),
+                Some(format!("remove {key}")),
+            );
+            ok = false;
+        }
+    }
+    if m.types.is_empty() {
+        r.error(
+            &m.types_at,
+            "a mixed instances policy needs at least one instance type",
+            Some("such as types = [\"g5.xlarge\", \"g6.xlarge\"]".into()),
+        );
+        ok = false;
+    }
+    let mut resolved = Vec::new();
+    for t in &m.types {
+        match find(type_names, &t.value) {
+            Some(i) if resolved.contains(&i) => {
+                r.error(
+                    t,
+                    format!("instance type \"{}\" is listed twice", t.value),
+                    Some("list each type once, in priority order".into()),
+                );
+                ok = false;
+            }
+            Some(i) => resolved.push(i),
+            None => {
+                unknown_reference(r, t, "instance type", type_names);
+                ok = false;
+            }
+        }
+    }
+    let buys_spot = m.on_demand_percent < 100;
+    if let (true, Some(types)) = (buys_spot, types) {
+        for (&i, t) in resolved.iter().zip(&m.types) {
+            if types[i].spot_price.is_none() {
+                r.error(
+                    t,
+                    format!(
+                        "instance type \"{}\" has no spot_price, and this policy buys spot (on_demand_percentage_above_base = {})",
+                        t.value, m.on_demand_percent
+                    ),
+                    Some("add spot_price = \"$0.40/h\" to its [[instance_type]], or set on_demand_percentage_above_base = 100".into()),
+                );
+                ok = false;
+            }
+        }
+    }
+    let pools = spot::spot_instance_pools(r, m);
+    match (ok, pools) {
+        (true, Some(spot_instance_pools)) => Ok(Some(MixedInstances {
+            types: resolved,
+            on_demand_base: m.on_demand_base,
+            on_demand_percent: m.on_demand_percent,
+            on_demand_strategy: m.on_demand_strategy,
+            spot_strategy: m.spot_strategy,
+            spot_instance_pools,
+            capacity_rebalance: m.capacity_rebalance,
+        })),
+        _ => Err(()),
+    }
+}
+
+/// `[[capacity_shortage]]` windows: a known type, inside the run.
+fn validate_shortages(
+    r: &mut Reader<'_>,
+    raw: &RawScenario,
+    duration: Option<SimDuration>,
+) -> Option<Vec<CapacityShortage>> {
+    let type_names: Vec<&str> = raw
+        .instance_types
+        .iter()
+        .filter_map(|t| t.name.as_ref().map(|n| n.value.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    let mut ok = true;
+    for s in &raw.capacity_shortages {
+        let itype = s.instance_type.as_ref().and_then(|t| {
+            let found = find(&type_names, &t.value);
+            if found.is_none() {
+                unknown_reference(r, t, "instance type", &type_names);
+            }
+            found
+        });
+        let at = s.at.as_ref().filter(|at| match duration {
+            Some(d) if at.value >= d => {
+                r.error(
+                    *at,
+                    format!(
+                        "the shortage begins at {}, not before the run ends (duration = {d})",
+                        at.value
+                    ),
+                    Some(format!("make `at` shorter than {d}")),
+                );
+                false
+            }
+            _ => true,
+        });
+        let lasts = positive_duration(r, s.duration.as_ref(), "duration");
+        match (itype, at, lasts) {
+            (Some(itype), Some(at), Some(Some(lasts))) => {
+                let from = SimTime::ZERO + at.value;
+                out.push(CapacityShortage {
+                    itype,
+                    purchase: s.purchase,
+                    from,
+                    until: from.saturating_add(lasts),
+                });
+            }
+            _ => ok = false,
+        }
+    }
+    ok.then_some(out)
 }
 
 /// The `[[queue]]` tables and which pool pulls from each.

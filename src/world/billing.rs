@@ -409,6 +409,11 @@ impl Billing {
         }
     }
 
+    /// Type `itype`'s spot price at `now` [USD/h], if it has a spot price path.
+    pub(super) fn spot_price_at(&self, itype: usize, now: SimTime) -> Option<f64> {
+        self.paths[itype].as_ref().map(|p| p.price_at(now))
+    }
+
     /// Instance cost by lifecycle state.
     pub(super) fn by_state(&self) -> StateCost {
         let s = &self.by_state;
@@ -444,7 +449,6 @@ impl World<'_> {
     /// interrupted Spot Instances": per-second billing charges the seconds used, per-hour
     /// billing does not charge an interrupted partial hour). Call it before moving the
     /// instance out of its billed state; the move then charges nothing more.
-    #[allow(dead_code)] // called by spot interruptions (issue 6, the spot helper)
     pub(super) fn end_billing(&mut self, now: SimTime, id: u32, by: EndedBy) {
         let busy = self.busy_slot_ns(now, id);
         let inst = &self.instances[id as usize];

@@ -92,6 +92,7 @@ impl World<'_> {
                 };
                 req.phase = Phase::Doomed;
                 req.doomed_by = why;
+                req.doomed_cause = Some(inst.fault_cause);
                 let at = now.saturating_add(delay).min(req.deadline);
                 self.queue
                     .schedule_in(at - now, Event::DoomedEnd { request: id });
@@ -376,7 +377,7 @@ impl World<'_> {
         // A broken server did answer (with an error): the balancer sees a response time.
         let response = (why == Failure::ServerError).then(|| (now - req.sent, now));
         self.release(&req, response);
-        self.after_failure(now, id, why);
+        self.after_failure_by(now, id, why, req.doomed_cause);
         self.requests.remove(id);
     }
 }

@@ -31,10 +31,11 @@ use std::collections::VecDeque;
 
 use super::{Event, World};
 use crate::engine::{open_unit, SimDuration, SimTime, StreamRng};
-use crate::metrics::Failure;
+use crate::metrics::{Failure, LossCause};
 use crate::model::autoscale::capacity::CapacityLimits;
 use crate::model::fleet::lifecycle::{Billing, InstanceState, Phase};
 use crate::model::fleet::{Dispatch, TerminationPolicy};
+use crate::model::market::PurchaseOption;
 
 /// The number of lifecycle states, for per-state counters.
 pub(super) const STATES: usize = InstanceState::ALL.len();
@@ -54,6 +55,8 @@ pub(super) struct FleetStats {
     pub terminations: u64,
     /// Requests cut off when a draining instance's deregistration delay ran out.
     pub cut_by_drain: u64,
+    /// Instances replaced because a health check found them unhealthy.
+    pub replaced_unhealthy: u64,
 }
 
 /// A pool's capacity bookkeeping: desired capacity, instances per state, launches, billing.
@@ -66,6 +69,15 @@ pub(super) struct PoolFleet {
     pub counts: [u32; STATES],
     /// Instances on their way to the warm pool (booting or loading).
     preparing: u32,
+    /// Instances in a counted state that capacity rebalancing is replacing (not counted).
+    pub at_risk: u32,
+    /// Interrupted instances draining that still count until the cloud reclaims them.
+    pub held: u32,
+    /// Instance-nanoseconds billed in full per (type, purchase option), at
+    /// `itype * 2 + purchase`, for pools of several types or bought spot; empty otherwise.
+    kind_ns: Vec<u128>,
+    /// Instances billed in full now, per (type, purchase option).
+    kind_count: Vec<u32>,
     /// Unused slots, the lowest id on top.
     free: Vec<u32>,
     launch_rng: StreamRng,
@@ -104,6 +116,10 @@ impl PoolFleet {
             limits,
             counts,
             preparing: 0,
+            at_risk: 0,
+            held: 0,
+            kind_ns: Vec::new(),
+            kind_count: Vec::new(),
             free: (first + running..first + len).rev().collect(),
             launch_rng,
             phase_rng,
@@ -155,7 +171,39 @@ impl PoolFleet {
         let dt = (now - self.billed_since).as_nanos() as u128;
         self.full_ns += u128::from(self.billed_full()) * dt;
         self.storage_ns += u128::from(self.billed_storage()) * dt;
+        for (ns, &n) in self.kind_ns.iter_mut().zip(&self.kind_count) {
+            *ns += u128::from(n) * dt;
+        }
         self.billed_since = now;
+    }
+
+    /// Bills each (type, purchase option) apart, for a pool of several types or bought spot
+    /// (`types` instance types); `counts` are the instances billed in full at the start.
+    pub(super) fn bill_by_kind(&mut self, types: usize, counts: Vec<u32>) {
+        self.kind_ns = vec![0; types * 2];
+        self.kind_count = counts;
+    }
+
+    /// An instance of `kind` (`itype * 2 + purchase`) starts (`+1`) or stops being billed in
+    /// full; billing must be integrated up to now first.
+    pub(super) fn kind_billed(&mut self, kind: usize, starts: bool) {
+        if let Some(n) = self.kind_count.get_mut(kind) {
+            if starts {
+                *n += 1;
+            } else {
+                *n -= 1;
+            }
+        }
+    }
+
+    /// Hours billed in full per (type, purchase option), for pools billed by kind.
+    pub(super) fn kind_hours(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let h = HOUR_NANOS as f64;
+        self.kind_ns
+            .iter()
+            .enumerate()
+            .filter(|(_, &ns)| ns > 0)
+            .map(move |(k, &ns)| (k, ns as f64 / h))
     }
 
     /// Hours billed in full and for storage only, up to the last [`PoolFleet::bill`].
@@ -173,6 +221,8 @@ impl PoolFleet {
             .map(|&s| self.count(s))
             .sum::<u32>()
             - self.preparing
+            - self.at_risk
+            + self.held
     }
 
     /// Instances still on their way to service (excluding warm-pool preparation).
@@ -208,6 +258,11 @@ impl World<'_> {
         inst.state = to;
         inst.epoch = inst.epoch.wrapping_add(1);
         let slots = inst.slots;
+        let kind = inst.itype as usize * 2 + inst.purchase as usize;
+        let left_count = inst.at_risk && !to.counts_toward_desired();
+        if left_count {
+            inst.at_risk = false;
+        }
         let busy = self.busy_slot_ns(now, id);
         self.billing.state_changed(
             &mut self.recorder,
@@ -222,6 +277,13 @@ impl World<'_> {
         let inst = &self.instances[id as usize];
         let f = &mut self.pools[inst.pool as usize].fleet;
         f.bill(now);
+        if left_count {
+            f.at_risk -= 1;
+        }
+        let full = |s: InstanceState| s.billing() == Billing::Full;
+        if full(from) != full(to) {
+            f.kind_billed(kind, full(to));
+        }
         f.counts[from as usize] -= 1;
         f.counts[to as usize] += 1;
         f.peak = f.peak.max(f.billed_full());
@@ -337,6 +399,9 @@ impl World<'_> {
                 let start = InstanceState::start(Some(from)).expect("a warm state starts");
                 self.pools[pool].fleet.stats.launches += 1;
                 self.pools[pool].fleet.stats.from_warm_pool += 1;
+                let inst = &self.instances[id as usize];
+                let (itype, purchase) = (inst.itype as usize, inst.purchase);
+                self.launched_as(now, id, itype, purchase);
                 self.set_state(now, id, start);
                 self.instances[id as usize].launched_at = now;
                 self.begin_phase(now, id);
@@ -365,6 +430,13 @@ impl World<'_> {
             self.retry_launches(pool, launch.retry_after);
             return false;
         };
+        let Some((itype, purchase)) = self.choose_launch(now, pool) else {
+            // Every type it may launch is short of capacity: EC2 Auto Scaling retries.
+            self.pools[pool].fleet.stats.launch_failures += 1;
+            self.retry_launches(pool, launch.retry_after);
+            return false;
+        };
+        let f = &mut self.pools[pool].fleet;
         if launch.failure_probability > 0.0
             && open_unit(&mut f.launch_rng) < launch.failure_probability
         {
@@ -381,6 +453,8 @@ impl World<'_> {
         } else {
             f.stats.launches += 1;
         }
+        // Its type first: billing by kind reads it when it leaves Terminated.
+        self.launched_as(now, id, itype, purchase);
         let inst = &mut self.instances[id as usize];
         inst.bound_for_warm_pool = to == Destination::WarmPool;
         inst.launched_at = now;
@@ -480,6 +554,8 @@ impl World<'_> {
         if self.pools[pool].dispatch == Dispatch::SharedQueue {
             self.pull_shared(now, id);
         }
+        self.arm_failures(now, id);
+        self.retire_at_risk(now, pool, id);
         self.after_activity(now, pool);
     }
 
@@ -504,7 +580,7 @@ impl World<'_> {
     }
 
     /// Registers `id` with (or deregisters it from) every target group of its pool.
-    fn set_registered(&mut self, now: SimTime, id: u32, registered: bool) {
+    pub(super) fn set_registered(&mut self, now: SimTime, id: u32, registered: bool) {
         let pool = self.instances[id as usize].pool as usize;
         let offset = id - self.pools[pool].first as u32;
         for i in 0..self.pools[pool].fleet.targets.len() {
@@ -523,7 +599,7 @@ impl World<'_> {
 
     /// `id` leaves service: no new requests; it finishes what it holds within the
     /// deregistration delay.
-    fn drain(&mut self, now: SimTime, id: u32) {
+    pub(super) fn drain(&mut self, now: SimTime, id: u32) {
         self.set_state(now, id, InstanceState::Draining);
         self.set_registered(now, id, false);
         let pool = self.instances[id as usize].pool as usize;
@@ -565,7 +641,7 @@ impl World<'_> {
         if inst.epoch != epoch || inst.state != InstanceState::Draining {
             return;
         }
-        let cut = self.drop_work(now, id, Failure::Interrupted);
+        let cut = self.drop_work(now, id, Failure::Interrupted, LossCause::DrainTimeout);
         let pool = self.instances[id as usize].pool as usize;
         self.pools[pool].fleet.stats.cut_by_drain += cut;
         self.drained(now, id);
@@ -574,6 +650,10 @@ impl World<'_> {
     /// A drained instance leaves: back to the warm pool if it reuses instances on scale-in and
     /// has room, else terminated.
     fn drained(&mut self, now: SimTime, id: u32) {
+        if self.instances[id as usize].interrupted {
+            // The cloud reclaims it at the end of its notice, not before.
+            return;
+        }
         let pool = self.instances[id as usize].pool as usize;
         if let Some(spec) = self.scenario.pools[pool].warm_pool {
             let f = &self.pools[pool].fleet;
@@ -588,12 +668,17 @@ impl World<'_> {
     }
 
     /// `id` is gone; its slot is free for a later launch.
-    fn terminate(&mut self, now: SimTime, id: u32) {
+    pub(super) fn terminate(&mut self, now: SimTime, id: u32) {
         let inst = &mut self.instances[id as usize];
         let pool = inst.pool as usize;
         if inst.bound_for_warm_pool {
             inst.bound_for_warm_pool = false;
             self.pools[pool].fleet.preparing -= 1;
+        }
+        if inst.held {
+            // An interrupted instance the group counted until now: its replacement is due.
+            inst.held = false;
+            self.pools[pool].fleet.held -= 1;
         }
         self.set_state(now, id, InstanceState::Terminated);
         let f = &mut self.pools[pool].fleet;
@@ -602,38 +687,75 @@ impl World<'_> {
         self.after_activity(now, pool);
     }
 
-    /// The `n` instances of `pool` that scale-in removes, by its termination policy.
+    /// The `n` instances of `pool` that scale-in removes, by its termination policy. With a
+    /// mixed instances policy, each comes from the purchase option above its share of the
+    /// desired capacity first (AWS: "Amazon EC2 Auto Scaling ... terminates instances in a way
+    /// that maintains the distribution"), then by the policy within it.
     fn victims(&self, now: SimTime, pool: usize, n: u32) -> Vec<u32> {
         let policy = self.scenario.pools[pool].termination_policy;
+        let mixed = self.scenario.pools[pool].mixed.as_ref();
         let mut candidates: Vec<u32> = self
             .slots_of(pool)
             .filter(|&i| {
                 let inst = &self.instances[i as usize];
-                inst.state.counts_toward_desired() && !inst.bound_for_warm_pool
+                self.counted(i) && !inst.interrupted
             })
             .collect();
         let key = |i: &u32| {
             let inst = &self.instances[*i as usize];
             let launched = inst.launched_at.as_nanos();
+            // Closest to the next billing hour: the least time left in its current hour.
+            let aws_default = || {
+                let used = (now.as_nanos() - launched) % HOUR_NANOS;
+                HOUR_NANOS - used
+            };
             match policy {
-                TerminationPolicy::OldestInstance => (0, launched),
-                TerminationPolicy::NewestInstance => (0, u64::MAX - launched),
-                // Closest to the next billing hour: the least time left in its current hour.
-                TerminationPolicy::AwsDefault => {
-                    let used = (now.as_nanos() - launched) % HOUR_NANOS;
-                    (0, HOUR_NANOS - used)
+                TerminationPolicy::OldestInstance => (0, 0, launched),
+                TerminationPolicy::NewestInstance => (0, 0, u64::MAX - launched),
+                TerminationPolicy::AwsDefault => (0, 0, aws_default()),
+                TerminationPolicy::AllocationStrategy => {
+                    let rank = mixed.map_or(0, |m| {
+                        m.termination_rank(inst.itype as usize, inst.purchase, |t, p| {
+                            self.price_at(t, p, now)
+                        })
+                    });
+                    (0, u64::MAX - rank, aws_default())
                 }
                 // ReplicaSet ranking: not started before starting before ready; then the
                 // shortest ready (or the newest).
                 TerminationPolicy::Kubernetes => match inst.state {
-                    InstanceState::Pending => (0, u64::MAX - launched),
-                    InstanceState::InService => (2, u64::MAX - inst.in_service_at.as_nanos()),
-                    _ => (1, u64::MAX - launched),
+                    InstanceState::Pending => (0, 0, u64::MAX - launched),
+                    InstanceState::InService => (2, 0, u64::MAX - inst.in_service_at.as_nanos()),
+                    _ => (1, 0, u64::MAX - launched),
                 },
             }
         };
         candidates.sort_by_key(|i| (key(i), *i));
-        candidates.truncate(n as usize);
-        candidates
+        let Some(m) = mixed else {
+            candidates.truncate(n as usize);
+            return candidates;
+        };
+        // One at a time from the option over its target, best first within it.
+        let (mut od, mut spot) = self.purchase_counts(pool);
+        let mut victims = Vec::with_capacity(n as usize);
+        let mut total = od + spot;
+        for _ in 0..n {
+            if candidates.is_empty() {
+                break;
+            }
+            total -= 1;
+            let option = m.over_target(total, od, spot);
+            let pick = candidates
+                .iter()
+                .position(|&i| self.instances[i as usize].purchase == option)
+                .unwrap_or(0);
+            let id = candidates.remove(pick);
+            match self.instances[id as usize].purchase {
+                PurchaseOption::OnDemand => od -= 1,
+                PurchaseOption::Spot => spot -= 1,
+            }
+            victims.push(id);
+        }
+        victims
     }
 }

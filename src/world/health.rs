@@ -7,11 +7,15 @@
 
 use super::{Condition, Event, Group, Request, World};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::balancer::health_check::{ActiveHealth, CheckDepth, HealthCheckSpec};
+use crate::metrics::Failure;
+use crate::model::balancer::health_check::{
+    ActiveHealth, CheckDepth, HealthCheckSpec, HealthTransition,
+};
 use crate::model::balancer::passive_health::{AttemptResult, PassiveHealth};
 use crate::model::balancer::routing::BalancerSpec;
 use crate::model::balancer::slow_start::{self, SlowStart};
 use crate::model::balancer::sticky::StickyTable;
+use crate::model::fleet::lifecycle::InstanceState;
 
 /// How often slow-start weights move up: every simulated second (Envoy recomputes host weights
 /// on its own schedule; a second is finer than any 30 s to 15 min ramp needs).
@@ -73,6 +77,12 @@ impl GroupHealth {
                 active.deregister(target);
             }
         }
+    }
+
+    /// `target`'s weight out of slow start becomes `weight` (already scaled): an instance of a
+    /// mixed pool takes its type's weight at launch, before it registers.
+    pub(super) fn set_full_weight(&mut self, target: usize, weight: u32) {
+        self.full_weight[target] = weight;
     }
 
     /// How often its targets are checked, if they are.
@@ -206,9 +216,9 @@ impl World<'_> {
         let Some((_, active)) = &mut h.check else {
             return;
         };
-        if active.record(target, passed).is_none() {
+        let Some(transition) = active.record(target, passed) else {
             return;
-        }
+        };
         let open = active.fails_open();
         if open != h.failing_open {
             h.failing_open = open;
@@ -218,6 +228,29 @@ impl World<'_> {
         } else {
             self.refresh(now, group, target);
         }
+        if transition == HealthTransition::BecameUnhealthy {
+            let member = self.groups[group].members[target];
+            self.replace_unhealthy(now, member);
+        }
+    }
+
+    /// The balancer found `id` unhealthy: a pool with `replace_unhealthy` terminates it and
+    /// launches a replacement (EC2 Auto Scaling with ELB health checks: "Amazon EC2 Auto
+    /// Scaling ... terminates the unhealthy instance and launches a replacement", "Health
+    /// checks for instances in an Auto Scaling group"). What it still holds fails with the
+    /// fault that made it unhealthy.
+    fn replace_unhealthy(&mut self, now: SimTime, id: u32) {
+        let inst = &self.instances[id as usize];
+        let pool = inst.pool as usize;
+        if !self.scenario.pools[pool].replace_unhealthy || inst.state != InstanceState::InService {
+            return;
+        }
+        let cause = inst.fault_cause;
+        self.set_registered(now, id, false);
+        self.drop_work(now, id, Failure::Interrupted, cause);
+        self.pools[pool].fleet.stats.replaced_unhealthy += 1;
+        self.terminate(now, id);
+        self.reconcile(now, pool);
     }
 
     /// nginx lets a request through to a target whose fail window passed; it is out again

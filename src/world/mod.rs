@@ -27,14 +27,15 @@ mod fleet;
 mod health;
 mod metrics_source;
 mod requests;
+mod spot;
 mod waiting;
 
 use std::collections::BTreeMap;
 
 use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
 use crate::metrics::{
-    ClassSummary, CostSummary, Failure, InstanceSummary, PoolInstances, PoolScaling, Recorder,
-    RouteSummary, RunResult, SloCount, Summary, TimelineSink,
+    ClassSummary, CostSummary, Failure, InstanceSummary, LossCause, LossSummary, PoolFailures,
+    PoolInstances, PoolScaling, Recorder, RouteSummary, RunResult, SloCount, Summary, TimelineSink,
 };
 use crate::model::autoscale::capacity::CapacityLimits;
 use crate::model::autoscale::spec::MetricKind;
@@ -75,7 +76,8 @@ enum Event {
     RequestDeadline { request: u32, generation: u32 },
     /// A try sent to a target that will not serve it fails.
     DoomedEnd { request: u32 },
-    /// Fault `fault` begins (`begins`) or ends.
+    /// Fault `fault` begins (`begins`) or ends (for a spot interruption: its rebalance
+    /// recommendation arrives).
     Fault { fault: u32, begins: bool },
     /// The targets of `group` are checked.
     HealthTick { group: u32 },
@@ -100,6 +102,22 @@ enum Event {
     Reconcile { pool: u32 },
     /// `pool`'s autoscaler has something to do.
     Autoscale { pool: u32, tick: autoscaler::Tick },
+    /// Spot instance `instance` gets its two-minute interruption notice (stale unless `life`
+    /// is its life).
+    SpotNotice { instance: u32, life: u32 },
+    /// The cloud reclaims interrupted spot instance `instance`.
+    SpotReclaim { instance: u32, life: u32 },
+    /// Spot instance `instance` gets a rebalance recommendation.
+    Rebalance { instance: u32, life: u32 },
+    /// Instance type `itype`'s spot availability changes to its trace's point `point`.
+    SpotAvailability { itype: u32, point: u32 },
+    /// A random failure (`crash`, else a GPU fault) of `instance` occurs, or (`repair`) ends.
+    RandomFault {
+        instance: u32,
+        life: u32,
+        crash: bool,
+        repair: bool,
+    },
 }
 
 /// How an instance is.
@@ -121,10 +139,22 @@ struct Instance {
     itype: u32,
     /// How it was bought.
     purchase: PurchaseOption,
+    /// Bumped at every launch: a spot or fault timer of an earlier life is stale.
+    life: u32,
+    /// It got its spot interruption notice: the cloud reclaims it two minutes later.
+    interrupted: bool,
+    /// Interrupted and draining, it still counts toward the desired capacity until the cloud
+    /// reclaims it (no capacity rebalancing: the group replaces it after termination).
+    held: bool,
+    /// A rebalance recommendation made it at risk and capacity rebalancing is replacing it: it
+    /// no longer counts toward the desired capacity.
+    at_risk: bool,
     slots: u32,
     busy: u32,
     queue: WaitQueue,
     condition: Condition,
+    /// What made it crashed or broken (for `lost_by_cause`).
+    fault_cause: LossCause,
     error_latency: SimDuration,
     state: InstanceState,
     /// Bumped at every state change: a timer carrying an older epoch is stale.
@@ -179,6 +209,10 @@ struct Pool {
     /// Response times of the pool's answered tries since the last metric period, when a
     /// policy reads `latency`.
     latency: Option<crate::metrics::LatencyHistogram>,
+    /// Spot interruptions and capacity (pools with a mixed instances policy).
+    spot: Option<spot::PoolSpot>,
+    /// Random crashes and GPU faults (pools with `[pool.failures]`).
+    faults: Option<faults::PoolFaults>,
 }
 
 /// Instances behind one balancer: target `t` is instance `members[t]`.
@@ -238,18 +272,28 @@ pub struct World<'s> {
     autoscalers: Vec<Option<autoscaler::Controller>>,
     /// What every instance costs.
     billing: billing::Billing,
+    /// Requests and tries lost to faults, by cause.
+    losses: LossSummary,
 }
 
 /// Instance slots a pool needs: with autoscaling, room for its maximum twice over (instances
-/// draining while their replacements start) plus its warm pool; else its fixed size.
+/// draining while their replacements start) plus its warm pool; else its fixed size. A pool
+/// that buys spot also needs room for the replacements of interrupted instances (launched while
+/// they drain their notice), and with capacity rebalancing for those of at-risk ones: once and
+/// twice more its size.
 fn pool_slots(spec: &crate::model::fleet::PoolSpec) -> u32 {
+    let spot = spec
+        .mixed
+        .as_ref()
+        .filter(|m| m.on_demand_percent < 100)
+        .map_or(0, |m| if m.capacity_rebalance { 2 } else { 1 });
     let Some(a) = &spec.autoscaling else {
-        return spec.instances;
+        return spec.instances * (1 + spot);
     };
     let max = a.max.max(spec.instances);
     // The warm pool is largest at desired capacity 0.
     let warm = spec.warm_pool.map_or(0, |w| w.size(max, 0));
-    2 * max + warm
+    (2 + spot) * max + warm
 }
 
 impl<'s> World<'s> {
@@ -288,6 +332,11 @@ impl<'s> World<'s> {
                     busy: 0,
                     queue: WaitQueue::default(),
                     condition: Condition::Up,
+                    fault_cause: LossCause::Crash,
+                    life: 0,
+                    interrupted: false,
+                    held: false,
+                    at_risk: false,
                     error_latency: SimDuration::ZERO,
                     state,
                     epoch: 0,
@@ -344,6 +393,13 @@ impl<'s> World<'s> {
                     .as_ref()
                     .is_some_and(|a| a.reads(MetricKind::Latency))
                     .then(crate::metrics::LatencyHistogram::new),
+                spot: spec
+                    .mixed
+                    .as_ref()
+                    .map(|_| spot::PoolSpot::new(streams.stream(&format!("spot/{}", spec.name)))),
+                faults: spec.failures.as_ref().map(|_| {
+                    faults::PoolFaults::new(streams.stream(&format!("faults/{}", spec.name)))
+                }),
             });
             autoscalers.push(
                 spec.autoscaling
@@ -435,7 +491,13 @@ impl<'s> World<'s> {
                     begins: true,
                 },
             );
-            if let Some(until) = fault.until {
+            // A fault's end; for a spot interruption, its rebalance recommendation ahead.
+            let other = fault.until.or_else(|| {
+                fault
+                    .rebalance_lead
+                    .map(|lead| SimTime::from_nanos(fault.at.as_nanos() - lead.as_nanos()))
+            });
+            if let Some(until) = other {
                 queue.schedule_in(
                     until - SimTime::ZERO,
                     Event::Fault {
@@ -512,11 +574,18 @@ impl<'s> World<'s> {
             events: 0,
             autoscalers,
             billing,
+            losses: LossSummary::default(),
         };
+        world.init_availability();
+        // Types and purchase options first: the bill of an instance present at the start
+        // depends on them.
+        world.init_mixed();
         for id in 0..world.instances.len() {
             let inst = &world.instances[id];
             world.billing.start(&mut world.recorder, id as u32, inst);
         }
+        world.init_billing_by_kind();
+        world.init_failures();
         world
     }
 
@@ -563,6 +632,18 @@ impl<'s> World<'s> {
                 }
                 Event::Reconcile { pool } => self.on_reconcile(now, pool),
                 Event::Autoscale { pool, tick } => self.on_autoscale(now, pool, tick),
+                Event::SpotNotice { instance, life } => self.on_spot_notice(now, instance, life),
+                Event::SpotReclaim { instance, life } => self.on_spot_reclaim(now, instance, life),
+                Event::Rebalance { instance, life } => self.on_rebalance(now, instance, life),
+                Event::SpotAvailability { itype, point } => {
+                    self.on_spot_availability(now, itype, point)
+                }
+                Event::RandomFault {
+                    instance,
+                    life,
+                    crash,
+                    repair,
+                } => self.on_random_fault(now, instance, life, crash, repair),
             }
         }
         self.finish(sink)
@@ -591,6 +672,7 @@ impl<'s> World<'s> {
             phase: Phase::Queued,
             cut_at_deadline: false,
             doomed_by: Failure::Interrupted,
+            doomed_cause: None,
             tries: 0,
             attempts: 1,
             is_retry: false,
@@ -609,12 +691,22 @@ impl<'s> World<'s> {
     /// it as nginx would; then the balancer may send it to another pick, or else its client may
     /// try again after a backoff (each as a new entry), or else the request ends here with that
     /// reason. The entry `id` is still the caller's, to free or keep (a tombstone) afterwards.
+    #[inline]
     fn after_failure(&mut self, now: SimTime, id: u32, why: Failure) {
+        self.after_failure_by(now, id, why, None);
+    }
+
+    /// [`World::after_failure`] for a try that failed because of `cause` (a fault of the fleet,
+    /// counted in `lost_by_cause`).
+    fn after_failure_by(&mut self, now: SimTime, id: u32, why: Failure, cause: Option<LossCause>) {
         if self.failures_are_final {
             // Nothing can act on it: copy nothing (in a spike most requests end here, and
             // copying an entry just written stalls the CPU on store forwarding).
             let class = self.requests.get(id).class as usize;
             self.recorder.failed(class, why);
+            if let Some(c) = cause {
+                *self.losses.requests.get_mut(c) += 1;
+            }
             return;
         }
         let req = *self.requests.get(id);
@@ -657,6 +749,9 @@ impl<'s> World<'s> {
             });
             self.groups[group].retries_active += 1;
             self.recorder.retried(false);
+            if let Some(c) = cause {
+                *self.losses.retried_tries.get_mut(c) += 1;
+            }
             self.send(now, id);
             return;
         }
@@ -678,11 +773,17 @@ impl<'s> World<'s> {
                 ..req
             });
             self.recorder.retried(true);
+            if let Some(c) = cause {
+                *self.losses.retried_tries.get_mut(c) += 1;
+            }
             self.queue
                 .schedule_in(wait, Event::ClientRetry { request: id });
             return;
         }
         self.recorder.failed(req.class as usize, why);
+        if let Some(c) = cause {
+            *self.losses.requests.get_mut(c) += 1;
+        }
     }
 
     /// True when `group`'s balancer sends the failed try of `req` to another pick: the failure
@@ -719,6 +820,7 @@ impl<'s> World<'s> {
 
     fn finish<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
         let scenario = self.scenario;
+        let mut markets: Vec<_> = (0..self.pools.len()).map(|p| self.pool_market(p)).collect();
         let class_route: Vec<usize> = self.class_route.iter().map(|&r| r as usize).collect();
         // The timeline first (its last window closes at the end), then the periods still open
         // are billed to the end.
@@ -742,7 +844,9 @@ impl<'s> World<'s> {
         let mut by_pool = BTreeMap::new();
         let mut cost_by_pool = BTreeMap::new();
         let (mut instance_hours, mut peak, mut cost) = (0.0, 0u64, 0.0);
-        for (p, (spec, pool)) in scenario.pools.iter().zip(&mut self.pools).enumerate() {
+        for (p, spec) in scenario.pools.iter().enumerate() {
+            let market = markets[p].take();
+            let pool = &mut self.pools[p];
             let t = &scenario.instance_types[spec.instance_type];
             let f = &mut pool.fleet;
             f.bill(self.end);
@@ -758,7 +862,15 @@ impl<'s> World<'s> {
             by_pool.insert(
                 spec.name.clone(),
                 PoolInstances {
-                    instance_type: t.name.clone(),
+                    instance_type: match &spec.mixed {
+                        Some(m) => m
+                            .types
+                            .iter()
+                            .map(|&t| scenario.instance_types[t].name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        None => t.name.clone(),
+                    },
                     mean: full / hours,
                     max: u64::from(f.peak),
                     instance_hours: full,
@@ -770,7 +882,13 @@ impl<'s> World<'s> {
                         terminations: f.stats.terminations,
                         cut_by_drain: f.stats.cut_by_drain,
                         warm_pool_storage_hours: storage,
+                        replaced_unhealthy: f.stats.replaced_unhealthy,
                     },
+                    market,
+                    failures: pool.faults.as_ref().map(|f| PoolFailures {
+                        crashes: f.crashes,
+                        gpu_faults: f.gpu_faults,
+                    }),
                 },
             );
         }
@@ -839,6 +957,7 @@ impl<'s> World<'s> {
                 warmup_seconds: scenario.warmup.as_secs_f64(),
                 events: self.events,
                 requests: totals.counts,
+                lost_by_cause: self.losses,
                 latency_seconds: totals.latency,
                 by_class,
                 by_route,

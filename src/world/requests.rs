@@ -4,7 +4,7 @@
 //! that outlived its request can tell.
 
 use crate::engine::SimTime;
-use crate::metrics::Failure;
+use crate::metrics::{Failure, LossCause};
 
 /// Where a request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,8 @@ pub struct Request {
     pub cut_at_deadline: bool,
     /// Why it will fail, while [`Phase::Doomed`].
     pub doomed_by: Failure,
+    /// The fault behind [`Request::doomed_by`] (`lost_by_cause`).
+    pub doomed_cause: Option<LossCause>,
     /// Tries sent in the current attempt (a balancer retry is another try).
     pub tries: u16,
     /// Attempts its client has made (a client retry is another attempt).
@@ -149,6 +151,7 @@ mod tests {
             phase,
             cut_at_deadline: false,
             doomed_by: Failure::Interrupted,
+            doomed_cause: None,
             tries: 0,
             attempts: 1,
             is_retry: false,

@@ -262,6 +262,9 @@ fn a_draining_instance_finishes_its_requests_within_the_deregistration_delay() {
     assert_eq!((s.requests.completed, s.requests.interrupted), (1, 1));
     assert_eq!(s.by_class["job"].requests.failure(Failure::Interrupted), 1);
     assert_eq!(s.instances.by_pool["p"].scaling.cut_by_drain, 1);
+    // ... and it is the one request lost to a drain timeout.
+    assert_eq!(s.lost_by_cause.requests.drain_timeout, 1);
+    assert_eq!(s.lost_by_cause.requests.total(), 1);
 }
 
 #[test]

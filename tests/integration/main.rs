@@ -12,6 +12,7 @@ mod micro;
 mod report;
 mod retries;
 mod slow_start;
+mod spot;
 mod stickiness;
 mod supermarket;
 mod sweep;

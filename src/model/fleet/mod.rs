@@ -4,10 +4,11 @@
 
 mod fault;
 pub mod lifecycle;
+pub mod mixed;
 mod pool;
 mod service;
 
-pub use fault::{FaultKind, FaultSpec, DEFAULT_ERROR_LATENCY};
+pub use fault::{FailureSpec, FaultKind, FaultSpec, RandomFailure, DEFAULT_ERROR_LATENCY};
 pub use pool::{
     Dispatch, InstanceType, LaunchSpec, OnTimeout, PoolSpec, StartupSpec, TerminationPolicy,
     WarmPoolSpec, DEFAULT_DEREGISTRATION_DELAY,

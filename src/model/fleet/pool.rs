@@ -26,6 +26,11 @@ pub struct InstanceType {
     /// Its spot price path, if one is known (the scenario's `spot_price`, else the catalog's):
     /// buying it on the spot market without one is a validation error.
     pub spot_price: Option<crate::model::market::spot_price::SpotPriceSpec>,
+    /// How its spot instances are interrupted; `None`: never.
+    pub spot_interruptions: Option<crate::model::market::interruptions::SpotInterruptions>,
+    /// How many of its spot instances the cloud has for us over time; `None`: unlimited.
+    pub spot_availability:
+        Option<std::sync::Arc<crate::model::market::interruptions::SpotAvailability>>,
 }
 
 /// How requests reach the instances of a pool.
@@ -79,6 +84,14 @@ pub struct PoolSpec {
     pub autoscaling: Option<AutoscalingSpec>,
     /// The named queue its workers pull from (`[[queue]]`), if it is a queue-driven pool.
     pub queue: Option<String>,
+    /// Several instance types and purchase options (`[pool.mixed_instances]`, or
+    /// `purchase = "spot"`); `None`: every instance is `instance_type`, on demand.
+    pub mixed: Option<super::mixed::MixedInstances>,
+    /// Random crashes and GPU faults (`[pool.failures]`).
+    pub failures: Option<super::FailureSpec>,
+    /// The group replaces an instance its load balancer's active health check finds unhealthy
+    /// (`replace_unhealthy`; AWS: the Auto Scaling group's ELB health checks). Default false.
+    pub replace_unhealthy: bool,
 }
 
 /// How long each phase of an instance's start takes (ARCHITECTURE.md, "Instance lifecycle"):
@@ -119,6 +132,10 @@ pub enum TerminationPolicy {
     /// The ReplicaSet controller's ranking (`ActivePodsWithRanks`): not-yet-ready pods first
     /// (pending before starting), then the most recently ready.
     Kubernetes,
+    /// AWS `AllocationStrategy`: within the purchase option being reduced, the instance the
+    /// allocation strategy would have launched last (the lowest priority on-demand type, or the
+    /// dearest); then as `AwsDefault`.
+    AllocationStrategy,
 }
 
 /// The warm pool of a pool (`[pool.warm_pool]`), with AWS EC2 Auto Scaling semantics

@@ -4,6 +4,8 @@
 //! market price, often 50–70 % below on-demand) and in availability (the cloud may reclaim a
 //! spot instance with a short notice).
 
+pub mod interruptions;
+
 /// How an instance is bought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum PurchaseOption {

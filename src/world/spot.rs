@@ -1,0 +1,582 @@
+//! The spot market in the world: which instance type and purchase option a launch gets (a
+//! pool's mixed instances policy, over capacity shortages), spot interruptions with their
+//! two-minute notice, rebalance recommendations and capacity rebalancing.
+//!
+//! The decisions are the models' ([`MixedInstances`], [`SpotInterruptions`]); this file applies
+//! them with EC2 Auto Scaling's semantics:
+//!
+//! - **Launch.** The option below its share of the desired capacity is launched; its types are
+//!   tried in the allocation strategy's order, skipping those in a capacity shortage
+//!   (EC2 `InsufficientInstanceCapacity`): "If Amazon EC2 Auto Scaling can't launch an instance
+//!   in one Spot pool, it tries the next" (user guide, "Allocation strategies"). A spot launch
+//!   never falls back to on-demand. If no type can launch, the launch fails and is retried.
+//! - **Interruption.** At the notice (EC2, "Spot Instance interruption notices": two minutes
+//!   before) the instance is deregistered from its balancers and drains, as a scale-in drain
+//!   does; two minutes later the cloud reclaims it ([`World::interrupted_by_cloud`]): what it
+//!   still holds fails as `interrupted`, counted under `spot_interruption`. An instance not yet
+//!   in service holds nothing and is terminated at the notice. Without capacity rebalancing the
+//!   group replaces the instance once it is terminated (it still counts toward the desired
+//!   capacity until then); with it, "Amazon EC2 Auto Scaling launches a replacement instance
+//!   when the Spot Instance receives an interruption notice" if none was launched before
+//!   (user guide, "Capacity Rebalancing").
+//! - **Rebalance recommendation.** With capacity rebalancing, the at-risk instance stops counting
+//!   toward the desired capacity, so a replacement is launched; once a replacement is in
+//!   service, the at-risk instance is drained and terminated ("After the new instances are
+//!   launched and InService, ... terminates the old instances").
+
+use std::collections::BTreeMap;
+
+use super::{Event, World};
+use crate::engine::{open_unit, SimTime, StreamRng};
+use crate::metrics::{Failure, LossCause, PoolMarket};
+use crate::model::balancer::routing::BalancerSpec;
+use crate::model::balancer::{slow_start, Algorithm};
+use crate::model::fleet::lifecycle::{Billing, InstanceState};
+use crate::model::fleet::mixed::SpotPoolView;
+use crate::model::market::interruptions::NOTICE;
+use crate::model::market::billing::EndedBy;
+use crate::model::market::PurchaseOption;
+
+/// What a pool's spot instances and launches went through.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct SpotStats {
+    /// Interruption notices received.
+    pub interruptions: u64,
+    /// Instances reclaimed by the cloud two minutes after their notice.
+    pub reclaimed: u64,
+    /// Rebalance recommendations received.
+    pub rebalance_recommendations: u64,
+    /// At-risk instances replaced by capacity rebalancing.
+    pub rebalance_replacements: u64,
+    /// Launch attempts of a type refused for insufficient capacity.
+    pub insufficient_capacity: u64,
+}
+
+/// A pool's counted instances, as the allocation strategies read them.
+struct LaunchCounts {
+    on_demand: u32,
+    /// Spot instances per type, in the order of the policy's types.
+    spot_by_type: Vec<u32>,
+}
+
+/// A pool's spot state: its own random stream (`spot/<pool>`) and counts.
+pub(super) struct PoolSpot {
+    rng: StreamRng,
+    pub stats: SpotStats,
+}
+
+impl PoolSpot {
+    pub(super) fn new(rng: StreamRng) -> Self {
+        PoolSpot {
+            rng,
+            stats: SpotStats::default(),
+        }
+    }
+}
+
+impl World<'_> {
+    /// The spot price of type `itype` at `now` [USD/h]: its spot price path (validation gives
+    /// every type a pool may buy spot one); the on-demand price for a type without one.
+    pub(super) fn spot_price_at(&self, itype: usize, now: SimTime) -> f64 {
+        self.billing
+            .spot_price_at(itype, now)
+            .unwrap_or(self.scenario.instance_types[itype].price_per_hour)
+    }
+
+    /// What an instance of `itype` bought as `purchase` costs at `now` [USD/h].
+    pub(super) fn price_at(&self, itype: usize, purchase: PurchaseOption, now: SimTime) -> f64 {
+        match purchase {
+            PurchaseOption::OnDemand => self.scenario.instance_types[itype].price_per_hour,
+            PurchaseOption::Spot => self.spot_price_at(itype, now),
+        }
+    }
+
+    /// `id` counts toward its pool's desired capacity now: launched toward service and not at
+    /// risk (being replaced), or interrupted but not yet replaced.
+    pub(super) fn counted(&self, id: u32) -> bool {
+        let inst = &self.instances[id as usize];
+        (inst.state.counts_toward_desired() && !inst.bound_for_warm_pool && !inst.at_risk)
+            || inst.held
+    }
+
+    /// `pool`'s instances counted toward its desired capacity: on-demand, spot.
+    pub(super) fn purchase_counts(&self, pool: usize) -> (u32, u32) {
+        let (mut od, mut spot) = (0, 0);
+        for id in self.slots_of(pool) {
+            if self.counted(id) {
+                match self.instances[id as usize].purchase {
+                    PurchaseOption::OnDemand => od += 1,
+                    PurchaseOption::Spot => spot += 1,
+                }
+            }
+        }
+        (od, spot)
+    }
+
+    /// `pool`'s counted instances: on-demand, and spot per type of its policy.
+    fn launch_counts(&self, pool: usize) -> LaunchCounts {
+        let types = self.scenario.pools[pool]
+            .mixed
+            .as_ref()
+            .map_or(&[][..], |m| &m.types[..]);
+        let mut c = LaunchCounts {
+            on_demand: 0,
+            spot_by_type: vec![0; types.len()],
+        };
+        for id in self.slots_of(pool) {
+            if !self.counted(id) {
+                continue;
+            }
+            let inst = &self.instances[id as usize];
+            match inst.purchase {
+                PurchaseOption::OnDemand => c.on_demand += 1,
+                PurchaseOption::Spot => {
+                    if let Some(k) = types.iter().position(|&t| t == inst.itype as usize) {
+                        c.spot_by_type[k] += 1;
+                    }
+                }
+            }
+        }
+        c
+    }
+
+    /// The purchase option of `pool`'s next launch and its types, best first, for a pool
+    /// whose counted instances are `counts`.
+    fn launch_candidates(
+        &self,
+        now: SimTime,
+        pool: usize,
+        counts: &LaunchCounts,
+    ) -> (PurchaseOption, Vec<usize>) {
+        let spec = &self.scenario.pools[pool];
+        let Some(m) = &spec.mixed else {
+            return (PurchaseOption::OnDemand, vec![spec.instance_type]);
+        };
+        let spot: u32 = counts.spot_by_type.iter().sum();
+        let purchase = m.next_purchase(self.pools[pool].fleet.desired, counts.on_demand, spot);
+        let order = match purchase {
+            PurchaseOption::OnDemand => m.on_demand_order(|t| self.price_at(t, purchase, now)),
+            PurchaseOption::Spot => {
+                let views: Vec<SpotPoolView> = m
+                    .types
+                    .iter()
+                    .zip(&counts.spot_by_type)
+                    .map(|(&t, &running)| SpotPoolView {
+                        itype: t,
+                        price: self.spot_price_at(t, now),
+                        risk: self.scenario.instance_types[t]
+                            .spot_interruptions
+                            .as_ref()
+                            .map_or(0.0, |s| s.risk_per_hour()),
+                        running,
+                    })
+                    .collect();
+                m.spot_order(&views)
+            }
+        };
+        (purchase, order)
+    }
+
+    /// Gives the instances a mixed pool starts with their types and purchase options, as if
+    /// launched one by one into its initial desired capacity (shortages at the start are
+    /// ignored: the initial fleet is given).
+    pub(super) fn init_mixed(&mut self) {
+        for pool in 0..self.pools.len() {
+            let Some(m) = &self.scenario.pools[pool].mixed else {
+                continue;
+            };
+            let mut counts = LaunchCounts {
+                on_demand: 0,
+                spot_by_type: vec![0; m.types.len()],
+            };
+            let running: Vec<u32> = self
+                .slots_of(pool)
+                .filter(|&i| self.instances[i as usize].state == InstanceState::InService)
+                .collect();
+            for id in running {
+                let (purchase, order) = self.launch_candidates(SimTime::ZERO, pool, &counts);
+                let itype = order[0];
+                match purchase {
+                    PurchaseOption::OnDemand => counts.on_demand += 1,
+                    PurchaseOption::Spot => {
+                        let k = m.types.iter().position(|&t| t == itype).unwrap_or(0);
+                        counts.spot_by_type[k] += 1;
+                    }
+                }
+                let before = self.instances[id as usize].slots;
+                self.launched_as(SimTime::ZERO, id, itype, purchase);
+                let after = self.instances[id as usize].slots;
+                self.recorder
+                    .slots_changed(i64::from(after) - i64::from(before));
+            }
+        }
+    }
+
+    /// The type and purchase option `pool`'s next launch at `now` gets: the first candidate
+    /// without a capacity shortage. `None` if every candidate is short (each refusal counted).
+    pub(super) fn choose_launch(
+        &mut self,
+        now: SimTime,
+        pool: usize,
+    ) -> Option<(usize, PurchaseOption)> {
+        let counts = self.launch_counts(pool);
+        let (purchase, order) = self.launch_candidates(now, pool, &counts);
+        let shortages = &self.scenario.capacity_shortages;
+        let mut refused = 0;
+        let mut chosen = None;
+        for t in order {
+            let exhausted = purchase == PurchaseOption::Spot
+                && self.scenario.instance_types[t]
+                    .spot_availability
+                    .as_ref()
+                    .is_some_and(|a| self.spot_running(t) >= a.at(now));
+            if exhausted || shortages.iter().any(|s| s.blocks(t, purchase, now)) {
+                refused += 1;
+            } else {
+                chosen = Some((t, purchase));
+                break;
+            }
+        }
+        if refused > 0 {
+            if let Some(s) = self.pools[pool].spot.as_mut() {
+                s.stats.insufficient_capacity += refused;
+            }
+        }
+        chosen
+    }
+
+    /// Instance `id` is launched (or started from the warm pool) as `itype` bought as
+    /// `purchase`: a new life, its type's slots and weight, and its spot interruption drawn.
+    pub(super) fn launched_as(
+        &mut self,
+        now: SimTime,
+        id: u32,
+        itype: usize,
+        purchase: PurchaseOption,
+    ) {
+        let t = &self.scenario.instance_types[itype];
+        let inst = &mut self.instances[id as usize];
+        inst.life = inst.life.wrapping_add(1);
+        inst.interrupted = false;
+        inst.held = false;
+        inst.at_risk = false;
+        let pool = inst.pool as usize;
+        if self.scenario.pools[pool].mixed.is_some() {
+            inst.itype = itype as u32;
+            inst.purchase = purchase;
+            inst.slots = t.concurrency;
+            self.set_instance_weight(id, t.weight);
+        }
+        if purchase == PurchaseOption::Spot {
+            self.arm_interruption(now, id);
+        }
+    }
+
+    /// Draws when spot instance `id` gets its interruption notice, and whether and when a
+    /// rebalance recommendation precedes it: three draws from the pool's stream, always.
+    pub(super) fn arm_interruption(&mut self, now: SimTime, id: u32) {
+        let inst = &self.instances[id as usize];
+        let (pool, life) = (inst.pool as usize, inst.life);
+        let Some(spec) = &self.scenario.instance_types[inst.itype as usize].spot_interruptions
+        else {
+            return;
+        };
+        let Some(s) = self.pools[pool].spot.as_mut() else {
+            return;
+        };
+        let (u_notice, u_rebalance, u_lead) = (
+            open_unit(&mut s.rng),
+            open_unit(&mut s.rng),
+            open_unit(&mut s.rng),
+        );
+        let notice = now.saturating_add(spec.time_to_notice(u_notice));
+        self.queue
+            .schedule_in(notice - now, Event::SpotNotice { instance: id, life });
+        if u_rebalance < spec.rebalance_fraction {
+            let lead = spec.rebalance_lead.quantile(u_lead);
+            let at =
+                SimTime::from_nanos(notice.as_nanos().saturating_sub(lead.as_nanos())).max(now);
+            self.queue
+                .schedule_in(at - now, Event::Rebalance { instance: id, life });
+        }
+    }
+
+    /// `id`'s balancer weight becomes its type's `weight` in every target group of its pool
+    /// (scaled as at build when the group has slow start).
+    fn set_instance_weight(&mut self, id: u32, weight: u32) {
+        let pool = self.instances[id as usize].pool as usize;
+        let offset = id - self.pools[pool].first as u32;
+        for i in 0..self.pools[pool].fleet.targets.len() {
+            let (group, first) = self.pools[pool].fleet.targets[i];
+            let spec = &self.scenario.target_groups[group as usize].balancer;
+            let g = &mut self.groups[group as usize];
+            if g.shared_pool.is_some() {
+                continue;
+            }
+            let target = (first + offset) as usize;
+            let w = scaled_weight(spec, weight);
+            g.health.set_full_weight(target, w);
+            g.balancer.set_weight(target, w);
+        }
+    }
+
+    /// The interruption notice of `id` arrives (stale unless `life` is its life).
+    pub(super) fn on_spot_notice(&mut self, now: SimTime, id: u32, life: u32) {
+        if self.instances[id as usize].life == life {
+            self.notice(now, id);
+        }
+    }
+
+    /// `id` gets its two-minute interruption notice, if it is running and not already
+    /// interrupted.
+    pub(super) fn notice(&mut self, now: SimTime, id: u32) {
+        let inst = &self.instances[id as usize];
+        let running = inst.state.serves() || inst.state.counts_toward_desired();
+        if inst.interrupted || !running {
+            return;
+        }
+        let life = inst.life;
+        let pool = inst.pool as usize;
+        let state = inst.state;
+        let rebalance = self.scenario.pools[pool]
+            .mixed
+            .as_ref()
+            .is_some_and(|m| m.capacity_rebalance);
+        if let Some(s) = self.pools[pool].spot.as_mut() {
+            s.stats.interruptions += 1;
+        }
+        let inst = &mut self.instances[id as usize];
+        inst.interrupted = true;
+        match state {
+            InstanceState::InService | InstanceState::Draining => {
+                // Without capacity rebalancing the group sees the loss only when the instance
+                // is terminated; an at-risk instance is already replaced.
+                if !rebalance && !inst.at_risk && state == InstanceState::InService {
+                    inst.held = true;
+                    self.pools[pool].fleet.held += 1;
+                }
+                if state == InstanceState::InService {
+                    self.drain(now, id);
+                }
+                self.queue
+                    .schedule_in(NOTICE, Event::SpotReclaim { instance: id, life });
+            }
+            // Not yet serving: it holds nothing, and goes now.
+            _ => {
+                if let Some(s) = self.pools[pool].spot.as_mut() {
+                    s.stats.reclaimed += 1;
+                }
+                self.terminate(now, id);
+            }
+        }
+        self.reconcile(now, pool);
+    }
+
+    /// Two minutes after its notice, the cloud reclaims `id` (stale unless `life` matches).
+    pub(super) fn on_spot_reclaim(&mut self, now: SimTime, id: u32, life: u32) {
+        let inst = &self.instances[id as usize];
+        if inst.life == life && inst.interrupted && inst.state == InstanceState::Draining {
+            self.interrupted_by_cloud(id, now);
+        }
+    }
+
+    /// The cloud takes spot instance `id` back at `now`: whatever it still holds fails as
+    /// `interrupted` (cause `spot_interruption`), and it is terminated; the group launches its
+    /// replacement if it had not already. Its bill ends as one the cloud ended (AWS does not
+    /// charge a partial hour it interrupts, under per-hour billing).
+    pub(super) fn interrupted_by_cloud(&mut self, id: u32, now: SimTime) {
+        self.drop_work(now, id, Failure::Interrupted, LossCause::SpotInterruption);
+        self.end_billing(now, id, EndedBy::Cloud);
+        let pool = self.instances[id as usize].pool as usize;
+        if let Some(s) = self.pools[pool].spot.as_mut() {
+            s.stats.reclaimed += 1;
+        }
+        self.terminate(now, id);
+        self.reconcile(now, pool);
+    }
+
+    /// A rebalance recommendation for `id` arrives (stale unless `life` matches). With capacity
+    /// rebalancing it stops counting toward the desired capacity, so a replacement launches.
+    pub(super) fn on_rebalance(&mut self, now: SimTime, id: u32, life: u32) {
+        if self.instances[id as usize].life == life {
+            self.recommend_rebalance(now, id);
+        }
+    }
+
+    /// `id` gets a rebalance recommendation, if it is running and not already interrupted.
+    pub(super) fn recommend_rebalance(&mut self, now: SimTime, id: u32) {
+        let inst = &self.instances[id as usize];
+        if inst.interrupted || inst.at_risk || !inst.state.counts_toward_desired() {
+            return;
+        }
+        let pool = inst.pool as usize;
+        let rebalance = self.scenario.pools[pool]
+            .mixed
+            .as_ref()
+            .is_some_and(|m| m.capacity_rebalance);
+        let Some(s) = self.pools[pool].spot.as_mut() else {
+            return;
+        };
+        s.stats.rebalance_recommendations += 1;
+        if !rebalance {
+            return;
+        }
+        s.stats.rebalance_replacements += 1;
+        self.instances[id as usize].at_risk = true;
+        self.pools[pool].fleet.at_risk += 1;
+        self.reconcile(now, pool);
+    }
+
+    /// Instance `entered` of `pool` entered service: if another, at-risk instance waits for a
+    /// replacement, it is retired now (drained, or terminated if not yet serving).
+    pub(super) fn retire_at_risk(&mut self, now: SimTime, pool: usize, entered: u32) {
+        if self.pools[pool].fleet.at_risk == 0 {
+            return;
+        }
+        let victim = self.slots_of(pool).find(|&i| {
+            let inst = &self.instances[i as usize];
+            i != entered && inst.at_risk && inst.state.counts_toward_desired()
+        });
+        if let Some(id) = victim {
+            if self.instances[id as usize].state == InstanceState::InService {
+                self.drain(now, id);
+            } else {
+                self.terminate(now, id);
+            }
+        }
+    }
+}
+
+/// A target's balancer weight for an instance weight `weight`, scaled as `World::build` scales
+/// them when the group has slow start (ALB round robin has no weights: every target is 1).
+pub(super) fn scaled_weight(spec: &BalancerSpec, weight: u32) -> u32 {
+    if spec.slow_start.is_some() {
+        let w = if spec.algorithm == Algorithm::RoundRobin {
+            1
+        } else {
+            weight
+        };
+        w * slow_start::DEFAULT_SCALE
+    } else {
+        weight
+    }
+}
+
+impl World<'_> {
+    /// Starts billing each (type, purchase option) apart for mixed pools, from the instances
+    /// they start with.
+    pub(super) fn init_billing_by_kind(&mut self) {
+        let types = self.scenario.instance_types.len();
+        for pool in 0..self.pools.len() {
+            if self.scenario.pools[pool].mixed.is_none() {
+                continue;
+            }
+            let mut counts = vec![0u32; types * 2];
+            for id in self.slots_of(pool) {
+                let inst = &self.instances[id as usize];
+                if inst.state.billing() == Billing::Full {
+                    counts[inst.itype as usize * 2 + inst.purchase as usize] += 1;
+                }
+            }
+            self.pools[pool].fleet.bill_by_kind(types, counts);
+        }
+    }
+
+    /// A mixed pool's results at the end of the run (instance-hours integrated up to the end);
+    /// `None` for other pools. What they cost is the bill's (`world/billing.rs`).
+    pub(super) fn pool_market(&mut self, pool: usize) -> Option<PoolMarket> {
+        let spot = self.pools[pool].spot.as_ref()?.stats;
+        let end = self.end;
+        self.pools[pool].fleet.bill(end);
+        let (on_demand_at_end, spot_at_end) = self.purchase_counts(pool);
+        let mut instance_hours = BTreeMap::new();
+        for (kind, hours) in self.pools[pool].fleet.kind_hours() {
+            let itype = kind / 2;
+            let purchase = PurchaseOption::ALL[kind % 2];
+            let name = &self.scenario.instance_types[itype].name;
+            instance_hours.insert(format!("{name}/{}", purchase.as_str()), hours);
+        }
+        Some(PoolMarket {
+                on_demand_at_end,
+                spot_at_end,
+                instance_hours,
+                spot_interruptions: spot.interruptions,
+                spot_reclaimed: spot.reclaimed,
+                rebalance_recommendations: spot.rebalance_recommendations,
+                rebalance_replacements: spot.rebalance_replacements,
+                insufficient_capacity: spot.insufficient_capacity,
+        })
+    }
+}
+
+impl World<'_> {
+    /// Spot instances of type `itype`, in every pool, that the cloud has not yet interrupted:
+    /// what its spot availability bounds.
+    fn spot_running(&self, itype: usize) -> u32 {
+        self.instances
+            .iter()
+            .filter(|i| {
+                i.purchase == PurchaseOption::Spot
+                    && i.itype as usize == itype
+                    && !i.interrupted
+                    && (i.state.counts_toward_desired() || i.state.serves())
+            })
+            .count() as u32
+    }
+
+    /// Schedules the first change of every spot availability trace.
+    pub(super) fn init_availability(&mut self) {
+        for (t, spec) in self.scenario.instance_types.iter().enumerate() {
+            if let Some(&(at, _)) = spec
+                .spot_availability
+                .as_ref()
+                .and_then(|a| a.points.get(1))
+            {
+                self.queue.schedule_in(
+                    at - SimTime::ZERO,
+                    Event::SpotAvailability {
+                        itype: t as u32,
+                        point: 1,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Type `itype`'s spot availability moves to its point `point`: if fewer instances are
+    /// available than we run, the excess gets its interruption notice, most recently launched
+    /// first (the trace says how many, not which; the newest have the least work invested).
+    pub(super) fn on_spot_availability(&mut self, now: SimTime, itype: u32, point: u32) {
+        let t = itype as usize;
+        let Some(a) = self.scenario.instance_types[t].spot_availability.clone() else {
+            return;
+        };
+        if let Some(&(next, _)) = a.points.get(point as usize + 1) {
+            self.queue.schedule_in(
+                next - now,
+                Event::SpotAvailability {
+                    itype,
+                    point: point + 1,
+                },
+            );
+        }
+        let available = a.points[point as usize].1;
+        let running = self.spot_running(t);
+        if running <= available {
+            return;
+        }
+        let mut victims: Vec<u32> = (0..self.instances.len() as u32)
+            .filter(|&i| {
+                let inst = &self.instances[i as usize];
+                inst.purchase == PurchaseOption::Spot
+                    && inst.itype == itype
+                    && !inst.interrupted
+                    && (inst.state.counts_toward_desired() || inst.state.serves())
+            })
+            .collect();
+        victims.sort_by_key(|&i| (std::cmp::Reverse(self.instances[i as usize].launched_at), i));
+        for id in victims.into_iter().take((running - available) as usize) {
+            self.notice(now, id);
+        }
+    }
+}
