@@ -44,6 +44,8 @@ pub fn summary(completed: u64, p99: Option<f64>, cost: f64) -> Summary {
             total: cost,
             by_pool: Default::default(),
         },
+        topology: None,
+        data_transfer: None,
     }
 }
 

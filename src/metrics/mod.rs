@@ -8,11 +8,13 @@ mod histogram;
 mod recorder;
 mod summary;
 mod timeline;
+mod topology;
 
 pub use histogram::LatencyHistogram;
-pub use recorder::{Failure, RecordedTotals, Recorder};
+pub use recorder::{latency_summary, Failure, RecordedTotals, Recorder};
 pub use summary::{
     ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolInstances, PoolScaling,
     RequestCounts, RetrySummary, RouteSummary, RunResult, Summary,
 };
 pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};
+pub use topology::{DataTransferSummary, DnsEvent, RegionSummary, TopologySummary};

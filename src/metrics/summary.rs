@@ -209,8 +209,14 @@ pub struct Summary {
     pub utilization: f64,
     /// Fleet size.
     pub instances: InstanceSummary,
-    /// Fleet cost.
+    /// Fleet cost (with data transfer, when the scenario has regions).
     pub cost_usd: CostSummary,
+    /// Regions, DNS and outages; absent for a scenario without `[[region]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology: Option<super::TopologySummary>,
+    /// Data transferred and its cost; absent for a scenario without `[[region]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_transfer: Option<super::DataTransferSummary>,
 }
 
 /// The outcome of one run.

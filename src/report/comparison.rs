@@ -409,6 +409,8 @@ mod tests {
                 total: cost,
                 by_pool: Default::default(),
             },
+            topology: None,
+            data_transfer: None,
         }
     }
 

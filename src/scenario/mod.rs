@@ -19,6 +19,7 @@ mod reader;
 mod slo;
 #[cfg(test)]
 mod tests;
+mod topology;
 mod units;
 mod validate;
 mod variants;
@@ -35,6 +36,7 @@ use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
 use crate::model::fleet::{FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime};
 use crate::model::traffic::backoff::ClientRetry;
 use crate::model::traffic::{ArrivalProcess, Population, RateProfile};
+use raw::RawScenario;
 
 /// A validated scenario: every reference resolved, every default filled, every unit converted.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +81,9 @@ pub struct Scenario {
     /// The service-level objectives `fleetsim check` judges the run against (`[slo]`); `None`:
     /// none. The run itself ignores them.
     pub slo: Option<SloSpec>,
+    /// Regions, places, global DNS and outages (`[[region]]` and the tables that need it);
+    /// `None`: one anonymous region, as before regions existed.
+    pub topology: Option<crate::model::topology::Topology>,
 }
 
 /// A kind of request: its share of traffic, where it goes and how long it takes.

@@ -98,6 +98,17 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
     let faults = validate_faults(r, &raw, &pool_refs, duration);
     let population = validate_population(r, &raw);
     let (target_groups, routes) = routing.map(|x| (x.groups, x.routes))?;
+    let topology = super::topology::validate(
+        r,
+        &raw,
+        &super::topology::Context {
+            groups: &target_groups,
+            routes: &routes,
+            classes: classes.as_ref().map_or(0, Vec::len),
+            users: population.map_or(0, |p| p.users),
+            duration,
+        },
+    );
 
     Some(Scenario {
         name: raw.name?.value,
@@ -122,6 +133,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         faults: faults?,
         population: population?,
         slo: raw.slo.map(|s| s.value),
+        topology: topology?,
     })
 }
 

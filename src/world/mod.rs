@@ -26,6 +26,7 @@ mod fleet;
 mod health;
 mod metrics_source;
 mod requests;
+mod topology;
 mod waiting;
 
 use std::collections::BTreeMap;
@@ -99,6 +100,8 @@ enum Event {
     Reconcile { pool: u32 },
     /// `pool`'s autoscaler has something to do.
     Autoscale { pool: u32, tick: autoscaler::Tick },
+    /// An outage, a DNS health check or an anycast route change.
+    Topology(topology::TopologyEvent),
 }
 
 /// How an instance is.
@@ -236,6 +239,8 @@ pub struct World<'s> {
     events: u64,
     /// Each pool's autoscaler, if it has one.
     autoscalers: Vec<Option<autoscaler::Controller>>,
+    /// Regions, DNS and outages (`None` without `[[region]]`).
+    topology: Option<topology::TopologyState>,
 }
 
 /// Instance slots a pool needs: with autoscaling, room for its maximum twice over (instances
@@ -411,8 +416,15 @@ impl<'s> World<'s> {
         let routes = scenario
             .routes
             .iter()
-            .map(|r| Route {
-                group: r.target_group as u32,
+            .enumerate()
+            .map(|(i, r)| Route {
+                // With regions: the group for the DNS's first answer (the others are looked
+                // up in the topology).
+                group: scenario
+                    .topology
+                    .as_ref()
+                    .map_or(r.target_group, |t| t.route_groups[i * t.dns.regions.len()])
+                    as u32,
                 connect_timeout: r.connect_timeout,
                 read_timeout: r.read_timeout,
             })
@@ -500,6 +512,10 @@ impl<'s> World<'s> {
             end,
             events: 0,
             autoscalers,
+            topology: scenario
+                .topology
+                .as_ref()
+                .map(|t| topology::TopologyState::new(scenario, t, &streams)),
         }
     }
 
@@ -510,6 +526,7 @@ impl<'s> World<'s> {
                 .schedule_source_in(first - SimTime::ZERO, Event::Arrival);
         }
         self.start_autoscalers();
+        self.start_topology();
         while let Some((now, event)) = self.queue.pop() {
             if now >= self.end {
                 break;
@@ -546,6 +563,7 @@ impl<'s> World<'s> {
                 }
                 Event::Reconcile { pool } => self.on_reconcile(now, pool),
                 Event::Autoscale { pool, tick } => self.on_autoscale(now, pool, tick),
+                Event::Topology(event) => self.on_topology(now, event),
             }
         }
         self.finish(sink)
@@ -558,9 +576,13 @@ impl<'s> World<'s> {
         let class = self.class_mix.pick(&mut self.class_rng);
         let quantile = open_unit(&mut self.work_rng);
         let user = self.population.draw_user(&mut self.user_rng);
-        let client_deadline = self
+        let mut region = 0;
+        let mut client_deadline = self
             .timeout
             .map_or(SimTime::NEVER, |t| now.saturating_add(t));
+        if let Some(state) = &mut self.topology {
+            (region, client_deadline) = state.arrive(self.scenario, self.timeout, now, user);
+        }
         let id = self.requests.insert(Request {
             arrival: now,
             client_deadline,
@@ -578,6 +600,8 @@ impl<'s> World<'s> {
             attempts: 1,
             is_retry: false,
             last_backoff: 0,
+            region,
+            outage: false,
         });
         self.recorder.arrived(class);
         self.send(now, id);
@@ -585,7 +609,22 @@ impl<'s> World<'s> {
 
     /// The target group that request `req`'s class is routed to.
     fn group_of(&self, req: &Request) -> usize {
-        self.routes[self.class_route[req.class as usize] as usize].group as usize
+        let route = self.class_route[req.class as usize] as usize;
+        if req.region == 0 {
+            self.routes[route].group as usize
+        } else {
+            self.regional_group(route, req.region)
+        }
+    }
+
+    /// Request `req` ends failed for `why`: counted once, by the recorder (and per region).
+    #[inline]
+    fn final_failure(&mut self, req: &Request, why: Failure) {
+        self.recorder.failed(req.class as usize, why);
+        if self.topology.is_some() {
+            let group = self.group_of(req);
+            self.topology_failed(group, req.outage);
+        }
     }
 
     /// A try of request `id` failed for `why` at `now`. The balancer's passive checks learn of
@@ -596,6 +635,11 @@ impl<'s> World<'s> {
         if self.failures_are_final {
             // Nothing can act on it: copy nothing (in a spike most requests end here, and
             // copying an entry just written stalls the CPU on store forwarding).
+            if self.topology.is_some() {
+                let req = *self.requests.get(id);
+                self.final_failure(&req, why);
+                return;
+            }
             let class = self.requests.get(id).class as usize;
             self.recorder.failed(class, why);
             return;
@@ -610,6 +654,8 @@ impl<'s> World<'s> {
             Failure::TimedOut | Failure::NoHealthyTarget => None,
             // A full queue answers 503; a broken server 500.
             Failure::Rejected | Failure::ServerError => Some(AttemptResult::ServerError),
+            // A try that never reached a balancer (its region was down) has none to tell.
+            Failure::ConnectFailed | Failure::Interrupted if req.target == u32::MAX => None,
             Failure::ConnectFailed | Failure::Interrupted => Some(AttemptResult::Error),
         };
         if let Some(result) = seen_by_balancer {
@@ -665,7 +711,7 @@ impl<'s> World<'s> {
                 .schedule_in(wait, Event::ClientRetry { request: id });
             return;
         }
-        self.recorder.failed(req.class as usize, why);
+        self.final_failure(&req, why);
     }
 
     /// True when `group`'s balancer sends the failed try of `req` to another pick: the failure
@@ -697,11 +743,18 @@ impl<'s> World<'s> {
         req.client_deadline = self
             .timeout
             .map_or(SimTime::NEVER, |t| now.saturating_add(t));
+        if let Some(state) = &mut self.topology {
+            // The client asks its resolver again: its cached answer while the TTL lasts.
+            let user = req.user;
+            (req.region, req.client_deadline) =
+                state.arrive(self.scenario, self.timeout, now, user);
+        }
         self.send(now, id);
     }
 
     fn finish<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
         let scenario = self.scenario;
+        let (topology_summary, data_transfer) = self.topology_summary().unzip();
         let class_route: Vec<usize> = self.class_route.iter().map(|&r| r as usize).collect();
         let totals = self
             .recorder
@@ -790,9 +843,11 @@ impl<'s> World<'s> {
                     by_pool,
                 },
                 cost_usd: CostSummary {
-                    total: cost,
+                    total: cost + data_transfer.as_ref().map_or(0.0, |d| d.usd),
                     by_pool: cost_by_pool,
                 },
+                topology: topology_summary,
+                data_transfer,
             },
         }
     }

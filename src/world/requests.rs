@@ -63,6 +63,10 @@ pub struct Request {
     pub is_retry: bool,
     /// The client's last wait before a retry [ns] (decorrelated jitter grows from it).
     pub last_backoff: u64,
+    /// Its client's DNS answer (index into the DNS regions; 0 without regions).
+    pub region: u16,
+    /// The current try fails because of an outage.
+    pub outage: bool,
 }
 
 /// Storage for requests, indexed by `u32` ids.
@@ -153,6 +157,8 @@ mod tests {
             attempts: 1,
             is_retry: false,
             last_backoff: 0,
+            region: 0,
+            outage: false,
         }
     }
 
