@@ -37,7 +37,7 @@ const RESERVED_NAMES: &[&str] = &[BASE_NAME, "comparison.csv", "comparison.md", 
 /// Keys that say which kind a table is. A variant that changes one replaces the whole table
 /// instead of merging into it: the table's other keys belong to the old kind (a lognormal's `cv`
 /// means nothing to an exponential, Envoy's `choice_count` nothing to round robin).
-const KIND_KEYS: &[&str] = &["kind", "distribution", "algorithm"];
+const KIND_KEYS: &[&str] = &["kind", "distribution", "algorithm", "policy"];
 
 /// Sets of keys of one table that exclude each other: a variant that sets a key of one set
 /// removes the base's keys of the other sets, as a user switching from one to the other means.
