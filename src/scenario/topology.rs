@@ -724,20 +724,18 @@ pub fn validate(
         }
         ok = false;
     }
-    ok.then(|| {
-        Some(Topology {
-            clouds,
-            regions,
-            places,
-            dns,
-            outages,
-            pool_region,
-            group_region,
-            route_groups,
-            sizes,
-            prices,
-        })
-    })
+    ok.then_some(Some(Topology {
+        clouds,
+        regions,
+        places,
+        dns,
+        outages,
+        pool_region,
+        group_region,
+        route_groups,
+        sizes,
+        prices,
+    }))
 }
 
 fn validate_dns(r: &mut Reader<'_>, d: &RawDns, region_names: &[&str]) -> Option<DnsSpec> {
