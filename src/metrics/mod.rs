@@ -17,4 +17,4 @@ pub use summary::{
     RequestCounts, RetrySummary, RouteSummary, RunResult, Summary,
 };
 pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};
-pub use topology::{DataTransferSummary, DnsEvent, RegionSummary, TopologySummary};
+pub use topology::{DataTransferSummary, DnsEvent, RegionSummary, RegionWindows, TopologySummary};

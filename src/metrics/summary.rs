@@ -224,4 +224,6 @@ pub struct Summary {
 pub struct RunResult {
     /// The summary.
     pub summary: Summary,
+    /// Requests per region and window (`regions.csv`); `None` without `[[region]]`.
+    pub regions: Option<super::RegionWindows>,
 }

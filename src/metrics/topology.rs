@@ -52,6 +52,20 @@ pub struct DnsEvent {
     pub event: String,
 }
 
+/// Requests per region in fixed windows (`regions.csv`): counts only, one entry per window
+/// and region, so memory is bounded like the timeline's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionWindows {
+    /// Window width [s] (the timeline's).
+    pub window_seconds: f64,
+    /// The run's length [s] (the last window may be shorter).
+    pub duration_seconds: f64,
+    /// Region names, in scenario order.
+    pub regions: Vec<String>,
+    /// `[tries, completed, failed]` of window `w` and region `r` at `w * regions.len() + r`.
+    pub counts: Vec<[u64; 3]>,
+}
+
 /// Bytes moved between places that clouds charge for, in GB (10^9 bytes), and their price.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataTransferSummary {

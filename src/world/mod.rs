@@ -755,6 +755,7 @@ impl<'s> World<'s> {
     fn finish<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
         let scenario = self.scenario;
         let (topology_summary, data_transfer) = self.topology_summary().unzip();
+        let regions = self.region_windows();
         let class_route: Vec<usize> = self.class_route.iter().map(|&r| r as usize).collect();
         let totals = self
             .recorder
@@ -849,6 +850,7 @@ impl<'s> World<'s> {
                 topology: topology_summary,
                 data_transfer,
             },
+            regions,
         }
     }
 }

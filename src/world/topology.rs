@@ -15,7 +15,7 @@ use super::{Condition, Event, World};
 use crate::engine::{open_unit, RandomStreams, SimDuration, SimTime, StreamRng};
 use crate::metrics::{
     latency_summary, DataTransferSummary, DnsEvent, Failure, LatencyHistogram, RegionSummary,
-    TopologySummary,
+    RegionWindows, TopologySummary,
 };
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::topology::{DnsHealth, DnsPolicy, Topology};
@@ -71,6 +71,10 @@ pub(super) struct TopologyState {
     internet_bytes: Vec<u64>,
     inter_region_bytes: Vec<u64>,
     inter_cloud_bytes: Vec<u64>,
+    /// Timeline window width [ns].
+    window: u64,
+    /// `[tries, completed, failed]` per window and region (see `RegionWindows`).
+    windows: Vec<[u64; 3]>,
 }
 
 impl TopologyState {
@@ -112,6 +116,24 @@ impl TopologyState {
             internet_bytes: vec![0; clouds],
             inter_region_bytes: vec![0; clouds],
             inter_cloud_bytes: vec![0; clouds],
+            window: scenario.window.as_nanos(),
+            windows: vec![
+                [0; 3];
+                scenario
+                    .duration
+                    .as_nanos()
+                    .div_ceil(scenario.window.as_nanos()) as usize
+                    * t.regions.len()
+            ],
+        }
+    }
+
+    /// Counts one `what` (0 tries, 1 completed, 2 failed) at `now` for `region`.
+    fn count(&mut self, now: SimTime, region: usize, what: usize) {
+        let w = ((now - SimTime::ZERO).as_nanos() / self.window) as usize;
+        let n = self.stats.len();
+        if let Some(c) = self.windows.get_mut(w * n + region) {
+            c[what] += 1;
         }
     }
 
@@ -393,6 +415,7 @@ impl<'s> World<'s> {
         s.tries += 1;
         s.first_try.get_or_insert(now);
         s.last_try = now;
+        state.count(now, reg, 0);
     }
 
     /// A request that arrived at `arrival` completed: served by `instance` through `group`;
@@ -410,7 +433,9 @@ impl<'s> World<'s> {
         let back = t.pool_region[self.instances[instance as usize].pool as usize].0;
         let size = t.sizes[class];
         let (front_cloud, back_cloud) = (t.regions[front].cloud, t.regions[back].cloud);
+        let now = self.queue.now();
         let state = self.topology.as_mut().expect("a topology");
+        state.count(now, front, 1);
         let s = &mut state.stats[front];
         s.completed += 1;
         if arrival >= state.warmup_end {
@@ -432,11 +457,25 @@ impl<'s> World<'s> {
     /// outage caused it.
     pub(super) fn topology_failed(&mut self, group: usize, outage: bool) {
         let reg = self.topology_spec().group_region[group];
+        let now = self.queue.now();
         let state = self.topology.as_mut().expect("a topology");
         state.stats[reg].failed += 1;
+        state.count(now, reg, 2);
         if outage || state.dropping_for_outage {
             state.lost_to_outage += 1;
         }
+    }
+
+    /// Requests per region and window, for `regions.csv`.
+    pub(super) fn region_windows(&mut self) -> Option<RegionWindows> {
+        let t = self.scenario.topology.as_ref()?;
+        let state = self.topology.as_mut()?;
+        Some(RegionWindows {
+            window_seconds: self.scenario.window.as_secs_f64(),
+            duration_seconds: self.scenario.duration.as_secs_f64(),
+            regions: t.regions.iter().map(|r| r.name.clone()).collect(),
+            counts: std::mem::take(&mut state.windows),
+        })
     }
 
     /// The topology's part of the summary, and the data transfer with its cost.

@@ -442,3 +442,54 @@ duration = "2m"
     assert!(s.requests.completed > 170);
     assert!(s.requests.is_conserved());
 }
+
+#[test]
+fn regions_csv_shows_traffic_moving_and_adds_up_to_the_summary() {
+    // The failover case above, written to files: regions.csv's tries per region add up to the
+    // summary's, AWS gets every try in the windows before the outage and none from 750 s on
+    // (detection at 690 s plus the 60 s TTL), and a run without regions writes no regions.csv.
+    let text = two_regions(
+        "policy = \"failover\"\nttl = \"60s\"\nhealth_check = { interval = \"30s\", failure_threshold = 3 }",
+        OUTAGE_AT_605,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let summary = fleetsim::sweep::simulate_into(&scenario(&text), 1, dir.path()).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("regions.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("start_s,end_s,region,tries,completed,failed")
+    );
+    let rows: Vec<(f64, String, u64)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].parse().unwrap(),
+                f[2].to_string(),
+                f[3].parse().unwrap(),
+            )
+        })
+        .collect();
+    // 20 minutes in 10 s windows, two regions.
+    assert_eq!(rows.len(), 120 * 2);
+    let t = summary.topology.unwrap();
+    for region in ["aws-use1", "gcp-usc1"] {
+        let sum: u64 = rows.iter().filter(|r| r.1 == region).map(|r| r.2).sum();
+        assert_eq!(sum, t.by_region[region].tries);
+    }
+    for (start, region, tries) in &rows {
+        if region == "aws-use1" && *start < 600.0 {
+            // 10 arrivals a second, all to the primary.
+            assert_eq!(*tries, 100, "window {start}");
+        }
+        if region == "aws-use1" && *start >= 750.0 {
+            assert_eq!(*tries, 0, "window {start}");
+        }
+    }
+    let plain = crate::common::scenario(
+        "name = \"p\"\nduration = \"1m\"\n[traffic]\nrate = \"1/s\"\n[[instance_type]]\nname = \"b\"\nconcurrency = 1\nprice = \"$1/h\"\n[[pool]]\nname = \"p\"\ninstance_type = \"b\"\ninstances = 1\n[[class]]\nname = \"c\"\nservice = { distribution = \"constant\", value = \"1s\" }\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    fleetsim::sweep::simulate_into(&plain, 1, dir.path()).unwrap();
+    assert!(!dir.path().join("regions.csv").exists());
+}
