@@ -626,7 +626,34 @@ pub fn validate(
     let mut outages = Vec::new();
     for o in &t.outages {
         match validate_outage(r, o, &regions, &region_names, &clouds, cx.duration) {
-            Some(x) => outages.push(x),
+            Some(x) => {
+                // As faults: a crashed host is modelled behind a balancer, which stops sending
+                // to it; a shared queue's workers would need their own model of dying.
+                let shared = raw
+                    .pools
+                    .iter()
+                    .zip(&pool_region)
+                    .find(|(p, &(reg, zone))| {
+                        let queue = p.queue.is_some()
+                            || p.dispatch
+                                .as_ref()
+                                .is_some_and(|d| d.value == "shared_queue");
+                        queue && x.covers_pool(&regions, reg, zone)
+                    });
+                if let (Some((p, _)), Some(name)) = (shared, &o.name) {
+                    r.error(
+                        name,
+                        format!(
+                            "this outage takes down pool \"{}\", which pulls from a shared queue: outages are modelled for pools behind a balancer",
+                            p.name.as_ref().map_or("", |n| n.value.as_str())
+                        ),
+                        Some("use dispatch = \"balancer\" for that pool, or an outage that spares it".into()),
+                    );
+                    ok = false;
+                } else {
+                    outages.push(x);
+                }
+            }
             None => ok = false,
         }
     }
