@@ -517,6 +517,17 @@ mod tests {
     }
 
     #[test]
+    fn changing_the_dns_policy_replaces_the_dns_table() {
+        // A failover's TTL and health checks mean nothing to anycast (an error there).
+        let base = "[dns]\npolicy = \"failover\"\nregions = [\"a\", \"b\"]\nttl = \"60s\"";
+        let over = "dns = { policy = \"anycast\", regions = [\"a\", \"b\"] }";
+        assert_eq!(
+            merged(base, over),
+            "dns.policy=\"anycast\"\ndns.regions[0]=\"a\"\ndns.regions[1]=\"b\""
+        );
+    }
+
+    #[test]
     fn changing_a_tables_kind_replaces_it() {
         let base = "[c]\nservice = { distribution = \"lognormal\", mean = \"1s\", cv = 0.5 }\n\
                     [balancer]\nalgorithm = \"power_of_two_choices\"\nchoice_count = 3";
