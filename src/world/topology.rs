@@ -407,7 +407,7 @@ impl<'s> World<'s> {
         self.topology.as_ref().is_some_and(|s| s.pool_down(pool))
     }
 
-    /// A try of a request for DNS answer `answer` is sent at `now` to `group`.
+    /// A try is sent at `now` to `group`'s balancer: counted for the balancer's region.
     pub(super) fn topology_try(&mut self, now: SimTime, group: usize) {
         let reg = self.topology_spec().group_region[group];
         let state = self.topology.as_mut().expect("a topology");
@@ -452,9 +452,9 @@ impl<'s> World<'s> {
         }
     }
 
-    /// A request ends failed; `group` is where its last try went (`None`: it never left its
-    /// client, such as a request whose client gave up while backing off), `outage` whether an
-    /// outage caused it.
+    /// A request ends failed; `group` is where its last try went, `outage` whether an outage
+    /// caused it (or work is being dropped for one right now). The one place that counts
+    /// losses to outages: when failures get a cause breakdown, this is where `outage` goes.
     pub(super) fn topology_failed(&mut self, group: usize, outage: bool) {
         let reg = self.topology_spec().group_region[group];
         let now = self.queue.now();
