@@ -36,7 +36,6 @@ use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
 use crate::model::fleet::{FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime};
 use crate::model::traffic::backoff::ClientRetry;
 use crate::model::traffic::{ArrivalProcess, Population, RateProfile};
-use raw::RawScenario;
 
 /// A validated scenario: every reference resolved, every default filled, every unit converted.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,306 +1,20 @@
-//! The topology keys: `[[region]]`, `[[place]]`, `[dns]`, `[[outage]]`, `[data_transfer]`, and
-//! the `region`/`zone` of pools and target groups, the extra target groups of a route, and the
-//! request/response sizes of classes. Read in stage one ([`read`]), checked against pools,
-//! groups and routes in stage two ([`validate`]). A scenario without `[[region]]` has no
-//! topology and may use none of these keys.
+//! Stage two of the topology keys: names resolved, every region a DNS answers with given a
+//! target group on each route and a round trip from each place, outages placed, prices
+//! defaulted; the typed [`Topology`].
 
-use super::reader::{Fields, Located, Reader};
-use super::validate::check_unique;
-use super::{raw, RawScenario};
+use super::{RawDns, RawOutage, RawTopology};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
 use crate::model::topology::{
     CloudPrices, DnsPolicy, DnsSpec, OutageScope, OutageSpec, Place, Region, RegionHealthCheck,
     Topology, TransferSizes, MAX_USERS_WITH_TOPOLOGY,
 };
+use crate::scenario::raw::RawScenario;
+use crate::scenario::reader::{Located, Reader};
+use crate::scenario::validate::check_unique;
 
 /// Shares must sum to 1 within this tolerance (as class shares).
 const SHARE_TOLERANCE: f64 = 1e-6;
-
-/// A `[[region]]`.
-#[derive(Debug)]
-pub struct RawRegion {
-    pub name: Option<Located<String>>,
-    pub cloud: Option<Located<String>>,
-    pub zones: Vec<Located<String>>,
-}
-
-/// A `[[place]]`.
-#[derive(Debug)]
-pub struct RawPlace {
-    pub name: Option<Located<String>>,
-    pub share: Option<Located<f64>>,
-    /// Region name and round-trip time.
-    pub latency: Vec<(Located<String>, Located<SimDuration>)>,
-    pub at: Located<()>,
-}
-
-/// The `[dns]` table.
-#[derive(Debug)]
-pub struct RawDns {
-    pub policy: Option<Located<&'static str>>,
-    pub regions: Vec<Located<String>>,
-    pub regions_at: Option<Located<()>>,
-    pub weights: Vec<(Located<String>, Located<u64>)>,
-    pub weights_at: Option<Located<()>>,
-    pub ttl: Option<Located<SimDuration>>,
-    pub interval: Option<Located<SimDuration>>,
-    pub failure_threshold: Option<Located<u64>>,
-    pub convergence: Option<Located<SimDuration>>,
-    pub at: Located<()>,
-}
-
-/// An `[[outage]]`.
-#[derive(Debug)]
-pub struct RawOutage {
-    pub scope: Option<Located<&'static str>>,
-    pub name: Option<Located<String>>,
-    pub at: Option<Located<SimDuration>>,
-    pub duration: Option<Located<SimDuration>>,
-}
-
-/// The `[data_transfer]` table: prices per cloud.
-#[derive(Debug, Default)]
-pub struct RawDataTransfer {
-    pub internet_egress: Vec<(Located<String>, Located<f64>)>,
-    pub inter_region: Vec<(Located<String>, Located<f64>)>,
-}
-
-/// Every topology table of a scenario.
-#[derive(Debug, Default)]
-pub struct RawTopology {
-    pub regions: Vec<RawRegion>,
-    pub places: Vec<RawPlace>,
-    pub dns: Option<RawDns>,
-    pub outages: Vec<RawOutage>,
-    pub data_transfer: Option<Located<RawDataTransfer>>,
-}
-
-const POLICIES: &[&str] = &["failover", "weighted", "latency", "anycast"];
-const SCOPES: &[&str] = &["zone", "region", "cloud"];
-
-/// Reads the topology tables of the root table.
-pub fn read(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> RawTopology {
-    RawTopology {
-        regions: raw::read_array(r, f, "region", read_region),
-        places: raw::read_array(r, f, "place", read_place),
-        dns: f.get("dns").and_then(|n| read_dns(r, n)),
-        outages: raw::read_array(r, f, "outage", read_outage),
-        data_transfer: f.get("data_transfer").and_then(|n| {
-            let at = raw::locate_node(&n);
-            let mut t = r.table(
-                n,
-                "a table such as [data_transfer] internet_egress = { aws = 0.09 }",
-            )?;
-            let mut prices = |key: &'static str, r: &mut Reader<'_>| {
-                t.get(key)
-                    .and_then(|n| {
-                        r.table(n, "a table of cloud = USD per GB, such as { aws = 0.09 }")
-                    })
-                    .map(|m| {
-                        m.entries()
-                            .into_iter()
-                            .filter_map(|(k, v)| {
-                                let key = Located {
-                                    value: k,
-                                    path: v.path().to_string(),
-                                    span: v.span(),
-                                };
-                                r.positive(&v, false).map(|p| (key, p))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            let internet_egress = prices("internet_egress", r);
-            let inter_region = prices("inter_region", r);
-            t.finish(r);
-            Some(Located {
-                value: RawDataTransfer {
-                    internet_egress,
-                    inter_region,
-                },
-                path: at.path,
-                span: at.span,
-            })
-        }),
-    }
-}
-
-/// A string, or an array of strings (a route's `target_group`).
-pub fn read_names(r: &mut Reader<'_>, node: &super::reader::Node<'_, '_>) -> Vec<Located<String>> {
-    if node.is_array() {
-        r.array(node, "an array of names")
-            .map(|items| items.iter().filter_map(|i| r.string(i)).collect())
-            .unwrap_or_default()
-    } else {
-        r.string(node).into_iter().collect()
-    }
-}
-
-fn read_region(r: &mut Reader<'_>, node: super::reader::Node<'_, '_>) -> Option<RawRegion> {
-    let mut f = r.table(node, "a region table")?;
-    let name = f
-        .required(r, "name", "name the region, such as name = \"aws-use1\"")
-        .and_then(|n| r.name(&n));
-    let cloud = f
-        .required(
-            r,
-            "cloud",
-            "say which cloud it is in, such as cloud = \"aws\"",
-        )
-        .and_then(|n| r.name(&n));
-    let zones = f
-        .get("zones")
-        .map(|n| {
-            r.array(&n, "an array of zone names, such as [\"a\", \"b\"]")
-                .map(|items| items.iter().filter_map(|i| r.name(i)).collect())
-                .unwrap_or_default()
-        })
-        .unwrap_or_default();
-    f.finish(r);
-    Some(RawRegion { name, cloud, zones })
-}
-
-fn read_place(r: &mut Reader<'_>, node: super::reader::Node<'_, '_>) -> Option<RawPlace> {
-    let at = raw::locate_node(&node);
-    let mut f = r.table(node, "a place table")?;
-    let name = f
-        .required(r, "name", "name the place, such as name = \"us-east\"")
-        .and_then(|n| r.name(&n));
-    let share = f
-        .required(
-            r,
-            "share",
-            "give the place's share of users, such as share = 0.6",
-        )
-        .and_then(|n| r.positive(&n, true));
-    let latency = f
-        .required(
-            r,
-            "latency",
-            "give the round trip to each region, such as latency = { \"aws-use1\" = \"12ms\" }",
-        )
-        .and_then(|n| r.table(n, "a table of region = round-trip time"))
-        .map(|t| {
-            t.entries()
-                .into_iter()
-                .filter_map(|(k, v)| {
-                    let key = Located {
-                        value: k,
-                        path: v.path().to_string(),
-                        span: v.span(),
-                    };
-                    r.duration(&v).map(|d| (key, d))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    f.finish(r);
-    Some(RawPlace {
-        name,
-        share,
-        latency,
-        at,
-    })
-}
-
-fn read_dns(r: &mut Reader<'_>, node: super::reader::Node<'_, '_>) -> Option<RawDns> {
-    let at = raw::locate_node(&node);
-    let mut f = r.table(node, "a table such as [dns] policy = \"failover\"")?;
-    let policy = f
-        .required(
-            r,
-            "policy",
-            "choose failover, weighted, latency or anycast, such as policy = \"failover\"",
-        )
-        .and_then(|n| r.one_of(&n, POLICIES));
-    let regions_node = f.required(
-        r,
-        "regions",
-        "list the regions the DNS answers with, such as regions = [\"aws-use1\", \"gcp-usc1\"]",
-    );
-    let regions_at = regions_node.as_ref().map(raw::locate_node);
-    let regions = regions_node
-        .and_then(|n| {
-            r.array(&n, "an array of region names")
-                .map(|items| items.iter().filter_map(|i| r.string(i)).collect())
-        })
-        .unwrap_or_default();
-    let weights_node = f.get("weights");
-    let weights_at = weights_node.as_ref().map(raw::locate_node);
-    let weights = weights_node
-        .and_then(|n| {
-            r.table(
-                n,
-                "a table of region = weight, such as { \"aws-use1\" = 3 }",
-            )
-        })
-        .map(|t| {
-            t.entries()
-                .into_iter()
-                .filter_map(|(k, v)| {
-                    let key = Located {
-                        value: k,
-                        path: v.path().to_string(),
-                        span: v.span(),
-                    };
-                    r.integer(&v, 0, 255).map(|w| (key, w))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let ttl = f.get("ttl").and_then(|n| r.duration(&n));
-    let (mut interval, mut failure_threshold) = (None, None);
-    if let Some(n) = f.get("health_check") {
-        if let Some(mut t) = r.table(
-            n,
-            "a table such as health_check = { interval = \"30s\", failure_threshold = 3 }",
-        ) {
-            interval = t.get("interval").and_then(|n| r.duration(&n));
-            failure_threshold = t
-                .get("failure_threshold")
-                .and_then(|n| r.integer(&n, 1, 10));
-            t.finish(r);
-        }
-    }
-    let convergence = f.get("convergence").and_then(|n| r.duration(&n));
-    f.finish(r);
-    Some(RawDns {
-        policy,
-        regions,
-        regions_at,
-        weights,
-        weights_at,
-        ttl,
-        interval,
-        failure_threshold,
-        convergence,
-        at,
-    })
-}
-
-fn read_outage(r: &mut Reader<'_>, node: super::reader::Node<'_, '_>) -> Option<RawOutage> {
-    let mut f = r.table(node, "an outage table")?;
-    let o = RawOutage {
-        scope: f
-            .required(r, "scope", "choose zone, region or cloud, such as scope = \"region\"")
-            .and_then(|n| r.one_of(&n, SCOPES)),
-        name: f
-            .required(
-                r,
-                "name",
-                "name what goes down: a region (\"aws-use1\"), a zone (\"aws-use1/a\") or a cloud (\"aws\")",
-            )
-            .and_then(|n| r.string(&n)),
-        at: f
-            .required(r, "at", "say when it goes down, such as at = \"20m\"")
-            .and_then(|n| r.duration(&n)),
-        duration: f.get("duration").and_then(|n| r.duration(&n)),
-    };
-    f.finish(r);
-    Some(o)
-}
 
 /// Position of `wanted` among `names`.
 fn find(names: &[&str], wanted: &str) -> Option<usize> {
@@ -565,62 +279,8 @@ pub fn validate(
         }
     }
 
-    // Places.
-    let mut places = Vec::new();
-    if t.places.is_empty() {
-        places.push(Place {
-            name: "users".into(),
-            share: 1.0,
-            rtt: vec![Some(SimDuration::ZERO); nregions],
-        });
-    }
-    let place_names: Vec<&Located<String>> =
-        t.places.iter().filter_map(|x| x.name.as_ref()).collect();
-    ok &= check_unique(r, &place_names, "place", "give each place its own name");
-    let mut share_sum = 0.0;
-    for p in &t.places {
-        let mut rtt = vec![None; nregions];
-        for (region, d) in &p.latency {
-            match find(&region_names, &region.value) {
-                Some(reg) => rtt[reg] = Some(d.value),
-                None => {
-                    unknown(r, region, "region", &region_names);
-                    ok = false;
-                }
-            }
-        }
-        for &reg in &dns.regions {
-            if rtt[reg].is_none() {
-                r.error(
-                    &p.at,
-                    format!(
-                        "place \"{}\" gives no latency to region \"{}\", which the DNS answers with",
-                        p.name.as_ref().map_or("", |n| n.value.as_str()),
-                        region_names[reg]
-                    ),
-                    Some(format!("add \"{}\" = \"30ms\" to its latency table", region_names[reg])),
-                );
-                ok = false;
-            }
-        }
-        share_sum += p.share.as_ref().map_or(0.0, |s| s.value);
-        match (&p.name, &p.share) {
-            (Some(n), Some(s)) => places.push(Place {
-                name: n.value.clone(),
-                share: s.value,
-                rtt,
-            }),
-            _ => ok = false,
-        }
-    }
-    if !t.places.is_empty() && (share_sum - 1.0).abs() > SHARE_TOLERANCE {
-        r.error(
-            &t.places[0].at,
-            format!("place shares sum to {share_sum}, not 1"),
-            Some("make the shares of the [[place]] tables add up to 1".into()),
-        );
-        ok = false;
-    }
+    let places = validate_places(r, t, &region_names, &dns);
+    ok &= places.is_some();
 
     // Outages.
     let mut outages = Vec::new();
@@ -658,7 +318,106 @@ pub fn validate(
         }
     }
 
-    // Sizes and prices.
+    let sizes = class_sizes(raw, cx.classes);
+    let prices = validate_prices(r, t, &clouds);
+    ok &= prices.is_some();
+    if cx.users > MAX_USERS_WITH_TOPOLOGY {
+        if let Some(u) = &raw.users {
+            r.error(
+                u,
+                format!(
+                    "with regions, each user keeps a cached DNS answer: at most {MAX_USERS_WITH_TOPOLOGY} users"
+                ),
+                Some("lower [traffic] users".into()),
+            );
+        }
+        ok = false;
+    }
+    let (Some(places), Some(prices)) = (places, prices) else {
+        return None;
+    };
+    ok.then_some(Some(Topology {
+        clouds,
+        regions,
+        places,
+        dns,
+        outages,
+        pool_region,
+        group_region,
+        route_groups,
+        sizes,
+        prices,
+    }))
+}
+
+/// The `[[place]]` tables (default: one place at 0 ms from every region); every region the DNS
+/// answers with needs a round trip from every place.
+fn validate_places(
+    r: &mut Reader<'_>,
+    t: &RawTopology,
+    region_names: &[&str],
+    dns: &DnsSpec,
+) -> Option<Vec<Place>> {
+    let mut places = Vec::new();
+    if t.places.is_empty() {
+        places.push(Place {
+            name: "users".into(),
+            share: 1.0,
+            rtt: vec![Some(SimDuration::ZERO); region_names.len()],
+        });
+    }
+    let place_names: Vec<&Located<String>> =
+        t.places.iter().filter_map(|x| x.name.as_ref()).collect();
+    let mut ok = check_unique(r, &place_names, "place", "give each place its own name");
+    let mut share_sum = 0.0;
+    for p in &t.places {
+        let mut rtt = vec![None; region_names.len()];
+        for (region, d) in &p.latency {
+            match find(region_names, &region.value) {
+                Some(reg) => rtt[reg] = Some(d.value),
+                None => {
+                    unknown(r, region, "region", region_names);
+                    ok = false;
+                }
+            }
+        }
+        for &reg in &dns.regions {
+            if rtt[reg].is_none() {
+                r.error(
+                    &p.at,
+                    format!(
+                        "place \"{}\" gives no latency to region \"{}\", which the DNS answers with",
+                        p.name.as_ref().map_or("", |n| n.value.as_str()),
+                        region_names[reg]
+                    ),
+                    Some(format!("add \"{}\" = \"30ms\" to its latency table", region_names[reg])),
+                );
+                ok = false;
+            }
+        }
+        share_sum += p.share.as_ref().map_or(0.0, |s| s.value);
+        match (&p.name, &p.share) {
+            (Some(n), Some(s)) => places.push(Place {
+                name: n.value.clone(),
+                share: s.value,
+                rtt,
+            }),
+            _ => ok = false,
+        }
+    }
+    if !t.places.is_empty() && (share_sum - 1.0).abs() > SHARE_TOLERANCE {
+        r.error(
+            &t.places[0].at,
+            format!("place shares sum to {share_sum}, not 1"),
+            Some("make the shares of the [[place]] tables add up to 1".into()),
+        );
+        ok = false;
+    }
+    ok.then_some(places)
+}
+
+/// Each class's request and response sizes (defaults for classes the file does not give).
+fn class_sizes(raw: &RawScenario, classes: usize) -> Vec<TransferSizes> {
     let sizes: Vec<TransferSizes> = raw
         .classes
         .iter()
@@ -670,11 +429,20 @@ pub fn validate(
             }
         })
         .collect();
-    let sizes = if sizes.len() == cx.classes {
+    if sizes.len() == classes {
         sizes
     } else {
-        vec![TransferSizes::default(); cx.classes]
-    };
+        vec![TransferSizes::default(); classes]
+    }
+}
+
+/// Data-transfer prices per cloud: `[data_transfer]`'s, else the list prices of a known cloud.
+fn validate_prices(
+    r: &mut Reader<'_>,
+    t: &RawTopology,
+    clouds: &[String],
+) -> Option<Vec<CloudPrices>> {
+    let mut ok = true;
     let mut prices = Vec::new();
     let dt = t.data_transfer.as_ref();
     for (key, list) in dt
@@ -702,7 +470,7 @@ pub fn validate(
             }
         }
     }
-    for cloud in &clouds {
+    for cloud in clouds {
         let given = |list: Option<&Vec<(Located<String>, Located<f64>)>>| {
             list.and_then(|l| {
                 l.iter()
@@ -739,30 +507,7 @@ pub fn validate(
             }
         }
     }
-    if cx.users > MAX_USERS_WITH_TOPOLOGY {
-        if let Some(u) = &raw.users {
-            r.error(
-                u,
-                format!(
-                    "with regions, each user keeps a cached DNS answer: at most {MAX_USERS_WITH_TOPOLOGY} users"
-                ),
-                Some("lower [traffic] users".into()),
-            );
-        }
-        ok = false;
-    }
-    ok.then_some(Some(Topology {
-        clouds,
-        regions,
-        places,
-        dns,
-        outages,
-        pool_region,
-        group_region,
-        route_groups,
-        sizes,
-        prices,
-    }))
+    ok.then_some(prices)
 }
 
 fn validate_dns(r: &mut Reader<'_>, d: &RawDns, region_names: &[&str]) -> Option<DnsSpec> {
@@ -974,7 +719,7 @@ fn validate_outage(
 fn no_regions(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Option<Topology>> {
     let t = &raw.topology;
     let help = Some("add [[region]] tables (name, cloud) first".to_string());
-    let mut found: Vec<(String, super::diagnostics::ByteSpan, &str)> = Vec::new();
+    let mut found: Vec<(String, crate::scenario::diagnostics::ByteSpan, &str)> = Vec::new();
     for p in &t.places {
         found.push((p.at.path.clone(), p.at.span, "[[place]]"));
     }
