@@ -161,8 +161,8 @@ pub fn execute(
     results.into_iter().collect()
 }
 
-/// Simulates `scenario` with `seed`, writing `timeline.csv`, `scaling_events.csv` and
-/// `summary.json` into `dir` (each atomically).
+/// Simulates `scenario` with `seed`, writing `timeline.csv`, `scaling_events.csv`,
+/// `summary.json` and, with regions, `regions.csv` into `dir` (each atomically).
 pub fn simulate_into(scenario: &Scenario, seed: u64, dir: &Path) -> io::Result<Summary> {
     std::fs::create_dir_all(dir)?;
     let mut timeline = atomic::AtomicFile::create(&dir.join("timeline.csv"))?;
@@ -172,6 +172,9 @@ pub fn simulate_into(scenario: &Scenario, seed: u64, dir: &Path) -> io::Result<S
     sink.finish()?;
     timeline.commit()?;
     events.commit()?;
+    if let Some(regions) = &result.regions {
+        atomic::write(&dir.join("regions.csv"), &report::regions_csv(regions))?;
+    }
     report::write_summary(dir, &result.summary)?;
     Ok(result.summary)
 }
@@ -308,7 +311,16 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Option<String>, String> {
         };
         let (from, to) = (dir.join(&job.dir), out.join(&job.dir));
         std::fs::create_dir_all(&to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-        for file in ["summary.json", "timeline.csv", "scaling_events.csv"] {
+        for file in [
+            "summary.json",
+            "timeline.csv",
+            "scaling_events.csv",
+            "regions.csv",
+        ] {
+            if file == "regions.csv" && !from.join(file).exists() {
+                // Written only by runs with regions.
+                continue;
+            }
             let bytes = std::fs::read(from.join(file))
                 .map_err(|e| format!("cannot read {}: {e}", from.join(file).display()))?;
             atomic::write(&to.join(file), &bytes)

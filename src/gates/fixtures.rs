@@ -47,6 +47,8 @@ pub fn summary(completed: u64, p99: Option<f64>, cost: f64) -> Summary {
             ..CostSummary::default()
         },
         met_slo: None,
+        topology: None,
+        data_transfer: None,
     }
 }
 

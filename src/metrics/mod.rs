@@ -10,14 +10,16 @@ mod losses;
 mod recorder;
 mod summary;
 mod timeline;
+mod topology;
 
 pub use cost_meter::{CostLine, CostMeter};
 pub use histogram::LatencyHistogram;
 pub use losses::{CauseCounts, LossCause, LossSummary};
-pub use recorder::{Failure, RecordedTotals, Recorder};
+pub use recorder::{latency_summary, Failure, RecordedTotals, Recorder};
 pub use summary::{
     ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolFailures, PoolInstances,
     PoolMarket, PoolScaling, PurchaseCost, RequestCounts, RetrySummary, RouteSummary, RunResult,
     SloCount, StateCost, Summary,
 };
 pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};
+pub use topology::{DataTransferSummary, DnsEvent, RegionSummary, RegionWindows, TopologySummary};

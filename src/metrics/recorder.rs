@@ -535,7 +535,8 @@ pub struct RecordedTotals {
     pub utilization: f64,
 }
 
-fn latency_summary(h: &LatencyHistogram) -> LatencySummary {
+/// The summary of a latency histogram.
+pub fn latency_summary(h: &LatencyHistogram) -> LatencySummary {
     let [p50, p90, p99, p999] = h.quantiles_secs([0.5, 0.9, 0.99, 0.999]);
     LatencySummary {
         count: h.count(),

@@ -321,11 +321,17 @@ pub struct Summary {
     pub utilization: f64,
     /// Fleet size.
     pub instances: InstanceSummary,
-    /// Fleet cost.
+    /// Fleet cost (with data transfer, when the scenario has regions).
     pub cost_usd: CostSummary,
     /// Requests that met the latency target; absent without `[slo] latency_target`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub met_slo: Option<SloCount>,
+    /// Regions, DNS and outages; absent for a scenario without `[[region]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology: Option<super::TopologySummary>,
+    /// Data transferred and its cost; absent for a scenario without `[[region]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_transfer: Option<super::DataTransferSummary>,
 }
 
 /// The outcome of one run.
@@ -333,4 +339,6 @@ pub struct Summary {
 pub struct RunResult {
     /// The summary.
     pub summary: Summary,
+    /// Requests per region and window (`regions.csv`); `None` without `[[region]]`.
+    pub regions: Option<super::RegionWindows>,
 }

@@ -5,4 +5,5 @@ pub mod autoscale;
 pub mod balancer;
 pub mod fleet;
 pub mod market;
+pub mod topology;
 pub mod traffic;

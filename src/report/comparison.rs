@@ -433,6 +433,8 @@ mod tests {
                 ..CostSummary::default()
             },
             met_slo: None,
+            topology: None,
+            data_transfer: None,
         }
     }
 

@@ -14,6 +14,7 @@ mod comparison;
 pub mod html;
 mod json;
 pub mod markdown;
+mod regions_csv;
 pub mod results_dir;
 mod review;
 mod text;
@@ -27,6 +28,7 @@ pub use comparison::{
     comparison_text, ComparisonRow, RunSummary,
 };
 pub use json::summary_json;
+pub use regions_csv::{regions_csv, REGIONS_COLUMNS};
 pub use review::{keep_scenario, write_report, CHARTS_DIR};
 pub use text::human_summary;
 pub use timeline_csv::{CsvTimeline, TIMELINE_COLUMNS};

@@ -21,6 +21,7 @@ mod slo;
 mod spot;
 #[cfg(test)]
 mod tests;
+mod topology;
 mod units;
 mod validate;
 mod variants;
@@ -86,6 +87,9 @@ pub struct Scenario {
     /// How instances and balancers are billed (`[billing]`; default per second, 60 s minimum,
     /// no balancer cost).
     pub billing: crate::model::market::billing::BillingSpec,
+    /// Regions, places, global DNS and outages (`[[region]]` and the tables that need it);
+    /// `None`: one anonymous region, as before regions existed.
+    pub topology: Option<crate::model::topology::Topology>,
 }
 
 /// A kind of request: its share of traffic, where it goes and how long it takes.

@@ -60,6 +60,8 @@ pub struct RawScenario {
     pub client_retry: Option<Located<ClientRetry>>,
     pub slo: Option<Located<crate::gates::SloSpec>>,
     pub billing: Option<Located<crate::model::market::billing::BillingSpec>>,
+    /// Regions, places, DNS, outages and data-transfer prices.
+    pub topology: super::topology::RawTopology,
 }
 
 /// Balancer keys: the `[balancer]` table (defaults for every target group), or the same keys
@@ -83,12 +85,15 @@ pub struct RawTargetGroup {
     pub pools: Vec<Located<String>>,
     pub pools_at: Option<Located<()>>,
     pub balancer: RawBalancer,
+    pub region: Option<Located<String>>,
 }
 
 /// A `[[route]]` table: a path prefix and where it goes.
 pub struct RawRoute {
     pub path: Option<Located<String>>,
     pub target_group: Option<Located<String>>,
+    /// The target groups after the first, in other regions (`target_group = ["a", "b"]`).
+    pub more_groups: Vec<Located<String>>,
     pub pool: Option<Located<String>>,
     pub connect_timeout: Option<Located<SimDuration>>,
     pub read_timeout: Option<Located<SimDuration>>,
@@ -133,6 +138,8 @@ pub struct RawPool {
     /// Present but broken reads as `value: None` (reported).
     pub failures: Option<Located<Option<FailureSpec>>>,
     pub replace_unhealthy: Option<Located<bool>>,
+    pub region: Option<Located<String>>,
+    pub zone: Option<Located<String>>,
 }
 
 /// A `[[queue]]` table: a named queue one pool pulls from.
@@ -150,6 +157,8 @@ pub struct RawClass {
     pub queue: Option<Located<String>>,
     pub service: Option<ServiceTime>,
     pub service_by_type: Vec<(Located<String>, ServiceTime)>,
+    pub request_size: Option<Located<u64>>,
+    pub response_size: Option<Located<u64>>,
     pub at: Located<()>,
 }
 
@@ -218,6 +227,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
     let billing = f
         .get("billing")
         .and_then(|n| super::market::read_billing(r, n));
+    let topology = super::topology::read(r, &mut f);
     f.finish(r);
     Some(RawScenario {
         name,
@@ -244,6 +254,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         client_retry,
         slo,
         billing,
+        topology,
     })
 }
 
@@ -646,18 +657,24 @@ fn read_target_group(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawTarget
         }
     }
     let balancer = read_balancer_keys(r, &mut f);
+    let region = f.get("region").and_then(|n| r.string(&n));
     f.finish(r);
     Some(RawTargetGroup {
         name,
         pools,
         pools_at,
         balancer,
+        region,
     })
 }
 
 fn read_route(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawRoute> {
     let at = locate_node(&node);
     let mut f = r.table(node, "a route table")?;
+    let groups = f
+        .get("target_group")
+        .map(|n| super::topology::read_names(r, &n))
+        .unwrap_or_default();
     let route = RawRoute {
         path: f
             .required(
@@ -666,7 +683,8 @@ fn read_route(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawRoute> {
                 "give the path prefix, such as path = \"/predict\"",
             )
             .and_then(|n| r.string(&n)),
-        target_group: f.get("target_group").and_then(|n| r.string(&n)),
+        target_group: groups.first().cloned(),
+        more_groups: groups.get(1..).map(<[_]>::to_vec).unwrap_or_default(),
         pool: f.get("pool").and_then(|n| r.string(&n)),
         connect_timeout: f.get("connect_timeout").and_then(|n| r.duration(&n)),
         read_timeout: f.get("read_timeout").and_then(|n| r.duration(&n)),
@@ -707,7 +725,7 @@ fn read_fault(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawFault> {
 }
 
 /// Reads an array of tables (`[[key]]`), each element with `read_one`.
-fn read_array<'a, 'de, T>(
+pub(super) fn read_array<'a, 'de, T>(
     r: &mut Reader<'_>,
     f: &mut Fields<'a, 'de>,
     key: &'static str,
@@ -816,6 +834,8 @@ fn read_pool(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option<
                 span: at.span,
             }
         }),
+        region: f.get("region").and_then(|n| r.string(&n)),
+        zone: f.get("zone").and_then(|n| r.string(&n)),
     };
     f.finish(r);
     Some(p)
@@ -862,6 +882,8 @@ fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option
             service_by_type = read_service_map(r, t, base_dir);
         }
     }
+    let request_size = f.get("request_size").and_then(|n| r.bytes(&n));
+    let response_size = f.get("response_size").and_then(|n| r.bytes(&n));
     f.finish(r);
     Some(RawClass {
         name,
@@ -871,6 +893,8 @@ fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option
         queue,
         service,
         service_by_type,
+        request_size,
+        response_size,
         at,
     })
 }

@@ -54,6 +54,11 @@ impl<'a, 'de> Node<'a, 'de> {
         self.value.as_table().is_some()
     }
 
+    /// True if the node is an array.
+    pub fn is_array(&self) -> bool {
+        self.value.as_array().is_some()
+    }
+
     /// The node's byte span.
     pub fn span(&self) -> ByteSpan {
         (self.value.span.start, self.value.span.end)
@@ -473,6 +478,15 @@ impl<'t> Reader<'t> {
             node,
             "a percentage such as \"0.1%\" or a fraction such as 0.001",
             units::parse_percent,
+        )
+    }
+
+    /// A size such as `"20KB"` or `"1MiB"`, in bytes.
+    pub fn bytes(&mut self, node: &Node<'_, '_>) -> Option<Located<u64>> {
+        self.with_unit(
+            node,
+            "a size such as \"20KB\", \"1.5MB\" or \"1MiB\"",
+            units::parse_bytes,
         )
     }
 

@@ -167,6 +167,35 @@ pub fn parse_usd(text: &str) -> Result<f64, String> {
     Ok(value)
 }
 
+/// A size in bytes, from `"2KB"`, `"1.5MB"`, `"1MiB"` or `"512B"`: SI prefixes are powers of
+/// 1000 (KB, MB, GB), binary ones of 1024 (KiB, MiB, GiB), as cloud price lists count GB.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let s = text.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let factor: f64 = match unit.trim() {
+        "B" => 1.0,
+        "KB" | "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        _ => {
+            return Err(format!(
+                "expected a size such as \"2KB\", \"1.5MB\" or \"1MiB\", found \"{text}\" (units: B, KB, MB, GB, KiB, MiB, GiB)"
+            ))
+        }
+    };
+    let value: f64 = number.parse().map_err(|_| {
+        format!("\"{text}\" is not a size: write a number then a unit, such as \"2KB\"")
+    })?;
+    check_finite_non_negative(value, text)?;
+    Ok((value * factor).round() as u64)
+}
+
 /// A fraction from 0 to 1, from a percentage such as `"0.1%"` (= 0.001).
 pub fn parse_percent(text: &str) -> Result<f64, String> {
     let s = text.trim();
@@ -209,6 +238,18 @@ fn check_finite_non_negative(value: f64, text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_use_si_and_binary_prefixes() {
+        assert_eq!(parse_bytes("512B"), Ok(512));
+        assert_eq!(parse_bytes("4KB"), Ok(4_000));
+        assert_eq!(parse_bytes("1.5MB"), Ok(1_500_000));
+        assert_eq!(parse_bytes("1MiB"), Ok(1_048_576));
+        assert_eq!(parse_bytes("2 GiB"), Ok(2_147_483_648));
+        assert!(parse_bytes("4").is_err());
+        assert!(parse_bytes("4kb").is_err());
+        assert!(parse_bytes("KB").is_err());
+    }
 
     fn secs(s: &str) -> f64 {
         parse_duration(s).unwrap().as_secs_f64()

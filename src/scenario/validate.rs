@@ -105,6 +105,17 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
     let capacity_shortages = validate_shortages(r, &raw, duration);
     let population = validate_population(r, &raw);
     let (target_groups, routes) = routing.map(|x| (x.groups, x.routes))?;
+    let topology = super::topology::validate(
+        r,
+        &raw,
+        &super::topology::Context {
+            groups: &target_groups,
+            routes: &routes,
+            classes: classes.as_ref().map_or(0, Vec::len),
+            users: population.map_or(0, |p| p.users),
+            duration,
+        },
+    );
 
     Some(Scenario {
         name: raw.name?.value,
@@ -131,6 +142,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         population: population?,
         slo: raw.slo.map(|s| s.value),
         billing: raw.billing.map(|b| b.value).unwrap_or_default(),
+        topology: topology?,
     })
 }
 

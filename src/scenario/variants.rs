@@ -37,7 +37,7 @@ const RESERVED_NAMES: &[&str] = &[BASE_NAME, "comparison.csv", "comparison.md", 
 /// Keys that say which kind a table is. A variant that changes one replaces the whole table
 /// instead of merging into it: the table's other keys belong to the old kind (a lognormal's `cv`
 /// means nothing to an exponential, Envoy's `choice_count` nothing to round robin).
-const KIND_KEYS: &[&str] = &["kind", "distribution", "algorithm"];
+const KIND_KEYS: &[&str] = &["kind", "distribution", "algorithm", "policy"];
 
 /// Sets of keys of one table that exclude each other: a variant that sets a key of one set
 /// removes the base's keys of the other sets, as a user switching from one to the other means.
@@ -514,6 +514,17 @@ mod tests {
                     pool = [{ name = \"a\" }]";
         let over = "s = \"one\"\nv = [9]\nsteps = [{ at = 7 }]\nt = 4\npool = []";
         assert_eq!(merged(base, over), "s=\"one\"\nsteps[0].at=7\nt=4\nv[0]=9");
+    }
+
+    #[test]
+    fn changing_the_dns_policy_replaces_the_dns_table() {
+        // A failover's TTL and health checks mean nothing to anycast (an error there).
+        let base = "[dns]\npolicy = \"failover\"\nregions = [\"a\", \"b\"]\nttl = \"60s\"";
+        let over = "dns = { policy = \"anycast\", regions = [\"a\", \"b\"] }";
+        assert_eq!(
+            merged(base, over),
+            "dns.policy=\"anycast\"\ndns.regions[0]=\"a\"\ndns.regions[1]=\"b\""
+        );
     }
 
     #[test]

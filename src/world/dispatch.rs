@@ -2,7 +2,7 @@
 
 use super::{Condition, Event, Phase, QueueId, World};
 use crate::engine::{SimDuration, SimTime};
-use crate::metrics::Failure;
+use crate::metrics::{Failure, LossCause};
 use crate::model::balancer::passive_health::AttemptResult;
 use crate::model::balancer::RequestKey;
 use crate::model::fleet::lifecycle::InstanceState;
@@ -17,14 +17,35 @@ impl World<'_> {
     /// earlier the route's read timeout from now.
     pub(super) fn send(&mut self, now: SimTime, id: u32) {
         let req = self.requests.get_mut(id);
-        let route = &self.routes[self.class_route[req.class as usize] as usize];
+        let route_id = self.class_route[req.class as usize] as usize;
+        let route = &self.routes[route_id];
         req.sent = now;
         req.tries += 1;
         req.deadline = match route.read_timeout {
             Some(t) => req.client_deadline.min(now.saturating_add(t)),
             None => req.client_deadline,
         };
-        let group = route.group as usize;
+        let mut group = route.group as usize;
+        if self.topology.is_some() {
+            let (region, connect_timeout) = (req.region, route.connect_timeout);
+            if region != 0 {
+                group = self.regional_group(route_id, region);
+            }
+            self.topology_try(now, group);
+            if self.balancer_down(group) {
+                // Its region is down: the connection times out, like a crashed host's.
+                let req = self.requests.get_mut(id);
+                req.phase = Phase::Doomed;
+                req.doomed_by = Failure::ConnectFailed;
+                req.doomed_cause = Some(LossCause::Outage);
+                req.target = u32::MAX;
+                req.instance = u32::MAX;
+                let at = now.saturating_add(connect_timeout).min(req.deadline);
+                self.queue
+                    .schedule_in(at - now, Event::DoomedEnd { request: id });
+                return;
+            }
+        }
         match self.groups[group].shared_pool {
             Some(pool) => self.dispatch_shared(now, pool as usize, id),
             None => self.dispatch_balanced(now, group, id),
@@ -204,8 +225,24 @@ impl World<'_> {
                     let group = self.group_of(&req);
                     self.groups[group].retries_active -= 1;
                 }
-                self.recorder
-                    .completed(req.class as usize, req.arrival, now);
+                if let Some(state) = &self.topology {
+                    // The answer travels back to the client's place.
+                    let rtt = state.rtt(req.user, req.region);
+                    let group = self.group_of(&req);
+                    let end = now.saturating_add(rtt);
+                    self.topology_completed(
+                        req.class as usize,
+                        group,
+                        instance,
+                        req.arrival,
+                        end - req.arrival,
+                    );
+                    self.recorder
+                        .completed(req.class as usize, req.arrival, end);
+                } else {
+                    self.recorder
+                        .completed(req.class as usize, req.arrival, now);
+                }
             }
         }
         self.requests.remove(id);

@@ -389,6 +389,12 @@ impl World<'_> {
     /// the rate limit is reached, or every slot is taken) and a retry is arranged.
     fn launch(&mut self, now: SimTime, pool: usize, to: Destination) -> bool {
         let spec = &self.scenario.pools[pool];
+        if self.topology.is_some() && self.pool_in_outage(pool) {
+            // Its zone, region or cloud is down: the launch fails (the group retries).
+            self.pools[pool].fleet.stats.launch_failures += 1;
+            self.retry_launches(pool, spec.launch.retry_after);
+            return false;
+        }
         if to == Destination::Service {
             // A ready warm instance first: no launch attempt, no rate limit.
             let warm = self

@@ -28,6 +28,7 @@ mod health;
 mod metrics_source;
 mod requests;
 mod spot;
+mod topology;
 mod waiting;
 
 use std::collections::BTreeMap;
@@ -118,6 +119,8 @@ enum Event {
         crash: bool,
         repair: bool,
     },
+    /// An outage, a DNS health check or an anycast route change.
+    Topology(topology::TopologyEvent),
 }
 
 /// How an instance is.
@@ -274,6 +277,8 @@ pub struct World<'s> {
     billing: billing::Billing,
     /// Requests and tries lost to faults, by cause.
     losses: LossSummary,
+    /// Regions, DNS and outages (`None` without `[[region]]`).
+    topology: Option<topology::TopologyState>,
 }
 
 /// Instance slots a pool needs: with autoscaling, room for its maximum twice over (instances
@@ -469,8 +474,15 @@ impl<'s> World<'s> {
         let routes = scenario
             .routes
             .iter()
-            .map(|r| Route {
-                group: r.target_group as u32,
+            .enumerate()
+            .map(|(i, r)| Route {
+                // With regions: the group for the DNS's first answer (the others are looked
+                // up in the topology).
+                group: scenario
+                    .topology
+                    .as_ref()
+                    .map_or(r.target_group, |t| t.route_groups[i * t.dns.regions.len()])
+                    as u32,
                 connect_timeout: r.connect_timeout,
                 read_timeout: r.read_timeout,
             })
@@ -575,6 +587,10 @@ impl<'s> World<'s> {
             autoscalers,
             billing,
             losses: LossSummary::default(),
+            topology: scenario
+                .topology
+                .as_ref()
+                .map(|t| topology::TopologyState::new(scenario, t, &streams)),
         };
         world.init_availability();
         // Types and purchase options first: the bill of an instance present at the start
@@ -596,6 +612,7 @@ impl<'s> World<'s> {
                 .schedule_source_in(first - SimTime::ZERO, Event::Arrival);
         }
         self.start_autoscalers();
+        self.start_topology();
         while let Some((now, event)) = self.queue.pop() {
             if now >= self.end {
                 break;
@@ -644,6 +661,7 @@ impl<'s> World<'s> {
                     crash,
                     repair,
                 } => self.on_random_fault(now, instance, life, crash, repair),
+                Event::Topology(event) => self.on_topology(now, event),
             }
         }
         self.finish(sink)
@@ -656,9 +674,13 @@ impl<'s> World<'s> {
         let class = self.class_mix.pick(&mut self.class_rng);
         let quantile = open_unit(&mut self.work_rng);
         let user = self.population.draw_user(&mut self.user_rng);
-        let client_deadline = self
+        let mut region = 0;
+        let mut client_deadline = self
             .timeout
             .map_or(SimTime::NEVER, |t| now.saturating_add(t));
+        if let Some(state) = &mut self.topology {
+            (region, client_deadline) = state.arrive(self.scenario, self.timeout, now, user);
+        }
         let id = self.requests.insert(Request {
             arrival: now,
             client_deadline,
@@ -677,6 +699,7 @@ impl<'s> World<'s> {
             attempts: 1,
             is_retry: false,
             last_backoff: 0,
+            region,
         });
         self.recorder.arrived(class);
         self.send(now, id);
@@ -684,7 +707,25 @@ impl<'s> World<'s> {
 
     /// The target group that request `req`'s class is routed to.
     fn group_of(&self, req: &Request) -> usize {
-        self.routes[self.class_route[req.class as usize] as usize].group as usize
+        let route = self.class_route[req.class as usize] as usize;
+        if req.region == 0 {
+            self.routes[route].group as usize
+        } else {
+            self.regional_group(route, req.region)
+        }
+    }
+
+    /// Request `req` ends failed for `why`: counted once, by the recorder (and per region).
+    #[inline]
+    fn final_failure(&mut self, req: &Request, why: Failure, cause: Option<LossCause>) {
+        self.recorder.failed(req.class as usize, why);
+        if let Some(c) = cause {
+            *self.losses.requests.get_mut(c) += 1;
+        }
+        if self.topology.is_some() {
+            let group = self.group_of(req);
+            self.topology_failed(group, cause == Some(LossCause::Outage));
+        }
     }
 
     /// A try of request `id` failed for `why` at `now`. The balancer's passive checks learn of
@@ -702,6 +743,11 @@ impl<'s> World<'s> {
         if self.failures_are_final {
             // Nothing can act on it: copy nothing (in a spike most requests end here, and
             // copying an entry just written stalls the CPU on store forwarding).
+            if self.topology.is_some() {
+                let req = *self.requests.get(id);
+                self.final_failure(&req, why, cause);
+                return;
+            }
             let class = self.requests.get(id).class as usize;
             self.recorder.failed(class, why);
             if let Some(c) = cause {
@@ -719,6 +765,8 @@ impl<'s> World<'s> {
             Failure::TimedOut | Failure::NoHealthyTarget => None,
             // A full queue answers 503; a broken server 500.
             Failure::Rejected | Failure::ServerError => Some(AttemptResult::ServerError),
+            // A try that never reached a balancer (its region was down) has none to tell.
+            Failure::ConnectFailed | Failure::Interrupted if req.target == u32::MAX => None,
             Failure::ConnectFailed | Failure::Interrupted => Some(AttemptResult::Error),
         };
         if let Some(result) = seen_by_balancer {
@@ -780,10 +828,7 @@ impl<'s> World<'s> {
                 .schedule_in(wait, Event::ClientRetry { request: id });
             return;
         }
-        self.recorder.failed(req.class as usize, why);
-        if let Some(c) = cause {
-            *self.losses.requests.get_mut(c) += 1;
-        }
+        self.final_failure(&req, why, cause);
     }
 
     /// True when `group`'s balancer sends the failed try of `req` to another pick: the failure
@@ -815,12 +860,20 @@ impl<'s> World<'s> {
         req.client_deadline = self
             .timeout
             .map_or(SimTime::NEVER, |t| now.saturating_add(t));
+        if let Some(state) = &mut self.topology {
+            // The client asks its resolver again: its cached answer while the TTL lasts.
+            let user = req.user;
+            (req.region, req.client_deadline) =
+                state.arrive(self.scenario, self.timeout, now, user);
+        }
         self.send(now, id);
     }
 
     fn finish<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
         let scenario = self.scenario;
         let mut markets: Vec<_> = (0..self.pools.len()).map(|p| self.pool_market(p)).collect();
+        let (topology_summary, transfer) = self.topology_summary().unzip();
+        let regions = self.region_windows();
         let class_route: Vec<usize> = self.class_route.iter().map(|&r| r as usize).collect();
         // The timeline first (its last window closes at the end), then the periods still open
         // are billed to the end.
@@ -924,8 +977,8 @@ impl<'s> World<'s> {
         let load_balancers = scenario.billing.load_balancer.map_or(0.0, |lb| {
             lb.per_hour * hours + lb.per_lcu_hour * totals.lcu_hours
         });
-        // Cross-region and cross-cloud transfer: none until the scenario has regions.
-        let data_transfer = 0.0;
+        // Internet egress, cross-region and cross-cloud transfer: counted with regions only.
+        let data_transfer = transfer.as_ref().map_or(0.0, |d| d.usd);
         let total = cost + load_balancers + data_transfer;
         let completed = totals.counts.completed;
         let met_slo = totals.met_slo.map(|met| SloCount {
@@ -972,7 +1025,10 @@ impl<'s> World<'s> {
                 },
                 cost_usd: cost_summary,
                 met_slo,
+                topology: topology_summary,
+                data_transfer: transfer,
             },
+            regions,
         }
     }
 }

@@ -33,8 +33,8 @@ use crate::model::balancer::routing::BalancerSpec;
 use crate::model::balancer::{slow_start, Algorithm};
 use crate::model::fleet::lifecycle::{Billing, InstanceState};
 use crate::model::fleet::mixed::SpotPoolView;
-use crate::model::market::interruptions::NOTICE;
 use crate::model::market::billing::EndedBy;
+use crate::model::market::interruptions::NOTICE;
 use crate::model::market::PurchaseOption;
 
 /// What a pool's spot instances and launches went through.
@@ -497,14 +497,14 @@ impl World<'_> {
             instance_hours.insert(format!("{name}/{}", purchase.as_str()), hours);
         }
         Some(PoolMarket {
-                on_demand_at_end,
-                spot_at_end,
-                instance_hours,
-                spot_interruptions: spot.interruptions,
-                spot_reclaimed: spot.reclaimed,
-                rebalance_recommendations: spot.rebalance_recommendations,
-                rebalance_replacements: spot.rebalance_replacements,
-                insufficient_capacity: spot.insufficient_capacity,
+            on_demand_at_end,
+            spot_at_end,
+            instance_hours,
+            spot_interruptions: spot.interruptions,
+            spot_reclaimed: spot.reclaimed,
+            rebalance_recommendations: spot.rebalance_recommendations,
+            rebalance_replacements: spot.rebalance_replacements,
+            insufficient_capacity: spot.insufficient_capacity,
         })
     }
 }

@@ -17,4 +17,5 @@ mod stickiness;
 mod supermarket;
 mod sweep;
 mod theory;
+mod topology;
 mod variants;

@@ -321,7 +321,8 @@ mod tests {
     fn spikes_multiply_the_base_rate() {
         let p = spiked();
         // Before the spikes: the diurnal rate alone, 100·(1 + 0.5·cos(2π(50 − 250)/1000)).
-        let diurnal = |s: f64| 100.0 * (1.0 + 0.5 * (std::f64::consts::TAU * (s - 250.0) / 1000.0).cos());
+        let diurnal =
+            |s: f64| 100.0 * (1.0 + 0.5 * (std::f64::consts::TAU * (s - 250.0) / 1000.0).cos());
         assert!((p.rate(at(50)) - diurnal(50.0)).abs() < 1e-9);
         // At 130 s the first spike holds at 10x; the second has not begun.
         assert!((p.rate(at(130)) - 10.0 * diurnal(130.0)).abs() < 1e-9);
