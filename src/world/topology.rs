@@ -426,6 +426,8 @@ impl<'s> World<'s> {
         let size = t.sizes[class];
         let (front_cloud, back_cloud) = (t.regions[front].cloud, t.regions[back].cloud);
         let now = self.queue.now();
+        // The ALB's processed-bytes LCU dimension (a no-op unless the balancer is billed).
+        self.recorder.bytes_processed(size.request + size.response);
         let state = self.topology.as_mut().expect("a topology");
         state.count(now, front, 1);
         let s = &mut state.stats[front];
@@ -445,8 +447,7 @@ impl<'s> World<'s> {
     }
 
     /// A request ends failed; `group` is where its last try went, `outage` whether an outage
-    /// caused it (or work is being dropped for one right now). The one place that counts
-    /// losses to outages: when failures get a cause breakdown, this is where `outage` goes.
+    /// caused it (its loss cause is `outage`, also counted in `lost_by_cause`).
     pub(super) fn topology_failed(&mut self, group: usize, outage: bool) {
         let reg = self.topology_spec().group_region[group];
         let now = self.queue.now();
