@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use super::csv_file::{cell, CsvFile};
 use super::raw::{locate_node, store};
 use super::reader::{Located, Node, Reader};
 use crate::engine::SimDuration;
@@ -264,33 +265,13 @@ fn load_price_file(
     time_column: &str,
     price_column: &str,
 ) -> Result<(Vec<SimDuration>, Vec<f64>), String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .from_path(path)
-        .map_err(|e| format!("cannot read the CSV file {}: {e}", path.display()))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("cannot read the header row of {}: {e}", path.display()))?
-        .clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| {
-                format!(
-                    "{} has no column \"{name}\" (its columns: {})",
-                    path.display(),
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                )
-            })
-    };
-    let (ti, pi) = (column(time_column)?, column(price_column)?);
+    let mut file = CsvFile::open(path)?;
+    let (ti, pi) = (file.column(time_column)?, file.column(price_column)?);
     let (mut times, mut prices) = (Vec::new(), Vec::new());
     let mut first: Option<f64> = None;
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
-        let record = record.map_err(|e| format!("{} row {row}: {e}", path.display()))?;
-        let t_cell = record.get(ti).unwrap_or("").trim();
-        let p_cell = record.get(pi).unwrap_or("").trim();
+    for row in file.rows() {
+        let (row, record) = row?;
+        let (t_cell, p_cell) = (cell(&record, ti), cell(&record, pi));
         let t = match t_cell.parse::<f64>() {
             Ok(v) if v.is_finite() && v >= 0.0 => v,
             _ => iso_seconds(t_cell).ok_or_else(|| {

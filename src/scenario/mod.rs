@@ -9,6 +9,7 @@
 
 mod autoscaling;
 mod aws_policies;
+mod csv_file;
 mod diagnostics;
 mod empirical;
 mod grid;

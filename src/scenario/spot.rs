@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use super::csv_file::{cell, CsvFile};
 use super::lifecycle::{read_phase, MAX_INSTANCES};
 use super::raw::{locate_node, store};
 use super::reader::{Located, Node, Reader};
@@ -355,31 +356,12 @@ pub(super) fn read_spot_availability(
 }
 
 fn load_availability_csv(path: &Path) -> Result<Vec<(SimTime, u32)>, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_path(path)
-        .map_err(|e| format!("cannot read the CSV file {}: {e}", path.display()))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("cannot read the header row of {}: {e}", path.display()))?
-        .clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| {
-                format!(
-                    "{} has no column \"{name}\" (it needs time_s and available)",
-                    path.display()
-                )
-            })
-    };
-    let (time, available) = (column("time_s")?, column("available")?);
+    let mut file = CsvFile::open(path)?;
+    let (time, available) = (file.column("time_s")?, file.column("available")?);
     let mut rows: Vec<(SimTime, u32)> = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
-        let record = record.map_err(|e| format!("{} row {row}: {e}", path.display()))?;
-        let cell = |k: usize| record.get(k).unwrap_or("").trim().to_string();
+    for row in file.rows() {
+        let (row, record) = row?;
+        let cell = |k: usize| cell(&record, k);
         let t: f64 = cell(time)
             .parse()
             .ok()
