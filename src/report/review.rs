@@ -240,7 +240,7 @@ fn comparison_charts(rows: &[RunSummary<'_>], results: &ResultsDir) -> io::Resul
         ),
         (
             "cost",
-            "Cost per run, one segment per pool (purchase options not modelled).".into(),
+            "Cost per run, one segment per pool (grey: balancers and data transfer); the thin bar under it splits the instances' cost into on demand (grey) and spot (orange).".into(),
         ),
     ];
     if rows.len() > 1 {
