@@ -13,6 +13,7 @@ mod report;
 mod retries;
 mod slow_start;
 mod spot;
+mod stable_diffusion;
 mod stickiness;
 mod supermarket;
 mod sweep;
