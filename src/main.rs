@@ -19,6 +19,26 @@ use fleetsim::sweep::{self, Shard};
 use fleetsim::{Scenario, ScenarioError, ScenarioSet, Summary};
 
 /// Simulate the traffic, balancers, GPU servers and costs of an AI inference service.
+/// `print!` to stdout, except that a reader that has gone away (`fleetsim run ... | head`) is
+/// not an error: the rest of the output is dropped and the command still finishes its work and
+/// exits with its own code (`check`'s verdict must survive a pipe).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout(), $($arg)*) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                panic!("failed printing to stdout: {e}");
+            }
+        }
+    }};
+}
+
+/// `println!` as [`out!`] does `print!`.
+macro_rules! outln {
+    () => { out!("\n") };
+    ($($arg:tt)*) => {{ out!($($arg)*); out!("\n") }};
+}
+
 #[derive(Parser)]
 #[command(name = "fleetsim", version, about)]
 struct Cli {
@@ -103,6 +123,10 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         threads: Option<u64>,
+        /// A grid axis, as for `run` (repeatable): judge the scenario with these overrides,
+        /// such as --set 'traffic.spikes=[]' to judge normal days without a spike.
+        #[arg(long = "set", value_name = "PATH=VALUES")]
+        sets: Vec<String>,
     },
     /// Compare two result folders of `run` or `check` run by run; exit 1 if a metric regressed
     /// beyond its --max-regression threshold.
@@ -155,9 +179,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate { scenario } => {
             let set = ScenarioSet::load(&scenario)?;
-            println!("{}: ok ({})", scenario.display(), outline(&set.base));
+            outln!("{}: ok ({})", scenario.display(), outline(&set.base));
             for v in &set.variants {
-                println!("  variant {}: ok ({})", v.name, outline(&v.scenario));
+                outln!("  variant {}: ok ({})", v.name, outline(&v.scenario));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -194,9 +218,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Merge { out, shards } => {
             let table = sweep::merge(&shards, &out).map_err(anyhow::Error::msg)?;
             if let Some(table) = table {
-                print!("{table}");
+                out!("{table}");
             }
-            println!("merged {} shards into {}", shards.len(), out.display());
+            outln!("merged {} shards into {}", shards.len(), out.display());
             // Every shard kept the scenario's text: the first one's goes with the merge.
             let kept = shards[0].join(report::results_dir::SCENARIO_FILE);
             let scenario = kept.is_file().then_some(kept.as_path());
@@ -209,7 +233,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             replications,
             threads,
-        } => check(&scenario, seed, out, replications, threads),
+            sets,
+        } => {
+            let grid = Grid::parse(&sets).map_err(anyhow::Error::msg)?;
+            check(&scenario, &grid, seed, out, replications, threads)
+        }
         Command::Catalog { cloud, gpu, region } => {
             use fleetsim::model::market::catalog::{catalog, Cloud};
             let cloud =
@@ -232,7 +260,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
-            print!("{}", report::catalog_table(&entries));
+            out!("{}", report::catalog_table(&entries));
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare {
@@ -281,7 +309,7 @@ fn run_sweep(
     if let Some(shard) = shard {
         sweep::write_manifest(&jobs, shard, out)
             .with_context(|| format!("cannot write {}", out.join(sweep::MANIFEST).display()))?;
-        println!(
+        outln!(
             "shard {}/{}: {mine} of {} runs in {}; gather the shards with `fleetsim merge`",
             shard.index,
             shard.count,
@@ -294,10 +322,10 @@ fn run_sweep(
     match sweep::summarize(&jobs, &summaries, out)
         .with_context(|| format!("cannot write the comparison into {}", out.display()))?
     {
-        Some(table) => print!("{table}"),
-        None => print!("{}", report::human_summary(&summaries[0])),
+        Some(table) => out!("{table}"),
+        None => out!("{}", report::human_summary(&summaries[0])),
     }
-    println!("results in {}", out.display());
+    outln!("results in {}", out.display());
     Ok(())
 }
 
@@ -305,24 +333,30 @@ fn run_sweep(
 /// folder against each run's `[slo]`.
 fn check(
     scenario: &Path,
+    grid: &Grid,
     seed: Option<u64>,
     out: Option<PathBuf>,
     replications: u64,
     threads: Option<u64>,
 ) -> anyhow::Result<ExitCode> {
-    let set = ScenarioSet::load(scenario)?;
+    let set = ScenarioSet::load_with(scenario, grid)?;
     let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
     let replications = u32::try_from(replications).context("--replications is too large")?;
     let threads = usize::try_from(threads.unwrap_or(0)).context("--threads is too large")?;
     run_sweep(&set, seed, replications, threads, None, &out)?;
-    let runs: Vec<(&str, Option<&SloSpec>)> = set
+    let mut runs: Vec<(&str, Option<&SloSpec>)> = set
         .runs()
         .into_iter()
         .map(|(name, s)| (name, s.slo.as_ref()))
         .collect();
+    if let ([only], 1) = (runs.as_mut_slice(), replications) {
+        // One run is written flat into the folder, which reads it back as the base (whatever
+        // a --set point named it).
+        only.0 = fleetsim::scenario::BASE_NAME;
+    }
     let report = gates::check(&ResultFolder::read(&out)?, &runs)?;
-    println!();
-    print!("{}", report.text());
+    outln!();
+    out!("{}", report.text());
     let slo_md = out.join("slo.md");
     report::atomic::write(&slo_md, report.markdown(&set.base.name).as_bytes())
         .with_context(|| format!("cannot write {}", slo_md.display()))?;
@@ -351,7 +385,7 @@ fn compare(
         &ResultFolder::read(new)?,
         thresholds,
     );
-    print!("{}", comparison.text());
+    out!("{}", comparison.text());
     if let Some(out) = out {
         let md = comparison.markdown(&base.display().to_string(), &new.display().to_string());
         report::atomic::write(out, md.as_bytes())
@@ -368,7 +402,7 @@ fn compare(
 fn write_report(dir: &Path, scenario: Option<&Path>) -> anyhow::Result<()> {
     let html = report::write_report(dir, scenario)
         .with_context(|| format!("cannot write the report of {}", dir.display()))?;
-    println!("report in {}", html.display());
+    outln!("report in {}", html.display());
     Ok(())
 }
 

@@ -154,6 +154,40 @@ fn check_fails_with_exit_1_on_a_broken_objective() {
 }
 
 #[test]
+fn check_with_set_judges_the_scenario_with_the_override() {
+    // At $6/h a month costs 720 h × $6 = $4,320 > $4,000 (the previous test); at $5/h, $3,600.
+    let tmp = tempfile::tempdir().unwrap();
+    let tight = HOLDING.replace("$4,400", "$4,000");
+    let file = write(tmp.path(), "s.toml", &scenario("200ms", &tight));
+    let out = tmp.path().join("out");
+    let set = "instance_type.gpu.price=$5/h";
+    let (code, stdout, stderr) = fleetsim(&[
+        "check".as_ref(),
+        &file,
+        "--set".as_ref(),
+        set.as_ref(),
+        "--out".as_ref(),
+        &out,
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // One run: written flat and judged as the base.
+    assert_eq!(
+        row(&stdout, "base", "monthly cost")[2..],
+        ["≤ 4000.00 USD", "3600.00 USD", "value", "pass"]
+    );
+    // A broken override is bad input.
+    let (code, _, stderr) = fleetsim(&[
+        "check".as_ref(),
+        &file,
+        "--set".as_ref(),
+        "pool.nowhere.instances=2".as_ref(),
+        "--out".as_ref(),
+        &out,
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
 fn each_variant_is_judged_against_its_own_slo() {
     let tmp = tempfile::tempdir().unwrap();
     // The base holds p99 ≤ 250 ms; `slow` (300 ms) breaks it; `relaxed` is as slow but
