@@ -39,11 +39,19 @@ fn queue_hold(c: &mut Criterion) {
 
 /// The shipped scenarios' base runs, end to end (parsing excluded): a fixed M/M/16, the viral
 /// spike under target tracking (hundreds of instances launched and drained), the HPA's behavior
-/// rules on a shared queue.
+/// rules on a shared queue, a mixed on-demand/spot pool with interruptions and spot price paths,
+/// two clouds behind DNS with an outage, and a week of image generation billed per instance.
 fn scenarios(c: &mut Criterion) {
     let mut g = c.benchmark_group("scenario");
     g.sample_size(10);
-    for name in ["mmc_validation", "viral_spike_100x", "hpa_behavior"] {
+    for name in [
+        "mmc_validation",
+        "viral_spike_100x",
+        "hpa_behavior",
+        "spot_mix",
+        "multi_cloud_failover",
+        "stable_diffusion_5000_users",
+    ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
         let s = fleetsim::ScenarioSet::load(&path)
             .expect("shipped scenarios are valid")
