@@ -17,9 +17,9 @@ pub use histogram::LatencyHistogram;
 pub use losses::{CauseCounts, LossCause, LossSummary};
 pub use recorder::{latency_summary, Failure, RecordedTotals, Recorder};
 pub use summary::{
-    ClassSummary, CostSummary, InstanceSummary, LatencySummary, PoolFailures, PoolInstances,
-    PoolMarket, PoolScaling, PurchaseCost, RequestCounts, RetrySummary, RouteSummary, RunResult,
-    SloCount, StateCost, Summary,
+    ClassSummary, ClosedLoopSummary, CostSummary, InstanceSummary, LatencySummary, PoolFailures,
+    PoolInstances, PoolMarket, PoolScaling, PurchaseCost, RequestCounts, RetrySummary,
+    RouteSummary, RunResult, SloCount, StateCost, Summary,
 };
 pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};
 pub use topology::{DataTransferSummary, DnsEvent, RegionSummary, RegionWindows, TopologySummary};

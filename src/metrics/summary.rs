@@ -332,6 +332,34 @@ pub struct Summary {
     /// Data transferred and its cost; absent for a scenario without `[[region]]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_transfer: Option<super::DataTransferSummary>,
+    /// The closed loop's users and the interactive response time law; absent for open-loop
+    /// traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_loop: Option<ClosedLoopSummary>,
+}
+
+/// A closed-loop run measured against the interactive response time law `R = N/X − Z`
+/// (Jain, *The Art of Computer Systems Performance Analysis*, §33.4). Everything is measured
+/// after the warm-up: requests that end in `[warmup, end)`, waits that begin there.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClosedLoopSummary {
+    /// `N`: concurrent users.
+    pub users: u64,
+    /// `Z`: the mean wait between the end of a request and its user's next send (think times
+    /// and session gaps) [s]; `null` if no wait began.
+    pub think_time_mean_seconds: Option<f64>,
+    /// Requests completed per second.
+    pub throughput_per_second: f64,
+    /// `X`: requests that ended (completed, or failed for good after the client's retries)
+    /// per second: each user's cycle is one ended request and one wait.
+    pub ended_per_second: f64,
+    /// `R`: the mean time from a request's first send to its end, failed ones included [s];
+    /// `null` if none ended.
+    pub response_time_mean_seconds: Option<f64>,
+    /// `N/X − Z`: the mean response time the law implies [s]; it differs from
+    /// `response_time_mean_seconds` only by the cycles cut by the window's two ends (at most
+    /// one a user at each end). `null` if nothing ended or no wait began.
+    pub law_response_time_seconds: Option<f64>,
 }
 
 /// The outcome of one run.

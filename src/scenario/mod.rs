@@ -9,6 +9,7 @@
 
 mod autoscaling;
 mod aws_policies;
+mod closed_loop;
 mod csv_file;
 mod diagnostics;
 mod empirical;
@@ -80,8 +81,11 @@ pub struct Scenario {
     pub capacity_shortages: Vec<crate::model::market::interruptions::CapacityShortage>,
     /// Clients' retries (`[client] retry`); `None`: clients do not retry.
     pub client_retry: Option<ClientRetry>,
-    /// Who sends the requests (`[traffic] users`, `networks`).
+    /// Who sends the requests (`[traffic] users`, `networks`; with a closed loop, its users).
     pub population: Population,
+    /// `[traffic] closed_loop`: N concurrent users, each sending its next request when the
+    /// previous one ends and a think time has passed; `None`: open-loop arrivals by `traffic`.
+    pub closed_loop: Option<crate::model::traffic::sessions::ClosedLoop>,
     /// The service-level objectives `fleetsim check` judges the run against (`[slo]`); `None`:
     /// none. The run reads only its `latency_target` (which requests count as good).
     pub slo: Option<SloSpec>,

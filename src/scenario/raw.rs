@@ -32,6 +32,7 @@ use crate::model::balancer::sticky;
 use crate::model::fleet::{FailureSpec, LaunchSpec, ServiceTime, StartupSpec, WarmPoolSpec};
 use crate::model::market::PurchaseOption;
 use crate::model::traffic::backoff::{Backoff, ClientRetry, Jitter};
+use crate::model::traffic::sessions::ClosedLoop;
 use crate::model::traffic::{DecayShape, RateProfile};
 
 /// The whole file.
@@ -47,6 +48,7 @@ pub struct RawScenario {
     pub arrival_process: Option<Located<&'static str>>,
     pub users: Option<Located<u64>>,
     pub networks: Option<Located<u64>>,
+    pub closed_loop: Option<Located<ClosedLoop>>,
     pub instance_types: Vec<RawInstanceType>,
     pub pools: Vec<RawPool>,
     pub queues: Vec<RawQueue>,
@@ -199,7 +201,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
             "traffic",
             "add a [traffic] table, such as [traffic] rate = \"100/s\"",
         )
-        .map(|n| read_traffic(r, n))
+        .map(|n| read_traffic(r, n, base_dir))
         .unwrap_or_default();
     let instance_types = read_array(r, &mut f, "instance_type", |r, n| {
         super::market::read_instance_type(r, n, base_dir)
@@ -241,6 +243,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         arrival_process: traffic_fields.process,
         users: traffic_fields.users,
         networks: traffic_fields.networks,
+        closed_loop: traffic_fields.closed_loop,
         instance_types,
         pools,
         queues,
@@ -1074,9 +1077,10 @@ struct TrafficFields {
     process: Option<Located<&'static str>>,
     users: Option<Located<u64>>,
     networks: Option<Located<u64>>,
+    closed_loop: Option<Located<ClosedLoop>>,
 }
 
-fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> TrafficFields {
+fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> TrafficFields {
     let path = node.path().to_string();
     let span = node.span();
     let Some(mut f) = r.table(node, "a [traffic] table") else {
@@ -1091,7 +1095,72 @@ fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> TrafficFields {
         .and_then(|n| r.one_of(&n, &["poisson", "periodic"]));
     let rate = f.get("rate");
     let profile = f.get("profile");
-    let spikes = f.get("spikes").and_then(|n| read_spikes(r, n));
+    let spikes_node = f.get("spikes");
+    let spikes_at = spikes_node
+        .as_ref()
+        .map(|n| (n.path().to_string(), n.span()));
+    let spikes = spikes_node.and_then(|n| read_spikes(r, n));
+    let closed_node = f.get("closed_loop");
+    if let Some(closed) = closed_node {
+        // A closed population sets the load itself: open-loop keys have nothing to act on.
+        let open_keys = [(&rate, "rate"), (&profile, "profile")];
+        for (n, key) in open_keys {
+            if let Some(n) = n {
+                r.error_at(
+                    n.path().to_string(),
+                    Some(n.span()),
+                    format!("both {key} and closed_loop are set"),
+                    Some(format!("keep one: closed_loop sets the load by its users and think time; remove {key}, or remove closed_loop for open-loop arrivals")),
+                );
+            }
+        }
+        let process_at = process.as_ref().map(|l| (l.path.clone(), l.span));
+        let users_at = users.as_ref().map(|l| (l.path.clone(), l.span));
+        let misplaced = [
+            (
+                process_at,
+                "process",
+                "closed-loop users send when their previous request ends: remove process",
+            ),
+            (
+                users_at,
+                "users",
+                "closed_loop.users is the number of users: remove traffic.users",
+            ),
+        ];
+        for (at, key, help) in misplaced {
+            if let Some((at, at_span)) = at {
+                r.error_at(
+                    at,
+                    Some(at_span),
+                    format!("{key} does not apply with closed_loop"),
+                    Some(help.into()),
+                );
+            }
+        }
+        if let Some((at, at_span)) = spikes_at {
+            r.error_at(
+                at,
+                Some(at_span),
+                "spikes do not apply with closed_loop",
+                Some("a closed population has no arrival rate to multiply: remove spikes".into()),
+            );
+        }
+        let closed_loop = super::closed_loop::read(r, closed, base_dir);
+        f.finish(r);
+        let profile = closed_loop.as_ref().map(|c| Located {
+            value: RateProfile::Constant { rate: 0.0 },
+            path: c.path.clone(),
+            span: c.span,
+        });
+        return TrafficFields {
+            profile,
+            process: None,
+            users: None,
+            networks,
+            closed_loop,
+        };
+    }
     let result = match (rate, profile) {
         (Some(n), None) => r
             .rate(&n)
@@ -1111,7 +1180,7 @@ fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> TrafficFields {
                 path.clone(),
                 Some(span),
                 "no arrival rate",
-                Some("set rate = \"100/s\", or profile = { kind = \"spike\", ... }".into()),
+                Some("set rate = \"100/s\", or profile = { kind = \"spike\", ... }, or closed_loop = { users = 500, think_time = ... }".into()),
             );
             None
         }
@@ -1129,6 +1198,7 @@ fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>) -> TrafficFields {
         process,
         users,
         networks,
+        closed_loop: None,
     }
 }
 

@@ -137,6 +137,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         target_groups,
         routes,
         client_retry: raw.client_retry.map(|c| c.value),
+        closed_loop: raw.closed_loop.map(|c| c.value),
         faults: faults?,
         capacity_shortages: capacity_shortages?,
         population: population?,
@@ -838,10 +839,14 @@ fn is_prime(n: u64) -> bool {
 
 /// The user population; no more networks than users.
 fn validate_population(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Population> {
-    let users = raw
-        .users
-        .as_ref()
-        .map_or(Population::default().users, |u| u.value);
+    // A closed loop's users are the population (`[traffic] users` is refused beside it).
+    let users = match &raw.closed_loop {
+        Some(c) => u64::from(c.value.users),
+        None => raw
+            .users
+            .as_ref()
+            .map_or(Population::default().users, |u| u.value),
+    };
     let networks = match &raw.networks {
         Some(n) if n.value > users => {
             r.error(

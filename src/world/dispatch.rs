@@ -239,9 +239,11 @@ impl World<'_> {
                     );
                     self.recorder
                         .completed(req.class as usize, req.arrival, end);
+                    self.user_ended(end, req.user, req.arrival, true);
                 } else {
                     self.recorder
                         .completed(req.class as usize, req.arrival, now);
+                    self.user_ended(now, req.user, req.arrival, true);
                 }
             }
         }

@@ -21,6 +21,7 @@
 
 mod autoscaler;
 mod billing;
+mod closed_loop;
 mod dispatch;
 mod faults;
 mod fleet;
@@ -67,6 +68,8 @@ enum QueueId {
 enum Event {
     /// The traffic source's next arrival.
     Arrival,
+    /// Closed-loop user `user` sends its next request.
+    UserSend { user: u32 },
     /// `instance` finishes the work of `request`.
     ServiceEnd { instance: u32, request: u32 },
     /// The client of a request that is being served gives up (the server keeps working).
@@ -279,6 +282,8 @@ pub struct World<'s> {
     losses: LossSummary,
     /// Regions, DNS and outages (`None` without `[[region]]`).
     topology: Option<topology::TopologyState>,
+    /// The closed-loop users (`None`: open-loop arrivals).
+    closed_loop: Option<closed_loop::ClosedLoopSource>,
 }
 
 /// Instance slots a pool needs: with autoscaling, room for its maximum twice over (instances
@@ -591,6 +596,10 @@ impl<'s> World<'s> {
                 .topology
                 .as_ref()
                 .map(|t| topology::TopologyState::new(scenario, t, &streams)),
+            closed_loop: scenario
+                .closed_loop
+                .as_ref()
+                .map(|c| closed_loop::ClosedLoopSource::new(c, &streams)),
         };
         world.init_availability();
         // Types and purchase options first: the bill of an instance present at the start
@@ -607,7 +616,9 @@ impl<'s> World<'s> {
 
     /// Runs to the end of the scenario, sending timeline windows to `sink`.
     pub fn run<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
-        if let Some(first) = self.arrivals.next_arrival() {
+        if self.closed_loop.is_some() {
+            self.start_users();
+        } else if let Some(first) = self.arrivals.next_arrival() {
             self.queue
                 .schedule_source_in(first - SimTime::ZERO, Event::Arrival);
         }
@@ -621,6 +632,7 @@ impl<'s> World<'s> {
             self.recorder.advance(now, sink);
             match event {
                 Event::Arrival => self.on_arrival(now),
+                Event::UserSend { user } => self.on_user_send(now, user),
                 Event::ServiceEnd { instance, request } => {
                     self.on_service_end(now, instance, request)
                 }
@@ -674,6 +686,11 @@ impl<'s> World<'s> {
         let class = self.class_mix.pick(&mut self.class_rng);
         let quantile = open_unit(&mut self.work_rng);
         let user = self.population.draw_user(&mut self.user_rng);
+        self.admit(now, class, quantile, user);
+    }
+
+    /// A request of `class` with work at `quantile` arrives from `user` and is sent.
+    fn admit(&mut self, now: SimTime, class: usize, quantile: f64, user: u64) {
         let mut region = 0;
         let mut client_deadline = self
             .timeout
@@ -726,6 +743,9 @@ impl<'s> World<'s> {
             let group = self.group_of(req);
             self.topology_failed(group, cause == Some(LossCause::Outage));
         }
+        // Its user learns of the failure now, and thinks before sending again.
+        let now = self.queue.now();
+        self.user_ended(now, req.user, req.arrival, false);
     }
 
     /// A try of request `id` failed for `why` at `now`. The balancer's passive checks learn of
@@ -743,7 +763,7 @@ impl<'s> World<'s> {
         if self.failures_are_final {
             // Nothing can act on it: copy nothing (in a spike most requests end here, and
             // copying an entry just written stalls the CPU on store forwarding).
-            if self.topology.is_some() {
+            if self.topology.is_some() || self.closed_loop.is_some() {
                 let req = *self.requests.get(id);
                 self.final_failure(&req, why, cause);
                 return;
@@ -873,6 +893,7 @@ impl<'s> World<'s> {
         let scenario = self.scenario;
         let mut markets: Vec<_> = (0..self.pools.len()).map(|p| self.pool_market(p)).collect();
         let (topology_summary, transfer) = self.topology_summary().unzip();
+        let closed_loop_summary = self.closed_loop_summary();
         let regions = self.region_windows();
         let class_route: Vec<usize> = self.class_route.iter().map(|&r| r as usize).collect();
         // The timeline first (its last window closes at the end), then the periods still open
@@ -1027,6 +1048,7 @@ impl<'s> World<'s> {
                 met_slo,
                 topology: topology_summary,
                 data_transfer: transfer,
+                closed_loop: closed_loop_summary,
             },
             regions,
         }

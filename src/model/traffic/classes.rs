@@ -28,7 +28,13 @@ impl ClassMix {
         if self.cumulative.len() == 1 {
             return 0;
         }
-        let u = open_unit(rng) * self.cumulative[self.cumulative.len() - 1];
+        self.pick_unit(open_unit(rng))
+    }
+
+    /// The class at uniform `u` in (0, 1) (a closed-loop user's per-user draw).
+    #[inline]
+    pub fn pick_unit(&self, u: f64) -> usize {
+        let u = u * self.cumulative[self.cumulative.len() - 1];
         self.cumulative
             .iter()
             .position(|&c| u < c)

@@ -1,6 +1,7 @@
 //! Arrival processes and request classes.
 //!
-//! Owns *when* requests arrive and *what* they are (class, work). It must not know how they are
+//! Owns *when* requests arrive and *what* they are (class, work), for open-loop arrivals and
+//! for a closed population of users ([`sessions`]). It must not know how they are
 //! served: every draw here comes from the traffic streams, whatever policy serves the request
 //! (common random numbers). Client retries ([`backoff`]) draw from a stream of their own.
 
@@ -8,6 +9,7 @@ mod arrivals;
 pub mod backoff;
 mod classes;
 mod profile;
+pub mod sessions;
 mod users;
 
 pub use arrivals::{ArrivalProcess, Arrivals, PeriodicArrivals, PoissonArrivals};

@@ -1,0 +1,181 @@
+//! `[traffic] closed_loop = { users, think_time, session_length?, session_gap?, ramp_up? }`:
+//! reading the closed-loop population (stage one; the checks against the rest of `[traffic]`
+//! are in `raw::read_traffic`).
+
+use std::path::Path;
+
+use super::raw::read_service;
+use super::reader::{Located, Node, Reader};
+use crate::model::traffic::sessions::{ClosedLoop, SessionLength};
+
+/// Most users a closed loop may have: the population's state is 12 bytes a user, so this is
+/// 120 MB at most.
+pub const MAX_USERS: i64 = 10_000_000;
+
+const LENGTHS: &[&str] = &["constant", "geometric", "uniform"];
+
+/// Reads the `closed_loop` table.
+pub(super) fn read(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    base_dir: &Path,
+) -> Option<Located<ClosedLoop>> {
+    let (path, span) = (node.path().to_string(), node.span());
+    let mut f = r.table(
+        node,
+        "a table such as closed_loop = { users = 500, think_time = { distribution = \"exponential\", mean = \"30s\" } }",
+    )?;
+    let users = f
+        .required(
+            r,
+            "users",
+            "set the number of concurrent users, such as users = 500",
+        )
+        .and_then(|n| r.integer(&n, 1, MAX_USERS));
+    let think = f
+        .required(
+            r,
+            "think_time",
+            "set the time a user thinks between requests, such as think_time = { distribution = \"exponential\", mean = \"30s\" }",
+        )
+        .and_then(|n| read_service(r, n, base_dir));
+    let length_node = f.get("session_length");
+    let gap_node = f.get("session_gap");
+    let at = |n: &Node<'_, '_>| (n.path().to_string(), n.span());
+    let (length_at, gap_at) = (length_node.as_ref().map(at), gap_node.as_ref().map(at));
+    let session_length = length_node.map(|n| read_length(r, n));
+    let session_gap = gap_node.map(|n| read_service(r, n, base_dir));
+    match (length_at, gap_at) {
+        (Some((p, s)), None) => r.error_at(
+            p,
+            Some(s),
+            "session_length without session_gap",
+            Some("add the pause between sessions, such as session_gap = { distribution = \"exponential\", mean = \"30m\" }".into()),
+        ),
+        (None, Some((p, s))) => r.error_at(
+            p,
+            Some(s),
+            "session_gap without session_length",
+            Some("add the requests per session, such as session_length = { distribution = \"geometric\", mean = 8 }, or remove session_gap".into()),
+        ),
+        _ => {}
+    }
+    let ramp_up = f.get("ramp_up").and_then(|n| {
+        let d = r.duration(&n)?;
+        if d.value.is_zero() {
+            r.error(
+                &d,
+                "ramp_up must be longer than 0",
+                Some("remove ramp_up to start each user after an initial think, or give a duration such as \"2m\"".into()),
+            );
+            return None;
+        }
+        Some(d)
+    });
+    f.finish(r);
+    let session_length = match session_length {
+        None => SessionLength::Endless,
+        Some(l) => l?,
+    };
+    let session_gap = match session_gap {
+        None => None,
+        Some(g) => Some(g?),
+    };
+    if (session_length == SessionLength::Endless) != session_gap.is_none() {
+        return None;
+    }
+    let value = ClosedLoop {
+        users: users?.value as u32,
+        think: think?,
+        session_length,
+        session_gap,
+        ramp_up: ramp_up.map(|d| d.value),
+    };
+    Some(Located { value, path, span })
+}
+
+/// `{ distribution = "geometric", mean = 8 }`, `{ distribution = "constant", value = 8 }` or
+/// `{ distribution = "uniform", min = 2, max = 12 }`: requests per session.
+fn read_length(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<SessionLength> {
+    let mut f = r.table(
+        node,
+        "a table such as session_length = { distribution = \"geometric\", mean = 8 }",
+    )?;
+    let kind = f
+        .required(
+            r,
+            "distribution",
+            &format!("choose one of: {}", LENGTHS.join(", ")),
+        )
+        .and_then(|n| r.one_of(&n, LENGTHS));
+    let Some(kind) = kind else {
+        f.skip_rest();
+        return None;
+    };
+    let count = |f: &mut super::reader::Fields<'_, '_>, r: &mut Reader<'_>, key, help: &str| {
+        f.required(r, key, help)
+            .and_then(|n| r.integer(&n, 1, i64::from(u32::MAX - 1)))
+    };
+    let length = match kind.value {
+        "constant" => count(
+            &mut f,
+            r,
+            "value",
+            "set the requests per session, such as value = 8",
+        )
+        .map(|n| SessionLength::Constant(n.value as u32)),
+        "geometric" => f
+            .required(
+                r,
+                "mean",
+                "set the mean requests per session, such as mean = 8",
+            )
+            .and_then(|n| r.number(&n))
+            .and_then(|m| {
+                if m.value >= 1.0 && m.value.is_finite() {
+                    Some(SessionLength::Geometric { mean: m.value })
+                } else {
+                    r.error(
+                        &m,
+                        format!(
+                            "a session holds at least one request: mean {} is below 1",
+                            m.value
+                        ),
+                        Some("use a mean of 1 or more, such as mean = 8".into()),
+                    );
+                    None
+                }
+            }),
+        _ => {
+            let min = count(
+                &mut f,
+                r,
+                "min",
+                "set the fewest requests per session, such as min = 2",
+            );
+            let max = count(
+                &mut f,
+                r,
+                "max",
+                "set the most requests per session, such as max = 12",
+            );
+            match (min, max) {
+                (Some(lo), Some(hi)) if lo.value <= hi.value => Some(SessionLength::Uniform {
+                    min: lo.value as u32,
+                    max: hi.value as u32,
+                }),
+                (Some(_), Some(hi)) => {
+                    r.error(
+                        &hi,
+                        "max is below min",
+                        Some("make max at least min".into()),
+                    );
+                    None
+                }
+                _ => None,
+            }
+        }
+    };
+    f.finish(r);
+    length
+}
