@@ -49,6 +49,7 @@ pub fn summary(completed: u64, p99: Option<f64>, cost: f64) -> Summary {
         met_slo: None,
         topology: None,
         data_transfer: None,
+        closed_loop: None,
     }
 }
 

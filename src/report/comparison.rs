@@ -435,6 +435,7 @@ mod tests {
             met_slo: None,
             topology: None,
             data_transfer: None,
+            closed_loop: None,
         }
     }
 
