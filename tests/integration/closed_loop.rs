@@ -91,13 +91,13 @@ fn two_users_one_server_by_hand() {
 
 #[test]
 fn a_timed_out_request_is_followed_by_a_send_after_the_think() {
-    // One user, service 5 s, client timeout 2 s, think 1 s: each request times out at
-    // send + 2 (the server keeps working on it until send + 5), the user thinks 1 s and sends
-    // again: sends at 1, 4, 7, 10, 13, 16, 19 (initial think 1 s; a cycle of 2 + 1 = 3 s).
-    // The server is busy from 1 to 6, so the send at 4 waits until 6 and times out at 6
-    // in the queue... it is still the client's timeout at 4 + 2 = 6: the queue's deadline.
-    // Every request fails as timed out; none completes; conservation: 7 arrived = 7 failed
-    // (the last, sent at 19, times out at 21 > 20: in flight at the end — 6 failed, 1 in flight).
+    // One user, service 5 s, client timeout 2 s, think 1 s (the server keeps serving work whose
+    // client gave up). Each request fails as timed out 2 s after its send and the user sends
+    // again 1 s later: a cycle of 3 s from the first send at 1 (the initial think).
+    //   send 1: served 1–6, times out at 3;     send 4: queued behind it, times out at 6;
+    //   send 7: served 7–12, times out at 9;    send 10: queued, times out at 12; …
+    // Sends at 1, 4, 7, 10, 13, 16, 19; ends at 3, 6, …, 18 (six); the send at 19 would time
+    // out at 21, after the end. Conservation: 7 arrived = 0 completed + 6 failed + 1 in flight.
     let s = scenario(&closed(
         "20s",
         "timeout = \"2s\"",

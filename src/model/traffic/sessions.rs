@@ -69,7 +69,8 @@ impl SessionLength {
                 }
                 // P(K > k) = (1 − p)^k with p = 1/mean: K = 1 + ⌊ln(1 − u) / ln(1 − p)⌋.
                 let k = 1.0 + ((1.0 - u).ln() / (1.0 - 1.0 / mean).ln()).floor();
-                k.min(u32::MAX as f64) as u32
+                // u32::MAX means endless: a drawn length stops one short of it.
+                k.min(f64::from(u32::MAX - 1)) as u32
             }
             SessionLength::Uniform { min, max } => {
                 let span = f64::from(max - min) + 1.0;
