@@ -41,11 +41,11 @@ const KIND_KEYS: &[&str] = &["kind", "distribution", "algorithm", "policy"];
 
 /// Sets of keys of one table that exclude each other: a variant that sets a key of one set
 /// removes the base's keys of the other sets, as a user switching from one to the other means.
-/// `[traffic]`'s `rate` or `profile`; a scheduled action's `at` or `recurrence`; and the
+/// `[traffic]`'s `rate`, `profile`, `trace` or `counts`; a scheduled action's `at` or `recurrence`; and the
 /// autoscaler of `[pool.autoscaling]`: the AWS policies with their group settings, or `hpa`,
 /// or `keda` (a variant that sets `hpa` compares the HPA with the base's AWS policies).
 const ALTERNATIVES: &[&[&[&str]]] = &[
-    &[&["rate"], &["profile"]],
+    &[&["rate"], &["profile"], &["trace"], &["counts"]],
     &[&["at"], &["recurrence"]],
     &[
         &[
