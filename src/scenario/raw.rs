@@ -1125,7 +1125,10 @@ fn read_traffic(
                     s.path().to_string(),
                     Some(s.span()),
                     "spikes multiply a rate profile, not a replayed trace",
-                    Some("drop `spikes`, or use a count trace (`counts`), which spikes can multiply".into()),
+                    Some(
+                        "drop `spikes`, or use a count trace (`counts`), which spikes can multiply"
+                            .into(),
+                    ),
                 );
             }
             trace.as_ref().map(|t| RateProfile::Constant {

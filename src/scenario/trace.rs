@@ -189,7 +189,10 @@ fn read_options(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<Located<Tr
                 r.error(
                     &s,
                     format!("rate_scale is at most {MAX_RATE_SCALE}, found {}", s.value),
-                    Some("a larger scale superposes too many copies; speed the trace up instead".into()),
+                    Some(
+                        "a larger scale superposes too many copies; speed the trace up instead"
+                            .into(),
+                    ),
                 );
                 ok = false;
             }
@@ -272,7 +275,11 @@ pub fn read_counts(
         )
         .and_then(|n| r.string(&n));
     let interval = f
-        .required(r, "interval", "give the interval length, such as interval = \"1m\"")
+        .required(
+            r,
+            "interval",
+            "give the interval length, such as interval = \"1m\"",
+        )
         .and_then(|n| r.duration(&n));
     let options = read_options(r, &mut f);
     if let Some(o) = options.as_ref().filter(|o| o.value.window.is_some()) {
@@ -292,7 +299,11 @@ pub fn read_counts(
         options?,
     );
     if interval.value.is_zero() {
-        r.error(&interval, "the interval is 0", Some("such as interval = \"1m\"".into()));
+        r.error(
+            &interval,
+            "the interval is 0",
+            Some("such as interval = \"1m\"".into()),
+        );
         return None;
     }
     let unit = TimeUnit::from_name(time_unit)?;

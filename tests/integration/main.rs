@@ -19,4 +19,5 @@ mod supermarket;
 mod sweep;
 mod theory;
 mod topology;
+mod trace;
 mod variants;

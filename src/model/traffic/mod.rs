@@ -10,6 +10,7 @@ mod classes;
 mod profile;
 pub mod trace;
 pub mod trace_file;
+pub mod trace_stats;
 mod users;
 
 pub use arrivals::{ArrivalProcess, Arrivals, PeriodicArrivals, PoissonArrivals};

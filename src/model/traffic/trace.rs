@@ -220,8 +220,7 @@ impl TraceArrivals {
         let (k, lap) = ((v % n) as usize, v / n);
         // lap 0 holds the records that wrapped: their time is shifted back by one period.
         // (lap is at least 1 when nothing wraps, so this never goes below 0.)
-        let t = (self.view.time(k) + c.offset)
-            .checked_add(lap.checked_mul(self.view.period())?)?
+        let t = (self.view.time(k) + c.offset).checked_add(lap.checked_mul(self.view.period())?)?
             - self.view.period();
         Some((t, k))
     }

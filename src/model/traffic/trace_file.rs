@@ -179,7 +179,7 @@ impl<'a> Builder<'a> {
 
     fn push(&mut self, line: usize, fields: &Record<'_>) -> Result<(), String> {
         let at = |column: &str, what: &str| {
-            format!("{} line {line}: {what} in column \"{column}\"", self.name)
+            format!("{} line {line}, column \"{column}\": {what}", self.name)
         };
         let time_cell = fields.get(&self.map.time_column).ok_or_else(|| {
             at(
@@ -220,7 +220,9 @@ impl<'a> Builder<'a> {
                 let tokens: u32 = cell.parse().map_err(|_| {
                     at(
                         column,
-                        &format!("\"{cell}\" is not a token count (a whole number from 0 to 4294967295)"),
+                        &format!(
+                            "\"{cell}\" is not a token count (a whole number from 0 to 4294967295)"
+                        ),
                     )
                 })?;
                 out.push(tokens);
