@@ -70,8 +70,13 @@ pub fn read_trace(
         None
     };
     let options = read_options(r, &mut f);
+    let start = f.get("start").map(|n| r.string(&n));
     f.finish(r);
-    let (file, format, options) = (file?, format?, options?);
+    let start = match start {
+        Some(s) => Some(s?),
+        None => None,
+    };
+    let (file, format, mut options) = (file?, format?, options?);
     let format = match format.value {
         "azure_llm" => TraceFormat::AzureLlm,
         "mooncake" => TraceFormat::Mooncake,
@@ -89,6 +94,30 @@ pub fn read_trace(
             return None;
         }
     };
+    if let Some(start) = &start {
+        match parse_time(&start.value, format.time_unit()) {
+            Ok(at) if at <= data.origin => {
+                let lead = (data.origin - at).min(u64::MAX as i128) as u64;
+                options.value.lead = SimDuration::from_nanos(lead);
+            }
+            Ok(_) => {
+                r.error(
+                    start,
+                    "start is after the trace's first record",
+                    Some("start at or before the first record's time, or drop `start` to begin at it".into()),
+                );
+                return None;
+            }
+            Err(e) => {
+                r.error(
+                    start,
+                    format!("\"{}\" is not a time in the trace's unit ({e})", start.value),
+                    Some("write it as the trace's times are written, such as start = \"2023-11-16 18:00:00\" for azure_llm, or start = \"0\" for times in ms".into()),
+                );
+                return None;
+            }
+        }
+    }
     let view = TraceView::new(data.clone(), &options.value);
     let window_at = Located {
         value: (),

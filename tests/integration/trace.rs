@@ -99,6 +99,19 @@ fn window_speed_up_and_loop_in_the_world() {
 }
 
 #[test]
+fn start_delays_the_trace_by_its_gap_to_the_first_record() {
+    // Records at 18:17:03.97996 and 18:17:04.03196; start 0.5 s before the first: arrivals at
+    // 0.5 and 0.552 s, both in the second 500 ms window. Without start both are in the first.
+    let traffic = r#"trace = { file = "trace_azure_micro.csv", format = "azure_llm", start = "2023-11-16 18:17:03.4799600" }"#;
+    let text = one_server(traffic, "2s").replace("window = \"60s\"", "window = \"500ms\"");
+    let (_, rows) = run(&scenario_in_data(&text), 1);
+    assert_eq!((rows[0].arrivals, rows[1].arrivals), (0, 2));
+    let text = text.replace(", start = \"2023-11-16 18:17:03.4799600\"", "");
+    let (_, rows) = run(&scenario_in_data(&text), 1);
+    assert_eq!((rows[0].arrivals, rows[1].arrivals), (2, 0));
+}
+
+#[test]
 fn mooncake_trace_replays() {
     let traffic = r#"trace = { file = "trace_mooncake.jsonl", format = "mooncake" }"#;
     let (summary, _) = run(&scenario_in_data(&one_server(traffic, "10s")), 1);

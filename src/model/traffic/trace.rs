@@ -3,7 +3,9 @@
 //! A run replays the shared [`TraceData`] (no per-run copy) through a few cursors, each a
 //! shifted copy of the selected records:
 //!
-//! * **window** `[from, to)` keeps the records whose trace time is in it, re-based so `from` is 0;
+//! * **start**, a trace time before the first record, delays every arrival by the gap (without
+//!   it the first record arrives at 0);
+//! * **window** `[from, to)` (trace time from `start`, else from the first record) keeps the records whose trace time is in it, re-based so `from` is 0;
 //! * **speed-up** `x` divides every time by `x` (the same requests in `1/x` of the time; at 1
 //!   times are kept to the nanosecond);
 //! * **loop** repeats the records back to back until the run ends, every `period` =
@@ -31,6 +33,9 @@ use crate::engine::{open_unit, SimDuration, SimTime, StreamRng};
 pub struct TraceOptions {
     /// Keep the records with trace time in `[from, to)`, re-based to start at 0.
     pub window: Option<(SimDuration, SimDuration)>,
+    /// Time from the trace's `start` to its first record: every trace time is this much later
+    /// (0 without `start`: the first record is at 0).
+    pub lead: SimDuration,
     /// Time compression: 2 replays the trace in half the time. Default 1.
     pub speed_up: f64,
     /// Mean-rate multiplier: below 1 thinning, above 1 superposed shifted copies. Default 1.
@@ -43,6 +48,7 @@ impl Default for TraceOptions {
     fn default() -> Self {
         TraceOptions {
             window: None,
+            lead: SimDuration::ZERO,
             speed_up: 1.0,
             rate_scale: 1.0,
             looped: false,
@@ -60,6 +66,8 @@ pub struct TraceView {
     /// Selected records `lo..hi`.
     lo: usize,
     hi: usize,
+    /// Added to every record's time [ns] (`TraceOptions::lead`).
+    lead: u64,
     /// Trace time that replays at 0 [ns].
     base: u64,
     speed_up: f64,
@@ -73,19 +81,22 @@ impl TraceView {
     pub fn new(data: Arc<TraceData>, options: &TraceOptions) -> TraceView {
         let (lo, hi, base) = match options.window {
             Some((from, to)) => {
+                let lead = options.lead.as_nanos();
                 let (from, to) = (from.as_nanos(), to.as_nanos());
                 (
-                    data.times.partition_point(|&t| t < from),
-                    data.times.partition_point(|&t| t < to),
+                    data.times.partition_point(|&t| t + lead < from),
+                    data.times.partition_point(|&t| t + lead < to),
                     from,
                 )
             }
             None => (0, data.len(), 0),
         };
+        // Trace time of record i: data.times[i] + lead; replay time: that − base.
         let mut view = TraceView {
             data,
             lo,
             hi,
+            lead: options.lead.as_nanos(),
             base,
             speed_up: options.speed_up,
             period: 0,
@@ -119,7 +130,7 @@ impl TraceView {
     /// Replay time [ns] of selected record `k` (before shifts and loops).
     #[inline]
     pub fn time(&self, k: usize) -> u64 {
-        let t = self.data.times[self.lo + k] - self.base;
+        let t = self.data.times[self.lo + k] + self.lead - self.base;
         if self.speed_up == 1.0 {
             t
         } else {
@@ -366,6 +377,26 @@ mod tests {
             .map(|x| x.0)
             .collect();
         assert_eq!(got, vec![0, 2_500_000_000, 5 * S, 7_500_000_000, 10 * S]);
+    }
+
+    #[test]
+    fn start_before_the_first_record_delays_every_arrival() {
+        // `start` 2 s before the first record: arrivals at 2, 3 s; a window [2.5 s, 10 s) of
+        // that clock keeps the record at 3 s, re-based to 0.5 s.
+        let options = TraceOptions {
+            lead: SimDuration::from_secs(2),
+            ..TraceOptions::default()
+        };
+        assert_eq!(
+            replay(&[0, S], options, u64::MAX),
+            vec![(2 * S, 0), (3 * S, 1)]
+        );
+        let options = TraceOptions {
+            lead: SimDuration::from_secs(2),
+            window: Some((SimDuration::from_millis(2500), SimDuration::from_secs(10))),
+            ..TraceOptions::default()
+        };
+        assert_eq!(replay(&[0, S], options, u64::MAX), vec![(S / 2, 1)]);
     }
 
     #[test]

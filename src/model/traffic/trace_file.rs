@@ -96,6 +96,20 @@ pub struct TraceData {
     pub classes: Vec<u32>,
     /// The class names the trace uses, in order of first appearance.
     pub class_names: Vec<String>,
+    /// The first record's time as written, in ns of its unit (since 1970-01-01 for `iso`):
+    /// what a scenario's `start` is measured against.
+    pub origin: i128,
+}
+
+impl TraceFormat {
+    /// The unit of the format's time column.
+    pub fn time_unit(&self) -> TimeUnit {
+        match self {
+            TraceFormat::AzureLlm => TimeUnit::Iso,
+            TraceFormat::Mooncake => TimeUnit::Millis,
+            TraceFormat::Csv(m) | TraceFormat::Jsonl(m) => m.time_unit,
+        }
+    }
 }
 
 impl TraceData {
@@ -260,10 +274,11 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn finish(self) -> Result<TraceData, String> {
+    fn finish(mut self) -> Result<TraceData, String> {
         if self.data.is_empty() {
             return Err(format!("{} has no records", self.name));
         }
+        self.data.origin = self.first.unwrap_or(0);
         Ok(self.data)
     }
 }
