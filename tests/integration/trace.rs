@@ -267,3 +267,66 @@ fn trace_stats_rejects_bad_files_with_exit_2() {
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn the_trace_user_feeds_stickiness() {
+    // Two targets behind round robin with a 1 h ALB cookie: target 0 serves in 50 ms, target 1
+    // in 100 ms, nobody waits. The trace sends alice at 0, 1, 2 s and bob at 3 s. From the
+    // trace's users, alice's three requests stick to her first target (round robin's first,
+    // target 0): at least three at 50 ms, a mean of at most (3·0.05 + 0.1)/4 = 0.0625 s. Were
+    // users drawn instead (100,000 of them, four distinct), round robin would alternate:
+    // 0.075 s.
+    let text = r#"
+name = "trace_users"
+duration = "10s"
+[traffic]
+trace = { file = "trace_users.csv", format = "csv", time_column = "t", time_unit = "s", user_column = "user" }
+[[instance_type]]
+name = "fast"
+concurrency = 1
+speed = 2.0
+price = "$1/h"
+[[instance_type]]
+name = "slow"
+concurrency = 1
+price = "$1/h"
+[[pool]]
+name = "fast"
+instance_type = "fast"
+instances = 1
+[[pool]]
+name = "slow"
+instance_type = "slow"
+instances = 1
+[balancer]
+algorithm = "round_robin"
+stickiness = { duration = "1h" }
+[[target_group]]
+name = "both"
+pools = ["fast", "slow"]
+[[route]]
+path = "/"
+target_group = "both"
+[[class]]
+name = "chat"
+path = "/chat"
+service = { distribution = "constant", value = "100ms" }
+"#;
+    let (s, _) = run(&scenario_in_data(text), 1);
+    assert_eq!(s.requests.completed, 4);
+    assert!(
+        s.latency_seconds.mean.unwrap() <= 0.0625 + 1e-12,
+        "{:?}",
+        s.latency_seconds
+    );
+    // Without the user column, the same file gives four users and alternation.
+    let (s, _) = run(
+        &scenario_in_data(&text.replace(", user_column = \"user\"", "")),
+        1,
+    );
+    assert!(
+        (s.latency_seconds.mean.unwrap() - 0.075).abs() < 1e-12,
+        "{:?}",
+        s.latency_seconds
+    );
+}
