@@ -145,6 +145,28 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Summarise a request trace: span, rate over time, burstiness, token distributions, and
+    /// a [traffic] block that replays it. Exit 2 if the file cannot be read.
+    TraceStats {
+        /// The trace file.
+        trace: PathBuf,
+        /// Its layout: azure_llm, mooncake, csv or jsonl (default: mooncake for .jsonl, else
+        /// azure_llm). csv and jsonl need --time-column and --time-unit.
+        #[arg(long)]
+        format: Option<String>,
+        /// csv/jsonl: the column (key) holding arrival times.
+        #[arg(long)]
+        time_column: Option<String>,
+        /// csv/jsonl: the unit of the times: s, ms, us or iso.
+        #[arg(long)]
+        time_unit: Option<String>,
+        /// csv/jsonl: the column of input (context) tokens.
+        #[arg(long)]
+        input_tokens_column: Option<String>,
+        /// csv/jsonl: the column of output (generated) tokens.
+        #[arg(long)]
+        output_tokens_column: Option<String>,
+    },
     /// Print the instance catalog (GPU and CPU types of AWS, Azure and GCP with list prices):
     /// the names an [[instance_type]] can take its price, concurrency and speed from.
     Catalog {
@@ -238,6 +260,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let grid = Grid::parse(&sets).map_err(anyhow::Error::msg)?;
             check(&scenario, &grid, seed, out, replications, threads)
         }
+        Command::TraceStats {
+            trace,
+            format,
+            time_column,
+            time_unit,
+            input_tokens_column,
+            output_tokens_column,
+        } => trace_stats(
+            &trace,
+            format.as_deref(),
+            time_column,
+            time_unit.as_deref(),
+            input_tokens_column,
+            output_tokens_column,
+        ),
         Command::Catalog { cloud, gpu, region } => {
             use fleetsim::model::market::catalog::{catalog, Cloud};
             let cloud =
@@ -396,6 +433,72 @@ fn compare(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `fleetsim trace-stats`: reads the trace and prints its statistics.
+fn trace_stats(
+    trace: &Path,
+    format: Option<&str>,
+    time_column: Option<String>,
+    time_unit: Option<&str>,
+    input_tokens_column: Option<String>,
+    output_tokens_column: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    use fleetsim::model::traffic::trace_file::{ColumnMap, TimeUnit};
+    use fleetsim::model::traffic::trace_stats::TraceStats;
+    use fleetsim::model::traffic::{TraceData, TraceFormat};
+    let format = format.unwrap_or(match trace.extension().and_then(|e| e.to_str()) {
+        Some("jsonl") => "mooncake",
+        _ => "azure_llm",
+    });
+    let mut toml = format!("{{ file = \"{}\", format = \"{format}\"", trace.display());
+    let parsed = match format {
+        "azure_llm" => TraceFormat::AzureLlm,
+        "mooncake" => TraceFormat::Mooncake,
+        "csv" | "jsonl" => {
+            let time_column = time_column.context(
+                "--format csv and jsonl need --time-column (the column of arrival times)",
+            )?;
+            let unit_name =
+                time_unit.context("--format csv and jsonl need --time-unit (s, ms, us or iso)")?;
+            let time_unit = TimeUnit::from_name(unit_name).with_context(|| {
+                format!("unknown --time-unit \"{unit_name}\": choose s, ms, us or iso")
+            })?;
+            toml += &format!(", time_column = \"{time_column}\", time_unit = \"{unit_name}\"");
+            for (key, value) in [
+                ("input_tokens_column", &input_tokens_column),
+                ("output_tokens_column", &output_tokens_column),
+            ] {
+                if let Some(v) = value {
+                    toml += &format!(", {key} = \"{v}\"");
+                }
+            }
+            let map = ColumnMap {
+                time_column,
+                time_unit,
+                input_tokens_column,
+                output_tokens_column,
+                user_column: None,
+                class_column: None,
+            };
+            if format == "csv" {
+                TraceFormat::Csv(map)
+            } else {
+                TraceFormat::Jsonl(map)
+            }
+        }
+        other => anyhow::bail!(
+            "unknown trace format \"{other}\": choose azure_llm, mooncake, csv or jsonl"
+        ),
+    };
+    toml += " }";
+    let data = TraceData::load(trace, &parsed).map_err(anyhow::Error::msg)?;
+    let stats = TraceStats::of(&data);
+    out!(
+        "{}",
+        report::trace_stats_text(&trace.display().to_string(), &stats, &toml)
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes the charts, report.html and summary.md of the result folder `dir`.

@@ -20,6 +20,7 @@ mod review;
 mod text;
 mod timeline_csv;
 pub mod timeline_points;
+mod trace_stats;
 
 pub use aggregate::{aggregate_json, Aggregate, MetricStats};
 pub use catalog::catalog_table;
@@ -32,6 +33,7 @@ pub use regions_csv::{regions_csv, REGIONS_COLUMNS};
 pub use review::{keep_scenario, write_report, CHARTS_DIR};
 pub use text::human_summary;
 pub use timeline_csv::{CsvTimeline, TIMELINE_COLUMNS};
+pub use trace_stats::trace_stats_text;
 
 use std::io;
 use std::path::Path;

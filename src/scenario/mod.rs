@@ -24,6 +24,7 @@ mod spot;
 #[cfg(test)]
 mod tests;
 mod topology;
+mod trace;
 mod units;
 mod validate;
 mod variants;
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 
 pub use diagnostics::{Diagnostic, ScenarioError};
 pub use grid::Grid;
+pub use trace::TraceSpec;
 pub use variants::{ScenarioSet, Variant, BASE_NAME};
 
 use crate::engine::SimDuration;
@@ -62,6 +64,9 @@ pub struct Scenario {
     pub window: SimDuration,
     /// The arrival rate over time.
     pub traffic: RateProfile,
+    /// `[traffic] trace`: arrivals replayed from a trace file instead of drawn from `traffic`
+    /// (which then holds the replay's mean rate).
+    pub trace: Option<TraceSpec>,
     /// How arrivals are spaced. Default: Poisson.
     pub arrival_process: ArrivalProcess,
     /// Request classes; shares sum to 1.

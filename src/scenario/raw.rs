@@ -45,6 +45,8 @@ pub struct RawScenario {
     pub on_timeout: Option<Located<&'static str>>,
     pub window: Option<Located<SimDuration>>,
     pub traffic: Option<Located<RateProfile>>,
+    /// `[traffic] trace`: arrivals replayed from a file (then `traffic` is its mean rate).
+    pub trace: Option<Located<super::trace::TraceSpec>>,
     pub arrival_process: Option<Located<&'static str>>,
     pub users: Option<Located<u64>>,
     pub networks: Option<Located<u64>>,
@@ -201,7 +203,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
             "traffic",
             "add a [traffic] table, such as [traffic] rate = \"100/s\"",
         )
-        .map(|n| read_traffic(r, n, base_dir))
+        .map(|n| read_traffic(r, n, base_dir, duration.as_ref().map(|d| d.value)))
         .unwrap_or_default();
     let instance_types = read_array(r, &mut f, "instance_type", |r, n| {
         super::market::read_instance_type(r, n, base_dir)
@@ -240,6 +242,7 @@ pub fn read(r: &mut Reader<'_>, doc: &Value<'_>, base_dir: &Path) -> Option<RawS
         on_timeout,
         window,
         traffic: traffic_fields.profile,
+        trace: traffic_fields.trace,
         arrival_process: traffic_fields.process,
         users: traffic_fields.users,
         networks: traffic_fields.networks,
@@ -1074,13 +1077,19 @@ const PROFILES: &[&str] = &["constant", "steps", "ramp", "spike", "diurnal"];
 #[derive(Default)]
 struct TrafficFields {
     profile: Option<Located<RateProfile>>,
+    trace: Option<Located<super::trace::TraceSpec>>,
     process: Option<Located<&'static str>>,
     users: Option<Located<u64>>,
     networks: Option<Located<u64>>,
     closed_loop: Option<Located<ClosedLoop>>,
 }
 
-fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> TrafficFields {
+fn read_traffic(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    base_dir: &Path,
+    duration: Option<SimDuration>,
+) -> TrafficFields {
     let path = node.path().to_string();
     let span = node.span();
     let Some(mut f) = r.table(node, "a [traffic] table") else {
@@ -1093,26 +1102,22 @@ fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Traf
     let process = f
         .get("process")
         .and_then(|n| r.one_of(&n, &["poisson", "periodic"]));
-    let rate = f.get("rate");
-    let profile = f.get("profile");
+    let sources: Vec<(&'static str, Node<'_, '_>)> = ["rate", "profile", "trace", "counts"]
+        .into_iter()
+        .filter_map(|key| f.get(key).map(|n| (key, n)))
+        .collect();
     let spikes_node = f.get("spikes");
-    let spikes_at = spikes_node
-        .as_ref()
-        .map(|n| (n.path().to_string(), n.span()));
-    let spikes = spikes_node.and_then(|n| read_spikes(r, n));
+    let spikes = spikes_node.clone().and_then(|n| read_spikes(r, n));
     let closed_node = f.get("closed_loop");
     if let Some(closed) = closed_node {
         // A closed population sets the load itself: open-loop keys have nothing to act on.
-        let open_keys = [(&rate, "rate"), (&profile, "profile")];
-        for (n, key) in open_keys {
-            if let Some(n) = n {
-                r.error_at(
-                    n.path().to_string(),
-                    Some(n.span()),
-                    format!("both {key} and closed_loop are set"),
-                    Some(format!("keep one: closed_loop sets the load by its users and think time; remove {key}, or remove closed_loop for open-loop arrivals")),
-                );
-            }
+        for (key, n) in &sources {
+            r.error_at(
+                n.path().to_string(),
+                Some(n.span()),
+                format!("both {key} and closed_loop are set"),
+                Some(format!("keep one: closed_loop sets the load by its users and think time; remove {key}, or remove closed_loop for open-loop arrivals")),
+            );
         }
         let process_at = process.as_ref().map(|l| (l.path.clone(), l.span));
         let users_at = users.as_ref().map(|l| (l.path.clone(), l.span));
@@ -1138,7 +1143,10 @@ fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Traf
                 );
             }
         }
-        if let Some((at, at_span)) = spikes_at {
+        if let Some((at, at_span)) = spikes_node
+            .as_ref()
+            .map(|n| (n.path().to_string(), n.span()))
+        {
             r.error_at(
                 at,
                 Some(at_span),
@@ -1155,46 +1163,76 @@ fn read_traffic(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Traf
         });
         return TrafficFields {
             profile,
+            trace: None,
             process: None,
             users: None,
             networks,
             closed_loop,
         };
     }
-    let result = match (rate, profile) {
-        (Some(n), None) => r
-            .rate(&n)
+    let mut trace = None;
+    let result = match sources.as_slice() {
+        [("rate", n)] => r
+            .rate(n)
             .map(|rate| RateProfile::Constant { rate: rate.value }),
-        (None, Some(n)) => read_profile(r, n),
-        (Some(_), Some(p)) => {
-            r.error_at(
-                p.path().to_string(),
-                Some(p.span()),
-                "both rate and profile are set",
-                Some("keep one: rate = \"100/s\" for a constant rate, or a profile".into()),
-            );
-            None
+        [("profile", n)] => read_profile(r, n.clone()),
+        [("counts", n)] => super::trace::read_counts(r, n.clone(), base_dir, duration),
+        [(_, n)] => {
+            trace = super::trace::read_trace(r, n.clone(), base_dir);
+            if let Some(p) = &process {
+                r.error(
+                    p,
+                    "a replayed trace has its own arrival times",
+                    Some("drop `process`, or replace the trace with a rate".into()),
+                );
+            }
+            if let Some(s) = &spikes_node {
+                r.error_at(
+                    s.path().to_string(),
+                    Some(s.span()),
+                    "spikes multiply a rate profile, not a replayed trace",
+                    Some(
+                        "drop `spikes`, or use a count trace (`counts`), which spikes can multiply"
+                            .into(),
+                    ),
+                );
+            }
+            trace.as_ref().map(|t| RateProfile::Constant {
+                rate: t.value.mean_rate(),
+            })
         }
-        (None, None) => {
+        [] => {
             r.error_at(
                 path.clone(),
                 Some(span),
                 "no arrival rate",
-                Some("set rate = \"100/s\", or profile = { kind = \"spike\", ... }, or closed_loop = { users = 500, think_time = ... }".into()),
+                Some("set rate = \"100/s\", a profile = { kind = \"spike\", ... }, a trace = { file, format }, counts = { file, ... } or closed_loop = { users = 500, think_time = ... }".into()),
+            );
+            None
+        }
+        [_, (key, n), ..] => {
+            r.error_at(
+                n.path().to_string(),
+                Some(n.span()),
+                format!("both {} and {key} are set", sources[0].0),
+                Some("keep one of rate, profile, trace and counts".into()),
             );
             None
         }
     };
     let result = match (result, spikes) {
-        (Some(base), Some(spikes)) if !spikes.is_empty() => Some(RateProfile::Spiked {
-            base: Box::new(base),
-            spikes,
-        }),
+        (Some(base), Some(spikes)) if !spikes.is_empty() && trace.is_none() => {
+            Some(RateProfile::Spiked {
+                base: Box::new(base),
+                spikes,
+            })
+        }
         (result, _) => result,
     };
     f.finish(r);
     TrafficFields {
         profile: result.map(|value| Located { value, path, span }),
+        trace,
         process,
         users,
         networks,

@@ -25,6 +25,7 @@ pub struct Located<T> {
 }
 
 /// One node of the tree and its path.
+#[derive(Clone)]
 pub struct Node<'a, 'de> {
     value: &'a Value<'de>,
     path: String,

@@ -104,6 +104,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
     let faults = validate_faults(r, &raw, &pool_refs, duration);
     let capacity_shortages = validate_shortages(r, &raw, duration);
     let population = validate_population(r, &raw);
+    let trace = validate_trace_classes(r, &raw, classes.as_deref());
     let (target_groups, routes) = routing.map(|x| (x.groups, x.routes))?;
     let topology = super::topology::validate(
         r,
@@ -127,6 +128,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         on_timeout,
         window: window?,
         traffic: raw.traffic?.value,
+        trace: trace?,
         arrival_process: match raw.arrival_process.map(|p| p.value) {
             Some("periodic") => ArrivalProcess::Periodic,
             _ => ArrivalProcess::Poisson,
@@ -863,6 +865,39 @@ fn validate_population(r: &mut Reader<'_>, raw: &RawScenario) -> Option<Populati
         None => users,
     };
     Some(Population { users, networks })
+}
+
+/// The replayed trace with its class names matched to the `[[class]]`es by name; `None` if
+/// one matches no class (reported). A trace without a class column keeps drawing classes by
+/// share.
+fn validate_trace_classes(
+    r: &mut Reader<'_>,
+    raw: &RawScenario,
+    classes: Option<&[RequestClass]>,
+) -> Option<Option<super::TraceSpec>> {
+    let Some(trace) = &raw.trace else {
+        return Some(None);
+    };
+    let mut spec = trace.value.clone();
+    let Some(classes) = classes else {
+        return Some(Some(spec));
+    };
+    let mut ok = true;
+    for name in &spec.data.class_names {
+        match classes.iter().position(|c| &c.name == name) {
+            Some(k) => spec.class_of.push(k as u32),
+            None => {
+                let known: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
+                r.error(
+                    trace,
+                    format!("the trace's class column names \"{name}\", which is no [[class]]"),
+                    Some(format!("the classes are: {}", known.join(", "))),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(Some(spec))
 }
 
 /// Reports a name used twice among `names`, with `help`.

@@ -41,11 +41,17 @@ const KIND_KEYS: &[&str] = &["kind", "distribution", "algorithm", "policy"];
 
 /// Sets of keys of one table that exclude each other: a variant that sets a key of one set
 /// removes the base's keys of the other sets, as a user switching from one to the other means.
-/// `[traffic]`'s `rate`, `profile` or `closed_loop`; a scheduled action's `at` or `recurrence`; and the
+/// `[traffic]`'s `rate`, `profile`, `trace`, `counts` or `closed_loop`; a scheduled action's `at` or `recurrence`; and the
 /// autoscaler of `[pool.autoscaling]`: the AWS policies with their group settings, or `hpa`,
 /// or `keda` (a variant that sets `hpa` compares the HPA with the base's AWS policies).
 const ALTERNATIVES: &[&[&[&str]]] = &[
-    &[&["rate"], &["profile"], &["closed_loop"]],
+    &[
+        &["rate"],
+        &["profile"],
+        &["trace"],
+        &["counts"],
+        &["closed_loop"],
+    ],
     &[&["at"], &["recurrence"]],
     &[
         &[

@@ -59,7 +59,7 @@ impl World<'_> {
         };
         let r = source.users.send(user);
         let class = self.class_mix.pick_unit(r.class_unit);
-        self.admit(now, class, r.quantile, u64::from(user));
+        self.admit(now, class, r.quantile, u64::from(user), (0, 0));
     }
 
     /// The request of `user` that arrived at `arrival` ended at `at` (`completed` or failed

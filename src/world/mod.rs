@@ -48,7 +48,7 @@ use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::{Dispatch, OnTimeout, ServiceTime};
 use crate::model::market::PurchaseOption;
 use crate::model::traffic::backoff::ClientRetry;
-use crate::model::traffic::{Arrivals, ClassMix, Population};
+use crate::model::traffic::{Arrivals, ClassMix, Population, TraceArrivals, TraceView};
 use crate::scenario::Scenario;
 use health::GroupHealth;
 use requests::{Phase, Request, RequestSlab};
@@ -559,12 +559,21 @@ impl<'s> World<'s> {
             scenario,
             seed,
             queue,
-            arrivals: Arrivals::new(
-                scenario.arrival_process,
-                scenario.traffic.clone(),
-                streams.stream("arrivals"),
-                end,
-            ),
+            arrivals: match &scenario.trace {
+                // The thinning stream is new: scenarios without a trace draw as before.
+                Some(trace) => Arrivals::Trace(Box::new(TraceArrivals::new(
+                    TraceView::new(trace.data.clone(), &trace.options),
+                    &trace.options,
+                    streams.stream("trace/thin"),
+                    end,
+                ))),
+                None => Arrivals::new(
+                    scenario.arrival_process,
+                    scenario.traffic.clone(),
+                    streams.stream("arrivals"),
+                    end,
+                ),
+            },
             class_mix: ClassMix::new(&shares),
             class_rng: streams.stream("classes"),
             work_rng: streams.stream("work"),
@@ -680,17 +689,32 @@ impl<'s> World<'s> {
     }
 
     fn on_arrival(&mut self, now: SimTime) {
+        // The classes and users streams are drawn even when the trace says: every variant of
+        // a scenario then draws the same numbers for the same request.
+        let mut class = self.class_mix.pick(&mut self.class_rng);
+        let quantile = open_unit(&mut self.work_rng);
+        let mut user = self.population.draw_user(&mut self.user_rng);
+        let (mut input_tokens, mut output_tokens) = (0, 0);
+        if let Some((data, k)) = self.arrivals.trace_record() {
+            (input_tokens, output_tokens) = data.tokens(k);
+            if let Some(&u) = data.users.get(k) {
+                user = u;
+            }
+            if let (Some(&c), Some(trace)) = (data.classes.get(k), &self.scenario.trace) {
+                class = trace.class_of[c as usize] as usize;
+            }
+        }
+        // The next arrival after this one's record is read (a trace source moves on).
         if let Some(next) = self.arrivals.next_arrival() {
             self.queue.schedule_source_in(next - now, Event::Arrival);
         }
-        let class = self.class_mix.pick(&mut self.class_rng);
-        let quantile = open_unit(&mut self.work_rng);
-        let user = self.population.draw_user(&mut self.user_rng);
-        self.admit(now, class, quantile, user);
+        self.admit(now, class, quantile, user, (input_tokens, output_tokens));
     }
 
-    /// A request of `class` with work at `quantile` arrives from `user` and is sent.
-    fn admit(&mut self, now: SimTime, class: usize, quantile: f64, user: u64) {
+    /// A request of `class` with work at `quantile` and `tokens` (input, output; 0 if not
+    /// token-based) arrives from `user` and is sent.
+    fn admit(&mut self, now: SimTime, class: usize, quantile: f64, user: u64, tokens: (u32, u32)) {
+        let (input_tokens, output_tokens) = tokens;
         let mut region = 0;
         let mut client_deadline = self
             .timeout
@@ -717,6 +741,8 @@ impl<'s> World<'s> {
             is_retry: false,
             last_backoff: 0,
             region,
+            input_tokens,
+            output_tokens,
         });
         self.recorder.arrived(class);
         self.send(now, id);

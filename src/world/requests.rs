@@ -67,6 +67,13 @@ pub struct Request {
     pub last_backoff: u64,
     /// Its client's DNS answer (index into the DNS regions; 0 without regions).
     pub region: u16,
+    /// Context (prompt) tokens: from the trace's column, else 0 (not token-based). Read by
+    /// the token-based service model (issue 7's `llm` part), not yet on this branch.
+    #[allow(dead_code)]
+    pub input_tokens: u32,
+    /// Generated (output) tokens: from the trace's column, else 0 (not token-based).
+    #[allow(dead_code)]
+    pub output_tokens: u32,
 }
 
 /// Storage for requests, indexed by `u32` ids.
@@ -159,14 +166,16 @@ mod tests {
             is_retry: false,
             last_backoff: 0,
             region: 0,
+            input_tokens: 0,
+            output_tokens: 0,
         }
     }
 
     #[test]
-    fn a_request_stays_80_bytes() {
-        // The topology's region and the loss cause live in what was padding: the slab's memory
-        // and cache traffic per request are unchanged.
-        assert_eq!(std::mem::size_of::<Request>(), 80);
+    fn a_request_stays_88_bytes() {
+        // The topology's region and the loss cause live in what was padding. The two token
+        // counts of issue 7 (trace replay, the LLM service model) add 8 bytes: 80 → 88.
+        assert_eq!(std::mem::size_of::<Request>(), 88);
     }
 
     #[test]

@@ -20,4 +20,5 @@ mod supermarket;
 mod sweep;
 mod theory;
 mod topology;
+mod trace;
 mod variants;

@@ -4,7 +4,7 @@
 
 use rand_distr::{Distribution, Exp1};
 
-use super::RateProfile;
+use super::{RateProfile, TraceArrivals, TraceData};
 use crate::engine::{open_unit, SimDuration, SimTime, StreamRng};
 
 /// How arrival times are generated from the rate profile.
@@ -23,6 +23,8 @@ pub enum Arrivals {
     Poisson(PoissonArrivals),
     /// See [`ArrivalProcess::Periodic`].
     Periodic(PeriodicArrivals),
+    /// Replayed from a trace file (boxed: it is larger than the others and there is one a run).
+    Trace(Box<TraceArrivals>),
 }
 
 impl Arrivals {
@@ -49,6 +51,16 @@ impl Arrivals {
         match self {
             Arrivals::Poisson(p) => p.next_arrival(),
             Arrivals::Periodic(p) => p.next_arrival(),
+            Arrivals::Trace(t) => t.next_arrival(),
+        }
+    }
+
+    /// The trace and record of the arrival last returned, when replaying a trace.
+    #[inline]
+    pub fn trace_record(&self) -> Option<(&TraceData, usize)> {
+        match self {
+            Arrivals::Trace(t) => Some((t.data(), t.current())),
+            _ => None,
         }
     }
 }

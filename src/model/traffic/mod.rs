@@ -10,9 +10,14 @@ pub mod backoff;
 mod classes;
 mod profile;
 pub mod sessions;
+pub mod trace;
+pub mod trace_file;
+pub mod trace_stats;
 mod users;
 
 pub use arrivals::{ArrivalProcess, Arrivals, PeriodicArrivals, PoissonArrivals};
 pub use classes::ClassMix;
 pub use profile::{DecayShape, RateProfile};
+pub use trace::{TraceArrivals, TraceOptions, TraceView};
+pub use trace_file::{TraceData, TraceFormat};
 pub use users::Population;

@@ -1,0 +1,587 @@
+//! Reading a request trace file into a compact [`TraceData`]: the Azure LLM inference trace
+//! (2023), the Mooncake JSONL trace, or any CSV/JSONL file through a column mapping.
+//!
+//! The whole file is read once into arrays (times as `u64` ns from the first record, tokens as
+//! `u32`): memory is bounded by the file (about 16 bytes a record without user or class
+//! columns), never by the run, and the runs share it behind an `Arc`. Errors are values (a
+//! `String` naming the file, the line and what was expected); nothing here panics on bad input.
+//! It knows nothing of scenarios or the event loop.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// How a trace file is laid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// The Azure LLM inference trace 2023 (Patel et al., "Splitwise", ISCA 2024): a CSV with
+    /// `TIMESTAMP` (`YYYY-MM-DD HH:MM:SS.fffffff`), `ContextTokens`, `GeneratedTokens`.
+    AzureLlm,
+    /// The Mooncake trace (FAST '25): JSON lines with `timestamp` [ms from the start],
+    /// `input_length`, `output_length` (`hash_ids` ignored).
+    Mooncake,
+    /// A CSV file with a header row, read through a [`ColumnMap`].
+    Csv(ColumnMap),
+    /// JSON lines (one object a line), read through a [`ColumnMap`] of keys.
+    Jsonl(ColumnMap),
+}
+
+/// Which columns (CSV) or keys (JSONL) hold what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnMap {
+    /// The arrival time.
+    pub time_column: String,
+    /// The unit of the time column.
+    pub time_unit: TimeUnit,
+    /// Context (prompt) tokens, if any.
+    pub input_tokens_column: Option<String>,
+    /// Generated (output) tokens, if any.
+    pub output_tokens_column: Option<String>,
+    /// The user id (an integer, or any string: distinct strings become distinct users).
+    pub user_column: Option<String>,
+    /// The request class, by name.
+    pub class_column: Option<String>,
+}
+
+/// The unit of a time column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// Seconds (decimals allowed).
+    Seconds,
+    /// Milliseconds (decimals allowed).
+    Millis,
+    /// Microseconds (decimals allowed).
+    Micros,
+    /// A date and time, `YYYY-MM-DD HH:MM:SS[.fffffffff]` (or with a `T`, and an optional `Z`).
+    Iso,
+}
+
+impl TimeUnit {
+    /// The names a scenario file uses.
+    pub const NAMES: &'static [&'static str] = &["s", "ms", "us", "iso"];
+
+    /// The unit named `name` (one of [`TimeUnit::NAMES`]).
+    pub fn from_name(name: &str) -> Option<TimeUnit> {
+        match name {
+            "s" => Some(TimeUnit::Seconds),
+            "ms" => Some(TimeUnit::Millis),
+            "us" => Some(TimeUnit::Micros),
+            "iso" => Some(TimeUnit::Iso),
+            _ => None,
+        }
+    }
+
+    /// Decimal digits between this unit and a nanosecond.
+    fn nano_digits(self) -> u32 {
+        match self {
+            TimeUnit::Seconds => 9,
+            TimeUnit::Millis => 6,
+            TimeUnit::Micros => 3,
+            TimeUnit::Iso => 9,
+        }
+    }
+}
+
+/// A trace in memory: one record per request, in file order, which is time order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TraceData {
+    /// Arrival times [ns] from the first record, non-decreasing.
+    pub times: Vec<u64>,
+    /// Context tokens per record; empty if the trace has none.
+    pub input_tokens: Vec<u32>,
+    /// Generated tokens per record; empty if the trace has none.
+    pub output_tokens: Vec<u32>,
+    /// User id per record; empty if the trace has none.
+    pub users: Vec<u64>,
+    /// Class per record, an index into [`TraceData::class_names`]; empty if the trace has none.
+    pub classes: Vec<u32>,
+    /// The class names the trace uses, in order of first appearance.
+    pub class_names: Vec<String>,
+    /// The first record's time as written, in ns of its unit (since 1970-01-01 for `iso`):
+    /// what a scenario's `start` is measured against.
+    pub origin: i128,
+}
+
+impl TraceFormat {
+    /// The unit of the format's time column.
+    pub fn time_unit(&self) -> TimeUnit {
+        match self {
+            TraceFormat::AzureLlm => TimeUnit::Iso,
+            TraceFormat::Mooncake => TimeUnit::Millis,
+            TraceFormat::Csv(m) | TraceFormat::Jsonl(m) => m.time_unit,
+        }
+    }
+}
+
+impl TraceData {
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Whether the trace has no record.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// `(input, output)` tokens of record `i` (0 where the trace has no token column).
+    #[inline]
+    pub fn tokens(&self, i: usize) -> (u32, u32) {
+        (
+            self.input_tokens.get(i).copied().unwrap_or(0),
+            self.output_tokens.get(i).copied().unwrap_or(0),
+        )
+    }
+
+    /// Reads the trace file at `path` laid out as `format`.
+    pub fn load(path: &Path, format: &TraceFormat) -> Result<TraceData, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the trace file {}: {e}", path.display()))?;
+        let name = path.display().to_string();
+        match format {
+            TraceFormat::AzureLlm => parse_csv(
+                &text,
+                &name,
+                &ColumnMap {
+                    time_column: "TIMESTAMP".into(),
+                    time_unit: TimeUnit::Iso,
+                    input_tokens_column: Some("ContextTokens".into()),
+                    output_tokens_column: Some("GeneratedTokens".into()),
+                    user_column: None,
+                    class_column: None,
+                },
+            ),
+            TraceFormat::Mooncake => parse_jsonl(
+                &text,
+                &name,
+                &ColumnMap {
+                    time_column: "timestamp".into(),
+                    time_unit: TimeUnit::Millis,
+                    input_tokens_column: Some("input_length".into()),
+                    output_tokens_column: Some("output_length".into()),
+                    user_column: None,
+                    class_column: None,
+                },
+            ),
+            TraceFormat::Csv(map) => parse_csv(&text, &name, map),
+            TraceFormat::Jsonl(map) => parse_jsonl(&text, &name, map),
+        }
+    }
+}
+
+/// Builds a [`TraceData`] record by record, checking time order.
+struct Builder<'a> {
+    name: &'a str,
+    map: &'a ColumnMap,
+    data: TraceData,
+    /// The first record's absolute time [ns in the file's unit origin].
+    first: Option<i128>,
+    users_by_name: BTreeMap<String, u64>,
+    classes_by_name: BTreeMap<String, u32>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(name: &'a str, map: &'a ColumnMap) -> Self {
+        Builder {
+            name,
+            map,
+            data: TraceData::default(),
+            first: None,
+            users_by_name: BTreeMap::new(),
+            classes_by_name: BTreeMap::new(),
+        }
+    }
+
+    fn push(&mut self, line: usize, fields: &Record<'_>) -> Result<(), String> {
+        let at = |column: &str, what: &str| {
+            format!("{} line {line}, column \"{column}\": {what}", self.name)
+        };
+        let time_cell = fields.get(&self.map.time_column).ok_or_else(|| {
+            at(
+                &self.map.time_column,
+                "no value (every record needs a time)",
+            )
+        })?;
+        let abs = parse_time(time_cell, self.map.time_unit).map_err(|e| {
+            at(
+                &self.map.time_column,
+                &format!("\"{time_cell}\" is not a time ({e})"),
+            )
+        })?;
+        let first = *self.first.get_or_insert(abs);
+        let rel = abs - first;
+        if rel < 0 || rel > u64::MAX as i128 {
+            return Err(at(
+                &self.map.time_column,
+                &format!("\"{time_cell}\" is before the first record's time (traces must be sorted by time)"),
+            ));
+        }
+        let rel = rel as u64;
+        if let Some(&last) = self.data.times.last() {
+            if rel < last {
+                return Err(at(
+                    &self.map.time_column,
+                    &format!("\"{time_cell}\" is before the previous record's time (traces must be sorted by time; equal times are kept in file order)"),
+                ));
+            }
+        }
+        self.data.times.push(rel);
+        for (column, out) in [
+            (&self.map.input_tokens_column, &mut self.data.input_tokens),
+            (&self.map.output_tokens_column, &mut self.data.output_tokens),
+        ] {
+            if let Some(column) = column {
+                let cell = fields.get(column).unwrap_or("");
+                let tokens: u32 = cell.parse().map_err(|_| {
+                    at(
+                        column,
+                        &format!(
+                            "\"{cell}\" is not a token count (a whole number from 0 to 4294967295)"
+                        ),
+                    )
+                })?;
+                out.push(tokens);
+            }
+        }
+        if let Some(column) = &self.map.user_column {
+            let cell = fields.get(column).unwrap_or("");
+            if cell.is_empty() {
+                return Err(at(column, "no user id"));
+            }
+            let user = match cell.parse::<u64>() {
+                Ok(u) => u,
+                Err(_) => {
+                    let next = self.users_by_name.len() as u64;
+                    *self.users_by_name.entry(cell.to_string()).or_insert(next)
+                }
+            };
+            self.data.users.push(user);
+        }
+        if let Some(column) = &self.map.class_column {
+            let cell = fields.get(column).unwrap_or("");
+            if cell.is_empty() {
+                return Err(at(column, "no class name"));
+            }
+            let next = self.classes_by_name.len() as u32;
+            let class = *self
+                .classes_by_name
+                .entry(cell.to_string())
+                .or_insert_with(|| {
+                    self.data.class_names.push(cell.to_string());
+                    next
+                });
+            self.data.classes.push(class);
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<TraceData, String> {
+        if self.data.is_empty() {
+            return Err(format!("{} has no records", self.name));
+        }
+        self.data.origin = self.first.unwrap_or(0);
+        Ok(self.data)
+    }
+}
+
+/// One record's fields by column name.
+struct Record<'r> {
+    headers: &'r BTreeMap<String, usize>,
+    record: &'r csv::StringRecord,
+}
+
+impl Record<'_> {
+    fn get(&self, column: &str) -> Option<&str> {
+        self.headers
+            .get(column)
+            .and_then(|&k| self.record.get(k))
+            .map(str::trim)
+    }
+}
+
+fn parse_csv(text: &str, name: &str, map: &ColumnMap) -> Result<TraceData, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("cannot read the header row of {name}: {e}"))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let index: BTreeMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.clone(), i))
+        .collect();
+    for column in map.columns() {
+        if !index.contains_key(column) {
+            return Err(format!(
+                "{name} has no column \"{column}\" (its columns: {})",
+                headers.join(", ")
+            ));
+        }
+    }
+    let mut builder = Builder::new(name, map);
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = record.map_err(|e| format!("{name} line {line}: {e}"))?;
+        builder.push(
+            line,
+            &Record {
+                headers: &index,
+                record: &record,
+            },
+        )?;
+    }
+    builder.finish()
+}
+
+fn parse_jsonl(text: &str, name: &str, map: &ColumnMap) -> Result<TraceData, String> {
+    let mut builder = Builder::new(name, map);
+    let columns: Vec<&str> = map.columns().collect();
+    let mut headers = BTreeMap::new();
+    for (k, c) in columns.iter().enumerate() {
+        headers.insert(c.to_string(), k);
+    }
+    for (i, line_text) in text.lines().enumerate() {
+        let line = i + 1;
+        if line_text.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(line_text)
+            .map_err(|e| format!("{name} line {line}: not a JSON object ({e})"))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| format!("{name} line {line}: expected a JSON object {{...}}"))?;
+        let mut cells = Vec::with_capacity(columns.len());
+        for column in &columns {
+            let cell = match object.get(*column) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                Some(other) => {
+                    return Err(format!(
+                        "{name} line {line}: key \"{column}\" holds {other}, expected a number or a string"
+                    ))
+                }
+                None => {
+                    return Err(format!(
+                        "{name} line {line}: no key \"{column}\" (the trace's mapping needs it)"
+                    ))
+                }
+            };
+            cells.push(cell);
+        }
+        let record = csv::StringRecord::from(cells);
+        builder.push(
+            line,
+            &Record {
+                headers: &headers,
+                record: &record,
+            },
+        )?;
+    }
+    builder.finish()
+}
+
+impl ColumnMap {
+    /// Every column the mapping names.
+    fn columns(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.time_column.as_str()).chain(
+            [
+                &self.input_tokens_column,
+                &self.output_tokens_column,
+                &self.user_column,
+                &self.class_column,
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str),
+        )
+    }
+}
+
+/// A time cell as nanoseconds (since the Unix epoch for [`TimeUnit::Iso`], else from the
+/// unit's zero). Decimals are read exactly, digit by digit; digits below a nanosecond are
+/// dropped (truncated).
+pub fn parse_time(cell: &str, unit: TimeUnit) -> Result<i128, String> {
+    match unit {
+        TimeUnit::Iso => parse_iso(cell),
+        _ => parse_decimal(cell, unit.nano_digits()),
+    }
+}
+
+/// `digits.fraction` scaled by 10^`scale` exactly, truncated to an integer.
+fn parse_decimal(cell: &str, scale: u32) -> Result<i128, String> {
+    let s = cell.trim();
+    if s.contains(['e', 'E']) {
+        let v: f64 = s.parse().map_err(|_| "not a number".to_string())?;
+        if !v.is_finite() || v < 0.0 {
+            return Err("not a finite, non-negative number".into());
+        }
+        return Ok((v * 10f64.powi(scale as i32)).round() as i128);
+    }
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() && frac.is_empty() {
+        return Err("empty".into());
+    }
+    if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("expected a non-negative decimal number".into());
+    }
+    if int.len() > 20 {
+        return Err("too large".into());
+    }
+    let mut value: i128 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| "too large".to_string())?
+    };
+    value *= 10i128.pow(scale);
+    let mut place = 10i128.pow(scale);
+    for b in frac.bytes() {
+        place /= 10;
+        if place == 0 {
+            break;
+        }
+        value += (b - b'0') as i128 * place;
+    }
+    Ok(value)
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.f…]` (or `T` between date and time, optional trailing `Z`) as
+/// nanoseconds since 1970-01-01 00:00:00, the proleptic Gregorian calendar, no leap seconds.
+fn parse_iso(cell: &str) -> Result<i128, String> {
+    const EXPECTED: &str = "expected YYYY-MM-DD HH:MM:SS.fffffff";
+    let s = cell.trim().trim_end_matches('Z');
+    let (date, time) = s
+        .split_once([' ', 'T'])
+        .ok_or_else(|| EXPECTED.to_string())?;
+    let mut d = date.split('-');
+    let (Some(y), Some(m), Some(day), None) = (d.next(), d.next(), d.next(), d.next()) else {
+        return Err(EXPECTED.into());
+    };
+    let mut t = time.split(':');
+    let (Some(hh), Some(mm), Some(ss), None) = (t.next(), t.next(), t.next(), t.next()) else {
+        return Err(EXPECTED.into());
+    };
+    let num = |x: &str, lo: i64, hi: i64| -> Result<i64, String> {
+        let v: i64 = x
+            .parse()
+            .ok()
+            .filter(|_| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| EXPECTED.to_string())?;
+        if v < lo || v > hi {
+            return Err(format!("{v} is outside {lo}..={hi}"));
+        }
+        Ok(v)
+    };
+    let (y, m, day) = (num(y, 0, 9999)?, num(m, 1, 12)?, num(day, 1, 31)?);
+    let (hh, mm) = (num(hh, 0, 23)?, num(mm, 0, 59)?);
+    let (sec_int, _) = ss.split_once('.').unwrap_or((ss, ""));
+    num(sec_int, 0, 60)?;
+    let secs = parse_decimal(ss, 9).map_err(|_| EXPECTED.to_string())?;
+    let days = days_from_civil(y, m, day) as i128;
+    Ok(((days * 24 + hh as i128) * 60 + mm as i128) * 60 * 1_000_000_000 + secs)
+}
+
+/// Days from 1970-01-01 to year-month-day (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv_map() -> ColumnMap {
+        ColumnMap {
+            time_column: "t".into(),
+            time_unit: TimeUnit::Millis,
+            input_tokens_column: Some("in".into()),
+            output_tokens_column: None,
+            user_column: Some("user".into()),
+            class_column: Some("class".into()),
+        }
+    }
+
+    #[test]
+    fn iso_times_are_exact_to_the_100_ns_of_the_azure_trace() {
+        // 1970-01-02 00:00:01.0000001 = 86 401 s + 100 ns.
+        assert_eq!(
+            parse_iso("1970-01-02 00:00:01.0000001").unwrap(),
+            86_401_000_000_100
+        );
+        // The Azure trace's first record: 2023-11-16 is day 19 677 since 1970-01-01.
+        let t = parse_iso("2023-11-16 18:17:03.9799600").unwrap();
+        assert_eq!(
+            t,
+            ((19_677 * 24 + 18) * 60 + 17) * 60 * 1_000_000_000 + 3_979_960_000
+        );
+        assert!(parse_iso("2023-13-16 18:17:03").is_err());
+        assert!(parse_iso("yesterday").is_err());
+    }
+
+    #[test]
+    fn decimals_are_read_digit_by_digit() {
+        // 0.1 s is not exact in binary; digit by digit it is 100 000 000 ns.
+        assert_eq!(parse_decimal("0.1", 9).unwrap(), 100_000_000);
+        assert_eq!(parse_decimal("12.345", 6).unwrap(), 12_345_000);
+        assert_eq!(parse_decimal("1.0000000019", 9).unwrap(), 1_000_000_001);
+        assert!(parse_decimal("-1", 9).is_err());
+        assert!(parse_decimal("", 9).is_err());
+    }
+
+    #[test]
+    fn csv_with_ties_users_and_classes() {
+        let text = "t,in,user,class\n1000,5,alice,chat\n1000,6,7,code\n1500.5,7,alice,chat";
+        let d = parse_csv(text, "x.csv", &csv_map()).unwrap();
+        // Times from the first record: 0, 0 (a tie, kept in file order), 500.5 ms.
+        assert_eq!(d.times, vec![0, 0, 500_500_000]);
+        assert_eq!(d.input_tokens, vec![5, 6, 7]);
+        assert!(d.output_tokens.is_empty());
+        assert_eq!(d.tokens(1), (6, 0));
+        // "alice" is the first named user (0); "7" is the integer user 7.
+        assert_eq!(d.users, vec![0, 7, 0]);
+        assert_eq!(d.class_names, vec!["chat", "code"]);
+        assert_eq!(d.classes, vec![0, 1, 0]);
+    }
+
+    #[test]
+    fn unsorted_times_missing_columns_and_bad_cells_are_errors() {
+        let e = parse_csv("t,in,user,class\n10,1,a,b\n5,1,a,b", "x.csv", &csv_map()).unwrap_err();
+        assert!(e.contains("line 3") && e.contains("sorted"), "{e}");
+        let e = parse_csv("t,in\n10,1", "x.csv", &csv_map()).unwrap_err();
+        assert!(e.contains("no column \"user\""), "{e}");
+        let e = parse_csv("t,in,user,class\n10,-1,a,b", "x.csv", &csv_map()).unwrap_err();
+        assert!(e.contains("line 2") && e.contains("token count"), "{e}");
+        let e = parse_csv("t,in,user,class\n", "x.csv", &csv_map()).unwrap_err();
+        assert!(e.contains("no records"), "{e}");
+    }
+
+    #[test]
+    fn mooncake_lines() {
+        let map = ColumnMap {
+            time_column: "timestamp".into(),
+            time_unit: TimeUnit::Millis,
+            input_tokens_column: Some("input_length".into()),
+            output_tokens_column: Some("output_length".into()),
+            user_column: None,
+            class_column: None,
+        };
+        let text = "{\"timestamp\": 0, \"input_length\": 6955, \"output_length\": 52, \"hash_ids\": [1, 2]}\n\
+                    {\"timestamp\": 27, \"input_length\": 12, \"output_length\": 3, \"hash_ids\": []}\n";
+        let d = parse_jsonl(text, "m.jsonl", &map).unwrap();
+        assert_eq!(d.times, vec![0, 27_000_000]);
+        assert_eq!(d.input_tokens, vec![6955, 12]);
+        assert_eq!(d.output_tokens, vec![52, 3]);
+        let e = parse_jsonl("{\"timestamp\": 0}", "m.jsonl", &map).unwrap_err();
+        assert!(e.contains("line 1") && e.contains("input_length"), "{e}");
+        let e = parse_jsonl("[1]", "m.jsonl", &map).unwrap_err();
+        assert!(e.contains("JSON object"), "{e}");
+    }
+}
