@@ -25,6 +25,7 @@ mod dispatch;
 mod faults;
 mod fleet;
 mod health;
+mod llm;
 mod metrics_source;
 mod requests;
 mod spot;
@@ -121,6 +122,11 @@ enum Event {
     },
     /// An outage, a DNS health check or an anycast route change.
     Topology(topology::TopologyEvent),
+    /// LLM `instance`'s batch reaches its next prefill end or last token (stale unless
+    /// `epoch` is its batch's epoch).
+    LlmNext { instance: u32, epoch: u32 },
+    /// The deadline of `request`, in an LLM batch, passes (stale unless `generation` matches).
+    LlmDeadline { request: u32, generation: u32 },
 }
 
 /// How an instance is.
@@ -173,6 +179,8 @@ struct Instance {
     /// Busy slot-nanoseconds up to `busy_since` (per-instance utilization).
     busy_area: u64,
     busy_since: SimTime,
+    /// Its continuously batched token-based work (created on its first LLM request).
+    llm: Option<Box<crate::model::fleet::llm::LlmBatch>>,
     /// `busy_area` and the time at the last metrics mark (the start of the period measured).
     mark_area: u64,
     mark_at: SimTime,
@@ -249,6 +257,10 @@ pub struct World<'s> {
     class_rng: StreamRng,
     work_rng: StreamRng,
     user_rng: StreamRng,
+    /// Token counts of token-based classes (a stream of its own: other scenarios unchanged).
+    tokens_rng: StreamRng,
+    /// Requests that finished in an LLM batch, reused between events.
+    llm_done: Vec<crate::model::fleet::llm::Finished>,
     population: Population,
     requests: RequestSlab,
     instances: Vec<Instance>,
@@ -351,6 +363,7 @@ impl<'s> World<'s> {
                     bound_for_warm_pool: false,
                     busy_area: 0,
                     busy_since: SimTime::ZERO,
+                    llm: None,
                     mark_area: 0,
                     mark_at: SimTime::ZERO,
                 });
@@ -544,7 +557,14 @@ impl<'s> World<'s> {
         )
         .with_fleet(states_total, desired_total)
         .with_cost(cost_meter)
-        .with_latency_target(scenario.slo.as_ref().and_then(|s| s.latency_target));
+        .with_latency_target(scenario.slo.as_ref().and_then(|s| s.latency_target))
+        .with_token_classes(
+            &scenario
+                .classes
+                .iter()
+                .map(|c| c.tokens.is_some())
+                .collect::<Vec<_>>(),
+        );
         if scenario.billing.load_balancer.is_some() {
             // Each route is one listener rule; AWS does not charge a request's first 10.
             let rules = scenario.routes.len().saturating_sub(10) as f64;
@@ -564,6 +584,8 @@ impl<'s> World<'s> {
             class_rng: streams.stream("classes"),
             work_rng: streams.stream("work"),
             user_rng: streams.stream("users"),
+            tokens_rng: streams.stream("tokens"),
+            llm_done: Vec::new(),
             population: scenario.population,
             requests: RequestSlab::default(),
             instances,
@@ -662,6 +684,11 @@ impl<'s> World<'s> {
                     repair,
                 } => self.on_random_fault(now, instance, life, crash, repair),
                 Event::Topology(event) => self.on_topology(now, event),
+                Event::LlmNext { instance, epoch } => self.on_llm_next(now, instance, epoch),
+                Event::LlmDeadline {
+                    request,
+                    generation,
+                } => self.on_llm_deadline(now, request, generation),
             }
         }
         self.finish(sink)
@@ -674,6 +701,13 @@ impl<'s> World<'s> {
         let class = self.class_mix.pick(&mut self.class_rng);
         let quantile = open_unit(&mut self.work_rng);
         let user = self.population.draw_user(&mut self.user_rng);
+        let (input_tokens, output_tokens) = match &self.scenario.classes[class].tokens {
+            Some(t) => (
+                t.input.quantile(open_unit(&mut self.tokens_rng)),
+                t.output.quantile(open_unit(&mut self.tokens_rng)),
+            ),
+            None => (0, 0),
+        };
         let mut region = 0;
         let mut client_deadline = self
             .timeout
@@ -700,6 +734,8 @@ impl<'s> World<'s> {
             is_retry: false,
             last_backoff: 0,
             region,
+            input_tokens,
+            output_tokens,
         });
         self.recorder.arrived(class);
         self.send(now, id);
@@ -949,12 +985,14 @@ impl<'s> World<'s> {
             .classes
             .iter()
             .zip(totals.classes)
-            .map(|(c, (requests, latency_seconds))| {
+            .zip(totals.tokens.classes)
+            .map(|((c, (requests, latency_seconds)), tokens)| {
                 (
                     c.name.clone(),
                     ClassSummary {
                         requests,
                         latency_seconds,
+                        tokens,
                     },
                 )
             })
@@ -963,13 +1001,15 @@ impl<'s> World<'s> {
             .routes
             .iter()
             .zip(totals.routes)
-            .map(|(r, (requests, latency_seconds))| {
+            .zip(totals.tokens.routes)
+            .map(|((r, (requests, latency_seconds)), tokens)| {
                 (
                     r.name.clone(),
                     RouteSummary {
                         target_group: scenario.target_groups[r.target_group].name.clone(),
                         requests,
                         latency_seconds,
+                        tokens,
                     },
                 )
             })
@@ -1016,6 +1056,7 @@ impl<'s> World<'s> {
                 by_route,
                 retries: totals.retries,
                 utilization: totals.utilization,
+                tokens: totals.tokens.all,
                 instances: InstanceSummary {
                     mean: instance_hours / hours,
                     // The pools' peaks added: an upper bound when they peak at different times.

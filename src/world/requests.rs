@@ -67,6 +67,10 @@ pub struct Request {
     pub last_backoff: u64,
     /// Its client's DNS answer (index into the DNS regions; 0 without regions).
     pub region: u16,
+    /// Its prompt (context) tokens; 0 with `output_tokens` 0: not token-based.
+    pub input_tokens: u32,
+    /// Tokens it generates; 0: not token-based (served by its class's service time).
+    pub output_tokens: u32,
 }
 
 /// Storage for requests, indexed by `u32` ids.
@@ -159,14 +163,16 @@ mod tests {
             is_retry: false,
             last_backoff: 0,
             region: 0,
+            input_tokens: 0,
+            output_tokens: 0,
         }
     }
 
     #[test]
-    fn a_request_stays_80_bytes() {
-        // The topology's region and the loss cause live in what was padding: the slab's memory
-        // and cache traffic per request are unchanged.
-        assert_eq!(std::mem::size_of::<Request>(), 80);
+    fn a_request_stays_88_bytes() {
+        // The topology's region and the loss cause live in what was padding; the token counts
+        // of issue 7 (input, output: u32 each) add 8 bytes.
+        assert_eq!(std::mem::size_of::<Request>(), 88);
     }
 
     #[test]

@@ -256,6 +256,11 @@ impl LlmBatch {
         self.len() == 0
     }
 
+    /// True if request `id` is in the batch. O(b).
+    pub fn contains(&self, id: u32) -> bool {
+        self.prefill.iter().any(|q| q.id == id) || self.decoding.iter().any(|d| d.id == id)
+    }
+
     /// Brings the decode clock to `now` (it stands still during a prefill).
     fn sync(&mut self, now: SimTime, p: &LlmProfile) {
         if self.prefill.is_empty() && !self.decoding.is_empty() {
@@ -267,6 +272,10 @@ impl LlmBatch {
 
     /// Request `id` with `input` and `output` (≥ 1) tokens joins the batch at `now`.
     pub fn admit(&mut self, now: SimTime, p: &LlmProfile, id: u32, input: u32, output: u32) {
+        debug_assert!(
+            self.prefill.iter().all(|q| q.id != id) && self.decoding.iter().all(|d| d.id != id),
+            "request {id} admitted twice"
+        );
         self.sync(now, p);
         if self.prefill.is_empty() {
             self.prefill_end = now + SimDuration::from_nanos(p.prefill(input));
@@ -457,7 +466,10 @@ mod tests {
 
     #[test]
     fn linear_curve_is_base_plus_per_sequence_times_b_minus_one() {
-        let c = DecodeCurve::linear(SimDuration::from_millis(25), SimDuration::from_nanos(400_000));
+        let c = DecodeCurve::linear(
+            SimDuration::from_millis(25),
+            SimDuration::from_nanos(400_000),
+        );
         // 25 ms + 0.4 ms × 31 = 37.4 ms.
         assert_eq!(c.step(32), 37_400_000);
         assert_eq!(c.step(1), 25 * MS);
@@ -543,8 +555,22 @@ mod tests {
         // From 5 ms at 20 ms a step: B needs 1 step → 25 ms; A has 1.5 done → 0.5 to go at
         // 10 ms a step → 30 ms.
         let done = run(&profile(), &[(t(0), 1, 0, 3), (t(5), 2, 0, 2)]);
-        assert_eq!(done[0], Finished { id: 2, first_token: t(5), end: t(25) });
-        assert_eq!(done[1], Finished { id: 1, first_token: t(0), end: t(30) });
+        assert_eq!(
+            done[0],
+            Finished {
+                id: 2,
+                first_token: t(5),
+                end: t(25)
+            }
+        );
+        assert_eq!(
+            done[1],
+            Finished {
+                id: 1,
+                first_token: t(0),
+                end: t(30)
+            }
+        );
     }
 
     #[test]
@@ -568,7 +594,10 @@ mod tests {
         for f in done {
             let (at, _, _, out) = arrivals[f.id as usize];
             assert_eq!(f.first_token, at);
-            assert_eq!(f.end - f.first_token, SimDuration::from_millis(7 * u64::from(out - 1)));
+            assert_eq!(
+                f.end - f.first_token,
+                SimDuration::from_millis(7 * u64::from(out - 1))
+            );
         }
     }
 
