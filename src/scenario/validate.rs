@@ -1525,10 +1525,15 @@ fn validate_classes(
                 _ => None,
             },
             (Some(one), None) | (None, Some(one)) => {
+                let missing = if c.input_tokens.is_none() {
+                    "input_tokens = { distribution = \"lognormal\", mean = 600, cv = 1.0 }"
+                } else {
+                    "output_tokens = { distribution = \"lognormal\", mean = 250, cv = 1.0 }"
+                };
                 r.error(
                     one,
                     "a token-based class needs both input_tokens and output_tokens",
-                    Some("add the other, such as output_tokens = { distribution = \"lognormal\", mean = 250, cv = 1.0 }".into()),
+                    Some(format!("add the other, such as {missing}")),
                 );
                 None
             }

@@ -58,6 +58,19 @@ impl World<'_> {
         }
     }
 
+    /// The epoch of `instance`'s batch if it has work due at `now`.
+    fn due_llm_epoch(&self, now: SimTime, instance: u32) -> Option<u32> {
+        let inst = self.instances.get(instance as usize)?;
+        let batch = inst.llm.as_deref()?;
+        let profile = self.scenario.instance_types[inst.itype as usize]
+            .llm
+            .as_ref()?;
+        batch
+            .next_event(profile)
+            .filter(|&at| at <= now)
+            .map(|_| batch.epoch)
+    }
+
     /// `instance`'s batch reaches its next prefill end or last token.
     pub(super) fn on_llm_next(&mut self, now: SimTime, instance: u32, epoch: u32) {
         let scenario = self.scenario;
@@ -93,6 +106,12 @@ impl World<'_> {
     pub(super) fn on_llm_deadline(&mut self, now: SimTime, id: u32, generation: u32) {
         if self.requests.generation(id) != generation {
             return;
+        }
+        // A request whose last token is due now as well completes (as a service end at its
+        // deadline does): the batch's due work is done first.
+        let instance = self.requests.get(id).instance;
+        if let Some(due) = self.due_llm_epoch(now, instance) {
+            self.on_llm_next(now, instance, due);
         }
         let req = *self.requests.get(id);
         // A freed entry keeps its generation until reused: the batch says if it is still in.
