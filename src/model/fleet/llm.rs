@@ -74,7 +74,9 @@ impl DecodeCurve {
             },
             StepPoint {
                 batch: far,
-                nanos: base.as_nanos() + per_sequence.as_nanos() * u64::from(far - 1),
+                nanos: base
+                    .as_nanos()
+                    .saturating_add(per_sequence.as_nanos().saturating_mul(u64::from(far - 1))),
             },
         ])
     }
@@ -263,7 +265,11 @@ impl LlmBatch {
 
     /// Brings the decode clock to `now` (it stands still during a prefill).
     fn sync(&mut self, now: SimTime, p: &LlmProfile) {
-        if self.prefill.is_empty() && !self.decoding.is_empty() {
+        if self.decoding.is_empty() {
+            // Tags exist only while requests decode: restart the clock at 0, so that it stays
+            // small and its precision fine (a long run would otherwise grow it without end).
+            self.v = 0.0;
+        } else if self.prefill.is_empty() {
             let step = p.decode_step.step(self.decoding.len() as u32);
             self.v += (now - self.v_at).as_nanos() as f64 / step as f64;
         }
