@@ -35,6 +35,7 @@ pub fn summary(completed: u64, p99: Option<f64>, cost: f64) -> Summary {
         by_route: Default::default(),
         retries: Default::default(),
         utilization: 0.5,
+        tokens: None,
         instances: InstanceSummary {
             mean: 2.5,
             max: 3,

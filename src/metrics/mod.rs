@@ -19,7 +19,7 @@ pub use recorder::{latency_summary, Failure, RecordedTotals, Recorder};
 pub use summary::{
     ClassSummary, ClosedLoopSummary, CostSummary, InstanceSummary, LatencySummary, PoolFailures,
     PoolInstances, PoolMarket, PoolScaling, PurchaseCost, RequestCounts, RetrySummary,
-    RouteSummary, RunResult, SloCount, StateCost, Summary,
+    RouteSummary, RunResult, SloCount, StateCost, Summary, TokenSummary,
 };
 pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};
 pub use topology::{DataTransferSummary, DnsEvent, RegionSummary, RegionWindows, TopologySummary};

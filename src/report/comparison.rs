@@ -415,6 +415,7 @@ mod tests {
             by_route: Default::default(),
             retries: Default::default(),
             utilization: 0.5,
+            tokens: None,
             instances: InstanceSummary {
                 mean: 1.0,
                 max: 1,

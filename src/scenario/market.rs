@@ -10,6 +10,7 @@ use super::csv_file::{cell, CsvFile};
 use super::raw::{locate_node, store};
 use super::reader::{Located, Node, Reader};
 use crate::engine::SimDuration;
+use crate::model::fleet::llm::LlmProfile;
 use crate::model::fleet::InstanceType;
 use crate::model::market::billing::{
     BillingSpec, Granularity, LoadBalancerPrice, ALB_USD_PER_HOUR, ALB_USD_PER_LCU_HOUR,
@@ -32,6 +33,8 @@ pub struct RawInstanceType {
     pub spot_interruptions: Option<Located<Option<SpotInterruptions>>>,
     /// Present but broken reads as `value: None` (reported).
     pub spot_availability: Option<Located<Option<SpotAvailability>>>,
+    /// `llm = { ... }`: present (`Some`), and read (`Some(Some)`) or broken (reported).
+    pub llm: Option<Option<Located<LlmProfile>>>,
     /// `price` and `concurrency` were written (perhaps broken, then already reported).
     pub gives_price: bool,
     pub gives_concurrency: bool,
@@ -100,6 +103,9 @@ pub(super) fn read_instance_type(
                 span: at.span,
             }
         }),
+        llm: f
+            .get("llm")
+            .map(|n| super::llm::read_llm_profile(r, n)),
     };
     f.finish(r);
     Some(t)
@@ -436,12 +442,32 @@ pub(super) fn validate_instance_types(
         };
         if (t.gives_price && t.price_per_hour.is_none())
             || (t.gives_concurrency && t.concurrency.is_none())
+            || matches!(t.llm, Some(None))
         {
             // Broken, and already reported: a catalog lookup would only add noise.
             ok = false;
             continue;
         }
-        let own = t.gives_price && t.gives_concurrency && t.cloud.is_none() && t.region.is_none();
+        let llm = t.llm.as_ref().and_then(|l| l.as_ref());
+        // An LLM type's slots are its batch: `max_batch` stands for `concurrency`.
+        let own = t.gives_price
+            && (t.gives_concurrency || llm.is_some())
+            && t.cloud.is_none()
+            && t.region.is_none();
+        if let (Some(l), Some(c)) = (llm, &t.concurrency) {
+            if c.value != u64::from(l.value.max_batch) {
+                r.error(
+                    c,
+                    format!(
+                        "an LLM instance type's concurrency is its max_batch ({}), not {}",
+                        l.value.max_batch, c.value
+                    ),
+                    Some("remove concurrency: max_batch sets the slots".into()),
+                );
+                ok = false;
+                continue;
+            }
+        }
         let entry = if own {
             None
         } else {
@@ -499,10 +525,9 @@ pub(super) fn validate_instance_types(
             .as_ref()
             .map(|p| p.value)
             .or(entry.map(|e| e.on_demand_usd_per_hour));
-        let concurrency = t
-            .concurrency
-            .as_ref()
-            .map(|c| c.value as u32)
+        let concurrency = llm
+            .map(|l| l.value.max_batch)
+            .or(t.concurrency.as_ref().map(|c| c.value as u32))
             .or(entry.map(|e| e.concurrency));
         let (Some(price), Some(concurrency)) = (price, concurrency) else {
             ok = false;
@@ -534,6 +559,7 @@ pub(super) fn validate_instance_types(
             cloud: entry.map(|e| e.cloud),
             region: entry.map(|e| e.region.clone()),
             gpu_model: entry.and_then(|e| e.gpu_model.clone()),
+            llm: llm.map(|l| l.value.clone()),
             spot_price,
             spot_interruptions: match &t.spot_interruptions {
                 // Broken: reported by stage one.

@@ -16,6 +16,7 @@ mod empirical;
 mod grid;
 mod kubernetes;
 mod lifecycle;
+mod llm;
 mod market;
 mod raw;
 mod reader;
@@ -112,8 +113,11 @@ pub struct RequestClass {
     /// Index of the route that carries it (and so of its target group).
     pub route: usize,
     /// Service time on each instance type (indexed like `Scenario::instance_types`), with the
-    /// type's speed already applied.
+    /// type's speed already applied (unused for a token-based class).
     pub service_by_type: Vec<ServiceTime>,
+    /// Its input and output token distributions: a token-based (LLM) class, served by the LLM
+    /// profiles of its instance types; `None`: served by `service_by_type`.
+    pub tokens: Option<crate::model::fleet::llm::TokenSpec>,
 }
 
 impl Scenario {

@@ -29,6 +29,7 @@ use crate::model::balancer::slow_start::{
     ENVOY_DEFAULT_MIN_WEIGHT_PERCENT,
 };
 use crate::model::balancer::sticky;
+use crate::model::fleet::llm::TokenCount;
 use crate::model::fleet::{FailureSpec, LaunchSpec, ServiceTime, StartupSpec, WarmPoolSpec};
 use crate::model::market::PurchaseOption;
 use crate::model::traffic::backoff::{Backoff, ClientRetry, Jitter};
@@ -161,6 +162,9 @@ pub struct RawClass {
     pub queue: Option<Located<String>>,
     pub service: Option<ServiceTime>,
     pub service_by_type: Vec<(Located<String>, ServiceTime)>,
+    /// `input_tokens` / `output_tokens`: present (`Some`), and read (`value: Some`) or broken.
+    pub input_tokens: Option<Located<Option<TokenCount>>>,
+    pub output_tokens: Option<Located<Option<TokenCount>>>,
     pub request_size: Option<Located<u64>>,
     pub response_size: Option<Located<u64>>,
     pub at: Located<()>,
@@ -875,13 +879,27 @@ fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option
     let pool = f.get("pool").and_then(|n| r.string(&n));
     let path = f.get("path").and_then(|n| r.string(&n));
     let queue = f.get("queue").and_then(|n| r.string(&n));
-    let service = f
-        .required(
+    let read_tokens = |r: &mut Reader<'_>, n: Node<'_, '_>| {
+        let at = locate_node(&n);
+        Located {
+            value: super::llm::read_tokens(r, n),
+            path: at.path,
+            span: at.span,
+        }
+    };
+    let input_tokens = f.get("input_tokens").map(|n| read_tokens(r, n));
+    let output_tokens = f.get("output_tokens").map(|n| read_tokens(r, n));
+    // A token-based class takes its time from its tokens and the instance type's LLM profile.
+    let service = if input_tokens.is_some() || output_tokens.is_some() {
+        f.get("service").and_then(|n| read_service(r, n, base_dir))
+    } else {
+        f.required(
             r,
             "service",
-            "give the service time, such as service = { distribution = \"exponential\", mean = \"1s\" }",
+            "give the service time, such as service = { distribution = \"exponential\", mean = \"1s\" }, or input_tokens and output_tokens for an LLM class",
         )
-        .and_then(|n| read_service(r, n, base_dir));
+        .and_then(|n| read_service(r, n, base_dir))
+    };
     let mut service_by_type = Vec::new();
     if let Some(n) = f.get("service_by_type") {
         if let Some(t) = r.table(n, "a table of instance type name = service time") {
@@ -899,6 +917,8 @@ fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option
         queue,
         service,
         service_by_type,
+        input_tokens,
+        output_tokens,
         request_size,
         response_size,
         at,

@@ -18,8 +18,8 @@ use crate::model::fleet::mixed::{
     MixedInstances, OnDemandStrategy, SpotStrategy, DEFAULT_SPOT_INSTANCE_POOLS,
 };
 use crate::model::fleet::{
-    Dispatch, FaultKind, FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime, StartupSpec,
-    TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_ERROR_LATENCY,
+    llm::TokenSpec, Dispatch, FaultKind, FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime,
+    StartupSpec, TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_ERROR_LATENCY,
 };
 use crate::model::market::interruptions::CapacityShortage;
 use crate::model::market::PurchaseOption;
@@ -117,6 +117,19 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
             duration,
         },
     );
+
+    if let (Some(classes), Some(types), Some(pools)) = (&classes, &instance_types, &pools) {
+        check_token_types(
+            r,
+            &raw,
+            classes,
+            types,
+            pools,
+            &target_groups,
+            &routes,
+            topology.as_ref(),
+        );
+    }
 
     Some(Scenario {
         name: raw.name?.value,
@@ -1541,8 +1554,52 @@ fn validate_classes(
                 ok = false;
             }
         }
+        let tokens = match (&c.input_tokens, &c.output_tokens) {
+            (None, None) => Some(None),
+            (Some(i), Some(o)) => match (&i.value, &o.value) {
+                (Some(input), Some(output)) => Some(Some(TokenSpec {
+                    input: input.clone(),
+                    output: output.clone(),
+                })),
+                // Broken: reported by stage one.
+                _ => None,
+            },
+            (Some(one), None) | (None, Some(one)) => {
+                let missing = if c.input_tokens.is_none() {
+                    "input_tokens = { distribution = \"lognormal\", mean = 600, cv = 1.0 }"
+                } else {
+                    "output_tokens = { distribution = \"lognormal\", mean = 250, cv = 1.0 }"
+                };
+                r.error(
+                    one,
+                    "a token-based class needs both input_tokens and output_tokens",
+                    Some(format!("add the other, such as {missing}")),
+                );
+                None
+            }
+        };
+        let Some(tokens) = tokens else {
+            ok = false;
+            continue;
+        };
+        if tokens.is_some() && (c.service.is_some() || !c.service_by_type.is_empty()) {
+            r.error(
+                &c.at,
+                "a token-based class takes its time from its tokens, not from service or service_by_type",
+                Some("remove service and service_by_type; set the instance type's llm profile".into()),
+            );
+            ok = false;
+            continue;
+        }
+        // A token-based class has no service time: a placeholder never used.
+        let zero = ServiceTime::Constant { nanos: 0.0 };
+        let service = if tokens.is_some() {
+            Some(&zero)
+        } else {
+            c.service.as_ref()
+        };
         let (Some(name), Some(route), Some(service), Some(types)) =
-            (&c.name, route, &c.service, types)
+            (&c.name, route, service, types)
         else {
             ok = false;
             continue;
@@ -1561,9 +1618,63 @@ fn validate_classes(
             share: c.share.as_ref().map_or(1.0, |s| s.value),
             route,
             service_by_type,
+            tokens,
         });
     }
     (ok && pools.is_some()).then_some(classes)
+}
+
+/// Every instance type that may serve a token-based class has an LLM profile: those of the
+/// pools of its route's target group (and, with regions, of every region's group for it).
+#[allow(clippy::too_many_arguments)]
+fn check_token_types(
+    r: &mut Reader<'_>,
+    raw: &RawScenario,
+    classes: &[RequestClass],
+    types: &[InstanceType],
+    pools: &[PoolSpec],
+    groups: &[crate::model::balancer::routing::TargetGroupSpec],
+    routes: &[crate::model::balancer::routing::RouteSpec],
+    topology: Option<&Option<crate::model::topology::Topology>>,
+) {
+    let raw_classes: Vec<&RawClass> = raw.classes.iter().filter(|c| c.name.is_some()).collect();
+    for (c, rc) in classes.iter().zip(raw_classes) {
+        if c.tokens.is_none() {
+            continue;
+        }
+        let mut group_ids = vec![routes[c.route].target_group];
+        if let Some(Some(t)) = topology {
+            let k = t.dns.regions.len();
+            group_ids.extend_from_slice(&t.route_groups[c.route * k..(c.route + 1) * k]);
+        }
+        let mut missing: Vec<&str> = Vec::new();
+        for g in group_ids {
+            for &p in &groups[g].pools {
+                let spec = &pools[p];
+                let mut its_types = vec![spec.instance_type];
+                if let Some(m) = &spec.mixed {
+                    its_types.extend_from_slice(&m.types);
+                }
+                for t in its_types {
+                    let name = types[t].name.as_str();
+                    if types[t].llm.is_none() && !missing.contains(&name) {
+                        missing.push(name);
+                    }
+                }
+            }
+        }
+        if !missing.is_empty() {
+            r.error(
+                &rc.at,
+                format!(
+                    "class \"{}\" is token-based, but instance type {} that may serve it has no llm profile",
+                    c.name,
+                    missing.join(", ")
+                ),
+                Some("add llm = { prefill_per_token = \"0.2ms\", decode_step = { base = \"25ms\", per_sequence = \"0.4ms\" }, max_batch = 32 } to the [[instance_type]]".into()),
+            );
+        }
+    }
 }
 
 /// The route of class `c`, which names the queue `q`: that of the pool pulling from the queue.

@@ -172,6 +172,13 @@ impl World<'_> {
         inst.set_busy(now, inst.busy + 1);
         self.recorder.slot_taken();
         let types = self.scenario.instance_types.len();
+        let itype = inst.itype as usize;
+        if self.requests.get(id).output_tokens > 0
+            && self.scenario.instance_types[itype].llm.is_some()
+        {
+            self.start_llm(now, instance, id);
+            return;
+        }
         let req = self.requests.get_mut(id);
         req.instance = instance;
         req.phase = Phase::Serving;
@@ -201,6 +208,18 @@ impl World<'_> {
     }
 
     pub(super) fn on_service_end(&mut self, now: SimTime, instance: u32, id: u32) {
+        self.end_service(now, instance, id, None);
+    }
+
+    /// Request `id` is done on `instance` at `now`; `first_token` is when a token-based
+    /// request's first token was out (for its time to first token and per output token).
+    pub(super) fn end_service(
+        &mut self,
+        now: SimTime,
+        instance: u32,
+        id: u32,
+        first_token: Option<SimTime>,
+    ) {
         let req = *self.requests.get(id);
         match req.phase {
             // Its server died meanwhile: counted then, and the instance was reset.
@@ -230,6 +249,15 @@ impl World<'_> {
                     let rtt = state.rtt(req.user, req.region);
                     let group = self.group_of(&req);
                     let end = now.saturating_add(rtt);
+                    if let Some(first) = first_token {
+                        self.recorder.tokens_done(
+                            req.class as usize,
+                            req.arrival,
+                            first.saturating_add(rtt),
+                            end,
+                            req.output_tokens,
+                        );
+                    }
                     self.topology_completed(
                         req.class as usize,
                         group,
@@ -241,6 +269,15 @@ impl World<'_> {
                         .completed(req.class as usize, req.arrival, end);
                     self.user_ended(end, req.user, req.arrival, true);
                 } else {
+                    if let Some(first) = first_token {
+                        self.recorder.tokens_done(
+                            req.class as usize,
+                            req.arrival,
+                            first,
+                            now,
+                            req.output_tokens,
+                        );
+                    }
                     self.recorder
                         .completed(req.class as usize, req.arrival, now);
                     self.user_ended(now, req.user, req.arrival, true);
@@ -257,7 +294,7 @@ impl World<'_> {
     /// A slot of `instance` is free: start the next waiting request, if any. A draining
     /// instance serves what its own queue holds but takes nothing more from a shared queue, and
     /// leaves once it holds nothing.
-    fn serve_next(&mut self, now: SimTime, instance: u32) {
+    pub(super) fn serve_next(&mut self, now: SimTime, instance: u32) {
         let pool = self.instances[instance as usize].pool as usize;
         let shared = self.pools[pool].dispatch == crate::model::fleet::Dispatch::SharedQueue;
         let serving = self.instances[instance as usize].state == InstanceState::InService;

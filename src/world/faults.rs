@@ -222,6 +222,8 @@ impl World<'_> {
         for id in self.requests.held_by(instance, Phase::Abandoned) {
             self.requests.get_mut(id).phase = Phase::Killed;
         }
+        // An LLM batch has no pending service end per request: its entries go now.
+        self.clear_llm(instance);
         let inst = &mut self.instances[instance as usize];
         for _ in 0..inst.busy {
             self.recorder.slot_freed();

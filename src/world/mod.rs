@@ -26,6 +26,7 @@ mod dispatch;
 mod faults;
 mod fleet;
 mod health;
+mod llm;
 mod metrics_source;
 mod requests;
 mod spot;
@@ -124,6 +125,11 @@ enum Event {
     },
     /// An outage, a DNS health check or an anycast route change.
     Topology(topology::TopologyEvent),
+    /// LLM `instance`'s batch reaches its next prefill end or last token (stale unless
+    /// `epoch` is its batch's epoch).
+    LlmNext { instance: u32, epoch: u32 },
+    /// The deadline of `request`, in an LLM batch, passes (stale unless `generation` matches).
+    LlmDeadline { request: u32, generation: u32 },
 }
 
 /// How an instance is.
@@ -176,6 +182,8 @@ struct Instance {
     /// Busy slot-nanoseconds up to `busy_since` (per-instance utilization).
     busy_area: u64,
     busy_since: SimTime,
+    /// Its continuously batched token-based work (created on its first LLM request).
+    llm: Option<Box<crate::model::fleet::llm::LlmBatch>>,
     /// `busy_area` and the time at the last metrics mark (the start of the period measured).
     mark_area: u64,
     mark_at: SimTime,
@@ -252,6 +260,10 @@ pub struct World<'s> {
     class_rng: StreamRng,
     work_rng: StreamRng,
     user_rng: StreamRng,
+    /// Token counts of token-based classes (a stream of its own: other scenarios unchanged).
+    tokens_rng: StreamRng,
+    /// Requests that finished in an LLM batch, reused between events.
+    llm_done: Vec<crate::model::fleet::llm::Finished>,
     population: Population,
     requests: RequestSlab,
     instances: Vec<Instance>,
@@ -356,6 +368,7 @@ impl<'s> World<'s> {
                     bound_for_warm_pool: false,
                     busy_area: 0,
                     busy_since: SimTime::ZERO,
+                    llm: None,
                     mark_area: 0,
                     mark_at: SimTime::ZERO,
                 });
@@ -539,6 +552,10 @@ impl<'s> World<'s> {
             .iter()
             .any(|g| g.balancer.retry.is_some());
         let (billing, cost_meter) = billing::Billing::new(scenario, &streams, instances.len());
+        let trace_tokens = scenario
+            .trace
+            .as_ref()
+            .is_some_and(|t| !t.data.output_tokens.is_empty());
         let mut recorder = Recorder::new(
             scenario.duration,
             scenario.window,
@@ -549,7 +566,16 @@ impl<'s> World<'s> {
         )
         .with_fleet(states_total, desired_total)
         .with_cost(cost_meter)
-        .with_latency_target(scenario.slo.as_ref().and_then(|s| s.latency_target));
+        .with_latency_target(scenario.slo.as_ref().and_then(|s| s.latency_target))
+        .with_token_classes(
+            &scenario
+                .classes
+                .iter()
+                // A replayed trace with token counts makes every class token-based where an
+                // LLM profile serves it (time to first token is recorded only then).
+                .map(|c| c.tokens.is_some() || trace_tokens)
+                .collect::<Vec<_>>(),
+        );
         if scenario.billing.load_balancer.is_some() {
             // Each route is one listener rule; AWS does not charge a request's first 10.
             let rules = scenario.routes.len().saturating_sub(10) as f64;
@@ -578,6 +604,8 @@ impl<'s> World<'s> {
             class_rng: streams.stream("classes"),
             work_rng: streams.stream("work"),
             user_rng: streams.stream("users"),
+            tokens_rng: streams.stream("tokens"),
+            llm_done: Vec::new(),
             population: scenario.population,
             requests: RequestSlab::default(),
             instances,
@@ -683,6 +711,11 @@ impl<'s> World<'s> {
                     repair,
                 } => self.on_random_fault(now, instance, life, crash, repair),
                 Event::Topology(event) => self.on_topology(now, event),
+                Event::LlmNext { instance, epoch } => self.on_llm_next(now, instance, epoch),
+                Event::LlmDeadline {
+                    request,
+                    generation,
+                } => self.on_llm_deadline(now, request, generation),
             }
         }
         self.finish(sink)
@@ -714,7 +747,15 @@ impl<'s> World<'s> {
     /// A request of `class` with work at `quantile` and `tokens` (input, output; 0 if not
     /// token-based) arrives from `user` and is sent.
     fn admit(&mut self, now: SimTime, class: usize, quantile: f64, user: u64, tokens: (u32, u32)) {
-        let (input_tokens, output_tokens) = tokens;
+        // Token counts: the trace's, else drawn for a token-based class (from its own stream:
+        // other classes draw nothing, so scenarios without tokens are unchanged).
+        let (input_tokens, output_tokens) = match (&self.scenario.classes[class].tokens, tokens) {
+            (Some(t), (0, 0)) => (
+                t.input.quantile(open_unit(&mut self.tokens_rng)),
+                t.output.quantile(open_unit(&mut self.tokens_rng)),
+            ),
+            _ => tokens,
+        };
         let mut region = 0;
         let mut client_deadline = self
             .timeout
@@ -996,12 +1037,14 @@ impl<'s> World<'s> {
             .classes
             .iter()
             .zip(totals.classes)
-            .map(|(c, (requests, latency_seconds))| {
+            .zip(totals.tokens.classes)
+            .map(|((c, (requests, latency_seconds)), tokens)| {
                 (
                     c.name.clone(),
                     ClassSummary {
                         requests,
                         latency_seconds,
+                        tokens,
                     },
                 )
             })
@@ -1010,13 +1053,15 @@ impl<'s> World<'s> {
             .routes
             .iter()
             .zip(totals.routes)
-            .map(|(r, (requests, latency_seconds))| {
+            .zip(totals.tokens.routes)
+            .map(|((r, (requests, latency_seconds)), tokens)| {
                 (
                     r.name.clone(),
                     RouteSummary {
                         target_group: scenario.target_groups[r.target_group].name.clone(),
                         requests,
                         latency_seconds,
+                        tokens,
                     },
                 )
             })
@@ -1063,6 +1108,7 @@ impl<'s> World<'s> {
                 by_route,
                 retries: totals.retries,
                 utilization: totals.utilization,
+                tokens: totals.tokens.all,
                 instances: InstanceSummary {
                     mean: instance_hours / hours,
                     // The pools' peaks added: an upper bound when they peak at different times.

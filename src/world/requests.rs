@@ -67,12 +67,10 @@ pub struct Request {
     pub last_backoff: u64,
     /// Its client's DNS answer (index into the DNS regions; 0 without regions).
     pub region: u16,
-    /// Context (prompt) tokens: from the trace's column, else 0 (not token-based). Read by
-    /// the token-based service model (issue 7's `llm` part), not yet on this branch.
-    #[allow(dead_code)]
+    /// Its prompt (context) tokens: from the trace's column, else drawn for a token-based class;
+    /// 0 with `output_tokens` 0: not token-based.
     pub input_tokens: u32,
-    /// Generated (output) tokens: from the trace's column, else 0 (not token-based).
-    #[allow(dead_code)]
+    /// Tokens it generates; 0: not token-based (served by its class's service time).
     pub output_tokens: u32,
 }
 
@@ -173,8 +171,8 @@ mod tests {
 
     #[test]
     fn a_request_stays_88_bytes() {
-        // The topology's region and the loss cause live in what was padding. The two token
-        // counts of issue 7 (trace replay, the LLM service model) add 8 bytes: 80 → 88.
+        // The topology's region and the loss cause live in what was padding; the token counts
+        // of issue 7 (input, output: u32 each) add 8 bytes.
         assert_eq!(std::mem::size_of::<Request>(), 88);
     }
 

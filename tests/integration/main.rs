@@ -9,6 +9,7 @@ mod common;
 mod determinism;
 mod gates;
 mod health;
+mod llm;
 mod micro;
 mod report;
 mod retries;

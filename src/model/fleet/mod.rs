@@ -4,6 +4,7 @@
 
 mod fault;
 pub mod lifecycle;
+pub mod llm;
 pub mod mixed;
 mod pool;
 mod service;

@@ -149,7 +149,7 @@ impl ServiceTime {
 
 /// Φ⁻¹(u), the standard normal quantile, through the inverse complementary error function.
 #[inline]
-fn std_normal_quantile(u: f64) -> f64 {
+pub(super) fn std_normal_quantile(u: f64) -> f64 {
     -std::f64::consts::SQRT_2 * erfc_inv(2.0 * u)
 }
 
