@@ -175,6 +175,10 @@ const COLUMNS: &[Column] = &[
         compact: false,
     },
     Column { csv: "cost_per_good_request_usd", title: "USD per good req.", value: |s| Cell::Number(s.cost_usd.per_good_request), shown: (1.0, 6), compact: false },
+    // Token-based runs only (empty otherwise): time to first token and per output token.
+    Column { csv: "ttft_p50_ms", title: "TTFT p50 [ms]", value: |s| ms(s.tokens.as_ref().and_then(|t| t.ttft_seconds.p50)), shown: (1.0, 1), compact: false },
+    Column { csv: "ttft_p99_ms", title: "TTFT p99 [ms]", value: |s| ms(s.tokens.as_ref().and_then(|t| t.ttft_seconds.p99)), shown: (1.0, 1), compact: false },
+    Column { csv: "tpot_p50_ms", title: "TPOT p50 [ms]", value: |s| ms(s.tokens.as_ref().and_then(|t| t.tpot_seconds.p50)), shown: (1.0, 1), compact: false },
 ];
 
 /// The columns whose change against the base the Markdown and terminal tables show.
@@ -454,7 +458,7 @@ mod tests {
             "variant,arrived,completed,timed_out,rejected,no_healthy_target,server_error,\
              connect_failed,interrupted,in_flight_at_end,retries,error_rate_pct,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,\
              utilization,mean_instances,peak_instances,cost_usd,cost_per_1k_completed_usd,\
-             monthly_cost_usd,spot_share_pct,cost_per_good_request_usd"
+             monthly_cost_usd,spot_share_pct,cost_per_good_request_usd,ttft_p50_ms,ttft_p99_ms,tpot_p50_ms"
         );
         // 990 completed of 1000: 5 timed out + 5 rejected = 1 % errors; p99 0.25 s = 250 ms,
         // mean 125, p50 62.5, p90 0.25 / 1.5 s, p99.9 500; $2 per 990 completed = 2000/990 per 1k.
@@ -463,15 +467,37 @@ mod tests {
         assert_eq!(
             lines[1],
             format!(
-                "base,1000,990,5,5,0,0,0,0,0,0,1,125,62.5,{p90},250,500,0.5,1,1,2,{per_1k},1440,25,"
+                "base,1000,990,5,5,0,0,0,0,0,0,1,125,62.5,{p90},250,500,0.5,1,1,2,{per_1k},1440,25,,,,"
             )
         );
         // Nothing completed: no latency, no cost per completed request; 100 % errors.
         assert_eq!(
             lines[2],
-            "none,1000,0,995,5,0,0,0,0,0,0,100,,,,,,0.5,1,1,3,,2160,25,"
+            "none,1000,0,995,5,0,0,0,0,0,0,100,,,,,,0.5,1,1,3,,2160,25,,,,"
         );
         assert_eq!(lines.len(), 3);
+        // A token-based run fills the last three: TTFT p50 and p99, TPOT p50, in ms.
+        let mut t = a.clone();
+        t.tokens = Some(crate::metrics::TokenSummary {
+            ttft_seconds: crate::metrics::LatencySummary {
+                p50: Some(0.125),
+                p99: Some(0.5),
+                ..Default::default()
+            },
+            tpot_seconds: crate::metrics::LatencySummary {
+                p50: Some(0.03125),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        let text = String::from_utf8(comparison_csv(&[ComparisonRow::single("t", &t)])).unwrap();
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .ends_with(",1440,25,,125,500,31.25"),
+            "{text}"
+        );
     }
 
     #[test]
