@@ -79,6 +79,9 @@ struct PoolBill {
     storage_ns: u128,
     /// Spot charges [USD].
     spot_usd: f64,
+    /// Nanoseconds actually used (billed in full, without minimums or rounding) per instance
+    /// type and purchase option, at `itype * 2 + purchase`.
+    used_ns: Vec<u128>,
 }
 
 /// The fleet's bill.
@@ -142,6 +145,7 @@ impl Billing {
             pools: vec![
                 PoolBill {
                     on_demand_ns: vec![0; types],
+                    used_ns: vec![0; 2 * types],
                     ..PoolBill::default()
                 };
                 scenario.pools.len()
@@ -234,6 +238,7 @@ impl Billing {
         }
         let ns = (now - b.segment_start).as_nanos();
         let pool = &mut self.pools[inst.pool as usize];
+        pool.used_ns[inst.itype as usize * 2 + inst.purchase as usize] += u128::from(ns);
         let usd = match inst.purchase {
             PurchaseOption::OnDemand => {
                 pool.on_demand_ns[inst.itype as usize] += u128::from(ns);
@@ -407,6 +412,20 @@ impl Billing {
             storage: pool.storage_ns as f64 / HOUR_NANOS * storage_price,
             spot: pool.spot_usd,
         }
+    }
+
+    /// Pool `p`'s hours used in full per (instance type, purchase option) with any, in type
+    /// then option order (after the run's open periods are closed).
+    pub(super) fn used_hours(
+        &self,
+        p: usize,
+    ) -> impl Iterator<Item = (usize, PurchaseOption, f64)> + '_ {
+        self.pools[p]
+            .used_ns
+            .iter()
+            .enumerate()
+            .filter(|(_, &ns)| ns > 0)
+            .map(|(k, &ns)| (k / 2, PurchaseOption::ALL[k % 2], ns as f64 / HOUR_NANOS))
     }
 
     /// Type `itype`'s spot price at `now` [USD/h], if it has a spot price path.

@@ -73,11 +73,6 @@ pub(super) struct PoolFleet {
     pub at_risk: u32,
     /// Interrupted instances draining that still count until the cloud reclaims them.
     pub held: u32,
-    /// Instance-nanoseconds billed in full per (type, purchase option), at
-    /// `itype * 2 + purchase`, for pools of several types or bought spot; empty otherwise.
-    kind_ns: Vec<u128>,
-    /// Instances billed in full now, per (type, purchase option).
-    kind_count: Vec<u32>,
     /// Unused slots, the lowest id on top.
     free: Vec<u32>,
     launch_rng: StreamRng,
@@ -118,8 +113,6 @@ impl PoolFleet {
             preparing: 0,
             at_risk: 0,
             held: 0,
-            kind_ns: Vec::new(),
-            kind_count: Vec::new(),
             free: (first + running..first + len).rev().collect(),
             launch_rng,
             phase_rng,
@@ -171,39 +164,7 @@ impl PoolFleet {
         let dt = (now - self.billed_since).as_nanos() as u128;
         self.full_ns += u128::from(self.billed_full()) * dt;
         self.storage_ns += u128::from(self.billed_storage()) * dt;
-        for (ns, &n) in self.kind_ns.iter_mut().zip(&self.kind_count) {
-            *ns += u128::from(n) * dt;
-        }
         self.billed_since = now;
-    }
-
-    /// Bills each (type, purchase option) apart, for a pool of several types or bought spot
-    /// (`types` instance types); `counts` are the instances billed in full at the start.
-    pub(super) fn bill_by_kind(&mut self, types: usize, counts: Vec<u32>) {
-        self.kind_ns = vec![0; types * 2];
-        self.kind_count = counts;
-    }
-
-    /// An instance of `kind` (`itype * 2 + purchase`) starts (`+1`) or stops being billed in
-    /// full; billing must be integrated up to now first.
-    pub(super) fn kind_billed(&mut self, kind: usize, starts: bool) {
-        if let Some(n) = self.kind_count.get_mut(kind) {
-            if starts {
-                *n += 1;
-            } else {
-                *n -= 1;
-            }
-        }
-    }
-
-    /// Hours billed in full per (type, purchase option), for pools billed by kind.
-    pub(super) fn kind_hours(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
-        let h = HOUR_NANOS as f64;
-        self.kind_ns
-            .iter()
-            .enumerate()
-            .filter(|(_, &ns)| ns > 0)
-            .map(move |(k, &ns)| (k, ns as f64 / h))
     }
 
     /// Hours billed in full and for storage only, up to the last [`PoolFleet::bill`].
@@ -258,7 +219,6 @@ impl World<'_> {
         inst.state = to;
         inst.epoch = inst.epoch.wrapping_add(1);
         let slots = inst.slots;
-        let kind = inst.itype as usize * 2 + inst.purchase as usize;
         let left_count = inst.at_risk && !to.counts_toward_desired();
         if left_count {
             inst.at_risk = false;
@@ -279,10 +239,6 @@ impl World<'_> {
         f.bill(now);
         if left_count {
             f.at_risk -= 1;
-        }
-        let full = |s: InstanceState| s.billing() == Billing::Full;
-        if full(from) != full(to) {
-            f.kind_billed(kind, full(to));
         }
         f.counts[from as usize] -= 1;
         f.counts[to as usize] += 1;

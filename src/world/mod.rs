@@ -646,7 +646,6 @@ impl<'s> World<'s> {
             let inst = &world.instances[id];
             world.billing.start(&mut world.recorder, id as u32, inst);
         }
-        world.init_billing_by_kind();
         world.init_failures();
         world
     }
@@ -958,7 +957,6 @@ impl<'s> World<'s> {
 
     fn finish<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
         let scenario = self.scenario;
-        let mut markets: Vec<_> = (0..self.pools.len()).map(|p| self.pool_market(p)).collect();
         let (topology_summary, transfer) = self.topology_summary().unzip();
         let closed_loop_summary = self.closed_loop_summary();
         let regions = self.region_windows();
@@ -978,6 +976,7 @@ impl<'s> World<'s> {
                 busy,
             );
         }
+        let mut markets: Vec<_> = (0..self.pools.len()).map(|p| self.pool_market(p)).collect();
         let totals = self
             .recorder
             .finish(sink, &class_route, scenario.routes.len());

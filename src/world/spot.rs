@@ -31,7 +31,7 @@ use crate::engine::{open_unit, SimTime, StreamRng};
 use crate::metrics::{Failure, LossCause, PoolMarket};
 use crate::model::balancer::routing::BalancerSpec;
 use crate::model::balancer::{slow_start, Algorithm};
-use crate::model::fleet::lifecycle::{Billing, InstanceState};
+use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::mixed::SpotPoolView;
 use crate::model::market::billing::EndedBy;
 use crate::model::market::interruptions::NOTICE;
@@ -463,36 +463,13 @@ pub(super) fn scaled_weight(spec: &BalancerSpec, weight: u32) -> u32 {
 }
 
 impl World<'_> {
-    /// Starts billing each (type, purchase option) apart for mixed pools, from the instances
-    /// they start with.
-    pub(super) fn init_billing_by_kind(&mut self) {
-        let types = self.scenario.instance_types.len();
-        for pool in 0..self.pools.len() {
-            if self.scenario.pools[pool].mixed.is_none() {
-                continue;
-            }
-            let mut counts = vec![0u32; types * 2];
-            for id in self.slots_of(pool) {
-                let inst = &self.instances[id as usize];
-                if inst.state.billing() == Billing::Full {
-                    counts[inst.itype as usize * 2 + inst.purchase as usize] += 1;
-                }
-            }
-            self.pools[pool].fleet.bill_by_kind(types, counts);
-        }
-    }
-
-    /// A mixed pool's results at the end of the run (instance-hours integrated up to the end);
-    /// `None` for other pools. What they cost is the bill's (`world/billing.rs`).
-    pub(super) fn pool_market(&mut self, pool: usize) -> Option<PoolMarket> {
+    /// A mixed pool's results at the end of the run (its instance-hours are the bill's, so
+    /// call it once the bill is closed); `None` for other pools.
+    pub(super) fn pool_market(&self, pool: usize) -> Option<PoolMarket> {
         let spot = self.pools[pool].spot.as_ref()?.stats;
-        let end = self.end;
-        self.pools[pool].fleet.bill(end);
         let (on_demand_at_end, spot_at_end) = self.purchase_counts(pool);
         let mut instance_hours = BTreeMap::new();
-        for (kind, hours) in self.pools[pool].fleet.kind_hours() {
-            let itype = kind / 2;
-            let purchase = PurchaseOption::ALL[kind % 2];
+        for (itype, purchase, hours) in self.billing.used_hours(pool) {
             let name = &self.scenario.instance_types[itype].name;
             instance_hours.insert(format!("{name}/{}", purchase.as_str()), hours);
         }
