@@ -17,7 +17,7 @@
 pub mod check;
 pub mod compare;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod results;
 pub mod significance;
 pub mod slo;

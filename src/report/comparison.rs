@@ -389,59 +389,27 @@ fn relative_change(value: Cell, base: Cell) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{CostSummary, InstanceSummary, LatencySummary, RequestCounts};
+    use crate::metrics::InstanceSummary;
 
+    /// The gates' fixture as a one-minute run: 5 rejected, one instance, a 720th of a month per
+    /// run's cost, a quarter of it spot.
     fn summary(completed: u64, p99: Option<f64>, cost: f64) -> Summary {
-        Summary {
-            scenario: "s".into(),
-            seed: 7,
-            simulated_seconds: 60.0,
-            warmup_seconds: 0.0,
-            events: 0,
-            requests: RequestCounts {
-                arrived: 1000,
-                completed,
-                timed_out: 1000 - completed - 5,
-                rejected: 5,
-                ..RequestCounts::default()
-            },
-            lost_by_cause: Default::default(),
-            latency_seconds: LatencySummary {
-                count: completed,
-                mean: p99.map(|p| p / 2.0),
-                p50: p99.map(|p| p / 4.0),
-                p90: p99.map(|p| p / 1.5),
-                p99,
-                p999: p99.map(|p| p * 2.0),
-                max: p99.map(|p| p * 3.0),
-            },
-            by_class: Default::default(),
-            by_route: Default::default(),
-            retries: Default::default(),
-            utilization: 0.5,
-            tokens: None,
-            instances: InstanceSummary {
-                mean: 1.0,
-                max: 1,
-                instance_hours: 1.0,
-                by_pool: Default::default(),
-            },
-            cost_usd: CostSummary {
-                total: cost,
-                by_pool: Default::default(),
-                // A one-hour run: 720 of them make a month; a quarter of it spot.
-                monthly: cost * 720.0,
-                by_purchase_option: crate::metrics::PurchaseCost {
-                    on_demand: cost * 0.75,
-                    spot: cost * 0.25,
-                },
-                ..CostSummary::default()
-            },
-            met_slo: None,
-            topology: None,
-            data_transfer: None,
-            closed_loop: None,
-        }
+        let mut s = crate::gates::fixtures::summary(completed, p99, cost);
+        s.simulated_seconds = 60.0;
+        s.requests.timed_out = 1000 - completed - 5;
+        s.requests.rejected = 5;
+        s.instances = InstanceSummary {
+            mean: 1.0,
+            max: 1,
+            instance_hours: 1.0,
+            by_pool: Default::default(),
+        };
+        s.cost_usd.monthly = cost * 720.0;
+        s.cost_usd.by_purchase_option = crate::metrics::PurchaseCost {
+            on_demand: cost * 0.75,
+            spot: cost * 0.25,
+        };
+        s
     }
 
     #[test]
