@@ -798,20 +798,29 @@ impl<'s> World<'s> {
         }
     }
 
-    /// Request `req` ends failed for `why`: counted once, by the recorder (and per region).
+    /// Request `id` ends failed for `why`: counted once, by the recorder (and by cause, per
+    /// region, and for its closed-loop user). Reads the fields it needs from the entry, which
+    /// stays the caller's.
     #[inline]
-    fn final_failure(&mut self, req: &Request, why: Failure, cause: Option<LossCause>) {
-        self.recorder.failed(req.class as usize, why);
+    fn final_failure(&mut self, id: u32, why: Failure, cause: Option<LossCause>) {
+        let class = self.requests.get(id).class as usize;
+        self.recorder.failed(class, why);
         if let Some(c) = cause {
             *self.losses.requests.get_mut(c) += 1;
         }
         if self.topology.is_some() {
-            let group = self.group_of(req);
+            let group = self.group_of(self.requests.get(id));
             self.topology_failed(group, cause == Some(LossCause::Outage));
         }
-        // Its user learns of the failure now, and thinks before sending again.
-        let now = self.queue.now();
-        self.user_ended(now, req.user, req.arrival, false);
+        if self.closed_loop.is_some() {
+            // Its user learns of the failure now, and thinks before sending again.
+            let (user, arrival) = {
+                let req = self.requests.get(id);
+                (req.user, req.arrival)
+            };
+            let now = self.queue.now();
+            self.user_ended(now, user, arrival, false);
+        }
     }
 
     /// A try of request `id` failed for `why` at `now`. The balancer's passive checks learn of
@@ -829,16 +838,7 @@ impl<'s> World<'s> {
         if self.failures_are_final {
             // Nothing can act on it: copy nothing (in a spike most requests end here, and
             // copying an entry just written stalls the CPU on store forwarding).
-            if self.topology.is_some() || self.closed_loop.is_some() {
-                let req = *self.requests.get(id);
-                self.final_failure(&req, why, cause);
-                return;
-            }
-            let class = self.requests.get(id).class as usize;
-            self.recorder.failed(class, why);
-            if let Some(c) = cause {
-                *self.losses.requests.get_mut(c) += 1;
-            }
+            self.final_failure(id, why, cause);
             return;
         }
         let req = *self.requests.get(id);
@@ -914,7 +914,7 @@ impl<'s> World<'s> {
                 .schedule_in(wait, Event::ClientRetry { request: id });
             return;
         }
-        self.final_failure(&req, why, cause);
+        self.final_failure(id, why, cause);
     }
 
     /// True when `group`'s balancer sends the failed try of `req` to another pick: the failure
