@@ -13,12 +13,12 @@
 //!
 //! It must not know the AWS policies nor the pool.
 
-use super::autoscaling::{positive_duration, read_metric, require_pool_metric};
+use super::autoscaling::{check_timing, read_metric, read_timing, require_pool_metric, Timing};
 use super::lifecycle::MAX_INSTANCES;
 use super::raw::locate_node;
 use super::reader::{Located, Node, Reader};
 use crate::engine::SimDuration;
-use crate::model::autoscale::hpa::Tolerances;
+use crate::model::autoscale::hpa::{Tolerances, DEFAULT_DOWNSCALE_STABILIZATION};
 use crate::model::autoscale::hpa_behavior::{
     HpaBehavior, ScalingPolicy, ScalingRules, SelectPolicy,
 };
@@ -34,6 +34,29 @@ const MAX_STABILIZATION_WINDOW: SimDuration = SimDuration::from_secs(3600);
 /// `MaxPeriodSeconds` in validation.go.
 const MAX_POLICY_PERIOD: SimDuration = SimDuration::from_secs(1800);
 
+/// `--horizontal-pod-autoscaler-sync-period`, a controller flag: at least a second (the
+/// controller's loop is not meant to spin faster; fleetsim would wake at every period).
+const SYNC_PERIOD: Timing = Timing::seconds(
+    1,
+    None,
+    " (kube-controller-manager --horizontal-pod-autoscaler-sync-period, default 15s)",
+);
+
+/// How often metrics are scraped: at least a second (metrics-server's `--metric-resolution`
+/// defaults to 15 s; a Prometheus `scrape_interval` to 1 m, 15 s and 30 s being common).
+const SCRAPE_INTERVAL: Timing = Timing::seconds(
+    1,
+    None,
+    " (metrics-server --metric-resolution, default 15s, or a Prometheus scrape_interval)",
+);
+
+/// KEDA's `pollingInterval`: whole seconds (an `int32` of seconds), at least one.
+const POLLING_INTERVAL: Timing =
+    Timing::seconds(1, None, " (KEDA pollingInterval, in seconds; default 30)");
+
+/// KEDA's `cooldownPeriod` and `initialCooldownPeriod`: whole seconds, 0 or more.
+const KEDA_COOLDOWN: Timing = Timing::seconds(0, None, " (KEDA, in seconds)");
+
 /// The HPA's default metric when `spec.metrics` is empty: 80 % CPU (defaults.go).
 const DEFAULT_UTILIZATION: u32 = 80;
 
@@ -43,9 +66,14 @@ pub(super) fn read_hpa(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<HpaCont
         node,
         "an HPA table such as [pool.autoscaling.hpa] metrics = [{ type = \"resource\", average_utilization = 60 }]",
     )?;
-    let sync_period = positive_duration(r, &mut f, "sync_period", DEFAULT_SYNC_PERIOD);
-    let scrape_interval =
-        positive_duration(r, &mut f, "scrape_interval", SimDuration::from_secs(15));
+    let sync_period = read_timing(r, &mut f, "sync_period", DEFAULT_SYNC_PERIOD, SYNC_PERIOD);
+    let scrape_interval = read_timing(
+        r,
+        &mut f,
+        "scrape_interval",
+        SimDuration::from_secs(15),
+        SCRAPE_INTERVAL,
+    );
     let tolerance = match f.get("tolerance").map(|n| r.number(&n)) {
         None => Some(0.1),
         Some(None) => None,
@@ -246,7 +274,22 @@ fn read_rules(
             );
             None
         }
-        Some(Some(w)) => Some(Some(w.value)),
+        Some(Some(w)) => check_timing(
+            r,
+            &w,
+            "stabilization_window",
+            Some(
+                default
+                    .stabilization_window
+                    .unwrap_or(DEFAULT_DOWNSCALE_STABILIZATION),
+            ),
+            Timing {
+                least: SimDuration::ZERO,
+                most: Some(MAX_STABILIZATION_WINDOW),
+                source: " (Kubernetes stabilizationWindowSeconds)",
+            },
+        )
+        .then_some(Some(w.value)),
     };
     let select = match f
         .get("select_policy")
@@ -309,7 +352,7 @@ fn read_scaling_policies(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<S
             .required(r, "period", "set the period, such as period = \"60s\"")
             .and_then(|n| r.duration(&n))
             .filter(|p| {
-                let inside = !p.value.is_zero() && p.value <= MAX_POLICY_PERIOD;
+                let inside = p.value >= SimDuration::from_secs(1) && p.value <= MAX_POLICY_PERIOD;
                 if !inside {
                     r.error(
                         p,
@@ -319,8 +362,19 @@ fn read_scaling_policies(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<S
                         ),
                         Some("such as period = \"60s\"".into()),
                     );
+                    return false;
                 }
-                inside
+                check_timing(
+                    r,
+                    p,
+                    "period",
+                    Some(SimDuration::from_secs(60)),
+                    Timing {
+                        least: SimDuration::from_secs(1),
+                        most: Some(MAX_POLICY_PERIOD),
+                        source: " (Kubernetes periodSeconds)",
+                    },
+                )
             });
         f.finish(r);
         match (kind, value, period) {
@@ -347,21 +401,31 @@ pub(super) fn read_keda(
         "a KEDA table such as [pool.autoscaling.keda] triggers = [{ metric = \"queue_depth\", target = 5 }]",
     )?;
     let defaults = KedaConfig::default();
-    let polling = positive_duration(r, &mut f, "polling_interval", defaults.polling_interval);
-    let cooldown = f
-        .get("cooldown_period")
-        .map_or(Some(defaults.cooldown_period), |n| {
-            r.duration(&n).map(|d| d.value)
-        });
-    let initial = f
-        .get("initial_cooldown_period")
-        .map_or(Some(defaults.initial_cooldown_period), |n| {
-            r.duration(&n).map(|d| d.value)
-        });
+    let polling = read_timing(
+        r,
+        &mut f,
+        "polling_interval",
+        defaults.polling_interval,
+        POLLING_INTERVAL,
+    );
+    let cooldown = read_timing(
+        r,
+        &mut f,
+        "cooldown_period",
+        defaults.cooldown_period,
+        KEDA_COOLDOWN,
+    );
+    let initial = read_timing(
+        r,
+        &mut f,
+        "initial_cooldown_period",
+        defaults.initial_cooldown_period,
+        KEDA_COOLDOWN,
+    );
     let idle = f
         .get("idle_replica_count")
         .map(|n| r.integer(&n, 0, MAX_INSTANCES));
-    let sync_period = positive_duration(r, &mut f, "sync_period", DEFAULT_SYNC_PERIOD);
+    let sync_period = read_timing(r, &mut f, "sync_period", DEFAULT_SYNC_PERIOD, SYNC_PERIOD);
     let triggers = f
         .required(
             r,

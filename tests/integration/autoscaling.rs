@@ -139,13 +139,19 @@ fn simple_scaling_waits_for_the_activity_and_its_cooldown() {
 fn step_scaling_acts_every_minute_but_warming_instances_hold_it_back() {
     let policy =
         format!("[[pool.autoscaling.step]]\n{ALARM}\nsteps = [{{ lower = 0, adjustment = 1 }}]");
-    // No warm-up: the new instance is in service 30 s after each decision, so the next
-    // minute's +1 counts it: one more every minute.
-    let (_, _, events) = run(&overloaded("450s", &policy));
+    // A default instance warm-up of 0 s: the new instance is in service 30 s after each
+    // decision, so the next minute's +1 counts it: one more every minute.
+    let none = overloaded("450s", &format!("instance_warmup = \"0s\"\n{policy}"));
+    let (_, _, events) = run(&none);
     assert_eq!(
         times(&events),
         vec![60.0, 120.0, 180.0, 240.0, 300.0, 360.0, 420.0]
     );
+    // Nothing set: the policy's warm-up falls back to the default cooldown, 300 s
+    // (PutScalingPolicy, EstimatedInstanceWarmup). In service at 90 s, warm until 390 s: the
+    // alarms at 120-360 s compute 1 + 1 = 2, already desired; at 420 s it counts: 3.
+    let (_, _, events) = run(&overloaded("600s", &policy));
+    assert_eq!(times(&events), vec![60.0, 420.0]);
     // Instance warm-up 200 s: "while scaling out, we do not consider instances that are
     // warming up as part of the current capacity". The instance launched at 60 s is in
     // service at 90 s but warming until 290 s, so at 120-240 s the adjustment is 1 + 1 = 2,
@@ -153,6 +159,125 @@ fn step_scaling_acts_every_minute_but_warming_instances_hold_it_back() {
     let warm = overloaded("600s", &format!("instance_warmup = \"200s\"\n{policy}"));
     let (_, _, events) = run(&warm);
     assert_eq!(times(&events), vec![60.0, 300.0, 540.0]);
+}
+
+/// Two one-slot boxes behind round robin, each holding one request in service and one queued;
+/// a request every 100 ms that takes 330 ms: 3.3 busy boxes' worth of work. Target tracking at
+/// 50 % utilization with CloudWatch's defaults (one-minute datapoints, one minute late, three
+/// above the target to scale out). `extra` goes into `[pool.autoscaling]`, `policy` into the
+/// target tracking table.
+fn warming_up(extra: &str, policy: &str) -> String {
+    format!(
+        r#"
+name = "warmup"
+duration = "900s"
+[timeline]
+window = "10s"
+[traffic]
+rate = "10/s"
+process = "periodic"
+[[instance_type]]
+name = "box"
+concurrency = 1
+price = "$3.6/h"
+[[pool]]
+name = "p"
+instance_type = "box"
+instances = 2
+queue_capacity = 1
+[pool.startup]
+boot = "30s"
+[pool.autoscaling]
+min = 2
+max = 20
+{extra}
+[[pool.autoscaling.target_tracking]]
+metric = "utilization"
+target = 50
+{policy}
+[balancer]
+algorithm = "round_robin"
+[[class]]
+name = "job"
+service = {{ distribution = "constant", value = "330ms" }}
+"#
+    )
+}
+
+fn steps(events: &[ScalingEvent]) -> Vec<(f64, u32, u32)> {
+    events.iter().map(|e| (e.time_s, e.from, e.to)).collect()
+}
+
+/// Issue 14, item 1: with no warm-up set, AWS warms new instances for the default cooldown
+/// (300 s), so a datapoint measured before they served is not applied to the larger group.
+#[test]
+fn without_a_warmup_target_tracking_waits_the_default_cooldown_and_does_not_overshoot() {
+    // Two boxes are always busy (each has a request queued): 100 %. Datapoints for [0, 60),
+    // [60, 120), [120, 180) are published at 120, 180, 240: the third breach, at 240 s, asks
+    // for ceil(2 × 100 / 50) = 4. The two new boxes serve from 270 s; round robin then gives
+    // each box every fourth request, 330 ms of every 400 ms: 82.5 %.
+    //
+    // AWS, nothing set: the new boxes warm until 570 s (EstimatedInstanceWarmup falls back to
+    // DefaultCooldown, 300 s). Until then they are neither in the metric nor in the capacity:
+    // ceil(2 × m / 50) <= 4 for any m <= 100, already desired. The datapoint of [480, 540)
+    // (published at 600 s, when the new boxes count) is the old boxes' 82.5 %:
+    // ceil(4 × 82.5 / 50) = ceil(6.6) = 7. Seven boxes then run at 3.3 / 7 = 47.1 %: below
+    // the target and above the scale-in alarm's 35: 2 -> 4 -> 7 and nothing more.
+    let (_, _, events) = run(&warming_up("", ""));
+    assert_eq!(steps(&events), vec![(240.0, 2, 4), (600.0, 4, 7)]);
+    // The group's own DefaultInstanceWarmup of 300 s does the same.
+    let (_, _, events) = run(&warming_up("instance_warmup = \"300s\"", ""));
+    assert_eq!(steps(&events), vec![(240.0, 2, 4), (600.0, 4, 7)]);
+
+    // A warm-up of 0 s (what fleetsim assumed before): at 300 s the datapoint of [180, 240),
+    // when only the two old boxes served at 100 %, meets four boxes in service:
+    // ceil(4 × 100 / 50) = 8; a minute later the next stale datapoint meets eight: the
+    // overshoot 2 -> 4 -> 8 -> 14 the issue reports.
+    let overshoot = |extra: &str, policy: &str| {
+        let (_, _, events) = run(&warming_up(extra, policy));
+        let s = steps(&events);
+        assert_eq!(s[..2], [(240.0, 2, 4), (300.0, 4, 8)], "{extra} {policy}");
+        assert_eq!(s[2].2, 14, "{extra} {policy}");
+    };
+    overshoot("instance_warmup = \"0s\"", "");
+    // The policy's own EstimatedInstanceWarmup overrides the group's default instance warm-up.
+    overshoot(
+        "instance_warmup = \"300s\"",
+        "estimated_instance_warmup = \"0s\"",
+    );
+}
+
+/// Issue 14, item 2: with several target tracking policies, AWS scales in only when every one
+/// of them (scale-in enabled) is ready to.
+#[test]
+fn one_target_tracking_policy_cannot_scale_in_alone() {
+    // Ten one-slot boxes, a 100 ms request every second: each box is 1 % busy and receives
+    // 6 requests a minute. Utilization at target 50: its low alarm (< 35) fires on the 15th
+    // datapoint, wanting ceil(10 × 1 / 50) = 1. Request count per target at target 7: 6 is
+    // between its low threshold 4.9 and 7, so it is not ready to scale in.
+    let policies = |both: bool| {
+        let second = if both {
+            "[[pool.autoscaling.target_tracking]]\nmetric = \"request_count_per_target\"\n\
+             target = 7\n"
+        } else {
+            ""
+        };
+        format!(
+            "min = 1\nmax = 10\n[[pool.autoscaling.target_tracking]]\n\
+             metric = \"utilization\"\ntarget = 50\n{second}"
+        )
+    };
+    let scenario = |both| {
+        fleet("1800s", "1/s", "100ms", "", &policies(both))
+            .replace("instances = 1", "instances = 10")
+    };
+    // Alone, the utilization policy scales in when its 15th low datapoint (for [840, 900)) is
+    // published, a minute later.
+    let (_, _, events) = run(&scenario(false));
+    assert_eq!(steps(&events)[0], (960.0, 10, 1));
+    // Beside a policy that is not ready to scale in, it never does.
+    let (_, _, events) = run(&scenario(true));
+    assert!(events.is_empty(), "{events:?}");
 }
 
 /// Ten requests a second until 120 s, then two; the HPA scales on the request rate, 1.1 per
@@ -558,11 +683,11 @@ service = { distribution = "constant", value = "100ms" }
 #[test]
 fn a_latency_percentile_drives_a_step_policy() {
     // Every request takes 2 s (one every 4 s, never waiting): p99 of TargetResponseTime is 2 s
-    // in every minute. Above a 1.5 s threshold the alarm fires each minute (lag 0) until max;
-    // below a 2.5 s one, never.
+    // in every minute. Above a 1.5 s threshold the alarm fires each minute (lag 0, no instance
+    // warm-up) until max; below a 2.5 s one, never.
     let policy = |threshold: f64| {
         format!(
-            "min = 1\nmax = 3\nmetric_lag = \"0s\"\n[[pool.autoscaling.step]]\nmetric = \"latency\"\n\
+            "min = 1\nmax = 3\nmetric_lag = \"0s\"\ninstance_warmup = \"0s\"\n[[pool.autoscaling.step]]\nmetric = \"latency\"\n\
              statistic = \"p99\"\ncomparison = \">\"\nthreshold = {threshold}\n\
              steps = [{{ lower = 0, adjustment = 1 }}]"
         )

@@ -14,6 +14,7 @@ use super::metrics_pipeline::Statistic;
 use super::predictive::PredictiveConfig;
 use super::scheduled::{ScheduledAction, WallClock};
 use super::step::StepAdjustment;
+use super::warmup::GroupWarmup;
 
 /// A pool's autoscaling (`[pool.autoscaling]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -139,11 +140,10 @@ pub struct AwsPolicies {
     pub metric_period: SimDuration,
     /// Delay from the end of a period to its datapoint being visible (default 60 s).
     pub metric_lag: SimDuration,
-    /// `DefaultInstanceWarmup`: after an instance enters service, its metrics are left out
-    /// of the group's aggregate and it counts as warming for this long. Default 0.
-    pub instance_warmup: SimDuration,
-    /// `DefaultCooldown`, for simple scaling policies (default 300 s).
-    pub default_cooldown: SimDuration,
+    /// `DefaultInstanceWarmup` (unset by default) and `DefaultCooldown` (300 s by default,
+    /// the cooldown of simple policies and the warm-up target tracking and step policies fall
+    /// back to): see [`GroupWarmup`].
+    pub warmup: GroupWarmup,
     /// Target tracking policies.
     pub target_tracking: Vec<TargetTrackingSpec>,
     /// Step scaling policies.
@@ -165,6 +165,9 @@ pub struct TargetTrackingSpec {
     pub target: f64,
     /// `DisableScaleIn`.
     pub disable_scale_in: bool,
+    /// `EstimatedInstanceWarmup` of the instances it launches; `None`: the group's (see
+    /// [`GroupWarmup::of_policy`]).
+    pub estimated_instance_warmup: Option<SimDuration>,
 }
 
 /// The CloudWatch alarm that invokes a step or simple policy.
@@ -191,6 +194,9 @@ pub struct StepSpec {
     pub adjustment_type: AdjustmentType,
     /// `StepAdjustments`, bounds relative to the threshold.
     pub steps: Vec<StepAdjustment>,
+    /// `EstimatedInstanceWarmup` of the instances it launches; `None`: the group's (see
+    /// [`GroupWarmup::of_policy`]).
+    pub estimated_instance_warmup: Option<SimDuration>,
 }
 
 /// A simple scaling policy (`[[pool.autoscaling.simple]]`).
