@@ -506,6 +506,11 @@ sync_period = "5s"
 triggers = [
   { metric = "queue_depth", target = 5, activation = 2, metric_type = "average_value" },
   { metric = "queue_oldest_age", target = 30, metric_type = "value" },
+  { metric = "queue_depth", target = 5, scaler = "aws-sqs-queue", scale_on_in_flight = false },
+  { metric = "queue_depth", target = 5, scaler = "rabbitmq", protocol = "http" },
+  { metric = "queue_depth", target = 5, scaler = "rabbitmq", protocol = "http", exclude_unacknowledged = true },
+  { metric = "queue_depth", target = 5, scaler = "rabbitmq", protocol = "amqp" },
+  { metric = "queue_depth", target = 5, scaler = "redis" },
 ]
 [pool.autoscaling.keda.behavior.scale_down]
 stabilization_window = "0s"
@@ -522,19 +527,35 @@ policies = [{ type = "pods", value = 1, period = "30s" }]
             idle_replica_count: Some(0),
         },
         triggers: vec![
+            // No scaler: AWS SQS's, which counts the messages in flight by default.
             KedaTrigger {
                 metric: MetricKind::QueueDepth,
                 target: 5.0,
                 activation: 2.0,
                 target_type: MetricTargetType::AverageValue,
+                counts_in_flight: true,
             },
             KedaTrigger {
                 metric: MetricKind::QueueOldestAge,
                 target: 30.0,
                 activation: 0.0,
                 target_type: MetricTargetType::Value,
+                counts_in_flight: false,
             },
-        ],
+        ]
+        .into_iter()
+        // scaleOnInFlight off; RabbitMQ over HTTP (ready + unacknowledged), excluding the
+        // unacknowledged, over AMQP (ready only); a Redis list.
+        .chain(
+            [false, true, false, false, false].map(|counts_in_flight| KedaTrigger {
+                metric: MetricKind::QueueDepth,
+                target: 5.0,
+                activation: 0.0,
+                target_type: MetricTargetType::AverageValue,
+                counts_in_flight,
+            }),
+        )
+        .collect(),
         sync_period: secs(5),
         behavior: Some(HpaBehavior {
             scale_up: ScalingRules::k8s_default_scale_up(),

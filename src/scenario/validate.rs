@@ -1071,7 +1071,7 @@ fn validate_pools(
                 Some(Located {
                     value: Some(spec), ..
                 }),
-            ) if i.value < u64::from(spec.min) || i.value > u64::from(spec.max) => {
+            ) if i.value < u64::from(spec.floor()) || i.value > u64::from(spec.max) => {
                 r.error(
                     i,
                     format!(

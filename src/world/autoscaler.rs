@@ -800,7 +800,9 @@ impl World<'_> {
         }
     }
 
-    /// The values of KEDA's triggers now.
+    /// The values of KEDA's triggers now: a queue trigger whose scaler counts the messages
+    /// being processed (SQS's `scaleOnInFlight`, RabbitMQ's unacknowledged) adds the requests
+    /// the pool's workers hold in service to the waiting ones.
     fn trigger_values(
         &self,
         now: SimTime,
@@ -812,8 +814,14 @@ impl World<'_> {
         triggers
             .iter()
             .map(|t| {
-                self.pool_metric(now, pool, t.metric, count, seconds)
-                    .unwrap_or(0.0)
+                let value = self
+                    .pool_metric(now, pool, t.metric, count, seconds)
+                    .unwrap_or(0.0);
+                if t.counts_in_flight && t.metric == MetricKind::QueueDepth {
+                    value + self.in_service_requests(pool)
+                } else {
+                    value
+                }
             })
             .collect()
     }

@@ -383,12 +383,13 @@ impl<'s> World<'s> {
             } else {
                 Vec::new()
             };
-            let limits = spec
-                .autoscaling
-                .as_ref()
-                .map_or(CapacityLimits::new(spec.instances, spec.instances), |a| {
-                    CapacityLimits::new(a.min, a.max)
-                });
+            let limits = spec.autoscaling.as_ref().map_or(
+                CapacityLimits::new(spec.instances, spec.instances),
+                |a| {
+                    // KEDA's idle count lies below min: the group must be able to sit there.
+                    CapacityLimits::new(a.floor(), a.max)
+                },
+            );
             let mut fleet = fleet::PoolFleet::new(
                 first as u32,
                 len as u32,

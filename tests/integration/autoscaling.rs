@@ -581,6 +581,146 @@ fn keda_sleeps_at_zero_between_batches_and_loses_nothing() {
     assert!(s.cost_usd.total < 20.0, "{}", s.cost_usd.total);
 }
 
+/// A queue of 2 s jobs (one a second from 600 s to 900 s) for workers of 4 slots that boot
+/// in 60 s, under KEDA (polls every 30 s, 300 s cooldown) at 10 jobs per replica. `keda` is
+/// appended to `[pool.autoscaling.keda]`, `autoscaling` to `[pool.autoscaling]`.
+fn keda_workers(autoscaling: &str, keda: &str) -> String {
+    format!(
+        r#"
+name = "idle"
+duration = "1800s"
+[timeline]
+window = "10s"
+[traffic]
+profile = {{ kind = "steps", steps = [{{ at = "0s", rate = "0/s" }}, {{ at = "600s", rate = "1/s" }}, {{ at = "900s", rate = "0/s" }}] }}
+process = "periodic"
+[[queue]]
+name = "jobs"
+[[instance_type]]
+name = "box"
+concurrency = 4
+price = "$1/h"
+[[pool]]
+name = "workers"
+instance_type = "box"
+queue = "jobs"
+[pool.startup]
+boot = "60s"
+[pool.autoscaling]
+{autoscaling}
+[pool.autoscaling.keda]
+triggers = [{{ metric = "queue_depth", target = 10 }}]
+{keda}
+[[class]]
+name = "job"
+queue = "jobs"
+service = {{ distribution = "constant", value = "2s" }}
+"#
+    )
+}
+
+/// Issue 14, item 3: KEDA's `idleReplicaCount` works end to end.
+#[test]
+fn keda_idles_at_its_idle_replica_count_and_activates_to_min() {
+    let (s, rows, events) = run(&keda_workers("min = 2\nmax = 10", "idle_replica_count = 0"));
+    let keda: Vec<(f64, u32, u32)> = events
+        .iter()
+        .filter(|e| e.policy == "keda")
+        .map(|e| (e.time_s, e.from, e.to))
+        .collect();
+    // The pool starts at min (2). Never active, it is scaled to idle once its initial
+    // cooldown (0 s) is strictly past: not at the poll at 0 s, at the one at 30 s
+    // (`scaleToZeroOrIdle`: `CreationTimestamp.Add(initialCooldownPeriod).Before(now)`).
+    // The first job (600 s) activates it to minReplicaCount, not 1 (`scaleFromZeroOrIdle`).
+    // The last job (899 s) is still running at the poll at 900 s: the last active poll;
+    // 900 + 300 is not before 1200, so the poll at 1230 s scales back to idle.
+    assert_eq!(keda, vec![(30.0, 2, 0), (600.0, 0, 2), (1230.0, 2, 0)]);
+    // Nothing runs while idle.
+    for r in rows.iter().filter(|r| (30.0..600.0).contains(&r.start_s)) {
+        assert_eq!(
+            (
+                r.desired,
+                in_service(r),
+                r.instances[InstanceState::Pending as usize]
+            ),
+            (0.0, 0.0, 0.0),
+            "{}",
+            r.start_s
+        );
+    }
+    // Once active, the HPA KEDA created scales past min on the queue.
+    assert!(events
+        .iter()
+        .any(|e| e.policy == "keda_hpa" && e.to > 2 && (600.0..900.0).contains(&e.time_s)));
+    assert_eq!(s.requests.completed, s.requests.arrived);
+    assert_eq!(s.requests.failed(), 0);
+    // Without an idle count, min is a floor KEDA never goes below.
+    let (_, _, events) = run(&keda_workers("min = 2\nmax = 10", ""));
+    assert!(events.iter().all(|e| e.to >= 2), "{events:?}");
+}
+
+/// Jobs of 20 minutes, four of them at the start, for one-slot workers under KEDA (no
+/// start-up time) at one job per replica; `trigger` is appended to the trigger's table.
+fn long_jobs(trigger: &str) -> String {
+    format!(
+        r#"
+name = "long_jobs"
+duration = "2000s"
+[traffic]
+profile = {{ kind = "steps", steps = [{{ at = "0s", rate = "1/s" }}, {{ at = "4s", rate = "0/s" }}] }}
+process = "periodic"
+[[queue]]
+name = "jobs"
+[[instance_type]]
+name = "box"
+concurrency = 1
+price = "$1/h"
+[[pool]]
+name = "workers"
+instance_type = "box"
+instances = 0
+queue = "jobs"
+[pool.autoscaling]
+min = 0
+max = 4
+[pool.autoscaling.keda]
+triggers = [{{ metric = "queue_depth", target = 1{trigger} }}]
+[[class]]
+name = "job"
+queue = "jobs"
+service = {{ distribution = "constant", value = "1200s" }}
+"#
+    )
+}
+
+/// Issue 14, item 4: a queue trigger counts the messages in flight, as KEDA's SQS scaler does
+/// by default, so scaling to zero (or down) never cuts a job that is still running.
+#[test]
+fn keda_counts_jobs_in_flight_and_never_scales_away_a_running_job() {
+    // Jobs arrive at 0, 1, 2, 3 s. The poll at 0 s activates one worker, which takes the
+    // first job; the HPA's sync at 15 s sees 3 waiting + 1 in flight = 4 messages: 4 workers,
+    // which take the other three at once (no start-up). They run to 1200 s and 1215 s: the
+    // queue is empty but 4, then 3, messages are in flight, so every poll up to 1200 s is
+    // active. The poll at 1230 s is the first inactive one; 1200 + 300 is not before 1500,
+    // so the poll at 1530 s deactivates, long after the last job ended.
+    let (s, _, events) = run(&long_jobs(""));
+    let last = events.iter().rfind(|e| e.policy == "keda").unwrap();
+    assert_eq!((last.time_s, last.to), (1530.0, 0));
+    assert!(
+        events.iter().all(|e| e.time_s >= 1215.0 || e.to >= e.from),
+        "{events:?}"
+    );
+    assert_eq!((s.requests.arrived, s.requests.completed), (4, 4));
+    assert_eq!(s.requests.failed(), 0);
+    assert_eq!(s.instances.by_pool["workers"].scaling.cut_by_drain, 0);
+    // The SQS scaler's own option turned off counts the waiting messages only (what fleetsim
+    // did before): the HPA then scales busy workers in, and a 20-minute job outlives the 300 s
+    // the leaving worker has to finish it.
+    let (s, _, _) = run(&long_jobs(", scale_on_in_flight = false"));
+    assert!(s.instances.by_pool["workers"].scaling.cut_by_drain > 0);
+    assert!(s.requests.failed() > 0);
+}
+
 #[test]
 fn under_the_viral_spike_every_autoscaler_beats_a_fixed_fleet() {
     let runs = shipped("viral_spike_100x.toml");

@@ -28,6 +28,16 @@ pub struct AutoscalingSpec {
 }
 
 impl AutoscalingSpec {
+    /// The smallest desired capacity its controller sets: KEDA's `idleReplicaCount` when it is
+    /// set (KEDA scales the target to it while every trigger is inactive; its HPA keeps
+    /// `minReplicaCount` only while active), else `min`.
+    pub fn floor(&self) -> u32 {
+        match &self.controller {
+            Controller::Keda(k) => k.config.idle_replica_count.unwrap_or(self.min),
+            _ => self.min,
+        }
+    }
+
     /// True if one of its policies reads `metric`.
     pub fn reads(&self, metric: MetricKind) -> bool {
         match &self.controller {
@@ -274,6 +284,12 @@ pub struct KedaTrigger {
     pub activation: f64,
     /// `metricType`. Default `AverageValue`.
     pub target_type: MetricTargetType,
+    /// A `queue_depth` trigger also counts the messages being processed (received, not yet
+    /// deleted or acknowledged), as the scaler it imitates reads its queue: KEDA's AWS SQS
+    /// scaler by default (`scaleOnInFlight`), RabbitMQ through its management API unless
+    /// `excludeUnacknowledged`; not a Redis list (a worker pops what it takes). Always false
+    /// for other metrics.
+    pub counts_in_flight: bool,
 }
 
 /// A KEDA ScaledObject (`[pool.autoscaling.keda]`) and the HPA it drives.
