@@ -696,6 +696,21 @@ fn lifecycle_defaults() {
             storage_price_per_hour: 0.0,
         })
     );
+    // AWS policies drain within ELB's 300 s; a pod an HPA or KEDA removes gets Kubernetes'
+    // terminationGracePeriodSeconds, 30 s, unless the pool says otherwise.
+    assert_eq!(warm.deregistration_delay, DEFAULT_DEREGISTRATION_DELAY);
+    let hpa = pool("[pool.autoscaling]\nmin = 1\nmax = 4\n[pool.autoscaling.hpa]\n");
+    assert_eq!(hpa.deregistration_delay, secs(30));
+    let keda = pool(
+        "[pool.autoscaling]\nmin = 0\nmax = 4\n[pool.autoscaling.keda]\n\
+         triggers = [{ metric = \"queue_depth\", target = 5 }]\n",
+    );
+    assert_eq!(keda.deregistration_delay, secs(30));
+    let set = pool(
+        "deregistration_delay = \"600s\"\n[pool.autoscaling]\nmin = 1\nmax = 4\n\
+         [pool.autoscaling.hpa]\n",
+    );
+    assert_eq!(set.deregistration_delay, secs(600));
 }
 
 #[test]
