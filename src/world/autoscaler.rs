@@ -368,6 +368,17 @@ impl Controller {
     }
 }
 
+/// The decision an AWS evaluation applies and what comes with it.
+struct Chosen {
+    decision: ScalingDecision,
+    policy: &'static str,
+    why: String,
+    /// The warm-up of the instances it launches.
+    warmup: SimDuration,
+    /// A simple policy's cooldown, which its activity starts.
+    simple_cooldown: Option<SimDuration>,
+}
+
 /// A readable name of a target tracking or alarm metric, for scaling events.
 fn describe(metric: &AwsMetric) -> &'static str {
     metric.kind.name()
@@ -533,16 +544,28 @@ impl World<'_> {
             .collect();
         let group = self.group_capacity(now, pool);
         // The largest capacity of the policies that act now, with the warm-up of the
-        // instances it launches.
-        let mut best: Option<(ScalingDecision, &'static str, String, SimDuration)> = None;
-        let mut consider =
-            |d: Option<ScalingDecision>, policy: &'static str, why: String, warmup: SimDuration| {
-                if let Some(d) = d {
-                    if best.as_ref().is_none_or(|(b, ..)| d.desired > b.desired) {
-                        best = Some((d, policy, why, warmup));
-                    }
+        // instances it launches and, for a simple policy, the cooldown its activity starts.
+        let mut best: Option<Chosen> = None;
+        let mut consider = |d: Option<ScalingDecision>,
+                            policy: &'static str,
+                            why: String,
+                            warmup: SimDuration,
+                            simple_cooldown: Option<SimDuration>| {
+            if let Some(decision) = d {
+                if best
+                    .as_ref()
+                    .is_none_or(|b| decision.desired > b.decision.desired)
+                {
+                    best = Some(Chosen {
+                        decision,
+                        policy,
+                        why,
+                        warmup,
+                        simple_cooldown,
+                    });
                 }
-            };
+            }
+        };
         // Target tracking policies decide together: scale out if any wants to, scale in only
         // if all want to (see `target_tracking::combine`).
         let n_tt = a.target_tracking.len();
@@ -560,7 +583,13 @@ impl World<'_> {
                 v.map_or("missing".into(), |v| format!("{v:.3}")),
                 a.target_tracking[i].target()
             );
-            consider(Some(d), "target_tracking", why, a.target_tracking_warmup[i]);
+            consider(
+                Some(d),
+                "target_tracking",
+                why,
+                a.target_tracking_warmup[i],
+                None,
+            );
         }
         let mut i = n_tt;
         for (k, p) in a.step.iter_mut().enumerate() {
@@ -574,26 +603,43 @@ impl World<'_> {
                 ),
                 _ => String::new(),
             };
-            consider(d, "step", why, a.step_warmup[k]);
+            consider(d, "step", why, a.step_warmup[k], None);
             i += 1;
         }
         for p in &mut a.simple {
             let v = values[i];
-            let d = p.decide(now, &group, v, &mut a.cooldown);
-            if d.is_some() {
-                a.simple_in_progress = true;
-            }
+            let d = p.decide(now, &group, v, &a.cooldown);
             let why = format!(
                 "{} {} breached its alarm",
                 describe(&a.metrics[i]),
                 v.map_or("missing".into(), |v| format!("{v:.3}"))
             );
-            consider(d, "simple", why, a.warmup.of_other_launches());
+            consider(
+                d,
+                "simple",
+                why,
+                a.warmup.of_other_launches(),
+                Some(p.cooldown()),
+            );
             i += 1;
         }
-        if let Some((d, policy, why, warmup)) = best {
+        if let Some(Chosen {
+            decision: d,
+            policy,
+            why,
+            warmup,
+            simple_cooldown,
+        }) = best
+        {
             let desired = d.desired.max(a.forecast_floor);
             let f = &mut self.pools[pool].fleet;
+            if let Some(c) = simple_cooldown.filter(|_| desired != f.desired) {
+                // Only a simple decision the group applies starts an activity, and the
+                // cooldown after it; one that lost to a larger capacity (or to the forecast's
+                // floor) starts nothing.
+                a.cooldown.activity_started(c);
+                a.simple_in_progress = true;
+            }
             if desired > f.desired {
                 // "This warm-up period applies to instances launched due to a specific target
                 // tracking or step scaling policy" (PutScalingPolicy).

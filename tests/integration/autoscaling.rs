@@ -136,6 +136,36 @@ fn simple_scaling_waits_for_the_activity_and_its_cooldown() {
 }
 
 #[test]
+fn a_simple_policy_that_loses_to_a_larger_one_starts_no_cooldown() {
+    // Issue 14, item 2's class: a simple policy (+1, cooldown 600 s) and a step policy (exact
+    // capacity 5) on one alarm. At 60 s both fire; AWS applies the larger capacity, 5 (User
+    // Guide, "Multiple dynamic scaling policies"), so no simple scaling activity starts and
+    // no cooldown follows. The new boxes serve from 90 s (no warm-up): at 120 s the simple
+    // policy adds one (5 + 1 = 6; the step wants 5, no change); that box serves at 150 s and
+    // the cooldown runs to 750 s. At 180 s the step policy sets its exact 5 again (nothing is
+    // warming: it may scale in); the next +1 comes at 780 s. Had the lost decision at 60 s
+    // started a cooldown (to 90 + 600 = 690 s), the simple policy would first act at 720 s.
+    let policies = format!(
+        "instance_warmup = \"0s\"\n[[pool.autoscaling.simple]]\n{ALARM}\nadjustment = 1\n\
+         cooldown = \"600s\"\n[[pool.autoscaling.step]]\n{ALARM}\n\
+         adjustment_type = \"exact_capacity\"\nsteps = [{{ lower = 0, adjustment = 5 }}]"
+    );
+    let (_, _, events) = run(&overloaded("800s", &policies));
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| (e.time_s, e.policy, e.from, e.to))
+            .collect::<Vec<_>>(),
+        vec![
+            (60.0, "step", 1, 5),
+            (120.0, "simple", 5, 6),
+            (180.0, "step", 6, 5),
+            (780.0, "simple", 5, 6)
+        ]
+    );
+}
+
+#[test]
 fn step_scaling_acts_every_minute_but_warming_instances_hold_it_back() {
     let policy =
         format!("[[pool.autoscaling.step]]\n{ALARM}\nsteps = [{{ lower = 0, adjustment = 1 }}]");
