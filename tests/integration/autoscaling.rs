@@ -166,6 +166,26 @@ fn a_simple_policy_that_loses_to_a_larger_one_starts_no_cooldown() {
 }
 
 #[test]
+fn a_long_metric_lag_delays_the_alarms_but_loses_no_datapoint() {
+    // Datapoints published ten minutes late: the first, of [0, 60), at 660 s, when the step
+    // policy (exact capacity 5) acts. A pipeline that kept only four datapoints dropped it
+    // (and every later one) before it was published, and no alarm ever fired.
+    let policy = format!(
+        "min = 1\nmax = 20\nmetric_lag = \"600s\"\n[[pool.autoscaling.step]]\n{ALARM}\n\
+         adjustment_type = \"exact_capacity\"\nsteps = [{{ lower = 0, adjustment = 5 }}]"
+    );
+    let text = fleet(
+        "900s",
+        "10/s",
+        "1s",
+        "[pool.startup]\nboot = \"30s\"",
+        &policy,
+    );
+    let (_, _, events) = run(&text);
+    assert_eq!(steps(&events), vec![(660.0, 1, 5)]);
+}
+
+#[test]
 fn step_scaling_acts_every_minute_but_warming_instances_hold_it_back() {
     let policy =
         format!("[[pool.autoscaling.step]]\n{ALARM}\nsteps = [{{ lower = 0, adjustment = 1 }}]");
