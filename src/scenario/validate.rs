@@ -20,6 +20,7 @@ use crate::model::fleet::mixed::{
 use crate::model::fleet::{
     llm::TokenSpec, Dispatch, FaultKind, FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime,
     StartupSpec, TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_ERROR_LATENCY,
+    DEFAULT_TERMINATION_GRACE_PERIOD,
 };
 use crate::model::market::interruptions::CapacityShortage;
 use crate::model::market::PurchaseOption;
@@ -1071,7 +1072,7 @@ fn validate_pools(
                 Some(Located {
                     value: Some(spec), ..
                 }),
-            ) if i.value < u64::from(spec.min) || i.value > u64::from(spec.max) => {
+            ) if i.value < u64::from(spec.floor()) || i.value > u64::from(spec.max) => {
                 r.error(
                     i,
                     format!(
@@ -1158,10 +1159,16 @@ fn validate_pools(
                     |w| w.value as u32,
                 ),
                 startup: p.startup.clone().unwrap_or_else(StartupSpec::instant),
-                deregistration_delay: p
-                    .deregistration_delay
-                    .as_ref()
-                    .map_or(DEFAULT_DEREGISTRATION_DELAY, |d| d.value),
+                deregistration_delay: p.deregistration_delay.as_ref().map_or(
+                    match controller {
+                        // A pod gets its terminationGracePeriodSeconds, not ELB's delay.
+                        Some(Controller::Hpa(_) | Controller::Keda(_)) => {
+                            DEFAULT_TERMINATION_GRACE_PERIOD
+                        }
+                        _ => DEFAULT_DEREGISTRATION_DELAY,
+                    },
+                    |d| d.value,
+                ),
                 termination_policy,
                 warm_pool: p.warm_pool.as_ref().and_then(|w| w.value),
                 launch: p.launch.unwrap_or_default(),
