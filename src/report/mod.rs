@@ -3,8 +3,9 @@
 //! from a result folder read back ([`write_report`]).
 //!
 //! Formatting only (`serialize`-style functions return bytes or text); files are written by
-//! [`atomic`], which never leaves a half-written file behind, under the names of [`layout`];
-//! text cells of every CSV go through [`csv_cell`]. Folders are read back for the report by [`results_dir`]
+//! [`atomic`], which never leaves a half-written file behind, into a result folder that
+//! [`staging`] puts in place only when it is complete, under the names of [`layout`]; text cells
+//! of every CSV go through [`csv_cell`]. Folders are read back for the report by [`results_dir`]
 //! and [`timeline_points`]. It must not know how the numbers were produced.
 
 pub mod aggregate;
@@ -20,6 +21,7 @@ pub mod markdown;
 mod regions_csv;
 pub mod results_dir;
 mod review;
+pub mod staging;
 mod text;
 mod timeline_csv;
 pub mod timeline_points;
