@@ -1,5 +1,6 @@
-//! Result folders (issue 14, items 9, 11 and 15): all-or-nothing folders, one writer at a
-//! time, never a folder fleetsim did not write deleted; `merge` trusting nothing it reads; CSV text cells neutralised; exit codes that tell causes
+//! Result folders (issue 14, items 9, 10, 11 and 15): all-or-nothing folders, one writer at a
+//! time, never a folder fleetsim did not write deleted; run names checked before simulating;
+//! `merge` trusting nothing it reads; CSV text cells neutralised; exit codes that tell causes
 //! apart; and a fault test that kills runs at many moments and checks the folder each time.
 
 use std::collections::BTreeMap;
@@ -368,6 +369,82 @@ fn every_name_written_is_in_the_layouts_list() {
             "{name} is listed but never written"
         );
     }
+}
+
+/// Variants named like the files of a result folder, in any case, or like one another in
+/// another case, or naming a pool that does not exist, are refused before anything runs.
+#[test]
+fn run_names_and_variant_elements_are_checked_before_simulating() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = &SCENARIO[..SCENARIO.find("[[variant]]").unwrap()];
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "[[variant]]\nname = \"Report.HTML\"\nseed = 2\n",
+            &["variant[0].name", "report.html", "help: "],
+        ),
+        (
+            "[[variant]]\nname = \"rep-1\"\nseed = 2\n",
+            &["variant[0].name", "replication", "help: "],
+        ),
+        (
+            "[[variant]]\nname = \"BASE\"\nseed = 2\n",
+            &["variant[0].name", "base", "help: "],
+        ),
+        (
+            "[[variant]]\nname = \"charts\"\nseed = 2\n",
+            &["variant[0].name", "charts"],
+        ),
+        (
+            "[[variant]]\nname = \"fast\"\nseed = 2\n[[variant]]\nname = \"Fast\"\nseed = 3\n",
+            &["variant[1].name", "only in case", "help: "],
+        ),
+        (
+            "[[variant]]\nname = \"v\"\npool = [{ name = \"P\", instances = 3 }]\n",
+            &[
+                "pool[0].name",
+                "no pool named \"P\"; there are: p",
+                "did you mean \"p\"",
+            ],
+        ),
+        (
+            "[[variant]]\nname = \"v\"\npool = [{ name = \"p\", instances = 3 }, { name = \"p\", instances = 5 }]\n",
+            &["pool[1].name", "pool \"p\" is given twice"],
+        ),
+    ];
+    for (i, (variants, expects)) in cases.iter().enumerate() {
+        let file = write(
+            tmp.path(),
+            &format!("c{i}.toml"),
+            &format!("{base}{variants}"),
+        );
+        let out = tmp.path().join(format!("out{i}"));
+        let o = fleetsim(&["run", &file, "--out", s(&out)]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "case {i}: {e}");
+        // Located: file:line:col.
+        assert!(e.contains(&format!("c{i}.toml:")), "case {i}: {e}");
+        for x in *expects {
+            assert!(e.contains(x), "case {i}: `{x}` not in\n{e}");
+        }
+        assert!(!out.exists(), "case {i} wrote output");
+    }
+    // --set run names differing only in case.
+    let file = write(tmp.path(), "grid.toml", base);
+    let o = fleetsim(&[
+        "run",
+        &file,
+        "--set",
+        "name=run,RUN",
+        "--out",
+        s(&tmp.path().join("grid")),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("only in case") && stderr(&o).contains("help: "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!tmp.path().join("grid").exists());
 }
 
 /// A pool and a variant whose names start with `-` (allowed names): their CSV cells are
