@@ -238,8 +238,11 @@ fn main() -> ExitCode {
 /// next run into the same `--out` removes what this one left.
 fn on_interrupt_remove_staging() {
     let _ = ctrlc::set_handler(|| {
-        report::staging::remove_after_interrupt();
-        eprintln!("interrupted: the result folder being written was removed");
+        if report::staging::remove_after_interrupt() {
+            eprintln!("interrupted: the unfinished result folder was removed, --out is as it was");
+        } else {
+            eprintln!("interrupted");
+        }
         std::process::exit(130);
     });
 }

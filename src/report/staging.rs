@@ -126,15 +126,19 @@ pub fn interrupted() -> bool {
 /// [`Staging::begin`] and [`Staging::commit`] fail: for the binary's SIGINT/SIGTERM handler,
 /// which exits right after (code 130). A commit under way finishes first (it holds the same
 /// mutex), and then its old folder is what is removed.
-pub fn remove_after_interrupt() {
+/// Returns whether an unfinished folder was removed.
+pub fn remove_after_interrupt() -> bool {
     let mut a = active();
     a.interrupted = true;
+    let mut removed = false;
     for e in std::mem::take(&mut a.entries) {
         if let Some(folder) = &e.folder {
             discard(folder);
+            removed = true;
         }
         let _ = fs::remove_file(&e.lock);
     }
+    removed
 }
 
 /// Removes `folder`, a staging folder that writers may still be filling: it is first renamed to

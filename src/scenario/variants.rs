@@ -581,8 +581,7 @@ fn merge_by_name<'de>(
 /// ignoring case, or one edit away (a letter added, removed or changed).
 fn near_miss(known: &str, new: &str) -> bool {
     known.eq_ignore_ascii_case(new)
-        || super::reader::edit_distance(&known.to_ascii_lowercase(), &new.to_ascii_lowercase())
-            <= 1
+        || super::reader::edit_distance(&known.to_ascii_lowercase(), &new.to_ascii_lowercase()) <= 1
 }
 
 /// Problems with the run names that `--set` points make (`<run>+<key>=<value>...`): names too
@@ -709,7 +708,9 @@ mod tests {
         for typo in ["a10G", "a11g", "a10gg", "a1g"] {
             assert_eq!(
                 merge_issues(base, &format!("pool = [{{ name = \"{typo}\", n = 3 }}]")),
-                [format!("pool[0].name: no pool named \"{typo}\"; there are: a10g, t4")]
+                [format!(
+                    "pool[0].name: no pool named \"{typo}\"; there are: a10g, t4"
+                )]
             );
         }
         assert_eq!(
