@@ -9,8 +9,9 @@
 //!
 //! The merge follows kustomize's 2-way merge (kubernetes-sigs/kustomize,
 //! `cmd/config/docs/api-conventions/merge2.md`): maps merge field by field, a list whose elements
-//! all carry an associative key (here only `name`) merges element by element, new elements are
-//! appended, and other lists are replaced, as in JSON Merge Patch (RFC 7396). Unlike kustomize,
+//! all carry an associative key (here only `name`) merges element by element, and other lists are
+//! replaced, as in JSON Merge Patch (RFC 7396). Unlike kustomize, a new element is appended only
+//! when it says so (`add = true`): a name the base lacks is otherwise a typo, refused. And,
 //! a value cannot be deleted (there is no `null` in TOML), except by the two rules below that
 //! follow from the format: a change of a table's kind, and keys that are alternatives to each
 //! other (`rate`/`profile`, an autoscaler's controllers).
@@ -514,12 +515,12 @@ fn all_named(items: &Array<'_>) -> bool {
     items.iter().all(|v| name_of(v).is_some())
 }
 
-/// Each element of `over` merges onto the element of `base` with its name, or is appended as a
-/// new element. A new name that is a near miss of one of the base's ([`near_miss`]: `a10G` for
-/// `a10g`) is taken for a misspelling and refused rather than appended (it would silently add a
-/// pool, class or policy instead of changing one), and so is a name given twice (the base
-/// refuses that too). A name far from every name of the base is a new element: shipped scenarios
-/// add a pool that way (`stable_diffusion_5000_users.toml`'s spot variants).
+/// Each element of `over` merges onto the element of `base` with its name. An element the base
+/// does not have is appended only when it says so (`add = true`, a key the merge consumes):
+/// otherwise a name the base lacks is a misspelling or a stale reference, refused with the
+/// names there are ("no pool named \"a10G\"; there are: a10g, t4") rather than silently adding
+/// a pool, class or policy where the variant meant to change one. `add = true` on a name the
+/// base has is refused too, and so is a name given twice (the base refuses that as well).
 fn merge_by_name<'de>(
     base: &mut Array<'de>,
     over: Array<'de>,
@@ -554,25 +555,44 @@ fn merge_by_name<'de>(
             continue;
         }
         seen.push(name.clone());
+        // `add = true` marks a new element; any other value of `add` is left in place for the
+        // reader to refuse as it refuses any misplaced key.
+        let adds = item
+            .as_table()
+            .and_then(|t| t.get("add"))
+            .is_some_and(|v| v.as_bool() == Some(true));
+        if adds {
+            take_key(&mut item, "add");
+        }
         match base.iter_mut().find(|b| name_of(b) == Some(name.as_str())) {
+            Some(_) if adds => issues.push(issue(
+                format!("{what} \"{name}\" is already in the base scenario"),
+                format!("drop `add = true` to change the base's {what} \"{name}\", or give the new {what} another name"),
+            )),
             Some(b) if merges(b, &item) => {
                 // The base's `name` stays: it is what matched, not an override.
                 take_key(&mut item, "name");
                 merge(b, item, &element, issues);
             }
             Some(b) => *b = item,
-            None => match known.iter().find(|k| near_miss(k, &name)) {
-                Some(near) => issues.push(issue(
+            None if adds => base.push(item),
+            None => {
+                let hint = match known.iter().find(|k| near_miss(k, &name)) {
+                    Some(near) => format!(
+                        "did you mean \"{near}\"? A variant changes the base's {what} of the same name; to add a new {what}, write `add = true` in it"
+                    ),
+                    None => format!(
+                        "a variant changes the base's {what} of the same name; to add a new {what}, write `add = true` in it"
+                    ),
+                };
+                issues.push(issue(
                     format!(
                         "no {what} named \"{name}\"; there are: {}",
-                        known.join(", ")
+                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
                     ),
-                    format!(
-                        "did you mean \"{near}\"? A variant changes the base's {what} of the same name; a new {what} needs a name that is not this close to one of the base's"
-                    ),
-                )),
-                None => base.push(item),
-            },
+                    hint,
+                ));
+            }
         }
     }
 }
@@ -676,10 +696,11 @@ mod tests {
     }
 
     #[test]
-    fn arrays_of_named_tables_merge_by_name_and_append_new_names() {
+    fn arrays_of_named_tables_merge_by_name_and_append_added_names() {
         let base = "[[pool]]\nname = \"a\"\nn = 1\nk = \"x\"\n[[pool]]\nname = \"b\"\nn = 2";
-        // b's n changes, a is untouched, ccc is new and goes last; order of the base is kept.
-        let over = "pool = [{ name = \"b\", n = 20 }, { name = \"ccc\", n = 3 }]";
+        // b's n changes, a is untouched, ccc is added and goes last (without its `add` key);
+        // order of the base is kept.
+        let over = "pool = [{ name = \"b\", n = 20 }, { name = \"ccc\", n = 3, add = true }]";
         assert_eq!(
             merged(base, over),
             "pool[0].k=\"x\"\npool[0].n=1\npool[0].name=\"a\"\n\
@@ -701,7 +722,7 @@ mod tests {
     }
 
     #[test]
-    fn a_near_miss_of_a_name_or_a_name_given_twice_is_an_issue_not_an_element() {
+    fn a_name_the_base_lacks_or_a_name_given_twice_is_an_issue_not_an_element() {
         let base = "[[pool]]\nname = \"a10g\"\n[[pool]]\nname = \"t4\"\n\
                     [[pool.autoscaling.target_tracking]]\nname = \"util\"\ntarget = 1";
         // Another case, a letter changed, added or removed.
@@ -728,14 +749,26 @@ mod tests {
             ),
             ["pool[0].autoscaling.target_tracking[0].name: no target tracking named \"utl\"; there are: util"]
         );
-        // A misspelling is not appended; a name far from every other is.
+        // A name far from every other is refused too unless it says it is new; `add = true` on
+        // a name the base has is refused.
+        assert_eq!(
+            merge_issues(base, "pool = [{ name = \"spot\" }]"),
+            ["pool[0].name: no pool named \"spot\"; there are: a10g, t4"]
+        );
+        assert_eq!(
+            merge_issues(base, "pool = [{ name = \"t4\", add = true }]"),
+            ["pool[0].name: pool \"t4\" is already in the base scenario"]
+        );
         let mut b = toml_span::parse(base).unwrap();
+        let mut issues = Vec::new();
         merge(
             &mut b,
-            toml_span::parse("pool = [{ name = \"a10G\" }, { name = \"spot\" }]").unwrap(),
+            toml_span::parse("pool = [{ name = \"a10G\" }, { name = \"spot\", add = true }]")
+                .unwrap(),
             "",
-            &mut Vec::new(),
+            &mut issues,
         );
+        assert_eq!(issues.len(), 1);
         let names: Vec<&str> = b
             .pointer("/pool")
             .unwrap()
