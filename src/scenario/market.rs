@@ -263,9 +263,10 @@ fn read_spot_price(
     }))
 }
 
-/// Reads a spot price history: `time_column` in seconds from the start, or ISO-8601 UTC
-/// timestamps (`2022-05-31T20:43:19Z`, `+00:00` or a space instead of `T` accepted) with the
-/// first row as t = 0; rows in increasing time; `price_column` in USD/h.
+/// Reads a spot price history: `time_column` in seconds from the start (the first price also
+/// holds before its time), or ISO-8601 UTC timestamps (`2022-05-31T20:43:19Z`, `+00:00` or a
+/// space instead of `T` accepted) with the first row as t = 0; one kind in a file; rows in
+/// increasing time; `price_column` in USD/h.
 fn load_price_file(
     path: &Path,
     time_column: &str,
@@ -274,20 +275,34 @@ fn load_price_file(
     let mut file = CsvFile::open(path)?;
     let (ti, pi) = (file.column(time_column)?, file.column(price_column)?);
     let (mut times, mut prices) = (Vec::new(), Vec::new());
-    let mut first: Option<f64> = None;
+    // The time 0 stands for: 0 s for seconds from the start, the first row for timestamps.
+    // (Issue 14, item 5: seconds were once taken from the first row too, which moved every
+    // price earlier by the first row's time.)
+    let mut origin: Option<(f64, bool)> = None;
     for row in file.rows() {
         let (row, record) = row?;
         let (t_cell, p_cell) = (cell(&record, ti), cell(&record, pi));
-        let t = match t_cell.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => v,
-            _ => iso_seconds(t_cell).ok_or_else(|| {
-                format!(
-                    "{} row {row}: \"{t_cell}\" in column \"{time_column}\" is neither seconds from the start nor an ISO timestamp such as 2022-05-31T20:43:19Z",
-                    path.display()
-                )
-            })?,
+        let (t, iso) = match t_cell.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => (v, false),
+            _ => (
+                iso_seconds(t_cell).ok_or_else(|| {
+                    format!(
+                        "{} row {row}: \"{t_cell}\" in column \"{time_column}\" is neither seconds from the start nor an ISO timestamp such as 2022-05-31T20:43:19Z",
+                        path.display()
+                    )
+                })?,
+                true,
+            ),
         };
-        let origin = *first.get_or_insert(t);
+        let (origin, first_iso) = *origin.get_or_insert((if iso { t } else { 0.0 }, iso));
+        if iso != first_iso {
+            return Err(format!(
+                "{} row {row}: \"{t_cell}\" mixes {} with the {} of the first row",
+                path.display(),
+                if iso { "a timestamp" } else { "seconds" },
+                if first_iso { "timestamps" } else { "seconds" },
+            ));
+        }
         let price: f64 = match p_cell.parse::<f64>() {
             Ok(v) if v.is_finite() && v >= 0.0 => v,
             _ => {
@@ -308,6 +323,11 @@ fn load_price_file(
             // Two changes at once: the later row wins.
             *prices.last_mut().unwrap() = price;
             continue;
+        }
+        if times.is_empty() && !at.is_zero() {
+            // The first price also holds before its time: a path starts at t = 0.
+            times.push(SimDuration::ZERO);
+            prices.push(price);
         }
         times.push(at);
         prices.push(price);

@@ -652,14 +652,17 @@ impl<'s> World<'s> {
 
     /// Runs to the end of the scenario, sending timeline windows to `sink`.
     pub fn run<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
+        // Timed inputs and controllers first, traffic last: events at one instant pop in the
+        // order they were scheduled, so an outage, a scheduled action or a fault at time t is
+        // in force for a request arriving at t, t = 0 included (issue 14, item 5).
+        self.start_autoscalers();
+        self.start_topology();
         if self.closed_loop.is_some() {
             self.start_users();
         } else if let Some(first) = self.arrivals.next_arrival() {
             self.queue
                 .schedule_source_in(first - SimTime::ZERO, Event::Arrival);
         }
-        self.start_autoscalers();
-        self.start_topology();
         while let Some((now, event)) = self.queue.pop() {
             if now >= self.end {
                 break;

@@ -20,6 +20,7 @@ mod stickiness;
 mod supermarket;
 mod sweep;
 mod theory;
+mod time_zero;
 mod topology;
 mod trace;
 mod variants;
