@@ -58,7 +58,8 @@ pub(super) fn read_deregistration_delay(
         );
         return None;
     }
-    Some(d)
+    // deregistration_delay.timeout_seconds is an integer.
+    super::raw::whole_seconds(r, &d, "an ALB target group", "deregistration_delay").then_some(d)
 }
 
 /// `[pool.startup]`: `boot`, `model_load`, `warm_up`, each a duration (a constant) or a
