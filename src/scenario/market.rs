@@ -14,10 +14,12 @@ use crate::model::fleet::llm::LlmProfile;
 use crate::model::fleet::InstanceType;
 use crate::model::market::billing::{
     BillingSpec, Granularity, LoadBalancerPrice, ALB_USD_PER_HOUR, ALB_USD_PER_LCU_HOUR,
+    MAX_MINIMUM,
 };
 use crate::model::market::catalog::{self, Cloud, Lookup};
 use crate::model::market::interruptions::{SpotAvailability, SpotInterruptions};
-use crate::model::market::spot_price::{SpotPriceSpec, MAX_STEPS};
+use crate::model::market::spot_price::{SpotPriceSpec, MAX_STEPS, MAX_VOLATILITY};
+use crate::model::market::{show_amount, MAX_USD_PER_HOUR};
 
 /// An `[[instance_type]]` table.
 pub struct RawInstanceType {
@@ -183,6 +185,8 @@ fn read_spot_price(
             Some(format!("such as {key} = {example}")),
         );
     };
+    // Present but broken (already reported) is not missing.
+    let (mean_given, volatility_given) = (f.get("mean").is_some(), f.get("volatility").is_some());
     let mean = f.get("mean").and_then(|n| r.price_per_hour(&n));
     let volatility = f.get("volatility").and_then(|n| r.positive(&n, false));
     let reversion = f.get("reversion").and_then(|n| r.duration(&n));
@@ -206,17 +210,36 @@ fn read_spot_price(
             None
         }
         None => {
-            need(r, "mean", "\"$0.40/h\"");
+            if !mean_given {
+                need(r, "mean", "\"$0.40/h\"");
+            }
             None
         }
     };
-    if volatility.is_none() {
-        need(
-            r,
-            "volatility",
-            "0.2 (the standard deviation of the log price)",
-        );
-        ok = false;
+    match &volatility {
+        None => {
+            if !volatility_given {
+                need(
+                    r,
+                    "volatility",
+                    "0.2 (the standard deviation of the log price)",
+                );
+            }
+            ok = false;
+        }
+        Some(v) if v.value > MAX_VOLATILITY => {
+            r.error(
+                v,
+                format!(
+                    "a volatility of {} swings the price by a factor of e^{} either way; at most {MAX_VOLATILITY} is accepted",
+                    show_amount(v.value),
+                    show_amount(v.value)
+                ),
+                Some("such as volatility = 0.2 (swings of about ±20 %)".into()),
+            );
+            ok = false;
+        }
+        Some(_) => {}
     }
     let reversion = match reversion {
         Some(d) if d.value.is_zero() => {
@@ -304,6 +327,14 @@ fn load_price_file(
             ));
         }
         let price: f64 = match p_cell.parse::<f64>() {
+            Ok(v) if v > MAX_USD_PER_HOUR => {
+                return Err(format!(
+                    "{} row {row}: ${}/h in column \"{price_column}\" is above the ${}/h fleetsim accepts (a bound that keeps every cost finite)",
+                    path.display(),
+                    show_amount(v),
+                    show_amount(MAX_USD_PER_HOUR)
+                ))
+            }
             Ok(v) if v.is_finite() && v >= 0.0 => v,
             _ => {
                 return Err(format!(
@@ -380,7 +411,19 @@ pub(super) fn read_billing(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Loc
     let granularity = f
         .get("granularity")
         .and_then(|n| r.one_of(&n, &["per_second", "per_hour"]));
-    let minimum = f.get("minimum").and_then(|n| r.duration(&n));
+    let minimum = f.get("minimum").and_then(|n| r.duration(&n)).filter(|m| {
+        // No cloud bills more than an hour per start (EC2 and GCE: 60 s; the old EC2 rule:
+        // an hour); a longer minimum is a unit mistake.
+        let ok = m.value <= MAX_MINIMUM;
+        if !ok {
+            r.error(
+                m,
+                format!("a billing minimum of {} is longer than an hour", m.value),
+                Some("such as minimum = \"60s\" (EC2, GCE); at most \"1h\"".into()),
+            );
+        }
+        ok
+    });
     let mut ok = true;
     let load_balancer = f.get("load_balancer").and_then(|n| {
         if n.is_table() {

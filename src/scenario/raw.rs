@@ -597,6 +597,24 @@ pub(super) fn whole_seconds(
     false
 }
 
+/// A class's `request_size` or `response_size` (`key`): at most 1 GB (issue 14, item 13).
+fn message_size(r: &mut Reader<'_>, node: &Node<'_, '_>, key: &str) -> Option<Located<u64>> {
+    use crate::model::topology::transfer::MAX_MESSAGE_BYTES;
+    let size = r.bytes(node)?;
+    if size.value > MAX_MESSAGE_BYTES {
+        r.error(
+            &size,
+            format!(
+                "a {key} above 1GB is not one request's ({} bytes)",
+                size.value
+            ),
+            Some(format!("such as {key} = \"20KB\"; at most \"1GB\"")),
+        );
+        return None;
+    }
+    Some(size)
+}
+
 /// Stores the value `read` for an optional key in `slot`, which holds the default: `read` is
 /// `None` when the key is absent, `Some(None)` when it was present but broken (the reader has
 /// recorded why), and then this returns false.
@@ -956,8 +974,12 @@ fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option
             service_by_type = read_service_map(r, t, base_dir);
         }
     }
-    let request_size = f.get("request_size").and_then(|n| r.bytes(&n));
-    let response_size = f.get("response_size").and_then(|n| r.bytes(&n));
+    let request_size = f
+        .get("request_size")
+        .and_then(|n| message_size(r, &n, "request_size"));
+    let response_size = f
+        .get("response_size")
+        .and_then(|n| message_size(r, &n, "response_size"));
     f.finish(r);
     Some(RawClass {
         name,

@@ -11,6 +11,7 @@ mod gates;
 mod health;
 mod llm;
 mod micro;
+mod money;
 mod report;
 mod retries;
 mod slow_start;
