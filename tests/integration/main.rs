@@ -8,6 +8,7 @@ mod closed_loop;
 mod common;
 mod determinism;
 mod gates;
+mod hangs;
 mod health;
 mod llm;
 mod micro;
