@@ -1,9 +1,22 @@
 //! The `fleetsim` command line: arguments, exit codes and messages. Simulation lives in the
 //! library; this file only connects it to the terminal and the file system.
 //!
-//! Exit codes: 0 success, 1 a gate failed (`check`: an objective does not hold; `compare`: a
-//! regression beyond a threshold), 2 bad input or usage (a broken scenario, an unwritable output
-//! folder, an unreadable result folder).
+//! Exit codes, the one place they are decided ([`exit_code`]; README, "Exit codes"):
+//! - `0` success;
+//! - `1` a gate failed: `check` (an objective does not hold), `compare` (a regression beyond a
+//!   threshold);
+//! - `2` bad input or usage: a broken scenario or data file, bad arguments, a folder that is not
+//!   a result folder, an output folder fleetsim refuses to replace (not one it wrote), shards
+//!   that do not fit together, and a run stopped by a resource limit the input drove it into;
+//! - `3` an I/O or environment failure not caused by the input's content: the output folder
+//!   cannot be created or written (permissions, a full disk, a path under a file), or another
+//!   run is writing it;
+//! - `130` interrupted (SIGINT, SIGTERM or SIGHUP): the result folder being written is removed
+//!   and the previous one, if any, stays as it was.
+//!
+//! Every command that writes a result folder writes it into a staging folder and moves it into
+//! place when complete (`fleetsim::report::staging`): an error or an interrupt leaves `--out` as
+//! it was.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,10 +26,25 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use fleetsim::gates::{self, ResultFolder, SloSpec, Thresholds};
-use fleetsim::report;
+use fleetsim::report::staging::{OutputError, Staging};
+use fleetsim::report::{self, layout};
 use fleetsim::scenario::Grid;
-use fleetsim::sweep::{self, Shard};
+use fleetsim::sweep::{self, MergeError, Shard};
 use fleetsim::{Scenario, ScenarioError, ScenarioSet, Summary};
+
+/// The exit codes, for `--help`.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    a gate failed (check: an objective does not hold; compare: a regression)
+  2    bad input or usage: the scenario, its data files, the arguments, a folder that is not
+       fleetsim's, shards that do not fit together, a run stopped by a limit the input reached
+  3    an I/O or environment failure: the output folder cannot be created or written
+       (permissions, full disk), or another run is writing it
+  130  interrupted (SIGINT, SIGTERM, SIGHUP): the unfinished result folder is removed
+
+A result folder appears whole or not at all: it is written beside --out and moved into place
+when complete, replacing the previous one (only if that one is empty or fleetsim's).";
 
 /// Simulate the traffic, balancers, GPU servers and costs of an AI inference service.
 /// `print!` to stdout, except that a reader that has gone away (`fleetsim run ... | head`) is
@@ -40,7 +68,7 @@ macro_rules! outln {
 }
 
 #[derive(Parser)]
-#[command(name = "fleetsim", version, about)]
+#[command(name = "fleetsim", version, about, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -183,8 +211,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    on_interrupt_remove_staging();
     let cli = Cli::parse();
-    match run(cli) {
+    let result = run(cli);
+    // Interrupted meanwhile: the signal handler removed the staging folder under the command's
+    // feet (an error met since is the interrupt's, not the command's) and is about to exit
+    // 130. Asking waits for it to have finished removing.
+    if report::staging::interrupted() {
+        return ExitCode::from(130);
+    }
+    match result {
         Ok(code) => code,
         Err(e) => {
             if let Some(scenario_error) = e.downcast_ref::<ScenarioError>() {
@@ -192,9 +228,77 @@ fn main() -> ExitCode {
             } else {
                 eprintln!("error: {e:#}");
             }
-            ExitCode::from(2)
+            ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: removes the staging folder being written (and its lock), then
+/// exits 130. If the handler cannot be installed, the signal keeps its default action and the
+/// next run into the same `--out` removes what this one left.
+fn on_interrupt_remove_staging() {
+    let _ = ctrlc::set_handler(|| {
+        if report::staging::remove_after_interrupt() {
+            eprintln!("interrupted: the unfinished result folder was removed, --out is as it was");
+        } else {
+            eprintln!("interrupted");
+        }
+        std::process::exit(130);
+    });
+}
+
+/// The exit code of an error (the contract in this file's doc): 2 for the input's fault, 3 for
+/// the machine's (an output folder that cannot be written, or is busy), 2 for anything not
+/// known to be the machine's.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    const INPUT: u8 = 2;
+    const ENVIRONMENT: u8 = 3;
+    let mut code = INPUT;
+    for cause in e.chain() {
+        if cause.is::<ScenarioError>() {
+            return INPUT;
+        }
+        if let Some(m) = cause.downcast_ref::<MergeError>() {
+            return match m {
+                MergeError::Output(o) if o.is_environment() => ENVIRONMENT,
+                _ => INPUT,
+            };
+        }
+        if let Some(o) = cause.downcast_ref::<OutputError>() {
+            return if o.is_environment() {
+                ENVIRONMENT
+            } else {
+                INPUT
+            };
+        }
+        if cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(is_environment)
+        {
+            code = ENVIRONMENT;
+        }
+    }
+    code
+}
+
+/// Whether an I/O error is the machine's: permissions, a full disk or quota, a read-only file
+/// system, a path through a file. A missing or malformed file is not (it is the input's).
+fn is_environment(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::PermissionDenied
+            | K::ReadOnlyFilesystem
+            | K::StorageFull
+            | K::QuotaExceeded
+            | K::NotADirectory
+            | K::IsADirectory
+            | K::FileTooLarge
+            | K::WriteZero
+            | K::TooManyLinks
+            | K::ResourceBusy
+            | K::OutOfMemory
+    )
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -223,30 +327,54 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let grid = Grid::parse(&sets).map_err(anyhow::Error::msg)?;
             let set = ScenarioSet::load_with(&scenario, &grid)?;
             let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
-            run_sweep(&set, seed, replications, threads.unwrap_or(0), shard, &out)?;
+            let staging = Staging::begin(&out)?;
+            let done = run_sweep(
+                &set,
+                seed,
+                replications,
+                threads.unwrap_or(0),
+                shard,
+                staging.dir(),
+                &out,
+            )?;
             if shard.is_none() {
-                write_report(&out, Some(&scenario))?;
+                write_report(staging.dir(), Some(&scenario))?;
             } else {
                 // The merge writes the report; the scenario's text goes with the shard.
-                report::keep_scenario(&out, &scenario)
+                report::keep_scenario(staging.dir(), &scenario)
                     .with_context(|| format!("cannot write into {}", out.display()))?;
+            }
+            staging.commit()?;
+            outln!("{done}");
+            if shard.is_none() {
+                outln!("report in {}", out.join(layout::REPORT_HTML).display());
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { dir, scenario } => {
-            write_report(&dir, scenario.as_deref())?;
+            // Read first, so that a folder without results is named as given.
+            report::results_dir::ResultsDir::read(&dir)?;
+            let staging = Staging::begin_update(
+                &dir,
+                &[layout::REPORT_HTML, layout::SUMMARY_MD, layout::CHARTS_DIR],
+            )?;
+            write_report(staging.dir(), scenario.as_deref())?;
+            staging.commit()?;
+            outln!("report in {}", dir.join(layout::REPORT_HTML).display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Merge { out, shards } => {
-            let table = sweep::merge(&shards, &out).map_err(anyhow::Error::msg)?;
+            let staging = Staging::begin(&out)?;
+            refuse_shards_inside(&shards, &staging, &out)?;
+            let table = sweep::merge(&shards, staging.dir())?;
             if let Some(table) = table {
                 out!("{table}");
             }
+            // The report echoes the scenario's text, which `merge` kept from the shards.
+            write_report(staging.dir(), None)?;
+            staging.commit()?;
             outln!("merged {} shards into {}", shards.len(), out.display());
-            // Every shard kept the scenario's text: the first one's goes with the merge.
-            let kept = shards[0].join(report::results_dir::SCENARIO_FILE);
-            let scenario = kept.is_file().then_some(kept.as_path());
-            write_report(&out, scenario)?;
+            outln!("report in {}", out.join(layout::REPORT_HTML).display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {
@@ -315,15 +443,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs every job of the scenario (its runs times `replications`, or one shard of them) on
-/// `threads` threads, then writes the aggregates and the comparison.
+/// `threads` threads into the staging folder `dir`, then writes the aggregates and the
+/// comparison there. `out` is the output folder it will become, for messages. Returns the line
+/// to print once the folder is in place.
 fn run_sweep(
     set: &ScenarioSet,
     seed: Option<u64>,
     replications: u32,
     threads: usize,
     shard: Option<Shard>,
+    dir: &Path,
     out: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     let jobs = sweep::plan(set, seed, replications);
     let mine = jobs
         .iter()
@@ -356,9 +487,9 @@ fn run_sweep(
         }
     };
     let summaries =
-        sweep::execute(&jobs, out, threads, shard, &|| bar.inc(1), &progress).map_err(|e| {
+        sweep::execute(&jobs, dir, threads, shard, &|| bar.inc(1), &progress).map_err(|e| {
             match run_error(&e) {
-                // A run the input stopped: its own message, not a failure to write.
+                // A run the input stopped: its own message (exit 2), not a failure to write.
                 Some(r) => anyhow::Error::new(r.clone()),
                 None => anyhow::Error::new(e)
                     .context(format!("cannot write results into {}", out.display())),
@@ -366,25 +497,46 @@ fn run_sweep(
         })?;
     bar.finish_and_clear();
     if let Some(shard) = shard {
-        sweep::write_manifest(&jobs, shard, out)
+        sweep::write_manifest(&jobs, shard, dir)
             .with_context(|| format!("cannot write {}", out.join(sweep::MANIFEST).display()))?;
-        outln!(
+        return Ok(format!(
             "shard {}/{}: {mine} of {} runs in {}; gather the shards with `fleetsim merge`",
             shard.index,
             shard.count,
             jobs.len(),
             out.display()
-        );
-        return Ok(());
+        ));
     }
     let summaries: Vec<Summary> = summaries.into_iter().flatten().collect();
-    match sweep::summarize(&jobs, &summaries, out)
+    match sweep::summarize(&jobs, &summaries, dir)
         .with_context(|| format!("cannot write the comparison into {}", out.display()))?
     {
         Some(table) => out!("{table}"),
         None => out!("{}", report::human_summary(&summaries[0])),
     }
-    outln!("results in {}", out.display());
+    Ok(format!("results in {}", out.display()))
+}
+
+/// Refuses a merge whose output folder holds one of its shards: the merged folder replaces it
+/// whole, and the shard would go with it.
+fn refuse_shards_inside(shards: &[PathBuf], staging: &Staging, out: &Path) -> anyhow::Result<()> {
+    for shard in shards {
+        let Ok(resolved) = std::fs::canonicalize(shard) else {
+            // Named as missing by the merge itself.
+            continue;
+        };
+        if resolved.starts_with(staging.out()) {
+            return Err(OutputError::Refused {
+                out: out.to_path_buf(),
+                why: format!(
+                    "holds the shard {}, and the merged folder replaces it whole",
+                    shard.display()
+                ),
+                help: "give --out a folder outside the shards' folders".into(),
+            }
+            .into());
+        }
+    }
     Ok(())
 }
 
@@ -408,7 +560,8 @@ fn check(
     let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
     let replications = u32::try_from(replications).context("--replications is too large")?;
     let threads = usize::try_from(threads.unwrap_or(0)).context("--threads is too large")?;
-    run_sweep(&set, seed, replications, threads, None, &out)?;
+    let staging = Staging::begin(&out)?;
+    let done = run_sweep(&set, seed, replications, threads, None, staging.dir(), &out)?;
     let mut runs: Vec<(&str, Option<&SloSpec>)> = set
         .runs()
         .into_iter()
@@ -419,12 +572,14 @@ fn check(
         // a --set point named it).
         only.0 = fleetsim::scenario::BASE_NAME;
     }
-    let report = gates::check(&ResultFolder::read(&out)?, &runs)?;
+    let report = gates::check(&ResultFolder::read(staging.dir())?, &runs)?;
+    let slo_md = staging.dir().join(layout::SLO_MD);
+    report::atomic::write(&slo_md, report.markdown(&set.base.name).as_bytes())
+        .map_err(|e| OutputError::io(&out.join(layout::SLO_MD), e))?;
+    staging.commit()?;
+    outln!("{done}");
     outln!();
     out!("{}", report.text());
-    let slo_md = out.join("slo.md");
-    report::atomic::write(&slo_md, report.markdown(&set.base.name).as_bytes())
-        .with_context(|| format!("cannot write {}", slo_md.display()))?;
     if report.is_empty() {
         eprintln!(
             "warning: {} has no [slo]: nothing was checked",
@@ -453,8 +608,7 @@ fn compare(
     out!("{}", comparison.text());
     if let Some(out) = out {
         let md = comparison.markdown(&base.display().to_string(), &new.display().to_string());
-        report::atomic::write(out, md.as_bytes())
-            .with_context(|| format!("cannot write {}", out.display()))?;
+        report::atomic::write(out, md.as_bytes()).map_err(|e| OutputError::io(out, e))?;
     }
     Ok(if comparison.regressed() {
         ExitCode::from(1)
@@ -529,11 +683,10 @@ fn trace_stats(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the charts, report.html and summary.md of the result folder `dir`.
+/// Writes the charts, report.html and summary.md of the result folder `dir` (a staging
+/// folder).
 fn write_report(dir: &Path, scenario: Option<&Path>) -> anyhow::Result<()> {
-    let html = report::write_report(dir, scenario)
-        .with_context(|| format!("cannot write the report of {}", dir.display()))?;
-    outln!("report in {}", html.display());
+    report::write_report(dir, scenario).context("cannot write the report")?;
     Ok(())
 }
 

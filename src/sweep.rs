@@ -11,9 +11,17 @@
 //! and aggregates are computed in job order after every job has finished — whatever the number
 //! of threads or shards.
 //!
-//! The folder layout (`docs/metrics.md`, "Result folders"): one run of one replication writes
-//! flat into the output folder; otherwise each run has its folder, and with replications each
-//! replication its `rep-<k>` folder inside it, beside the run's `aggregate.json`.
+//! The folder layout (`docs/metrics.md`, "Result folders"; names in [`report::layout`]): one run
+//! of one replication writes flat into the output folder; otherwise each run has its folder, and
+//! with replications each replication its `rep-<k>` folder inside it, beside the run's
+//! `aggregate.json`. The output folder given here is a staging folder
+//! ([`report::staging`]): nothing here creates it, only folders below it.
+//!
+//! [`merge`] reads folders that come from other machines and trusts nothing in them: a
+//! manifest's names and folders must be what [`plan`] would have made of them (so no path can
+//! leave the output folder), the shards must agree on the sweep (scenario, seeds, shard count)
+//! and cover each job once, no file is read through a symbolic link, and every summary must be
+//! of the job its manifest says.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -22,7 +30,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::Summary;
-use crate::report::{self, atomic, Aggregate, ComparisonRow, CsvTimeline};
+use crate::report::staging::{create_dirs, OutputError};
+use crate::report::{self, atomic, layout, Aggregate, ComparisonRow, CsvTimeline};
 use crate::{Scenario, ScenarioSet};
 
 /// One simulation to run.
@@ -55,7 +64,7 @@ pub fn plan<'s>(set: &'s ScenarioSet, seed: Option<u64>, replications: u32) -> V
                 dir.push(name);
             }
             if replications > 1 {
-                dir.push(format!("rep-{k}"));
+                dir.push(layout::replication_dir(k));
             }
             jobs.push(Job {
                 run: name.to_string(),
@@ -106,9 +115,11 @@ impl Shard {
 }
 
 /// What a shard leaves beside its job folders: which jobs it ran, so that [`merge`] can check
-/// that the shards together cover every job exactly once.
+/// that the shards together cover every job exactly once and are of one sweep.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardManifest {
+    /// The scenario's name.
+    pub scenario: String,
     /// The shard.
     pub index: u32,
     /// Of how many.
@@ -124,19 +135,22 @@ pub struct ManifestJob {
     pub run: String,
     /// Its replication, from 1.
     pub replication: u32,
+    /// Its master seed.
+    pub seed: u64,
     /// Its folder, relative to the output folder.
     pub dir: String,
 }
 
 /// The manifest's file name in a shard's output folder.
-pub const MANIFEST: &str = "shard.json";
+pub const MANIFEST: &str = layout::MANIFEST_JSON;
 
 /// Runs `jobs` (those of `shard`, or all) on `threads` threads (0: every core), each into
-/// `out/<job dir>`; calls `done` after each job and `progress` now and then with the fraction
-/// of a job's duration simulated (for progress bars; see [`crate::run_observed`]). Returns
-/// each job's summary, `None` for jobs of other shards, in job order. A run that stopped (a
-/// [`crate::RunError`], named with its run and replication) comes back as an `io::Error`
-/// wrapping it (`get_ref()` and `downcast_ref::<RunError>()` find it).
+/// `out/<job dir>` (`out` must exist: it is the staging folder); calls `done` after each job
+/// and `progress` now and then with the fraction of a job's duration simulated (for progress
+/// bars; see [`crate::run_observed`]). Returns each job's summary, `None` for jobs of other
+/// shards, in job order. A run that stopped (a [`crate::RunError`], named with its run and
+/// replication) comes back as an `io::Error` wrapping it (`get_ref()` and
+/// `downcast_ref::<RunError>()` find it).
 pub fn execute(
     jobs: &[Job<'_>],
     out: &Path,
@@ -156,6 +170,7 @@ pub fn execute(
                 if shard.is_some_and(|s| !s.takes(i)) {
                     return Ok(None);
                 }
+                create_dirs(out, &job.dir)?;
                 let summary =
                     simulate_observed(job.scenario, job.seed, &out.join(&job.dir), progress)
                         .map_err(|e| in_job(e, job))?;
@@ -182,7 +197,8 @@ fn in_job(e: io::Error, job: &Job<'_>) -> io::Error {
 }
 
 /// Simulates `scenario` with `seed`, writing `timeline.csv`, `scaling_events.csv`,
-/// `summary.json` and, with regions, `regions.csv` into `dir` (each atomically).
+/// `summary.json` and, with regions, `regions.csv` into the existing folder `dir` (each
+/// atomically).
 pub fn simulate_into(scenario: &Scenario, seed: u64, dir: &Path) -> io::Result<Summary> {
     simulate_observed(scenario, seed, dir, &|_| {})
 }
@@ -196,9 +212,8 @@ pub fn simulate_observed(
     dir: &Path,
     progress: &dyn Fn(f64),
 ) -> io::Result<Summary> {
-    std::fs::create_dir_all(dir)?;
-    let mut timeline = atomic::AtomicFile::create(&dir.join("timeline.csv"))?;
-    let mut events = atomic::AtomicFile::create(&dir.join("scaling_events.csv"))?;
+    let mut timeline = atomic::AtomicFile::create(&dir.join(layout::TIMELINE_CSV))?;
+    let mut events = atomic::AtomicFile::create(&dir.join(layout::SCALING_EVENTS_CSV))?;
     let mut sink = CsvTimeline::with_scaling_events(timeline.writer(), events.writer());
     let result =
         crate::run_observed(scenario, seed, &mut sink, progress).map_err(io::Error::other)?;
@@ -206,7 +221,10 @@ pub fn simulate_observed(
     timeline.commit()?;
     events.commit()?;
     if let Some(regions) = &result.regions {
-        atomic::write(&dir.join("regions.csv"), &report::regions_csv(regions))?;
+        atomic::write(
+            &dir.join(layout::REGIONS_CSV),
+            &report::regions_csv(regions),
+        )?;
     }
     report::write_summary(dir, &result.summary)?;
     Ok(result.summary)
@@ -228,6 +246,7 @@ fn manifest_job(job: &Job<'_>) -> ManifestJob {
     ManifestJob {
         run: job.run.clone(),
         replication: job.replication,
+        seed: job.seed,
         dir: job.dir.to_string_lossy().into_owned(),
     }
 }
@@ -257,7 +276,7 @@ fn summarize_runs(
     if replicated {
         for a in &aggregates {
             atomic::write(
-                &out.join(&a.run).join("aggregate.json"),
+                &out.join(&a.run).join(layout::AGGREGATE_JSON),
                 &report::aggregate_json(a),
             )?;
         }
@@ -281,6 +300,10 @@ fn summarize_runs(
 /// Writes shard `shard`'s manifest of `jobs` into `out`.
 pub fn write_manifest(jobs: &[Job<'_>], shard: Shard, out: &Path) -> io::Result<()> {
     let manifest = ShardManifest {
+        scenario: jobs
+            .first()
+            .map(|j| j.scenario.name.clone())
+            .unwrap_or_default(),
         index: shard.index,
         count: shard.count,
         jobs: jobs.iter().map(manifest_job).collect(),
@@ -290,82 +313,486 @@ pub fn write_manifest(jobs: &[Job<'_>], shard: Shard, out: &Path) -> io::Result<
     atomic::write(&out.join(MANIFEST), &bytes)
 }
 
-/// Gathers shard folders into `out`: copies every job's files, checks that the shards are
-/// those of one sweep and cover each job once, then writes the aggregates and the comparison
-/// as one unsharded run would. Returns the comparison's terminal table, if any.
-pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Option<String>, String> {
-    let mut manifests = Vec::new();
-    for dir in shards {
-        let path = dir.join(MANIFEST);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            format!(
-                "cannot read {}: {e} (is it a shard's folder?)",
-                path.display()
-            )
-        })?;
-        let m: ShardManifest = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not a shard manifest: {e}", path.display()))?;
-        manifests.push((dir, m));
+/// Why shard folders could not be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// The shard folders are not what `fleetsim run --shard` writes, or are not the shards of
+    /// one sweep: bad input (exit code 2).
+    #[error("{message}\nhelp: {help}")]
+    Shards {
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        help: String,
+    },
+    /// The merged folder could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+fn refuse(message: impl Into<String>, help: impl Into<String>) -> MergeError {
+    MergeError::Shards {
+        message: message.into(),
+        help: help.into(),
     }
-    let Some((_, first)) = manifests.first() else {
-        return Err("give the shard folders to merge".into());
-    };
-    let (count, jobs) = (first.count, first.jobs.clone());
-    let mut owner: Vec<Option<&PathBuf>> = vec![None; jobs.len()];
-    for (dir, m) in &manifests {
-        if m.count != count || m.jobs != jobs {
-            return Err(format!(
-                "{} belongs to another sweep (its jobs or shard count differ)",
+}
+
+const RERUN: &str = "shard folders are written by `fleetsim run --shard i/n`: run the shard again rather than editing its files";
+
+/// The largest manifest or summary `merge` reads, in bytes: far above what a sweep writes,
+/// far below what would exhaust memory.
+const MAX_JSON_BYTES: u64 = 64 << 20;
+
+/// At most this many characters of a name read from a shard are echoed in a message.
+const SHOWN_CHARS: usize = 60;
+
+/// `text` for a message: escaped (`{:?}`) and cut to [`SHOWN_CHARS`] characters.
+fn shown(text: &str) -> String {
+    let cut: String = text.chars().take(SHOWN_CHARS).collect();
+    if cut.len() < text.len() {
+        format!("{cut:?}...")
+    } else {
+        format!("{cut:?}")
+    }
+}
+
+/// Why `name` cannot be a run's name in a manifest: it must be one the scenario reader and
+/// `--set` can make (letters, digits and `_-.=+`), a usable folder name, and not a name of a
+/// result folder's own files.
+fn run_name_problem(name: &str) -> Option<String> {
+    if let Some(why) = layout::unusable(name) {
+        return Some(why.into());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-.=+".contains(c))
+    {
+        return Some("it holds a character other than letters, digits and _-.=+".into());
+    }
+    layout::clash(name).map(|c| format!("it would be taken for {c}"))
+}
+
+/// Checks that a manifest is one [`write_manifest`] writes: the shard within the count, every
+/// name usable, the jobs in [`plan`]'s order with its seeds, and each job's folder exactly the
+/// one [`plan`] gives it (so that no folder can be outside the output folder).
+fn check_manifest(m: &ShardManifest, path: &Path) -> Result<(), MergeError> {
+    let bad = |what: String| refuse(format!("{}: {what}", path.display()), RERUN);
+    if m.count == 0 || m.index >= m.count {
+        return Err(bad(format!(
+            "shard {}/{} is not a shard (the index must be below the count)",
+            m.index, m.count
+        )));
+    }
+    if let Some(why) = layout::unusable(&m.scenario) {
+        return Err(bad(format!(
+            "the scenario name {} is not usable: {why}",
+            shown(&m.scenario)
+        )));
+    }
+    if m.jobs.is_empty() {
+        return Err(bad("it lists no job".into()));
+    }
+    // Runs in order, each with its replications 1..=R and seeds seed, seed + 1, ...
+    let mut runs: Vec<(&str, u32)> = Vec::new();
+    for (i, job) in m.jobs.iter().enumerate() {
+        if let Some(why) = run_name_problem(&job.run) {
+            return Err(bad(format!(
+                "job {i}: the run name {} is not usable: {why}",
+                shown(&job.run)
+            )));
+        }
+        let previous = i.checked_sub(1).map(|p| &m.jobs[p]);
+        match previous {
+            Some(p) if p.run == job.run => {
+                if job.replication != p.replication.wrapping_add(1)
+                    || job.seed != p.seed.wrapping_add(1)
+                {
+                    return Err(bad(format!(
+                        "job {i}: replication {} of run {} (seed {}) does not follow replication {} (seed {})",
+                        job.replication,
+                        shown(&job.run),
+                        job.seed,
+                        p.replication,
+                        p.seed
+                    )));
+                }
+                runs.last_mut().expect("a run was pushed").1 = job.replication;
+            }
+            _ => {
+                if job.replication != 1 {
+                    return Err(bad(format!(
+                        "job {i}: run {} starts at replication {}, not 1",
+                        shown(&job.run),
+                        job.replication
+                    )));
+                }
+                if let Some((other, _)) =
+                    runs.iter().find(|(r, _)| r.eq_ignore_ascii_case(&job.run))
+                {
+                    return Err(bad(format!(
+                        "job {i}: the run {} is listed twice (as {}; names differing only in case name one folder on some file systems)",
+                        shown(&job.run),
+                        shown(other)
+                    )));
+                }
+                runs.push((&job.run, 1));
+            }
+        }
+    }
+    let replications = runs[0].1;
+    if let Some((run, r)) = runs.iter().find(|(_, r)| *r != replications) {
+        return Err(bad(format!(
+            "run {} has {r} replications and run {} {replications}: a sweep gives every run the same number",
+            shown(run),
+            shown(runs[0].0)
+        )));
+    }
+    let flat = runs.len() == 1 && replications == 1;
+    for (i, job) in m.jobs.iter().enumerate() {
+        let mut expected = PathBuf::new();
+        if !flat {
+            expected.push(&job.run);
+        }
+        if replications > 1 {
+            expected.push(layout::replication_dir(job.replication));
+        }
+        if Path::new(&job.dir) != expected {
+            return Err(bad(format!(
+                "job {i}: its folder is {}, where run {} replication {} is written to {}",
+                shown(&job.dir),
+                shown(&job.run),
+                job.replication,
+                shown(&expected.to_string_lossy())
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `root/rel/file` if it is a regular file reached through real folders only (no symbolic
+/// link anywhere below `root`); `None` if the file is absent.
+fn shard_file(root: &Path, rel: &Path, file: &str) -> Result<Option<PathBuf>, MergeError> {
+    let mut path = root.to_path_buf();
+    for c in rel.components() {
+        // `check_manifest` admits only the folders `plan` makes: names going down.
+        let std::path::Component::Normal(part) = c else {
+            return Err(refuse(
+                format!("{}: not a folder below the shard", rel.display()),
+                RERUN,
+            ));
+        };
+        path.push(part);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(refuse(
+                    format!(
+                        "{} is not a folder (a symbolic link is not followed)",
+                        path.display()
+                    ),
+                    RERUN,
+                ))
+            }
+            Err(e) => {
+                return Err(refuse(
+                    format!("cannot read {}: {e}", path.display()),
+                    "give every shard's whole folder, as `fleetsim run --shard` wrote it",
+                ))
+            }
+        }
+    }
+    path.push(file);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() => Ok(Some(path)),
+        Ok(_) => Err(refuse(
+            format!(
+                "{} is not a file (a symbolic link is not followed)",
+                path.display()
+            ),
+            RERUN,
+        )),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(refuse(
+            format!("cannot read {}: {e}", path.display()),
+            RERUN,
+        )),
+    }
+}
+
+/// The text of the JSON file `path`, refused above [`MAX_JSON_BYTES`].
+fn read_json_text(path: &Path) -> Result<String, MergeError> {
+    let cannot = |e: io::Error| refuse(format!("cannot read {}: {e}", path.display()), RERUN);
+    let len = std::fs::metadata(path).map_err(cannot)?.len();
+    if len > MAX_JSON_BYTES {
+        return Err(refuse(
+            format!(
+                "{} is {len} bytes, more than fleetsim writes ({MAX_JSON_BYTES} at most are read)",
+                path.display()
+            ),
+            RERUN,
+        ));
+    }
+    std::fs::read_to_string(path).map_err(cannot)
+}
+
+/// Refuses a CSV with a cell that a spreadsheet would take for a formula (fleetsim's writers
+/// neutralise every text cell: `report::csv_cell`).
+fn check_csv(path: &Path) -> Result<(), MergeError> {
+    let cannot = |e: csv::Error| refuse(format!("cannot read {}: {e}", path.display()), RERUN);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .map_err(cannot)?;
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(cannot)? {
+        for (column, field) in record.iter().enumerate() {
+            let cell = String::from_utf8_lossy(field);
+            if report::csv_cell::is_formula(&cell) {
+                let line = record.position().map_or(0, |p| p.line());
+                return Err(refuse(
+                    format!(
+                        "{}: line {line}, column {}: the cell {} would run as a formula in a spreadsheet, and fleetsim writes none",
+                        path.display(),
+                        column + 1,
+                        shown(&cell)
+                    ),
+                    RERUN,
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads and checks the manifest of the shard folder `dir`.
+fn read_manifest(dir: &Path) -> Result<ShardManifest, MergeError> {
+    let path = dir.join(MANIFEST);
+    let Some(file) = shard_file(dir, Path::new(""), MANIFEST)? else {
+        return Err(refuse(
+            format!(
+                "{} has no {MANIFEST}: it is not a shard's folder",
                 dir.display()
+            ),
+            "give the --out folders of `fleetsim run --shard i/n`",
+        ));
+    };
+    let m: ShardManifest = serde_json::from_str(&read_json_text(&file)?).map_err(|e| {
+        refuse(
+            format!("{} is not a shard manifest: {e}", path.display()),
+            "shards written by an earlier version of fleetsim lack the scenario and seeds: run them again",
+        )
+    })?;
+    check_manifest(&m, &path)?;
+    Ok(m)
+}
+
+/// Checks that every manifest is of the sweep of the first one: the same scenario, shard count
+/// and jobs (runs, replications, seeds, folders), and the same scenario text where shards kept
+/// it; returns that text.
+fn check_one_sweep(manifests: &[(&PathBuf, ShardManifest)]) -> Result<Option<Vec<u8>>, MergeError> {
+    let (first_dir, first) = &manifests[0];
+    let help = "merge the shards of one `fleetsim run --shard i/n` sweep: the same scenario file, seed, --replications, --set and shard count n";
+    for (dir, m) in &manifests[1..] {
+        let (a, b) = (first_dir.display(), dir.display());
+        if m.scenario != first.scenario {
+            return Err(refuse(
+                format!(
+                    "{b} is a shard of scenario {}, and {a} of scenario {}",
+                    shown(&m.scenario),
+                    shown(&first.scenario)
+                ),
+                help,
             ));
         }
+        if m.count != first.count {
+            return Err(refuse(
+                format!(
+                    "{b} is shard {}/{}, and {a} shard {}/{}: the shard counts differ",
+                    m.index, m.count, first.index, first.count
+                ),
+                help,
+            ));
+        }
+        if m.jobs != first.jobs {
+            let differ = m.jobs.iter().zip(&first.jobs).find(|(x, y)| x != y);
+            let what = match differ {
+                Some((x, y)) if x.run == y.run && x.replication == y.replication => format!(
+                    "run {} replication {} has seed {} in {b} and {} in {a}",
+                    shown(&x.run),
+                    x.replication,
+                    x.seed,
+                    y.seed
+                ),
+                Some((x, y)) => format!(
+                    "{b} lists run {} replication {} where {a} lists run {} replication {}",
+                    shown(&x.run),
+                    x.replication,
+                    shown(&y.run),
+                    y.replication
+                ),
+                None => format!(
+                    "{b} lists {} jobs and {a} {}",
+                    m.jobs.len(),
+                    first.jobs.len()
+                ),
+            };
+            return Err(refuse(
+                format!("the shards are not of one sweep: {what}"),
+                help,
+            ));
+        }
+    }
+    // The scenario text each shard kept must be the same file.
+    let mut kept: Option<(&PathBuf, Vec<u8>)> = None;
+    for (dir, _) in manifests {
+        let Some(path) = shard_file(dir, Path::new(""), layout::SCENARIO_TOML)? else {
+            continue;
+        };
+        let text = std::fs::read(&path)
+            .map_err(|e| refuse(format!("cannot read {}: {e}", path.display()), RERUN))?;
+        match &kept {
+            Some((other, t)) if *t != text => {
+                return Err(refuse(
+                    format!(
+                        "{} and {} were run from different scenario files ({} differs)",
+                        other.display(),
+                        dir.display(),
+                        layout::SCENARIO_TOML
+                    ),
+                    help,
+                ))
+            }
+            Some(_) => {}
+            None => kept = Some((dir, text)),
+        }
+    }
+    Ok(kept.map(|(_, text)| text))
+}
+
+/// Gathers shard folders into `out` (an existing, empty staging folder): checks that the
+/// shards are those of one sweep and cover each job once, copies every job's files (checking
+/// that each summary is of its job and that no CSV cell could run as a formula) and the
+/// scenario's text, then writes the aggregates and the comparison as one unsharded run would. Returns the comparison's
+/// terminal table, if any.
+pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Option<String>, MergeError> {
+    if shards.is_empty() {
+        return Err(refuse(
+            "no shard folder given",
+            "give the shard folders to merge",
+        ));
+    }
+    let mut manifests = Vec::with_capacity(shards.len());
+    for dir in shards {
+        manifests.push((dir, read_manifest(dir)?));
+    }
+    let scenario_text = check_one_sweep(&manifests)?;
+    let (count, jobs) = (manifests[0].1.count, manifests[0].1.jobs.clone());
+    let scenario = manifests[0].1.scenario.clone();
+    let mut owner: Vec<Option<&PathBuf>> = vec![None; jobs.len()];
+    for (dir, m) in &manifests {
         for (i, slot) in owner.iter_mut().enumerate() {
             if i % count as usize == m.index as usize {
                 if let Some(other) = slot {
-                    return Err(format!(
-                        "shard {}/{count} is given twice ({} and {})",
-                        m.index,
-                        other.display(),
-                        dir.display()
+                    return Err(refuse(
+                        format!(
+                            "shard {}/{count} is given twice ({} and {})",
+                            m.index,
+                            other.display(),
+                            dir.display()
+                        ),
+                        "give each shard's folder once",
                     ));
                 }
-                *slot = Some(dir);
+                *slot = Some(*dir);
             }
         }
+    }
+    if owner.iter().any(Option::is_none) {
+        let missing: Vec<String> = (0..count)
+            .filter(|i| !manifests.iter().any(|(_, m)| m.index == *i))
+            .map(|i| format!("{i}/{count}"))
+            .collect();
+        return Err(refuse(
+            format!("shards {} are missing", missing.join(", ")),
+            "give every shard's folder: each one holds an n-th of the jobs",
+        ));
     }
     let mut summaries = Vec::with_capacity(jobs.len());
     for (job, dir) in jobs.iter().zip(&owner) {
-        let Some(dir) = dir else {
-            let missing: Vec<String> = (0..count)
-                .filter(|i| !manifests.iter().any(|(_, m)| m.index == *i))
-                .map(|i| format!("{i}/{count}"))
-                .collect();
-            return Err(format!("shards {} are missing", missing.join(", ")));
+        let dir = dir.expect("every job has its shard: checked above");
+        let rel = Path::new(&job.dir);
+        let to = out.join(rel);
+        create_dirs(out, rel).map_err(|e| OutputError::io(&to, e))?;
+        let summary_path = shard_file(dir, rel, layout::SUMMARY_JSON)?;
+        let Some(summary_path) = summary_path else {
+            return Err(refuse(
+                format!(
+                    "{} has no {} for run {} replication {}",
+                    dir.join(rel).display(),
+                    layout::SUMMARY_JSON,
+                    shown(&job.run),
+                    job.replication
+                ),
+                RERUN,
+            ));
         };
-        let (from, to) = (dir.join(&job.dir), out.join(&job.dir));
-        std::fs::create_dir_all(&to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-        for file in [
-            "summary.json",
-            "timeline.csv",
-            "scaling_events.csv",
-            "regions.csv",
-        ] {
-            if file == "regions.csv" && !from.join(file).exists() {
-                // Written only by runs with regions.
-                continue;
-            }
-            let bytes = std::fs::read(from.join(file))
-                .map_err(|e| format!("cannot read {}: {e}", from.join(file).display()))?;
-            atomic::write(&to.join(file), &bytes)
-                .map_err(|e| format!("cannot write {}: {e}", to.join(file).display()))?;
+        let summary: Summary =
+            serde_json::from_str(&read_json_text(&summary_path)?).map_err(|e| {
+                refuse(
+                    format!("{}: not a summary: {e}", summary_path.display()),
+                    RERUN,
+                )
+            })?;
+        if summary.scenario != scenario || summary.seed != job.seed {
+            return Err(refuse(
+                format!(
+                    "{} is of scenario {} seed {}, where the manifest says scenario {} seed {}",
+                    summary_path.display(),
+                    shown(&summary.scenario),
+                    summary.seed,
+                    shown(&scenario),
+                    job.seed
+                ),
+                RERUN,
+            ));
         }
-        let text = std::fs::read_to_string(from.join("summary.json"))
-            .map_err(|e| format!("cannot read {}: {e}", from.display()))?;
-        summaries.push(
-            serde_json::from_str::<Summary>(&text)
-                .map_err(|e| format!("{}: not a summary: {e}", from.display()))?,
-        );
+        for file in [
+            layout::SUMMARY_JSON,
+            layout::TIMELINE_CSV,
+            layout::SCALING_EVENTS_CSV,
+            layout::REGIONS_CSV,
+        ] {
+            let Some(from) = shard_file(dir, rel, file)? else {
+                if file == layout::REGIONS_CSV {
+                    // Written only by runs with regions.
+                    continue;
+                }
+                return Err(refuse(
+                    format!("{} has no {file}", dir.join(rel).display()),
+                    RERUN,
+                ));
+            };
+            if file.ends_with(".csv") {
+                check_csv(&from)?;
+            }
+            copy_file(&from, &to.join(file))?;
+        }
+        summaries.push(summary);
     }
-    summarize_runs(&jobs, &summaries, out)
-        .map_err(|e| format!("cannot write into {}: {e}", out.display()))
+    if let Some(text) = scenario_text {
+        // Every shard kept the scenario's text: it goes with the merge, for the report.
+        let path = out.join(layout::SCENARIO_TOML);
+        atomic::write(&path, &text).map_err(|e| OutputError::io(&path, e))?;
+    }
+    summarize_runs(&jobs, &summaries, out).map_err(|e| OutputError::io(out, e).into())
+}
+
+/// Copies `from` (a shard's file) to `to` (in the staging folder), streaming.
+fn copy_file(from: &Path, to: &Path) -> Result<(), MergeError> {
+    let mut source = std::fs::File::open(from)
+        .map_err(|e| refuse(format!("cannot read {}: {e}", from.display()), RERUN))?;
+    let mut target = std::fs::File::create(to).map_err(|e| OutputError::io(to, e))?;
+    io::copy(&mut source, &mut target).map_err(|e| OutputError::io(to, e))?;
+    Ok(())
 }

@@ -346,10 +346,11 @@ fn read_run_names(path: &Path) -> Result<(Vec<String>, bool), ResultsError> {
     let mut names = Vec::new();
     for record in csv.records() {
         let record = record.map_err(|e| bad(e.to_string()))?;
-        let name = record.get(0).unwrap_or_default();
+        // Text cells were neutralised against formulas when written.
+        let name = crate::report::csv_cell::restore(record.get(0).unwrap_or_default());
         // Names become folder names: one that climbs out of the folder is not fleetsim's.
-        if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
-            return Err(bad(format!("\"{name}\" is not a run name")));
+        if let Some(why) = crate::report::layout::unusable(name) {
+            return Err(bad(format!("{name:?} is not a run name: {why}")));
         }
         names.push(name.to_string());
     }

@@ -211,8 +211,8 @@ pub fn comparison_csv(rows: &[ComparisonRow<'_>]) -> Vec<u8> {
     };
     for row in rows {
         // Names are letters, digits and `_-.+=` (the scenario reader and the grid check): no
-        // quoting.
-        out.push_str(row.name);
+        // quoting; but one may start with `-`, so it is neutralised as every text cell is.
+        out.push_str(&super::csv_cell::text(row.name));
         for (cell, half_width) in &row.cells {
             out.push(',');
             match cell {

@@ -3,21 +3,26 @@
 //! from a result folder read back ([`write_report`]).
 //!
 //! Formatting only (`serialize`-style functions return bytes or text); files are written by
-//! [`atomic`], which never leaves a half-written file behind, and read back for the report by
-//! [`results_dir`] and [`timeline_points`]. It must not know how the numbers were produced.
+//! [`atomic`], which never leaves a half-written file behind, into a result folder that
+//! [`staging`] puts in place only when it is complete, under the names of [`layout`]; text cells
+//! of every CSV go through [`csv_cell`]. Folders are read back for the report by [`results_dir`]
+//! and [`timeline_points`]. It must not know how the numbers were produced.
 
 pub mod aggregate;
 pub mod atomic;
 mod catalog;
 pub mod charts;
 mod comparison;
+pub mod csv_cell;
 pub mod finite;
 pub mod html;
 mod json;
+pub mod layout;
 pub mod markdown;
 mod regions_csv;
 pub mod results_dir;
 mod review;
+pub mod staging;
 mod text;
 mod timeline_csv;
 pub mod timeline_points;
@@ -52,11 +57,11 @@ pub fn write_summary(dir: &Path, summary: &Summary) -> io::Result<()> {
             ),
         ));
     }
-    atomic::write(&dir.join("summary.json"), &summary_json(summary))
+    atomic::write(&dir.join(layout::SUMMARY_JSON), &summary_json(summary))
 }
 
 /// Writes `comparison.csv` and `comparison.md` into `dir` atomically; the first row is the base.
 pub fn write_comparison(dir: &Path, rows: &[ComparisonRow<'_>]) -> io::Result<()> {
-    atomic::write(&dir.join("comparison.csv"), &comparison_csv(rows))?;
-    atomic::write(&dir.join("comparison.md"), &comparison_markdown(rows))
+    atomic::write(&dir.join(layout::COMPARISON_CSV), &comparison_csv(rows))?;
+    atomic::write(&dir.join(layout::COMPARISON_MD), &comparison_markdown(rows))
 }

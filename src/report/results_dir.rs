@@ -14,10 +14,11 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::{csv_cell, layout};
 use crate::metrics::Summary;
 
 /// The scenario text `fleetsim run` keeps in a result folder, echoed by `report.html`.
-pub const SCENARIO_FILE: &str = "scenario.toml";
+pub const SCENARIO_FILE: &str = layout::SCENARIO_TOML;
 
 /// At most this many scaling events are kept per run for the report's table.
 pub const MAX_SCALING_EVENTS: usize = 12;
@@ -122,7 +123,11 @@ fn read_scaling_events(path: &Path) -> io::Result<(Vec<ScalingEventRow>, usize)>
     let mut kept = Vec::new();
     let mut count = 0;
     for row in reader.deserialize::<ScalingEventRow>() {
-        let row = row.map_err(|e| invalid(path, e))?;
+        let mut row = row.map_err(|e| invalid(path, e))?;
+        // Text cells were neutralised against formulas when written.
+        for text in [&mut row.pool, &mut row.policy, &mut row.reason] {
+            *text = csv_cell::restore(text).to_string();
+        }
         if kept.len() < MAX_SCALING_EVENTS {
             kept.push(row);
         }
@@ -142,6 +147,11 @@ fn comparison_order(root: &Path) -> io::Result<Option<Vec<String>>> {
     for record in reader.records() {
         let record = record.map_err(|e| invalid(&path, e))?;
         if let Some(name) = record.get(0) {
+            let name = csv_cell::restore(name);
+            // Names become folder names: one that leaves the folder is not a run's.
+            if let Some(why) = layout::unusable(name) {
+                return Err(invalid(&path, format!("{name:?} is not a run name: {why}")));
+            }
             names.push(name.to_string());
         }
     }

@@ -30,7 +30,7 @@ use super::Aggregate;
 use super::{atomic, ComparisonRow, RunSummary};
 
 /// The folder charts go to, inside a result folder and inside each run's folder.
-pub const CHARTS_DIR: &str = "charts";
+pub const CHARTS_DIR: &str = super::layout::CHARTS_DIR;
 
 /// A chart ready to write: its file stem, its drawings and its caption.
 struct Drawn {
@@ -39,8 +39,6 @@ struct Drawn {
     caption: String,
 }
 
-/// Writes the charts, `report.html` and `summary.md` of the result folder `dir`, and returns the
-/// path of `report.html`. With `scenario_file`, its text is first kept in the folder as
 /// Copies the scenario file's text into `dir` as `scenario.toml`, where the report (and a later
 /// `fleetsim report DIR`, or `fleetsim merge` of shards) finds it.
 pub fn keep_scenario(dir: &Path, scenario_file: &Path) -> io::Result<()> {
@@ -49,6 +47,8 @@ pub fn keep_scenario(dir: &Path, scenario_file: &Path) -> io::Result<()> {
     atomic::write(&dir.join(SCENARIO_FILE), &text)
 }
 
+/// Writes the charts, `report.html` and `summary.md` of the result folder `dir`, and returns the
+/// path of `report.html`. With `scenario_file`, its text is first kept in the folder as
 /// `scenario.toml` (the page echoes it; `fleetsim report DIR` finds it there later).
 pub fn write_report(dir: &Path, scenario_file: Option<&Path>) -> io::Result<PathBuf> {
     if let Some(file) = scenario_file {
@@ -125,14 +125,14 @@ pub fn write_report(dir: &Path, scenario_file: Option<&Path>) -> io::Result<Path
         replication_note: note.clone(),
         scenario_text: results.scenario_text.as_deref(),
     };
-    let html_path = dir.join("report.html");
+    let html_path = dir.join(super::layout::REPORT_HTML);
     atomic::write(&html_path, report_html(&page).as_bytes())?;
     let md = summary_markdown(&MarkdownSummary {
         rows: &rows,
         table_rows: &table_rows,
         replication_note: note.as_deref(),
     });
-    atomic::write(&dir.join("summary.md"), md.as_bytes())?;
+    atomic::write(&dir.join(super::layout::SUMMARY_MD), md.as_bytes())?;
     Ok(html_path)
 }
 
@@ -287,8 +287,14 @@ fn comparison_charts(rows: &[RunSummary<'_>], results: &ResultsDir) -> io::Resul
 }
 
 fn write_charts(dir: &Path, drawn: &[Drawn]) -> io::Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+    // The folder above exists (a run's, or the result folder); it is never made again (an
+    // interrupt may have moved the staging folder away: `staging::create_dirs`).
+    match std::fs::create_dir(dir) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            return Err(io::Error::new(e.kind(), format!("{}: {e}", dir.display())))
+        }
+        _ => {}
+    }
     for d in drawn {
         atomic::write(
             &dir.join(format!("{}.svg", d.stem)),

@@ -1,8 +1,11 @@
 //! `timeline.csv` and `scaling_events.csv`, streamed: each window and each scaling event is
-//! written as the run produces it, so memory does not grow with the run's length.
+//! written as the run produces it, so memory does not grow with the run's length. The timeline
+//! holds numbers only; the scaling events' pool, policy and reason are text cells, neutralised
+//! by [`csv_cell`].
 
 use std::io::Write;
 
+use super::csv_cell;
 use crate::metrics::{ScalingEvent, TimelineRow, TimelineSink};
 
 /// The header of `scaling_events.csv`, in column order.
@@ -105,15 +108,15 @@ impl<W: Write, E: Write> TimelineSink for CsvTimeline<W, E> {
         l.clear();
         push_f64(l, e.time_s);
         // Names and reasons are quoted, with quotes doubled (RFC 4180): reasons hold commas.
-        let quoted = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        // Text cells are neutralised against formulas (`csv_cell`); numbers are not text.
         let _ = writeln!(
             l,
             ",{},{},{},{},{}",
-            quoted(&e.pool),
-            e.policy,
+            csv_cell::quoted(&e.pool),
+            csv_cell::text(e.policy),
             e.from,
             e.to,
-            quoted(&e.reason)
+            csv_cell::quoted(&e.reason)
         );
         if let Err(err) = self.events.write_all(l.as_bytes()) {
             self.error = Some(err);
@@ -191,6 +194,26 @@ mod tests {
         assert_eq!(
             text,
             "time_s,pool,policy,from,to,reason\n60.5,\"gpu\",scheduled,1,3,\"action \"\"a\"\" (min 1, max 3)\"\n"
+        );
+    }
+
+    #[test]
+    fn scaling_event_text_that_starts_like_a_formula_is_neutralised() {
+        let mut sink = CsvTimeline::with_scaling_events(Vec::new(), Vec::new());
+        sink.scaling_event(&ScalingEvent {
+            time_s: -0.5,
+            pool: "-gpu".into(),
+            policy: "step",
+            from: 1,
+            to: 2,
+            reason: "=HYPERLINK(\"http://x\")".into(),
+        });
+        let (_, events) = sink.finish().unwrap();
+        let text = String::from_utf8(events).unwrap();
+        // The negative time is a number and stays one.
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            "-0.5,\"'-gpu\",step,1,2,\"'=HYPERLINK(\"\"http://x\"\")\""
         );
     }
 

@@ -217,6 +217,12 @@ pub(super) fn read(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Autoscaling
 
 /// `metric_period`, `metric_lag`, `instance_warmup`, `default_cooldown`, with their defaults;
 /// `None` if one is broken.
+///
+/// Limits: the CloudWatch period is `PutMetricAlarm`'s ("Valid values are 10, 20, 30, and any
+/// multiple of 60"; at most 604,800 s, the longest evaluation range of an alarm); the lag is
+/// fleetsim's assumption (CloudWatch publishes no fixed delay), whole seconds up to an hour;
+/// `DefaultInstanceWarmup` "from 0 to 3600" seconds (CLI `--default-instance-warmup`);
+/// `DefaultCooldown` whole seconds.
 fn read_aws_settings(
     r: &mut Reader<'_>,
     settings: Vec<(&'static str, Node<'_, '_>)>,
@@ -228,25 +234,82 @@ fn read_aws_settings(
             ok = false;
             continue;
         };
-        match key {
-            "metric_period" if d.value.is_zero() => {
-                r.error(
-                    &d,
-                    "metric_period must be longer than 0s",
-                    Some(
-                        "such as metric_period = \"60s\" (EC2 detailed monitoring, the default)"
-                            .into(),
-                    ),
-                );
-                ok = false;
-            }
-            "metric_period" => s.metric_period = d.value,
-            "metric_lag" => s.metric_lag = d.value,
-            "instance_warmup" => s.instance_warmup = d.value,
-            _ => s.default_cooldown = d.value,
-        }
+        let checked = match key {
+            "metric_period" => check_metric_period(r, &d).then(|| {
+                s.metric_period = d.value;
+                s.metric_period_at = Some(Located {
+                    value: (),
+                    path: d.path.clone(),
+                    span: d.span,
+                });
+            }),
+            "metric_lag" => check_timing(
+                r,
+                &d,
+                key,
+                Some(s.metric_lag),
+                Timing::seconds(
+                    0,
+                    Some(MAX_METRIC_LAG_SECS),
+                    " (CloudWatch publishes no fixed delay; one to a few minutes is usual)",
+                ),
+            )
+            .then(|| s.metric_lag = d.value),
+            "instance_warmup" => check_timing(
+                r,
+                &d,
+                key,
+                None,
+                Timing::seconds(0, Some(3600), " (AWS DefaultInstanceWarmup: 0 to 3600 s)"),
+            )
+            .then(|| s.default_instance_warmup = Some(d.value)),
+            _ => check_timing(
+                r,
+                &d,
+                key,
+                Some(s.default_cooldown),
+                Timing::seconds(0, None, " (AWS DefaultCooldown, in seconds)"),
+            )
+            .then(|| s.default_cooldown = d.value),
+        };
+        ok &= checked.is_some();
     }
     ok.then_some(s)
+}
+
+/// The longest `metric_lag` taken [s]: an hour, far beyond what CloudWatch users observe, and
+/// a bound on the datapoints an AWS policy keeps while they wait to be published.
+pub(super) const MAX_METRIC_LAG_SECS: u64 = 3600;
+
+/// The longest CloudWatch period: an alarm's evaluation range "can be no longer than seven
+/// days" (`PutMetricAlarm`, `EvaluationPeriods`), so one period of an alarm is at most that.
+pub(super) const MAX_METRIC_PERIOD_SECS: u64 = 604_800;
+
+/// `metric_period`: 10, 20 or 30 s (high-resolution metrics) or a whole number of minutes, as
+/// `PutMetricAlarm` takes it.
+fn check_metric_period(r: &mut Reader<'_>, d: &Located<SimDuration>) -> bool {
+    let nanos = d.value.as_nanos();
+    let second = SimDuration::from_secs(1).as_nanos();
+    let secs = nanos / second;
+    let valid = nanos.is_multiple_of(second)
+        && (matches!(secs, 10 | 20 | 30)
+            || (secs.is_multiple_of(60) && (60..=MAX_METRIC_PERIOD_SECS).contains(&secs)));
+    if !valid {
+        r.error(
+            d,
+            format!(
+                "metric_period must be 10s, 20s, 30s or a whole number of minutes (up to 7 days), \
+                 as CloudWatch takes an alarm's period, found {}",
+                d.value
+            ),
+            Some(
+                "such as metric_period = \"60s\" (the default: one-minute metrics, EC2 detailed \
+                 monitoring, ALB and SQS); 10s, 20s or 30s only for high-resolution metrics"
+                    .into(),
+            ),
+        );
+    }
+    valid
 }
 
 /// The names of every metric, for `one_of`.
@@ -377,49 +440,120 @@ fn parse_statistic(text: &str) -> Result<Statistic, String> {
     })
 }
 
-/// A duration key that must be longer than zero, with its default when absent; `None` when
-/// broken (reported).
-pub(super) fn positive_duration(
-    r: &mut Reader<'_>,
-    f: &mut Fields<'_, '_>,
-    key: &'static str,
-    default: SimDuration,
-) -> Option<SimDuration> {
-    duration_within(r, f, key, default, SimDuration::from_nanos(1), None, "")
+/// How long a timing key of an autoscaler may be, as the real system takes it. The systems
+/// take these in whole seconds (an API field in seconds, or a controller flag nobody sets below
+/// a second); fleetsim refuses what they refuse, which also keeps a nanosecond period from
+/// waking a controller a billion times per simulated second.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Timing {
+    /// The shortest value taken.
+    pub least: SimDuration,
+    /// The longest value taken, if there is a limit.
+    pub most: Option<SimDuration>,
+    /// Whose rule this is, for messages, such as `" (AWS DefaultInstanceWarmup)"`; may be empty.
+    pub source: &'static str,
 }
 
-/// A duration key in `least..=most` (`most` `None`: no upper bound), with its default when
-/// absent; `None` when broken (reported). `source` names whose limit it is, for the message.
-pub(super) fn duration_within(
+impl Timing {
+    /// Whole seconds from `least` to `most` (`None`: no upper limit), by `source`'s rule.
+    pub const fn seconds(least: u64, most: Option<u64>, source: &'static str) -> Self {
+        Timing {
+            least: SimDuration::from_secs(least),
+            most: match most {
+                Some(m) => Some(SimDuration::from_secs(m)),
+                None => None,
+            },
+            source,
+        }
+    }
+}
+
+/// A timing key read with [`Timing`]'s rule, `default` when absent; `None` when broken
+/// (reported).
+pub(super) fn read_timing(
     r: &mut Reader<'_>,
     f: &mut Fields<'_, '_>,
     key: &'static str,
     default: SimDuration,
-    least: SimDuration,
-    most: Option<SimDuration>,
-    source: &str,
+    rule: Timing,
 ) -> Option<SimDuration> {
     let Some(node) = f.get(key) else {
         return Some(default);
     };
     let d = r.duration(&node)?;
-    let inside = d.value >= least && most.is_none_or(|m| d.value <= m);
-    if inside {
-        return Some(d.value);
-    }
-    let range = match most {
-        Some(m) if least.is_zero() => format!("at most {m}"),
-        Some(m) if least == SimDuration::from_nanos(1) => format!("longer than 0s and at most {m}"),
-        Some(m) => format!("from {least} to {m}"),
-        None if least == SimDuration::from_nanos(1) => "longer than 0s".to_string(),
-        None => format!("at least {least}"),
+    check_timing(r, &d, key, Some(default), rule).then_some(d.value)
+}
+
+/// An optional timing key without a default of its own (`None` inside when absent); the outer
+/// `None` when broken (reported). `example` is the value the hint suggests.
+pub(super) fn read_optional_timing(
+    r: &mut Reader<'_>,
+    f: &mut Fields<'_, '_>,
+    key: &'static str,
+    example: SimDuration,
+    rule: Timing,
+) -> Option<Option<SimDuration>> {
+    let Some(node) = f.get(key) else {
+        return Some(None);
     };
-    r.error(
-        &d,
-        format!("{key} must be {range}{source}, found {}", d.value),
-        Some(format!("such as {key} = \"{default}\" (the default)")),
+    let d = r.duration(&node)?;
+    check_example(r, &d, key, example, false, rule).then_some(Some(d.value))
+}
+
+/// Checks `d` against `rule`, reporting a problem at it; `default` is suggested in the hint.
+pub(super) fn check_timing(
+    r: &mut Reader<'_>,
+    d: &Located<SimDuration>,
+    key: &'static str,
+    default: Option<SimDuration>,
+    rule: Timing,
+) -> bool {
+    let example = default.unwrap_or(rule.least);
+    check_example(r, d, key, example, default.is_some(), rule)
+}
+
+fn check_example(
+    r: &mut Reader<'_>,
+    d: &Located<SimDuration>,
+    key: &'static str,
+    example: SimDuration,
+    is_default: bool,
+    rule: Timing,
+) -> bool {
+    let hint = format!(
+        "such as {key} = \"{example}\"{}",
+        if is_default { " (the default)" } else { "" }
     );
-    None
+    let value = d.value;
+    let inside = value >= rule.least && rule.most.is_none_or(|m| value <= m);
+    if !inside {
+        let range = match rule.most {
+            Some(m) if rule.least.is_zero() => format!("at most {m}"),
+            Some(m) => format!("from {} to {m}", rule.least),
+            None => format!("at least {}", rule.least),
+        };
+        r.error(
+            d,
+            format!("{key} must be {range}{}, found {value}", rule.source),
+            Some(hint),
+        );
+        return false;
+    }
+    if !value
+        .as_nanos()
+        .is_multiple_of(SimDuration::from_secs(1).as_nanos())
+    {
+        r.error(
+            d,
+            format!(
+                "{key} must be a whole number of seconds{}, found {value}",
+                rule.source
+            ),
+            Some(hint),
+        );
+        return false;
+    }
+    true
 }
 
 #[cfg(test)]

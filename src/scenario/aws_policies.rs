@@ -11,7 +11,8 @@
 //! It must not know the group's bounds beyond what a policy's own keys need, nor the pool.
 
 use super::autoscaling::{
-    duration_within, min_within_max, read_metric, read_statistic, AWS_POLICY_KEYS,
+    min_within_max, read_metric, read_optional_timing, read_statistic, read_timing, Timing,
+    AWS_POLICY_KEYS,
 };
 use super::lifecycle::MAX_INSTANCES;
 use super::raw::{locate_node, store};
@@ -28,17 +29,20 @@ use crate::model::autoscale::spec::{
     TargetTrackingSpec,
 };
 use crate::model::autoscale::step::{StepAdjustment, DEFAULT_COOLDOWN};
+use crate::model::autoscale::warmup::GroupWarmup;
 
 /// The group settings the AWS policies share (`metric_period`, `metric_lag`,
 /// `instance_warmup`, `default_cooldown`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) struct AwsSettings {
     /// CloudWatch period of the policies' metrics (default 60 s).
     pub metric_period: SimDuration,
+    /// Where `metric_period` is written, if it is.
+    pub metric_period_at: Option<Located<()>>,
     /// From a period's end to its datapoint being visible (default 60 s).
     pub metric_lag: SimDuration,
-    /// `DefaultInstanceWarmup` (default 0).
-    pub instance_warmup: SimDuration,
+    /// `DefaultInstanceWarmup` (`instance_warmup`; default unset).
+    pub default_instance_warmup: Option<SimDuration>,
     /// `DefaultCooldown` (default 300 s).
     pub default_cooldown: SimDuration,
 }
@@ -47,8 +51,9 @@ impl Default for AwsSettings {
     fn default() -> Self {
         AwsSettings {
             metric_period: SimDuration::from_secs(60),
+            metric_period_at: None,
             metric_lag: SimDuration::from_secs(60),
-            instance_warmup: SimDuration::ZERO,
+            default_instance_warmup: None,
             default_cooldown: DEFAULT_COOLDOWN,
         }
     }
@@ -56,6 +61,40 @@ impl Default for AwsSettings {
 
 /// Alarms remember this many datapoints at most (one boolean each): a guard against typos.
 const MAX_EVALUATION_PERIODS: i64 = 10_000;
+
+/// The periods a target tracking policy takes (`TargetTrackingMetricStat`, `Period`: "The
+/// default value is 60. Accepted values are 10, 30, and 60").
+const TARGET_TRACKING_PERIODS: [SimDuration; 3] = [
+    SimDuration::from_secs(10),
+    SimDuration::from_secs(30),
+    SimDuration::from_secs(60),
+];
+
+/// The longest evaluation range of an alarm (`PutMetricAlarm`, `EvaluationPeriods`): "Period
+/// multiplied by EvaluationPeriods can't be more than 604,800 seconds. For alarms with a period
+/// of less than one hour (3,600 seconds), the total evaluation period can't be longer than one
+/// day (86,400 seconds)."
+fn max_evaluation_range(period: SimDuration) -> SimDuration {
+    if period < SimDuration::from_secs(3600) {
+        SimDuration::from_secs(86_400)
+    } else {
+        SimDuration::from_secs(604_800)
+    }
+}
+
+/// `EstimatedInstanceWarmup` of a target tracking or step policy: whole seconds, 0 or more.
+fn read_estimated_warmup(
+    r: &mut Reader<'_>,
+    f: &mut Fields<'_, '_>,
+) -> Option<Option<SimDuration>> {
+    read_optional_timing(
+        r,
+        f,
+        "estimated_instance_warmup",
+        SimDuration::from_secs(300),
+        Timing::seconds(0, None, " (AWS EstimatedInstanceWarmup, in seconds)"),
+    )
+}
 
 /// `comparison` values: the operators, then the CloudWatch `ComparisonOperator` names.
 const COMPARISONS: &[&str] = &[
@@ -106,6 +145,11 @@ pub(super) fn read(
     let mut simple = Vec::new();
     let mut scheduled = None;
     let mut predictive = None;
+    // The period the alarms' evaluation ranges are checked against (the default when the
+    // settings are broken: their own problem is reported already).
+    let period = settings
+        .as_ref()
+        .map_or(AwsSettings::default().metric_period, |s| s.metric_period);
     for (key, node) in nodes {
         ok &= match key {
             "target_tracking" => {
@@ -113,12 +157,16 @@ pub(super) fn read(
                     .map(|v| target_tracking = v)
                     .is_some()
             }
-            "step" => read_policies(r, node, key, "step scaling policy", read_step)
-                .map(|v| step = v)
-                .is_some(),
-            "simple" => read_policies(r, node, key, "simple scaling policy", read_simple)
-                .map(|v| simple = v)
-                .is_some(),
+            "step" => read_policies(r, node, key, "step scaling policy", |r, n| {
+                read_step(r, n, period)
+            })
+            .map(|v| step = v)
+            .is_some(),
+            "simple" => read_policies(r, node, key, "simple scaling policy", |r, n| {
+                read_simple(r, n, period)
+            })
+            .map(|v| simple = v)
+            .is_some(),
             "scheduled" => read_scheduled(r, node)
                 .map(|v| scheduled = Some(v))
                 .is_some(),
@@ -144,11 +192,30 @@ pub(super) fn read(
         ok = false;
     }
     let settings = settings?;
+    if let Some(at) = settings.metric_period_at.as_ref().filter(|_| {
+        !target_tracking.is_empty() && !TARGET_TRACKING_PERIODS.contains(&settings.metric_period)
+    }) {
+        r.error(
+            at,
+            format!(
+                "a target tracking policy reads its metric at a period of 10s, 30s or 60s, found {}",
+                settings.metric_period
+            ),
+            Some(
+                "such as metric_period = \"60s\" (AWS TargetTrackingMetricStat Period: \"Accepted \
+                 values are 10, 30, and 60\"); a longer period needs step or simple policies"
+                    .into(),
+            ),
+        );
+        ok = false;
+    }
     ok.then_some(AwsPolicies {
         metric_period: settings.metric_period,
         metric_lag: settings.metric_lag,
-        instance_warmup: settings.instance_warmup,
-        default_cooldown: settings.default_cooldown,
+        warmup: GroupWarmup {
+            default_instance_warmup: settings.default_instance_warmup,
+            default_cooldown: settings.default_cooldown,
+        },
         target_tracking,
         step,
         simple,
@@ -232,19 +299,25 @@ fn read_target_tracking(
     let mut disable_scale_in = false;
     let disable = f.get("disable_scale_in").map(|n| r.boolean(&n));
     let disable_ok = store(&mut disable_scale_in, disable.map(|v| v.map(|v| v.value)));
+    let warmup = read_estimated_warmup(r, &mut f);
     f.finish(r);
     let spec = (|| {
         Some(TargetTrackingSpec {
             metric: metric?,
             target: target?.value,
             disable_scale_in: disable_ok.then_some(disable_scale_in)?,
+            estimated_instance_warmup: warmup?,
         })
     })();
     (name, spec)
 }
 
-/// The alarm keys of a step or simple policy.
-fn read_alarm(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<AlarmSpec> {
+/// The alarm keys of a step or simple policy, on metrics of `period`.
+fn read_alarm(
+    r: &mut Reader<'_>,
+    f: &mut Fields<'_, '_>,
+    period: SimDuration,
+) -> Option<AlarmSpec> {
     let metric = read_aws_metric(r, f, "utilization");
     let comparison = f
         .required(
@@ -274,7 +347,28 @@ fn read_alarm(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<AlarmSpec> {
         .map(|n| r.integer(&n, 1, MAX_EVALUATION_PERIODS));
     let evaluation_periods = match &periods {
         None => Some(1),
-        Some(p) => p.as_ref().map(|p| p.value as usize),
+        Some(p) => p.as_ref().and_then(|p| {
+            let range = u128::from(p.value) * u128::from(period.as_nanos());
+            let most = max_evaluation_range(period);
+            if range > u128::from(most.as_nanos()) {
+                r.error(
+                    p,
+                    format!(
+                        "evaluation_periods ({}) of {period} datapoints span more than {most}, \
+                         the longest evaluation range CloudWatch takes",
+                        p.value
+                    ),
+                    Some(format!(
+                        "lower evaluation_periods to at most {} (PutMetricAlarm: period × \
+                         evaluation periods at most 86400 s below one-hour periods, 604800 s \
+                         otherwise)",
+                        most.as_nanos() / period.as_nanos()
+                    )),
+                );
+                return None;
+            }
+            Some(p.value as usize)
+        }),
     };
     let datapoints_to_alarm = match datapoints {
         None => evaluation_periods,
@@ -378,6 +472,7 @@ fn read_adjustment_value(r: &mut Reader<'_>, node: &Node<'_, '_>) -> Option<Loca
 fn read_step(
     r: &mut Reader<'_>,
     node: Node<'_, '_>,
+    period: SimDuration,
 ) -> (Option<Located<String>>, Option<StepSpec>) {
     let Some(mut f) = r.table(
         node,
@@ -386,8 +481,9 @@ fn read_step(
         return (None, None);
     };
     let name = read_name(r, &mut f);
-    let alarm = read_alarm(r, &mut f);
+    let alarm = read_alarm(r, &mut f, period);
     let adjustment_type = read_adjustment_type(r, &mut f);
+    let warmup = read_estimated_warmup(r, &mut f);
     let steps = f
         .required(
             r,
@@ -401,6 +497,7 @@ fn read_step(
             alarm: alarm?,
             adjustment_type: adjustment_type?,
             steps: steps?,
+            estimated_instance_warmup: warmup?,
         })
     })();
     (name, spec)
@@ -641,6 +738,7 @@ fn check_steps(r: &mut Reader<'_>, steps: &[RawStep]) -> bool {
 fn read_simple(
     r: &mut Reader<'_>,
     node: Node<'_, '_>,
+    period: SimDuration,
 ) -> (Option<Located<String>>, Option<SimpleSpec>) {
     let Some(mut f) = r.table(
         node,
@@ -649,7 +747,7 @@ fn read_simple(
         return (None, None);
     };
     let name = read_name(r, &mut f);
-    let alarm = read_alarm(r, &mut f);
+    let alarm = read_alarm(r, &mut f, period);
     let adjustment_type = read_adjustment_type(r, &mut f);
     let adjustment = f
         .required(
@@ -659,17 +757,20 @@ fn read_simple(
         )
         .and_then(|n| read_adjustment_value(r, &n))
         .and_then(|a| check_adjustment(r, a, adjustment_type));
-    let cooldown = f.get("cooldown").map(|n| r.duration(&n));
+    let cooldown = read_optional_timing(
+        r,
+        &mut f,
+        "cooldown",
+        DEFAULT_COOLDOWN,
+        Timing::seconds(0, None, " (AWS Cooldown, in seconds)"),
+    );
     f.finish(r);
     let spec = (|| {
         Some(SimpleSpec {
             alarm: alarm?,
             adjustment_type: adjustment_type?,
             adjustment: adjustment?,
-            cooldown: match cooldown {
-                None => None,
-                Some(c) => Some(c?.value),
-            },
+            cooldown: cooldown?,
         })
     })();
     (name, spec)
@@ -892,14 +993,16 @@ fn read_predictive(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<PredictiveS
             _ => PredictiveMode::ForecastOnly,
         }),
     };
-    let buffer = duration_within(
+    let buffer = read_timing(
         r,
         &mut f,
         "scheduling_buffer",
         SimDuration::from_secs(300),
-        SimDuration::ZERO,
-        Some(MAX_SCHEDULING_BUFFER),
-        " (AWS: less than the forecast's hour)",
+        Timing {
+            least: SimDuration::ZERO,
+            most: Some(MAX_SCHEDULING_BUFFER),
+            source: " (AWS: less than the forecast's hour)",
+        },
     );
     let breach = match f
         .get("max_capacity_breach")

@@ -13,17 +13,19 @@
 //!
 //! It must not know the AWS policies nor the pool.
 
-use super::autoscaling::{positive_duration, read_metric, require_pool_metric};
+use super::autoscaling::{check_timing, read_metric, read_timing, require_pool_metric, Timing};
 use super::lifecycle::MAX_INSTANCES;
 use super::raw::locate_node;
-use super::reader::{Located, Node, Reader};
+use super::reader::{Fields, Located, Node, Reader};
 use crate::engine::SimDuration;
-use crate::model::autoscale::hpa::Tolerances;
+use crate::model::autoscale::hpa::{Tolerances, DEFAULT_DOWNSCALE_STABILIZATION};
 use crate::model::autoscale::hpa_behavior::{
     HpaBehavior, ScalingPolicy, ScalingRules, SelectPolicy,
 };
 use crate::model::autoscale::keda::{KedaConfig, MetricTargetType};
-use crate::model::autoscale::spec::{HpaController, HpaMetric, KedaController, KedaTrigger};
+use crate::model::autoscale::spec::{
+    HpaController, HpaMetric, KedaController, KedaTrigger, MetricKind,
+};
 
 /// `--horizontal-pod-autoscaler-sync-period`'s default.
 const DEFAULT_SYNC_PERIOD: SimDuration = SimDuration::from_secs(15);
@@ -34,6 +36,29 @@ const MAX_STABILIZATION_WINDOW: SimDuration = SimDuration::from_secs(3600);
 /// `MaxPeriodSeconds` in validation.go.
 const MAX_POLICY_PERIOD: SimDuration = SimDuration::from_secs(1800);
 
+/// `--horizontal-pod-autoscaler-sync-period`, a controller flag: at least a second (the
+/// controller's loop is not meant to spin faster; fleetsim would wake at every period).
+const SYNC_PERIOD: Timing = Timing::seconds(
+    1,
+    None,
+    " (kube-controller-manager --horizontal-pod-autoscaler-sync-period, default 15s)",
+);
+
+/// How often metrics are scraped: at least a second (metrics-server's `--metric-resolution`
+/// defaults to 15 s; a Prometheus `scrape_interval` to 1 m, 15 s and 30 s being common).
+const SCRAPE_INTERVAL: Timing = Timing::seconds(
+    1,
+    None,
+    " (metrics-server --metric-resolution, default 15s, or a Prometheus scrape_interval)",
+);
+
+/// KEDA's `pollingInterval`: whole seconds (an `int32` of seconds), at least one.
+const POLLING_INTERVAL: Timing =
+    Timing::seconds(1, None, " (KEDA pollingInterval, in seconds; default 30)");
+
+/// KEDA's `cooldownPeriod` and `initialCooldownPeriod`: whole seconds, 0 or more.
+const KEDA_COOLDOWN: Timing = Timing::seconds(0, None, " (KEDA, in seconds)");
+
 /// The HPA's default metric when `spec.metrics` is empty: 80 % CPU (defaults.go).
 const DEFAULT_UTILIZATION: u32 = 80;
 
@@ -43,9 +68,14 @@ pub(super) fn read_hpa(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<HpaCont
         node,
         "an HPA table such as [pool.autoscaling.hpa] metrics = [{ type = \"resource\", average_utilization = 60 }]",
     )?;
-    let sync_period = positive_duration(r, &mut f, "sync_period", DEFAULT_SYNC_PERIOD);
-    let scrape_interval =
-        positive_duration(r, &mut f, "scrape_interval", SimDuration::from_secs(15));
+    let sync_period = read_timing(r, &mut f, "sync_period", DEFAULT_SYNC_PERIOD, SYNC_PERIOD);
+    let scrape_interval = read_timing(
+        r,
+        &mut f,
+        "scrape_interval",
+        SimDuration::from_secs(15),
+        SCRAPE_INTERVAL,
+    );
     let tolerance = match f.get("tolerance").map(|n| r.number(&n)) {
         None => Some(0.1),
         Some(None) => None,
@@ -246,7 +276,22 @@ fn read_rules(
             );
             None
         }
-        Some(Some(w)) => Some(Some(w.value)),
+        Some(Some(w)) => check_timing(
+            r,
+            &w,
+            "stabilization_window",
+            Some(
+                default
+                    .stabilization_window
+                    .unwrap_or(DEFAULT_DOWNSCALE_STABILIZATION),
+            ),
+            Timing {
+                least: SimDuration::ZERO,
+                most: Some(MAX_STABILIZATION_WINDOW),
+                source: " (Kubernetes stabilizationWindowSeconds)",
+            },
+        )
+        .then_some(Some(w.value)),
     };
     let select = match f
         .get("select_policy")
@@ -309,7 +354,7 @@ fn read_scaling_policies(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<S
             .required(r, "period", "set the period, such as period = \"60s\"")
             .and_then(|n| r.duration(&n))
             .filter(|p| {
-                let inside = !p.value.is_zero() && p.value <= MAX_POLICY_PERIOD;
+                let inside = p.value >= SimDuration::from_secs(1) && p.value <= MAX_POLICY_PERIOD;
                 if !inside {
                     r.error(
                         p,
@@ -319,8 +364,19 @@ fn read_scaling_policies(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<S
                         ),
                         Some("such as period = \"60s\"".into()),
                     );
+                    return false;
                 }
-                inside
+                check_timing(
+                    r,
+                    p,
+                    "period",
+                    Some(SimDuration::from_secs(60)),
+                    Timing {
+                        least: SimDuration::from_secs(1),
+                        most: Some(MAX_POLICY_PERIOD),
+                        source: " (Kubernetes periodSeconds)",
+                    },
+                )
             });
         f.finish(r);
         match (kind, value, period) {
@@ -347,21 +403,31 @@ pub(super) fn read_keda(
         "a KEDA table such as [pool.autoscaling.keda] triggers = [{ metric = \"queue_depth\", target = 5 }]",
     )?;
     let defaults = KedaConfig::default();
-    let polling = positive_duration(r, &mut f, "polling_interval", defaults.polling_interval);
-    let cooldown = f
-        .get("cooldown_period")
-        .map_or(Some(defaults.cooldown_period), |n| {
-            r.duration(&n).map(|d| d.value)
-        });
-    let initial = f
-        .get("initial_cooldown_period")
-        .map_or(Some(defaults.initial_cooldown_period), |n| {
-            r.duration(&n).map(|d| d.value)
-        });
+    let polling = read_timing(
+        r,
+        &mut f,
+        "polling_interval",
+        defaults.polling_interval,
+        POLLING_INTERVAL,
+    );
+    let cooldown = read_timing(
+        r,
+        &mut f,
+        "cooldown_period",
+        defaults.cooldown_period,
+        KEDA_COOLDOWN,
+    );
+    let initial = read_timing(
+        r,
+        &mut f,
+        "initial_cooldown_period",
+        defaults.initial_cooldown_period,
+        KEDA_COOLDOWN,
+    );
     let idle = f
         .get("idle_replica_count")
         .map(|n| r.integer(&n, 0, MAX_INSTANCES));
-    let sync_period = positive_duration(r, &mut f, "sync_period", DEFAULT_SYNC_PERIOD);
+    let sync_period = read_timing(r, &mut f, "sync_period", DEFAULT_SYNC_PERIOD, SYNC_PERIOD);
     let triggers = f
         .required(
             r,
@@ -396,25 +462,167 @@ pub(super) fn read_keda(
 }
 
 /// KEDA's webhook: `idleReplicaCount` must be below the HPA's minimum (`minReplicaCount`, or
-/// 1 when that is 0).
+/// 1 when that is 0). And KEDA's documentation (ScaledObject specification, `idleReplicaCount`):
+/// "Due to limitations in HPA controller the only supported value for this property is 0, it
+/// will not work correctly otherwise" (kedacore/keda#2314: an idle count above 0 is below the
+/// HPA's `minReplicas`, which the HPA restores at its next sync).
 fn check_idle(r: &mut Reader<'_>, idle: &Located<u64>, bounds: Option<(u32, u32)>) -> bool {
     let Some((min, _)) = bounds else {
         return true;
     };
     let hpa_min = u64::from(min.max(1));
-    if idle.value < hpa_min {
-        return true;
+    if idle.value >= hpa_min {
+        r.error(
+            idle,
+            format!(
+                "idle_replica_count ({}) must be below min ({min}{}), as KEDA requires",
+                idle.value,
+                if min == 0 { ", counted as 1" } else { "" }
+            ),
+            Some("lower idle_replica_count (KEDA supports 0), or raise min".into()),
+        );
+        return false;
     }
-    r.error(
-        idle,
-        format!(
-            "idle_replica_count ({}) must be below min ({min}{}), as KEDA requires",
-            idle.value,
-            if min == 0 { ", counted as 1" } else { "" }
-        ),
-        Some("lower idle_replica_count (KEDA supports 0), or raise min".into()),
-    );
-    false
+    if idle.value != 0 {
+        r.error(
+            idle,
+            format!(
+                "idle_replica_count is {}, and KEDA supports only 0: the HPA it creates would \
+                 bring the pool back to min ({min}) at its next sync",
+                idle.value
+            ),
+            Some(
+                "set idle_replica_count = 0, or leave it out and keep the pool at min while \
+                 idle (KEDA docs: \"the only supported value for this property is 0\")"
+                    .into(),
+            ),
+        );
+        return false;
+    }
+    true
+}
+
+/// The KEDA scalers a `queue_depth` trigger can imitate, with how each counts its queue by
+/// default. The default is `aws-sqs-queue`.
+const QUEUE_SCALERS: &[&str] = &["aws-sqs-queue", "rabbitmq", "redis"];
+
+/// Which messages a `queue_depth` trigger counts: its `scaler` (KEDA's `triggers[].type`) and
+/// that scaler's own options, read as KEDA reads them. True when the messages being processed
+/// count too; `None` when broken (reported).
+///
+/// - `aws-sqs-queue` (`pkg/scalers/aws_sqs_queue_scaler.go`): `ApproximateNumberOfMessages`,
+///   plus `ApproximateNumberOfMessagesNotVisible` (received, not yet deleted) while
+///   `scaleOnInFlight` is true, its default.
+/// - `rabbitmq` (`pkg/scalers/rabbitmq_scaler.go`, `getQueueStatus`): over AMQP the passive
+///   queue declare's message count (ready messages only); over HTTP the management API's
+///   `messages` (ready and unacknowledged), or `messages_ready` with `excludeUnacknowledged`
+///   (HTTP only). KEDA's `protocol: auto` follows the host's scheme, so fleetsim asks for it.
+/// - `redis` (`pkg/scalers/redis_scaler.go`, a list's length): a worker pops what it takes,
+///   so only waiting messages count.
+fn read_queue_scaler(
+    r: &mut Reader<'_>,
+    f: &mut Fields<'_, '_>,
+    metric: Option<&Located<MetricKind>>,
+) -> Option<bool> {
+    let scaler = f.get("scaler").map(|n| r.one_of(&n, QUEUE_SCALERS));
+    let in_flight = f.get("scale_on_in_flight").map(|n| r.boolean(&n));
+    let protocol = f.get("protocol").map(|n| r.one_of(&n, &["amqp", "http"]));
+    let exclude = f.get("exclude_unacknowledged").map(|n| r.boolean(&n));
+    // Each option belongs to one scaler: (key, its scaler, where it is written).
+    let options: [(&str, &str, Option<Located<()>>); 3] = [
+        ("scale_on_in_flight", "aws-sqs-queue", at(&in_flight)),
+        ("protocol", "rabbitmq", at(&protocol)),
+        ("exclude_unacknowledged", "rabbitmq", at(&exclude)),
+    ];
+    let scaler = match scaler {
+        None => None,
+        Some(None) => return None,
+        Some(Some(s)) => Some(s),
+    };
+    let queue = metric.is_some_and(|m| m.value == MetricKind::QueueDepth);
+    if let (Some(s), Some(m)) = (&scaler, metric.filter(|_| !queue)) {
+        r.error(
+            s,
+            format!(
+                "scaler applies to a queue_depth trigger, and this one reads {}",
+                m.value.name()
+            ),
+            Some("remove scaler, or read metric = \"queue_depth\"".into()),
+        );
+        return None;
+    }
+    let name = scaler.as_ref().map_or("aws-sqs-queue", |s| s.value);
+    let mut ok = true;
+    for (key, owner, written) in &options {
+        if let Some(w) = written.as_ref().filter(|_| *owner != name || !queue) {
+            let why = if queue {
+                format!("{key} is an option of the {owner} scaler, and this trigger's is {name}")
+            } else {
+                format!("{key} is an option of a queue_depth trigger's scaler")
+            };
+            r.error(
+                w,
+                why,
+                Some(format!(
+                    "remove {key}, or set scaler = \"{owner}\" on a queue_depth trigger"
+                )),
+            );
+            ok = false;
+        }
+    }
+    let (in_flight, protocol, exclude) =
+        (flatten(in_flight)?, flatten(protocol)?, flatten(exclude)?);
+    if !ok || !queue {
+        return ok.then_some(false);
+    }
+    match name {
+        "aws-sqs-queue" => Some(in_flight.is_none_or(|v| v.value)),
+        "redis" => Some(false),
+        _ => match (protocol, exclude) {
+            (None, _) => {
+                let s = scaler.expect("rabbitmq is named");
+                r.error(
+                    &s,
+                    "a rabbitmq trigger needs its protocol, which decides what the queue length counts",
+                    Some(
+                        "add protocol = \"amqp\" (ready messages only) or protocol = \"http\" \
+                         (the management API: ready and unacknowledged); KEDA picks it from the \
+                         host's scheme"
+                            .into(),
+                    ),
+                );
+                None
+            }
+            (Some(p), Some(e)) if p.value == "amqp" => {
+                r.error(
+                    &e,
+                    "exclude_unacknowledged needs protocol = \"http\": over AMQP only ready \
+                     messages are counted anyway",
+                    Some("remove exclude_unacknowledged, or use protocol = \"http\" (KEDA: \"configure excludeUnacknowledged=true only with HTTP protocol\")".into()),
+                );
+                None
+            }
+            (Some(p), e) => Some(p.value == "http" && !e.is_some_and(|e| e.value)),
+        },
+    }
+}
+
+/// Where an optional key was written, if it was (read or not).
+fn at<T>(v: &Option<Option<Located<T>>>) -> Option<Located<()>> {
+    v.as_ref().and_then(|v| v.as_ref()).map(|l| Located {
+        value: (),
+        path: l.path.clone(),
+        span: l.span,
+    })
+}
+
+/// An optional key: `Some(None)` when absent, `None` when broken.
+fn flatten<T>(v: Option<Option<T>>) -> Option<Option<T>> {
+    match v {
+        None => Some(None),
+        Some(None) => None,
+        Some(Some(x)) => Some(Some(x)),
+    }
 }
 
 fn read_triggers(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<KedaTrigger>> {
@@ -443,6 +651,7 @@ fn read_triggers(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<KedaTrigg
         };
         let metric = read_metric(r, &mut f, "queue_depth")
             .filter(|m| require_pool_metric(r, m, "a KEDA trigger"));
+        let in_flight = read_queue_scaler(r, &mut f, metric.as_ref());
         let target = f
             .required(
                 r,
@@ -464,12 +673,13 @@ fn read_triggers(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<KedaTrigg
             }),
         };
         f.finish(r);
-        match (metric, target, activation, metric_type) {
-            (Some(m), Some(t), Some(a), Some(mt)) => triggers.push(KedaTrigger {
+        match (metric, target, activation, metric_type, in_flight) {
+            (Some(m), Some(t), Some(a), Some(mt), Some(i)) => triggers.push(KedaTrigger {
                 metric: m.value,
                 target: t.value,
                 activation: a,
                 target_type: mt,
+                counts_in_flight: i,
             }),
             _ => ok = false,
         }

@@ -583,7 +583,7 @@ pub(super) fn whole_seconds(
 ) -> bool {
     const SECOND: u64 = 1_000_000_000;
     let ns = d.value.as_nanos();
-    if ns % SECOND == 0 {
+    if ns.is_multiple_of(SECOND) {
         return true;
     }
     r.error(
@@ -654,7 +654,7 @@ fn read_passive(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<Passiv
         }
         // nginx reads fail_timeout in whole seconds (`ngx_parse_time(&s, 1)` refuses "ms"
         // and fractions) and compares it with its whole-second clock.
-        Some(Some(v)) if v.value.as_nanos() % 1_000_000_000 != 0 => {
+        Some(Some(v)) if !v.value.as_nanos().is_multiple_of(1_000_000_000) => {
             r.error(
                 &v,
                 format!(

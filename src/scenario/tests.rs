@@ -22,6 +22,7 @@ use crate::model::autoscale::spec::{
     TargetTrackingSpec,
 };
 use crate::model::autoscale::step::StepAdjustment;
+use crate::model::autoscale::warmup::GroupWarmup;
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::{
     Dispatch, LaunchSpec, PoolSpec, ServiceTime, StartupSpec, TerminationPolicy, WarmPoolSpec,
@@ -96,6 +97,7 @@ disable_scale_in = true
 [[pool.autoscaling.target_tracking]]
 metric = "request_count_per_target"
 target = 1000
+estimated_instance_warmup = "45s"
 [[pool.autoscaling.step]]
 name = "out"
 metric = "queue_depth"
@@ -107,6 +109,7 @@ datapoints_to_alarm = 2
 adjustment_type = "percent_change_in_capacity"
 min_adjustment_magnitude = 2
 steps = [{ lower = 10, adjustment = 30 }, { lower = 0, upper = 10, adjustment = 10 }]
+estimated_instance_warmup = "0s"
 [[pool.autoscaling.step]]
 name = "in"
 metric = "utilization"
@@ -156,8 +159,10 @@ max_capacity_buffer = 10
     let expected = AwsPolicies {
         metric_period: secs(30),
         metric_lag: secs(90),
-        instance_warmup: secs(120),
-        default_cooldown: secs(200),
+        warmup: GroupWarmup {
+            default_instance_warmup: Some(secs(120)),
+            default_cooldown: secs(200),
+        },
         target_tracking: vec![
             TargetTrackingSpec {
                 metric: metric(
@@ -166,11 +171,13 @@ max_capacity_buffer = 10
                 ),
                 target: 60.0,
                 disable_scale_in: true,
+                estimated_instance_warmup: None,
             },
             TargetTrackingSpec {
                 metric: metric(MetricKind::RequestCountPerTarget, Statistic::Sum),
                 target: 1000.0,
                 disable_scale_in: false,
+                estimated_instance_warmup: Some(secs(45)),
             },
         ],
         step: vec![
@@ -198,6 +205,7 @@ max_capacity_buffer = 10
                         adjustment: 10,
                     },
                 ],
+                estimated_instance_warmup: Some(SimDuration::ZERO),
             },
             StepSpec {
                 alarm: alarm(
@@ -213,6 +221,7 @@ max_capacity_buffer = 10
                     upper: Some(0.0),
                     adjustment: -1,
                 }],
+                estimated_instance_warmup: None,
             },
         ],
         simple: vec![SimpleSpec {
@@ -294,10 +303,11 @@ target = 20
         (
             aws.metric_period,
             aws.metric_lag,
-            aws.instance_warmup,
-            aws.default_cooldown
+            aws.warmup.default_instance_warmup,
+            aws.warmup.default_cooldown
         ),
-        (secs(60), secs(60), SimDuration::ZERO, secs(300))
+        // No DefaultInstanceWarmup: AWS's default ("Default: None").
+        (secs(60), secs(60), None, secs(300))
     );
     assert_eq!(aws.target_tracking[0].metric.statistic, Statistic::Average);
     assert!(!aws.target_tracking[0].disable_scale_in);
@@ -496,6 +506,11 @@ sync_period = "5s"
 triggers = [
   { metric = "queue_depth", target = 5, activation = 2, metric_type = "average_value" },
   { metric = "queue_oldest_age", target = 30, metric_type = "value" },
+  { metric = "queue_depth", target = 5, scaler = "aws-sqs-queue", scale_on_in_flight = false },
+  { metric = "queue_depth", target = 5, scaler = "rabbitmq", protocol = "http" },
+  { metric = "queue_depth", target = 5, scaler = "rabbitmq", protocol = "http", exclude_unacknowledged = true },
+  { metric = "queue_depth", target = 5, scaler = "rabbitmq", protocol = "amqp" },
+  { metric = "queue_depth", target = 5, scaler = "redis" },
 ]
 [pool.autoscaling.keda.behavior.scale_down]
 stabilization_window = "0s"
@@ -512,19 +527,35 @@ policies = [{ type = "pods", value = 1, period = "30s" }]
             idle_replica_count: Some(0),
         },
         triggers: vec![
+            // No scaler: AWS SQS's, which counts the messages in flight by default.
             KedaTrigger {
                 metric: MetricKind::QueueDepth,
                 target: 5.0,
                 activation: 2.0,
                 target_type: MetricTargetType::AverageValue,
+                counts_in_flight: true,
             },
             KedaTrigger {
                 metric: MetricKind::QueueOldestAge,
                 target: 30.0,
                 activation: 0.0,
                 target_type: MetricTargetType::Value,
+                counts_in_flight: false,
             },
-        ],
+        ]
+        .into_iter()
+        // scaleOnInFlight off; RabbitMQ over HTTP (ready + unacknowledged), excluding the
+        // unacknowledged, over AMQP (ready only); a Redis list.
+        .chain(
+            [false, true, false, false, false].map(|counts_in_flight| KedaTrigger {
+                metric: MetricKind::QueueDepth,
+                target: 5.0,
+                activation: 0.0,
+                target_type: MetricTargetType::AverageValue,
+                counts_in_flight,
+            }),
+        )
+        .collect(),
         sync_period: secs(5),
         behavior: Some(HpaBehavior {
             scale_up: ScalingRules::k8s_default_scale_up(),
@@ -665,6 +696,21 @@ fn lifecycle_defaults() {
             storage_price_per_hour: 0.0,
         })
     );
+    // AWS policies drain within ELB's 300 s; a pod an HPA or KEDA removes gets Kubernetes'
+    // terminationGracePeriodSeconds, 30 s, unless the pool says otherwise.
+    assert_eq!(warm.deregistration_delay, DEFAULT_DEREGISTRATION_DELAY);
+    let hpa = pool("[pool.autoscaling]\nmin = 1\nmax = 4\n[pool.autoscaling.hpa]\n");
+    assert_eq!(hpa.deregistration_delay, secs(30));
+    let keda = pool(
+        "[pool.autoscaling]\nmin = 0\nmax = 4\n[pool.autoscaling.keda]\n\
+         triggers = [{ metric = \"queue_depth\", target = 5 }]\n",
+    );
+    assert_eq!(keda.deregistration_delay, secs(30));
+    let set = pool(
+        "deregistration_delay = \"600s\"\n[pool.autoscaling]\nmin = 1\nmax = 4\n\
+         [pool.autoscaling.hpa]\n",
+    );
+    assert_eq!(set.deregistration_delay, secs(600));
 }
 
 #[test]

@@ -21,6 +21,7 @@ use crate::model::fleet::mixed::{
 use crate::model::fleet::{
     llm::TokenSpec, Dispatch, FaultKind, FaultSpec, InstanceType, OnTimeout, PoolSpec, ServiceTime,
     StartupSpec, TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_ERROR_LATENCY,
+    DEFAULT_TERMINATION_GRACE_PERIOD,
 };
 use crate::model::market::interruptions::CapacityShortage;
 use crate::model::market::PurchaseOption;
@@ -876,7 +877,10 @@ fn unit<T>(l: &Located<T>) -> Located<()> {
 }
 
 fn is_prime(n: u64) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    n >= 2
+        && (2..)
+            .take_while(|d| d * d <= n)
+            .all(|d| !n.is_multiple_of(d))
 }
 
 /// The user population; no more networks than users.
@@ -1098,7 +1102,7 @@ fn validate_pools(
                 Some(Located {
                     value: Some(spec), ..
                 }),
-            ) if i.value < u64::from(spec.min) || i.value > u64::from(spec.max) => {
+            ) if i.value < u64::from(spec.floor()) || i.value > u64::from(spec.max) => {
                 r.error(
                     i,
                     format!(
@@ -1185,10 +1189,16 @@ fn validate_pools(
                     |w| w.value as u32,
                 ),
                 startup: p.startup.clone().unwrap_or_else(StartupSpec::instant),
-                deregistration_delay: p
-                    .deregistration_delay
-                    .as_ref()
-                    .map_or(DEFAULT_DEREGISTRATION_DELAY, |d| d.value),
+                deregistration_delay: p.deregistration_delay.as_ref().map_or(
+                    match controller {
+                        // A pod gets its terminationGracePeriodSeconds, not ELB's delay.
+                        Some(Controller::Hpa(_) | Controller::Keda(_)) => {
+                            DEFAULT_TERMINATION_GRACE_PERIOD
+                        }
+                        _ => DEFAULT_DEREGISTRATION_DELAY,
+                    },
+                    |d| d.value,
+                ),
                 termination_policy,
                 warm_pool: p.warm_pool.as_ref().and_then(|w| w.value),
                 launch: p.launch.unwrap_or_default(),

@@ -30,9 +30,27 @@ use super::Scenario;
 /// Name of the base scenario's run, beside its variants.
 pub const BASE_NAME: &str = "base";
 
-/// Names a variant may not take: `base` is the base's run, and the comparison files and
-/// `fleetsim check`'s `slo.md` sit beside the variants' result folders.
-const RESERVED_NAMES: &[&str] = &[BASE_NAME, "comparison.csv", "comparison.md", "slo.md"];
+/// Why `name` cannot name a run beside others in a result folder: the base's run name, or the
+/// name of a file or folder the result folder holds (`report::layout`, the list the writers take
+/// their names from), ignoring case as case-insensitive file systems do.
+fn name_clash(name: &str) -> Option<String> {
+    if name.eq_ignore_ascii_case(BASE_NAME) {
+        return Some(format!("the base scenario's run, \"{BASE_NAME}\""));
+    }
+    crate::report::layout::clash(name)
+}
+
+/// A problem met while merging a variant or a `--set` point onto a document: reported at the
+/// value's span once the reader of the merged document exists.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct MergeIssue {
+    /// The field path, in the variant's own terms (`pool[1].name`).
+    path: String,
+    /// Where the offending value is.
+    span: toml_span::Span,
+    message: String,
+    help: String,
+}
 
 /// Keys that say which kind a table is. A variant that changes one replaces the whole table
 /// instead of merging into it: the table's other keys belong to the old kind (a lognormal's `cv`
@@ -144,9 +162,14 @@ impl ScenarioSet {
             Some(ValueInner::Array(items)) => items,
             _ => Vec::new(),
         };
-        // Every run's document before the grid: the base, then each usable variant.
-        let mut runs: Vec<(String, String, Value<'_>)> =
-            vec![(BASE_NAME.to_string(), String::new(), deep_clone(&doc))];
+        // Every run's document before the grid, with the problems its merge met: the base, then
+        // each usable variant.
+        let mut runs: Vec<(String, String, Value<'_>, Vec<MergeIssue>)> = vec![(
+            BASE_NAME.to_string(),
+            String::new(),
+            deep_clone(&doc),
+            Vec::new(),
+        )];
         let mut diagnostics = heads_reader.into_diagnostics();
         for (head, mut item) in heads.into_iter().zip(items) {
             // Items that are not tables were reported by `read_heads`.
@@ -155,19 +178,31 @@ impl ScenarioSet {
             // Reported by `read_heads`; left in, it would also be an unknown key of the merge.
             take_key(&mut item, "variant");
             let mut merged = deep_clone(&doc);
-            merge(&mut merged, item);
+            let mut issues = Vec::new();
+            merge(&mut merged, item, "", &mut issues);
             let name = head.name.clone().unwrap_or_default();
-            runs.push((name, head.label, merged));
+            runs.push((name, head.label, merged, issues));
         }
         let mut base_diagnostics = Vec::new();
         let mut built: Vec<(String, Option<Scenario>)> = Vec::new();
-        for (r_index, (name, label, run_doc)) in runs.iter().enumerate() {
+        for (r_index, (name, label, run_doc, run_issues)) in runs.iter().enumerate() {
             for (point, values) in points.iter().zip(grid_values.iter()) {
                 let mut merged = deep_clone(run_doc);
+                let mut issues = run_issues.clone();
                 for v in values {
-                    merge(&mut merged, deep_clone(v));
+                    merge(&mut merged, deep_clone(v), "", &mut issues);
                 }
                 let mut r = Reader::new(&combined);
+                for i in issues {
+                    r.error_at(
+                        i.path,
+                        Some((i.span.start, i.span.end)),
+                        i.message,
+                        Some(i.help),
+                    );
+                }
+                // The merged document without the elements refused is still read, so that every
+                // other problem is reported too; a run with a problem does not run.
                 let scenario = super::from_document(&mut r, &merged, path);
                 for mut d in r.into_diagnostics() {
                     if d.position.is_some_and(|(line, _)| line > lines) {
@@ -189,6 +224,14 @@ impl ScenarioSet {
                 }
                 if !name.is_empty() {
                     built.push((point.run_name(name), scenario));
+                }
+            }
+        }
+        if !grid.is_empty() {
+            // `--set` makes the run names: check them as `read_heads` checks variants' names.
+            for d in grid_run_name_problems(built.iter().map(|(n, _)| n.as_str())) {
+                if !diagnostics.contains(&d) {
+                    diagnostics.push(d);
                 }
             }
         }
@@ -299,22 +342,40 @@ fn read_heads(r: &mut Reader<'_>, doc: &Value<'_>) -> Vec<Option<Head>> {
             None => path,
         };
         let name = name.and_then(|n| {
-            if RESERVED_NAMES.contains(&n.value.as_str()) {
+            if let Some(taken) = name_clash(&n.value) {
                 r.error(
                     &n,
-                    format!("a variant cannot be named \"{}\"", n.value),
+                    format!(
+                        "a variant cannot be named \"{}\": its folder would be taken for {taken}",
+                        n.value
+                    ),
                     Some(format!(
-                        "choose another name: {} are taken (the base scenario runs as \"{BASE_NAME}\")",
-                        RESERVED_NAMES.join(", ")
+                        "choose another name: the base scenario runs as \"{BASE_NAME}\", and {} and rep-<k> sit in the result folder (names are compared ignoring case)",
+                        crate::report::layout::WRITTEN
+                            .iter()
+                            .filter(|w| !w.starts_with('.'))
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 );
                 None
-            } else if seen.contains(&n.value) {
-                r.error(
-                    &n,
-                    format!("variant \"{}\" is defined twice", n.value),
-                    Some("give each variant its own name".into()),
-                );
+            } else if let Some(other) = seen.iter().find(|s| s.eq_ignore_ascii_case(&n.value)) {
+                let (message, help) = if *other == n.value {
+                    (
+                        format!("variant \"{}\" is defined twice", n.value),
+                        "give each variant its own name".to_string(),
+                    )
+                } else {
+                    (
+                        format!(
+                            "variant \"{}\" differs from variant \"{other}\" only in case",
+                            n.value
+                        ),
+                        "give each variant a name of its own in any case: on a case-insensitive file system (macOS, Windows) both would write one folder".to_string(),
+                    )
+                };
+                r.error(&n, message, Some(help));
                 None
             } else {
                 seen.push(n.value.clone());
@@ -356,19 +417,26 @@ pub(super) fn deep_clone<'de>(value: &Value<'de>) -> Value<'de> {
 }
 
 /// Deep-merges `over` onto `base`: tables key by key, arrays of named tables element by element
-/// by name, anything else replaced by `over` (with `over`'s span).
-pub(super) fn merge<'de>(base: &mut Value<'de>, mut over: Value<'de>) {
+/// by name, anything else replaced by `over` (with `over`'s span). `at` is the path of `over`
+/// in its document (empty at the root); an element that names no element of the base, or an
+/// element named twice, is recorded in `issues` and left out.
+pub(super) fn merge<'de>(
+    base: &mut Value<'de>,
+    mut over: Value<'de>,
+    at: &str,
+    issues: &mut Vec<MergeIssue>,
+) {
     if !merges(base, &over) {
         *base = over;
         return;
     }
     match (base.take(), over.take()) {
         (ValueInner::Table(mut table), ValueInner::Table(over)) => {
-            merge_tables(&mut table, over);
+            merge_tables(&mut table, over, at, issues);
             base.set(ValueInner::Table(table));
         }
         (ValueInner::Array(mut items), ValueInner::Array(over)) => {
-            merge_by_name(&mut items, over);
+            merge_by_name(&mut items, over, at, issues);
             base.set(ValueInner::Array(items));
         }
         // Not reached: `merges` admits only the two pairs above.
@@ -398,7 +466,12 @@ fn changes_kind(base: &Table<'_>, over: &Table<'_>) -> bool {
     })
 }
 
-fn merge_tables<'de>(base: &mut Table<'de>, over: Table<'de>) {
+fn merge_tables<'de>(
+    base: &mut Table<'de>,
+    over: Table<'de>,
+    at: &str,
+    issues: &mut Vec<MergeIssue>,
+) {
     for group in ALTERNATIVES {
         for (i, chosen) in group.iter().enumerate() {
             if !chosen.iter().any(|k| over.contains_key(*k)) {
@@ -416,7 +489,14 @@ fn merge_tables<'de>(base: &mut Table<'de>, over: Table<'de>) {
     }
     for (key, value) in over {
         match base.get_mut(key.name.as_ref()) {
-            Some(b) if merges(b, &value) => merge(b, value),
+            Some(b) if merges(b, &value) => {
+                let path = if at.is_empty() {
+                    key.name.to_string()
+                } else {
+                    format!("{at}.{}", key.name)
+                };
+                merge(b, value, &path, issues)
+            }
             _ => {
                 // Replace the key too: an error about it then points at the variant that wrote it.
                 base.remove(key.name.as_ref());
@@ -434,20 +514,114 @@ fn all_named(items: &Array<'_>) -> bool {
     items.iter().all(|v| name_of(v).is_some())
 }
 
-/// Each element of `over` merges onto the element of `base` with its name, or is appended.
-fn merge_by_name<'de>(base: &mut Array<'de>, over: Array<'de>) {
-    for mut item in over {
-        let name = name_of(&item).map(str::to_owned);
-        match base.iter_mut().find(|b| name_of(b) == name.as_deref()) {
+/// Each element of `over` merges onto the element of `base` with its name, or is appended as a
+/// new element. A new name that is a near miss of one of the base's ([`near_miss`]: `a10G` for
+/// `a10g`) is taken for a misspelling and refused rather than appended (it would silently add a
+/// pool, class or policy instead of changing one), and so is a name given twice (the base
+/// refuses that too). A name far from every name of the base is a new element: shipped scenarios
+/// add a pool that way (`stable_diffusion_5000_users.toml`'s spot variants).
+fn merge_by_name<'de>(
+    base: &mut Array<'de>,
+    over: Array<'de>,
+    at: &str,
+    issues: &mut Vec<MergeIssue>,
+) {
+    // `pool` names a pool, `instance_type` an instance type, `target_tracking` a policy.
+    let key = at.rsplit(['.', ']']).next().unwrap_or(at);
+    let what = key.replace('_', " ");
+    let known: Vec<String> = base.iter().filter_map(name_of).map(str::to_owned).collect();
+    let mut seen: Vec<String> = Vec::new();
+    for (j, mut item) in over.into_iter().enumerate() {
+        let Some(name) = name_of(&item).map(str::to_owned) else {
+            continue; // not reached: `merges` admits only arrays of named tables
+        };
+        let name_span = item
+            .as_table()
+            .and_then(|t| t.get("name"))
+            .map_or(item.span, |v| v.span);
+        let element = format!("{at}[{j}]");
+        let issue = |message: String, help: String| MergeIssue {
+            path: format!("{element}.name"),
+            span: name_span,
+            message,
+            help,
+        };
+        if seen.contains(&name) {
+            issues.push(issue(
+                format!("{what} \"{name}\" is given twice"),
+                format!("change each {what} once: merge the two tables into one"),
+            ));
+            continue;
+        }
+        seen.push(name.clone());
+        match base.iter_mut().find(|b| name_of(b) == Some(name.as_str())) {
             Some(b) if merges(b, &item) => {
                 // The base's `name` stays: it is what matched, not an override.
                 take_key(&mut item, "name");
-                merge(b, item);
+                merge(b, item, &element, issues);
             }
             Some(b) => *b = item,
-            None => base.push(item),
+            None => match known.iter().find(|k| near_miss(k, &name)) {
+                Some(near) => issues.push(issue(
+                    format!(
+                        "no {what} named \"{name}\"; there are: {}",
+                        known.join(", ")
+                    ),
+                    format!(
+                        "did you mean \"{near}\"? A variant changes the base's {what} of the same name; a new {what} needs a name that is not this close to one of the base's"
+                    ),
+                )),
+                None => base.push(item),
+            },
         }
     }
+}
+
+/// Whether `new` (a name the base does not have) looks like a misspelling of `known`: the same
+/// ignoring case, or one edit away (a letter added, removed or changed).
+fn near_miss(known: &str, new: &str) -> bool {
+    known.eq_ignore_ascii_case(new)
+        || super::reader::edit_distance(&known.to_ascii_lowercase(), &new.to_ascii_lowercase()) <= 1
+}
+
+/// Problems with the run names that `--set` points make (`<run>+<key>=<value>...`): names too
+/// long for a file system, names of a result folder's own files, and names differing only in
+/// case from another run's.
+fn grid_run_name_problems<'n>(names: impl Iterator<Item = &'n str>) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    let problem = |message: String, help: &str| Diagnostic {
+        path: "--set".into(),
+        position: None,
+        message,
+        help: Some(help.into()),
+    };
+    for name in names {
+        if name.len() > crate::report::layout::MAX_RUN_NAME {
+            problems.push(problem(
+                format!(
+                    "the run name \"{}...\" that --set makes is {} bytes long, more than a file name can be ({})",
+                    name.chars().take(40).collect::<String>(),
+                    name.len(),
+                    crate::report::layout::MAX_RUN_NAME
+                ),
+                "use fewer or shorter --set values, or shorter variant names",
+            ));
+        } else if let Some(taken) = name_clash(name).filter(|_| name != BASE_NAME) {
+            problems.push(problem(
+                format!("the run name \"{name}\" that --set makes would be taken for {taken}"),
+                "rename the variant or change the --set value",
+            ));
+        }
+        if let Some(other) = seen.iter().find(|s| s.eq_ignore_ascii_case(name)) {
+            problems.push(problem(
+                format!("--set makes two runs named \"{other}\" and \"{name}\", which differ only in case"),
+                "give each --set value once, in one spelling: on a case-insensitive file system both runs would write one folder",
+            ));
+        }
+        seen.push(name);
+    }
+    problems
 }
 
 #[cfg(test)]
@@ -459,7 +633,9 @@ mod tests {
     fn merged(base: &str, over: &str) -> String {
         let mut b = toml_span::parse(base).unwrap();
         let o = toml_span::parse(over).unwrap();
-        merge(&mut b, o);
+        let mut issues = Vec::new();
+        merge(&mut b, o, "", &mut issues);
+        assert_eq!(issues, [], "{over}");
         let mut lines = Vec::new();
         flatten(&b, String::new(), &mut lines);
         lines.join("\n")
@@ -502,14 +678,73 @@ mod tests {
     #[test]
     fn arrays_of_named_tables_merge_by_name_and_append_new_names() {
         let base = "[[pool]]\nname = \"a\"\nn = 1\nk = \"x\"\n[[pool]]\nname = \"b\"\nn = 2";
-        // b's n changes, a is untouched, c is new and goes last; order of the base is kept.
-        let over = "pool = [{ name = \"b\", n = 20 }, { name = \"c\", n = 3 }]";
+        // b's n changes, a is untouched, ccc is new and goes last; order of the base is kept.
+        let over = "pool = [{ name = \"b\", n = 20 }, { name = \"ccc\", n = 3 }]";
         assert_eq!(
             merged(base, over),
             "pool[0].k=\"x\"\npool[0].n=1\npool[0].name=\"a\"\n\
              pool[1].n=20\npool[1].name=\"b\"\n\
-             pool[2].n=3\npool[2].name=\"c\""
+             pool[2].n=3\npool[2].name=\"ccc\""
         );
+    }
+
+    /// Merges `over` onto `base` and returns the issues met, as `path: message`.
+    fn merge_issues(base: &str, over: &str) -> Vec<String> {
+        let mut b = toml_span::parse(base).unwrap();
+        let o = toml_span::parse(over).unwrap();
+        let mut issues = Vec::new();
+        merge(&mut b, o, "", &mut issues);
+        issues
+            .iter()
+            .map(|i| format!("{}: {}", i.path, i.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_near_miss_of_a_name_or_a_name_given_twice_is_an_issue_not_an_element() {
+        let base = "[[pool]]\nname = \"a10g\"\n[[pool]]\nname = \"t4\"\n\
+                    [[pool.autoscaling.target_tracking]]\nname = \"util\"\ntarget = 1";
+        // Another case, a letter changed, added or removed.
+        for typo in ["a10G", "a11g", "a10gg", "a1g"] {
+            assert_eq!(
+                merge_issues(base, &format!("pool = [{{ name = \"{typo}\", n = 3 }}]")),
+                [format!(
+                    "pool[0].name: no pool named \"{typo}\"; there are: a10g, t4"
+                )]
+            );
+        }
+        assert_eq!(
+            merge_issues(
+                base,
+                "pool = [{ name = \"t4\", n = 3 }, { name = \"t4\", n = 4 }]"
+            ),
+            ["pool[1].name: pool \"t4\" is given twice"]
+        );
+        // At every depth: a policy is named like a pool is.
+        assert_eq!(
+            merge_issues(
+                base,
+                "pool = [{ name = \"t4\", autoscaling = { target_tracking = [{ name = \"utl\" }] } }]"
+            ),
+            ["pool[0].autoscaling.target_tracking[0].name: no target tracking named \"utl\"; there are: util"]
+        );
+        // A misspelling is not appended; a name far from every other is.
+        let mut b = toml_span::parse(base).unwrap();
+        merge(
+            &mut b,
+            toml_span::parse("pool = [{ name = \"a10G\" }, { name = \"spot\" }]").unwrap(),
+            "",
+            &mut Vec::new(),
+        );
+        let names: Vec<&str> = b
+            .pointer("/pool")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(name_of)
+            .collect();
+        assert_eq!(names, ["a10g", "t4", "spot"]);
     }
 
     #[test]
@@ -594,7 +829,7 @@ mod tests {
         };
         let mut v = items.remove(0);
         take_key(&mut v, "name");
-        merge(&mut doc, v);
+        merge(&mut doc, v, "", &mut Vec::new());
         let y = doc.pointer("/t/y").unwrap();
         assert_eq!(&text[y.span.start..y.span.end], "3");
         let x = doc.pointer("/t/x").unwrap();

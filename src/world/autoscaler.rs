@@ -38,7 +38,8 @@ use crate::model::autoscale::spec::{
     MetricKind,
 };
 use crate::model::autoscale::step::{SimpleCooldown, SimpleScalingPolicy, StepScalingPolicy};
-use crate::model::autoscale::target_tracking::TargetTrackingPolicy;
+use crate::model::autoscale::target_tracking::{self, TargetTrackingPolicy, TargetTrackingVote};
+use crate::model::autoscale::warmup::GroupWarmup;
 use crate::model::autoscale::{alarm::Alarm, hpa};
 use crate::model::fleet::lifecycle::InstanceState;
 
@@ -84,7 +85,11 @@ const START: RoutedMark = RoutedMark {
 pub(super) struct Aws {
     period: SimDuration,
     lag: SimDuration,
-    instance_warmup: SimDuration,
+    /// The group's warm-up settings, and the warm-up of the instances each target tracking
+    /// and step policy launches (`EstimatedInstanceWarmup` and its fallbacks).
+    warmup: GroupWarmup,
+    target_tracking_warmup: Vec<SimDuration>,
+    step_warmup: Vec<SimDuration>,
     /// One metric and pipeline per metric-driven policy: target tracking, then step, then
     /// simple, in scenario order.
     metrics: Vec<AwsMetric>,
@@ -134,8 +139,13 @@ pub(super) enum Controller {
     Keda(Box<KedaState>),
 }
 
-/// How many datapoints each AWS pipeline keeps: enough for any alarm's evaluation periods.
-const DATAPOINTS_KEPT: usize = 4;
+/// How many datapoints an AWS pipeline keeps: every one recorded but not yet published (the
+/// lag, in periods, rounded up), the one being published, and one spare. Alarms keep their own
+/// history, so nothing older is read.
+fn datapoints_kept(period: SimDuration, lag: SimDuration) -> usize {
+    let waiting = lag.as_nanos().div_ceil(period.as_nanos());
+    usize::try_from(waiting).map_or(usize::MAX, |w| w.saturating_add(2))
+}
 
 fn alarm(spec: &AlarmSpec) -> Alarm {
     Alarm::new(
@@ -203,14 +213,24 @@ impl Controller {
                                 m.statistic
                             },
                             lag: a.metric_lag,
-                            capacity: DATAPOINTS_KEPT,
+                            capacity: datapoints_kept(a.metric_period, a.metric_lag),
                         })
                     })
                     .collect();
                 Controller::Aws(Box::new(Aws {
                     period: a.metric_period,
                     lag: a.metric_lag,
-                    instance_warmup: a.instance_warmup,
+                    warmup: a.warmup,
+                    target_tracking_warmup: a
+                        .target_tracking
+                        .iter()
+                        .map(|t| a.warmup.of_policy(t.estimated_instance_warmup))
+                        .collect(),
+                    step_warmup: a
+                        .step
+                        .iter()
+                        .map(|s| a.warmup.of_policy(s.estimated_instance_warmup))
+                        .collect(),
                     metrics,
                     pipelines,
                     target_tracking: a
@@ -237,7 +257,7 @@ impl Controller {
                                 alarm(&s.alarm),
                                 s.adjustment_type,
                                 s.adjustment,
-                                s.cooldown.unwrap_or(a.default_cooldown),
+                                s.cooldown.unwrap_or(a.warmup.default_cooldown),
                             )
                         })
                         .collect(),
@@ -348,6 +368,17 @@ impl Controller {
     }
 }
 
+/// The decision an AWS evaluation applies and what comes with it.
+struct Chosen {
+    decision: ScalingDecision,
+    policy: &'static str,
+    why: String,
+    /// The warm-up of the instances it launches.
+    warmup: SimDuration,
+    /// A simple policy's cooldown, which its activity starts.
+    simple_cooldown: Option<SimDuration>,
+}
+
 /// A readable name of a target tracking or alarm metric, for scaling events.
 fn describe(metric: &AwsMetric) -> &'static str {
     metric.kind.name()
@@ -360,6 +391,10 @@ impl World<'_> {
             let Some(c) = &self.autoscalers[pool] else {
                 continue;
             };
+            if let Controller::Aws(a) = c {
+                // Until a policy scales out: replacements and other launches.
+                self.pools[pool].fleet.launch_warmup = a.warmup.of_other_launches();
+            }
             for (delay, tick) in c.first_ticks() {
                 self.queue.schedule_in(
                     delay,
@@ -432,7 +467,7 @@ impl World<'_> {
             }
             let u = self.take_utilization(now, id);
             let inst = &self.instances[id as usize];
-            if inst.warmed(now, a.instance_warmup) {
+            if inst.warmed(now) {
                 utilization.extend(u);
                 held.push(self.held(id));
             }
@@ -477,12 +512,12 @@ impl World<'_> {
         }
     }
 
-    /// The group as AWS policies count it (instance warm-up applied).
-    fn group_capacity(&self, now: SimTime, pool: usize, warmup: SimDuration) -> GroupCapacity {
+    /// The group as AWS policies count it (each instance's warm-up applied).
+    fn group_capacity(&self, now: SimTime, pool: usize) -> GroupCapacity {
         let f = &self.pools[pool].fleet;
         let warmed = self
             .slots_of(pool)
-            .filter(|&id| self.instances[id as usize].warmed(now, warmup))
+            .filter(|&id| self.instances[id as usize].warmed(now))
             .count() as u32;
         let in_service = self.in_service(pool);
         GroupCapacity {
@@ -507,29 +542,57 @@ impl World<'_> {
                     .map(|d| d.value)
             })
             .collect();
-        let group = self.group_capacity(now, pool, a.instance_warmup);
-        let mut best: Option<(ScalingDecision, &'static str, String)> = None;
-        let mut consider = |d: Option<ScalingDecision>, policy: &'static str, why: String| {
-            if let Some(d) = d {
-                if best.as_ref().is_none_or(|(b, _, _)| d.desired > b.desired) {
-                    best = Some((d, policy, why));
+        let group = self.group_capacity(now, pool);
+        // The largest capacity of the policies that act now, with the warm-up of the
+        // instances it launches and, for a simple policy, the cooldown its activity starts.
+        let mut best: Option<Chosen> = None;
+        let mut consider = |d: Option<ScalingDecision>,
+                            policy: &'static str,
+                            why: String,
+                            warmup: SimDuration,
+                            simple_cooldown: Option<SimDuration>| {
+            if let Some(decision) = d {
+                if best
+                    .as_ref()
+                    .is_none_or(|b| decision.desired > b.decision.desired)
+                {
+                    best = Some(Chosen {
+                        decision,
+                        policy,
+                        why,
+                        warmup,
+                        simple_cooldown,
+                    });
                 }
             }
         };
-        let mut i = 0;
-        for p in &mut a.target_tracking {
+        // Target tracking policies decide together: scale out if any wants to, scale in only
+        // if all want to (see `target_tracking::combine`).
+        let n_tt = a.target_tracking.len();
+        let votes: Vec<TargetTrackingVote> = a
+            .target_tracking
+            .iter_mut()
+            .zip(&values)
+            .map(|(p, &v)| p.vote(now, &group, v))
+            .collect();
+        if let Some((d, i)) = target_tracking::combine(&group, &votes) {
             let v = values[i];
-            let d = p.decide(now, &group, v);
             let why = format!(
                 "{} {} against target {}",
                 describe(&a.metrics[i]),
                 v.map_or("missing".into(), |v| format!("{v:.3}")),
-                p.target()
+                a.target_tracking[i].target()
             );
-            consider(d, "target_tracking", why);
-            i += 1;
+            consider(
+                Some(d),
+                "target_tracking",
+                why,
+                a.target_tracking_warmup[i],
+                None,
+            );
         }
-        for p in &mut a.step {
+        let mut i = n_tt;
+        for (k, p) in a.step.iter_mut().enumerate() {
             let v = values[i];
             let d = p.decide(now, &group, v);
             let why = match d.map(|d| d.reason) {
@@ -540,25 +603,48 @@ impl World<'_> {
                 ),
                 _ => String::new(),
             };
-            consider(d, "step", why);
+            consider(d, "step", why, a.step_warmup[k], None);
             i += 1;
         }
         for p in &mut a.simple {
             let v = values[i];
-            let d = p.decide(now, &group, v, &mut a.cooldown);
-            if d.is_some() {
-                a.simple_in_progress = true;
-            }
+            let d = p.decide(now, &group, v, &a.cooldown);
             let why = format!(
                 "{} {} breached its alarm",
                 describe(&a.metrics[i]),
                 v.map_or("missing".into(), |v| format!("{v:.3}"))
             );
-            consider(d, "simple", why);
+            consider(
+                d,
+                "simple",
+                why,
+                a.warmup.of_other_launches(),
+                Some(p.cooldown()),
+            );
             i += 1;
         }
-        if let Some((d, policy, why)) = best {
+        if let Some(Chosen {
+            decision: d,
+            policy,
+            why,
+            warmup,
+            simple_cooldown,
+        }) = best
+        {
             let desired = d.desired.max(a.forecast_floor);
+            let f = &mut self.pools[pool].fleet;
+            if let Some(c) = simple_cooldown.filter(|_| desired != f.desired) {
+                // Only a simple decision the group applies starts an activity, and the
+                // cooldown after it; one that lost to a larger capacity (or to the forecast's
+                // floor) starts nothing.
+                a.cooldown.activity_started(c);
+                a.simple_in_progress = true;
+            }
+            if desired > f.desired {
+                // "This warm-up period applies to instances launched due to a specific target
+                // tracking or step scaling policy" (PutScalingPolicy).
+                f.launch_warmup = warmup;
+            }
             self.set_desired(now, pool, desired, policy, why);
         }
         self.aws_predict(now, pool, a);
@@ -579,8 +665,9 @@ impl World<'_> {
                 max_capacity,
             } => {
                 a.forecast_floor = capacity;
-                let limits = &mut self.pools[pool].fleet.limits;
-                limits.max = limits.max.max(max_capacity);
+                let f = &mut self.pools[pool].fleet;
+                f.limits.max = f.limits.max.max(max_capacity);
+                f.launch_warmup = a.warmup.of_other_launches();
                 self.set_desired(
                     now,
                     pool,
@@ -615,9 +702,12 @@ impl World<'_> {
         let Some(s) = &a.scheduled else {
             return;
         };
-        let f = &self.pools[pool].fleet;
+        let f = &mut self.pools[pool].fleet;
         if let Some(d) = s.fire(now, f.limits, f.desired) {
-            self.pools[pool].fleet.limits = d.limits;
+            f.limits = d.limits;
+            if d.desired > f.desired {
+                f.launch_warmup = a.warmup.of_other_launches();
+            }
             let why = format!(
                 "scheduled action {} (min {}, max {})",
                 d.last_action, d.limits.min, d.limits.max
@@ -756,7 +846,9 @@ impl World<'_> {
         }
     }
 
-    /// The values of KEDA's triggers now.
+    /// The values of KEDA's triggers now: a queue trigger whose scaler counts the messages
+    /// being processed (SQS's `scaleOnInFlight`, RabbitMQ's unacknowledged) adds the requests
+    /// the pool's workers hold in service to the waiting ones.
     fn trigger_values(
         &self,
         now: SimTime,
@@ -768,8 +860,14 @@ impl World<'_> {
         triggers
             .iter()
             .map(|t| {
-                self.pool_metric(now, pool, t.metric, count, seconds)
-                    .unwrap_or(0.0)
+                let value = self
+                    .pool_metric(now, pool, t.metric, count, seconds)
+                    .unwrap_or(0.0);
+                if t.counts_in_flight && t.metric == MetricKind::QueueDepth {
+                    value + self.in_service_requests(pool)
+                } else {
+                    value
+                }
             })
             .collect()
     }

@@ -65,6 +65,9 @@ pub(super) struct PoolFleet {
     pub desired: u32,
     /// Its min and max (scheduled actions may change them).
     pub limits: CapacityLimits,
+    /// The AWS instance warm-up given to the instances launched from now on: that of the last
+    /// activity that raised the desired capacity (its autoscaler sets it; 0 otherwise).
+    pub launch_warmup: SimDuration,
     /// Instances per state, indexed by `InstanceState as usize` (unused slots are Terminated).
     pub counts: [u32; STATES],
     /// Instances on their way to the warm pool (booting or loading).
@@ -109,6 +112,7 @@ impl PoolFleet {
         PoolFleet {
             desired: running,
             limits,
+            launch_warmup: SimDuration::ZERO,
             counts,
             preparing: 0,
             at_risk: 0,
@@ -366,6 +370,7 @@ impl World<'_> {
                 self.launched_as(now, id, itype, purchase);
                 self.set_state(now, id, start);
                 self.instances[id as usize].launched_at = now;
+                self.instances[id as usize].warmup = self.pools[pool].fleet.launch_warmup;
                 self.begin_phase(now, id);
                 return true;
             }
@@ -417,9 +422,11 @@ impl World<'_> {
         }
         // Its type first: billing by kind reads it when it leaves Terminated.
         self.launched_as(now, id, itype, purchase);
+        let warmup = self.pools[pool].fleet.launch_warmup;
         let inst = &mut self.instances[id as usize];
         inst.bound_for_warm_pool = to == Destination::WarmPool;
         inst.launched_at = now;
+        inst.warmup = warmup;
         inst.condition = super::Condition::Up;
         self.set_state(now, id, InstanceState::Pending);
         self.begin_phase(now, id);

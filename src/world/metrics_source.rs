@@ -35,6 +35,16 @@ impl World<'_> {
         self.pools[pool].fleet.counts[InstanceState::InService as usize]
     }
 
+    /// Requests `pool`'s instances are serving now (in service or draining): a queue's
+    /// messages in flight, received by a worker and not yet deleted.
+    pub(super) fn in_service_requests(&self, pool: usize) -> f64 {
+        let busy: u32 = self
+            .slots_of(pool)
+            .map(|i| self.instances[i as usize].busy)
+            .sum();
+        f64::from(busy)
+    }
+
     /// Requests waiting for `pool`: its shared (or named) queue and its instances' own queues.
     pub(super) fn queue_depth(&self, pool: usize) -> f64 {
         let own: u32 = self

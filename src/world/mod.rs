@@ -213,6 +213,9 @@ struct Instance {
     in_service_at: SimTime,
     /// In service since before the run: its warm-up is long over.
     preexisting: bool,
+    /// Its AWS instance warm-up, from entering service: stamped at launch with the warm-up of
+    /// the activity that launched it (`PoolFleet::launch_warmup`).
+    warmup: SimDuration,
     /// It is being prepared for the warm pool, not for service.
     bound_for_warm_pool: bool,
     /// Busy slot-nanoseconds up to `busy_since` (per-instance utilization).
@@ -226,11 +229,11 @@ struct Instance {
 }
 
 impl Instance {
-    /// In service and past an instance warm-up of `warmup` at `now` (AWS: it then counts
-    /// toward the group's metrics and capacity).
-    fn warmed(&self, now: SimTime, warmup: SimDuration) -> bool {
+    /// In service and past its instance warm-up at `now` (AWS: it then counts toward the
+    /// group's metrics and capacity).
+    fn warmed(&self, now: SimTime) -> bool {
         self.state == InstanceState::InService
-            && (self.preexisting || self.in_service_at.saturating_add(warmup) <= now)
+            && (self.preexisting || self.in_service_at.saturating_add(self.warmup) <= now)
     }
 
     /// The number of busy slots becomes `busy` at `now`, integrated for utilization metrics.
@@ -407,6 +410,7 @@ impl<'s> World<'s> {
                     launched_at: SimTime::ZERO,
                     in_service_at: SimTime::ZERO,
                     preexisting: i < running,
+                    warmup: SimDuration::ZERO,
                     bound_for_warm_pool: false,
                     busy_area: 0,
                     busy_since: SimTime::ZERO,
@@ -421,12 +425,13 @@ impl<'s> World<'s> {
             } else {
                 Vec::new()
             };
-            let limits = spec
-                .autoscaling
-                .as_ref()
-                .map_or(CapacityLimits::new(spec.instances, spec.instances), |a| {
-                    CapacityLimits::new(a.min, a.max)
-                });
+            let limits = spec.autoscaling.as_ref().map_or(
+                CapacityLimits::new(spec.instances, spec.instances),
+                |a| {
+                    // KEDA's idle count lies below min: the group must be able to sit there.
+                    CapacityLimits::new(a.floor(), a.max)
+                },
+            );
             let mut fleet = fleet::PoolFleet::new(
                 first as u32,
                 len as u32,
@@ -769,7 +774,7 @@ impl<'s> World<'s> {
                     last: event.name(),
                 });
             }
-            if self.events % PROGRESS_EVERY == 0 {
+            if self.events.is_multiple_of(PROGRESS_EVERY) {
                 progress(now.as_nanos() as f64 / duration);
             }
             self.recorder.advance(now, sink);

@@ -136,16 +136,72 @@ fn simple_scaling_waits_for_the_activity_and_its_cooldown() {
 }
 
 #[test]
+fn a_simple_policy_that_loses_to_a_larger_one_starts_no_cooldown() {
+    // Issue 14, item 2's class: a simple policy (+1, cooldown 600 s) and a step policy (exact
+    // capacity 5) on one alarm. At 60 s both fire; AWS applies the larger capacity, 5 (User
+    // Guide, "Multiple dynamic scaling policies"), so no simple scaling activity starts and
+    // no cooldown follows. The new boxes serve from 90 s (no warm-up): at 120 s the simple
+    // policy adds one (5 + 1 = 6; the step wants 5, no change); that box serves at 150 s and
+    // the cooldown runs to 750 s. At 180 s the step policy sets its exact 5 again (nothing is
+    // warming: it may scale in); the next +1 comes at 780 s. Had the lost decision at 60 s
+    // started a cooldown (to 90 + 600 = 690 s), the simple policy would first act at 720 s.
+    let policies = format!(
+        "instance_warmup = \"0s\"\n[[pool.autoscaling.simple]]\n{ALARM}\nadjustment = 1\n\
+         cooldown = \"600s\"\n[[pool.autoscaling.step]]\n{ALARM}\n\
+         adjustment_type = \"exact_capacity\"\nsteps = [{{ lower = 0, adjustment = 5 }}]"
+    );
+    let (_, _, events) = run(&overloaded("800s", &policies));
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| (e.time_s, e.policy, e.from, e.to))
+            .collect::<Vec<_>>(),
+        vec![
+            (60.0, "step", 1, 5),
+            (120.0, "simple", 5, 6),
+            (180.0, "step", 6, 5),
+            (780.0, "simple", 5, 6)
+        ]
+    );
+}
+
+#[test]
+fn a_long_metric_lag_delays_the_alarms_but_loses_no_datapoint() {
+    // Datapoints published ten minutes late: the first, of [0, 60), at 660 s, when the step
+    // policy (exact capacity 5) acts. A pipeline that kept only four datapoints dropped it
+    // (and every later one) before it was published, and no alarm ever fired.
+    let policy = format!(
+        "min = 1\nmax = 20\nmetric_lag = \"600s\"\n[[pool.autoscaling.step]]\n{ALARM}\n\
+         adjustment_type = \"exact_capacity\"\nsteps = [{{ lower = 0, adjustment = 5 }}]"
+    );
+    let text = fleet(
+        "900s",
+        "10/s",
+        "1s",
+        "[pool.startup]\nboot = \"30s\"",
+        &policy,
+    );
+    let (_, _, events) = run(&text);
+    assert_eq!(steps(&events), vec![(660.0, 1, 5)]);
+}
+
+#[test]
 fn step_scaling_acts_every_minute_but_warming_instances_hold_it_back() {
     let policy =
         format!("[[pool.autoscaling.step]]\n{ALARM}\nsteps = [{{ lower = 0, adjustment = 1 }}]");
-    // No warm-up: the new instance is in service 30 s after each decision, so the next
-    // minute's +1 counts it: one more every minute.
-    let (_, _, events) = run(&overloaded("450s", &policy));
+    // A default instance warm-up of 0 s: the new instance is in service 30 s after each
+    // decision, so the next minute's +1 counts it: one more every minute.
+    let none = overloaded("450s", &format!("instance_warmup = \"0s\"\n{policy}"));
+    let (_, _, events) = run(&none);
     assert_eq!(
         times(&events),
         vec![60.0, 120.0, 180.0, 240.0, 300.0, 360.0, 420.0]
     );
+    // Nothing set: the policy's warm-up falls back to the default cooldown, 300 s
+    // (PutScalingPolicy, EstimatedInstanceWarmup). In service at 90 s, warm until 390 s: the
+    // alarms at 120-360 s compute 1 + 1 = 2, already desired; at 420 s it counts: 3.
+    let (_, _, events) = run(&overloaded("600s", &policy));
+    assert_eq!(times(&events), vec![60.0, 420.0]);
     // Instance warm-up 200 s: "while scaling out, we do not consider instances that are
     // warming up as part of the current capacity". The instance launched at 60 s is in
     // service at 90 s but warming until 290 s, so at 120-240 s the adjustment is 1 + 1 = 2,
@@ -153,6 +209,125 @@ fn step_scaling_acts_every_minute_but_warming_instances_hold_it_back() {
     let warm = overloaded("600s", &format!("instance_warmup = \"200s\"\n{policy}"));
     let (_, _, events) = run(&warm);
     assert_eq!(times(&events), vec![60.0, 300.0, 540.0]);
+}
+
+/// Two one-slot boxes behind round robin, each holding one request in service and one queued;
+/// a request every 100 ms that takes 330 ms: 3.3 busy boxes' worth of work. Target tracking at
+/// 50 % utilization with CloudWatch's defaults (one-minute datapoints, one minute late, three
+/// above the target to scale out). `extra` goes into `[pool.autoscaling]`, `policy` into the
+/// target tracking table.
+fn warming_up(extra: &str, policy: &str) -> String {
+    format!(
+        r#"
+name = "warmup"
+duration = "900s"
+[timeline]
+window = "10s"
+[traffic]
+rate = "10/s"
+process = "periodic"
+[[instance_type]]
+name = "box"
+concurrency = 1
+price = "$3.6/h"
+[[pool]]
+name = "p"
+instance_type = "box"
+instances = 2
+queue_capacity = 1
+[pool.startup]
+boot = "30s"
+[pool.autoscaling]
+min = 2
+max = 20
+{extra}
+[[pool.autoscaling.target_tracking]]
+metric = "utilization"
+target = 50
+{policy}
+[balancer]
+algorithm = "round_robin"
+[[class]]
+name = "job"
+service = {{ distribution = "constant", value = "330ms" }}
+"#
+    )
+}
+
+fn steps(events: &[ScalingEvent]) -> Vec<(f64, u32, u32)> {
+    events.iter().map(|e| (e.time_s, e.from, e.to)).collect()
+}
+
+/// Issue 14, item 1: with no warm-up set, AWS warms new instances for the default cooldown
+/// (300 s), so a datapoint measured before they served is not applied to the larger group.
+#[test]
+fn without_a_warmup_target_tracking_waits_the_default_cooldown_and_does_not_overshoot() {
+    // Two boxes are always busy (each has a request queued): 100 %. Datapoints for [0, 60),
+    // [60, 120), [120, 180) are published at 120, 180, 240: the third breach, at 240 s, asks
+    // for ceil(2 × 100 / 50) = 4. The two new boxes serve from 270 s; round robin then gives
+    // each box every fourth request, 330 ms of every 400 ms: 82.5 %.
+    //
+    // AWS, nothing set: the new boxes warm until 570 s (EstimatedInstanceWarmup falls back to
+    // DefaultCooldown, 300 s). Until then they are neither in the metric nor in the capacity:
+    // ceil(2 × m / 50) <= 4 for any m <= 100, already desired. The datapoint of [480, 540)
+    // (published at 600 s, when the new boxes count) is the old boxes' 82.5 %:
+    // ceil(4 × 82.5 / 50) = ceil(6.6) = 7. Seven boxes then run at 3.3 / 7 = 47.1 %: below
+    // the target and above the scale-in alarm's 35: 2 -> 4 -> 7 and nothing more.
+    let (_, _, events) = run(&warming_up("", ""));
+    assert_eq!(steps(&events), vec![(240.0, 2, 4), (600.0, 4, 7)]);
+    // The group's own DefaultInstanceWarmup of 300 s does the same.
+    let (_, _, events) = run(&warming_up("instance_warmup = \"300s\"", ""));
+    assert_eq!(steps(&events), vec![(240.0, 2, 4), (600.0, 4, 7)]);
+
+    // A warm-up of 0 s (what fleetsim assumed before): at 300 s the datapoint of [180, 240),
+    // when only the two old boxes served at 100 %, meets four boxes in service:
+    // ceil(4 × 100 / 50) = 8; a minute later the next stale datapoint meets eight: the
+    // overshoot 2 -> 4 -> 8 -> 14 the issue reports.
+    let overshoot = |extra: &str, policy: &str| {
+        let (_, _, events) = run(&warming_up(extra, policy));
+        let s = steps(&events);
+        assert_eq!(s[..2], [(240.0, 2, 4), (300.0, 4, 8)], "{extra} {policy}");
+        assert_eq!(s[2].2, 14, "{extra} {policy}");
+    };
+    overshoot("instance_warmup = \"0s\"", "");
+    // The policy's own EstimatedInstanceWarmup overrides the group's default instance warm-up.
+    overshoot(
+        "instance_warmup = \"300s\"",
+        "estimated_instance_warmup = \"0s\"",
+    );
+}
+
+/// Issue 14, item 2: with several target tracking policies, AWS scales in only when every one
+/// of them (scale-in enabled) is ready to.
+#[test]
+fn one_target_tracking_policy_cannot_scale_in_alone() {
+    // Ten one-slot boxes, a 100 ms request every second: each box is 1 % busy and receives
+    // 6 requests a minute. Utilization at target 50: its low alarm (< 35) fires on the 15th
+    // datapoint, wanting ceil(10 × 1 / 50) = 1. Request count per target at target 7: 6 is
+    // between its low threshold 4.9 and 7, so it is not ready to scale in.
+    let policies = |both: bool| {
+        let second = if both {
+            "[[pool.autoscaling.target_tracking]]\nmetric = \"request_count_per_target\"\n\
+             target = 7\n"
+        } else {
+            ""
+        };
+        format!(
+            "min = 1\nmax = 10\n[[pool.autoscaling.target_tracking]]\n\
+             metric = \"utilization\"\ntarget = 50\n{second}"
+        )
+    };
+    let scenario = |both| {
+        fleet("1800s", "1/s", "100ms", "", &policies(both))
+            .replace("instances = 1", "instances = 10")
+    };
+    // Alone, the utilization policy scales in when its 15th low datapoint (for [840, 900)) is
+    // published, a minute later.
+    let (_, _, events) = run(&scenario(false));
+    assert_eq!(steps(&events)[0], (960.0, 10, 1));
+    // Beside a policy that is not ready to scale in, it never does.
+    let (_, _, events) = run(&scenario(true));
+    assert!(events.is_empty(), "{events:?}");
 }
 
 /// Ten requests a second until 120 s, then two; the HPA scales on the request rate, 1.1 per
@@ -460,6 +635,146 @@ fn keda_sleeps_at_zero_between_batches_and_loses_nothing() {
     assert!(s.cost_usd.total < 20.0, "{}", s.cost_usd.total);
 }
 
+/// A queue of 2 s jobs (one a second from 600 s to 900 s) for workers of 4 slots that boot
+/// in 60 s, under KEDA (polls every 30 s, 300 s cooldown) at 10 jobs per replica. `keda` is
+/// appended to `[pool.autoscaling.keda]`, `autoscaling` to `[pool.autoscaling]`.
+fn keda_workers(autoscaling: &str, keda: &str) -> String {
+    format!(
+        r#"
+name = "idle"
+duration = "1800s"
+[timeline]
+window = "10s"
+[traffic]
+profile = {{ kind = "steps", steps = [{{ at = "0s", rate = "0/s" }}, {{ at = "600s", rate = "1/s" }}, {{ at = "900s", rate = "0/s" }}] }}
+process = "periodic"
+[[queue]]
+name = "jobs"
+[[instance_type]]
+name = "box"
+concurrency = 4
+price = "$1/h"
+[[pool]]
+name = "workers"
+instance_type = "box"
+queue = "jobs"
+[pool.startup]
+boot = "60s"
+[pool.autoscaling]
+{autoscaling}
+[pool.autoscaling.keda]
+triggers = [{{ metric = "queue_depth", target = 10 }}]
+{keda}
+[[class]]
+name = "job"
+queue = "jobs"
+service = {{ distribution = "constant", value = "2s" }}
+"#
+    )
+}
+
+/// Issue 14, item 3: KEDA's `idleReplicaCount` works end to end.
+#[test]
+fn keda_idles_at_its_idle_replica_count_and_activates_to_min() {
+    let (s, rows, events) = run(&keda_workers("min = 2\nmax = 10", "idle_replica_count = 0"));
+    let keda: Vec<(f64, u32, u32)> = events
+        .iter()
+        .filter(|e| e.policy == "keda")
+        .map(|e| (e.time_s, e.from, e.to))
+        .collect();
+    // The pool starts at min (2). Never active, it is scaled to idle once its initial
+    // cooldown (0 s) is strictly past: not at the poll at 0 s, at the one at 30 s
+    // (`scaleToZeroOrIdle`: `CreationTimestamp.Add(initialCooldownPeriod).Before(now)`).
+    // The first job (600 s) activates it to minReplicaCount, not 1 (`scaleFromZeroOrIdle`).
+    // The last job (899 s) is still running at the poll at 900 s: the last active poll;
+    // 900 + 300 is not before 1200, so the poll at 1230 s scales back to idle.
+    assert_eq!(keda, vec![(30.0, 2, 0), (600.0, 0, 2), (1230.0, 2, 0)]);
+    // Nothing runs while idle.
+    for r in rows.iter().filter(|r| (30.0..600.0).contains(&r.start_s)) {
+        assert_eq!(
+            (
+                r.desired,
+                in_service(r),
+                r.instances[InstanceState::Pending as usize]
+            ),
+            (0.0, 0.0, 0.0),
+            "{}",
+            r.start_s
+        );
+    }
+    // Once active, the HPA KEDA created scales past min on the queue.
+    assert!(events
+        .iter()
+        .any(|e| e.policy == "keda_hpa" && e.to > 2 && (600.0..900.0).contains(&e.time_s)));
+    assert_eq!(s.requests.completed, s.requests.arrived);
+    assert_eq!(s.requests.failed(), 0);
+    // Without an idle count, min is a floor KEDA never goes below.
+    let (_, _, events) = run(&keda_workers("min = 2\nmax = 10", ""));
+    assert!(events.iter().all(|e| e.to >= 2), "{events:?}");
+}
+
+/// Jobs of 20 minutes, four of them at the start, for one-slot workers under KEDA (no
+/// start-up time) at one job per replica; `trigger` is appended to the trigger's table.
+fn long_jobs(trigger: &str) -> String {
+    format!(
+        r#"
+name = "long_jobs"
+duration = "2000s"
+[traffic]
+profile = {{ kind = "steps", steps = [{{ at = "0s", rate = "1/s" }}, {{ at = "4s", rate = "0/s" }}] }}
+process = "periodic"
+[[queue]]
+name = "jobs"
+[[instance_type]]
+name = "box"
+concurrency = 1
+price = "$1/h"
+[[pool]]
+name = "workers"
+instance_type = "box"
+instances = 0
+queue = "jobs"
+[pool.autoscaling]
+min = 0
+max = 4
+[pool.autoscaling.keda]
+triggers = [{{ metric = "queue_depth", target = 1{trigger} }}]
+[[class]]
+name = "job"
+queue = "jobs"
+service = {{ distribution = "constant", value = "1200s" }}
+"#
+    )
+}
+
+/// Issue 14, item 4: a queue trigger counts the messages in flight, as KEDA's SQS scaler does
+/// by default, so scaling to zero (or down) never cuts a job that is still running.
+#[test]
+fn keda_counts_jobs_in_flight_and_never_scales_away_a_running_job() {
+    // Jobs arrive at 0, 1, 2, 3 s. The poll at 0 s activates one worker, which takes the
+    // first job; the HPA's sync at 15 s sees 3 waiting + 1 in flight = 4 messages: 4 workers,
+    // which take the other three at once (no start-up). They run to 1200 s and 1215 s: the
+    // queue is empty but 4, then 3, messages are in flight, so every poll up to 1200 s is
+    // active. The poll at 1230 s is the first inactive one; 1200 + 300 is not before 1500,
+    // so the poll at 1530 s deactivates, long after the last job ended.
+    let (s, _, events) = run(&long_jobs(""));
+    let last = events.iter().rfind(|e| e.policy == "keda").unwrap();
+    assert_eq!((last.time_s, last.to), (1530.0, 0));
+    assert!(
+        events.iter().all(|e| e.time_s >= 1215.0 || e.to >= e.from),
+        "{events:?}"
+    );
+    assert_eq!((s.requests.arrived, s.requests.completed), (4, 4));
+    assert_eq!(s.requests.failed(), 0);
+    assert_eq!(s.instances.by_pool["workers"].scaling.cut_by_drain, 0);
+    // The SQS scaler's own option turned off counts the waiting messages only (what fleetsim
+    // did before): the HPA then scales busy workers in, and a 20-minute job outlives the 300 s
+    // the leaving worker has to finish it.
+    let (s, _, _) = run(&long_jobs(", scale_on_in_flight = false"));
+    assert!(s.instances.by_pool["workers"].scaling.cut_by_drain > 0);
+    assert!(s.requests.failed() > 0);
+}
+
 #[test]
 fn under_the_viral_spike_every_autoscaler_beats_a_fixed_fleet() {
     let runs = shipped("viral_spike_100x.toml");
@@ -562,11 +877,11 @@ service = { distribution = "constant", value = "100ms" }
 #[test]
 fn a_latency_percentile_drives_a_step_policy() {
     // Every request takes 2 s (one every 4 s, never waiting): p99 of TargetResponseTime is 2 s
-    // in every minute. Above a 1.5 s threshold the alarm fires each minute (lag 0) until max;
-    // below a 2.5 s one, never.
+    // in every minute. Above a 1.5 s threshold the alarm fires each minute (lag 0, no instance
+    // warm-up) until max; below a 2.5 s one, never.
     let policy = |threshold: f64| {
         format!(
-            "min = 1\nmax = 3\nmetric_lag = \"0s\"\n[[pool.autoscaling.step]]\nmetric = \"latency\"\n\
+            "min = 1\nmax = 3\nmetric_lag = \"0s\"\ninstance_warmup = \"0s\"\n[[pool.autoscaling.step]]\nmetric = \"latency\"\n\
              statistic = \"p99\"\ncomparison = \">\"\nthreshold = {threshold}\n\
              steps = [{{ lower = 0, adjustment = 1 }}]"
         )

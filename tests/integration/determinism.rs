@@ -39,7 +39,7 @@ fn same_scenario_and_seed_give_byte_identical_files() {
         // and with variants the comparison files; the report: scenario.toml, report.html,
         // summary.md, two charts per run and the latency and cost charts (SVG and PNG each),
         // and with variants the p99-against-cost chart.
-        // A run with regions adds its regions.csv.
+        // A run with regions adds its regions.csv; every result folder has its marker.
         let set = ScenarioSet::load(&file).unwrap();
         let runs = set.runs().len();
         let with_regions = set
@@ -48,7 +48,7 @@ fn same_scenario_and_seed_give_byte_identical_files() {
             .filter(|(_, s)| s.topology.is_some())
             .count();
         let variants = if runs > 1 { 2 + 2 } else { 0 };
-        let expected = 3 * runs + with_regions + 3 + 2 * 2 * runs + 2 * 2 + variants;
+        let expected = 3 * runs + with_regions + 3 + 2 * 2 * runs + 2 * 2 + variants + 1;
         assert_eq!(names.len(), expected, "{}: {names:?}", file.display());
         for (name, bytes) in &x {
             // Even a fixed fleet's scaling_events.csv has its header.

@@ -13,6 +13,7 @@ mod health;
 mod llm;
 mod micro;
 mod money;
+mod outputs;
 mod report;
 mod retries;
 mod slow_start;

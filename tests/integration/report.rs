@@ -224,14 +224,14 @@ fn replication_folders_are_charted_from_their_first_replication() {
 #[test]
 fn a_folder_reused_by_a_run_with_variants_reports_the_variants() {
     let tmp = tempfile::tempdir().unwrap();
-    // First without variants, then with them, into the same folder: the single run's files
-    // stay at its top, beside the variants' folders.
+    // First without variants, then with them, into the same folder: the new run replaces the
+    // folder whole, and the single run's files are gone (issue 14, item 9).
     run(
         tmp.path(),
         &SCENARIO[..SCENARIO.find("[[variant]]").unwrap()],
     );
     let out = run(tmp.path(), SCENARIO);
-    assert!(out.join("summary.json").is_file());
+    assert!(!out.join("summary.json").exists());
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     for r in RUNS {
         assert!(md.contains(&format!("| {r} |")), "{r} missing from\n{md}");

@@ -51,13 +51,19 @@ fn ok(args: &[&str]) {
 }
 
 /// How many of `files` are results rather than the report (`report.html`, `summary.md`, charts
-/// and the scenario's copy).
+/// and the scenario's copy) or the result folder's marker.
 fn results(files: &std::collections::BTreeMap<String, Vec<u8>>) -> usize {
     files
         .keys()
         .filter(|f| {
             !f.contains("charts/")
-                && !["report.html", "summary.md", "scenario.toml"].contains(&f.as_str())
+                && ![
+                    "report.html",
+                    "summary.md",
+                    "scenario.toml",
+                    fleetsim::report::layout::MARKER,
+                ]
+                .contains(&f.as_str())
         })
         .count()
 }

@@ -155,6 +155,8 @@ fn outputs_are_byte_identical_at_one_and_two_threads() {
         .collect();
     let names: Vec<&String> = outs[0].keys().collect();
     let mut expected: Vec<String> = [
+        // The marker of a fleetsim result folder (`docs/metrics.md`, "Result folders").
+        ".fleetsim-results",
         "comparison.csv",
         "comparison.md",
         "report.html",
@@ -345,6 +347,7 @@ fn without_variants_the_outputs_are_as_before() {
     assert_eq!(
         names,
         [
+            ".fleetsim-results",
             "report.html",
             "scaling_events.csv",
             "scenario.toml",

@@ -38,8 +38,17 @@
 //!   `cooldownPeriod` 300 s, `initialCooldownPeriod` 0 s, `minReplicaCount` 0,
 //!   `maxReplicaCount` 100, `idleReplicaCount` unset (must be less than `minReplicaCount`).
 //!
-//! Left out: `fallback` (scaler errors), pause annotations, `ScaledJob`, and `advanced.
-//! horizontalPodAutoscalerConfig.behavior`, which belongs to the HPA model.
+//! - The value a queue trigger reports is the scaler's: KEDA's AWS SQS scaler counts visible
+//!   and in-flight messages by default (`scaleOnInFlight`, `pkg/scalers/aws_sqs_queue_scaler.go`),
+//!   RabbitMQ over HTTP ready and unacknowledged ones, a Redis list only what waits. The world
+//!   measures it (`world/autoscaler.rs`, `trigger_values`); this module only compares it.
+//! - `idleReplicaCount`: the documentation supports only 0 ("Due to limitations in HPA
+//!   controller the only supported value for this property is 0"); the pool's own floor must
+//!   then be the idle count, not `minReplicaCount`, which only the HPA keeps.
+//!
+//! Left out: `fallback` (scaler errors; fleetsim's metrics never fail), pause annotations,
+//! `ScaledJob`, and `advanced.horizontalPodAutoscalerConfig.behavior`, which belongs to the HPA
+//! model.
 
 use crate::engine::{SimDuration, SimTime};
 

@@ -8,7 +8,8 @@
 //!
 //! AWS EC2 Auto Scaling: [`capacity`] (the group as policies see it, min/max, adjustment types),
 //! [`alarm`] (the CloudWatch alarms that invoke policies), [`step`] (step and simple scaling),
-//! [`target_tracking`] and [`scheduled`].
+//! [`target_tracking`], [`scheduled`] and [`warmup`] (which launches count toward the metric
+//! and the capacity).
 
 pub mod alarm;
 pub mod capacity;
@@ -21,3 +22,4 @@ pub mod scheduled;
 pub mod spec;
 pub mod step;
 pub mod target_tracking;
+pub mod warmup;

@@ -14,6 +14,7 @@ use super::metrics_pipeline::Statistic;
 use super::predictive::PredictiveConfig;
 use super::scheduled::{ScheduledAction, WallClock};
 use super::step::StepAdjustment;
+use super::warmup::GroupWarmup;
 
 /// A pool's autoscaling (`[pool.autoscaling]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +28,16 @@ pub struct AutoscalingSpec {
 }
 
 impl AutoscalingSpec {
+    /// The smallest desired capacity its controller sets: KEDA's `idleReplicaCount` when it is
+    /// set (KEDA scales the target to it while every trigger is inactive; its HPA keeps
+    /// `minReplicaCount` only while active), else `min`.
+    pub fn floor(&self) -> u32 {
+        match &self.controller {
+            Controller::Keda(k) => k.config.idle_replica_count.unwrap_or(self.min),
+            _ => self.min,
+        }
+    }
+
     /// True if one of its policies reads `metric`.
     pub fn reads(&self, metric: MetricKind) -> bool {
         match &self.controller {
@@ -139,11 +150,10 @@ pub struct AwsPolicies {
     pub metric_period: SimDuration,
     /// Delay from the end of a period to its datapoint being visible (default 60 s).
     pub metric_lag: SimDuration,
-    /// `DefaultInstanceWarmup`: after an instance enters service, its metrics are left out
-    /// of the group's aggregate and it counts as warming for this long. Default 0.
-    pub instance_warmup: SimDuration,
-    /// `DefaultCooldown`, for simple scaling policies (default 300 s).
-    pub default_cooldown: SimDuration,
+    /// `DefaultInstanceWarmup` (unset by default) and `DefaultCooldown` (300 s by default,
+    /// the cooldown of simple policies and the warm-up target tracking and step policies fall
+    /// back to): see [`GroupWarmup`].
+    pub warmup: GroupWarmup,
     /// Target tracking policies.
     pub target_tracking: Vec<TargetTrackingSpec>,
     /// Step scaling policies.
@@ -165,6 +175,9 @@ pub struct TargetTrackingSpec {
     pub target: f64,
     /// `DisableScaleIn`.
     pub disable_scale_in: bool,
+    /// `EstimatedInstanceWarmup` of the instances it launches; `None`: the group's (see
+    /// [`GroupWarmup::of_policy`]).
+    pub estimated_instance_warmup: Option<SimDuration>,
 }
 
 /// The CloudWatch alarm that invokes a step or simple policy.
@@ -191,6 +204,9 @@ pub struct StepSpec {
     pub adjustment_type: AdjustmentType,
     /// `StepAdjustments`, bounds relative to the threshold.
     pub steps: Vec<StepAdjustment>,
+    /// `EstimatedInstanceWarmup` of the instances it launches; `None`: the group's (see
+    /// [`GroupWarmup::of_policy`]).
+    pub estimated_instance_warmup: Option<SimDuration>,
 }
 
 /// A simple scaling policy (`[[pool.autoscaling.simple]]`).
@@ -268,6 +284,12 @@ pub struct KedaTrigger {
     pub activation: f64,
     /// `metricType`. Default `AverageValue`.
     pub target_type: MetricTargetType,
+    /// A `queue_depth` trigger also counts the messages being processed (received, not yet
+    /// deleted or acknowledged), as the scaler it imitates reads its queue: KEDA's AWS SQS
+    /// scaler by default (`scaleOnInFlight`), RabbitMQ through its management API unless
+    /// `excludeUnacknowledged`; not a Redis list (a worker pops what it takes). Always false
+    /// for other metrics.
+    pub counts_in_flight: bool,
 }
 
 /// A KEDA ScaledObject (`[pool.autoscaling.keda]`) and the HPA it drives.

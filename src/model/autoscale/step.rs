@@ -169,15 +169,18 @@ impl SimpleCooldown {
         }
     }
 
+    /// The group applied a simple policy's decision: its scaling activity has started, and
+    /// simple policies wait for it to complete and then `cooldown`.
+    pub fn activity_started(&mut self, cooldown: SimDuration) {
+        self.state = CooldownState::ActivityInProgress(cooldown);
+    }
+
     /// True if simple policies may act at `now` (a cooldown ending at `t` allows `t`).
-    fn ready(&mut self, now: SimTime) -> bool {
+    fn ready(&self, now: SimTime) -> bool {
         match self.state {
             CooldownState::ActivityInProgress(_) => false,
-            CooldownState::CoolingDownUntil(end) if now < end => false,
-            _ => {
-                self.state = CooldownState::Ready;
-                true
-            }
+            CooldownState::CoolingDownUntil(end) => now >= end,
+            CooldownState::Ready => true,
         }
     }
 }
@@ -211,17 +214,25 @@ impl SimpleScalingPolicy {
         }
     }
 
+    /// The cooldown simple policies wait after an activity this policy started.
+    pub fn cooldown(&self) -> SimDuration {
+        self.cooldown
+    }
+
     /// Feeds the datapoint of the period that just ended and returns the new desired capacity
     /// if the alarm invokes the policy, the group's simple-scaling `gate` is open (no simple
     /// activity in progress, cooldown over) and the adjustment changes the desired capacity.
-    /// A decision closes the gate until [`SimpleCooldown::activity_completed`] plus this
-    /// policy's cooldown.
+    /// The gate closes only when the group applies the decision
+    /// ([`SimpleCooldown::activity_started`] with [`SimpleScalingPolicy::cooldown`]): when
+    /// another policy provides a larger capacity at the same time, AWS applies that one
+    /// ("Multiple dynamic scaling policies"), no simple scaling activity starts, and no
+    /// cooldown follows.
     pub fn decide(
         &mut self,
         now: SimTime,
         group: &GroupCapacity,
         metric: Option<f64>,
-        gate: &mut SimpleCooldown,
+        gate: &SimpleCooldown,
     ) -> Option<ScalingDecision> {
         // The alarm keeps its datapoints while the policy is blocked: CloudWatch evaluates it
         // regardless of what Auto Scaling does with the invocations.
@@ -235,9 +246,7 @@ impl SimpleScalingPolicy {
             group.scale_in_base()
         };
         let target = self.adjustment_type.apply(base, self.adjustment);
-        let decision = resolve(group, target, ScalingReason::SimpleScaling)?;
-        gate.state = CooldownState::ActivityInProgress(self.cooldown);
-        Some(decision)
+        resolve(group, target, ScalingReason::SimpleScaling)
     }
 }
 
@@ -433,35 +442,33 @@ mod tests {
         let mut gate = SimpleCooldown::new();
         let at = |s| SimTime::ZERO + SimDuration::from_secs(s);
         let mut group = GroupCapacity::steady(2, limits());
-        let d = policy
-            .decide(at(60), &group, Some(90.0), &mut gate)
-            .unwrap();
+        let d = policy.decide(at(60), &group, Some(90.0), &gate).unwrap();
         assert_eq!((d.desired, d.reason), (3, ScalingReason::SimpleScaling));
+        gate.activity_started(policy.cooldown());
         group.desired = 3;
         group.warming = 1;
-        assert_eq!(policy.decide(at(120), &group, Some(90.0), &mut gate), None);
+        assert_eq!(policy.decide(at(120), &group, Some(90.0), &gate), None);
         gate.activity_completed(at(150));
         assert_eq!(gate.ends_at(), Some(at(450)));
         group = GroupCapacity::steady(3, limits());
         for s in [180, 240, 300, 360, 420] {
             assert_eq!(
-                policy.decide(at(s), &group, Some(90.0), &mut gate),
+                policy.decide(at(s), &group, Some(90.0), &gate),
                 None,
                 "t={s}"
             );
         }
-        let d = policy
-            .decide(at(480), &group, Some(90.0), &mut gate)
-            .unwrap();
+        let d = policy.decide(at(480), &group, Some(90.0), &gate).unwrap();
         assert_eq!(d.desired, 4);
+        gate.activity_started(policy.cooldown());
         // A cooldown ending exactly at an invocation lets it through: complete at 480 + 60,
         // cooldown to 840; blocked at 780, allowed at 840.
         gate.activity_completed(at(540));
         group = GroupCapacity::steady(4, limits());
-        assert_eq!(policy.decide(at(780), &group, Some(90.0), &mut gate), None);
+        assert_eq!(policy.decide(at(780), &group, Some(90.0), &gate), None);
         assert_eq!(
             policy
-                .decide(at(840), &group, Some(90.0), &mut gate)
+                .decide(at(840), &group, Some(90.0), &gate)
                 .map(|d| d.desired),
             Some(5)
         );
@@ -490,24 +497,22 @@ mod tests {
         let at = |s| SimTime::ZERO + SimDuration::from_secs(s);
         let group = GroupCapacity::steady(4, limits());
         assert_eq!(
-            out.decide(at(0), &group, Some(90.0), &mut gate)
+            out.decide(at(0), &group, Some(90.0), &gate)
                 .map(|d| d.desired),
             Some(6)
         );
+        gate.activity_started(out.cooldown());
         gate.activity_completed(at(100));
         let group = GroupCapacity::steady(6, limits());
         for s in [120, 240, 399] {
-            assert_eq!(
-                r#in.decide(at(s), &group, Some(10.0), &mut gate),
-                None,
-                "t={s}"
-            );
+            assert_eq!(r#in.decide(at(s), &group, Some(10.0), &gate), None, "t={s}");
         }
         assert_eq!(
-            r#in.decide(at(400), &group, Some(10.0), &mut gate)
+            r#in.decide(at(400), &group, Some(10.0), &gate)
                 .map(|d| d.desired),
             Some(5)
         );
+        gate.activity_started(r#in.cooldown());
         gate.activity_completed(at(410));
         assert_eq!(gate.ends_at(), Some(at(590)));
         // Step policies do not look at the gate at all: their `decide` takes none.
@@ -548,8 +553,37 @@ mod tests {
             DEFAULT_COOLDOWN,
         );
         let group = GroupCapacity::steady(3, limits());
-        let mut gate = SimpleCooldown::new();
-        let d = p.decide(SimTime::ZERO, &group, Some(85.0), &mut gate);
+        let gate = SimpleCooldown::new();
+        let d = p.decide(SimTime::ZERO, &group, Some(85.0), &gate);
         assert_eq!(d.map(|d| d.desired), Some(5));
+    }
+
+    #[test]
+    fn a_decision_the_group_does_not_apply_starts_no_cooldown() {
+        // Two invocations of a simple policy; the first decision loses to a larger policy's
+        // (the group never applies it), so the second finds the gate open.
+        let mut p = SimpleScalingPolicy::new(
+            Alarm::new(80.0, Comparison::GreaterThanOrEqual, 1, 1),
+            AdjustmentType::ChangeInCapacity,
+            1,
+            DEFAULT_COOLDOWN,
+        );
+        let gate = SimpleCooldown::new();
+        let at = |s| SimTime::ZERO + SimDuration::from_secs(s);
+        assert!(p
+            .decide(
+                at(60),
+                &GroupCapacity::steady(2, limits()),
+                Some(90.0),
+                &gate
+            )
+            .is_some());
+        let d = p.decide(
+            at(120),
+            &GroupCapacity::steady(5, limits()),
+            Some(90.0),
+            &gate,
+        );
+        assert_eq!(d.map(|d| d.desired), Some(6));
     }
 }

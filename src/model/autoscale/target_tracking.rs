@@ -90,41 +90,123 @@ impl TargetTrackingPolicy {
     /// Feeds the datapoint of the minute that just ended — the metric aggregated over the
     /// instances past their warm-up, `None` if there were none or no data — and returns the new
     /// desired capacity if an alarm is in ALARM and the proportional capacity differs from the
-    /// desired capacity.
-    ///
-    /// The capacity wanted is [`proportional_capacity`] of the instances the metric came from
-    /// (`group.in_service`). Scale-out only raises the desired capacity (warming instances
-    /// count toward it, so the alarm firing again each minute while they warm adds nothing);
-    /// scale-in waits until no instance is warming (see [`resolve`]).
+    /// desired capacity. A group with one target tracking policy; with several, each
+    /// [`TargetTrackingPolicy::vote`]s and [`combine`] decides.
     pub fn decide(
+        &mut self,
+        now: SimTime,
+        group: &GroupCapacity,
+        metric: Option<f64>,
+    ) -> Option<ScalingDecision> {
+        let vote = self.vote(now, group, metric);
+        combine(group, &[vote]).map(|(d, _)| d)
+    }
+
+    /// Feeds the datapoint of the minute that just ended (as [`TargetTrackingPolicy::decide`])
+    /// and says what this policy wants: the capacity wanted is [`proportional_capacity`] of the
+    /// instances the metric came from (`group.in_service`), unclamped.
+    pub fn vote(
         &mut self,
         _now: SimTime,
         group: &GroupCapacity,
         metric: Option<f64>,
-    ) -> Option<ScalingDecision> {
+    ) -> TargetTrackingVote {
         // Both alarms see every datapoint, whatever the other does.
         let high = self.high.observe(metric);
         let low = self.low.as_mut().is_some_and(|a| a.observe(metric));
-        let value = metric?;
-        let reason = if high {
-            ScalingReason::TargetTrackingScaleOut
-        } else if low {
-            ScalingReason::TargetTrackingScaleIn
+        let hold = if self.low.is_some() {
+            TargetTrackingVote::Hold
         } else {
-            return None;
+            TargetTrackingVote::NoScaleIn
+        };
+        let Some(value) = metric else {
+            return hold;
         };
         if group.in_service == 0 {
             // No instance reports the metric: there is nothing to scale in proportion to.
-            return None;
+            return hold;
         }
         let wanted = proportional_capacity(group.in_service, value, self.target);
-        let decision = resolve(group, wanted, reason)?;
-        // A high alarm never shrinks the group, nor a low one grows it: with a stale datapoint
-        // the proportional capacity can point the other way, and AWS's alarms each drive one
-        // direction only.
-        let grows = decision.desired > group.desired;
-        (grows == (reason == ScalingReason::TargetTrackingScaleOut)).then_some(decision)
+        if high {
+            TargetTrackingVote::ScaleOut { wanted }
+        } else if low {
+            TargetTrackingVote::ScaleIn { wanted }
+        } else {
+            hold
+        }
     }
+}
+
+/// What one target tracking policy wants after a datapoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetTrackingVote {
+    /// Its high alarm is in ALARM: it is ready to scale out, to `wanted` (unclamped).
+    ScaleOut {
+        /// The proportional capacity.
+        wanted: i64,
+    },
+    /// Its low alarm is in ALARM: it is ready to scale in, to `wanted` (unclamped).
+    ScaleIn {
+        /// The proportional capacity.
+        wanted: i64,
+    },
+    /// Neither alarm is in ALARM, or there is no datapoint (or no instance) to act on: it is
+    /// not ready to scale in, and so blocks the others' scale-in.
+    Hold,
+    /// Scale-in is disabled (`DisableScaleIn`) and it does not want to scale out: it has no
+    /// say in scale-in.
+    NoScaleIn,
+}
+
+/// The group's decision from its target tracking policies' votes, and the index of the policy
+/// whose capacity it takes. AWS (User Guide, "Target tracking scaling policies",
+/// "Considerations"): "It will scale out the Auto Scaling group if any of the target tracking
+/// policies are ready for scale out, but will scale in only if all of the target tracking
+/// policies (with the scale-in portion enabled) are ready to scale in"; and between policies
+/// that fire together it "chooses the policy that provides the largest capacity for both scale
+/// out and scale in" ("Multiple dynamic scaling policies"). So a scale-out takes the largest
+/// wanted capacity of the policies ready to scale out, and a scale-in the largest of all the
+/// scale-in-enabled policies' — every one of which must be ready to scale in.
+///
+/// A high alarm never shrinks the group, nor a low one grows it: with a stale datapoint the
+/// proportional capacity can point the other way, and AWS's alarms each drive one direction
+/// only. The warm-up rules of [`resolve`] apply (scale out above the desired capacity only;
+/// scale in only with no instance warming).
+pub fn combine(
+    group: &GroupCapacity,
+    votes: &[TargetTrackingVote],
+) -> Option<(ScalingDecision, usize)> {
+    let largest = |pick: fn(&TargetTrackingVote) -> Option<i64>| {
+        votes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| pick(v).map(|w| (w, i)))
+            // The largest capacity; among equals the first policy.
+            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+    };
+    let out = largest(|v| match *v {
+        TargetTrackingVote::ScaleOut { wanted } => Some(wanted),
+        _ => None,
+    });
+    if let Some((wanted, i)) = out {
+        let d = resolve(group, wanted, ScalingReason::TargetTrackingScaleOut)?;
+        return (d.desired > group.desired).then_some((d, i));
+    }
+    let every_ready = votes.iter().all(|v| {
+        matches!(
+            v,
+            TargetTrackingVote::ScaleIn { .. } | TargetTrackingVote::NoScaleIn
+        )
+    });
+    if !every_ready {
+        return None;
+    }
+    let (wanted, i) = largest(|v| match *v {
+        TargetTrackingVote::ScaleIn { wanted } => Some(wanted),
+        _ => None,
+    })?;
+    let d = resolve(group, wanted, ScalingReason::TargetTrackingScaleIn)?;
+    (d.desired < group.desired).then_some((d, i))
 }
 
 /// `ceil(capacity × metric / target)`: the capacity that brings the metric to the target if load
@@ -328,6 +410,82 @@ mod tests {
         assert_eq!(
             p.decide(minute(16), &steady, Some(10.0)).unwrap().desired,
             6
+        );
+    }
+
+    #[test]
+    fn several_policies_scale_in_only_when_every_one_is_ready_to() {
+        // Issue 14, item 2. Ten instances; A's metric is far below its target (its low alarm
+        // fires, wanting 3), B's sits between its low threshold and its target (no alarm).
+        // AWS "will scale in only if all of the target tracking policies (with the scale-in
+        // portion enabled) are ready to scale in": nothing happens.
+        let group = GroupCapacity::steady(10, limits());
+        let a_in = TargetTrackingVote::ScaleIn { wanted: 3 };
+        assert_eq!(combine(&group, &[a_in, TargetTrackingVote::Hold]), None);
+        assert_eq!(combine(&group, &[TargetTrackingVote::Hold, a_in]), None);
+        // Both ready: the largest capacity wins, 6 rather than 3 ("the policy that provides
+        // the largest capacity for both scale out and scale in").
+        let b_in = TargetTrackingVote::ScaleIn { wanted: 6 };
+        let (d, i) = combine(&group, &[a_in, b_in]).unwrap();
+        assert_eq!(
+            (d.desired, d.reason, i),
+            (6, ScalingReason::TargetTrackingScaleIn, 1)
+        );
+        // A policy with scale-in disabled has no say in scale-in.
+        let (d, i) = combine(&group, &[TargetTrackingVote::NoScaleIn, a_in]).unwrap();
+        assert_eq!((d.desired, i), (3, 1));
+        assert_eq!(combine(&group, &[TargetTrackingVote::NoScaleIn]), None);
+        // Any policy ready to scale out scales out, whatever the others want.
+        let b_out = TargetTrackingVote::ScaleOut { wanted: 14 };
+        let (d, i) = combine(&group, &[a_in, b_out]).unwrap();
+        assert_eq!(
+            (d.desired, d.reason, i),
+            (14, ScalingReason::TargetTrackingScaleOut, 1)
+        );
+        let (d, i) = combine(
+            &group,
+            &[
+                TargetTrackingVote::ScaleOut { wanted: 12 },
+                b_out,
+                TargetTrackingVote::Hold,
+            ],
+        )
+        .unwrap();
+        assert_eq!((d.desired, i), (14, 1));
+        // A scale-out wish at or below the desired capacity (a stale datapoint) neither grows
+        // the group nor lets the others shrink it.
+        let stale = TargetTrackingVote::ScaleOut { wanted: 8 };
+        assert_eq!(combine(&group, &[stale, a_in]), None);
+    }
+
+    #[test]
+    fn one_policy_votes_as_it_decides() {
+        // The low alarm fires on the fifteenth datapoint below 35: wanted ceil(10 × 20 / 50).
+        let mut p = TargetTrackingPolicy::new(50.0, false);
+        let group = GroupCapacity::steady(10, limits());
+        for m in 1..=14 {
+            assert_eq!(
+                p.vote(minute(m), &group, Some(20.0)),
+                TargetTrackingVote::Hold
+            );
+        }
+        assert_eq!(
+            p.vote(minute(15), &group, Some(20.0)),
+            TargetTrackingVote::ScaleIn { wanted: 4 }
+        );
+        // Missing data: not ready to scale in.
+        assert_eq!(p.vote(minute(16), &group, None), TargetTrackingVote::Hold);
+        // Scale-in disabled: no say in scale-in, but it still scales out.
+        let mut q = TargetTrackingPolicy::new(50.0, true);
+        assert_eq!(
+            q.vote(minute(1), &group, Some(5.0)),
+            TargetTrackingVote::NoScaleIn
+        );
+        q.vote(minute(2), &group, Some(75.0));
+        q.vote(minute(3), &group, Some(75.0));
+        assert_eq!(
+            q.vote(minute(4), &group, Some(75.0)),
+            TargetTrackingVote::ScaleOut { wanted: 15 }
         );
     }
 }

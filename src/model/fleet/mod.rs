@@ -12,6 +12,6 @@ mod service;
 pub use fault::{FailureSpec, FaultKind, FaultSpec, RandomFailure, DEFAULT_ERROR_LATENCY};
 pub use pool::{
     Dispatch, InstanceType, LaunchSpec, OnTimeout, PoolSpec, StartupSpec, TerminationPolicy,
-    WarmPoolSpec, DEFAULT_DEREGISTRATION_DELAY,
+    WarmPoolSpec, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_TERMINATION_GRACE_PERIOD,
 };
 pub use service::ServiceTime;

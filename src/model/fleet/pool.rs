@@ -196,3 +196,8 @@ impl Default for LaunchSpec {
 /// ELB's default deregistration delay (target group attribute
 /// `deregistration_delay.timeout_seconds`, default 300).
 pub const DEFAULT_DEREGISTRATION_DELAY: SimDuration = SimDuration::from_secs(300);
+
+/// Kubernetes' default grace period for a pod being deleted: after SIGTERM the kubelet waits
+/// `terminationGracePeriodSeconds` ("Defaults to 30 seconds", core/v1 `PodSpec`) and then kills
+/// it. The default of a pool an HPA or KEDA scales, whose leaving instances are pods.
+pub const DEFAULT_TERMINATION_GRACE_PERIOD: SimDuration = SimDuration::from_secs(30);
