@@ -57,12 +57,14 @@ fn scenarios(c: &mut Criterion) {
             .expect("shipped scenarios are valid")
             .base;
         let events = fleetsim::run(&s, s.seed, &mut DiscardTimeline)
+            .expect("a shipped scenario runs to its end")
             .summary
             .events;
         g.throughput(Throughput::Elements(events));
         g.bench_function(name, |b| {
             b.iter(|| {
                 fleetsim::run(&s, s.seed, &mut DiscardTimeline)
+                    .expect("a shipped scenario runs to its end")
                     .summary
                     .events
             })

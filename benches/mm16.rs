@@ -29,6 +29,7 @@ fn mm16(c: &mut Criterion) {
     g.bench_function("fleetsim", |b| {
         b.iter(|| {
             fleetsim::run(&s, s.seed, &mut DiscardTimeline)
+                .expect("a benchmark scenario runs to its end")
                 .summary
                 .events
         })

@@ -22,6 +22,7 @@ use std::path::Path;
 
 pub use metrics::{RunResult, Summary};
 pub use scenario::{Scenario, ScenarioError, ScenarioSet};
+pub use world::RunError;
 
 /// Reads and validates the scenario file at `path`.
 pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
@@ -29,11 +30,23 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
 }
 
 /// Simulates `scenario` with master seed `seed`, sending each closed timeline window to
-/// `timeline`. Deterministic: the same scenario and seed give the same result and rows.
+/// `timeline`. Deterministic: the same scenario and seed give the same result and rows. A run
+/// the input drives where it cannot go on (a loop at one instant) stops with a [`RunError`].
 pub fn run<S: metrics::TimelineSink>(
     scenario: &Scenario,
     seed: u64,
     timeline: &mut S,
-) -> RunResult {
+) -> Result<RunResult, RunError> {
     world::World::build(scenario, seed).run(timeline)
+}
+
+/// [`run`], calling `progress` now and then with the fraction of the duration simulated (0
+/// to 1; see [`world::PROGRESS_EVERY`]). It has no effect on the results.
+pub fn run_observed<S: metrics::TimelineSink>(
+    scenario: &Scenario,
+    seed: u64,
+    timeline: &mut S,
+    progress: &dyn Fn(f64),
+) -> Result<RunResult, RunError> {
+    world::World::build(scenario, seed).run_observed(timeline, progress)
 }

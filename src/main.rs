@@ -461,18 +461,40 @@ fn run_sweep(
         .enumerate()
         .filter(|(i, _)| shard.is_none_or(|s| *i % s.count as usize == s.index as usize))
         .count();
-    // A bar only for work worth watching; indicatif hides it when stderr is not a terminal.
-    let bar = if mine > 1 {
-        ProgressBar::new(mine as u64)
+    // A bar of runs for a sweep, of simulated time (in thousandths of the duration) for one
+    // run; indicatif hides it when stderr is not a terminal, and nothing it shows reaches a
+    // result file.
+    let (bar, one_run) = if mine > 1 {
+        let bar = ProgressBar::new(mine as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} ({eta} left)")
+                .expect("a valid template"),
+        );
+        (bar, false)
     } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} ({eta} left)")
+        let bar = ProgressBar::new(1000);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {percent}% of the simulated time, {elapsed} ({eta} left)",
+            )
             .expect("a valid template"),
-    );
-    let summaries = sweep::execute(&jobs, dir, threads, shard, &|| bar.inc(1))
-        .with_context(|| format!("cannot write results into {}", out.display()))?;
+        );
+        (bar, true)
+    };
+    let progress = |fraction: f64| {
+        if one_run {
+            bar.set_position((fraction * 1000.0) as u64);
+        }
+    };
+    let summaries =
+        sweep::execute(&jobs, dir, threads, shard, &|| bar.inc(1), &progress).map_err(|e| {
+            match run_error(&e) {
+                // A run the input stopped: its own message (exit 2), not a failure to write.
+                Some(r) => anyhow::Error::new(r.clone()),
+                None => anyhow::Error::new(e)
+                    .context(format!("cannot write results into {}", out.display())),
+            }
+        })?;
     bar.finish_and_clear();
     if let Some(shard) = shard {
         sweep::write_manifest(&jobs, shard, dir)
@@ -516,6 +538,12 @@ fn refuse_shards_inside(shards: &[PathBuf], staging: &Staging, out: &Path) -> an
         }
     }
     Ok(())
+}
+
+/// The run error an I/O error of the sweep carries, if a run stopped (exit code 2: the input
+/// drove it into a limit).
+fn run_error(e: &std::io::Error) -> Option<&fleetsim::RunError> {
+    e.get_ref()?.downcast_ref::<fleetsim::RunError>()
 }
 
 /// `fleetsim check`: runs the scenario into its output folder as `run` does, then judges that

@@ -146,14 +146,18 @@ pub const MANIFEST: &str = layout::MANIFEST_JSON;
 
 /// Runs `jobs` (those of `shard`, or all) on `threads` threads (0: every core), each into
 /// `out/<job dir>` (`out` must exist: it is the staging folder); calls `done` after each job
-/// (for a progress bar). Returns each job's summary, `None` for jobs of other shards, in job
-/// order.
+/// and `progress` now and then with the fraction of a job's duration simulated (for progress
+/// bars; see [`crate::run_observed`]). Returns each job's summary, `None` for jobs of other
+/// shards, in job order. A run that stopped (a [`crate::RunError`], named with its run and
+/// replication) comes back as an `io::Error` wrapping it (`get_ref()` and
+/// `downcast_ref::<RunError>()` find it).
 pub fn execute(
     jobs: &[Job<'_>],
     out: &Path,
     threads: usize,
     shard: Option<Shard>,
     done: &(dyn Fn() + Sync),
+    progress: &(dyn Fn(f64) + Sync),
 ) -> io::Result<Vec<Option<Summary>>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -167,7 +171,9 @@ pub fn execute(
                     return Ok(None);
                 }
                 create_dirs(out, &job.dir)?;
-                let summary = simulate_into(job.scenario, job.seed, &out.join(&job.dir))?;
+                let summary =
+                    simulate_observed(job.scenario, job.seed, &out.join(&job.dir), progress)
+                        .map_err(|e| in_job(e, job))?;
                 done();
                 Ok(Some(summary))
             })
@@ -176,14 +182,41 @@ pub fn execute(
     results.into_iter().collect()
 }
 
+/// A run error coming out of `job`, named with the job's run and replication.
+fn in_job(e: io::Error, job: &Job<'_>) -> io::Error {
+    match e
+        .get_ref()
+        .and_then(|i| i.downcast_ref::<crate::RunError>())
+    {
+        Some(r) => io::Error::other(r.clone().in_run(format!(
+            "run {} (replication {}, seed {})",
+            job.run, job.replication, job.seed
+        ))),
+        None => e,
+    }
+}
+
 /// Simulates `scenario` with `seed`, writing `timeline.csv`, `scaling_events.csv`,
 /// `summary.json` and, with regions, `regions.csv` into the existing folder `dir` (each
 /// atomically).
 pub fn simulate_into(scenario: &Scenario, seed: u64, dir: &Path) -> io::Result<Summary> {
+    simulate_observed(scenario, seed, dir, &|_| {})
+}
+
+/// [`simulate_into`], reporting its progress to `progress` (see [`crate::run_observed`]). A
+/// run that stops early writes none of its files and returns its [`crate::RunError`] inside
+/// an `io::Error`.
+pub fn simulate_observed(
+    scenario: &Scenario,
+    seed: u64,
+    dir: &Path,
+    progress: &dyn Fn(f64),
+) -> io::Result<Summary> {
     let mut timeline = atomic::AtomicFile::create(&dir.join(layout::TIMELINE_CSV))?;
     let mut events = atomic::AtomicFile::create(&dir.join(layout::SCALING_EVENTS_CSV))?;
     let mut sink = CsvTimeline::with_scaling_events(timeline.writer(), events.writer());
-    let result = crate::run(scenario, seed, &mut sink);
+    let result =
+        crate::run_observed(scenario, seed, &mut sink, progress).map_err(io::Error::other)?;
     sink.finish()?;
     timeline.commit()?;
     events.commit()?;

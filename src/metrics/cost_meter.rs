@@ -79,7 +79,7 @@ pub(super) struct LcuMeter {
     /// Totals at the hour's start: arrivals, in-flight request-nanoseconds, bytes.
     pub arrivals_at_start: u64,
     pub area_at_start: u128,
-    pub bytes_at_start: u64,
+    pub bytes_at_start: u128,
     /// Rule evaluations per request beyond the free ones.
     pub billed_rules_per_request: f64,
     /// LCU-hours of the hours closed.
@@ -88,7 +88,7 @@ pub(super) struct LcuMeter {
 
 impl LcuMeter {
     /// The usage of the hour ending at `end`, given the totals there.
-    pub fn usage(&self, end: u64, arrivals: u64, area: u128, bytes: u64) -> LcuUsage {
+    pub fn usage(&self, end: u64, arrivals: u64, area: u128, bytes: u128) -> LcuUsage {
         let len = (end - self.hour_start) as f64;
         LcuUsage {
             seconds: len / 1e9,

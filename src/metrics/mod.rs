@@ -21,5 +21,8 @@ pub use summary::{
     PoolInstances, PoolMarket, PoolScaling, PurchaseCost, RequestCounts, RetrySummary,
     RouteSummary, RunResult, SloCount, StateCost, Summary, TokenSummary,
 };
-pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};
+pub use timeline::{
+    default_window, CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink,
+    MAX_WINDOWS, MIN_WINDOW,
+};
 pub use topology::{DataTransferSummary, DnsEvent, RegionSummary, RegionWindows, TopologySummary};

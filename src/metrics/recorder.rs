@@ -149,7 +149,7 @@ pub struct Recorder {
     arrived_total: u64,
     closed_in_flight_area: u128,
     /// Bytes through the balancer (requests and responses).
-    processed_bytes: u64,
+    processed_bytes: u128,
     /// The balancer's hourly LCUs, when it is billed.
     lcu: Option<LcuMeter>,
     /// Token metrics of each class (`None`: not token-based).
@@ -274,7 +274,7 @@ impl Recorder {
     /// `bytes` more passed through the balancer (requests and responses).
     #[inline]
     pub fn bytes_processed(&mut self, bytes: u64) {
-        self.processed_bytes += bytes;
+        self.processed_bytes += u128::from(bytes);
     }
 
     /// Closes the balancer's hours that end by `now` (levels are constant since the last

@@ -14,6 +14,7 @@ mod catalog;
 pub mod charts;
 mod comparison;
 pub mod csv_cell;
+pub mod finite;
 pub mod html;
 mod json;
 pub mod layout;
@@ -45,8 +46,17 @@ use std::path::Path;
 
 use crate::metrics::Summary;
 
-/// Writes `summary.json` into `dir` atomically.
+/// Writes `summary.json` into `dir` atomically. A number that is not finite is an error naming
+/// its field (serde_json would write it as `null`; see [`finite`]), and nothing is written.
 pub fn write_summary(dir: &Path, summary: &Summary) -> io::Result<()> {
+    if let Some((field, value)) = finite::first_non_finite(summary) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "summary.json: {field} is {value}, not a finite number; this is a fleetsim bug (validation bounds every input), please report it with the scenario"
+            ),
+        ));
+    }
     atomic::write(&dir.join(layout::SUMMARY_JSON), &summary_json(summary))
 }
 

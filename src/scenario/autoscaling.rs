@@ -291,9 +291,9 @@ fn check_metric_period(r: &mut Reader<'_>, d: &Located<SimDuration>) -> bool {
     let nanos = d.value.as_nanos();
     let second = SimDuration::from_secs(1).as_nanos();
     let secs = nanos / second;
-    let valid = nanos % second == 0
+    let valid = nanos.is_multiple_of(second)
         && (matches!(secs, 10 | 20 | 30)
-            || (secs % 60 == 0 && (60..=MAX_METRIC_PERIOD_SECS).contains(&secs)));
+            || (secs.is_multiple_of(60) && (60..=MAX_METRIC_PERIOD_SECS).contains(&secs)));
     if !valid {
         r.error(
             d,
@@ -539,7 +539,10 @@ fn check_example(
         );
         return false;
     }
-    if value.as_nanos() % SimDuration::from_secs(1).as_nanos() != 0 {
+    if !value
+        .as_nanos()
+        .is_multiple_of(SimDuration::from_secs(1).as_nanos())
+    {
         r.error(
             d,
             format!(

@@ -38,7 +38,26 @@ pub(super) fn read(
             "think_time",
             "set the time a user thinks between requests, such as think_time = { distribution = \"exponential\", mean = \"30s\" }",
         )
-        .and_then(|n| read_service(r, n, base_dir));
+        .and_then(|n| {
+            let at = (n.path().to_string(), n.span());
+            let think = read_service(r, n, base_dir)?;
+            // A user whose request fails at once (a full queue, no healthy target) sends again
+            // after its think: with a think of 0 it would resend forever at one instant, and
+            // with nanoseconds nearly so (issue 14, item 8).
+            if think.mean_secs() < MIN_THINK_MEAN_SECS {
+                r.error_at(
+                    at.0,
+                    Some(at.1),
+                    format!(
+                        "think_time is at least 1ms on average, found {}s: a user failed at once would resend without time passing",
+                        think.mean_secs()
+                    ),
+                    Some("such as think_time = { distribution = \"exponential\", mean = \"30s\" }; for a closed system without think time, use { distribution = \"constant\", value = \"1ms\" }".into()),
+                );
+                return None;
+            }
+            Some(think)
+        });
     let length_node = f.get("session_length");
     let gap_node = f.get("session_gap");
     let at = |n: &Node<'_, '_>| (n.path().to_string(), n.span());
@@ -93,6 +112,9 @@ pub(super) fn read(
     };
     Some(Located { value, path, span })
 }
+
+/// The smallest mean think time [s]: a millisecond.
+const MIN_THINK_MEAN_SECS: f64 = 1e-3;
 
 /// `{ distribution = "geometric", mean = 8 }`, `{ distribution = "constant", value = 8 }` or
 /// `{ distribution = "uniform", min = 2, max = 12 }`: requests per session.

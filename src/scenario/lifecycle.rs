@@ -58,7 +58,8 @@ pub(super) fn read_deregistration_delay(
         );
         return None;
     }
-    Some(d)
+    // deregistration_delay.timeout_seconds is an integer.
+    super::raw::whole_seconds(r, &d, "an ALB target group", "deregistration_delay").then_some(d)
 }
 
 /// `[pool.startup]`: `boot`, `model_load`, `warm_up`, each a duration (a constant) or a
@@ -153,6 +154,9 @@ pub(super) fn read_warm_pool(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<W
     ok.then_some(spec)
 }
 
+/// The shortest `[pool.launch] retry_after`.
+const MIN_RETRY_AFTER: SimDuration = SimDuration::from_secs(1);
+
 /// `[pool.launch]`: failure probability, retry delay and launch rate limit.
 pub(super) fn read_launch(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<LaunchSpec> {
     let mut f = r.table(
@@ -169,6 +173,16 @@ pub(super) fn read_launch(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Laun
             r.error(
                 &d,
                 "retry_after must be longer than 0s",
+                Some("such as retry_after = \"10s\" (the default)".into()),
+            );
+            return None;
+        }
+        // A launch refused every nanosecond through a shortage or an outage would never let
+        // the run end (issue 14, item 8); EC2 Auto Scaling retries in seconds.
+        if d.value < MIN_RETRY_AFTER {
+            r.error(
+                &d,
+                format!("retry_after is at least 1s, found {}", d.value),
                 Some("such as retry_after = \"10s\" (the default)".into()),
             );
             return None;

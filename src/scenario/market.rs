@@ -14,10 +14,12 @@ use crate::model::fleet::llm::LlmProfile;
 use crate::model::fleet::InstanceType;
 use crate::model::market::billing::{
     BillingSpec, Granularity, LoadBalancerPrice, ALB_USD_PER_HOUR, ALB_USD_PER_LCU_HOUR,
+    MAX_MINIMUM,
 };
 use crate::model::market::catalog::{self, Cloud, Lookup};
 use crate::model::market::interruptions::{SpotAvailability, SpotInterruptions};
-use crate::model::market::spot_price::{SpotPriceSpec, MAX_STEPS};
+use crate::model::market::spot_price::{SpotPriceSpec, MAX_STEPS, MAX_VOLATILITY};
+use crate::model::market::{show_amount, MAX_USD_PER_HOUR};
 
 /// An `[[instance_type]]` table.
 pub struct RawInstanceType {
@@ -183,6 +185,8 @@ fn read_spot_price(
             Some(format!("such as {key} = {example}")),
         );
     };
+    // Present but broken (already reported) is not missing.
+    let (mean_given, volatility_given) = (f.get("mean").is_some(), f.get("volatility").is_some());
     let mean = f.get("mean").and_then(|n| r.price_per_hour(&n));
     let volatility = f.get("volatility").and_then(|n| r.positive(&n, false));
     let reversion = f.get("reversion").and_then(|n| r.duration(&n));
@@ -206,17 +210,36 @@ fn read_spot_price(
             None
         }
         None => {
-            need(r, "mean", "\"$0.40/h\"");
+            if !mean_given {
+                need(r, "mean", "\"$0.40/h\"");
+            }
             None
         }
     };
-    if volatility.is_none() {
-        need(
-            r,
-            "volatility",
-            "0.2 (the standard deviation of the log price)",
-        );
-        ok = false;
+    match &volatility {
+        None => {
+            if !volatility_given {
+                need(
+                    r,
+                    "volatility",
+                    "0.2 (the standard deviation of the log price)",
+                );
+            }
+            ok = false;
+        }
+        Some(v) if v.value > MAX_VOLATILITY => {
+            r.error(
+                v,
+                format!(
+                    "a volatility of {} swings the price by a factor of e^{} either way; at most {MAX_VOLATILITY} is accepted",
+                    show_amount(v.value),
+                    show_amount(v.value)
+                ),
+                Some("such as volatility = 0.2 (swings of about ±20 %)".into()),
+            );
+            ok = false;
+        }
+        Some(_) => {}
     }
     let reversion = match reversion {
         Some(d) if d.value.is_zero() => {
@@ -263,9 +286,10 @@ fn read_spot_price(
     }))
 }
 
-/// Reads a spot price history: `time_column` in seconds from the start, or ISO-8601 UTC
-/// timestamps (`2022-05-31T20:43:19Z`, `+00:00` or a space instead of `T` accepted) with the
-/// first row as t = 0; rows in increasing time; `price_column` in USD/h.
+/// Reads a spot price history: `time_column` in seconds from the start (the first price also
+/// holds before its time), or ISO-8601 UTC timestamps (`2022-05-31T20:43:19Z`, `+00:00` or a
+/// space instead of `T` accepted) with the first row as t = 0; one kind in a file; rows in
+/// increasing time; `price_column` in USD/h.
 fn load_price_file(
     path: &Path,
     time_column: &str,
@@ -274,21 +298,43 @@ fn load_price_file(
     let mut file = CsvFile::open(path)?;
     let (ti, pi) = (file.column(time_column)?, file.column(price_column)?);
     let (mut times, mut prices) = (Vec::new(), Vec::new());
-    let mut first: Option<f64> = None;
+    // The time 0 stands for: 0 s for seconds from the start, the first row for timestamps.
+    // (Issue 14, item 5: seconds were once taken from the first row too, which moved every
+    // price earlier by the first row's time.)
+    let mut origin: Option<(f64, bool)> = None;
     for row in file.rows() {
         let (row, record) = row?;
         let (t_cell, p_cell) = (cell(&record, ti), cell(&record, pi));
-        let t = match t_cell.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => v,
-            _ => iso_seconds(t_cell).ok_or_else(|| {
-                format!(
-                    "{} row {row}: \"{t_cell}\" in column \"{time_column}\" is neither seconds from the start nor an ISO timestamp such as 2022-05-31T20:43:19Z",
-                    path.display()
-                )
-            })?,
+        let (t, iso) = match t_cell.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => (v, false),
+            _ => (
+                iso_seconds(t_cell).ok_or_else(|| {
+                    format!(
+                        "{} row {row}: \"{t_cell}\" in column \"{time_column}\" is neither seconds from the start nor an ISO timestamp such as 2022-05-31T20:43:19Z",
+                        path.display()
+                    )
+                })?,
+                true,
+            ),
         };
-        let origin = *first.get_or_insert(t);
+        let (origin, first_iso) = *origin.get_or_insert((if iso { t } else { 0.0 }, iso));
+        if iso != first_iso {
+            return Err(format!(
+                "{} row {row}: \"{t_cell}\" mixes {} with the {} of the first row",
+                path.display(),
+                if iso { "a timestamp" } else { "seconds" },
+                if first_iso { "timestamps" } else { "seconds" },
+            ));
+        }
         let price: f64 = match p_cell.parse::<f64>() {
+            Ok(v) if v > MAX_USD_PER_HOUR => {
+                return Err(format!(
+                    "{} row {row}: ${}/h in column \"{price_column}\" is above the ${}/h fleetsim accepts (a bound that keeps every cost finite)",
+                    path.display(),
+                    show_amount(v),
+                    show_amount(MAX_USD_PER_HOUR)
+                ))
+            }
             Ok(v) if v.is_finite() && v >= 0.0 => v,
             _ => {
                 return Err(format!(
@@ -308,6 +354,11 @@ fn load_price_file(
             // Two changes at once: the later row wins.
             *prices.last_mut().unwrap() = price;
             continue;
+        }
+        if times.is_empty() && !at.is_zero() {
+            // The first price also holds before its time: a path starts at t = 0.
+            times.push(SimDuration::ZERO);
+            prices.push(price);
         }
         times.push(at);
         prices.push(price);
@@ -360,7 +411,19 @@ pub(super) fn read_billing(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Loc
     let granularity = f
         .get("granularity")
         .and_then(|n| r.one_of(&n, &["per_second", "per_hour"]));
-    let minimum = f.get("minimum").and_then(|n| r.duration(&n));
+    let minimum = f.get("minimum").and_then(|n| r.duration(&n)).filter(|m| {
+        // No cloud bills more than an hour per start (EC2 and GCE: 60 s; the old EC2 rule:
+        // an hour); a longer minimum is a unit mistake.
+        let ok = m.value <= MAX_MINIMUM;
+        if !ok {
+            r.error(
+                m,
+                format!("a billing minimum of {} is longer than an hour", m.value),
+                Some("such as minimum = \"60s\" (EC2, GCE); at most \"1h\"".into()),
+            );
+        }
+        ok
+    });
     let mut ok = true;
     let load_balancer = f.get("load_balancer").and_then(|n| {
         if n.is_table() {

@@ -387,6 +387,10 @@ fn read_slow_start(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<Slo
                 );
                 return None;
             }
+            // slow_start.duration_seconds is an integer.
+            if !whole_seconds(r, &d, "ALB slow start", "duration") {
+                return None;
+            }
             SlowStart::Linear { duration: d.value }
         }
         (None, Some(w)) => {
@@ -509,7 +513,10 @@ fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<H
         ),
     ] {
         if let Some(v) = value {
-            if v.value < range.0 || v.value > range.1 {
+            // HealthCheckIntervalSeconds and HealthCheckTimeoutSeconds are integers.
+            if !whole_seconds(r, v, "an ALB health check", key) {
+                ok = false;
+            } else if v.value < range.0 || v.value > range.1 {
                 r.error(
                     v,
                     format!(
@@ -565,6 +572,49 @@ fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<H
     })
 }
 
+/// True if `d` is whole seconds; else records that `system` takes `key` in whole seconds (its
+/// API field is an integer of seconds) and returns false. Issue 14, item 6: the real systems'
+/// settings have a one-second grain, and a value between two seconds is not one they run.
+pub(super) fn whole_seconds(
+    r: &mut Reader<'_>,
+    d: &Located<SimDuration>,
+    system: &str,
+    key: &str,
+) -> bool {
+    const SECOND: u64 = 1_000_000_000;
+    let ns = d.value.as_nanos();
+    if ns.is_multiple_of(SECOND) {
+        return true;
+    }
+    r.error(
+        d,
+        format!("{system} takes {key} in whole seconds, found {}", d.value),
+        Some(format!(
+            "round it to whole seconds, such as {key} = \"{}s\"",
+            (ns / SECOND).max(1)
+        )),
+    );
+    false
+}
+
+/// A class's `request_size` or `response_size` (`key`): at most 1 GB (issue 14, item 13).
+fn message_size(r: &mut Reader<'_>, node: &Node<'_, '_>, key: &str) -> Option<Located<u64>> {
+    use crate::model::topology::transfer::MAX_MESSAGE_BYTES;
+    let size = r.bytes(node)?;
+    if size.value > MAX_MESSAGE_BYTES {
+        r.error(
+            &size,
+            format!(
+                "a {key} above 1GB is not one request's ({} bytes)",
+                size.value
+            ),
+            Some(format!("such as {key} = \"20KB\"; at most \"1GB\"")),
+        );
+        return None;
+    }
+    Some(size)
+}
+
 /// Stores the value `read` for an optional key in `slot`, which holds the default: `read` is
 /// `None` when the key is absent, `Some(None)` when it was present but broken (the reader has
 /// recorded why), and then this returns false.
@@ -599,6 +649,22 @@ fn read_passive(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<Passiv
                 &v,
                 "fail_timeout must be longer than 0s",
                 Some("such as fail_timeout = \"10s\" (nginx's default)".into()),
+            );
+            ok = false;
+        }
+        // nginx reads fail_timeout in whole seconds (`ngx_parse_time(&s, 1)` refuses "ms"
+        // and fractions) and compares it with its whole-second clock.
+        Some(Some(v)) if !v.value.as_nanos().is_multiple_of(1_000_000_000) => {
+            r.error(
+                &v,
+                format!(
+                    "fail_timeout is whole seconds in nginx (its clock counts seconds), found {}",
+                    v.value
+                ),
+                Some(format!(
+                    "round it to whole seconds, such as fail_timeout = \"{}s\"",
+                    (v.value.as_nanos() / 1_000_000_000).max(1)
+                )),
             );
             ok = false;
         }
@@ -637,6 +703,8 @@ fn read_stickiness(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<Sim
             );
             None
         }
+        // stickiness.lb_cookie.duration_seconds is an integer.
+        Some(Some(d)) if !whole_seconds(r, &d, "an ALB lb_cookie", "duration") => None,
         Some(Some(d)) => Some(d.value),
         Some(None) => None,
         None => Some(sticky::DEFAULT_DURATION),
@@ -906,8 +974,12 @@ fn read_class(r: &mut Reader<'_>, node: Node<'_, '_>, base_dir: &Path) -> Option
             service_by_type = read_service_map(r, t, base_dir);
         }
     }
-    let request_size = f.get("request_size").and_then(|n| r.bytes(&n));
-    let response_size = f.get("response_size").and_then(|n| r.bytes(&n));
+    let request_size = f
+        .get("request_size")
+        .and_then(|n| message_size(r, &n, "request_size"));
+    let response_size = f
+        .get("response_size")
+        .and_then(|n| message_size(r, &n, "response_size"));
     f.finish(r);
     Some(RawClass {
         name,

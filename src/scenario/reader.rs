@@ -425,34 +425,71 @@ impl<'t> Reader<'t> {
         )
     }
 
-    /// A price such as `"$0.526/h"`, or a bare number of US dollars per hour.
+    /// A price such as `"$0.526/h"`, or a bare number of US dollars per hour; at most
+    /// [`MAX_USD_PER_HOUR`](crate::model::market::MAX_USD_PER_HOUR).
     pub fn price_per_hour(&mut self, node: &Node<'_, '_>) -> Option<Located<f64>> {
-        if matches!(
+        let price = if matches!(
             node.value.as_ref(),
             ValueInner::Float(_) | ValueInner::Integer(_)
         ) {
-            return self.positive(node, false);
-        }
-        self.with_unit(
-            node,
-            "a price such as \"$0.526/h\"",
-            units::parse_price_per_hour,
-        )
+            self.positive(node, false)
+        } else {
+            self.with_unit(
+                node,
+                "a price such as \"$0.526/h\"",
+                units::parse_price_per_hour,
+            )
+        }?;
+        self.at_most_money(price, crate::model::market::MAX_USD_PER_HOUR, "/h")
     }
 
-    /// An amount of US dollars such as `"$8000"` or `"$8,000"`, or a bare number of dollars.
+    /// An amount of US dollars such as `"$8000"` or `"$8,000"`, or a bare number of dollars;
+    /// at most [`MAX_USD`](crate::model::market::MAX_USD).
     pub fn usd(&mut self, node: &Node<'_, '_>) -> Option<Located<f64>> {
-        if matches!(
+        let amount = if matches!(
             node.value.as_ref(),
             ValueInner::Float(_) | ValueInner::Integer(_)
         ) {
-            return self.positive(node, false);
+            self.positive(node, false)
+        } else {
+            self.with_unit(
+                node,
+                "an amount of dollars such as \"$8000\"",
+                units::parse_usd,
+            )
+        }?;
+        self.at_most_money(amount, crate::model::market::MAX_USD, "")
+    }
+
+    /// `money` if it is at most `max` (a price per `unit`, or an amount), else an error: every
+    /// money input is bounded so that no cost can overflow (issue 14, item 13).
+    pub fn at_most_money(
+        &mut self,
+        money: Located<f64>,
+        max: f64,
+        unit: &str,
+    ) -> Option<Located<f64>> {
+        use crate::model::market::show_amount;
+        if money.value <= max {
+            return Some(money);
         }
-        self.with_unit(
-            node,
-            "an amount of dollars such as \"$8000\"",
-            units::parse_usd,
-        )
+        self.error(
+            &money,
+            format!(
+                "${}{unit} is above the ${}{unit} fleetsim accepts",
+                show_amount(money.value),
+                show_amount(max)
+            ),
+            Some(format!(
+                "check the number and its unit, such as {}; the bound keeps every cost finite",
+                match unit {
+                    "/h" => "\"$1.006/h\" (an instance-hour)",
+                    "/GB" => "0.09 (USD per GB)",
+                    _ => "\"$8,000\"",
+                }
+            )),
+        );
+        None
     }
 
     /// A fraction from 0 to 1: a percentage such as `"0.1%"`, or a bare number such as 0.001.

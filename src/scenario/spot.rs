@@ -155,6 +155,13 @@ pub(super) fn spot_instance_pools(r: &mut Reader<'_>, m: &RawMixed) -> Option<u3
     }
 }
 
+/// The shortest mean time between spot interruptions.
+const MIN_MEAN_TIME_BETWEEN: SimDuration = SimDuration::from_secs(60);
+
+/// The shortest mean time to a random failure: an instance failing every few nanoseconds
+/// (and repaired at once) would never let a run end.
+const MIN_TIME_TO_FAILURE: SimDuration = SimDuration::from_secs(1);
+
 /// `spot_interruptions = { mean_time_between = "20h", rebalance_fraction = 0.8,
 /// rebalance_lead = "10m" }` on an `[[instance_type]]`.
 pub(super) fn read_spot_interruptions(
@@ -179,6 +186,19 @@ pub(super) fn read_spot_interruptions(
                     &d,
                     "mean_time_between must be longer than 0s",
                     Some("such as mean_time_between = \"20h\"".into()),
+                );
+                None
+            } else if d.value < MIN_MEAN_TIME_BETWEEN {
+                // An instance interrupted before it serves is replaced at once: with a mean of
+                // nanoseconds, launch and interruption would chase each other without time
+                // passing (issue 14, item 8).
+                r.error(
+                    &d,
+                    format!(
+                        "mean_time_between is at least 1m (the notice alone is 2m), found {}",
+                        d.value
+                    ),
+                    Some("such as mean_time_between = \"20h\"; AWS states interruption frequencies per month (5 % a month is about \"14230h\")".into()),
                 );
                 None
             } else {
@@ -261,6 +281,17 @@ fn read_random_failure(
                 r.error(
                     &at,
                     "time_to_failure must be longer than 0s",
+                    Some("such as time_to_failure = { distribution = \"exponential\", mean = \"500h\" }".into()),
+                );
+                return None;
+            }
+            if d.mean_secs() < MIN_TIME_TO_FAILURE.as_secs_f64() {
+                r.error(
+                    &at,
+                    format!(
+                        "time_to_failure is at least 1s on average, found {}s",
+                        d.mean_secs()
+                    ),
                     Some("such as time_to_failure = { distribution = \"exponential\", mean = \"500h\" }".into()),
                 );
                 return None;

@@ -9,6 +9,7 @@ use super::reader::{Located, Reader};
 use super::spot;
 use super::{RequestClass, Scenario};
 use crate::engine::{SimDuration, SimTime};
+use crate::metrics::{default_window, MAX_WINDOWS, MIN_WINDOW};
 use crate::model::autoscale::spec::Controller;
 use crate::model::balancer::routing::{
     longest_prefix, BalancerSpec, RouteSpec, TargetGroupSpec, DEFAULT_CONNECT_TIMEOUT,
@@ -78,8 +79,34 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
             );
             None
         }
-        Some(w) => Some(w.value),
-        None => Some(SimDuration::from_secs(10)),
+        // Each window is a row written whatever happens in it: a nanosecond window would never
+        // let the run end (issue 14, item 8).
+        Some(w) if w.value < MIN_WINDOW => {
+            r.error(
+                w,
+                format!("a timeline window of {} is shorter than 1ms", w.value),
+                Some("such as window = \"10s\"; a row per millisecond is the finest".into()),
+            );
+            None
+        }
+        Some(w) => match duration {
+            Some(d) if d.as_nanos().div_ceil(w.value.as_nanos()) > MAX_WINDOWS => {
+                let least = default_window(d);
+                r.error(
+                    w,
+                    format!(
+                        "a window of {} makes {} timeline rows over the {} run, more than {MAX_WINDOWS}",
+                        w.value,
+                        d.as_nanos().div_ceil(w.value.as_nanos()),
+                        d
+                    ),
+                    Some(format!("use a wider window, such as window = \"{}s\"", least.as_nanos() / 1_000_000_000)),
+                );
+                None
+            }
+            _ => Some(w.value),
+        },
+        None => Some(duration.map_or(SimDuration::from_secs(10), default_window)),
     };
     let on_timeout = match raw.on_timeout.as_ref().map(|o| o.value) {
         Some("cancel") => OnTimeout::Cancel,

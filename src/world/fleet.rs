@@ -433,6 +433,29 @@ impl World<'_> {
         true
     }
 
+    /// Instance `id` of the initial fleet could not be supplied at t = 0 (its spot type had
+    /// no capacity): it is absent from the start, its slot free, and the pool launches what it
+    /// lacks at t = 0. Called while the world is built, before billing starts (so it is
+    /// billed nothing) and before any event.
+    pub(super) fn absent_at_start(&mut self, id: u32) {
+        let now = SimTime::ZERO;
+        self.set_registered(now, id, false);
+        self.set_state(now, id, InstanceState::Terminated);
+        let inst = &mut self.instances[id as usize];
+        inst.preexisting = false;
+        let pool = inst.pool as usize;
+        let p = &mut self.pools[pool];
+        p.with_free_slot.retain(|&i| i != id);
+        let f = &mut p.fleet;
+        f.free.push(id);
+        f.peak = f.billed_full();
+        if !f.retry_armed {
+            f.retry_armed = true;
+            self.queue
+                .schedule_in(SimDuration::ZERO, Event::Reconcile { pool: pool as u32 });
+        }
+    }
+
     fn retry_launches(&mut self, pool: usize, after: SimDuration) {
         let f = &mut self.pools[pool].fleet;
         if !f.retry_armed {

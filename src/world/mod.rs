@@ -25,6 +25,7 @@ mod closed_loop;
 mod dispatch;
 mod faults;
 mod fleet;
+mod guard;
 mod health;
 mod llm;
 mod metrics_source;
@@ -54,6 +55,8 @@ use crate::scenario::Scenario;
 use health::GroupHealth;
 use requests::{Phase, Request, RequestSlab};
 use waiting::WaitQueue;
+
+pub use guard::RunError;
 
 /// Which queue a timer is for.
 #[derive(Debug, Clone, Copy)]
@@ -130,6 +133,39 @@ enum Event {
     LlmNext { instance: u32, epoch: u32 },
     /// The deadline of `request`, in an LLM batch, passes (stale unless `generation` matches).
     LlmDeadline { request: u32, generation: u32 },
+}
+
+impl Event {
+    /// The event's kind, for messages.
+    fn name(&self) -> &'static str {
+        match self {
+            Event::Arrival => "Arrival",
+            Event::UserSend { .. } => "UserSend (a closed-loop user sends)",
+            Event::ServiceEnd { .. } => "ServiceEnd",
+            Event::ClientDeadline { .. } => "ClientDeadline",
+            Event::QueueTimer { .. } => "QueueTimer",
+            Event::RequestDeadline { .. } => "RequestDeadline",
+            Event::DoomedEnd { .. } => "DoomedEnd (a try to a failed target ends)",
+            Event::Fault { .. } => "Fault",
+            Event::HealthTick { .. } => "HealthTick",
+            Event::ProbeResult { .. } => "ProbeResult",
+            Event::PassiveRecheck { .. } => "PassiveRecheck",
+            Event::SlowStartTick { .. } => "SlowStartTick",
+            Event::ClientRetry { .. } => "ClientRetry (a client sends again)",
+            Event::PhaseEnd { .. } => "PhaseEnd",
+            Event::DrainDeadline { .. } => "DrainDeadline",
+            Event::Reconcile { .. } => "Reconcile (a pool launches what it lacks)",
+            Event::Autoscale { .. } => "Autoscale",
+            Event::SpotNotice { .. } => "SpotNotice",
+            Event::SpotReclaim { .. } => "SpotReclaim",
+            Event::Rebalance { .. } => "Rebalance",
+            Event::SpotAvailability { .. } => "SpotAvailability",
+            Event::RandomFault { .. } => "RandomFault",
+            Event::Topology(_) => "Topology",
+            Event::LlmNext { .. } => "LlmNext",
+            Event::LlmDeadline { .. } => "LlmDeadline",
+        }
+    }
 }
 
 /// How an instance is.
@@ -289,6 +325,8 @@ pub struct World<'s> {
     failures_are_final: bool,
     end: SimTime,
     events: u64,
+    /// Stops a run that handles events without time moving.
+    guard: guard::InstantGuard,
     /// Each pool's autoscaler, if it has one.
     autoscalers: Vec<Option<autoscaler::Controller>>,
     /// What every instance costs.
@@ -300,6 +338,10 @@ pub struct World<'s> {
     /// The closed-loop users (`None`: open-loop arrivals).
     closed_loop: Option<closed_loop::ClosedLoopSource>,
 }
+
+/// How often (in events) [`World::run_observed`] reports its progress: about twenty times a
+/// second at the engine's speed, a division and an indirect call each.
+pub const PROGRESS_EVERY: u64 = 1 << 20;
 
 /// Instance slots a pool needs: with autoscaling, room for its maximum twice over (instances
 /// draining while their replacements start) plus its warm pool; else its fixed size. A pool
@@ -586,6 +628,43 @@ impl<'s> World<'s> {
             let rules = scenario.routes.len().saturating_sub(10) as f64;
             recorder = recorder.with_lcu(rules);
         }
+        // What can act at one instant bounds the events there (see `guard`).
+        let trace_burst = scenario.trace.as_ref().map_or(0, |t| {
+            let view = TraceView::new(t.data.clone(), &t.options);
+            let copies = t.options.rate_scale.ceil().max(1.0) as u64;
+            let (mut burst, mut run) = (0u64, 0u64);
+            for k in 0..view.len() {
+                run = if k > 0 && view.time(k) == view.time(k - 1) {
+                    run + 1
+                } else {
+                    1
+                };
+                burst = burst.max(run);
+            }
+            burst.saturating_mul(copies)
+        });
+        let users = scenario
+            .closed_loop
+            .as_ref()
+            .map_or(0, |c| u64::from(c.users));
+        let tries = groups
+            .iter()
+            .filter_map(|g| {
+                g.retry.map(|r| match r.attempts {
+                    // nginx's proxy_next_upstream_tries 0: every target once.
+                    0 => g.members.len() as u64,
+                    n => u64::from(n),
+                })
+            })
+            .max()
+            .unwrap_or(1);
+        let guard = guard::InstantGuard::new(
+            (instances.len() as u64)
+                .saturating_add(users)
+                .saturating_add(trace_burst),
+            scenario.client_retry.map_or(1, |c| u64::from(c.attempts)),
+            tries,
+        );
         let mut world = World {
             scenario,
             seed,
@@ -631,6 +710,7 @@ impl<'s> World<'s> {
                 && scenario.client_retry.is_none(),
             end,
             events: 0,
+            guard,
             autoscalers,
             billing,
             losses: LossSummary::default(),
@@ -655,21 +735,48 @@ impl<'s> World<'s> {
         world
     }
 
-    /// Runs to the end of the scenario, sending timeline windows to `sink`.
-    pub fn run<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
+    /// Runs to the end of the scenario, sending timeline windows to `sink`. Stops with an
+    /// error if the run would not end (see [`RunError`]).
+    pub fn run<S: TimelineSink>(self, sink: &mut S) -> Result<RunResult, RunError> {
+        self.run_observed(sink, &|_| {})
+    }
+
+    /// [`World::run`], calling `progress` with the simulated fraction of the duration, from 0
+    /// to 1, every [`PROGRESS_EVERY`] events: a terminal can show how far a long run is, at no
+    /// cost per event.
+    pub fn run_observed<S: TimelineSink>(
+        mut self,
+        sink: &mut S,
+        progress: &dyn Fn(f64),
+    ) -> Result<RunResult, RunError> {
+        // Timed inputs and controllers first, traffic last: events at one instant pop in the
+        // order they were scheduled, so an outage, a scheduled action or a fault at time t is
+        // in force for a request arriving at t, t = 0 included (issue 14, item 5).
+        self.start_autoscalers();
+        self.start_topology();
         if self.closed_loop.is_some() {
             self.start_users();
         } else if let Some(first) = self.arrivals.next_arrival() {
             self.queue
                 .schedule_source_in(first - SimTime::ZERO, Event::Arrival);
         }
-        self.start_autoscalers();
-        self.start_topology();
+        let duration = self.scenario.duration.as_nanos().max(1) as f64;
         while let Some((now, event)) = self.queue.pop() {
             if now >= self.end {
                 break;
             }
             self.events += 1;
+            if !self.guard.admit(now) {
+                return Err(RunError::StuckAtInstant {
+                    run: self.scenario.name.clone(),
+                    at: now,
+                    limit: self.guard.limit,
+                    last: event.name(),
+                });
+            }
+            if self.events.is_multiple_of(PROGRESS_EVERY) {
+                progress(now.as_nanos() as f64 / duration);
+            }
             self.recorder.advance(now, sink);
             match event {
                 Event::Arrival => self.on_arrival(now),
@@ -722,7 +829,7 @@ impl<'s> World<'s> {
                 } => self.on_llm_deadline(now, request, generation),
             }
         }
-        self.finish(sink)
+        Ok(self.finish(sink))
     }
 
     fn on_arrival(&mut self, now: SimTime) {

@@ -178,8 +178,12 @@ impl World<'_> {
     }
 
     /// Gives the instances a mixed pool starts with their types and purchase options, as if
-    /// launched one by one into its initial desired capacity (shortages at the start are
-    /// ignored: the initial fleet is given).
+    /// launched one by one into its initial desired capacity. A spot type whose availability
+    /// trace has no instance left at t = 0 is skipped for the next in the strategy's order, as
+    /// a launch would be; an instance no type can supply is absent from the start, and the
+    /// pool launches what it lacks at t = 0 (issue 14, item 5: the trace's first value is in
+    /// force from time 0). Capacity shortages do not touch the initial fleet: it was running
+    /// before the run, and a shortage refuses launches only (those at t = 0 included).
     pub(super) fn init_mixed(&mut self) {
         for pool in 0..self.pools.len() {
             let Some(m) = &self.scenario.pools[pool].mixed else {
@@ -193,9 +197,16 @@ impl World<'_> {
                 .slots_of(pool)
                 .filter(|&i| self.instances[i as usize].state == InstanceState::InService)
                 .collect();
+            let mut absent = Vec::new();
             for id in running {
                 let (purchase, order) = self.launch_candidates(SimTime::ZERO, pool, &counts);
-                let itype = order[0];
+                let supplied = order.into_iter().find(|&t| {
+                    purchase == PurchaseOption::OnDemand || !self.spot_exhausted(t, SimTime::ZERO)
+                });
+                let Some(itype) = supplied else {
+                    absent.push(id);
+                    continue;
+                };
                 match purchase {
                     PurchaseOption::OnDemand => counts.on_demand += 1,
                     PurchaseOption::Spot => {
@@ -209,7 +220,20 @@ impl World<'_> {
                 self.recorder
                     .slots_changed(i64::from(after) - i64::from(before));
             }
+            // Highest first, so that the lowest free slot ends on top of the free list.
+            for &id in absent.iter().rev() {
+                self.absent_at_start(id);
+            }
         }
+    }
+
+    /// True if spot type `itype` has no instance left for us at `now` by its availability
+    /// trace (every available one already runs).
+    fn spot_exhausted(&self, itype: usize, now: SimTime) -> bool {
+        self.scenario.instance_types[itype]
+            .spot_availability
+            .as_ref()
+            .is_some_and(|a| self.spot_running(itype) >= a.at(now))
     }
 
     /// The type and purchase option `pool`'s next launch at `now` gets: the first candidate
@@ -225,11 +249,7 @@ impl World<'_> {
         let mut refused = 0;
         let mut chosen = None;
         for t in order {
-            let exhausted = purchase == PurchaseOption::Spot
-                && self.scenario.instance_types[t]
-                    .spot_availability
-                    .as_ref()
-                    .is_some_and(|a| self.spot_running(t) >= a.at(now));
+            let exhausted = purchase == PurchaseOption::Spot && self.spot_exhausted(t, now);
             if exhausted || shortages.iter().any(|s| s.blocks(t, purchase, now)) {
                 refused += 1;
             } else {
@@ -501,19 +521,20 @@ impl World<'_> {
             .count() as u32
     }
 
-    /// Schedules the first change of every spot availability trace.
+    /// Schedules the first point of every spot availability trace, at t = 0 (a trace's first
+    /// value holds from the start): each point schedules the next when it is applied.
     pub(super) fn init_availability(&mut self) {
         for (t, spec) in self.scenario.instance_types.iter().enumerate() {
             if let Some(&(at, _)) = spec
                 .spot_availability
                 .as_ref()
-                .and_then(|a| a.points.get(1))
+                .and_then(|a| a.points.first())
             {
                 self.queue.schedule_in(
                     at - SimTime::ZERO,
                     Event::SpotAvailability {
                         itype: t as u32,
-                        point: 1,
+                        point: 0,
                     },
                 );
             }

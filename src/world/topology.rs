@@ -67,9 +67,10 @@ pub(super) struct TopologyState {
     lost_to_outage: u64,
     /// Work dropped right now is lost to an outage.
     warmup_end: SimTime,
-    internet_bytes: Vec<u64>,
-    inter_region_bytes: Vec<u64>,
-    inter_cloud_bytes: Vec<u64>,
+    /// Bytes per cloud: 128 bits, so no run's sum can overflow (sizes are at most 1 GB).
+    internet_bytes: Vec<u128>,
+    inter_region_bytes: Vec<u128>,
+    inter_cloud_bytes: Vec<u128>,
     /// Timeline window width [ns].
     window: u64,
     /// `[tries, completed, failed]` per window and region (see `RegionWindows`).
@@ -435,13 +436,14 @@ impl<'s> World<'s> {
         if arrival >= state.warmup_end {
             s.latency.record(latency);
         }
-        state.internet_bytes[front_cloud] += size.response;
+        let (request, response) = (u128::from(size.request), u128::from(size.response));
+        state.internet_bytes[front_cloud] += response;
         if front != back {
             if front_cloud == back_cloud {
-                state.inter_region_bytes[front_cloud] += size.request + size.response;
+                state.inter_region_bytes[front_cloud] += request + response;
             } else {
-                state.inter_cloud_bytes[front_cloud] += size.request;
-                state.inter_cloud_bytes[back_cloud] += size.response;
+                state.inter_cloud_bytes[front_cloud] += request;
+                state.inter_cloud_bytes[back_cloud] += response;
             }
         }
     }
@@ -495,7 +497,7 @@ impl<'s> World<'s> {
                 )
             })
             .collect();
-        let gb = |bytes: &[u64]| {
+        let gb = |bytes: &[u128]| {
             t.clouds
                 .iter()
                 .zip(bytes)

@@ -11,7 +11,7 @@ use fleetsim::{ScenarioSet, Summary};
 fn run(text: &str) -> (Summary, Vec<TimelineRow>, Vec<ScalingEvent>) {
     let s = scenario(text);
     let mut sink = CollectTimeline::default();
-    let result = fleetsim::run(&s, s.seed, &mut sink);
+    let result = fleetsim::run(&s, s.seed, &mut sink).expect("the run ends");
     (result.summary, sink.rows, sink.scaling)
 }
 
@@ -470,7 +470,9 @@ fn no_admitted_request_is_lost_to_scale_in_in_any_shipped_scenario() {
     for file in shipped_scenarios() {
         let set = ScenarioSet::load(&file).unwrap();
         for (variant, s) in set.runs() {
-            let summary = fleetsim::run(s, s.seed, &mut fleetsim::metrics::DiscardTimeline).summary;
+            let summary = fleetsim::run(s, s.seed, &mut fleetsim::metrics::DiscardTimeline)
+                .expect("the run ends")
+                .summary;
             for (pool, p) in &summary.instances.by_pool {
                 assert_eq!(
                     p.scaling.cut_by_drain,
@@ -564,7 +566,9 @@ fn shipped(name: &str) -> Vec<(String, Summary, Vec<TimelineRow>, Vec<ScalingEve
         .into_iter()
         .map(|(variant, s)| {
             let mut sink = CollectTimeline::default();
-            let summary = fleetsim::run(s, s.seed, &mut sink).summary;
+            let summary = fleetsim::run(s, s.seed, &mut sink)
+                .expect("the run ends")
+                .summary;
             (variant.to_string(), summary, sink.rows, sink.scaling)
         })
         .collect()

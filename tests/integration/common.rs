@@ -23,7 +23,7 @@ pub fn scenario(text: &str) -> Scenario {
 /// Runs a scenario with `seed`, keeping the timeline in memory.
 pub fn run(s: &Scenario, seed: u64) -> (Summary, Vec<TimelineRow>) {
     let mut sink = CollectTimeline::default();
-    let result = fleetsim::run(s, seed, &mut sink);
+    let result = fleetsim::run(s, seed, &mut sink).expect("the run ends");
     (result.summary, sink.rows)
 }
 

@@ -453,7 +453,9 @@ fn write_aggregate(dir: &Path, run: &str, replications: u64, given: &[(&str, Opt
     // One replication's summary: a real one, from the hand-computed scenario (600 s).
     let s = fleetsim::Scenario::parse(&scenario("200ms", ""), Path::new("s.toml")).unwrap();
     let mut sink = fleetsim::metrics::CollectTimeline::default();
-    let summary = fleetsim::run(&s, 42, &mut sink).summary;
+    let summary = fleetsim::run(&s, 42, &mut sink)
+        .expect("the run ends")
+        .summary;
     fleetsim::report::write_summary(&run_dir.join("rep-1"), &summary).unwrap();
 }
 

@@ -62,8 +62,9 @@ fn nginx_passive_checks_ignore_500s_by_default_and_count_them_when_told() {
     let (s, _) = run(&scenario(&two_servers("passive = {}", BROKEN)), 1);
     assert_eq!(s.requests.server_error, 100);
     // Counting 500s, max_fails 1 and fail_timeout 10 s: the first error (k = 101, back at
-    // 10.105 s) takes it out until 20.105 s; then exactly one trial request goes through
-    // (the next odd-turn pick, at 20.2 or 20.3 s), fails, and takes it out past the end: 2.
+    // 10.105 s, in nginx's second 10) takes it out through second 20, until 21.0 s; then
+    // exactly one trial request goes through (the next pick of it, at 21.0 or 21.1 s), fails,
+    // and takes it out past the end: 2.
     let (s, _) = run(
         &scenario(&two_servers(
             "passive = { count_server_errors = true }",
@@ -100,9 +101,9 @@ connect_timeout = "1s"
 fn with_no_healthy_target_requests_fail_with_a_reason_of_their_own() {
     // Both instances broken at 10.05 s, nginx passive checks counting 500s: each is taken out by
     // its first error (k = 100 at 10.0 s is before the fault; k = 101 → instance 1 and k = 102 →
-    // instance 0 fail), and with no live upstream the later requests fail at once until the
-    // windows pass at 20.105 s and 20.205 s, when one trial each fails again (taking them out
-    // past the end): 4 server errors.
+    // instance 0 fail, both in nginx's second 10), and with no live upstream the later
+    // requests fail at once until both windows pass at 21.0 s, when one trial each (k = 210,
+    // 211) fails again (taking them out past the end): 4 server errors.
     let text = two_servers("passive = { count_server_errors = true }", BROKEN)
         .replace("first = 1", "first = 0\ninstances = 2");
     let (s, _) = run(&scenario(&text), 1);

@@ -48,15 +48,37 @@
 //! `weight / max_fails` in smooth weighted round robin (a balancer concern), and retrying the
 //! request on the next peer (a world concern, `proxy_next_upstream_tries`).
 //!
-//! # Time
-//! nginx compares whole seconds (`ngx_time()`); this model uses nanoseconds. The rule is the
-//! same; only the truncation differs: in nginx a peer failing at 100.9 s with a 10 s timeout is
-//! skipped while `ngx_time() <= 110`, i.e. for 10.1 to 11 s of real time depending on where in
-//! the second the failure fell, an artefact of its cached clock rather than a behaviour anyone
-//! configures. Here it is skipped for exactly `fail_timeout` (through `failure + fail_timeout`
-//! inclusive, as nginx's `<=`) and available from `failure + fail_timeout + 1 ns`. Because
-//! `checked` can only move past `accessed` by a pick more than `fail_timeout` later, the strict
-//! `accessed < checked` never meets a same-instant tie that seconds would have created.
+//! # Time: nginx's whole-second clock
+//! Every time in the accounting is `ngx_time()`, which is `ngx_cached_time->sec`
+//! (`src/core/ngx_times.h`, line 36): whole seconds of the wall clock, refreshed by
+//! `ngx_time_update()` (`src/core/ngx_times.c`, lines 81-118) once per iteration of the event
+//! loop (`ngx_epoll_module.c`, lines 804-806, after `epoll_wait`), so every request handled
+//! in one iteration sees the same second. `fail_timeout` is
+//! whole seconds too: the `server` directive reads it with `ngx_parse_time(&s, 1)`
+//! (`src/http/ngx_http_upstream.c`, line 6557), which refuses milliseconds and fractions
+//! (`src/core/ngx_parse.c`, lines 200-205: `ms` with `is_sec` is `NGX_ERROR`).
+//!
+//! This model keeps exactly those integers: `accessed` and `checked` are the whole second of
+//! the event (`floor(t / 1 s)`, simulated time 0 being the start of a second), and every
+//! comparison is nginx's on them. The event loop's iteration is not modelled: each event sees
+//! the second it happens in (a real iteration lasts micro- to milliseconds, so its cached
+//! second is stale only across a boundary it straddles). Consequences, tested below:
+//! - A peer failing at 100.9 s with `fail_timeout=10` is skipped while `ngx_time() <= 110`:
+//!   available again at 111.0 s, out for 10.1 s; one failing at 100.0 s is out for 11 s. A
+//!   peer is out for between `fail_timeout` (exclusive) and `fail_timeout + 1 s` (inclusive).
+//! - Two failures in one second leave `checked` where one left it.
+//! - A success resets `fails` only if its pick came in a later second than the window's end
+//!   (`now - checked > fail_timeout` in seconds moved `checked` past `accessed`): with one
+//!   failure at 10.2 s (below `max_fails`), a request picked at 20.9 s does not reset it on
+//!   success, one picked at 21.0 s does.
+//! - `accessed < checked` is strict on seconds: a failure and a trial pick in one second
+//!   cannot reset each other.
+//!
+//! Line numbers cite `nginx/nginx` at commit 3f6f7824d4e2 (2026-08-21):
+//! `ngx_http_upstream_get_peer` in `src/http/ngx_http_upstream_round_robin.c` reads the clock
+//! at line 826, skips a peer at lines 873-875 and moves `checked` at lines 924-925;
+//! `ngx_http_upstream_free_round_robin_peer_locked` counts a failure at lines 1057-1061 and
+//! resets on success at lines 1084-1085; a single-server upstream returns early at 1038-1055.
 //!
 //! # Driving a balancer with it
 //! nginx's availability changes only in four places, so the world keeps
@@ -71,8 +93,8 @@
 //!
 //! A later `failed` or `picked` may push the reopening past an armed timer; the world either
 //! keeps one timer per target (replacing it) or lets stale ones fire and find `available`
-//! false. Time alone only ever turns a peer available, at `checked + fail_timeout + 1 ns`, so
-//! one timer per unavailable peer suffices. The test `world_protocol_tracks_nginx_availability`
+//! false. Time alone only ever turns a peer available, at the start of second
+//! `checked + fail_timeout + 1`, so one timer per unavailable peer suffices. The test `world_protocol_tracks_nginx_availability`
 //! checks this correspondence on a long mixed sequence.
 
 use crate::engine::{SimDuration, SimTime};
@@ -130,24 +152,31 @@ impl PassiveSpec {
 }
 
 /// nginx's per-peer accounting (`ngx_http_upstream_rr_peer_t`'s `fails`, `accessed`,
-/// `checked`).
+/// `checked`), in nginx's whole seconds.
 #[derive(Debug, Clone, Copy)]
 struct Peer {
     fails: u32,
-    /// Time of the last failure.
-    accessed: SimTime,
-    /// Time of the last failure, or of the last pick that came more than `fail_timeout`
-    /// after it.
-    checked: SimTime,
+    /// Second of the last failure.
+    accessed: u64,
+    /// Second of the last failure, or of the last pick that came more than `fail_timeout`
+    /// seconds after it.
+    checked: u64,
 }
 
-/// A fresh peer. nginx zeroes these (`ngx_pcalloc`); times of 0 behave the same as nginx's
-/// epoch-0 values because every path that makes `fails > 0` sets `checked` first.
+/// A fresh peer. nginx zeroes these (`ngx_pcalloc`); second 0 (the run's start) behaves as
+/// nginx's epoch 0 because every path that makes `fails > 0` sets `checked` first.
 const FRESH: Peer = Peer {
     fails: 0,
-    accessed: SimTime::ZERO,
-    checked: SimTime::ZERO,
+    accessed: 0,
+    checked: 0,
 };
+
+const SECOND_NS: u64 = 1_000_000_000;
+
+/// `ngx_time()` at simulated time `t`: its whole second.
+fn ngx_time(t: SimTime) -> u64 {
+    t.as_nanos() / SECOND_NS
+}
 
 /// nginx passive health of targets `0..len()`. Every operation is O(1).
 #[derive(Debug, Clone)]
@@ -202,19 +231,32 @@ impl PassiveHealth {
         self.spec.max_fails != 0 && p.fails >= self.spec.max_fails
     }
 
-    /// First instant after `p.checked` when the window has passed: nginx skips the peer while
-    /// `now - checked <= fail_timeout`.
+    /// `fail_timeout` in nginx's whole seconds (validation accepts only whole seconds, as
+    /// nginx does; a fraction here is dropped).
+    fn fail_timeout_secs(&self) -> u64 {
+        self.spec.fail_timeout.as_nanos() / SECOND_NS
+    }
+
+    /// nginx's `now - checked <= fail_timeout`: still inside the window at second `now`.
+    fn within_window(&self, p: &Peer, now: u64) -> bool {
+        now.saturating_sub(p.checked) <= self.fail_timeout_secs()
+    }
+
+    /// The first instant the window has passed: the start of second
+    /// `checked + fail_timeout + 1`.
     fn reopens_at(&self, p: &Peer) -> SimTime {
-        p.checked
-            .saturating_add(self.spec.fail_timeout)
-            .saturating_add(SimDuration::from_nanos(1))
+        let second = p
+            .checked
+            .saturating_add(self.fail_timeout_secs())
+            .saturating_add(1);
+        SimTime::from_nanos(second.saturating_mul(SECOND_NS))
     }
 
     /// True when nginx may pick `target` at `now`: not `max_fails` failures, or the last one
-    /// (or the last trial pick) more than `fail_timeout` ago.
+    /// (or the last trial pick) more than `fail_timeout` whole seconds ago.
     pub fn available(&self, target: usize, now: SimTime) -> bool {
         let p = &self.peers[target];
-        !(self.tripped(p) && now.saturating_since(p.checked) <= self.spec.fail_timeout)
+        !(self.tripped(p) && self.within_window(p, ngx_time(now)))
     }
 
     /// When `target` becomes available again, if it is unavailable at `now`.
@@ -229,10 +271,10 @@ impl PassiveHealth {
     /// trial succeeds first.
     pub fn picked(&mut self, target: usize, now: SimTime) -> Option<SimTime> {
         debug_assert!(self.available(target, now), "picked an unavailable peer");
-        let ft = self.spec.fail_timeout;
-        let p = &mut self.peers[target];
-        if now.saturating_since(p.checked) > ft {
-            p.checked = now;
+        let now_s = ngx_time(now);
+        let p = self.peers[target];
+        if !self.within_window(&p, now_s) {
+            self.peers[target].checked = now_s;
         }
         self.unavailable_until(target, now)
     }
@@ -255,10 +297,11 @@ impl PassiveHealth {
     /// `max_fails = 0`. A failure of a peer already unavailable (a request sent before it went
     /// down) extends the window and returns the new end.
     pub fn failed(&mut self, target: usize, now: SimTime) -> Option<SimTime> {
+        let now_s = ngx_time(now);
         let p = &mut self.peers[target];
         p.fails = p.fails.saturating_add(1);
-        p.accessed = now;
-        p.checked = now;
+        p.accessed = now_s;
+        p.checked = now_s;
         self.unavailable_until(target, now)
     }
 }
@@ -272,8 +315,6 @@ mod tests {
     fn s(secs: u64) -> SimTime {
         SimTime::from_nanos(secs * 1_000_000_000)
     }
-
-    const NS: SimDuration = SimDuration::from_nanos(1);
 
     fn spec(max_fails: u32) -> PassiveSpec {
         PassiveSpec {
@@ -304,11 +345,11 @@ mod tests {
     fn one_failure_takes_a_peer_out_for_ten_seconds() {
         let mut h = PassiveHealth::new(2, PassiveSpec::default());
         assert_eq!(h.picked(0, s(5)), None);
-        // Failure at 5 s: skipped while now - 5 s <= 10 s, i.e. through 15 s inclusive.
-        assert_eq!(h.failed(0, s(5)), Some(s(15) + NS));
+        // Failure in second 5: skipped while ngx_time() - 5 <= 10, i.e. through second 15.
+        assert_eq!(h.failed(0, s(5)), Some(s(16)));
         assert!(!h.available(0, s(5)));
-        assert!(!h.available(0, s(15)));
-        assert!(h.available(0, s(15) + NS));
+        assert!(!h.available(0, SimTime::from_nanos(16_000_000_000 - 1)));
+        assert!(h.available(0, s(16)));
         assert!(h.available(1, s(5)), "the other peer is untouched");
     }
 
@@ -318,13 +359,13 @@ mod tests {
         h.picked(0, s(0));
         h.failed(0, s(0));
         // 12 s: window over; this pick is the one trial and closes the window for others.
-        assert_eq!(h.picked(0, s(12)), Some(s(22) + NS));
+        assert_eq!(h.picked(0, s(12)), Some(s(23)));
         assert!(!h.available(0, s(13)), "only one trial request");
-        // The trial fails at 14 s: out until 24 s + 1 ns, counted from the failure.
-        assert_eq!(h.failed(0, s(14)), Some(s(24) + NS));
+        // The trial fails at 14 s: out through second 24, counted from the failure.
+        assert_eq!(h.failed(0, s(14)), Some(s(25)));
         assert_eq!(h.fails(0), 2);
-        assert!(!h.available(0, s(24)));
-        assert!(h.available(0, s(24) + NS));
+        assert!(!h.available(0, SimTime::from_nanos(25_000_000_000 - 1)));
+        assert!(h.available(0, s(25)));
     }
 
     #[test]
@@ -332,13 +373,13 @@ mod tests {
         let mut h = PassiveHealth::new(1, PassiveSpec::default());
         h.picked(0, s(0));
         h.failed(0, s(0));
-        assert_eq!(h.picked(0, s(11)), Some(s(21) + NS));
+        assert_eq!(h.picked(0, s(11)), Some(s(22)));
         // Success at 12 s: accessed (0) < checked (11), so fails = 0: available at once.
         assert!(h.succeeded(0, s(12)));
         assert_eq!(h.fails(0), 0);
         assert!(h.available(0, s(12)));
         // The next failure counts from one again.
-        assert_eq!(h.failed(0, s(13)), Some(s(23) + NS));
+        assert_eq!(h.failed(0, s(13)), Some(s(24)));
     }
 
     #[test]
@@ -397,8 +438,8 @@ mod tests {
         let mut h = PassiveHealth::new(1, PassiveSpec::default());
         h.picked(0, s(0)); // long request A
         h.picked(0, s(1)); // request B
-        assert_eq!(h.failed(0, s(1)), Some(s(11) + NS));
-        assert_eq!(h.picked(0, s(12)), Some(s(22) + NS)); // trial C
+        assert_eq!(h.failed(0, s(1)), Some(s(12)));
+        assert_eq!(h.picked(0, s(12)), Some(s(23))); // trial C
         assert!(h.succeeded(0, s(13)), "A answers");
         assert!(h.available(0, s(13)));
     }
@@ -413,14 +454,71 @@ mod tests {
         }
     }
 
+    /// `t` seconds and `ms` milliseconds.
+    fn at(t: u64, ms: u64) -> SimTime {
+        SimTime::from_nanos(t * 1_000_000_000 + ms * 1_000_000)
+    }
+
+    #[test]
+    fn the_window_ends_on_a_whole_second_however_late_in_its_second_the_failure_fell() {
+        // nginx: `now - checked <= fail_timeout` on ngx_time(), whole seconds. A failure at
+        // 100.999 s and one at 100.000 s both leave checked = 100: skipped through second 110,
+        // available from 111.000 s: out 10.001 s and 11 s. (Nanosecond time, before issue 14,
+        // reopened them at 110.999 s + 1 ns and 110 s + 1 ns.)
+        for fail_ms in [999, 0] {
+            let mut h = PassiveHealth::new(2, PassiveSpec::default());
+            assert_eq!(h.failed(0, at(100, fail_ms)), Some(s(111)));
+            assert!(!h.available(0, at(110, 999)), "{fail_ms}");
+            assert!(h.available(0, s(111)), "{fail_ms}");
+        }
+        // Failures at 100.999 s and 101.001 s straddle a second: the window runs from the
+        // later one's second, 101, through 111.
+        let mut h = PassiveHealth::new(2, spec(2));
+        assert_eq!(h.failed(0, at(100, 999)), None);
+        assert_eq!(h.failed(0, at(101, 1)), Some(s(112)));
+        assert!(!h.available(0, at(111, 999)));
+    }
+
+    #[test]
+    fn a_success_resets_only_after_a_pick_in_a_later_second_than_the_window() {
+        // One failure at 10.2 s (below max_fails = 2): accessed = checked = 10. A request
+        // picked at 20.9 s is in second 20, 20 - 10 = 10 is not > 10: `checked` stays, and its
+        // success does not reset (accessed 10 < checked 10 is false). In nanoseconds the pick
+        // was 10.7 s after the failure and reset it.
+        let mut h = PassiveHealth::new(2, spec(2));
+        assert_eq!(h.failed(0, at(10, 200)), None);
+        assert_eq!(h.picked(0, at(20, 900)), None);
+        assert!(!h.succeeded(0, at(21, 500)));
+        assert_eq!(h.fails(0), 1);
+        // A pick at 21.0 s (second 21: 21 - 10 > 10) moves checked to 21: its success resets.
+        assert_eq!(h.picked(0, s(21)), None);
+        assert!(!h.succeeded(0, at(21, 100)));
+        assert_eq!(h.fails(0), 0);
+    }
+
+    #[test]
+    fn a_trial_failing_in_the_second_it_was_picked_is_out_for_the_whole_window_again() {
+        // Failure at 5.5 s: out through second 15 (nanoseconds: to 15.5 s). The trial is
+        // picked at 16.3 s (checked = 16) and fails at 16.8 s (accessed = checked = 16): out
+        // through second 26, to 27.0 s (nanoseconds: 26.8 s). A request answering at 16.9 s
+        // does not revive it: accessed (16) is not below checked (16).
+        let mut h = PassiveHealth::new(2, PassiveSpec::default());
+        assert_eq!(h.failed(0, at(5, 500)), Some(s(16)));
+        assert_eq!(h.picked(0, at(16, 300)), Some(s(27)));
+        assert_eq!(h.failed(0, at(16, 800)), Some(s(27)));
+        assert!(!h.succeeded(0, at(16, 900)));
+        assert!(!h.available(0, at(26, 999)));
+        assert!(h.available(0, s(27)));
+    }
+
     #[test]
     fn a_failure_of_a_peer_already_down_extends_its_window() {
         let mut h = PassiveHealth::new(1, PassiveSpec::default());
         h.picked(0, s(0));
         h.picked(0, s(0));
-        assert_eq!(h.failed(0, s(1)), Some(s(11) + NS));
-        assert_eq!(h.failed(0, s(4)), Some(s(14) + NS));
-        assert_eq!(h.unavailable_until(0, s(12)), Some(s(14) + NS));
+        assert_eq!(h.failed(0, s(1)), Some(s(12)));
+        assert_eq!(h.failed(0, s(4)), Some(s(15)));
+        assert_eq!(h.unavailable_until(0, s(12)), Some(s(15)));
         assert_eq!(h.unavailable_until(0, s(15)), None);
     }
 
@@ -488,8 +586,17 @@ mod tests {
                         revivals += 1;
                     }
                 }
-                for (t, &e) in eligible.iter().enumerate() {
-                    assert_eq!(e, h.available(t, due), "peer {t} at {due}");
+                // Checked once every event due at this instant is handled (whole seconds make
+                // several peers' timers fall due together).
+                let next = timers
+                    .iter()
+                    .map(|x| x.0)
+                    .chain(flight.iter().map(|x| x.0))
+                    .min();
+                if next.is_none_or(|n| n > due) {
+                    for (t, &e) in eligible.iter().enumerate() {
+                        assert_eq!(e, h.available(t, due), "peer {t} at {due}");
+                    }
                 }
             }
             for (t, &e) in eligible.iter().enumerate() {

@@ -32,6 +32,10 @@ use crate::engine::SimDuration;
 const SECOND: u64 = 1_000_000_000;
 const HOUR: u64 = 3_600 * SECOND;
 
+/// The longest `[billing] minimum` accepted: an hour (the old EC2 per-hour rule; EC2 and GCE
+/// bill at least 60 s today).
+pub const MAX_MINIMUM: SimDuration = SimDuration::from_nanos(HOUR);
+
 /// How started time is rounded (`[billing] granularity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Granularity {

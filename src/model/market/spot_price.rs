@@ -27,6 +27,11 @@ const HOUR_NANOS: f64 = 3.6e12;
 /// more over the run, and a replay file with more rows).
 pub const MAX_STEPS: u64 = 1_000_000;
 
+/// The largest `volatility` (standard deviation of the log price) a mean-reverting path may
+/// have: 10, price swings of e^10 (22,000 times) either way, against 0.1 to 0.3 for real spot
+/// markets. It keeps `volatility²` and the path's exponentials finite.
+pub const MAX_VOLATILITY: f64 = 10.0;
+
 /// How a spot price moves, as the scenario gives it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpotPriceSpec {

@@ -101,7 +101,15 @@ pub fn read(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> RawTopology {
                                     path: v.path().to_string(),
                                     span: v.span(),
                                 };
-                                r.positive(&v, false).map(|p| (key, p))
+                                r.positive(&v, false)
+                                    .and_then(|p| {
+                                        r.at_most_money(
+                                            p,
+                                            crate::model::market::MAX_USD_PER_GB,
+                                            "/GB",
+                                        )
+                                    })
+                                    .map(|p| (key, p))
                             })
                             .collect()
                     })

@@ -603,13 +603,21 @@ fn validate_dns(r: &mut Reader<'_>, d: &RawDns, region_names: &[&str]) -> Option
         );
         ok = false;
     }
+    if let Some(ttl) = &d.ttl {
+        // A record's TTL is an integer of seconds.
+        ok &= super::super::raw::whole_seconds(r, ttl, "Route 53", "ttl");
+    }
     let mut check = RegionHealthCheck::default();
     if let Some(i) = &d.interval {
-        if i.value.is_zero() {
+        // Route 53's RequestInterval: "Valid values: 10 | 30" (API reference, HealthCheckConfig).
+        if i.value != SimDuration::from_secs(10) && i.value != SimDuration::from_secs(30) {
             r.error(
                 i,
-                "the health-check interval must be longer than 0s",
-                Some("Route 53 uses 30s, or 10s for fast checks".into()),
+                format!(
+                    "a Route 53 health check runs every 10s or 30s, found {}",
+                    i.value
+                ),
+                Some("interval = \"30s\" (standard) or \"10s\" (fast checks)".into()),
             );
             ok = false;
         }
