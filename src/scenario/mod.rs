@@ -32,8 +32,8 @@ mod variants;
 
 use std::path::{Path, PathBuf};
 
-pub use diagnostics::{Diagnostic, ScenarioError};
-pub use grid::Grid;
+pub use diagnostics::{terminal_safe, Diagnostic, ScenarioError};
+pub use grid::{Grid, GridError};
 pub use trace::TraceSpec;
 pub use variants::{ScenarioSet, Variant, BASE_NAME};
 

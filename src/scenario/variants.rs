@@ -19,6 +19,7 @@
 //! the kind keys, the alternatives): everything else is judged by the reader and
 //! the validator, as in any file. The rules are documented in `docs/scenario-format.md`.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use toml_span::value::{Array, Key, Table, Value, ValueInner};
@@ -122,11 +123,10 @@ impl ScenarioSet {
         };
         // The grid's overrides are parsed with the file, as a table appended to it, so that
         // every value keeps a span in one text; problems found there name the `--set`.
-        let (combined, points) = match grid.append_to(text) {
+        let (combined, points, grid_lines) = match grid.append_to(text) {
             Ok(ok) => ok,
             Err(diagnostics) => return Err(error(diagnostics)),
         };
-        let lines = text.lines().count();
         let mut doc = match toml_span::parse(&combined) {
             Ok(doc) => doc,
             Err(e) => {
@@ -147,7 +147,9 @@ impl ScenarioSet {
         // Every run's document before the grid: the base, then each usable variant.
         let mut runs: Vec<(String, String, Value<'_>)> =
             vec![(BASE_NAME.to_string(), String::new(), deep_clone(&doc))];
+        // Sets, not lists, so that a file with many problems is deduplicated in linear time.
         let mut diagnostics = heads_reader.into_diagnostics();
+        let mut reported: HashSet<Diagnostic> = diagnostics.iter().cloned().collect();
         for (head, mut item) in heads.into_iter().zip(items) {
             // Items that are not tables were reported by `read_heads`.
             let Some(head) = head else { continue };
@@ -159,9 +161,20 @@ impl ScenarioSet {
             let name = head.name.clone().unwrap_or_default();
             runs.push((name, head.label, merged));
         }
-        let mut base_diagnostics = Vec::new();
+        let mut base_diagnostics: HashSet<Diagnostic> = HashSet::new();
         let mut built: Vec<(String, Option<Scenario>)> = Vec::new();
         for (r_index, (name, label, run_doc)) in runs.iter().enumerate() {
+            // With a grid, the run is also read without it: a problem it has alone is the
+            // file's, reported as such; a problem only a grid point has comes from that point's
+            // `--set` values. (Only problems some grid point has are reported: a `--set` may
+            // well mend the file.)
+            let alone: HashSet<Diagnostic> = if grid.is_empty() {
+                HashSet::new()
+            } else {
+                let mut r = Reader::new(&combined);
+                super::from_document(&mut r, run_doc, path);
+                r.into_diagnostics().into_iter().collect()
+            };
             for (point, values) in points.iter().zip(grid_values.iter()) {
                 let mut merged = deep_clone(run_doc);
                 for v in values {
@@ -170,20 +183,24 @@ impl ScenarioSet {
                 let mut r = Reader::new(&combined);
                 let scenario = super::from_document(&mut r, &merged, path);
                 for mut d in r.into_diagnostics() {
-                    if d.position.is_some_and(|(line, _)| line > lines) {
+                    let origin = d.position.and_then(|(line, _)| grid_lines.origin(line));
+                    if let Some(set) = origin {
                         // The value came from a `--set`: it has no place in the file.
                         d.position = None;
-                        d.message = format!("in --set {}: {}", point.label(), d.message);
+                        d.message = format!("{set}: {}", d.message);
+                    } else if !grid.is_empty() && !alone.contains(&d) {
+                        // The merged scenario is wrong only with these values.
+                        d.message = format!("with {}: {}", point.sets(), d.message);
                     }
-                    if r_index == 0 && point.is_base() {
-                        base_diagnostics.push(d.clone());
+                    if r_index == 0 {
+                        base_diagnostics.insert(d.clone());
                     } else if base_diagnostics.contains(&d) {
                         // Untouched parts of the base give the base's own diagnostics again.
                         continue;
-                    } else if r_index > 0 {
+                    } else {
                         d.message = format!("in {label}: {}", d.message);
                     }
-                    if !diagnostics.contains(&d) {
+                    if reported.insert(d.clone()) {
                         diagnostics.push(d);
                     }
                 }
@@ -269,7 +286,7 @@ fn read_heads(r: &mut Reader<'_>, doc: &Value<'_>) -> Vec<Option<Head>> {
     let Some(items) = r.array(&node, "an array of tables, written [[variant]]") else {
         return Vec::new();
     };
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut heads = Vec::new();
     for item in items {
         let path = item.path().to_string();
@@ -309,7 +326,7 @@ fn read_heads(r: &mut Reader<'_>, doc: &Value<'_>) -> Vec<Option<Head>> {
                     )),
                 );
                 None
-            } else if seen.contains(&n.value) {
+            } else if !seen.insert(n.value.clone()) {
                 r.error(
                     &n,
                     format!("variant \"{}\" is defined twice", n.value),
@@ -317,7 +334,6 @@ fn read_heads(r: &mut Reader<'_>, doc: &Value<'_>) -> Vec<Option<Head>> {
                 );
                 None
             } else {
-                seen.push(n.value.clone());
                 Some(n.value)
             }
         });
