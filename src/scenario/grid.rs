@@ -278,13 +278,17 @@ pub(super) fn take_points<'de>(doc: &mut Value<'de>) -> Vec<Vec<Value<'de>>> {
 }
 
 /// `value` as TOML: itself when it is one TOML value on one line (`10`, `"30s"`, `[1, 2]`),
-/// else a string. A value spanning lines or making more than one key would change the
-/// structure of the appended table (`1\n[x]` is TOML too, but not one value).
+/// else a string. It is checked where it will go, inside an inline table: a value spanning
+/// lines, ending in a comment or making more keys would change the structure of the appended
+/// table (`1\n[x]`, `1 # x` and `1, y = 2` parse after `v = `, but are not one value).
 fn toml_value(value: &str) -> String {
     let one_value = !value.contains(['\n', '\r'])
-        && toml_span::parse(&format!("v = {value}"))
+        && toml_span::parse(&format!("v = {{ x = {value} }}"))
             .ok()
-            .and_then(|doc| doc.as_table().map(|t| t.len() == 1))
+            .and_then(|doc| {
+                let inner = doc.as_table()?.get("v")?.as_table()?.len();
+                Some(inner == 1)
+            })
             .unwrap_or(false);
     if one_value {
         value.to_string()
@@ -444,8 +448,11 @@ mod tests {
         assert_eq!(toml_value("10"), "10");
         assert_eq!(toml_value("[1, 2]"), "[1, 2]");
         assert_eq!(toml_value("30s"), "\"30s\"");
-        // TOML, but two keys: it would change the appended table's structure.
+        assert_eq!(toml_value("{ a = 1 }"), "{ a = 1 }");
+        // TOML after `v = `, but not one value: it would change the appended table.
         assert_eq!(toml_value("1\n[x]"), "\"1\\u000A[x]\"");
+        assert_eq!(toml_value("1 # x"), "\"1 # x\"");
+        assert_eq!(toml_value("1, y = 2"), "\"1, y = 2\"");
         assert_eq!(toml_value("a\"b\\"), "\"a\\\"b\\\\\"");
     }
 }

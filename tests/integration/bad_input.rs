@@ -516,6 +516,15 @@ fn set_errors_name_their_set_argument() {
         "{e}"
     );
     assert_eq!(e.matches("error: ").count(), 1, "{e}");
+    // A value ending in a TOML comment is a string, not a comment that swallowed the rest of
+    // the appended table (a syntax error reported at the file's last line).
+    let e = stderr_of(&["pool.p.instances=2 # x"]);
+    assert!(
+        e.contains(
+            "--set pool.p.instances=2 # x: expected a whole number, found the string \"2 # x\""
+        ),
+        "{e}"
+    );
     // A malformed argument: named, with a hint.
     for (set, says) in [
         (
