@@ -226,7 +226,11 @@ fn main() -> ExitCode {
             if let Some(scenario_error) = e.downcast_ref::<ScenarioError>() {
                 eprint!("{scenario_error}");
             } else {
-                eprintln!("error: {e:#}");
+                // Messages may repeat input (a --set argument, a trace's cell): escaped.
+                eprintln!(
+                    "error: {}",
+                    fleetsim::scenario::terminal_safe(&format!("{e:#}"))
+                );
             }
             ExitCode::from(exit_code(&e))
         }

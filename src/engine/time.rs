@@ -53,6 +53,13 @@ impl SimDuration {
     /// No time at all.
     pub const ZERO: SimDuration = SimDuration(0);
 
+    /// The longest span an input may describe: 1e9 s, about 31.7 years. A duration written in
+    /// a scenario is at most this long, and a record of a data file (a trace, a count or spot
+    /// trace, a price history) at most this long after the file's first record; beyond it a
+    /// record is far in the future, a typo or a wrong unit. Well inside `u64` nanoseconds
+    /// (about 584 years).
+    pub const LONGEST_INPUT: SimDuration = SimDuration::from_secs(1_000_000_000);
+
     /// A duration of whole nanoseconds.
     pub const fn from_nanos(nanos: u64) -> Self {
         SimDuration(nanos)

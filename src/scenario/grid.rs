@@ -8,13 +8,16 @@
 //! `pool.gpu.autoscaling.max`. A value is TOML (`10`, `0.5`, `true`, `"30s"`), and a bare word
 //! that is not TOML is a string (`least_connections`, `30s`).
 //!
-//! The overrides are written as TOML text appended to the file (a `[__grid]` table) and parsed
-//! with it, so that every value has a span in one text; a problem with one is reported as coming
-//! from its `--set`.
+//! The overrides are written as TOML text appended to the file (a `[__grid]` table, each value
+//! on a line of its own) and parsed with it, so that every value has a span in one text; a
+//! problem with one is reported as coming from its `--set` (`--set pool.gpu.max=abc: ...`).
+//! An argument that is not `path=values` is a [`GridError`] naming it.
+
+use std::collections::HashMap;
 
 use toml_span::value::{Value, ValueInner};
 
-use super::diagnostics::Diagnostic;
+use super::diagnostics::{list, quoted, shorten, Diagnostic};
 use super::variants::{name_of, take_key};
 
 /// The key of the table the grid's points are appended as.
@@ -38,25 +41,67 @@ struct Axis {
 pub(super) struct Point {
     /// `(key, value)` per axis, as run names show them.
     settings: Vec<(String, String)>,
-    /// The first point: every axis at its first value.
-    first: bool,
+    /// `path=value` per axis, as the `--set` arguments wrote them.
+    sets: Vec<String>,
 }
+
+/// A `--set` argument that cannot be read, named as it was written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("--set {set}: {message}\n  help: {help}")]
+pub struct GridError {
+    /// The argument, escaped and cut short if long.
+    pub set: String,
+    /// What is wrong with it.
+    pub message: String,
+    /// How to write it.
+    pub help: String,
+}
+
+/// Where the values of a grid were appended: the `--set path=value` each appended line comes
+/// from, by 1-based line of the combined text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct GridLines {
+    origins: HashMap<usize, String>,
+}
+
+impl GridLines {
+    /// The `--set path=value` that wrote line `line`, if a `--set` did.
+    pub(super) fn origin(&self, line: usize) -> Option<&str> {
+        self.origins.get(&line).map(String::as_str)
+    }
+}
+
+const SET_EXAMPLE: &str = "write --set PATH=VALUE[,VALUE...], such as --set balancer.algorithm=round_robin,least_connections or --set pool.gpu.instances=2,4";
 
 impl Grid {
     /// Reads the `--set` arguments, each `path=v1,v2,...`.
-    pub fn parse(sets: &[String]) -> Result<Grid, String> {
+    pub fn parse(sets: &[String]) -> Result<Grid, GridError> {
         let mut axes = Vec::new();
         for set in sets {
-            let (path, values) = set
-                .split_once('=')
-                .ok_or_else(|| format!("--set {set}: expected path=value[,value...], such as balancer.algorithm=round_robin,least_connections"))?;
+            let error = |message: String, help: &str| GridError {
+                set: shorten(set, 200).into_owned(),
+                message,
+                help: help.to_string(),
+            };
+            let (path, values) = set.split_once('=').ok_or_else(|| {
+                error(
+                    "expected a path, `=` and values, found no `=`".into(),
+                    SET_EXAMPLE,
+                )
+            })?;
             let path: Vec<String> = path.trim().split('.').map(str::to_string).collect();
             if path.iter().any(|p| p.is_empty()) {
-                return Err(format!("--set {set}: the path has an empty segment"));
+                return Err(error(
+                    "the path has an empty segment".into(),
+                    "a path is keys joined by single dots, such as pool.gpu.instances",
+                ));
             }
             let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
-            if values.iter().any(|v| v.is_empty()) {
-                return Err(format!("--set {set}: a value is empty"));
+            if let Some(k) = values.iter().position(String::is_empty) {
+                return Err(error(
+                    format!("value {} of {} is empty", k + 1, values.len()),
+                    "separate values with single commas, with none at either end: --set pool.gpu.instances=2,4",
+                ));
             }
             axes.push(Axis { path, values });
         }
@@ -103,78 +148,94 @@ impl Grid {
             .collect()
     }
 
-    /// `text` with the grid's points appended as TOML, and the points in order. Without axes,
-    /// `text` itself and one empty point. A path that does not fit the file is an error.
-    pub(super) fn append_to(&self, text: &str) -> Result<(String, Vec<Point>), Vec<Diagnostic>> {
+    /// `text` with the grid's points appended as TOML, the points in order, and which `--set`
+    /// wrote each appended line. Without axes, `text` itself and one empty point. A path that
+    /// does not fit the file is an error naming its `--set`.
+    pub(super) fn append_to(
+        &self,
+        text: &str,
+    ) -> Result<(String, Vec<Point>, GridLines), Vec<Diagnostic>> {
         let points = self.points();
         let keys = self.keys();
         let described: Vec<Point> = points
             .iter()
-            .enumerate()
-            .map(|(n, p)| Point {
+            .map(|p| Point {
                 settings: p
                     .iter()
                     .enumerate()
                     .map(|(a, &v)| (keys[a].clone(), self.axes[a].values[v].clone()))
                     .collect(),
-                first: n == 0,
+                sets: p
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &v)| self.axes[a].set(v))
+                    .collect(),
             })
             .collect();
         if self.axes.is_empty() {
-            return Ok((text.to_string(), described));
+            return Ok((text.to_string(), described, GridLines::default()));
         }
         // The file's own structure says which segments are list elements; a file that does not
         // parse is reported by the caller.
         let Ok(doc) = toml_span::parse(text) else {
-            return Ok((text.to_string(), described));
+            return Ok((text.to_string(), described, GridLines::default()));
         };
         let mut fragments: Vec<Vec<String>> = Vec::new();
+        let mut problems = Vec::new();
         for axis in &self.axes {
             let mut per_value = Vec::new();
-            for value in &axis.values {
-                let fragment = fragment(Some(&doc), &axis.path, &toml_value(value)).map_err(|m| {
-                    vec![Diagnostic {
-                        path: axis.path.join("."),
+            for (k, value) in axis.values.iter().enumerate() {
+                match fragment(Some(&doc), &axis.path, &toml_value(value)) {
+                    Ok(f) => per_value.push(f),
+                    Err(m) => problems.push(Diagnostic {
+                        path: shorten(&axis.path.join("."), 200).into_owned(),
                         position: None,
-                        message: format!("--set {}={value}: {m}", axis.path.join(".")),
+                        message: format!("--set {}: {m}", axis.set(k)),
                         help: Some(
                             "a path names table keys and, inside a list of tables such as [[pool]], the element's name: pool.gpu.instances".into(),
                         ),
-                    }]
-                })?;
-                per_value.push(fragment);
+                    }),
+                }
             }
             fragments.push(per_value);
         }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         let mut out = String::from(text);
         out.push_str(&format!("\n[{GRID_KEY}]\npoints = [\n"));
+        // Each value on its own line, so that a problem's line says which `--set` wrote it.
+        let mut origins = HashMap::new();
+        let mut newlines = out.bytes().filter(|&b| b == b'\n').count();
         for p in &points {
-            let cells: Vec<&str> = p
-                .iter()
-                .enumerate()
-                .map(|(a, &v)| fragments[a][v].as_str())
-                .collect();
-            out.push_str(&format!("  [{}],\n", cells.join(", ")));
+            out.push_str("  [\n");
+            newlines += 1;
+            for (a, &v) in p.iter().enumerate() {
+                // The fragment is on the line after the newlines so far; it has none itself.
+                origins.insert(newlines + 1, self.axes[a].set(v));
+                out.push_str(&format!("    {},\n", fragments[a][v]));
+                newlines += 1;
+            }
+            out.push_str("  ],\n");
+            newlines += 1;
         }
         out.push_str("]\n");
-        Ok((out, described))
+        Ok((out, described, GridLines { origins }))
+    }
+}
+
+impl Axis {
+    /// `--set path=value` of value `k`, for messages (escaped, a long one cut short).
+    fn set(&self, k: usize) -> String {
+        let written = format!("{}={}", self.path.join("."), self.values[k]);
+        format!("--set {}", shorten(&written, 200))
     }
 }
 
 impl Point {
-    /// `key=value, ...`, for messages.
-    pub(super) fn label(&self) -> String {
-        let parts: Vec<String> = self
-            .settings
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        parts.join(", ")
-    }
-
-    /// The first point (the base run's own, for reporting the base's problems once).
-    pub(super) fn is_base(&self) -> bool {
-        self.first
+    /// `--set path=value --set ...`, the arguments that make this point, for messages.
+    pub(super) fn sets(&self) -> String {
+        self.sets.join(" ")
     }
 
     /// The name of `run` at this point: `run+key=value+...`, characters outside letters,
@@ -216,13 +277,40 @@ pub(super) fn take_points<'de>(doc: &mut Value<'de>) -> Vec<Vec<Value<'de>>> {
     }
 }
 
-/// `value` as TOML: itself when it is a TOML value, else a string.
+/// `value` as TOML: itself when it is one TOML value on one line (`10`, `"30s"`, `[1, 2]`),
+/// else a string. It is checked where it will go, inside an inline table: a value spanning
+/// lines, ending in a comment or making more keys would change the structure of the appended
+/// table (`1\n[x]`, `1 # x` and `1, y = 2` parse after `v = `, but are not one value).
 fn toml_value(value: &str) -> String {
-    if toml_span::parse(&format!("v = {value}")).is_ok() {
+    let one_value = !value.contains(['\n', '\r'])
+        && toml_span::parse(&format!("v = {{ x = {value} }}"))
+            .ok()
+            .and_then(|doc| {
+                let inner = doc.as_table()?.get("v")?.as_table()?.len();
+                Some(inner == 1)
+            })
+            .unwrap_or(false);
+    if one_value {
         value.to_string()
     } else {
-        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+        toml_string(value)
     }
+}
+
+/// `text` as a TOML basic string: quotes, backslashes and control characters escaped.
+fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A key, quoted when it is not a bare TOML key.
@@ -232,7 +320,7 @@ fn key(k: &str) -> String {
     {
         k.to_string()
     } else {
-        format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\""))
+        toml_string(k)
     }
 }
 
@@ -250,23 +338,25 @@ fn fragment(node: Option<&Value<'_>>, path: &[String], value: &str) -> Result<St
         let name = &path[1];
         if path.len() < 3 {
             return Err(format!(
-                "{} is a list of tables: name an element and its key, such as {}.{name}.<key>",
-                path[0], path[0]
+                "{} is a list of tables: name an element and its key, such as {}.{}.<key>",
+                shorten(&path[0], 100),
+                shorten(&path[0], 100),
+                shorten(name, 100)
             ));
         }
         let Some(item) = items.iter().find(|i| name_of(i) == Some(name.as_str())) else {
-            let names: Vec<&str> = items.iter().filter_map(name_of).collect();
             return Err(format!(
-                "no {} is named \"{name}\" (there are: {})",
-                path[0],
-                names.join(", ")
+                "no {} is named {} (there are: {})",
+                shorten(&path[0], 100),
+                quoted(name),
+                list(&items.iter().filter_map(name_of).collect::<Vec<_>>())
             ));
         };
         let inner = fragment(Some(item), &path[2..], value)?;
         let inner = &inner[2..inner.len() - 2];
         return Ok(format!(
             "{{ {k} = [{{ name = {}, {inner} }}] }}",
-            toml_value(&format!("\"{name}\""))
+            toml_string(name)
         ));
     }
     let inner = fragment(child, &path[1..], value)?;
@@ -309,13 +399,24 @@ mod tests {
             "pool.gpu.instances=2,4".into(),
         ])
         .unwrap();
-        let (text, points) = grid.append_to(FILE).unwrap();
+        let (text, points, lines) = grid.append_to(FILE).unwrap();
+        // Each value on its own line, known by the `--set` that wrote it; the file's lines
+        // by none.
+        let at = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        assert_eq!(lines.origin(at("instances = 2")), None);
+        assert_eq!(
+            lines.origin(at("instances = 4")),
+            Some("--set pool.gpu.instances=4")
+        );
+        assert_eq!(
+            lines.origin(at("\"least_connections\"")),
+            Some("--set balancer.algorithm=least_connections")
+        );
         assert_eq!(points.len(), 4);
         assert_eq!(
             points[1].run_name("base"),
             "base+algorithm=random+instances=4"
         );
-        assert!(points[0].is_base() && !points[1].is_base());
         let mut doc = toml_span::parse(&text).unwrap();
         let values = take_points(&mut doc);
         assert_eq!(values.len(), 4);
@@ -325,9 +426,33 @@ mod tests {
     }
 
     #[test]
-    fn malformed_sets_are_refused() {
-        assert!(Grid::parse(&["balancer.algorithm".into()]).is_err());
-        assert!(Grid::parse(&["a..b=1".into()]).is_err());
-        assert!(Grid::parse(&["a=1,,2".into()]).is_err());
+    fn malformed_sets_are_refused_naming_the_argument_with_a_hint() {
+        for (set, says) in [
+            ("balancer.algorithm", "found no `=`"),
+            ("a..b=1", "empty segment"),
+            ("a=1,,2", "value 2 of 3 is empty"),
+        ] {
+            let e = Grid::parse(&[set.into()]).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("--set {set}: ")), "{e}");
+            assert!(e.contains(says), "{e}");
+            assert!(e.contains("\n  help: "), "{e}");
+        }
+        // A hostile argument is escaped and cut short.
+        let long = format!("a\u{1b}[2J{}", "x".repeat(100_000));
+        let e = Grid::parse(&[long]).unwrap_err().to_string();
+        assert!(e.len() < 1_000 && !e.contains('\u{1b}'), "{e}");
+    }
+
+    #[test]
+    fn a_value_that_is_not_one_toml_value_on_one_line_is_a_string() {
+        assert_eq!(toml_value("10"), "10");
+        assert_eq!(toml_value("[1, 2]"), "[1, 2]");
+        assert_eq!(toml_value("30s"), "\"30s\"");
+        assert_eq!(toml_value("{ a = 1 }"), "{ a = 1 }");
+        // TOML after `v = `, but not one value: it would change the appended table.
+        assert_eq!(toml_value("1\n[x]"), "\"1\\u000A[x]\"");
+        assert_eq!(toml_value("1 # x"), "\"1 # x\"");
+        assert_eq!(toml_value("1, y = 2"), "\"1, y = 2\"");
+        assert_eq!(toml_value("a\"b\\"), "\"a\\\"b\\\\\"");
     }
 }

@@ -326,6 +326,19 @@ fn load_price_file(
                 if first_iso { "timestamps" } else { "seconds" },
             ));
         }
+        if t.is_infinite() || t - origin > SimDuration::LONGEST_INPUT.as_secs_f64() {
+            use crate::model::traffic::trace_file::{far_after_first, TimeError};
+            let why = if t.is_infinite() {
+                TimeError::FarFuture.to_string()
+            } else {
+                far_after_first(t - origin)
+            };
+            return Err(format!(
+                "{} row {row}: {} in column \"{time_column}\" {why}",
+                path.display(),
+                super::diagnostics::quoted(t_cell),
+            ));
+        }
         let price: f64 = match p_cell.parse::<f64>() {
             Ok(v) if v > MAX_USD_PER_HOUR => {
                 return Err(format!(
@@ -387,6 +400,11 @@ fn iso_seconds(text: &str) -> Option<f64> {
         t.next()?.parse::<i64>().ok()?,
     );
     let sec: f64 = t.next()?.parse().ok()?;
+    if y > 9999 {
+        // Far in the future (and past what the day count below holds): the caller's range
+        // check says so.
+        return Some(f64::INFINITY);
+    }
     if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || sec >= 61.0 {
         return None;
     }

@@ -9,7 +9,7 @@
 use toml_span::value::{Table, Value, ValueInner};
 use toml_span::Span;
 
-use super::diagnostics::{ByteSpan, Diagnostic, LineIndex};
+use super::diagnostics::{quoted, shorten, thousands, ticked, ByteSpan, Diagnostic, LineIndex};
 use super::units;
 use crate::engine::SimDuration;
 
@@ -66,8 +66,16 @@ impl<'a, 'de> Node<'a, 'de> {
     }
 
     fn child(&self, key: &str, value: &'a Value<'de>) -> Node<'a, 'de> {
+        // A key that is not a bare TOML key is written quoted, as in TOML (and escaped and cut
+        // short: it is repeated in messages).
+        let bare = !key.is_empty()
+            && key.len() <= 100
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let key: std::borrow::Cow<'_, str> = if bare { key.into() } else { quoted(key).into() };
         let path = if self.path.is_empty() {
-            key.to_string()
+            key.into_owned()
         } else {
             format!("{}.{key}", self.path)
         };
@@ -129,38 +137,177 @@ impl<'a, 'de> Fields<'a, 'de> {
     /// unknown, so its other keys cannot be judged.
     pub fn skip_rest(self) {}
 
-    /// Reports every key that no `get`/`required` asked for.
+    /// Reports every key that no `get`/`required` asked for. Linear in the number of keys:
+    /// the known ones are listed once per table, a "did you mean" looks only at known keys of a
+    /// plausible length, and the reader keeps only the first [`UNKNOWN_FIELDS_SHOWN`].
     pub fn finish(self, reader: &mut Reader<'_>) {
+        let mut known: Option<(Vec<&str>, String)> = None;
         for (key, _) in self.table.iter() {
             let name: &str = &key.name;
             if self.asked.contains(&name) {
                 continue;
             }
+            let at = (key.span.start, key.span.end);
+            if !reader.unknown.keeps(at.0) {
+                reader.unknown.count_dropped(at.0);
+                continue;
+            }
+            let (known, known_list) = known.get_or_insert_with(|| {
+                let mut known: Vec<&str> = self.asked.clone();
+                known.sort_unstable();
+                known.dedup();
+                // The format's own names, a bounded list: all of them.
+                let listed = known.join(", ");
+                (known, listed)
+            });
             let path = self.node.child(name, self.node.value).path;
-            let mut known: Vec<&str> = self.asked.clone();
-            known.sort_unstable();
-            known.dedup();
-            let help = match closest(name, &known) {
-                Some(near) => format!(
-                    "did you mean `{near}`? Known fields here: {}",
-                    known.join(", ")
-                ),
-                None => format!("known fields here: {}", known.join(", ")),
+            let help = match closest(name, known) {
+                Some(near) => format!("did you mean `{near}`? Known fields here: {known_list}"),
+                None => format!("known fields here: {known_list}"),
             };
-            reader.error_at(
-                path,
-                Some((key.span.start, key.span.end)),
-                format!("unknown field `{name}`"),
-                Some(help),
-            );
+            reader.unknown_field(path, at, format!("unknown field {}", ticked(name)), help);
         }
     }
 }
 
+/// How many unknown fields a reader lists one by one, the first in the file; the others are
+/// counted in one more problem. A file of 300,000 misspelt keys gets 21 problems, not 300,000.
+pub const UNKNOWN_FIELDS_SHOWN: usize = 20;
+
+/// How many other problems a reader lists one by one, the first in the file; the others are
+/// counted in one more problem.
+pub const PROBLEMS_SHOWN: usize = 100;
+
 /// Collects diagnostics while reading one file.
 pub struct Reader<'t> {
     lines: LineIndex<'t>,
-    diagnostics: Vec<(usize, Diagnostic)>,
+    /// Unknown fields, the first by position.
+    unknown: FirstInFile,
+    /// Every other problem, the first by position.
+    others: FirstInFile,
+}
+
+/// The first `cap` problems recorded by position in the file (then by order of recording),
+/// and a count of the others: memory bounded by `cap`, time `O(log cap)` a problem, whatever
+/// the number of problems.
+struct FirstInFile {
+    cap: usize,
+    /// A max-heap on (offset, sequence): the last kept problem is on top, to be replaced.
+    kept: std::collections::BinaryHeap<Recorded>,
+    /// Problems recorded, kept or not.
+    total: usize,
+    /// The smallest and largest offsets of the problems not kept.
+    dropped: Option<(usize, usize)>,
+}
+
+/// A problem and where it was recorded; its line and column are computed only if it is kept
+/// (from a long line, that costs the line's length).
+struct Recorded {
+    offset: usize,
+    seq: usize,
+    diagnostic: Diagnostic,
+}
+
+impl PartialEq for Recorded {
+    fn eq(&self, other: &Self) -> bool {
+        (self.offset, self.seq) == (other.offset, other.seq)
+    }
+}
+impl Eq for Recorded {}
+impl PartialOrd for Recorded {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Recorded {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.offset, self.seq).cmp(&(other.offset, other.seq))
+    }
+}
+
+impl FirstInFile {
+    fn new(cap: usize) -> Self {
+        FirstInFile {
+            cap,
+            kept: std::collections::BinaryHeap::new(),
+            total: 0,
+            dropped: None,
+        }
+    }
+
+    /// True if a problem at `offset` would be kept now (one not kept can skip composing its
+    /// message: at most `cap` messages are composed beyond those kept, in file order).
+    fn keeps(&self, offset: usize) -> bool {
+        self.kept.len() < self.cap || self.kept.peek().is_some_and(|last| offset < last.offset)
+    }
+
+    /// Counts a problem at `offset` that is not kept.
+    fn count_dropped(&mut self, offset: usize) {
+        self.total += 1;
+        self.dropped = Some(match self.dropped {
+            Some((lo, hi)) => (lo.min(offset), hi.max(offset)),
+            None => (offset, offset),
+        });
+    }
+
+    fn push(&mut self, offset: usize, diagnostic: Diagnostic) {
+        let entry = Recorded {
+            offset,
+            seq: self.total,
+            diagnostic,
+        };
+        self.total += 1;
+        self.kept.push(entry);
+        if self.kept.len() > self.cap {
+            let out = self.kept.pop().map_or(offset, |e| e.offset);
+            self.dropped = Some(match self.dropped {
+                Some((lo, hi)) => (lo.min(out), hi.max(out)),
+                None => (out, out),
+            });
+        }
+    }
+
+    /// The kept problems sorted by position, with their line and column, then one problem
+    /// counting the others, if any (`what` names them in the plural).
+    fn finish(self, lines: &LineIndex<'_>, what: &str, help: &str) -> Vec<(usize, Diagnostic)> {
+        let not_shown = self.total - self.kept.len();
+        let mut out: Vec<(usize, Diagnostic)> = self
+            .kept
+            .into_sorted_vec()
+            .into_iter()
+            .map(|e| {
+                let mut d = e.diagnostic;
+                if e.offset != usize::MAX {
+                    d.position = Some(lines.position(e.offset));
+                }
+                (e.offset, d)
+            })
+            .collect();
+        if let Some((first, last)) = self.dropped {
+            let line = |offset: usize| (offset != usize::MAX).then(|| lines.position(offset).0);
+            let (from, to) = (line(first), line(last));
+            let range = match (from, to) {
+                (Some(a), Some(b)) if a == b => format!(" on line {}", thousands(a)),
+                (Some(a), Some(b)) => {
+                    format!(" from line {} to line {}", thousands(a), thousands(b))
+                }
+                _ => String::new(),
+            };
+            out.push((
+                first,
+                Diagnostic {
+                    path: String::new(),
+                    position: from.map(|l| (l, 1)),
+                    message: format!(
+                        "… and {} more {what}{range}, not listed one by one",
+                        thousands(not_shown)
+                    ),
+                    help: Some(help.to_string()),
+                },
+            ));
+        }
+        out
+    }
 }
 
 impl<'t> Reader<'t> {
@@ -168,19 +315,35 @@ impl<'t> Reader<'t> {
     pub fn new(text: &'t str) -> Self {
         Reader {
             lines: LineIndex::new(text),
-            diagnostics: Vec::new(),
+            unknown: FirstInFile::new(UNKNOWN_FIELDS_SHOWN),
+            others: FirstInFile::new(PROBLEMS_SHOWN),
         }
     }
 
     /// True if any problem has been recorded.
     pub fn has_errors(&self) -> bool {
-        !self.diagnostics.is_empty()
+        self.unknown.total + self.others.total > 0
     }
 
-    /// The problems recorded, sorted by position in the file (stable for equal positions).
-    pub fn into_diagnostics(mut self) -> Vec<Diagnostic> {
-        self.diagnostics.sort_by_key(|(offset, _)| *offset);
-        self.diagnostics.into_iter().map(|(_, d)| d).collect()
+    /// The problems recorded, sorted by position in the file (stable for equal positions):
+    /// the first [`UNKNOWN_FIELDS_SHOWN`] unknown fields and [`PROBLEMS_SHOWN`] other problems,
+    /// and for each kind beyond that one problem that counts the rest.
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        let mut all = self.unknown.finish(
+            &self.lines,
+            "unknown fields",
+            &format!(
+                "the first {UNKNOWN_FIELDS_SHOWN} are listed above: check the spelling of keys against docs/scenario-format.md"
+            ),
+        );
+        all.extend(self.others.finish(
+            &self.lines,
+            "problems",
+            &format!("the first {PROBLEMS_SHOWN} are listed above: fix them and validate again"),
+        ));
+        // Stable: equal offsets keep unknown fields first, as they were found first.
+        all.sort_by_key(|(offset, _)| *offset);
+        all.into_iter().map(|(_, d)| d).collect()
     }
 
     /// Records a problem at `span`.
@@ -192,16 +355,13 @@ impl<'t> Reader<'t> {
         help: Option<String>,
     ) {
         let offset = span.map_or(usize::MAX, |s| s.0);
-        let position = span.map(|s| self.lines.position(s.0));
-        self.diagnostics.push((
-            offset,
-            Diagnostic {
-                path: path.into(),
-                position,
-                message: message.into(),
-                help,
-            },
-        ));
+        self.others.push(offset, diagnostic(path, message, help));
+    }
+
+    /// Records a key that the format does not have at `span`.
+    fn unknown_field(&mut self, path: String, span: ByteSpan, message: String, help: String) {
+        self.unknown
+            .push(span.0, diagnostic(path, message, Some(help)));
     }
 
     /// Records a problem about a value read earlier.
@@ -283,7 +443,7 @@ impl<'t> Reader<'t> {
         } else {
             self.error(
                 &s,
-                format!("\"{}\" is not a usable name", s.value),
+                format!("{} is not a usable name", quoted(&s.value)),
                 Some(
                     "use 1 to 100 letters, digits, '_', '-' or '.', not starting with '.' (names become file and folder names)"
                         .into(),
@@ -310,7 +470,11 @@ impl<'t> Reader<'t> {
                     ),
                     None => format!("choose one of: {}", allowed.join(", ")),
                 };
-                self.error(&s, format!("unknown value \"{}\"", s.value), Some(hint));
+                self.error(
+                    &s,
+                    format!("unknown value {}", quoted(&s.value)),
+                    Some(hint),
+                );
                 None
             }
         }
@@ -540,7 +704,7 @@ impl<'t> Reader<'t> {
                 ValueInner::Integer(_) | ValueInner::Float(_) => {
                     Some(format!("write the unit too, in quotes: {expected}"))
                 }
-                _ => None,
+                _ => Some(format!("write {expected}, in quotes")),
             };
             self.error_at(
                 node.path.clone(),
@@ -565,10 +729,24 @@ impl<'t> Reader<'t> {
     }
 }
 
+/// A problem whose position is filled in when it is reported.
+fn diagnostic(
+    path: impl Into<String>,
+    message: impl Into<String>,
+    help: Option<String>,
+) -> Diagnostic {
+    Diagnostic {
+        path: path.into(),
+        position: None,
+        message: message.into(),
+        help,
+    }
+}
+
 /// Describes a value for "found ..." in messages.
 fn describe(value: &Value<'_>) -> String {
     match value.as_ref() {
-        ValueInner::String(s) => format!("the string \"{s}\""),
+        ValueInner::String(s) => format!("the string {}", quoted(s)),
         ValueInner::Integer(i) => format!("the integer {i}"),
         ValueInner::Float(f) => format!("the number {f}"),
         ValueInner::Boolean(b) => format!("{b}"),
@@ -577,12 +755,22 @@ fn describe(value: &Value<'_>) -> String {
     }
 }
 
-/// The candidate closest to `word` by edit distance, if it is plausibly a typo.
-fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+/// The candidate closest to `word` by edit distance, if it is plausibly a typo. A candidate
+/// whose length differs from the word's by more than the distance allowed is not measured (the
+/// distance is at least the difference): a megabyte-long key costs a length, not a megabyte
+/// times each candidate.
+pub(super) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let allowed = |c: &str| 2.max(c.len() / 3);
+    let longest = candidates.iter().map(|c| c.len() + allowed(c)).max()?;
+    if word.len() > 4 * longest {
+        return None;
+    }
+    let length = word.chars().count();
     candidates
         .iter()
+        .filter(|c| length.abs_diff(c.chars().count()) <= allowed(c))
         .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .filter(|(d, c)| *d <= allowed(c))
         .min()
         .map(|(_, c)| c)
 }
@@ -604,10 +792,13 @@ pub(super) fn edit_distance(a: &str, b: &str) -> usize {
 /// Converts a `toml-span` parse error into a diagnostic.
 pub fn syntax_error(reader: &mut Reader<'_>, err: &toml_span::Error) {
     let span: Span = err.span;
+    // toml-span's messages repeat the text they stopped at (a key, a character): escaped and
+    // cut, like any input.
+    let what = err.to_string();
     reader.error_at(
         String::new(),
         Some((span.start, span.end)),
-        format!("this is not valid TOML: {err}"),
+        format!("this is not valid TOML: {}", shorten(&what, 200)),
         Some("see https://toml.io for the syntax".into()),
     );
 }
@@ -615,6 +806,45 @@ pub fn syntax_error(reader: &mut Reader<'_>, err: &toml_span::Error) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reader_keeps_the_first_problems_in_the_file_and_counts_the_rest() {
+        let text: String = (0..1_000).map(|i| format!("k{i} = {i}\n")).collect();
+        let mut r = Reader::new(&text);
+        // Recorded out of file order: the kept ones are still the first in the file.
+        for i in (0..1_000).rev() {
+            let offset = text.find(&format!("k{i} =")).unwrap();
+            r.unknown_field(
+                format!("k{i}"),
+                (offset, offset + 2),
+                format!("unknown {i}"),
+                "h".into(),
+            );
+        }
+        r.error_at("x", None, "no place", Some("h".into()));
+        assert!(r.has_errors());
+        let d = r.into_diagnostics();
+        assert_eq!(d.len(), UNKNOWN_FIELDS_SHOWN + 2);
+        assert_eq!(d[0].message, "unknown 0");
+        assert_eq!(d[0].position, Some((1, 1)));
+        assert_eq!(d[19].message, "unknown 19");
+        assert_eq!(
+            d[20].message,
+            "… and 980 more unknown fields from line 21 to line 1,000, not listed one by one"
+        );
+        assert_eq!(d[20].position, Some((21, 1)));
+        // A problem without a place comes last.
+        assert_eq!(d[21].message, "no place");
+    }
+
+    #[test]
+    fn closest_skips_words_of_another_length_without_measuring_them() {
+        // A megabyte-long word is not compared letter by letter with every candidate.
+        let long = "instances".repeat(100_000);
+        assert_eq!(closest(&long, &["instances", "name"]), None);
+        assert_eq!(closest("instancesxx", &["instances"]), Some("instances"));
+        assert_eq!(closest("instancesxxxx", &["instances"]), None);
+    }
 
     #[test]
     fn closest_suggests_typos_only() {

@@ -411,6 +411,15 @@ fn load_availability_csv(path: &Path) -> Result<Vec<(SimTime, u32)>, String> {
                 cell(available)
             )
         })?;
+        if t > SimDuration::LONGEST_INPUT.as_secs_f64() {
+            return Err(format!(
+                "{} row {row}: time_s {} {}",
+                path.display(),
+                super::diagnostics::quoted(cell(time)),
+                crate::model::traffic::trace_file::far_after_first(t)
+                    .replace("the first record's time", "the start")
+            ));
+        }
         let at = SimTime::ZERO + SimDuration::from_secs_f64(t);
         if rows.last().is_some_and(|&(prev, _)| at <= prev) {
             return Err(format!(
@@ -442,7 +451,18 @@ fn load_skypilot(path: &Path) -> Result<Vec<(SimTime, u32)>, String> {
             let n = x.as_u64().ok_or_else(|| {
                 format!("{} data[{i}]: {x} is not a whole number", path.display())
             })?;
-            let at = SimTime::ZERO + SimDuration::from_secs_f64(i as f64 * gap);
+            let secs = i as f64 * gap;
+            if secs > SimDuration::LONGEST_INPUT.as_secs_f64() {
+                return Err(format!(
+                    "{} data[{i}] {}",
+                    path.display(),
+                    crate::model::traffic::trace_file::far_after_first(secs).replace(
+                        "the first record's time",
+                        "the start (its index times metadata.gap_seconds)"
+                    )
+                ));
+            }
+            let at = SimTime::ZERO + SimDuration::from_secs_f64(secs);
             Ok((at, n.min(u64::from(u32::MAX)) as u32))
         })
         .collect()

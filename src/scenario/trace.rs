@@ -7,10 +7,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::csv_file::{cell, CsvFile};
+use super::diagnostics::quoted;
 use super::reader::{Fields, Located, Node, Reader};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::traffic::trace::{count_steps, MAX_RATE_SCALE};
-use crate::model::traffic::trace_file::{parse_time, ColumnMap, TimeUnit};
+use crate::model::traffic::trace_file::{far_after_first, parse_time, ColumnMap, TimeUnit};
 use crate::model::traffic::{RateProfile, TraceData, TraceFormat, TraceOptions, TraceView};
 
 /// The trace formats a scenario names.
@@ -96,6 +97,17 @@ pub fn read_trace(
     };
     if let Some(start) = &start {
         match parse_time(&start.value, format.time_unit()) {
+            Ok(at) if data.origin - at > SimDuration::LONGEST_INPUT.as_nanos() as i128 => {
+                r.error(
+                    start,
+                    format!(
+                        "the trace's first record {}",
+                        far_after_first((data.origin - at) as f64 / 1e9).replacen("the first record's time", "start", 1)
+                    ),
+                    Some("start at most a few days before the first record's time, or drop `start` to begin at it".into()),
+                );
+                return None;
+            }
             Ok(at) if at <= data.origin => {
                 let lead = (data.origin - at).min(u64::MAX as i128) as u64;
                 options.value.lead = SimDuration::from_nanos(lead);
@@ -111,7 +123,7 @@ pub fn read_trace(
             Err(e) => {
                 r.error(
                     start,
-                    format!("\"{}\" is not a time in the trace's unit ({e})", start.value),
+                    format!("{} {e}", quoted(&start.value)),
                     Some("write it as the trace's times are written, such as start = \"2023-11-16 18:00:00\" for azure_llm, or start = \"0\" for times in ms".into()),
                 );
                 return None;
@@ -380,11 +392,20 @@ fn load_counts(
         let (time, count) = (cell(&record, t), cell(&record, c));
         let abs = parse_time(time, unit).map_err(|e| {
             format!(
-                "{} row {row}: \"{time}\" in column \"{time_column}\" is not a time ({e})",
-                path.display()
+                "{} row {row}, column \"{time_column}\": {} {e}",
+                path.display(),
+                quoted(time)
             )
         })?;
         let rel = abs - *first.get_or_insert(abs);
+        if rel > SimDuration::LONGEST_INPUT.as_nanos() as i128 {
+            return Err(format!(
+                "{} row {row}, column \"{time_column}\": {} {}",
+                path.display(),
+                quoted(time),
+                far_after_first(rel as f64 / 1e9)
+            ));
+        }
         if rel < 0 || rows.last().is_some_and(|&(last, _)| rel as u64 <= last) {
             return Err(format!(
                 "{} row {row}: \"{time}\" is not after the previous row's time (intervals must be in increasing time order)",

@@ -7,11 +7,14 @@
 //! - fractions: `"0.1%"` (a percentage), or a bare number from 0 to 1 (read by the reader)
 //!
 //! Parsers return a message saying what was expected; the reader adds the file, path and position.
+//! The text is repeated through [`quoted`]: escaped, and cut short if it is long.
 
+use super::diagnostics::quoted;
 use crate::engine::SimDuration;
 
 /// Parses a duration such as `"90s"`, `"1h30m"` or `"250ms"`.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    let shown = quoted(text);
     let s = text.trim();
     if s.is_empty() {
         return Err(
@@ -26,12 +29,13 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
             .unwrap_or(rest.len());
         if number_len == 0 {
             return Err(format!(
-                "expected a duration such as \"90s\", \"5m\" or \"1h\", found \"{text}\" (a number must come before each unit; negative durations are not allowed)"
+                "expected a duration such as \"90s\", \"5m\" or \"1h\", found {shown} (a number must come before each unit; negative durations are not allowed)"
             ));
         }
-        let number: f64 = rest[..number_len]
+        let written = &rest[..number_len];
+        let number: f64 = written
             .parse()
-            .map_err(|_| format!("\"{}\" in \"{text}\" is not a number", &rest[..number_len]))?;
+            .map_err(|_| format!("{} in {shown} is not a number", quoted(written)))?;
         rest = &rest[number_len..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
@@ -48,20 +52,23 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
             "d" => 86_400.0,
             "" => {
                 return Err(format!(
-                    "\"{text}\" has no unit: write it with one, such as \"{number}s\" or \"{number}ms\""
+                    "{shown} has no unit: write it with one, such as {} or {}",
+                    quoted(&format!("{written}s")),
+                    quoted(&format!("{written}ms"))
                 ))
             }
             other => {
                 return Err(format!(
-                    "unknown time unit \"{other}\" in \"{text}\": use ns, us, ms, s, m, h or d"
+                    "unknown time unit {} in {shown}: use ns, us, ms, s, m, h or d",
+                    quoted(other)
                 ))
             }
         };
         total_secs += number * scale;
     }
-    if !total_secs.is_finite() || total_secs > 1e9 {
+    if !total_secs.is_finite() || total_secs > SimDuration::LONGEST_INPUT.as_secs_f64() {
         return Err(format!(
-            "duration \"{text}\" is too long (at most 1e9 seconds)"
+            "duration {shown} is too long (at most 1e9 seconds)"
         ));
     }
     Ok(SimDuration::from_secs_f64(total_secs))
@@ -72,27 +79,28 @@ pub const MAX_RATE_PER_SECOND: f64 = 1e7;
 
 /// A rate in events per second.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let shown = quoted(text);
     let s = text.trim();
     let Some((number, unit)) = s.split_once('/') else {
         return Err(format!(
-            "expected a rate such as \"120/s\", \"7200/m\" or \"1000/h\", found \"{text}\""
+            "expected a rate such as \"120/s\", \"7200/m\" or \"1000/h\", found {shown}"
         ));
     };
     let number = number.trim();
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("\"{number}\" in \"{text}\" is not a number"))?;
+        .map_err(|_| format!("{} in {shown} is not a number", quoted(number)))?;
     let per_secs = per_unit_seconds(unit.trim()).ok_or_else(|| {
         format!(
-            "unknown rate unit \"/{}\" in \"{text}\": use /s, /m, /min or /h",
-            unit.trim()
+            "unknown rate unit {} in {shown}: use /s, /m, /min or /h",
+            quoted(&format!("/{}", unit.trim()))
         )
     })?;
     check_finite_non_negative(value, text)?;
     let per_second = value / per_secs;
     if per_second > MAX_RATE_PER_SECOND {
         return Err(format!(
-            "\"{text}\" is above {MAX_RATE_PER_SECOND:e} requests per second, more than fleetsim simulates in useful time"
+            "{shown} is above {MAX_RATE_PER_SECOND:e} requests per second, more than fleetsim simulates in useful time"
         ));
     }
     Ok(per_second)
@@ -100,21 +108,22 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
 
 /// A price in US dollars per hour, from `"$0.526/h"`.
 pub fn parse_price_per_hour(text: &str) -> Result<f64, String> {
+    let shown = quoted(text);
     let s = text.trim();
     let Some(body) = s.strip_prefix('$') else {
         return Err(format!(
-            "expected a price such as \"$0.526/h\", found \"{text}\" (start it with $)"
+            "expected a price such as \"$0.526/h\", found {shown} (start it with $)"
         ));
     };
     let (number, unit) = body.split_once('/').unwrap_or((body, "h"));
     let value: f64 = number
         .trim()
         .parse()
-        .map_err(|_| format!("\"{}\" in \"{text}\" is not a number", number.trim()))?;
+        .map_err(|_| format!("{} in {shown} is not a number", quoted(number.trim())))?;
     let per_secs = per_unit_seconds(unit.trim()).ok_or_else(|| {
         format!(
-            "unknown price unit \"/{}\" in \"{text}\": use /s, /m, /h or /d",
-            unit.trim()
+            "unknown price unit {} in {shown}: use /s, /m, /h or /d",
+            quoted(&format!("/{}", unit.trim()))
         )
     })?;
     check_finite_non_negative(value, text)?;
@@ -131,15 +140,16 @@ pub fn parse_price_per_hour(text: &str) -> Result<f64, String> {
 /// groups of three digits, as in English number formatting, so that `"$8,00"` (a typo of
 /// `"$800"` or of `"$8.00"`?) is rejected rather than guessed.
 pub fn parse_usd(text: &str) -> Result<f64, String> {
+    let shown = quoted(text);
     let s = text.trim();
     let Some(body) = s.strip_prefix('$') else {
         return Err(format!(
-            "expected an amount of dollars such as \"$8000\", found \"{text}\" (start it with $)"
+            "expected an amount of dollars such as \"$8000\", found {shown} (start it with $)"
         ));
     };
     if body.contains('/') {
         return Err(format!(
-            "\"{text}\" is a price per time; here write an amount, such as \"$8000\""
+            "{shown} is a price per time; here write an amount, such as \"$8000\""
         ));
     }
     let (whole, decimals) = body.split_once('.').unwrap_or((body, ""));
@@ -156,13 +166,13 @@ pub fn parse_usd(text: &str) -> Result<f64, String> {
         || (body.contains('.') && decimals.is_empty())
     {
         return Err(format!(
-            "\"{text}\" is not an amount of dollars: write digits, with commas only between groups of three, such as \"$8000\" or \"$8,000.50\""
+            "{shown} is not an amount of dollars: write digits, with commas only between groups of three, such as \"$8000\" or \"$8,000.50\""
         ));
     }
     let number: String = body.chars().filter(|c| *c != ',').collect();
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("\"{text}\" is not an amount of dollars"))?;
+        .map_err(|_| format!("{shown} is not an amount of dollars"))?;
     check_finite_non_negative(value, text)?;
     Ok(value)
 }
@@ -170,6 +180,7 @@ pub fn parse_usd(text: &str) -> Result<f64, String> {
 /// A size in bytes, from `"2KB"`, `"1.5MB"`, `"1MiB"` or `"512B"`: SI prefixes are powers of
 /// 1000 (KB, MB, GB), binary ones of 1024 (KiB, MiB, GiB), as cloud price lists count GB.
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let shown = quoted(text);
     let s = text.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -185,12 +196,12 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         "GiB" => 1024.0 * 1024.0 * 1024.0,
         _ => {
             return Err(format!(
-                "expected a size such as \"2KB\", \"1.5MB\" or \"1MiB\", found \"{text}\" (units: B, KB, MB, GB, KiB, MiB, GiB)"
+                "expected a size such as \"2KB\", \"1.5MB\" or \"1MiB\", found {shown} (units: B, KB, MB, GB, KiB, MiB, GiB)"
             ))
         }
     };
     let value: f64 = number.parse().map_err(|_| {
-        format!("\"{text}\" is not a size: write a number then a unit, such as \"2KB\"")
+        format!("{shown} is not a size: write a number then a unit, such as \"2KB\"")
     })?;
     check_finite_non_negative(value, text)?;
     Ok((value * factor).round() as u64)
@@ -198,19 +209,20 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
 
 /// A fraction from 0 to 1, from a percentage such as `"0.1%"` (= 0.001).
 pub fn parse_percent(text: &str) -> Result<f64, String> {
+    let shown = quoted(text);
     let s = text.trim();
     let Some(number) = s.strip_suffix('%') else {
         return Err(format!(
-            "expected a percentage such as \"0.1%\", found \"{text}\" (end it with %, or write a fraction such as 0.001 without quotes)"
+            "expected a percentage such as \"0.1%\", found {shown} (end it with %, or write a fraction such as 0.001 without quotes)"
         ));
     };
     let value: f64 = number
         .trim()
         .parse()
-        .map_err(|_| format!("\"{}\" in \"{text}\" is not a number", number.trim()))?;
+        .map_err(|_| format!("{} in {shown} is not a number", quoted(number.trim())))?;
     check_finite_non_negative(value, text)?;
     if value > 100.0 {
-        return Err(format!("\"{text}\" is above 100%"));
+        return Err(format!("{shown} is above 100%"));
     }
     Ok(value / 100.0)
 }
@@ -226,11 +238,12 @@ fn per_unit_seconds(unit: &str) -> Option<f64> {
 }
 
 fn check_finite_non_negative(value: f64, text: &str) -> Result<(), String> {
+    let shown = quoted(text);
     if !value.is_finite() {
-        return Err(format!("\"{text}\" is not a finite number"));
+        return Err(format!("{shown} is not a finite number"));
     }
     if value < 0.0 {
-        return Err(format!("\"{text}\" is negative"));
+        return Err(format!("{shown} is negative"));
     }
     Ok(())
 }

@@ -20,6 +20,7 @@
 //! the kind keys, the alternatives): everything else is judged by the reader and
 //! the validator, as in any file. The rules are documented in `docs/scenario-format.md`.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use toml_span::value::{Array, Key, Table, Value, ValueInner};
@@ -141,11 +142,10 @@ impl ScenarioSet {
         };
         // The grid's overrides are parsed with the file, as a table appended to it, so that
         // every value keeps a span in one text; problems found there name the `--set`.
-        let (combined, points) = match grid.append_to(text) {
+        let (combined, points, grid_lines) = match grid.append_to(text) {
             Ok(ok) => ok,
             Err(diagnostics) => return Err(error(diagnostics)),
         };
-        let lines = text.lines().count();
         let mut doc = match toml_span::parse(&combined) {
             Ok(doc) => doc,
             Err(e) => {
@@ -171,7 +171,9 @@ impl ScenarioSet {
             deep_clone(&doc),
             Vec::new(),
         )];
+        // Sets, not lists, so that a file with many problems is deduplicated in linear time.
         let mut diagnostics = heads_reader.into_diagnostics();
+        let mut reported: HashSet<Diagnostic> = diagnostics.iter().cloned().collect();
         for (head, mut item) in heads.into_iter().zip(items) {
             // Items that are not tables were reported by `read_heads`.
             let Some(head) = head else { continue };
@@ -184,9 +186,21 @@ impl ScenarioSet {
             let name = head.name.clone().unwrap_or_default();
             runs.push((name, head.label, merged, issues));
         }
-        let mut base_diagnostics = Vec::new();
+        let mut base_diagnostics: HashSet<Diagnostic> = HashSet::new();
         let mut built: Vec<(String, Option<Scenario>)> = Vec::new();
         for (r_index, (name, label, run_doc, run_issues)) in runs.iter().enumerate() {
+            // With a grid, the run is also read without it: a problem it has alone is the
+            // file's, reported as such; a problem only a grid point has comes from that point's
+            // `--set` values. (Only problems some grid point has are reported: a `--set` may
+            // well mend the file.)
+            let alone: HashSet<Diagnostic> = if grid.is_empty() {
+                HashSet::new()
+            } else {
+                let mut r = Reader::new(&combined);
+                report_merge_issues(&mut r, run_issues.iter().cloned());
+                super::from_document(&mut r, run_doc, path);
+                r.into_diagnostics().into_iter().collect()
+            };
             for (point, values) in points.iter().zip(grid_values.iter()) {
                 let mut merged = deep_clone(run_doc);
                 let mut issues = run_issues.clone();
@@ -194,32 +208,29 @@ impl ScenarioSet {
                     merge(&mut merged, deep_clone(v), "", &mut issues);
                 }
                 let mut r = Reader::new(&combined);
-                for i in issues {
-                    r.error_at(
-                        i.path,
-                        Some((i.span.start, i.span.end)),
-                        i.message,
-                        Some(i.help),
-                    );
-                }
+                report_merge_issues(&mut r, issues);
                 // The merged document without the elements refused is still read, so that every
                 // other problem is reported too; a run with a problem does not run.
                 let scenario = super::from_document(&mut r, &merged, path);
                 for mut d in r.into_diagnostics() {
-                    if d.position.is_some_and(|(line, _)| line > lines) {
+                    let origin = d.position.and_then(|(line, _)| grid_lines.origin(line));
+                    if let Some(set) = origin {
                         // The value came from a `--set`: it has no place in the file.
                         d.position = None;
-                        d.message = format!("in --set {}: {}", point.label(), d.message);
+                        d.message = format!("{set}: {}", d.message);
+                    } else if !grid.is_empty() && !alone.contains(&d) {
+                        // The merged scenario is wrong only with these values.
+                        d.message = format!("with {}: {}", point.sets(), d.message);
                     }
-                    if r_index == 0 && point.is_base() {
-                        base_diagnostics.push(d.clone());
+                    if r_index == 0 {
+                        base_diagnostics.insert(d.clone());
                     } else if base_diagnostics.contains(&d) {
                         // Untouched parts of the base give the base's own diagnostics again.
                         continue;
-                    } else if r_index > 0 {
+                    } else {
                         d.message = format!("in {label}: {}", d.message);
                     }
-                    if !diagnostics.contains(&d) {
+                    if reported.insert(d.clone()) {
                         diagnostics.push(d);
                     }
                 }
@@ -313,7 +324,8 @@ fn read_heads(r: &mut Reader<'_>, doc: &Value<'_>) -> Vec<Option<Head>> {
     let Some(items) = r.array(&node, "an array of tables, written [[variant]]") else {
         return Vec::new();
     };
-    let mut seen: Vec<String> = Vec::new();
+    // Names seen, by their lower case (folders of names differing only in case collide).
+    let mut seen: HashMap<String, String> = HashMap::new();
     let mut heads = Vec::new();
     for item in items {
         let path = item.path().to_string();
@@ -361,7 +373,7 @@ fn read_heads(r: &mut Reader<'_>, doc: &Value<'_>) -> Vec<Option<Head>> {
                     )),
                 );
                 None
-            } else if let Some(other) = seen.iter().find(|s| s.eq_ignore_ascii_case(&n.value)) {
+            } else if let Some(other) = seen.get(&n.value.to_lowercase()) {
                 let (message, help) = if *other == n.value {
                     (
                         format!("variant \"{}\" is defined twice", n.value),
@@ -379,13 +391,25 @@ fn read_heads(r: &mut Reader<'_>, doc: &Value<'_>) -> Vec<Option<Head>> {
                 r.error(&n, message, Some(help));
                 None
             } else {
-                seen.push(n.value.clone());
+                seen.insert(n.value.to_lowercase(), n.value.clone());
                 Some(n.value)
             }
         });
         heads.push(Some(Head { label, name }));
     }
     heads
+}
+
+/// Reports the problems a merge met (elements it refused) as diagnostics of `r`.
+fn report_merge_issues(r: &mut Reader<'_>, issues: impl IntoIterator<Item = MergeIssue>) {
+    for i in issues {
+        r.error_at(
+            i.path,
+            Some((i.span.start, i.span.end)),
+            i.message,
+            Some(i.help),
+        );
+    }
 }
 
 /// Removes `key` from a table value; `None` if absent or not a table.
@@ -531,7 +555,13 @@ fn merge_by_name<'de>(
     let key = at.rsplit(['.', ']']).next().unwrap_or(at);
     let what = key.replace('_', " ");
     let known: Vec<String> = base.iter().filter_map(name_of).map(str::to_owned).collect();
-    let mut seen: Vec<String> = Vec::new();
+    // Where each name stands in the base (an index, so a large variant merges in linear time).
+    let position: HashMap<String, usize> = base
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| Some((name_of(b)?.to_owned(), i)))
+        .collect();
+    let mut seen: HashSet<String> = HashSet::new();
     for (j, mut item) in over.into_iter().enumerate() {
         let Some(name) = name_of(&item).map(str::to_owned) else {
             continue; // not reached: `merges` admits only arrays of named tables
@@ -547,14 +577,13 @@ fn merge_by_name<'de>(
             message,
             help,
         };
-        if seen.contains(&name) {
+        if !seen.insert(name.clone()) {
             issues.push(issue(
                 format!("{what} \"{name}\" is given twice"),
                 format!("change each {what} once: merge the two tables into one"),
             ));
             continue;
         }
-        seen.push(name.clone());
         // `add = true` marks a new element; any other value of `add` is left in place for the
         // reader to refuse as it refuses any misplaced key.
         let adds = item
@@ -564,7 +593,7 @@ fn merge_by_name<'de>(
         if adds {
             take_key(&mut item, "add");
         }
-        match base.iter_mut().find(|b| name_of(b) == Some(name.as_str())) {
+        match position.get(&name).map(|&i| &mut base[i]) {
             Some(_) if adds => issues.push(issue(
                 format!("{what} \"{name}\" is already in the base scenario"),
                 format!("drop `add = true` to change the base's {what} \"{name}\", or give the new {what} another name"),
@@ -588,7 +617,7 @@ fn merge_by_name<'de>(
                 issues.push(issue(
                     format!(
                         "no {what} named \"{name}\"; there are: {}",
-                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        if known.is_empty() { "none".to_string() } else { super::diagnostics::list(&known) }
                     ),
                     hint,
                 ));
@@ -600,6 +629,10 @@ fn merge_by_name<'de>(
 /// Whether `new` (a name the base does not have) looks like a misspelling of `known`: the same
 /// ignoring case, or one edit away (a letter added, removed or changed).
 fn near_miss(known: &str, new: &str) -> bool {
+    // Lengths further apart than one edit rule it out without the distance's table.
+    if known.len().abs_diff(new.len()) > 1 {
+        return false;
+    }
     known.eq_ignore_ascii_case(new)
         || super::reader::edit_distance(&known.to_ascii_lowercase(), &new.to_ascii_lowercase()) <= 1
 }

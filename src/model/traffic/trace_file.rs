@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::engine::SimDuration;
+
 /// How a trace file is laid out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TraceFormat {
@@ -201,15 +203,17 @@ impl<'a> Builder<'a> {
                 "no value (every record needs a time)",
             )
         })?;
-        let abs = parse_time(time_cell, self.map.time_unit).map_err(|e| {
-            at(
-                &self.map.time_column,
-                &format!("\"{time_cell}\" is not a time ({e})"),
-            )
-        })?;
+        let abs = parse_time(time_cell, self.map.time_unit)
+            .map_err(|e| at(&self.map.time_column, &format!("\"{time_cell}\" {e}")))?;
         let first = *self.first.get_or_insert(abs);
         let rel = abs - first;
-        if rel < 0 || rel > u64::MAX as i128 {
+        if rel > SimDuration::LONGEST_INPUT.as_nanos() as i128 {
+            return Err(at(
+                &self.map.time_column,
+                &format!("\"{time_cell}\" {}", far_after_first(rel as f64 / 1e9)),
+            ));
+        }
+        if rel < 0 {
             return Err(at(
                 &self.map.time_column,
                 &format!("\"{time_cell}\" is before the first record's time (traces must be sorted by time)"),
@@ -400,14 +404,66 @@ impl ColumnMap {
     }
 }
 
+/// Why a time cell cannot be read; its `Display` completes a sentence that starts with the
+/// cell (`"1e300" is far in the future ...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeError {
+    /// Not a time in the column's unit; what was expected.
+    Malformed(String),
+    /// A time past the latest one read, [`LATEST_TIME`] of the unit (a date past the year 9999).
+    FarFuture,
+}
+
+/// The latest time a cell may hold, in its unit (`1e20 s` is 3e12 years; in ns it still fits an
+/// `i128` with room to spare).
+pub const LATEST_TIME: f64 = 1e20;
+
+impl std::fmt::Display for TimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TimeError::Malformed(why) => write!(f, "is not a time ({why})"),
+            TimeError::FarFuture => write!(
+                f,
+                "is far in the future: past the latest time read ({LATEST_TIME:e} of the column's unit, or the year 9999)"
+            ),
+        }
+    }
+}
+
+/// The end of a message about a record `secs` seconds after its file's first record, beyond
+/// [`SimDuration::LONGEST_INPUT`]: `is 7976 years after the first record's time: ...`.
+pub fn far_after_first(secs: f64) -> String {
+    const YEAR: f64 = 365.25 * 86_400.0;
+    let span = if secs / YEAR < 1e6 {
+        format!("{:.0} years", secs / YEAR)
+    } else {
+        format!("{secs:.1e} s")
+    };
+    format!(
+        "is {span} after the first record's time: a record far in the future (a data file's records span at most {:e} s, about {:.0} years; check the time and its unit)",
+        SimDuration::LONGEST_INPUT.as_secs_f64(),
+        SimDuration::LONGEST_INPUT.as_secs_f64() / YEAR
+    )
+}
+
+/// Marks a cell beyond [`LATEST_TIME`] between the parsers and [`parse_time`].
+const FAR: &str = "far in the future";
+
 /// A time cell as nanoseconds (since the Unix epoch for [`TimeUnit::Iso`], else from the
 /// unit's zero). Decimals are read exactly, digit by digit; digits below a nanosecond are
 /// dropped (truncated).
-pub fn parse_time(cell: &str, unit: TimeUnit) -> Result<i128, String> {
+pub fn parse_time(cell: &str, unit: TimeUnit) -> Result<i128, TimeError> {
     match unit {
         TimeUnit::Iso => parse_iso(cell),
         _ => parse_decimal(cell, unit.nano_digits()),
     }
+    .map_err(|e| {
+        if e == FAR {
+            TimeError::FarFuture
+        } else {
+            TimeError::Malformed(e)
+        }
+    })
 }
 
 /// `digits.fraction` scaled by 10^`scale` exactly, truncated to an integer.
@@ -415,8 +471,12 @@ fn parse_decimal(cell: &str, scale: u32) -> Result<i128, String> {
     let s = cell.trim();
     if s.contains(['e', 'E']) {
         let v: f64 = s.parse().map_err(|_| "not a number".to_string())?;
-        if !v.is_finite() || v < 0.0 {
+        if v.is_nan() || v < 0.0 {
             return Err("not a finite, non-negative number".into());
+        }
+        if v >= LATEST_TIME {
+            // Not "not a number": 1e300 is a number, a time no trace can mean.
+            return Err(FAR.into());
         }
         return Ok((v * 10f64.powi(scale as i32)).round() as i128);
     }
@@ -427,8 +487,8 @@ fn parse_decimal(cell: &str, scale: u32) -> Result<i128, String> {
     if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return Err("expected a non-negative decimal number".into());
     }
-    if int.len() > 20 {
-        return Err("too large".into());
+    if int.trim_start_matches('0').len() > 20 {
+        return Err(FAR.into());
     }
     let mut value: i128 = if int.is_empty() {
         0
@@ -474,6 +534,10 @@ fn parse_iso(cell: &str) -> Result<i128, String> {
         }
         Ok(v)
     };
+    if y.len() > 4 && y.bytes().all(|b| b.is_ascii_digit()) && y.trim_start_matches('0').len() > 4 {
+        // A year past 9999: far in the future, not malformed.
+        return Err(FAR.into());
+    }
     let (y, m, day) = (num(y, 0, 9999)?, num(m, 1, 12)?, num(day, 1, 31)?);
     let (hh, mm) = (num(hh, 0, 23)?, num(mm, 0, 59)?);
     let (sec_int, _) = ss.split_once('.').unwrap_or((ss, ""));
