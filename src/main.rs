@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use fleetsim::gates::{self, ResultFolder, SloSpec, Thresholds};
+use fleetsim::limits::{self, MemoryBudget, MAX_JOBS, MAX_REPLICATIONS, MAX_THREADS};
 use fleetsim::report;
 use fleetsim::scenario::Grid;
 use fleetsim::sweep::{self, Shard};
@@ -63,12 +64,19 @@ enum Command {
         /// Output folder (default: output/<scenario name>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Independent replications of every run (seeds seed, seed + 1, ...).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        /// Independent replications of every run (seeds seed, seed + 1, ...), 1 to 1000.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=MAX_REPLICATIONS as i64))]
         replications: u32,
-        /// Worker threads (default: every core). Results are the same bytes whatever the count.
-        #[arg(long)]
-        threads: Option<usize>,
+        /// Worker threads, 1 to 256 (default: every core). Results are the same bytes whatever
+        /// the count; the runs at once share the memory budget.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
+        threads: Option<u32>,
+        /// The memory fleetsim may use, such as 512M or 4G (powers of 1024). Default: the
+        /// smallest of the address-space and data limits (ulimit -v, -d), the cgroup's memory
+        /// limit and the physical memory. A run that would hold more stops with an error
+        /// (exit 2); a run that fits gives the same results whatever the budget.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_memory: Option<u64>,
         /// Run only shard i of n (0 <= i < n): every n-th job, for a sweep spread over
         /// machines; `fleetsim merge` gathers the shards' folders.
         #[arg(long)]
@@ -116,13 +124,16 @@ enum Command {
         /// Output folder (default: output/<scenario name>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Replications of each run; with more than one, objectives are judged on the
-        /// pessimistic end of the 95 % confidence interval.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-        replications: u64,
-        /// Worker threads (default: one per core).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-        threads: Option<u64>,
+        /// Replications of each run, 1 to 1000; with more than one, objectives are judged on
+        /// the pessimistic end of the 95 % confidence interval.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=MAX_REPLICATIONS as i64))]
+        replications: u32,
+        /// Worker threads, 1 to 256 (default: every core), as for `run`.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
+        threads: Option<u32>,
+        /// The memory fleetsim may use, as for `run`.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_memory: Option<u64>,
         /// A grid axis, as for `run` (repeatable): judge the scenario with these overrides,
         /// such as --set 'traffic.spikes=[]' to judge normal days without a spike.
         #[arg(long = "set", value_name = "PATH=VALUES")]
@@ -213,9 +224,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             replications,
             threads,
+            max_memory,
             shard,
             sets,
         } => {
+            set_budget(max_memory)?;
             let shard = shard
                 .map(|s| Shard::parse(&s))
                 .transpose()
@@ -223,7 +236,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let grid = Grid::parse(&sets).map_err(anyhow::Error::msg)?;
             let set = ScenarioSet::load_with(&scenario, &grid)?;
             let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
-            run_sweep(&set, seed, replications, threads.unwrap_or(0), shard, &out)?;
+            run_sweep(&set, seed, replications, threads, shard, &out)?;
             if shard.is_none() {
                 write_report(&out, Some(&scenario))?;
             } else {
@@ -255,8 +268,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             replications,
             threads,
+            max_memory,
             sets,
         } => {
+            set_budget(max_memory)?;
             let grid = Grid::parse(&sets).map_err(anyhow::Error::msg)?;
             check(&scenario, &grid, seed, out, replications, threads)
         }
@@ -314,16 +329,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Makes `--max-memory` (or, without it, the limits the process lives under) the budget of
+/// every run.
+fn set_budget(max_memory: Option<u64>) -> anyhow::Result<()> {
+    MemoryBudget::set_current(MemoryBudget::from_limits(&limits::detect(), max_memory)?);
+    Ok(())
+}
+
+/// `--max-memory`'s value.
+fn parse_size(text: &str) -> Result<u64, String> {
+    limits::parse_size(text)
+}
+
 /// Runs every job of the scenario (its runs times `replications`, or one shard of them) on
-/// `threads` threads, then writes the aggregates and the comparison.
+/// `threads` threads (default: every core), then writes the aggregates and the comparison.
 fn run_sweep(
     set: &ScenarioSet,
     seed: Option<u64>,
     replications: u32,
-    threads: usize,
+    threads: Option<u32>,
     shard: Option<Shard>,
     out: &Path,
 ) -> anyhow::Result<()> {
+    let runs = set.runs().len() as u64;
+    if runs * u64::from(replications) > MAX_JOBS {
+        anyhow::bail!(
+            "{runs} runs × {replications} replications make {} jobs, more than the {MAX_JOBS} one sweep may plan\nhelp: fewer --set values, variants or --replications; or split the sweep into several",
+            runs * u64::from(replications)
+        );
+    }
+    let threads = threads.map_or(0, |t| t as usize);
     let jobs = sweep::plan(set, seed, replications);
     let mine = jobs
         .iter()
@@ -340,8 +375,17 @@ fn run_sweep(
         ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} ({eta} left)")
             .expect("a valid template"),
     );
-    let summaries = sweep::execute(&jobs, out, threads, shard, &|| bar.inc(1))
-        .with_context(|| format!("cannot write results into {}", out.display()))?;
+    let summaries = match sweep::execute(&jobs, out, threads, shard, &|| bar.inc(1)) {
+        Ok(summaries) => summaries,
+        Err(sweep::SweepError::Io(e)) => {
+            return Err(e).with_context(|| format!("cannot write results into {}", out.display()))
+        }
+        // The memory guard's or the budget's own message says what and where.
+        Err(e) => {
+            bar.finish_and_clear();
+            return Err(e.into());
+        }
+    };
     bar.finish_and_clear();
     if let Some(shard) = shard {
         sweep::write_manifest(&jobs, shard, out)
@@ -373,13 +417,11 @@ fn check(
     grid: &Grid,
     seed: Option<u64>,
     out: Option<PathBuf>,
-    replications: u64,
-    threads: Option<u64>,
+    replications: u32,
+    threads: Option<u32>,
 ) -> anyhow::Result<ExitCode> {
     let set = ScenarioSet::load_with(scenario, grid)?;
     let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
-    let replications = u32::try_from(replications).context("--replications is too large")?;
-    let threads = usize::try_from(threads.unwrap_or(0)).context("--threads is too large")?;
     run_sweep(&set, seed, replications, threads, None, &out)?;
     let mut runs: Vec<(&str, Option<&SloSpec>)> = set
         .runs()

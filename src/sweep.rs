@@ -21,9 +21,26 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{BudgetError, MemoryBudget, RunShare};
 use crate::metrics::Summary;
 use crate::report::{self, atomic, Aggregate, ComparisonRow, CsvTimeline};
+use crate::world::guard::GuardStop;
 use crate::{Scenario, ScenarioSet};
+
+/// Why a sweep did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// Writing a result failed (an I/O or environment failure).
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The runs at once do not fit in the memory budget (bad usage: `--threads`,
+    /// `--max-memory`).
+    #[error(transparent)]
+    Budget(#[from] BudgetError),
+    /// The memory guard stopped a run: the input drove it beyond its share (bad input).
+    #[error(transparent)]
+    Stopped(#[from] Box<GuardStop>),
+}
 
 /// One simulation to run.
 #[derive(Debug, Clone)]
@@ -134,25 +151,46 @@ pub const MANIFEST: &str = "shard.json";
 /// Runs `jobs` (those of `shard`, or all) on `threads` threads (0: every core), each into
 /// `out/<job dir>`; calls `done` after each job (for a progress bar). Returns each job's
 /// summary, `None` for jobs of other shards, in job order.
+///
+/// The runs at once share the process's memory budget ([`MemoryBudget::current`]); the budget
+/// is checked before any run starts, and a run that would hold more than its share stops the
+/// sweep with the memory guard's error (the first such job's, in job order).
 pub fn execute(
     jobs: &[Job<'_>],
     out: &Path,
     threads: usize,
     shard: Option<Shard>,
     done: &(dyn Fn() + Sync),
-) -> io::Result<Vec<Option<Summary>>> {
+) -> Result<Vec<Option<Summary>>, SweepError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(io::Error::other)?;
-    let results: Vec<io::Result<Option<Summary>>> = pool.install(|| {
+    let mine = (0..jobs.len())
+        .filter(|&i| shard.is_none_or(|s| s.takes(i)))
+        .count();
+    let scenarios: Vec<&Scenario> = jobs.iter().map(|j| j.scenario).collect();
+    let share = MemoryBudget::current().run_share(
+        pool.current_num_threads().min(mine),
+        crate::world::guard::loaded_bytes(&scenarios),
+    )?;
+    let replications = jobs.iter().map(|j| j.replication).max().unwrap_or(1);
+    let results: Vec<Result<Option<Summary>, SweepError>> = pool.install(|| {
         jobs.par_iter()
             .enumerate()
             .map(|(i, job)| {
                 if shard.is_some_and(|s| !s.takes(i)) {
                     return Ok(None);
                 }
-                let summary = simulate_into(job.scenario, job.seed, &out.join(&job.dir))?;
+                let summary = simulate_within(job.scenario, job.seed, &out.join(&job.dir), &share)
+                    .map_err(|e| match e {
+                        SweepError::Stopped(stop) => SweepError::Stopped(stop.in_run(
+                            &job.run,
+                            job.replication,
+                            replications,
+                        )),
+                        e => e,
+                    })?;
                 done();
                 Ok(Some(summary))
             })
@@ -162,13 +200,42 @@ pub fn execute(
 }
 
 /// Simulates `scenario` with `seed`, writing `timeline.csv`, `scaling_events.csv`,
-/// `summary.json` and, with regions, `regions.csv` into `dir` (each atomically).
+/// `summary.json` and, with regions, `regions.csv` into `dir` (each atomically). The run may
+/// use the whole process's memory budget; one that does not fit is an error of kind
+/// [`io::ErrorKind::OutOfMemory`] whose inner error is the memory guard's [`GuardStop`].
 pub fn simulate_into(scenario: &Scenario, seed: u64, dir: &Path) -> io::Result<Summary> {
+    simulate_within(scenario, seed, dir, &RunShare::whole_process()).map_err(|e| match e {
+        SweepError::Io(e) => e,
+        e => io::Error::new(io::ErrorKind::OutOfMemory, e),
+    })
+}
+
+/// [`simulate_into`] within `share` of the memory budget.
+pub fn simulate_within(
+    scenario: &Scenario,
+    seed: u64,
+    dir: &Path,
+    share: &RunShare,
+) -> Result<Summary, SweepError> {
+    let existed = dir.exists();
     std::fs::create_dir_all(dir)?;
     let mut timeline = atomic::AtomicFile::create(&dir.join("timeline.csv"))?;
     let mut events = atomic::AtomicFile::create(&dir.join("scaling_events.csv"))?;
     let mut sink = CsvTimeline::with_scaling_events(timeline.writer(), events.writer());
-    let result = crate::run(scenario, seed, &mut sink);
+    let result = match crate::try_run(scenario, seed, &mut sink, share) {
+        Ok(result) => result,
+        Err(stop) => {
+            // Nothing of the run is kept: its files are dropped uncommitted, and the folder
+            // made for it goes too if nothing else is in it.
+            drop(sink);
+            drop(timeline);
+            drop(events);
+            if !existed {
+                let _ = std::fs::remove_dir(dir);
+            }
+            return Err(stop.into());
+        }
+    };
     sink.finish()?;
     timeline.commit()?;
     events.commit()?;

@@ -25,6 +25,7 @@ mod closed_loop;
 mod dispatch;
 mod faults;
 mod fleet;
+pub mod guard;
 mod health;
 mod llm;
 mod metrics_source;
@@ -130,6 +131,38 @@ enum Event {
     LlmNext { instance: u32, epoch: u32 },
     /// The deadline of `request`, in an LLM batch, passes (stale unless `generation` matches).
     LlmDeadline { request: u32, generation: u32 },
+}
+
+impl Event {
+    /// What kind of event it is, as the memory guard's report names it.
+    fn kind_name(&self) -> &'static str {
+        match self {
+            Event::Arrival => "arrivals",
+            Event::UserSend { .. } => "closed-loop sends",
+            Event::ServiceEnd { .. } => "service ends",
+            Event::ClientDeadline { .. } => "client deadlines",
+            Event::QueueTimer { .. } => "queue timers",
+            Event::RequestDeadline { .. } => "request deadlines",
+            Event::DoomedEnd { .. } => "failing tries",
+            Event::Fault { .. } | Event::RandomFault { .. } => "faults",
+            Event::HealthTick { .. }
+            | Event::ProbeResult { .. }
+            | Event::PassiveRecheck { .. }
+            | Event::SlowStartTick { .. } => "health checks",
+            Event::ClientRetry { .. } => "client retries",
+            Event::PhaseEnd { .. }
+            | Event::DrainDeadline { .. }
+            | Event::Reconcile { .. }
+            | Event::Autoscale { .. } => "fleet timers",
+            Event::SpotNotice { .. }
+            | Event::SpotReclaim { .. }
+            | Event::Rebalance { .. }
+            | Event::SpotAvailability { .. } => "spot timers",
+            Event::Topology(_) => "topology events",
+            Event::LlmNext { .. } => "LLM batch steps",
+            Event::LlmDeadline { .. } => "LLM deadlines",
+        }
+    }
 }
 
 /// How an instance is.
@@ -296,6 +329,9 @@ pub struct World<'s> {
     topology: Option<topology::TopologyState>,
     /// The closed-loop users (`None`: open-loop arrivals).
     closed_loop: Option<closed_loop::ClosedLoopSource>,
+    /// The memory guard's caps and the share they come from (`None`: no caps, see
+    /// [`World::limit`]).
+    guard: Option<(guard::Caps, crate::limits::RunShare)>,
 }
 
 /// Instance slots a pool needs: with autoscaling, room for its maximum twice over (instances
@@ -637,6 +673,7 @@ impl<'s> World<'s> {
                 .closed_loop
                 .as_ref()
                 .map(|c| closed_loop::ClosedLoopSource::new(c, &streams)),
+            guard: None,
         };
         world.init_availability();
         // Types and purchase options first: the bill of an instance present at the start
@@ -650,8 +687,12 @@ impl<'s> World<'s> {
         world
     }
 
-    /// Runs to the end of the scenario, sending timeline windows to `sink`.
-    pub fn run<S: TimelineSink>(mut self, sink: &mut S) -> RunResult {
+    /// Runs to the end of the scenario, sending timeline windows to `sink`; stops early, with
+    /// the memory guard's report, if it would hold more than its caps ([`World::limit`]).
+    pub fn run<S: TimelineSink>(
+        mut self,
+        sink: &mut S,
+    ) -> Result<RunResult, Box<guard::GuardStop>> {
         if self.closed_loop.is_some() {
             self.start_users();
         } else if let Some(first) = self.arrivals.next_arrival() {
@@ -717,7 +758,10 @@ impl<'s> World<'s> {
                 } => self.on_llm_deadline(now, request, generation),
             }
         }
-        self.finish(sink)
+        if let Some(halt) = self.queue.halted() {
+            return Err(self.stop_report(halt));
+        }
+        Ok(self.finish(sink))
     }
 
     fn on_arrival(&mut self, now: SimTime) {
@@ -762,7 +806,7 @@ impl<'s> World<'s> {
         if let Some(state) = &mut self.topology {
             (region, client_deadline) = state.arrive(self.scenario, self.timeout, now, user);
         }
-        let id = self.requests.insert(Request {
+        let Some(id) = self.requests.insert(Request {
             arrival: now,
             client_deadline,
             deadline: client_deadline,
@@ -783,7 +827,9 @@ impl<'s> World<'s> {
             region,
             input_tokens,
             output_tokens,
-        });
+        }) else {
+            return self.requests_full();
+        };
         self.recorder.arrived(class);
         self.send(now, id);
     }
@@ -874,13 +920,15 @@ impl<'s> World<'s> {
             && self.balancer_retries(self.group_of(&req), &req, condition)
         {
             let group = self.group_of(&req);
-            let id = self.requests.insert(Request {
+            let Some(id) = self.requests.insert(Request {
                 is_retry: true,
                 target: u32::MAX,
                 instance: u32::MAX,
                 cut_at_deadline: false,
                 ..req
-            });
+            }) else {
+                return self.requests_full();
+            };
             self.groups[group].retries_active += 1;
             self.recorder.retried(false);
             if let Some(c) = cause {
@@ -897,7 +945,7 @@ impl<'s> World<'s> {
             let wait = c
                 .backoff
                 .delay(u32::from(req.attempts), previous, &mut self.retry_rng);
-            let id = self.requests.insert(Request {
+            let Some(id) = self.requests.insert(Request {
                 phase: Phase::Backoff,
                 is_retry: false,
                 target: u32::MAX,
@@ -905,7 +953,9 @@ impl<'s> World<'s> {
                 cut_at_deadline: false,
                 last_backoff: wait.as_nanos(),
                 ..req
-            });
+            }) else {
+                return self.requests_full();
+            };
             self.recorder.retried(true);
             if let Some(c) = cause {
                 *self.losses.retried_tries.get_mut(c) += 1;

@@ -10,6 +10,7 @@ mod determinism;
 mod gates;
 mod health;
 mod llm;
+mod memory;
 mod micro;
 mod report;
 mod retries;

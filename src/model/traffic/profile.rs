@@ -74,6 +74,20 @@ pub enum RateProfile {
 const PIECES: u64 = 48;
 
 impl RateProfile {
+    /// Bytes its steps, points and spikes take beyond the profile itself (a count trace's steps
+    /// can be many), for the memory budget.
+    pub fn bytes(&self) -> u64 {
+        let point = std::mem::size_of::<(SimTime, f64)>();
+        (match self {
+            RateProfile::Steps { steps } => steps.capacity() * point,
+            RateProfile::Ramp { points } => points.capacity() * point,
+            RateProfile::Spiked { base, spikes } => {
+                base.bytes() as usize + spikes.capacity() * std::mem::size_of::<RateProfile>()
+            }
+            _ => 0,
+        }) as u64
+    }
+
     /// λ(t) [requests/s].
     pub fn rate(&self, t: SimTime) -> f64 {
         match self {

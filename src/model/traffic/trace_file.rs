@@ -123,6 +123,20 @@ impl TraceData {
         self.times.is_empty()
     }
 
+    /// Bytes its arrays take (their capacity), for the memory budget.
+    pub fn bytes(&self) -> u64 {
+        (self.times.capacity() * 8
+            + self.input_tokens.capacity() * 4
+            + self.output_tokens.capacity() * 4
+            + self.users.capacity() * 8
+            + self.classes.capacity() * 4
+            + self
+                .class_names
+                .iter()
+                .map(|n| n.capacity() + 24)
+                .sum::<usize>()) as u64
+    }
+
     /// `(input, output)` tokens of record `i` (0 where the trace has no token column).
     #[inline]
     pub fn tokens(&self, i: usize) -> (u32, u32) {
