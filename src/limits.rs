@@ -293,6 +293,81 @@ impl MemoryBudget {
     }
 }
 
+/// A reader that fails, instead of going on, once more than `max` bytes have been read: for
+/// files read whole, whose size a device or a pipe does not tell beforehand.
+pub struct CappedReader<R> {
+    inner: R,
+    left: u64,
+    max: u64,
+}
+
+impl<R: std::io::Read> CappedReader<R> {
+    /// Reads `inner`, at most `max` bytes.
+    pub fn new(inner: R, max: u64) -> Self {
+        CappedReader {
+            inner,
+            left: max,
+            max,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for CappedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // One byte past the cap tells a file of exactly `max` bytes from a longer one.
+        let room = usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX);
+        let n = buf.len().min(room);
+        let read = self.inner.read(&mut buf[..n])?;
+        if read as u64 > self.left {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                too_large(None, self.max),
+            ));
+        }
+        self.left -= read as u64;
+        Ok(read)
+    }
+}
+
+/// "is larger than 256.0 MiB, the most a file read whole may take (an eighth of the memory
+/// budget …)".
+fn too_large(size: Option<u64>, max: u64) -> String {
+    let budget = MemoryBudget::current();
+    format!(
+        "{}, more than the {} a file read whole may take (an eighth of the memory budget of {})",
+        match size {
+            Some(s) => format!("is {}", format_bytes(s)),
+            None => format!("is larger than {}", format_bytes(max)),
+        },
+        format_bytes(max),
+        budget.describe()
+    )
+}
+
+/// Opens the file at `path` for reading whole, refusing it if it is larger than the budget's
+/// [`MemoryBudget::max_file_bytes`] (by its size first; a device or a pipe while it is read).
+/// The error is a sentence about the file, without its name.
+pub fn open_capped(path: &Path) -> Result<CappedReader<std::fs::File>, String> {
+    let max = MemoryBudget::current().max_file_bytes();
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    if let Ok(meta) = file.metadata() {
+        if meta.is_file() && meta.len() > max {
+            return Err(too_large(Some(meta.len()), max));
+        }
+    }
+    Ok(CappedReader::new(file, max))
+}
+
+/// The text of the file at `path`, read whole within the budget (see [`open_capped`]).
+pub fn read_capped_to_string(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    open_capped(path)?
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    Ok(text)
+}
+
 /// A run's share of the budget, and where it comes from (for messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunShare {
@@ -553,6 +628,22 @@ mod tests {
         assert_eq!(format_bytes(12), "12 B");
         assert_eq!(format_count(2_796_202), "2,796,202");
         assert_eq!(format_count(999), "999");
+    }
+
+    #[test]
+    fn a_capped_reader_refuses_what_is_longer_than_its_cap() {
+        use std::io::Read as _;
+        let mut exact = String::new();
+        CappedReader::new(&b"0123456789"[..], 10)
+            .read_to_string(&mut exact)
+            .unwrap();
+        assert_eq!(exact, "0123456789");
+        // An endless source (as /dev/zero) stops at the cap.
+        let err = CappedReader::new(std::io::repeat(0), 1000)
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+        assert!(err.to_string().contains("larger than 1000 B"), "{err}");
     }
 
     #[test]

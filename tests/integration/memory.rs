@@ -43,7 +43,10 @@ fn assert_guard_error(stderr: &str) {
         "(no queue_capacity)",
         "help: pool \"gpu\" cannot keep up and queues without bound: give it a queue_capacity",
     ] {
-        assert!(stderr.contains(expected), "missing `{expected}` in:\n{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "missing `{expected}` in:\n{stderr}"
+        );
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
@@ -89,7 +92,12 @@ fn an_overload_under_a_small_address_space_limit_stops_with_a_clear_error() {
     let (output, took) = run(&write(tmp.path(), "overload.toml", OVERLOAD), &out);
     let stderr = String::from_utf8_lossy(&output.stderr);
     // A code, not a signal: no abort, no kill.
-    assert_eq!(output.status.code(), Some(2), "{:?}\n{stderr}", output.status);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{:?}\n{stderr}",
+        output.status
+    );
     assert_guard_error(&stderr);
     assert!(
         stderr.contains("the address-space limit, ulimit -v"),
@@ -136,7 +144,9 @@ fn max_memory_sets_the_budget_and_the_error_names_it() {
     assert_guard_error(&stderr);
     // The share: 128 MiB less the process's reserve (48 MiB) and one thread's (8 MiB).
     assert!(
-        stderr.contains("the caps come from 72.0 MiB of the memory budget of 128.0 MiB (--max-memory)"),
+        stderr.contains(
+            "the caps come from 72.0 MiB of the memory budget of 128.0 MiB (--max-memory)"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("or raise --max-memory"), "{stderr}");
@@ -201,4 +211,29 @@ fn a_run_that_fits_is_the_same_whatever_the_budget() {
     for (name, bytes) in &small {
         assert!(*bytes == large[name], "{name} differs between budgets");
     }
+}
+
+/// Files read whole are read within the budget: an endless device (or a pipe) given as a trace
+/// is cut off at an eighth of the budget with an error, not read until memory runs out.
+#[cfg(unix)]
+#[test]
+fn an_endless_trace_file_is_cut_off_at_its_share_of_the_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = OVERLOAD.replace(
+        "profile = { kind = \"spike\", baseline = \"100/s\", multiplier = 100, start = \"1m\", hold = \"1h\" }",
+        "trace = { file = \"/dev/zero\", format = \"csv\", time_column = \"t\", time_unit = \"s\" }",
+    );
+    assert!(text.contains("/dev/zero"));
+    let file = write(tmp.path(), "zero.toml", &text);
+    let output = Command::cargo_bin("fleetsim")
+        .unwrap()
+        .args(["run", &file, "--max-memory", "128M"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the trace file /dev/zero: is larger than 16.0 MiB, more than the 16.0 MiB a file read whole may take (an eighth of the memory budget of 128.0 MiB (--max-memory))"),
+        "{stderr}"
+    );
 }
