@@ -237,3 +237,45 @@ fn an_endless_trace_file_is_cut_off_at_its_share_of_the_budget() {
         "{stderr}"
     );
 }
+
+/// Regression (issue 14, item 7): `trace-stats` of two records a billion seconds apart used to
+/// allocate a billion one-second windows (8 GB) and print 16.7 million minutes. Now it bins the
+/// span in two-day bins and counts the windows that hold records, in a blink.
+#[test]
+fn trace_stats_of_a_long_sparse_span_is_bounded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "sparse.csv", "t\n0\n1000000000\n");
+    let started = std::time::Instant::now();
+    let out = Command::cargo_bin("fleetsim")
+        .unwrap()
+        .args([
+            "trace-stats",
+            &file,
+            "--format",
+            "csv",
+            "--time-column",
+            "t",
+            "--time-unit",
+            "s",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "requests      2",
+        "span          1000000000.000 s",
+        "requests per 2 days (max 1; the last 2 days may be partial)",
+        "index of dispersion of counts per  1 s   1.000",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    // 5,788 bins, ten to a row.
+    assert!(text.lines().count() < 700, "{} lines", text.lines().count());
+}
