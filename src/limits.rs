@@ -190,16 +190,16 @@ impl MemoryBudget {
     /// limits found now give (read once).
     pub fn current() -> &'static MemoryBudget {
         CURRENT.get_or_init(|| {
-            MemoryBudget::from_limits(&detect(), None).unwrap_or(MemoryBudget {
+            let limits = detect();
+            MemoryBudget::from_limits(&limits, None).unwrap_or_else(|_| {
                 // Limits below the minimum: use them as they are (a run then stops early, with
                 // its error, rather than never starting).
-                bytes: detect()
-                    .iter()
-                    .map(|l| l.bytes)
-                    .min()
-                    .unwrap_or(FALLBACK_BUDGET),
-                source: BudgetSource::Fallback,
-                ceiling: None,
+                let smallest = limits.iter().min_by_key(|l| l.bytes).copied();
+                MemoryBudget {
+                    bytes: smallest.map_or(FALLBACK_BUDGET, |l| l.bytes),
+                    source: smallest.map_or(BudgetSource::Fallback, |l| l.source),
+                    ceiling: smallest,
+                }
             })
         })
     }

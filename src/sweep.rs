@@ -175,6 +175,18 @@ pub fn execute(
         crate::world::guard::loaded_bytes(&scenarios),
     )?;
     let replications = jobs.iter().map(|j| j.replication).max().unwrap_or(1);
+    // A run whose scenario alone does not fit is known before any runs: refuse the sweep then,
+    // rather than after the runs before it.
+    let mut checked: Vec<*const Scenario> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let ptr = job.scenario as *const Scenario;
+        if shard.is_some_and(|s| !s.takes(i)) || checked.last() == Some(&ptr) {
+            continue;
+        }
+        checked.push(ptr);
+        crate::world::guard::caps(job.scenario, &share)
+            .map_err(|stop| stop.in_run(&job.run, job.replication, replications))?;
+    }
     let results: Vec<Result<Option<Summary>, SweepError>> = pool.install(|| {
         jobs.par_iter()
             .enumerate()

@@ -32,9 +32,10 @@ pub const BYTES_PER_REQUEST: u64 = 2 * (RequestSlab::BYTES_PER_SLOT as u64 + 4);
 /// Bytes a pending event may take: its heap entry, twice over (as for requests).
 pub const BYTES_PER_EVENT: u64 = 2 * EventQueue::<Event>::BYTES_PER_EVENT as u64;
 
-/// What a balancer, its health checks, slow start and stickiness keep per target (the largest
-/// of the algorithms' per-target arrays added up, rounded up).
-const BYTES_PER_TARGET: u64 = 160;
+/// What a balancer, its health checks (active and passive), slow start and stickiness keep per
+/// target: the largest algorithm's per-target arrays (least response time: cost, stamp, key,
+/// active, weight, eligibility, about 50 bytes) and the health state's (about 50), rounded up.
+const BYTES_PER_TARGET: u64 = 128;
 
 /// The recorder's histograms and windows, the world's small tables: a fixed allowance.
 const BYTES_FIXED: u64 = 4 << 20;
@@ -94,25 +95,28 @@ impl Footprint {
             .closed_loop
             .as_ref()
             .map_or(0, |c| u64::from(c.users));
-        // Timers: each instance slot a few (start-up phase, drain, spot, faults), each group its
-        // health checks and slow start, each pool its autoscaler, each fault its two ends; each
-        // closed-loop user its next send.
-        let events = users
-            + 4 * slots
-            + 4 * scenario.target_groups.len() as u64
+        // Timers pending: each instance slot at most two at once (a start-up phase or a drain,
+        // and a spot or fault timer), each closed-loop user its next send; each group its
+        // health checks and slow start, each pool its autoscaler, each fault its two ends.
+        let fixed_events = 4 * scenario.target_groups.len() as u64
             + 4 * scenario.pools.len() as u64
             + 2 * scenario.faults.len() as u64
             + 64;
+        let events = users + 2 * slots + fixed_events;
         let mut parts = vec![
             (
                 "instance slots",
-                slots.saturating_mul(std::mem::size_of::<super::Instance>() as u64),
+                slots.saturating_mul(
+                    std::mem::size_of::<super::Instance>() as u64 + 2 * BYTES_PER_EVENT,
+                ),
             ),
             ("balancer targets", targets.saturating_mul(BYTES_PER_TARGET)),
             ("LLM batches", llm),
             (
                 "closed-loop users",
-                users.saturating_mul(crate::model::traffic::sessions::Users::BYTES_PER_USER),
+                users.saturating_mul(
+                    crate::model::traffic::sessions::Users::BYTES_PER_USER + BYTES_PER_EVENT,
+                ),
             ),
             (
                 "regions' DNS caches and per-window counts",
@@ -120,8 +124,10 @@ impl Footprint {
                     super::topology::TopologyState::footprint(scenario, t)
                 }),
             ),
-            ("pending timers", events.saturating_mul(BYTES_PER_EVENT)),
-            ("tables and statistics", BYTES_FIXED),
+            (
+                "tables, statistics and timers",
+                BYTES_FIXED.saturating_add(fixed_events.saturating_mul(BYTES_PER_EVENT)),
+            ),
         ];
         parts.retain(|(_, b)| *b > 0);
         parts.sort_by_key(|&(_, b)| std::cmp::Reverse(b));
@@ -187,7 +193,6 @@ pub fn caps(scenario: &Scenario, share: &RunShare) -> Result<Caps, Box<GuardStop
                     "instance slots" | "balancer targets" | "LLM batches" =>
                         "lower the pools' instances or autoscaling maximums (a pool keeps slots for twice its maximum)",
                     "closed-loop users" => "lower closed_loop.users",
-                    "pending timers" => "lower closed_loop.users or the pools' maximums",
                     "regions' DNS caches and per-window counts" =>
                         "shorten the run, widen [timeline] window or lower [traffic] users",
                     _ => "make the scenario smaller",

@@ -122,7 +122,9 @@ impl RequestSlab {
     }
 
     /// Stores `r` and returns its id; `None` if the slab is full (see [`RequestSlab::full`]).
-    #[inline]
+    /// Always inlined: called for every arrival and retry with a request just built, which a
+    /// call would copy through memory (measured: out of line, the viral spike ran 15 % slower).
+    #[inline(always)]
     pub fn insert(&mut self, r: Request) -> Option<u32> {
         match self.free.pop() {
             Some(id) => {

@@ -279,3 +279,38 @@ fn trace_stats_of_a_long_sparse_span_is_bounded() {
     // 5,788 bins, ten to a row.
     assert!(text.lines().count() < 700, "{} lines", text.lines().count());
 }
+
+/// What grows with the scenario's size is known before the run: a fleet whose instance slots
+/// alone do not fit in the run's share is refused before anything runs, naming the part.
+#[test]
+fn a_scenario_too_large_for_its_share_is_refused_before_it_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = OVERLOAD.replace("instances = 4", "instances = 1000000");
+    let file = write(tmp.path(), "huge.toml", &text);
+    let out = tmp.path().join("out");
+    let output = Command::cargo_bin("fleetsim")
+        .unwrap()
+        .args([
+            "run",
+            &file,
+            "--max-memory",
+            "128M",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for expected in [
+        "error: run base does not fit in its memory: before its first request it holds ",
+        "(the largest part, instance slots, ",
+        "help: lower the pools' instances or autoscaling maximums",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing `{expected}` in:\n{stderr}"
+        );
+    }
+    assert!(!out.exists());
+}
