@@ -146,7 +146,9 @@ impl Scenario {
 
 /// The text of the scenario file at `path`.
 fn read_file(path: &Path) -> Result<String, ScenarioError> {
-    std::fs::read_to_string(path).map_err(|e| {
+    // Within the memory budget: a device or a pipe given as the scenario is cut off, not read
+    // until memory runs out.
+    crate::limits::read_capped_to_string(path).map_err(|e| {
         ScenarioError::whole_file(
             path,
             format!("cannot read the scenario file: {e}"),

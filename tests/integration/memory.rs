@@ -236,6 +236,18 @@ fn an_endless_trace_file_is_cut_off_at_its_share_of_the_budget() {
         stderr.contains("cannot read the trace file /dev/zero: is larger than 16.0 MiB, more than the 16.0 MiB a file read whole may take (an eighth of the memory budget of 128.0 MiB (--max-memory))"),
         "{stderr}"
     );
+    // The scenario file itself, too.
+    let output = Command::cargo_bin("fleetsim")
+        .unwrap()
+        .args(["run", "/dev/zero", "--max-memory", "128M"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("/dev/zero: cannot read the scenario file: is larger than 16.0 MiB"),
+        "{stderr}"
+    );
 }
 
 /// Regression (issue 14, item 7): `trace-stats` of two records a billion seconds apart used to
