@@ -11,6 +11,7 @@
 
 pub mod engine;
 pub mod gates;
+pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod report;
@@ -30,23 +31,37 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
 }
 
 /// Simulates `scenario` with master seed `seed`, sending each closed timeline window to
-/// `timeline`. Deterministic: the same scenario and seed give the same result and rows. A run
-/// the input drives where it cannot go on (a loop at one instant) stops with a [`RunError`].
+/// `timeline`. Deterministic: the same scenario and seed give the same result and rows. The run
+/// may use the whole process's memory budget ([`limits::MemoryBudget::current`]); a run the
+/// input drives where it cannot go on (a loop at one instant, more held than the budget allows)
+/// stops with a [`RunError`].
 pub fn run<S: metrics::TimelineSink>(
     scenario: &Scenario,
     seed: u64,
     timeline: &mut S,
 ) -> Result<RunResult, RunError> {
-    world::World::build(scenario, seed).run(timeline)
+    run_with(
+        scenario,
+        seed,
+        timeline,
+        &limits::RunShare::whole_process(),
+        &|_| {},
+    )
 }
 
-/// [`run`], calling `progress` now and then with the fraction of the duration simulated (0
-/// to 1; see [`world::PROGRESS_EVERY`]). It has no effect on the results.
-pub fn run_observed<S: metrics::TimelineSink>(
+/// [`run`] within `share` of the memory budget (a sweep's runs at once share it), calling
+/// `progress` now and then with the fraction of the duration simulated (0 to 1; see
+/// [`world::PROGRESS_EVERY`]). Neither changes a run that fits: its result is the same whatever
+/// its share, and progress has no effect on it.
+pub fn run_with<S: metrics::TimelineSink>(
     scenario: &Scenario,
     seed: u64,
     timeline: &mut S,
+    share: &limits::RunShare,
     progress: &dyn Fn(f64),
 ) -> Result<RunResult, RunError> {
-    world::World::build(scenario, seed).run_observed(timeline, progress)
+    let caps = world::memory_guard::caps(scenario, share)?;
+    let mut world = world::World::build(scenario, seed);
+    world.limit(caps, share);
+    world.run_observed(timeline, progress)
 }

@@ -26,6 +26,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use fleetsim::gates::{self, ResultFolder, SloSpec, Thresholds};
+use fleetsim::limits::{self, MemoryBudget, MAX_JOBS, MAX_REPLICATIONS, MAX_THREADS};
 use fleetsim::report::staging::{OutputError, Staging};
 use fleetsim::report::{self, layout};
 use fleetsim::scenario::Grid;
@@ -91,12 +92,19 @@ enum Command {
         /// Output folder (default: output/<scenario name>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Independent replications of every run (seeds seed, seed + 1, ...).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        /// Independent replications of every run (seeds seed, seed + 1, ...), 1 to 1000.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=MAX_REPLICATIONS as i64))]
         replications: u32,
-        /// Worker threads (default: every core). Results are the same bytes whatever the count.
-        #[arg(long)]
-        threads: Option<usize>,
+        /// Worker threads, 1 to 256 (default: every core). Results are the same bytes whatever
+        /// the count; the runs at once share the memory budget.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
+        threads: Option<u32>,
+        /// The memory fleetsim may use, such as 512M or 4G (powers of 1024). Default: the
+        /// smallest of the address-space and data limits (ulimit -v, -d), the cgroup's memory
+        /// limit and the physical memory. A run that would hold more stops with an error
+        /// (exit 2); a run that fits gives the same results whatever the budget.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_memory: Option<u64>,
         /// Run only shard i of n (0 <= i < n): every n-th job, for a sweep spread over
         /// machines; `fleetsim merge` gathers the shards' folders.
         #[arg(long)]
@@ -144,13 +152,16 @@ enum Command {
         /// Output folder (default: output/<scenario name>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Replications of each run; with more than one, objectives are judged on the
-        /// pessimistic end of the 95 % confidence interval.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-        replications: u64,
-        /// Worker threads (default: one per core).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-        threads: Option<u64>,
+        /// Replications of each run, 1 to 1000; with more than one, objectives are judged on
+        /// the pessimistic end of the 95 % confidence interval.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=MAX_REPLICATIONS as i64))]
+        replications: u32,
+        /// Worker threads, 1 to 256 (default: every core), as for `run`.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
+        threads: Option<u32>,
+        /// The memory fleetsim may use, as for `run`.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_memory: Option<u64>,
         /// A grid axis, as for `run` (repeatable): judge the scenario with these overrides,
         /// such as --set 'traffic.spikes=[]' to judge normal days without a spike.
         #[arg(long = "set", value_name = "PATH=VALUES")]
@@ -259,8 +270,19 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     const ENVIRONMENT: u8 = 3;
     let mut code = INPUT;
     for cause in e.chain() {
-        if cause.is::<ScenarioError>() {
+        // A run the input stopped (a loop at one instant, the memory guard) and runs that do
+        // not fit the memory budget are the input's, as a broken scenario is.
+        if cause.is::<ScenarioError>()
+            || cause.is::<fleetsim::RunError>()
+            || cause.is::<fleetsim::limits::BudgetError>()
+        {
             return INPUT;
+        }
+        if let Some(e) = cause.downcast_ref::<sweep::SweepError>() {
+            return match e {
+                sweep::SweepError::Io(e) if is_environment(e) => ENVIRONMENT,
+                _ => INPUT,
+            };
         }
         if let Some(m) = cause.downcast_ref::<MergeError>() {
             return match m {
@@ -321,9 +343,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             replications,
             threads,
+            max_memory,
             shard,
             sets,
         } => {
+            set_budget(max_memory)?;
             let shard = shard
                 .map(|s| Shard::parse(&s))
                 .transpose()
@@ -336,7 +360,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &set,
                 seed,
                 replications,
-                threads.unwrap_or(0),
+                threads,
                 shard,
                 staging.dir(),
                 &out,
@@ -387,8 +411,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             replications,
             threads,
+            max_memory,
             sets,
         } => {
+            set_budget(max_memory)?;
             let grid = Grid::parse(&sets).map_err(anyhow::Error::msg)?;
             check(&scenario, &grid, seed, out, replications, threads)
         }
@@ -446,19 +472,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Makes `--max-memory` (or, without it, the limits the process lives under) the budget of
+/// every run.
+fn set_budget(max_memory: Option<u64>) -> anyhow::Result<()> {
+    MemoryBudget::set_current(MemoryBudget::from_limits(&limits::detect(), max_memory)?);
+    Ok(())
+}
+
+/// `--max-memory`'s value.
+fn parse_size(text: &str) -> Result<u64, String> {
+    limits::parse_size(text)
+}
+
 /// Runs every job of the scenario (its runs times `replications`, or one shard of them) on
-/// `threads` threads into the staging folder `dir`, then writes the aggregates and the
-/// comparison there. `out` is the output folder it will become, for messages. Returns the line
-/// to print once the folder is in place.
+/// `threads` threads (default: every core) into the staging folder `dir`, then writes the
+/// aggregates and the comparison there. `out` is the output folder it will become, for
+/// messages. Returns the line to print once the folder is in place.
 fn run_sweep(
     set: &ScenarioSet,
     seed: Option<u64>,
     replications: u32,
-    threads: usize,
+    threads: Option<u32>,
     shard: Option<Shard>,
     dir: &Path,
     out: &Path,
 ) -> anyhow::Result<String> {
+    let runs = set.runs().len() as u64;
+    if runs * u64::from(replications) > MAX_JOBS {
+        anyhow::bail!(
+            "{runs} runs × {replications} replications make {} jobs, more than the {MAX_JOBS} one sweep may plan\nhelp: fewer --set values, variants or --replications; or split the sweep into several",
+            runs * u64::from(replications)
+        );
+    }
+    let threads = threads.map_or(0, |t| t as usize);
     let jobs = sweep::plan(set, seed, replications);
     let mine = jobs
         .iter()
@@ -490,15 +536,19 @@ fn run_sweep(
             bar.set_position((fraction * 1000.0) as u64);
         }
     };
-    let summaries =
-        sweep::execute(&jobs, dir, threads, shard, &|| bar.inc(1), &progress).map_err(|e| {
-            match run_error(&e) {
-                // A run the input stopped: its own message (exit 2), not a failure to write.
-                Some(r) => anyhow::Error::new(r.clone()),
-                None => anyhow::Error::new(e)
-                    .context(format!("cannot write results into {}", out.display())),
-            }
-        })?;
+    let summaries = match sweep::execute(&jobs, dir, threads, shard, &|| bar.inc(1), &progress) {
+        Ok(summaries) => summaries,
+        Err(sweep::SweepError::Io(e)) => {
+            bar.finish_and_clear();
+            return Err(e).with_context(|| format!("cannot write results into {}", out.display()));
+        }
+        // A run the input stopped, or a budget the runs do not fit: their own message says
+        // what and where (exit 2), not a failure to write.
+        Err(e) => {
+            bar.finish_and_clear();
+            return Err(e.into());
+        }
+    };
     bar.finish_and_clear();
     if let Some(shard) = shard {
         sweep::write_manifest(&jobs, shard, dir)
@@ -544,12 +594,6 @@ fn refuse_shards_inside(shards: &[PathBuf], staging: &Staging, out: &Path) -> an
     Ok(())
 }
 
-/// The run error an I/O error of the sweep carries, if a run stopped (exit code 2: the input
-/// drove it into a limit).
-fn run_error(e: &std::io::Error) -> Option<&fleetsim::RunError> {
-    e.get_ref()?.downcast_ref::<fleetsim::RunError>()
-}
-
 /// `fleetsim check`: runs the scenario into its output folder as `run` does, then judges that
 /// folder against each run's `[slo]`.
 fn check(
@@ -557,13 +601,11 @@ fn check(
     grid: &Grid,
     seed: Option<u64>,
     out: Option<PathBuf>,
-    replications: u64,
-    threads: Option<u64>,
+    replications: u32,
+    threads: Option<u32>,
 ) -> anyhow::Result<ExitCode> {
     let set = ScenarioSet::load_with(scenario, grid)?;
     let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
-    let replications = u32::try_from(replications).context("--replications is too large")?;
-    let threads = usize::try_from(threads.unwrap_or(0)).context("--threads is too large")?;
     let staging = Staging::begin(&out)?;
     let done = run_sweep(&set, seed, replications, threads, None, staging.dir(), &out)?;
     let mut runs: Vec<(&str, Option<&SloSpec>)> = set

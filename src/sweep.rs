@@ -29,10 +29,29 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{BudgetError, MemoryBudget, RunShare};
 use crate::metrics::Summary;
 use crate::report::staging::{create_dirs, OutputError};
 use crate::report::{self, atomic, layout, Aggregate, ComparisonRow, CsvTimeline};
+use crate::world::memory_guard;
+use crate::RunError;
 use crate::{Scenario, ScenarioSet};
+
+/// Why a sweep did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// Writing a result failed (an I/O or environment failure).
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The runs at once do not fit in the memory budget (bad usage: `--threads`,
+    /// `--max-memory`).
+    #[error(transparent)]
+    Budget(#[from] BudgetError),
+    /// A run stopped before its end: the input drove it where it cannot go on (bad input: a
+    /// loop at one instant, more held than its share of the memory budget).
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
 
 /// One simulation to run.
 #[derive(Debug, Clone)]
@@ -147,10 +166,13 @@ pub const MANIFEST: &str = layout::MANIFEST_JSON;
 /// Runs `jobs` (those of `shard`, or all) on `threads` threads (0: every core), each into
 /// `out/<job dir>` (`out` must exist: it is the staging folder); calls `done` after each job
 /// and `progress` now and then with the fraction of a job's duration simulated (for progress
-/// bars; see [`crate::run_observed`]). Returns each job's summary, `None` for jobs of other
-/// shards, in job order. A run that stopped (a [`crate::RunError`], named with its run and
-/// replication) comes back as an `io::Error` wrapping it (`get_ref()` and
-/// `downcast_ref::<RunError>()` find it).
+/// bars; see [`crate::run_with`]). Returns each job's summary, `None` for jobs of other
+/// shards, in job order.
+///
+/// The runs at once share the process's memory budget ([`MemoryBudget::current`]); the budget
+/// is checked before any run starts, and a run that stops (a [`RunError`], named with its run
+/// and replication: the memory guard, a loop at one instant) stops the sweep with its error
+/// (the first such job's, in job order).
 pub fn execute(
     jobs: &[Job<'_>],
     out: &Path,
@@ -158,12 +180,32 @@ pub fn execute(
     shard: Option<Shard>,
     done: &(dyn Fn() + Sync),
     progress: &(dyn Fn(f64) + Sync),
-) -> io::Result<Vec<Option<Summary>>> {
+) -> Result<Vec<Option<Summary>>, SweepError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(io::Error::other)?;
-    let results: Vec<io::Result<Option<Summary>>> = pool.install(|| {
+    let mine = (0..jobs.len())
+        .filter(|&i| shard.is_none_or(|s| s.takes(i)))
+        .count();
+    let scenarios: Vec<&Scenario> = jobs.iter().map(|j| j.scenario).collect();
+    let share = MemoryBudget::current().run_share(
+        pool.current_num_threads().min(mine),
+        memory_guard::loaded_bytes(&scenarios),
+    )?;
+    // A run whose scenario alone does not fit is known before any runs: refuse the sweep then,
+    // rather than after the runs before it.
+    let mut checked: Vec<*const Scenario> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let ptr = job.scenario as *const Scenario;
+        if shard.is_some_and(|s| !s.takes(i)) || checked.last() == Some(&ptr) {
+            continue;
+        }
+        checked.push(ptr);
+        memory_guard::caps(job.scenario, &share)
+            .map_err(|stop| RunError::from(stop).in_run(job_name(job)))?;
+    }
+    let results: Vec<Result<Option<Summary>, SweepError>> = pool.install(|| {
         jobs.par_iter()
             .enumerate()
             .map(|(i, job)| {
@@ -171,9 +213,17 @@ pub fn execute(
                     return Ok(None);
                 }
                 create_dirs(out, &job.dir)?;
-                let summary =
-                    simulate_observed(job.scenario, job.seed, &out.join(&job.dir), progress)
-                        .map_err(|e| in_job(e, job))?;
+                let summary = simulate_within(
+                    job.scenario,
+                    job.seed,
+                    &out.join(&job.dir),
+                    &share,
+                    progress,
+                )
+                .map_err(|e| match e {
+                    SweepError::Run(stop) => SweepError::Run(stop.in_run(job_name(job))),
+                    e => e,
+                })?;
                 done();
                 Ok(Some(summary))
             })
@@ -182,41 +232,35 @@ pub fn execute(
     results.into_iter().collect()
 }
 
-/// A run error coming out of `job`, named with the job's run and replication.
-fn in_job(e: io::Error, job: &Job<'_>) -> io::Error {
-    match e
-        .get_ref()
-        .and_then(|i| i.downcast_ref::<crate::RunError>())
-    {
-        Some(r) => io::Error::other(r.clone().in_run(format!(
-            "run {} (replication {}, seed {})",
-            job.run, job.replication, job.seed
-        ))),
-        None => e,
-    }
+/// How errors name `job`'s run.
+fn job_name(job: &Job<'_>) -> String {
+    format!(
+        "run {} (replication {}, seed {})",
+        job.run, job.replication, job.seed
+    )
 }
 
 /// Simulates `scenario` with `seed`, writing `timeline.csv`, `scaling_events.csv`,
 /// `summary.json` and, with regions, `regions.csv` into the existing folder `dir` (each
-/// atomically).
-pub fn simulate_into(scenario: &Scenario, seed: u64, dir: &Path) -> io::Result<Summary> {
-    simulate_observed(scenario, seed, dir, &|_| {})
+/// atomically). The run may use the whole process's memory budget.
+pub fn simulate_into(scenario: &Scenario, seed: u64, dir: &Path) -> Result<Summary, SweepError> {
+    simulate_within(scenario, seed, dir, &RunShare::whole_process(), &|_| {})
 }
 
-/// [`simulate_into`], reporting its progress to `progress` (see [`crate::run_observed`]). A
-/// run that stops early writes none of its files and returns its [`crate::RunError`] inside
-/// an `io::Error`.
-pub fn simulate_observed(
+/// [`simulate_into`] within `share` of the memory budget, reporting its progress to `progress`
+/// (see [`crate::run_with`]). A run that stops early commits none of its files (the caller's
+/// staging folder then goes whole).
+pub fn simulate_within(
     scenario: &Scenario,
     seed: u64,
     dir: &Path,
+    share: &RunShare,
     progress: &dyn Fn(f64),
-) -> io::Result<Summary> {
+) -> Result<Summary, SweepError> {
     let mut timeline = atomic::AtomicFile::create(&dir.join(layout::TIMELINE_CSV))?;
     let mut events = atomic::AtomicFile::create(&dir.join(layout::SCALING_EVENTS_CSV))?;
     let mut sink = CsvTimeline::with_scaling_events(timeline.writer(), events.writer());
-    let result =
-        crate::run_observed(scenario, seed, &mut sink, progress).map_err(io::Error::other)?;
+    let result = crate::run_with(scenario, seed, &mut sink, share, progress)?;
     sink.finish()?;
     timeline.commit()?;
     events.commit()?;

@@ -7,6 +7,6 @@ mod queue;
 mod rng;
 mod time;
 
-pub use queue::{EventQueue, SchedulingError};
+pub use queue::{EventQueue, Halt, SchedulingError};
 pub use rng::{mix64, open_unit, RandomStreams, StreamRng};
 pub use time::{SimDuration, SimTime};

@@ -10,6 +10,13 @@
 //! it fires, so half of all events are arrivals. Kept in a slot beside the heap, with a key from
 //! the same sequence counter, it costs one comparison per pop instead of a heap push and pop,
 //! and the order of events is exactly what it would be in the heap (a test proves it).
+//!
+//! A cap (the memory guard's, `crate::world::guard`): the heap never holds more than
+//! [`EventQueue::set_cap`] events, and it grows by `try_reserve`, so that neither the cap nor
+//! an allocator that refuses memory aborts the process. An event it cannot hold is dropped and
+//! the queue *halts*: [`EventQueue::pop`] returns `None` from then on, and
+//! [`EventQueue::halted`] says why. The check costs nothing per event: it is made only when the
+//! heap is full to its capacity, where `BinaryHeap::push` would reallocate anyway.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -50,6 +57,17 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// Why a queue stopped handing out events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// Its cap of pending events was reached.
+    EventCap,
+    /// The allocator refused memory for more events.
+    EventMemory,
+    /// Its owner halted it ([`EventQueue::halt`]), with this code of its own.
+    Owner(u8),
+}
+
 /// A priority queue of events ordered by `(time, sequence)`.
 ///
 /// Complexity: `schedule_*` and `pop` are O(log n); `schedule_source_in`, `now`, `len` and
@@ -60,6 +78,10 @@ pub struct EventQueue<E> {
     source: Option<Entry<E>>,
     next_seq: u64,
     now: SimTime,
+    /// The most events the heap may hold.
+    cap: usize,
+    /// Set when an event could not be held, or by the owner: `pop` then returns `None`.
+    halted: Option<Halt>,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -76,7 +98,28 @@ impl<E> EventQueue<E> {
             source: None,
             next_seq: 0,
             now: SimTime::ZERO,
+            cap: usize::MAX,
+            halted: None,
         }
+    }
+
+    /// Bytes one pending event takes in the heap (its capacity, not counting growth).
+    pub const BYTES_PER_EVENT: usize = std::mem::size_of::<Entry<E>>();
+
+    /// The heap holds at most `cap` events: scheduling one more halts the queue.
+    pub fn set_cap(&mut self, cap: usize) {
+        self.cap = cap.max(1);
+    }
+
+    /// Stops the queue on its owner's behalf (`code` is the owner's): `pop` returns `None`.
+    /// A halt already recorded is kept.
+    pub fn halt(&mut self, code: u8) {
+        self.halted.get_or_insert(Halt::Owner(code));
+    }
+
+    /// Why the queue halted, if it has.
+    pub fn halted(&self) -> Option<Halt> {
+        self.halted
     }
 
     /// The time of the event popped last (zero before the first pop).
@@ -132,7 +175,37 @@ impl<E> EventQueue<E> {
     #[inline]
     fn push(&mut self, at: SimTime, event: E) {
         let key = self.next_key(at);
+        if self.heap.len() == self.heap.capacity() && !self.grow() {
+            // Dropped: the queue has halted and the run ends at the next pop.
+            return;
+        }
         self.heap.push(Entry { key, event });
+    }
+
+    /// Makes room for more events within the cap (doubling, as `BinaryHeap` would, but never
+    /// past the cap); false, and the queue halted, if there is none.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) -> bool {
+        let len = self.heap.len();
+        let room = self.cap.saturating_sub(len);
+        if room == 0 {
+            self.halted.get_or_insert(Halt::EventCap);
+            return false;
+        }
+        if self.heap.try_reserve_exact(len.max(16).min(room)).is_err() {
+            self.halted.get_or_insert(Halt::EventMemory);
+            return false;
+        }
+        true
+    }
+
+    /// Every pending event, in no particular order (for the rare report that counts them).
+    pub fn pending(&self) -> impl Iterator<Item = &E> + '_ {
+        self.heap
+            .iter()
+            .chain(self.source.as_ref())
+            .map(|entry| &entry.event)
     }
 
     /// The time of the next event, if any.
@@ -146,9 +219,13 @@ impl<E> EventQueue<E> {
         Some(SimTime::from_nanos((key >> 64) as u64))
     }
 
-    /// Removes the next event and advances the clock to its time.
+    /// Removes the next event and advances the clock to its time; `None` when no event is
+    /// pending or the queue has halted.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        if self.halted.is_some() {
+            return None;
+        }
         let source_first = match (&self.source, self.heap.peek()) {
             (Some(s), Some(h)) => s.key < h.key,
             (source, _) => source.is_some(),
@@ -197,6 +274,28 @@ mod tests {
         q.pop();
         q.schedule_in(SimDuration::from_nanos(4), 2);
         assert_eq!(q.peek_time(), Some(SimTime::from_nanos(8)));
+    }
+
+    #[test]
+    fn the_cap_halts_the_queue_instead_of_growing() {
+        let mut q = EventQueue::new();
+        q.set_cap(40);
+        for i in 0..40u64 {
+            q.schedule_in(SimDuration::from_nanos(i), i);
+        }
+        assert_eq!(q.halted(), None);
+        assert!(q.heap.capacity() <= 40, "{}", q.heap.capacity());
+        // The 41st is dropped, and nothing pops any more.
+        q.schedule_in(SimDuration::from_nanos(1), 99);
+        assert_eq!(q.halted(), Some(Halt::EventCap));
+        assert_eq!(q.len(), 40);
+        assert_eq!(q.pop(), None);
+        let mut owner = EventQueue::<u8>::new();
+        owner.schedule_in(SimDuration::ZERO, 1);
+        owner.halt(3);
+        owner.halt(4);
+        assert_eq!(owner.halted(), Some(Halt::Owner(3)));
+        assert_eq!(owner.pop(), None);
     }
 
     /// The source slot changes nothing about the order: a recurring source handled through the

@@ -45,20 +45,34 @@ pub fn trace_stats_text(file: &str, stats: &TraceStats, trace_toml: &str) -> Str
         }
     }
     let _ = writeln!(s);
-    let max = stats.per_minute.iter().copied().max().unwrap_or(0).max(1);
+    let max = stats.per_bin.iter().copied().max().unwrap_or(0).max(1);
     let spark: String = stats
-        .per_minute
+        .per_bin
         .iter()
         .map(|&c| BARS[(c * (BARS.len() as u64 - 1)).div_ceil(max) as usize])
         .collect();
+    let bin_minutes = stats.bin_secs / 60;
+    let (bin, unit, per_row) = match bin_minutes {
+        1 => ("minute".to_string(), "m", 10),
+        m if m % 1440 == 0 => (format!("{} days", m / 1440), "d", 10 * m / 1440),
+        m if m % 60 == 0 => (format!("{} hours", m / 60), "h", 10 * m / 60),
+        m => (format!("{m} minutes"), "m", 10 * m),
+    };
+    let bin = if bin == "1 days" {
+        "day".into()
+    } else if bin == "1 hours" {
+        "hour".into()
+    } else {
+        bin
+    };
     let _ = writeln!(
         s,
-        "requests per minute (max {max}; the last minute may be partial)"
+        "requests per {bin} (max {max}; the last {bin} may be partial)"
     );
     let _ = writeln!(s, "  {spark}");
-    for (row, chunk) in stats.per_minute.chunks(10).enumerate() {
+    for (row, chunk) in stats.per_bin.chunks(10).enumerate() {
         let cells: Vec<String> = chunk.iter().map(|c| format!("{c:>6}")).collect();
-        let _ = writeln!(s, "  {:>4}m {}", row * 10, cells.join(""));
+        let _ = writeln!(s, "  {:>4}{unit} {}", row as u64 * per_row, cells.join(""));
     }
     let _ = writeln!(s);
     if stats.input_tokens.is_some() || stats.output_tokens.is_some() {

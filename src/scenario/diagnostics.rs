@@ -159,15 +159,7 @@ pub fn list<S: AsRef<str>>(names: &[S]) -> String {
 
 /// `n` with commas between groups of three digits: 1,000,000.
 pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
+    crate::limits::format_count(n as u64)
 }
 
 /// Byte range of a value in the scenario text.

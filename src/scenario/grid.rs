@@ -23,6 +23,34 @@ use super::variants::{name_of, take_key};
 /// The key of the table the grid's points are appended as.
 const GRID_KEY: &str = "__grid";
 
+/// The most points a grid may have: each is a whole scenario validated and kept in memory,
+/// times the base and every variant.
+pub const MAX_POINTS: u64 = 10_000;
+
+/// True when two `--set` values are the same value: the same TOML (`30s` and `"30s"` are one
+/// string), or numbers that are equal (`1`, `1.0` and `1e0`).
+fn same_value(a: &str, b: &str) -> bool {
+    let (a, b) = (toml_value(a), toml_value(b));
+    if a == b {
+        return true;
+    }
+    let number = |t: &str| t.replace('_', "").parse::<f64>().ok();
+    matches!((number(&a), number(&b)), (Some(x), Some(y)) if x == y)
+}
+
+/// `text` with every character other than letters, digits and `._-=` made `_`: a folder name.
+fn folder_name(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-=".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// The axes of a grid; empty: no grid.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Grid {
@@ -103,9 +131,77 @@ impl Grid {
                     "separate values with single commas, with none at either end: --set pool.gpu.instances=2,4",
                 ));
             }
+            // A value given twice would make two runs of one name, which the sweep would then
+            // average as replications of one run (issue 14, item 12).
+            for (i, v) in values.iter().enumerate() {
+                if let Some(w) = values[..i].iter().find(|w| same_value(w, v)) {
+                    return Err(error(
+                        format!(
+                            "the value {v} is given twice ({})",
+                            if w == v {
+                                format!("as {w}")
+                            } else {
+                                format!("as {w} and as {v}")
+                            }
+                        ),
+                        "give each value once: two runs of the same value would be averaged as if they were replications; use --replications for those",
+                    ));
+                }
+            }
+            if let Some(other) = axes.iter().find(|a: &&Axis| a.path == path) {
+                let path = path.join(".");
+                let (theirs, mine) = (other.values.join(","), values.join(","));
+                return Err(error(
+                    format!("{path} is already set by --set {path}={theirs}"),
+                    &format!(
+                        "give the path once, with all its values: --set {path}={theirs},{mine}"
+                    ),
+                ));
+            }
             axes.push(Axis { path, values });
         }
-        Ok(Grid { axes })
+        let points = axes
+            .iter()
+            .try_fold(1u64, |n, a| n.checked_mul(a.values.len() as u64))
+            .unwrap_or(u64::MAX);
+        if points > MAX_POINTS {
+            return Err(GridError {
+                set: shorten(&sets.join(" --set "), 200).into_owned(),
+                message: format!(
+                    "the --set values make {} grid points, more than the {MAX_POINTS} one sweep may have",
+                    if points == u64::MAX {
+                        "too many".to_string()
+                    } else {
+                        points.to_string()
+                    }
+                ),
+                help: "fewer values per --set, or split the sweep into several".into(),
+            });
+        }
+        let grid = Grid { axes };
+        // Two values that differ only in characters a folder name cannot hold would name their
+        // runs alike, and be mixed as one run.
+        let keys = grid.keys();
+        for (a, axis) in grid.axes.iter().enumerate() {
+            for (i, v) in axis.values.iter().enumerate() {
+                let name = |v: &str| folder_name(&format!("{}={v}", keys[a]));
+                if let Some(w) = axis.values[..i].iter().find(|w| name(w) == name(v)) {
+                    return Err(GridError {
+                        set: shorten(
+                            &format!("{}={}", axis.path.join("."), axis.values.join(",")),
+                            200,
+                        )
+                        .into_owned(),
+                        message: format!(
+                            "the values {w} and {v} both name their runs \"+{}\"",
+                            name(v)
+                        ),
+                        help: "runs are named by their values, with characters other than letters, digits and ._-= written _: give values that differ in those".into(),
+                    });
+                }
+            }
+        }
+        Ok(grid)
     }
 
     /// True without any axis.
@@ -244,13 +340,7 @@ impl Point {
         let mut name = run.to_string();
         for (k, v) in &self.settings {
             name.push('+');
-            name.extend(format!("{k}={v}").chars().map(|c| {
-                if c.is_ascii_alphanumeric() || "._-=".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            }));
+            name.push_str(&folder_name(&format!("{k}={v}")));
         }
         name
     }
@@ -423,6 +513,61 @@ mod tests {
         assert!(values.iter().all(|v| v.len() == 2));
         // The file itself is untouched by taking the points off.
         assert!(doc.as_table().unwrap().get(GRID_KEY).is_none());
+    }
+
+    /// Regression (issue 14, item 12): `--set x=1,1` made two runs named alike, which the
+    /// sweep averaged as two replications of one run.
+    #[test]
+    fn a_value_given_twice_is_refused_naming_the_set() {
+        for (sets, expected) in [
+            (
+                vec!["pool.gpu.instances=2,4,2"],
+                "the value 2 is given twice (as 2)",
+            ),
+            (
+                vec!["timeout=30s,\"30s\""],
+                "is given twice (as 30s and as \"30s\")",
+            ),
+            (vec!["traffic.amplitude=0.5,5e-1"], "is given twice"),
+            (
+                vec!["duration=10m", "duration=20m"],
+                "duration is already set by --set duration=10m",
+            ),
+            (
+                vec!["name=a b,a_b"],
+                "the values a b and a_b both name their runs \"+name=a_b\"",
+            ),
+        ] {
+            let sets: Vec<String> = sets.into_iter().map(String::from).collect();
+            let err = Grid::parse(&sets).unwrap_err().to_string();
+            assert!(err.contains(expected), "{sets:?}: {err}");
+            assert!(err.starts_with("--set "), "{err}");
+            assert!(err.contains("\n  help: "), "{err}");
+        }
+        // Values that differ are fine, and so is one path under two lists.
+        assert!(Grid::parse(&["timeout=30s,31s".into(), "pool.gpu.instances=1,10".into()]).is_ok());
+    }
+
+    #[test]
+    fn a_grid_of_too_many_points_is_refused_before_it_is_made() {
+        let ten = "a=0,1,2,3,4,5,6,7,8,9";
+        let sets: Vec<String> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|k| ten.replacen('a', k, 1))
+            .collect();
+        assert!(Grid::parse(&sets).is_ok(), "10,000 points are allowed");
+        let mut more = sets.clone();
+        more.push("e=0,1".into());
+        let err = Grid::parse(&more).unwrap_err().to_string();
+        assert!(err.contains("20000 grid points"), "{err}");
+        // Twenty axes of ten values would be 1e20 points: refused, never counted out.
+        let huge: Vec<String> = (0..20)
+            .map(|i| ten.replacen('a', &format!("k{i}"), 1))
+            .collect();
+        assert!(Grid::parse(&huge)
+            .unwrap_err()
+            .to_string()
+            .contains("too many"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod kubernetes;
 mod lifecycle;
 mod llm;
 mod market;
+mod rates;
 mod raw;
 mod reader;
 mod slo;

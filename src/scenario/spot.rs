@@ -434,7 +434,7 @@ fn load_availability_csv(path: &Path) -> Result<Vec<(SimTime, u32)>, String> {
 
 /// The SkyPilot spot-traces JSON: `metadata.gap_seconds` and `data`.
 fn load_skypilot(path: &Path) -> Result<Vec<(SimTime, u32)>, String> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::limits::read_capped_to_string(path)
         .map_err(|e| format!("cannot read the trace {}: {e}", path.display()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;

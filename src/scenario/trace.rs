@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::csv_file::{cell, CsvFile};
 use super::diagnostics::quoted;
 use super::reader::{Fields, Located, Node, Reader};
+use super::units::MAX_RATE_PER_SECOND;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::traffic::trace::{count_steps, MAX_RATE_SCALE};
 use crate::model::traffic::trace_file::{far_after_first, parse_time, ColumnMap, TimeUnit};
@@ -157,6 +158,26 @@ pub fn read_trace(
             &at,
             "loop and rate_scale above 1 need at least two distinct arrival times in the trace (or its window)",
             Some("widen the window, or drop loop and rate_scale".into()),
+        );
+        return None;
+    }
+    // The replay's mean rate: what a looped trace keeps up for the whole run. (A trace of one
+    // time has no rate: its records arrive at once, and only once.)
+    let o = &options.value;
+    let period_secs = view.period() as f64 / 1e9;
+    let rate = view.len() as f64 * o.rate_scale / period_secs;
+    if view.period() > 0 && rate > MAX_RATE_PER_SECOND {
+        r.error(
+            &at,
+            format!(
+                "the replay's mean rate is {}: {} records × rate_scale {} over a loop period of {} s (the trace's times divided by speed_up {}), above {MAX_RATE_PER_SECOND:e} requests per second",
+                super::rates::rate_text(rate),
+                view.len(),
+                o.rate_scale,
+                period_secs,
+                o.speed_up
+            ),
+            Some("lower rate_scale or speed_up".into()),
         );
         return None;
     }
@@ -360,9 +381,61 @@ pub fn read_counts(
             return None;
         }
     };
-    let (times, counts): (Vec<u64>, Vec<f64>) = rows.into_iter().unzip();
-    let end = SimTime::ZERO + duration.unwrap_or(SimDuration::from_secs(1));
     let o = options.value;
+    // Each interval's rate, after rate_scale and speed_up, within the cap (spikes on top are
+    // checked with the whole profile).
+    let per_request = o.rate_scale * o.speed_up / interval.value.as_secs_f64();
+    if let Some((k, &(at, count))) = rows
+        .iter()
+        .enumerate()
+        .find(|(_, (_, c))| c * per_request > MAX_RATE_PER_SECOND)
+    {
+        r.error(
+            &file,
+            format!(
+                "row {} (the interval starting {} s after the first): {count} requests in {} s × rate_scale {} × speed_up {} is {}, above {MAX_RATE_PER_SECOND:e} requests per second",
+                k + 2,
+                at as f64 / 1e9,
+                interval.value.as_secs_f64(),
+                o.rate_scale,
+                o.speed_up,
+                super::rates::rate_text(count * per_request)
+            ),
+            Some("lower rate_scale or speed_up, or check the count column and the interval".into()),
+        );
+        return None;
+    }
+    let end = SimTime::ZERO + duration.unwrap_or(SimDuration::from_secs(1));
+    // A looped trace is laid out as steps for the whole run: rows × laps of them, kept in
+    // memory by every run of the scenario.
+    let lap = ((rows.last().map_or(0, |r| r.0) as f64 + interval.value.as_nanos() as f64)
+        / o.speed_up)
+        .max(1.0);
+    let laps = if o.looped {
+        (end.as_nanos() as f64 / lap).ceil().max(1.0)
+    } else {
+        1.0
+    };
+    let steps = rows.len() as f64 * laps;
+    let max_steps = crate::limits::MemoryBudget::current()
+        .max_records(std::mem::size_of::<(SimTime, f64)>() as u64);
+    if steps > max_steps as f64 {
+        r.error(
+            &file,
+            format!(
+                "looped over the run, the count trace makes {} steps ({} row{} × {} laps), more than the {} a rate profile may hold within the memory budget of {}",
+                crate::limits::format_count(steps.min(u64::MAX as f64) as u64),
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" },
+                laps,
+                crate::limits::format_count(max_steps),
+                crate::limits::MemoryBudget::current().describe()
+            ),
+            Some("a shorter duration, fewer rows, or a longer interval".into()),
+        );
+        return None;
+    }
+    let (times, counts): (Vec<u64>, Vec<f64>) = rows.into_iter().unzip();
     Some(RateProfile::Steps {
         steps: count_steps(
             &times,

@@ -114,6 +114,9 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         _ => OnTimeout::KeepServing,
     };
 
+    // Rates above the cap that only a combination makes (spikes, a diurnal peak, users).
+    super::rates::check(r, &raw, duration);
+
     let instance_types = validate_instance_types(r, &raw, duration);
     let pools = validate_pools(r, &raw, instance_types.as_deref());
     // References to pools are checked against every [[pool]], even when one of them has a broken

@@ -25,11 +25,13 @@ mod closed_loop;
 mod dispatch;
 mod faults;
 mod fleet;
-mod guard;
 mod health;
+mod instant_guard;
 mod llm;
+pub mod memory_guard;
 mod metrics_source;
 mod requests;
+mod run_error;
 mod spot;
 mod topology;
 mod waiting;
@@ -56,7 +58,7 @@ use health::GroupHealth;
 use requests::{Phase, Request, RequestSlab};
 use waiting::WaitQueue;
 
-pub use guard::RunError;
+pub use run_error::RunError;
 
 /// Which queue a timer is for.
 #[derive(Debug, Clone, Copy)]
@@ -164,6 +166,36 @@ impl Event {
             Event::Topology(_) => "Topology",
             Event::LlmNext { .. } => "LlmNext",
             Event::LlmDeadline { .. } => "LlmDeadline",
+        }
+    }
+
+    /// What kind of event it is, as the memory guard's report names it.
+    fn kind_name(&self) -> &'static str {
+        match self {
+            Event::Arrival => "arrivals",
+            Event::UserSend { .. } => "closed-loop sends",
+            Event::ServiceEnd { .. } => "service ends",
+            Event::ClientDeadline { .. } => "client deadlines",
+            Event::QueueTimer { .. } => "queue timers",
+            Event::RequestDeadline { .. } => "request deadlines",
+            Event::DoomedEnd { .. } => "failing tries",
+            Event::Fault { .. } | Event::RandomFault { .. } => "faults",
+            Event::HealthTick { .. }
+            | Event::ProbeResult { .. }
+            | Event::PassiveRecheck { .. }
+            | Event::SlowStartTick { .. } => "health checks",
+            Event::ClientRetry { .. } => "client retries",
+            Event::PhaseEnd { .. }
+            | Event::DrainDeadline { .. }
+            | Event::Reconcile { .. }
+            | Event::Autoscale { .. } => "fleet timers",
+            Event::SpotNotice { .. }
+            | Event::SpotReclaim { .. }
+            | Event::Rebalance { .. }
+            | Event::SpotAvailability { .. } => "spot timers",
+            Event::Topology(_) => "topology events",
+            Event::LlmNext { .. } => "LLM batch steps",
+            Event::LlmDeadline { .. } => "LLM deadlines",
         }
     }
 }
@@ -326,7 +358,7 @@ pub struct World<'s> {
     end: SimTime,
     events: u64,
     /// Stops a run that handles events without time moving.
-    guard: guard::InstantGuard,
+    instant: instant_guard::InstantGuard,
     /// Each pool's autoscaler, if it has one.
     autoscalers: Vec<Option<autoscaler::Controller>>,
     /// What every instance costs.
@@ -337,6 +369,9 @@ pub struct World<'s> {
     topology: Option<topology::TopologyState>,
     /// The closed-loop users (`None`: open-loop arrivals).
     closed_loop: Option<closed_loop::ClosedLoopSource>,
+    /// The memory guard's caps and the share they come from (`None`: no caps, see
+    /// [`World::limit`]).
+    memory: Option<(memory_guard::Caps, crate::limits::RunShare)>,
 }
 
 /// How often (in events) [`World::run_observed`] reports its progress: about twenty times a
@@ -628,7 +663,7 @@ impl<'s> World<'s> {
             let rules = scenario.routes.len().saturating_sub(10) as f64;
             recorder = recorder.with_lcu(rules);
         }
-        // What can act at one instant bounds the events there (see `guard`).
+        // What can act at one instant bounds the events there (see `instant_guard`).
         let trace_burst = scenario.trace.as_ref().map_or(0, |t| {
             let view = TraceView::new(t.data.clone(), &t.options);
             let copies = t.options.rate_scale.ceil().max(1.0) as u64;
@@ -658,7 +693,7 @@ impl<'s> World<'s> {
             })
             .max()
             .unwrap_or(1);
-        let guard = guard::InstantGuard::new(
+        let instant = instant_guard::InstantGuard::new(
             (instances.len() as u64)
                 .saturating_add(users)
                 .saturating_add(trace_burst),
@@ -710,7 +745,7 @@ impl<'s> World<'s> {
                 && scenario.client_retry.is_none(),
             end,
             events: 0,
-            guard,
+            instant,
             autoscalers,
             billing,
             losses: LossSummary::default(),
@@ -722,6 +757,7 @@ impl<'s> World<'s> {
                 .closed_loop
                 .as_ref()
                 .map(|c| closed_loop::ClosedLoopSource::new(c, &streams)),
+            memory: None,
         };
         world.init_availability();
         // Types and purchase options first: the bill of an instance present at the start
@@ -736,7 +772,8 @@ impl<'s> World<'s> {
     }
 
     /// Runs to the end of the scenario, sending timeline windows to `sink`. Stops with an
-    /// error if the run would not end (see [`RunError`]).
+    /// error if the run would not end, or would hold more than its memory caps
+    /// ([`World::limit`]); see [`RunError`].
     pub fn run<S: TimelineSink>(self, sink: &mut S) -> Result<RunResult, RunError> {
         self.run_observed(sink, &|_| {})
     }
@@ -766,11 +803,11 @@ impl<'s> World<'s> {
                 break;
             }
             self.events += 1;
-            if !self.guard.admit(now) {
+            if !self.instant.admit(now) {
                 return Err(RunError::StuckAtInstant {
                     run: self.scenario.name.clone(),
                     at: now,
-                    limit: self.guard.limit,
+                    limit: self.instant.limit,
                     last: event.name(),
                 });
             }
@@ -829,6 +866,9 @@ impl<'s> World<'s> {
                 } => self.on_llm_deadline(now, request, generation),
             }
         }
+        if let Some(halt) = self.queue.halted() {
+            return Err(self.stop_report(halt).into());
+        }
         Ok(self.finish(sink))
     }
 
@@ -874,7 +914,7 @@ impl<'s> World<'s> {
         if let Some(state) = &mut self.topology {
             (region, client_deadline) = state.arrive(self.scenario, self.timeout, now, user);
         }
-        let id = self.requests.insert(Request {
+        let Some(id) = self.requests.insert(Request {
             arrival: now,
             client_deadline,
             deadline: client_deadline,
@@ -895,7 +935,9 @@ impl<'s> World<'s> {
             region,
             input_tokens,
             output_tokens,
-        });
+        }) else {
+            return self.requests_full();
+        };
         self.recorder.arrived(class);
         self.send(now, id);
     }
@@ -986,13 +1028,15 @@ impl<'s> World<'s> {
             && self.balancer_retries(self.group_of(&req), &req, condition)
         {
             let group = self.group_of(&req);
-            let id = self.requests.insert(Request {
+            let Some(id) = self.requests.insert(Request {
                 is_retry: true,
                 target: u32::MAX,
                 instance: u32::MAX,
                 cut_at_deadline: false,
                 ..req
-            });
+            }) else {
+                return self.requests_full();
+            };
             self.groups[group].retries_active += 1;
             self.recorder.retried(false);
             if let Some(c) = cause {
@@ -1009,7 +1053,7 @@ impl<'s> World<'s> {
             let wait = c
                 .backoff
                 .delay(u32::from(req.attempts), previous, &mut self.retry_rng);
-            let id = self.requests.insert(Request {
+            let Some(id) = self.requests.insert(Request {
                 phase: Phase::Backoff,
                 is_retry: false,
                 target: u32::MAX,
@@ -1017,7 +1061,9 @@ impl<'s> World<'s> {
                 cut_at_deadline: false,
                 last_backoff: wait.as_nanos(),
                 ..req
-            });
+            }) else {
+                return self.requests_full();
+            };
             self.recorder.retried(true);
             if let Some(c) = cause {
                 *self.losses.retried_tries.get_mut(c) += 1;

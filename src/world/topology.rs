@@ -78,6 +78,28 @@ pub(super) struct TopologyState {
 }
 
 impl TopologyState {
+    /// Bytes of the per-user DNS cache and the per-window region counts a run of `scenario`
+    /// allocates at its start (the memory guard checks them before the run).
+    pub(super) fn footprint(scenario: &Scenario, t: &Topology) -> u64 {
+        let answers = t.dns.regions.len();
+        let cached = answers > 1 && t.dns.policy != DnsPolicy::Anycast;
+        let cache = if cached {
+            scenario
+                .population
+                .users
+                .saturating_mul(std::mem::size_of::<(u16, SimTime)>() as u64)
+        } else {
+            0
+        };
+        let windows = scenario
+            .duration
+            .as_nanos()
+            .div_ceil(scenario.window.as_nanos().max(1))
+            .saturating_mul(t.regions.len() as u64)
+            .saturating_mul(std::mem::size_of::<[u64; 3]>() as u64);
+        cache.saturating_add(windows)
+    }
+
     /// The state at the start of a run of `scenario`, whose topology is `t`.
     pub(super) fn new(scenario: &Scenario, t: &Topology, streams: &RandomStreams) -> Self {
         let answers = t.dns.regions.len();

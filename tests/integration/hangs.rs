@@ -56,7 +56,7 @@ fn a_loop_at_one_instant_stops_the_run_with_exit_2_and_writes_nothing() {
             assert_eq!(limit, 10_000_000 + 64 * (2 + 20_000));
             assert!(last.starts_with("UserSend"), "{last}");
         }
-        Ok(_) => panic!("the loop was not stopped"),
+        other => panic!("the loop was not stopped: {:?}", other.err()),
     }
     // The command: exit 2, the message with its help, no result file.
     let out_dir = dir.path().join("out");
@@ -105,8 +105,14 @@ service = { distribution = "exponential", mean = "500ms" }
     let s = scenario(text);
     let seen = std::cell::RefCell::new(Vec::new());
     let mut observed = CollectTimeline::default();
-    let with = fleetsim::run_observed(&s, 3, &mut observed, &|f| seen.borrow_mut().push(f))
-        .expect("the run ends");
+    let with = fleetsim::run_with(
+        &s,
+        3,
+        &mut observed,
+        &fleetsim::limits::RunShare::whole_process(),
+        &|f| seen.borrow_mut().push(f),
+    )
+    .expect("the run ends");
     let mut plain = CollectTimeline::default();
     let without = fleetsim::run(&s, 3, &mut plain).expect("the run ends");
     assert_eq!(with.summary, without.summary);

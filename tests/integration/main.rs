@@ -11,6 +11,7 @@ mod gates;
 mod hangs;
 mod health;
 mod llm;
+mod memory;
 mod micro;
 mod money;
 mod outputs;

@@ -276,3 +276,91 @@ fn a_grid_multiplies_every_run_and_applies_its_overrides() {
         "{stderr}"
     );
 }
+
+/// No result depends on `--threads`: a grid of two points times the base and a variant, each
+/// with three replications (twelve jobs, run in whichever order the threads take them), writes
+/// the same bytes on one thread and on two.
+#[test]
+fn a_grid_with_replications_is_the_same_at_one_and_two_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario_file(tmp.path());
+    let out = |threads: &str| {
+        let dir = tmp.path().join(format!("t{threads}"));
+        ok(&[
+            "run",
+            &file,
+            "--set",
+            "pool.p.instances=4,5",
+            "--set",
+            "duration=2m",
+            "--replications",
+            "3",
+            "--threads",
+            threads,
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        files_under(&dir)
+    };
+    let (one, two) = (out("1"), out("2"));
+    assert_eq!(
+        one.keys().collect::<Vec<_>>(),
+        two.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &one {
+        assert!(
+            two[name] == *bytes,
+            "{name} differs between 1 and 2 threads"
+        );
+    }
+    // Four runs × 3 replications × 3 files, an aggregate per run, and the comparison.
+    assert_eq!(results(&one), 4 * 3 * 3 + 4 + 2, "{:?}", one.keys());
+    assert!(one.contains_key("least_conn+instances=5+duration=2m/rep-3/summary.json"));
+}
+
+/// Regression (issue 14, item 12): a value given twice in a `--set` (or one path in two) made
+/// two runs of one name, which the sweep averaged as if they were replications. Refused now,
+/// naming the `--set`, before anything runs.
+#[test]
+fn a_repeated_set_value_is_refused_not_averaged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario_file(tmp.path());
+    for sets in [
+        vec!["--set", "pool.p.instances=4,4"],
+        vec!["--set", "pool.p.instances=4", "--set", "pool.p.instances=5"],
+    ] {
+        let dir = tmp.path().join("out");
+        let mut args = vec!["run", &file, "--out", dir.to_str().unwrap()];
+        args.extend(&sets);
+        let out = fleetsim(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{sets:?}: {stderr}");
+        assert!(
+            stderr.contains("error: --set pool.p.instances="),
+            "{stderr}"
+        );
+        assert!(stderr.contains("help: "), "{stderr}");
+        assert!(!dir.exists(), "{sets:?} wrote results");
+    }
+    // --replications and --threads are bounded alike in run and check.
+    for command in ["run", "check"] {
+        for (flag, value) in [
+            ("--replications", "0"),
+            ("--replications", "1001"),
+            ("--threads", "0"),
+            ("--threads", "257"),
+        ] {
+            let out = fleetsim(&[command, &file, flag, value]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{command} {flag} {value}: {stderr}"
+            );
+            assert!(
+                stderr.contains(&format!("invalid value '{value}' for '{flag}")),
+                "{stderr}"
+            );
+        }
+    }
+}

@@ -248,6 +248,11 @@ pub struct LlmBatch {
 }
 
 impl LlmBatch {
+    /// Bytes a batch may take per request it can hold (a prefill or a decode entry, twice over
+    /// for growth by doubling): the memory guard counts `max_batch` of them per instance.
+    pub const BYTES_PER_SEQUENCE: u64 =
+        2 * (std::mem::size_of::<Prefilling>() + std::mem::size_of::<Decoding>()) as u64;
+
     /// Requests in the batch (prefilling or decoding).
     pub fn len(&self) -> usize {
         self.prefill.len() + self.decoding.len()

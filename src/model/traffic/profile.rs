@@ -74,6 +74,20 @@ pub enum RateProfile {
 const PIECES: u64 = 48;
 
 impl RateProfile {
+    /// Bytes its steps, points and spikes take beyond the profile itself (a count trace's steps
+    /// can be many), for the memory budget.
+    pub fn bytes(&self) -> u64 {
+        let point = std::mem::size_of::<(SimTime, f64)>();
+        (match self {
+            RateProfile::Steps { steps } => steps.capacity() * point,
+            RateProfile::Ramp { points } => points.capacity() * point,
+            RateProfile::Spiked { base, spikes } => {
+                base.bytes() as usize + spikes.capacity() * std::mem::size_of::<RateProfile>()
+            }
+            _ => 0,
+        }) as u64
+    }
+
     /// λ(t) [requests/s].
     pub fn rate(&self, t: SimTime) -> f64 {
         match self {
@@ -145,6 +159,128 @@ impl RateProfile {
             RateProfile::Spiked { base, spikes } => {
                 spikes.iter().fold(base.rate(t), |rate, s| rate * s.rate(t))
             }
+        }
+    }
+
+    /// The highest λ on `[from, to)` and a time it is reached (`from` if the span is empty).
+    ///
+    /// Exact for every profile alone: each is monotone between its breakpoints (a spike's start,
+    /// the end of its rise, of its hold, of its decay; a ramp's points; a step's start), so its
+    /// maximum is at one end of a piece, and a diurnal profile reaches `mean · (1 + amplitude)`
+    /// wherever a peak falls in the span. With spikes on top the span is cut at every spike's
+    /// breakpoints, where each factor is monotone: each piece is bounded by the base's peak on
+    /// it times each factor's larger end. That is the true peak where the factors rise, hold or
+    /// fall together (or do not overlap), and an upper bound where one rises while another
+    /// falls. Cost: O(breakpoints in the span), with the steps of a `Steps` base visited once.
+    pub fn peak_on(&self, from: SimTime, to: SimTime) -> (f64, SimTime) {
+        if to <= from {
+            return (self.rate(from), from);
+        }
+        let last = SimTime::from_nanos(to.as_nanos() - 1);
+        let highest = |candidates: &mut dyn Iterator<Item = SimTime>| {
+            candidates
+                .filter(|t| *t >= from && *t < to)
+                .map(|t| (self.rate(t), t))
+                .fold(
+                    (self.rate(from), from),
+                    |best, c| if c.0 > best.0 { c } else { best },
+                )
+        };
+        match self {
+            RateProfile::Constant { rate } => (*rate, from),
+            RateProfile::Steps { steps } => {
+                let i = steps.partition_point(|(at, _)| *at <= from);
+                steps[i..].iter().take_while(|(at, _)| *at < to).fold(
+                    (self.rate(from), from),
+                    |best, &(at, r)| {
+                        if r > best.0 {
+                            (r, at)
+                        } else {
+                            best
+                        }
+                    },
+                )
+            }
+            RateProfile::Ramp { points } => {
+                highest(&mut points.iter().map(|p| p.0).chain(std::iter::once(last)))
+            }
+            RateProfile::Spike { .. } => {
+                let cuts = self.breakpoints();
+                highest(
+                    &mut cuts
+                        .into_iter()
+                        .flat_map(|p| [p, SimTime::from_nanos(p.as_nanos().saturating_sub(1))])
+                        .chain(std::iter::once(last)),
+                )
+            }
+            RateProfile::Diurnal {
+                mean,
+                amplitude,
+                period,
+                peak_at,
+            } => {
+                let (period, first) = (
+                    u128::from(period.as_nanos().max(1)),
+                    u128::from(peak_at.as_nanos()),
+                );
+                let from_ns = u128::from(from.as_nanos());
+                let first = first % period;
+                let peak = if from_ns <= first {
+                    first
+                } else {
+                    first + (from_ns - first).div_ceil(period) * period
+                };
+                if peak < u128::from(to.as_nanos()) {
+                    (mean * (1.0 + amplitude), SimTime::from_nanos(peak as u64))
+                } else {
+                    highest(&mut std::iter::once(last))
+                }
+            }
+            RateProfile::Spiked { base, spikes } => {
+                let mut cuts: Vec<SimTime> = spikes
+                    .iter()
+                    .flat_map(|s| s.breakpoints())
+                    .filter(|t| *t > from && *t < to)
+                    .chain([from, to])
+                    .collect();
+                cuts.sort_unstable();
+                cuts.dedup();
+                let mut best = (0.0, from);
+                for piece in cuts.windows(2) {
+                    let (a, b) = (piece[0], piece[1]);
+                    let end = SimTime::from_nanos(b.as_nanos() - 1);
+                    let (base_peak, at) = base.peak_on(a, b);
+                    let factor: f64 = spikes.iter().map(|s| s.rate(a).max(s.rate(end))).product();
+                    if base_peak * factor > best.0 {
+                        best = (base_peak * factor, at);
+                    }
+                }
+                best
+            }
+        }
+    }
+
+    /// A spike's breakpoints: where it starts, ends its rise, its hold and (linear) its decay.
+    /// Empty for other profiles.
+    fn breakpoints(&self) -> Vec<SimTime> {
+        match self {
+            RateProfile::Spike {
+                start,
+                ramp_up,
+                hold,
+                decay,
+                decay_shape,
+                ..
+            } => {
+                let risen = start.saturating_add(*ramp_up);
+                let held = risen.saturating_add(*hold);
+                let mut cuts = vec![*start, risen, held];
+                if *decay_shape == DecayShape::Linear {
+                    cuts.push(held.saturating_add(*decay));
+                }
+                cuts
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -331,6 +467,102 @@ mod tests {
         assert!((p.rate(at(165)) - 77.5 * diurnal(165.0)).abs() < 1e-9);
         // Long after both: the diurnal rate again (the exponential tail is e^-14 of 9 away).
         assert!((p.rate(at(900)) - diurnal(900.0)).abs() < 1e-3 * diurnal(900.0));
+    }
+
+    /// The peak by brute force: λ at every millisecond of the span.
+    fn sampled_peak(p: &RateProfile, from_ms: u64, to_ms: u64) -> f64 {
+        (from_ms..to_ms)
+            .map(|ms| p.rate(SimTime::from_nanos(ms * 1_000_000)))
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn peaks_are_exact_for_every_profile_alone() {
+        let ms = |m: u64| SimTime::from_nanos(m * 1_000_000);
+        assert_eq!(
+            spike(DecayShape::Linear).peak_on(ms(0), ms(500_000)),
+            (1000.0, at(110))
+        );
+        // Before the rise ends, the peak is the last instant of the span.
+        let (p, _) = spike(DecayShape::Linear).peak_on(ms(0), ms(105_000));
+        assert!(
+            (p - (10.0 + 990.0 * (4_999.999_999 / 10_000.0))).abs() < 1e-3,
+            "{p}"
+        );
+        // After the spike, the decay's first instant.
+        let (p, when) = spike(DecayShape::Exponential).peak_on(ms(200_000), ms(300_000));
+        assert_eq!(when, ms(200_000));
+        assert_eq!(p, spike(DecayShape::Exponential).rate(ms(200_000)));
+        let diurnal = RateProfile::Diurnal {
+            mean: 100.0,
+            amplitude: 0.5,
+            period: SimDuration::from_secs(1000),
+            peak_at: SimDuration::from_secs(250),
+        };
+        // A span holding a peak (the second, at 1250 s); one holding none peaks at an end.
+        assert_eq!(
+            diurnal.peak_on(ms(300_000), ms(1_300_000)),
+            (150.0, at(1250))
+        );
+        assert_eq!(
+            diurnal.peak_on(ms(300_000), ms(600_000)),
+            (diurnal.rate(ms(300_000)), ms(300_000))
+        );
+        let steps = RateProfile::Steps {
+            steps: vec![(at(0), 5.0), (at(10), 50.0), (at(20), 7.0)],
+        };
+        assert_eq!(steps.peak_on(at(12), at(30)), (50.0, at(12)));
+        assert_eq!(steps.peak_on(at(0), at(10)), (5.0, at(0)));
+        assert_eq!(steps.peak_on(at(0), at(11)), (50.0, at(10)));
+        let ramp = RateProfile::Ramp {
+            points: vec![(at(0), 1.0), (at(100), 300.0), (at(200), 2.0)],
+        };
+        assert_eq!(ramp.peak_on(at(0), at(1000)), (300.0, at(100)));
+        for p in [spike(DecayShape::Linear), diurnal, ramp] {
+            let (peak, _) = p.peak_on(ms(0), ms(400_000));
+            let sampled = sampled_peak(&p, 0, 400_000);
+            assert!(
+                peak >= sampled && peak - sampled < 1e-6 * peak,
+                "{p:?}: {peak} vs {sampled}"
+            );
+        }
+    }
+
+    #[test]
+    fn overlapping_spikes_multiply_at_the_peak() {
+        let factor = |start: u64, multiplier: f64| RateProfile::Spike {
+            baseline: 1.0,
+            multiplier,
+            start: at(start),
+            ramp_up: SimDuration::from_secs(10),
+            hold: SimDuration::from_secs(100),
+            decay: SimDuration::from_secs(10),
+            decay_shape: DecayShape::Linear,
+        };
+        let two = |second: u64| RateProfile::Spiked {
+            base: Box::new(RateProfile::Constant { rate: 1000.0 }),
+            spikes: vec![factor(100, 10.0), factor(second, 100.0)],
+        };
+        // Holding together from 160 s to 210 s: 1000 × 10 × 100.
+        assert_eq!(two(150).peak_on(at(0), at(3600)), (1e6, at(160)));
+        // Apart: the larger one alone.
+        assert_eq!(two(1000).peak_on(at(0), at(3600)).0, 1e5);
+        // On a diurnal day, as sampled.
+        let p = RateProfile::Spiked {
+            base: Box::new(RateProfile::Diurnal {
+                mean: 100.0,
+                amplitude: 0.5,
+                period: SimDuration::from_secs(1000),
+                peak_at: SimDuration::from_secs(250),
+            }),
+            spikes: vec![factor(100, 10.0), factor(150, 4.0)],
+        };
+        let (peak, _) = p.peak_on(at(0), at(2000));
+        let sampled = sampled_peak(&p, 0, 2_000_000);
+        assert!(
+            peak >= sampled && peak < 1.01 * sampled,
+            "{peak} vs {sampled}"
+        );
     }
 
     #[test]

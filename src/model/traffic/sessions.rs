@@ -166,6 +166,9 @@ pub struct Users {
 const INITIAL: u64 = u64::MAX >> 24;
 
 impl Users {
+    /// Bytes of one user's state (the memory guard counts them before a run).
+    pub const BYTES_PER_USER: u64 = std::mem::size_of::<UserState>() as u64;
+
     /// The population of `spec`, all users about to start.
     pub fn new(spec: ClosedLoop, keys: UserKeys) -> Self {
         let state = vec![UserState::default(); spec.users as usize];

@@ -125,6 +125,20 @@ impl TraceData {
         self.times.is_empty()
     }
 
+    /// Bytes its arrays take (their capacity), for the memory budget.
+    pub fn bytes(&self) -> u64 {
+        (self.times.capacity() * 8
+            + self.input_tokens.capacity() * 4
+            + self.output_tokens.capacity() * 4
+            + self.users.capacity() * 8
+            + self.classes.capacity() * 4
+            + self
+                .class_names
+                .iter()
+                .map(|n| n.capacity() + 24)
+                .sum::<usize>()) as u64
+    }
+
     /// `(input, output)` tokens of record `i` (0 where the trace has no token column).
     #[inline]
     pub fn tokens(&self, i: usize) -> (u32, u32) {
@@ -134,15 +148,33 @@ impl TraceData {
         )
     }
 
-    /// Reads the trace file at `path` laid out as `format`.
+    /// Bytes a record takes in memory, with every column.
+    pub const BYTES_PER_RECORD: u64 = 8 + 4 + 4 + 8 + 4;
+
+    /// Reads the trace file at `path` laid out as `format`, within the memory budget: a file
+    /// larger than [`crate::limits::MemoryBudget::max_file_bytes`], or with more records than
+    /// [`crate::limits::MemoryBudget::max_records`] allows, is an error.
     pub fn load(path: &Path, format: &TraceFormat) -> Result<TraceData, String> {
-        let text = std::fs::read_to_string(path)
+        let max_records =
+            crate::limits::MemoryBudget::current().max_records(Self::BYTES_PER_RECORD);
+        TraceData::load_within(path, format, max_records)
+    }
+
+    /// As [`TraceData::load`], with at most `max_records` records.
+    pub fn load_within(
+        path: &Path,
+        format: &TraceFormat,
+        max_records: u64,
+    ) -> Result<TraceData, String> {
+        let text = crate::limits::read_capped_to_string(path)
             .map_err(|e| format!("cannot read the trace file {}: {e}", path.display()))?;
         let name = path.display().to_string();
+        let max_records = usize::try_from(max_records).unwrap_or(usize::MAX);
         match format {
             TraceFormat::AzureLlm => parse_csv(
                 &text,
                 &name,
+                max_records,
                 &ColumnMap {
                     time_column: "TIMESTAMP".into(),
                     time_unit: TimeUnit::Iso,
@@ -155,6 +187,7 @@ impl TraceData {
             TraceFormat::Mooncake => parse_jsonl(
                 &text,
                 &name,
+                max_records,
                 &ColumnMap {
                     time_column: "timestamp".into(),
                     time_unit: TimeUnit::Millis,
@@ -164,8 +197,8 @@ impl TraceData {
                     class_column: None,
                 },
             ),
-            TraceFormat::Csv(map) => parse_csv(&text, &name, map),
-            TraceFormat::Jsonl(map) => parse_jsonl(&text, &name, map),
+            TraceFormat::Csv(map) => parse_csv(&text, &name, max_records, map),
+            TraceFormat::Jsonl(map) => parse_jsonl(&text, &name, max_records, map),
         }
     }
 }
@@ -174,6 +207,8 @@ impl TraceData {
 struct Builder<'a> {
     name: &'a str,
     map: &'a ColumnMap,
+    /// The most records the trace may hold (the memory budget's).
+    max_records: usize,
     data: TraceData,
     /// The first record's absolute time [ns in the file's unit origin].
     first: Option<i128>,
@@ -182,10 +217,11 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(name: &'a str, map: &'a ColumnMap) -> Self {
+    fn new(name: &'a str, map: &'a ColumnMap, max_records: usize) -> Self {
         Builder {
             name,
             map,
+            max_records,
             data: TraceData::default(),
             first: None,
             users_by_name: BTreeMap::new(),
@@ -194,6 +230,15 @@ impl<'a> Builder<'a> {
     }
 
     fn push(&mut self, line: usize, fields: &Record<'_>) -> Result<(), String> {
+        if self.data.times.len() >= self.max_records {
+            return Err(format!(
+                "{} line {line}: more than {} records, the most a trace may hold within the memory budget of {} ({} bytes a record)",
+                self.name,
+                crate::limits::format_count(self.max_records as u64),
+                crate::limits::MemoryBudget::current().describe(),
+                TraceData::BYTES_PER_RECORD
+            ));
+        }
         let at = |column: &str, what: &str| {
             format!("{} line {line}, column \"{column}\": {what}", self.name)
         };
@@ -302,7 +347,12 @@ impl Record<'_> {
     }
 }
 
-fn parse_csv(text: &str, name: &str, map: &ColumnMap) -> Result<TraceData, String> {
+fn parse_csv(
+    text: &str,
+    name: &str,
+    max_records: usize,
+    map: &ColumnMap,
+) -> Result<TraceData, String> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.as_bytes());
@@ -325,7 +375,7 @@ fn parse_csv(text: &str, name: &str, map: &ColumnMap) -> Result<TraceData, Strin
             ));
         }
     }
-    let mut builder = Builder::new(name, map);
+    let mut builder = Builder::new(name, map, max_records);
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let record = record.map_err(|e| format!("{name} line {line}: {e}"))?;
@@ -340,8 +390,13 @@ fn parse_csv(text: &str, name: &str, map: &ColumnMap) -> Result<TraceData, Strin
     builder.finish()
 }
 
-fn parse_jsonl(text: &str, name: &str, map: &ColumnMap) -> Result<TraceData, String> {
-    let mut builder = Builder::new(name, map);
+fn parse_jsonl(
+    text: &str,
+    name: &str,
+    max_records: usize,
+    map: &ColumnMap,
+) -> Result<TraceData, String> {
+    let mut builder = Builder::new(name, map, max_records);
     let columns: Vec<&str> = map.columns().collect();
     let mut headers = BTreeMap::new();
     for (k, c) in columns.iter().enumerate() {
@@ -601,9 +656,17 @@ mod tests {
     }
 
     #[test]
+    fn a_trace_beyond_its_record_cap_is_refused_at_the_first_record_too_many() {
+        let text = "t,in,user,class\n1,5,a,b\n2,6,a,b\n3,7,a,b";
+        assert_eq!(parse_csv(text, "x.csv", 3, &csv_map()).unwrap().len(), 3);
+        let e = parse_csv(text, "x.csv", 2, &csv_map()).unwrap_err();
+        assert!(e.contains("x.csv line 4: more than 2 records"), "{e}");
+    }
+
+    #[test]
     fn csv_with_ties_users_and_classes() {
         let text = "t,in,user,class\n1000,5,alice,chat\n1000,6,7,code\n1500.5,7,alice,chat";
-        let d = parse_csv(text, "x.csv", &csv_map()).unwrap();
+        let d = parse_csv(text, "x.csv", usize::MAX, &csv_map()).unwrap();
         // Times from the first record: 0, 0 (a tie, kept in file order), 500.5 ms.
         assert_eq!(d.times, vec![0, 0, 500_500_000]);
         assert_eq!(d.input_tokens, vec![5, 6, 7]);
@@ -617,13 +680,25 @@ mod tests {
 
     #[test]
     fn unsorted_times_missing_columns_and_bad_cells_are_errors() {
-        let e = parse_csv("t,in,user,class\n10,1,a,b\n5,1,a,b", "x.csv", &csv_map()).unwrap_err();
+        let e = parse_csv(
+            "t,in,user,class\n10,1,a,b\n5,1,a,b",
+            "x.csv",
+            usize::MAX,
+            &csv_map(),
+        )
+        .unwrap_err();
         assert!(e.contains("line 3") && e.contains("sorted"), "{e}");
-        let e = parse_csv("t,in\n10,1", "x.csv", &csv_map()).unwrap_err();
+        let e = parse_csv("t,in\n10,1", "x.csv", usize::MAX, &csv_map()).unwrap_err();
         assert!(e.contains("no column \"user\""), "{e}");
-        let e = parse_csv("t,in,user,class\n10,-1,a,b", "x.csv", &csv_map()).unwrap_err();
+        let e = parse_csv(
+            "t,in,user,class\n10,-1,a,b",
+            "x.csv",
+            usize::MAX,
+            &csv_map(),
+        )
+        .unwrap_err();
         assert!(e.contains("line 2") && e.contains("token count"), "{e}");
-        let e = parse_csv("t,in,user,class\n", "x.csv", &csv_map()).unwrap_err();
+        let e = parse_csv("t,in,user,class\n", "x.csv", usize::MAX, &csv_map()).unwrap_err();
         assert!(e.contains("no records"), "{e}");
     }
 
@@ -639,13 +714,13 @@ mod tests {
         };
         let text = "{\"timestamp\": 0, \"input_length\": 6955, \"output_length\": 52, \"hash_ids\": [1, 2]}\n\
                     {\"timestamp\": 27, \"input_length\": 12, \"output_length\": 3, \"hash_ids\": []}\n";
-        let d = parse_jsonl(text, "m.jsonl", &map).unwrap();
+        let d = parse_jsonl(text, "m.jsonl", usize::MAX, &map).unwrap();
         assert_eq!(d.times, vec![0, 27_000_000]);
         assert_eq!(d.input_tokens, vec![6955, 12]);
         assert_eq!(d.output_tokens, vec![52, 3]);
-        let e = parse_jsonl("{\"timestamp\": 0}", "m.jsonl", &map).unwrap_err();
+        let e = parse_jsonl("{\"timestamp\": 0}", "m.jsonl", usize::MAX, &map).unwrap_err();
         assert!(e.contains("line 1") && e.contains("input_length"), "{e}");
-        let e = parse_jsonl("[1]", "m.jsonl", &map).unwrap_err();
+        let e = parse_jsonl("[1]", "m.jsonl", usize::MAX, &map).unwrap_err();
         assert!(e.contains("JSON object"), "{e}");
     }
 }

@@ -20,42 +20,6 @@ const BASE: u64 = 10_000_000;
 /// per try, with a margin: a request arriving, being sent, started, ended, failed, retried.
 const PER_ENTITY: u64 = 64;
 
-/// A run that stopped before its end because the input drove it somewhere it cannot go on:
-/// a resource limit (exit code 2, as for bad input; see `main.rs`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RunError {
-    /// Too many events happened at one simulated instant: a loop that lets no time pass.
-    #[error(
-        "{run}: stopped at {at} of simulated time: more than {limit} events happened at that instant without time moving (the last one: {last}); the run has a loop that lets no time pass\n  help: look for something that repeats at once: a closed-loop think_time or a service time of 0 behind requests that fail at once (a full queue, no healthy target, a timeout of 0), or client retries without backoff; give it time (such as think_time = {{ distribution = \"exponential\", mean = \"1s\" }})"
-    )]
-    StuckAtInstant {
-        /// The run: the scenario's name, or the sweep's run and replication.
-        run: String,
-        /// The instant it could not leave.
-        at: SimTime,
-        /// The limit of events at one instant for this scenario.
-        limit: u64,
-        /// The kind of the last event handled.
-        last: &'static str,
-    },
-}
-
-impl RunError {
-    /// The same error, naming the run `run` (a sweep's run and replication).
-    pub fn in_run(self, run: String) -> RunError {
-        match self {
-            RunError::StuckAtInstant {
-                at, limit, last, ..
-            } => RunError::StuckAtInstant {
-                run,
-                at,
-                limit,
-                last,
-            },
-        }
-    }
-}
-
 /// Counts the events at the current instant.
 pub(super) struct InstantGuard {
     at: SimTime,
@@ -119,31 +83,16 @@ mod tests {
             assert!(g.admit(t(k / 3)), "three events an instant are fine");
         }
     }
-
-    #[test]
-    fn the_error_names_the_run_the_instant_and_the_event() {
-        let e = RunError::StuckAtInstant {
-            run: "x".into(),
-            at: SimTime::from_nanos(1_500_000_000),
-            limit: 10,
-            last: "UserSend",
-        }
-        .in_run("base, replication 2".into());
-        let text = e.to_string();
-        assert!(text.starts_with("base, replication 2: stopped at 1.5s of simulated time"));
-        assert!(text.contains("more than 10 events") && text.contains("UserSend"));
-        assert!(text.contains("\n  help: "));
-    }
 }
 
 #[cfg(test)]
 mod in_the_world {
     use std::path::Path;
 
-    use super::RunError;
     use crate::engine::SimTime;
     use crate::metrics::CollectTimeline;
     use crate::scenario::Scenario;
+    use crate::world::RunError;
     use crate::world::World;
 
     /// 1,000 closed-loop users who all think exactly 1 s first: 1,000 sends (and their
@@ -174,7 +123,7 @@ service = { distribution = "constant", value = "100ms" }
         let s = crowd();
         let world = World::build(&s, 1);
         // 10,000,000 + 64 × (1 slot + 1,000 users).
-        assert_eq!(world.guard.limit, 10_000_000 + 64 * 1001);
+        assert_eq!(world.instant.limit, 10_000_000 + 64 * 1001);
         assert!(world.run(&mut CollectTimeline::default()).is_ok());
     }
 
@@ -182,7 +131,7 @@ service = { distribution = "constant", value = "100ms" }
     fn a_run_passing_the_limit_at_one_instant_stops_with_an_error_naming_it() {
         let s = crowd();
         let mut world = World::build(&s, 1);
-        world.guard.limit = 500;
+        world.instant.limit = 500;
         match world.run(&mut CollectTimeline::default()) {
             Err(RunError::StuckAtInstant {
                 run,
@@ -195,7 +144,7 @@ service = { distribution = "constant", value = "100ms" }
                 assert_eq!(limit, 500);
                 assert!(last.starts_with("UserSend"), "{last}");
             }
-            Ok(_) => panic!("1,000 sends at 1 s pass a limit of 500"),
+            other => panic!("1,000 sends at 1 s pass a limit of 500: {:?}", other.err()),
         }
     }
 }
