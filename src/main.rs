@@ -352,7 +352,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(|s| Shard::parse(&s))
                 .transpose()
                 .map_err(anyhow::Error::msg)?;
-            let grid = Grid::parse(&sets).map_err(anyhow::Error::msg)?;
+            let grid = Grid::parse(&sets)?;
             let set = ScenarioSet::load_with(&scenario, &grid)?;
             let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
             let staging = Staging::begin(&out)?;
@@ -415,7 +415,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sets,
         } => {
             set_budget(max_memory)?;
-            let grid = Grid::parse(&sets).map_err(anyhow::Error::msg)?;
+            let grid = Grid::parse(&sets)?;
             check(&scenario, &grid, seed, out, replications, threads)
         }
         Command::TraceStats {

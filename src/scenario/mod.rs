@@ -201,17 +201,29 @@ fn read_file(path: &Path) -> Result<String, ScenarioError> {
             },
         ));
     }
+    // The smaller of the format's bound and the memory budget's share for a file read whole
+    // (a device or a pipe given as the scenario is cut off, not read until memory runs out).
+    let budget = crate::limits::MemoryBudget::current();
+    let max = MAX_SCENARIO_BYTES.min(budget.max_file_bytes());
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes))
+        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
         .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+    if bytes.len() as u64 > max {
         return Err(fail(
             None,
-            format!(
-                "the file is larger than {} MiB, more than any scenario",
-                MAX_SCENARIO_BYTES >> 20
-            ),
+            if max < MAX_SCENARIO_BYTES {
+                format!(
+                    "the file is larger than {}, the most a file read whole may take (an eighth of {})",
+                    crate::limits::format_bytes(max),
+                    budget.describe()
+                )
+            } else {
+                format!(
+                    "the file is larger than {} MiB, more than any scenario",
+                    MAX_SCENARIO_BYTES >> 20
+                )
+            },
             "check the path: a scenario describes a fleet in a few kilobytes, and large data go in the files it names, such as [traffic] trace = { file = ... }".into(),
         ));
     }

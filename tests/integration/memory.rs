@@ -36,7 +36,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 
 fn assert_guard_error(stderr: &str) {
     for expected in [
-        "error: run base stopped at ",
+        "error: run base (replication 1, seed 1) stopped at ",
         "the memory guard's cap of ",
         "requests held",
         "pool \"gpu\": ",
@@ -245,7 +245,7 @@ fn an_endless_trace_file_is_cut_off_at_its_share_of_the_budget() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("/dev/zero: cannot read the scenario file: is larger than 16.0 MiB"),
+        stderr.contains("/dev/zero: the file is larger than 16.0 MiB, the most a file read whole may take (an eighth of 128.0 MiB (--max-memory))"),
         "{stderr}"
     );
 }
@@ -315,7 +315,7 @@ fn a_scenario_too_large_for_its_share_is_refused_before_it_runs() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     for expected in [
-        "error: run base does not fit in its memory: before its first request it holds ",
+        "error: run base (replication 1, seed 1) does not fit in its memory: before its first request it holds ",
         "(the largest part, instance slots, ",
         "help: lower the pools' instances or autoscaling maximums",
     ] {
