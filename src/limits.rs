@@ -13,7 +13,7 @@
 //!
 //! Nothing in a result depends on the budget: a scenario that fits gives the same bytes
 //! whatever it is. The budget only decides where a run that does not fit stops, with an error
-//! that says so (`crate::world::guard`), and how large a file may be loaded whole. It must not
+//! that says so (`crate::world::memory_guard`), and how large a file may be loaded whole. It must not
 //! know about the simulation's types: the world turns a run's share into caps on what it holds.
 
 use std::fmt;

@@ -11,7 +11,7 @@
 //! the same sequence counter, it costs one comparison per pop instead of a heap push and pop,
 //! and the order of events is exactly what it would be in the heap (a test proves it).
 //!
-//! A cap (the memory guard's, `crate::world::guard`): the heap never holds more than
+//! A cap (the memory guard's, `crate::world::memory_guard`): the heap never holds more than
 //! [`EventQueue::set_cap`] events, and it grows by `try_reserve`, so that neither the cap nor
 //! an allocator that refuses memory aborts the process. An event it cannot hold is dropped and
 //! the queue *halts*: [`EventQueue::pop`] returns `None` from then on, and
