@@ -1,66 +1,8 @@
-//! Determinism, conservation and common random numbers, for every shipped scenario.
+//! Determinism and common random numbers (every shipped scenario's determinism across threads,
+//! golden outputs and conservation: `shipped.rs`).
 
-use std::path::Path;
-
-use assert_cmd::Command;
-
-use crate::common::{files_under, run, scenario, shipped_scenarios};
-use fleetsim::metrics::Failure;
-use fleetsim::{Scenario, ScenarioSet};
-
-fn run_cli(scenario: &Path, out: &Path) {
-    Command::cargo_bin("fleetsim")
-        .unwrap()
-        .args([
-            "run",
-            scenario.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .assert()
-        .success();
-}
-
-#[test]
-fn same_scenario_and_seed_give_byte_identical_files() {
-    let scenarios = shipped_scenarios();
-    assert!(
-        scenarios.len() >= 2,
-        "scenarios/ should ship at least two scenarios"
-    );
-    for file in scenarios {
-        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        run_cli(&file, a.path());
-        run_cli(&file, b.path());
-        let (x, y) = (files_under(a.path()), files_under(b.path()));
-        let names: Vec<&String> = x.keys().collect();
-        assert_eq!(names, y.keys().collect::<Vec<_>>(), "{}", file.display());
-        // One summary, timeline and scaling-event list per run (the base and each variant),
-        // and with variants the comparison files; the report: scenario.toml, report.html,
-        // summary.md, two charts per run and the latency and cost charts (SVG and PNG each),
-        // and with variants the p99-against-cost chart.
-        // A run with regions adds its regions.csv; every result folder has its marker.
-        let set = ScenarioSet::load(&file).unwrap();
-        let runs = set.runs().len();
-        let with_regions = set
-            .runs()
-            .iter()
-            .filter(|(_, s)| s.topology.is_some())
-            .count();
-        let variants = if runs > 1 { 2 + 2 } else { 0 };
-        let expected = 3 * runs + with_regions + 3 + 2 * 2 * runs + 2 * 2 + variants + 1;
-        assert_eq!(names.len(), expected, "{}: {names:?}", file.display());
-        for (name, bytes) in &x {
-            // Even a fixed fleet's scaling_events.csv has its header.
-            assert!(!bytes.is_empty(), "{} {name} is empty", file.display());
-            assert!(
-                *bytes == y[name],
-                "{} {name} differs between two runs",
-                file.display()
-            );
-        }
-    }
-}
+use crate::common::{run, scenario};
+use fleetsim::Scenario;
 
 #[test]
 fn a_different_seed_gives_different_results() {
@@ -68,61 +10,6 @@ fn a_different_seed_gives_different_results() {
     let (a, _) = run(&s, 1);
     let (b, _) = run(&s, 2);
     assert_ne!(a.requests.arrived, b.requests.arrived);
-}
-
-#[test]
-fn every_request_is_accounted_for_in_every_shipped_scenario() {
-    for file in shipped_scenarios() {
-        let set = ScenarioSet::load(&file).unwrap();
-        for (variant, s) in set.runs() {
-            let (summary, rows) = run(s, s.seed);
-            let r = summary.requests;
-            let name = format!("{} ({variant})", file.display());
-            assert!(r.is_conserved(), "{name}: {r:?}");
-            assert_eq!(
-                r.arrived,
-                r.completed
-                    + Failure::ALL.iter().map(|&f| r.failure(f)).sum::<u64>()
-                    + r.in_flight_at_end,
-                "{name}"
-            );
-            let mut classes = fleetsim::metrics::RequestCounts::default();
-            for c in summary.by_class.values() {
-                assert!(c.requests.is_conserved(), "{name}: {c:?}");
-                classes.arrived += c.requests.arrived;
-                classes.completed += c.requests.completed;
-                classes.in_flight_at_end += c.requests.in_flight_at_end;
-                assert_eq!(
-                    Failure::ALL
-                        .iter()
-                        .map(|&f| c.requests.failure(f))
-                        .sum::<u64>(),
-                    c.requests.failed()
-                );
-            }
-            assert_eq!(
-                (classes.arrived, classes.completed, classes.in_flight_at_end),
-                (r.arrived, r.completed, r.in_flight_at_end),
-                "{name}"
-            );
-            // The timeline's windows add up to the totals.
-            let sum =
-                |f: fn(&fleetsim::metrics::TimelineRow) -> u64| rows.iter().map(f).sum::<u64>();
-            assert_eq!(sum(|w| w.arrivals), r.arrived, "{name}");
-            assert_eq!(sum(|w| w.completed), r.completed, "{name}");
-            for why in Failure::ALL {
-                let in_windows: u64 = rows.iter().map(|w| w.failed(why)).sum();
-                assert_eq!(in_windows, r.failure(why), "{name} {}", why.name());
-            }
-            // Windows tile the run.
-            assert_eq!(rows.first().unwrap().start_s, 0.0);
-            assert_eq!(rows.last().unwrap().end_s, summary.simulated_seconds);
-            assert!(
-                rows.windows(2).all(|p| p[0].end_s == p[1].start_s),
-                "{name}"
-            );
-        }
-    }
 }
 
 const CRN_BASE: &str = r#"

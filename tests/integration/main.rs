@@ -17,6 +17,7 @@ mod money;
 mod outputs;
 mod report;
 mod retries;
+mod shipped;
 mod slow_start;
 mod spot;
 mod stable_diffusion;
