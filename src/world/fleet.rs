@@ -94,6 +94,10 @@ pub(super) struct PoolFleet {
     /// `(group, first target)` of each target group holding this pool: slot `i` of the pool is
     /// target `first + i` there.
     pub targets: Vec<(u32, u32)>,
+    /// Its controller watches the scaling activity under way (see `World::after_activity`).
+    pub watching: bool,
+    /// When the watched activity settled, until the controller's next observation.
+    pub settled_at: Option<SimTime>,
 }
 
 impl PoolFleet {
@@ -128,6 +132,8 @@ impl PoolFleet {
             peak: running,
             stats: FleetStats::default(),
             targets: Vec::new(),
+            watching: false,
+            settled_at: None,
         }
     }
 

@@ -8,8 +8,6 @@ use super::{QueueId, World};
 use crate::engine::SimTime;
 use crate::metrics::LatencyHistogram;
 use crate::model::autoscale::metrics_pipeline::Statistic;
-use crate::model::autoscale::spec::MetricKind;
-use crate::model::fleet::lifecycle::InstanceState;
 
 impl World<'_> {
     /// `id`'s busy slots as a percentage of its slots, averaged since its last mark, and the
@@ -28,11 +26,6 @@ impl World<'_> {
     pub(super) fn held(&self, id: u32) -> f64 {
         let inst = &self.instances[id as usize];
         f64::from(inst.busy + inst.queue.live())
-    }
-
-    /// Instances of `pool` in service now.
-    pub(super) fn in_service(&self, pool: usize) -> u32 {
-        self.pools[pool].fleet.counts[InstanceState::InService as usize]
     }
 
     /// Requests `pool`'s instances are serving now (in service or draining): a queue's
@@ -75,35 +68,6 @@ impl World<'_> {
             }
         }
         (now - oldest).as_secs_f64()
-    }
-
-    /// A pool-level metric now. `routed` is the requests sent to the pool over the last
-    /// `seconds` (for the request metrics); `None` where it is undefined (a per-instance
-    /// average over no instance in service).
-    pub(super) fn pool_metric(
-        &self,
-        now: SimTime,
-        pool: usize,
-        kind: MetricKind,
-        routed: u64,
-        seconds: f64,
-    ) -> Option<f64> {
-        let in_service = f64::from(self.in_service(pool));
-        match kind {
-            MetricKind::QueueDepth => Some(self.queue_depth(pool)),
-            MetricKind::QueueDepthPerInstance => {
-                (in_service > 0.0).then(|| self.queue_depth(pool) / in_service)
-            }
-            MetricKind::QueueOldestAge => Some(self.queue_oldest_age(now, pool)),
-            MetricKind::RequestCountPerTarget => {
-                (in_service > 0.0).then(|| routed as f64 / in_service)
-            }
-            MetricKind::RequestRate => (seconds > 0.0).then(|| routed as f64 / seconds),
-            MetricKind::Utilization | MetricKind::InFlight => {
-                unreachable!("{} is measured per instance", kind.name())
-            }
-            MetricKind::Latency => unreachable!("latency is read with its statistic"),
-        }
     }
 }
 

@@ -44,6 +44,7 @@ use crate::metrics::{
     PoolInstances, PoolScaling, Recorder, RouteSummary, RunResult, SloCount, Summary, TimelineSink,
 };
 use crate::model::autoscale::capacity::CapacityLimits;
+use crate::model::autoscale::controller::{Autoscaler, Tick};
 use crate::model::autoscale::spec::MetricKind;
 use crate::model::balancer::passive_health::AttemptResult;
 use crate::model::balancer::routing::{RetryCondition, RetryPolicy};
@@ -111,7 +112,7 @@ enum Event {
     /// throttled launch).
     Reconcile { pool: u32 },
     /// `pool`'s autoscaler has something to do.
-    Autoscale { pool: u32, tick: autoscaler::Tick },
+    Autoscale { pool: u32, tick: Tick },
     /// Spot instance `instance` gets its two-minute interruption notice (stale unless `life`
     /// is its life).
     SpotNotice { instance: u32, life: u32 },
@@ -360,7 +361,7 @@ pub struct World<'s> {
     /// Stops a run that handles events without time moving.
     instant: instant_guard::InstantGuard,
     /// Each pool's autoscaler, if it has one.
-    autoscalers: Vec<Option<autoscaler::Controller>>,
+    autoscalers: Vec<Option<Autoscaler>>,
     /// What every instance costs.
     billing: billing::Billing,
     /// Requests and tries lost to faults, by cause.
@@ -506,11 +507,7 @@ impl<'s> World<'s> {
                     faults::PoolFaults::new(streams.stream(&format!("faults/{}", spec.name)))
                 }),
             });
-            autoscalers.push(
-                spec.autoscaling
-                    .as_ref()
-                    .map(|a| autoscaler::Controller::new(a, len)),
-            );
+            autoscalers.push(spec.autoscaling.as_ref().map(|a| Autoscaler::new(a, len)));
         }
         let mut balanced_targets = 0u64;
         let groups: Vec<Group> = scenario
