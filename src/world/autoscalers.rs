@@ -13,8 +13,9 @@ use super::requests::{Phase, RequestSlab};
 use super::{Ctx, Event};
 use crate::engine::SimTime;
 use crate::metrics::LatencyHistogram;
+use crate::model::autoscale::autoscaler::Autoscaler;
 use crate::model::autoscale::controller::{
-    Autoscaler, InstanceReading, Reads, ScalingAction, ScalingObservation, SlotState, Tick,
+    InstanceReading, Reads, ScalingAction, ScalingObservation, SlotState, Tick,
 };
 use crate::model::autoscale::metrics_pipeline::Statistic;
 use crate::model::fleet::lifecycle::InstanceState;

@@ -43,9 +43,6 @@ const BYTES_PER_TARGET: u64 = 128;
 /// The recorder's histograms and windows, the world's small tables: a fixed allowance.
 const BYTES_FIXED: u64 = 4 << 20;
 
-/// Halt codes of the event queue set by the world.
-pub(super) const HALT_REQUESTS: u8 = 1;
-
 /// A run's caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caps {

@@ -215,7 +215,7 @@ impl AwsGroup {
         }
     }
 
-    /// The group wakes for `tick` (see [`super::controller::Autoscaler::on_tick`]).
+    /// The group wakes for `tick` (see [`super::autoscaler::Autoscaler::on_tick`]).
     pub fn on_tick(
         &mut self,
         tick: Tick,

@@ -5,7 +5,7 @@
 //! world measures the pool as the real system's metrics pipeline sees it — a
 //! [`ScalingObservation`]: the desired capacity and limits, every instance slot's lifecycle,
 //! utilization and requests held, the pool's queue gauges and request count, response-time
-//! statistics — hands it to [`Autoscaler::on_tick`], and applies the [`ScalingAction`]s that
+//! statistics — hands it to the controller's `on_tick` ([`super::autoscaler::Autoscaler::on_tick`]), and applies the [`ScalingAction`]s that
 //! come back, in order: a new instance warm-up, new limits, a desired capacity (with the policy
 //! and reason `scaling_events.csv` shows), a report that changes nothing. The controller answers
 //! when its tick comes again.
@@ -22,20 +22,17 @@
 //! is a gauge, read without effect.
 //!
 //! Adding a controller: its model file (its state, its `on_tick`), a variant of
-//! [`Autoscaler`] here (with its spec's variant in `spec::Controller`), and its reader in
-//! `crate::scenario`. The world does not change.
+//! [`super::autoscaler::Autoscaler`] (with its spec's variant in `spec::Controller`), and its
+//! reader in `crate::scenario`. The world does not change.
 //!
 //! It must not know the world, the engine's queue or how instances boot: instances are seen
 //! through [`SlotState`], the lifecycle as a controller can tell it.
 
 use crate::engine::{SimDuration, SimTime};
 
-use super::aws_group::AwsGroup;
 use super::capacity::CapacityLimits;
-use super::hpa_controller::HpaController;
-use super::keda_controller::KedaController;
 use super::metrics_pipeline::Statistic;
-use super::spec::{AutoscalingSpec, Controller as ControllerSpec, MetricKind};
+use super::spec::MetricKind;
 
 /// What a controller wakes up for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,74 +182,6 @@ pub enum ScalingAction {
     /// scaling activity started now has finished. Activity finishing while the world still
     /// applies this tick's actions does not count.
     WatchActivity,
-}
-
-/// A pool's autoscaler: one of the real controllers, each behind [`Autoscaler::on_tick`].
-#[derive(Debug, Clone)]
-pub enum Autoscaler {
-    /// AWS EC2 Auto Scaling: its policies on one group.
-    Aws(Box<AwsGroup>),
-    /// A Kubernetes HPA.
-    Hpa(Box<HpaController>),
-    /// KEDA: a ScaledObject and the HPA it drives.
-    Keda(Box<KedaController>),
-}
-
-impl Autoscaler {
-    /// The controller `spec` describes, for a pool of `slots` instance slots.
-    pub fn new(spec: &AutoscalingSpec, slots: usize) -> Self {
-        match &spec.controller {
-            ControllerSpec::Aws(a) => Autoscaler::Aws(Box::new(AwsGroup::new(a))),
-            ControllerSpec::Hpa(h) => Autoscaler::Hpa(Box::new(HpaController::new(spec, h, slots))),
-            ControllerSpec::Keda(k) => Autoscaler::Keda(Box::new(KedaController::new(spec, k))),
-        }
-    }
-
-    /// The first wake-ups, as `(delay from the start, tick)`, in the order they must run when
-    /// due together (samples before evaluations, scrapes before syncs).
-    pub fn first_ticks(&self) -> Vec<(SimDuration, Tick)> {
-        match self {
-            Autoscaler::Aws(a) => a.first_ticks(),
-            Autoscaler::Hpa(h) => h.first_ticks(),
-            Autoscaler::Keda(k) => k.first_ticks(),
-        }
-    }
-
-    /// The AWS instance warm-up of launches no policy makes (replacements and the like), set
-    /// before the run; `None` outside AWS.
-    pub fn launch_warmup(&self) -> Option<SimDuration> {
-        match self {
-            Autoscaler::Aws(a) => Some(a.launch_warmup()),
-            Autoscaler::Hpa(_) | Autoscaler::Keda(_) => None,
-        }
-    }
-
-    /// What the observation of `tick` must read (see [`Reads`]).
-    pub fn reads(&self, tick: Tick) -> Reads<'_> {
-        match self {
-            Autoscaler::Aws(a) => a.reads(tick),
-            Autoscaler::Hpa(_) => Reads {
-                utilization: tick == Tick::Scrape,
-                latency: &[],
-            },
-            Autoscaler::Keda(_) => Reads::default(),
-        }
-    }
-
-    /// The controller wakes for `tick` and sees `obs`; it pushes what the world must do onto
-    /// `actions` and returns when `tick` comes again (`None`: not again).
-    pub fn on_tick(
-        &mut self,
-        tick: Tick,
-        obs: &ScalingObservation<'_>,
-        actions: &mut Vec<ScalingAction>,
-    ) -> Option<SimDuration> {
-        match self {
-            Autoscaler::Aws(a) => a.on_tick(tick, obs, actions),
-            Autoscaler::Hpa(h) => h.on_tick(tick, obs, actions),
-            Autoscaler::Keda(k) => k.on_tick(tick, obs, actions),
-        }
-    }
 }
 
 /// The requests routed to a pool when a controller last looked, and when: the request metrics

@@ -163,7 +163,7 @@ impl HpaController {
         }
     }
 
-    /// The HPA wakes for `tick` (see [`super::controller::Autoscaler::on_tick`]).
+    /// The HPA wakes for `tick` (see [`super::autoscaler::Autoscaler::on_tick`]).
     pub fn on_tick(
         &mut self,
         tick: Tick,

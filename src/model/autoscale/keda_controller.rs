@@ -108,7 +108,7 @@ impl KedaController {
         Reads::default()
     }
 
-    /// KEDA or its HPA wakes for `tick` (see [`super::controller::Autoscaler::on_tick`]).
+    /// KEDA or its HPA wakes for `tick` (see [`super::autoscaler::Autoscaler::on_tick`]).
     pub fn on_tick(
         &mut self,
         tick: Tick,

@@ -213,6 +213,6 @@ impl Ctx<'_, '_> {
     /// A request could not be stored: the run stops at the next pop.
     #[cold]
     pub(super) fn requests_full(&mut self) {
-        self.queue.halt(super::memory_guard::HALT_REQUESTS);
+        self.queue.halt(slab::HALT_REQUESTS);
     }
 }

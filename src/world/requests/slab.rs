@@ -12,6 +12,10 @@ use crate::engine::SimTime;
 use crate::metrics::{Failure, LossCause};
 use crate::world::ids::{ClassId, Id, InstanceId, RequestId, TargetId, MAX_IDS};
 
+/// The event queue's halt code when the slab is full: the run stops at the next pop and the
+/// memory guard reports it.
+pub(in crate::world) const HALT_REQUESTS: u8 = 1;
+
 /// Where a request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
