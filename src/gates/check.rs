@@ -11,8 +11,9 @@
 use std::fmt::Write as _;
 
 use super::results::{Estimate, Metric, ResultFolder, ResultsError, RunResults};
-use super::slo::{month_factor, LatencyStatistic, Objective, SloSpec};
 use super::table::Table;
+use crate::metrics::month_factor;
+use crate::scenario::spec::{LatencyStatistic, Objective, SloSpec};
 
 /// What an objective was judged on.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -329,8 +330,9 @@ fn plural(n: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::SimDuration;
-    use crate::gates::fixtures::{aggregate_run, summary};
+    use crate::gates::fixtures::aggregate_run;
+    use crate::metrics::fixtures::summary;
+    use crate::time::SimDuration;
 
     fn spec(objectives: &[Objective]) -> SloSpec {
         SloSpec {

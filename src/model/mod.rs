@@ -3,7 +3,9 @@
 
 pub mod autoscale;
 pub mod balancer;
+pub mod distribution;
 pub mod fleet;
 pub mod market;
+pub mod retry;
 pub mod topology;
 pub mod traffic;

@@ -4,9 +4,9 @@
 //!
 //! Formatting only (`serialize`-style functions return bytes or text); files are written by
 //! [`atomic`], which never leaves a half-written file behind, into a result folder that
-//! [`staging`] puts in place only when it is complete, under the names of [`layout`]; text cells
-//! of every CSV go through [`csv_cell`]. Folders are read back for the report by [`results_dir`]
-//! and [`timeline_points`]. It must not know how the numbers were produced.
+//! [`staging`] puts in place only when it is complete, under the names of [`crate::layout`];
+//! text cells of every CSV go through [`csv_cell`]. Folders are read back for the report by
+//! [`results_dir`] and [`timeline_points`]. It must not know how the numbers were produced.
 
 pub mod aggregate;
 pub mod atomic;
@@ -17,7 +17,7 @@ pub mod csv_cell;
 pub mod finite;
 pub mod html;
 mod json;
-pub mod layout;
+pub use crate::layout; // shim: remove after issue 15 merges
 pub mod markdown;
 mod regions_csv;
 pub mod results_dir;
