@@ -11,6 +11,7 @@
 
 pub mod engine;
 pub mod gates;
+pub mod inspect;
 pub mod layout;
 pub mod limits;
 pub mod metrics;

@@ -25,10 +25,13 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use fleetsim::gates::{self, ResultFolder, SloSpec, Thresholds};
+use fleetsim::gates::{self, ResultFolder, Thresholds};
+use fleetsim::inspect::{self, CatalogQuery, TraceQuery};
+use fleetsim::layout;
 use fleetsim::limits::{self, MemoryBudget, MAX_JOBS, MAX_REPLICATIONS, MAX_THREADS};
+use fleetsim::report;
 use fleetsim::report::staging::{OutputError, Staging};
-use fleetsim::report::{self, layout};
+use fleetsim::scenario::spec::SloSpec;
 use fleetsim::scenario::Grid;
 use fleetsim::sweep::{self, MergeError, Shard};
 use fleetsim::{Scenario, ScenarioError, ScenarioSet, Summary};
@@ -425,37 +428,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             time_unit,
             input_tokens_column,
             output_tokens_column,
-        } => trace_stats(
-            &trace,
-            format.as_deref(),
-            time_column,
-            time_unit.as_deref(),
-            input_tokens_column,
-            output_tokens_column,
-        ),
+        } => {
+            let query = TraceQuery {
+                format,
+                time_column,
+                time_unit,
+                input_tokens_column,
+                output_tokens_column,
+            };
+            out!("{}", inspect::trace_stats(&trace, &query)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Catalog { cloud, gpu, region } => {
-            use fleetsim::model::market::catalog::{catalog, Cloud};
-            let cloud =
-                match cloud {
-                    Some(c) => Some(Cloud::parse(&c).with_context(|| {
-                        format!("unknown cloud \"{c}\": choose aws, azure or gcp")
-                    })?),
-                    None => None,
-                };
-            let gpu = gpu.map(|g| g.to_ascii_lowercase());
-            let entries: Vec<_> = catalog()
-                .iter()
-                .filter(|e| cloud.is_none_or(|c| e.cloud == c))
-                .filter(|e| region.as_ref().is_none_or(|r| &e.region == r))
-                .filter(|e| {
-                    gpu.as_ref().is_none_or(|g| {
-                        e.gpu_model
-                            .as_ref()
-                            .is_some_and(|m| m.to_ascii_lowercase().contains(g.as_str()))
-                    })
-                })
-                .collect();
-            out!("{}", report::catalog_table(&entries));
+            out!(
+                "{}",
+                inspect::catalog_text(&CatalogQuery { cloud, gpu, region })?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare {
@@ -661,72 +649,6 @@ fn compare(
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// `fleetsim trace-stats`: reads the trace and prints its statistics.
-fn trace_stats(
-    trace: &Path,
-    format: Option<&str>,
-    time_column: Option<String>,
-    time_unit: Option<&str>,
-    input_tokens_column: Option<String>,
-    output_tokens_column: Option<String>,
-) -> anyhow::Result<ExitCode> {
-    use fleetsim::model::traffic::trace_file::{ColumnMap, TimeUnit};
-    use fleetsim::model::traffic::trace_stats::TraceStats;
-    use fleetsim::model::traffic::{TraceData, TraceFormat};
-    let format = format.unwrap_or(match trace.extension().and_then(|e| e.to_str()) {
-        Some("jsonl") => "mooncake",
-        _ => "azure_llm",
-    });
-    let mut toml = format!("{{ file = \"{}\", format = \"{format}\"", trace.display());
-    let parsed = match format {
-        "azure_llm" => TraceFormat::AzureLlm,
-        "mooncake" => TraceFormat::Mooncake,
-        "csv" | "jsonl" => {
-            let time_column = time_column.context(
-                "--format csv and jsonl need --time-column (the column of arrival times)",
-            )?;
-            let unit_name =
-                time_unit.context("--format csv and jsonl need --time-unit (s, ms, us or iso)")?;
-            let time_unit = TimeUnit::from_name(unit_name).with_context(|| {
-                format!("unknown --time-unit \"{unit_name}\": choose s, ms, us or iso")
-            })?;
-            toml += &format!(", time_column = \"{time_column}\", time_unit = \"{unit_name}\"");
-            for (key, value) in [
-                ("input_tokens_column", &input_tokens_column),
-                ("output_tokens_column", &output_tokens_column),
-            ] {
-                if let Some(v) = value {
-                    toml += &format!(", {key} = \"{v}\"");
-                }
-            }
-            let map = ColumnMap {
-                time_column,
-                time_unit,
-                input_tokens_column,
-                output_tokens_column,
-                user_column: None,
-                class_column: None,
-            };
-            if format == "csv" {
-                TraceFormat::Csv(map)
-            } else {
-                TraceFormat::Jsonl(map)
-            }
-        }
-        other => anyhow::bail!(
-            "unknown trace format \"{other}\": choose azure_llm, mooncake, csv or jsonl"
-        ),
-    };
-    toml += " }";
-    let data = TraceData::load(trace, &parsed).map_err(anyhow::Error::msg)?;
-    let stats = TraceStats::of(&data);
-    out!(
-        "{}",
-        report::trace_stats_text(&trace.display().to_string(), &stats, &toml)
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes the charts, report.html and summary.md of the result folder `dir` (a staging

@@ -10,7 +10,6 @@
 
 pub mod aggregate;
 pub mod atomic;
-mod catalog;
 pub mod charts;
 mod comparison;
 pub mod csv_cell;
@@ -26,10 +25,8 @@ pub mod staging;
 mod text;
 mod timeline_csv;
 pub mod timeline_points;
-mod trace_stats;
 
 pub use aggregate::{aggregate_json, Aggregate, MetricStats};
-pub use catalog::catalog_table;
 pub use comparison::{
     column_value, column_values, comparison_columns, comparison_csv, comparison_markdown,
     comparison_text, ComparisonRow, RunSummary,
@@ -39,7 +36,8 @@ pub use regions_csv::{regions_csv, REGIONS_COLUMNS};
 pub use review::{keep_scenario, write_report, CHARTS_DIR};
 pub use text::human_summary;
 pub use timeline_csv::{CsvTimeline, TIMELINE_COLUMNS};
-pub use trace_stats::trace_stats_text;
+
+pub use crate::inspect::{catalog_table, trace_stats_text}; // shim: remove after issue 15 merges
 
 use std::io;
 use std::path::Path;
