@@ -74,17 +74,10 @@ pub fn check(
 ) -> Result<CheckReport, ResultsError> {
     let mut checks = Vec::new();
     for (name, slo) in runs {
-        let results = folder.run(name).ok_or_else(|| ResultsError {
+        let results = folder.run(name).ok_or_else(|| ResultsError::NoRun {
             path: folder.dir.clone(),
-            message: format!(
-                "holds no results of the run `{name}` (runs here: {})",
-                folder
-                    .runs
-                    .iter()
-                    .map(|r| r.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            run: name.to_string(),
+            present: folder.runs.iter().map(|r| r.name.clone()).collect(),
         })?;
         checks.push(RunCheck {
             run: name.to_string(),
@@ -435,7 +428,12 @@ mod tests {
         // A run the folder lacks is an error, not a pass.
         let e = check(&f, &[("gone", Some(&slo))]).unwrap_err();
         assert!(
-            e.message.contains("`gone`") && e.message.contains("base, v"),
+            matches!(&e, ResultsError::NoRun { run, .. } if run == "gone"),
+            "{e}"
+        );
+        let message = e.to_string();
+        assert!(
+            message.contains("`gone`") && message.contains("base, v"),
             "{e}"
         );
     }

@@ -23,7 +23,7 @@ pub mod significance;
 mod table;
 
 pub use check::{check, CheckReport};
-pub use compare::{compare, Comparison, Thresholds};
+pub use compare::{compare, Comparison, Thresholds, ThresholdsError};
 pub use results::{Estimate, Metric, ResultFolder, ResultsError, RunResults};
 
 pub use crate::metrics::monthly; // shim: remove after issue 15 merges

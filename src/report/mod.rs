@@ -13,6 +13,7 @@ pub mod atomic;
 pub mod charts;
 mod comparison;
 pub mod csv_cell;
+mod error;
 pub mod finite;
 pub mod html;
 mod json;
@@ -31,9 +32,10 @@ pub use comparison::{
     column_value, column_values, comparison_columns, comparison_csv, comparison_markdown,
     comparison_text, ComparisonRow, RunSummary,
 };
+pub use error::ReportError;
 pub use json::summary_json;
 pub use regions_csv::{regions_csv, REGIONS_COLUMNS};
-pub use review::{keep_scenario, write_report, CHARTS_DIR};
+pub use review::{keep_scenario, read_results, write_report, CHARTS_DIR};
 pub use text::human_summary;
 pub use timeline_csv::{CsvTimeline, TIMELINE_COLUMNS};
 

@@ -10,6 +10,7 @@ mod determinism;
 mod gates;
 mod hangs;
 mod health;
+mod help_lines;
 mod llm;
 mod memory;
 mod micro;
