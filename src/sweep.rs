@@ -11,7 +11,7 @@
 //! and aggregates are computed in job order after every job has finished — whatever the number
 //! of threads or shards.
 //!
-//! The folder layout (`docs/metrics.md`, "Result folders"; names in [`report::layout`]): one run
+//! The folder layout (`docs/metrics.md`, "Result folders"; names in [`crate::layout`]): one run
 //! of one replication writes flat into the output folder; otherwise each run has its folder, and
 //! with replications each replication its `rep-<k>` folder inside it, beside the run's
 //! `aggregate.json`. The output folder given here is a staging folder

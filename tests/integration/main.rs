@@ -11,6 +11,7 @@ mod gates;
 mod hangs;
 mod health;
 mod help_lines;
+mod layers;
 mod llm;
 mod memory;
 mod micro;
