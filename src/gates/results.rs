@@ -233,20 +233,73 @@ impl RunResults {
 }
 
 /// A result folder that cannot be read, and why.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}: {message}", path.display())]
-pub struct ResultsError {
-    /// The file or folder.
-    pub path: PathBuf,
-    /// What is wrong, and what was expected.
-    pub message: String,
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// There is no folder there.
+    #[error("{}: no such folder: give a result folder of `fleetsim run --out DIR`", .path.display())]
+    NoFolder {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The folder holds neither layout of `fleetsim run`.
+    #[error(
+        "{}: holds no fleetsim results: neither summary.json (one run) nor comparison.csv \
+         (several runs or replications)",
+        .path.display()
+    )]
+    NoResults {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A file of the folder cannot be read.
+    #[error("{}: cannot read: {error}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why (named in the message, not a cause of its own: the message says it all).
+        error: std::io::Error,
+    },
+    /// A file is not what `fleetsim run` writes (another tool's, an edited one, another
+    /// version's).
+    #[error("{}: {message}", .path.display())]
+    NotFleetsims {
+        /// The file or folder.
+        path: PathBuf,
+        /// What is wrong, and what was expected.
+        message: String,
+    },
+    /// The folder lacks a run it was asked for.
+    #[error(
+        "{}: holds no results of the run `{run}` (runs here: {})",
+        .path.display(),
+        .present.join(", ")
+    )]
+    NoRun {
+        /// The folder.
+        path: PathBuf,
+        /// The run asked for.
+        run: String,
+        /// The runs it holds.
+        present: Vec<String>,
+    },
 }
 
 impl ResultsError {
     fn new(path: &Path, message: impl Into<String>) -> Self {
-        ResultsError {
+        ResultsError::NotFleetsims {
             path: path.to_path_buf(),
             message: message.into(),
+        }
+    }
+
+    /// The file or folder it is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            ResultsError::NoFolder { path }
+            | ResultsError::NoResults { path }
+            | ResultsError::Read { path, .. }
+            | ResultsError::NotFleetsims { path, .. }
+            | ResultsError::NoRun { path, .. } => path,
         }
     }
 }
@@ -273,20 +326,17 @@ impl ResultFolder {
     /// Reads the result folder `dir`.
     pub fn read(dir: &Path) -> Result<ResultFolder, ResultsError> {
         if !dir.is_dir() {
-            return Err(ResultsError::new(
-                dir,
-                "no such folder: give a result folder of `fleetsim run --out DIR`",
-            ));
+            return Err(ResultsError::NoFolder {
+                path: dir.to_path_buf(),
+            });
         }
         let summary = dir.join("summary.json");
         let comparison = dir.join("comparison.csv");
         let flat = match (summary.is_file(), comparison.is_file()) {
             (false, false) => {
-                return Err(ResultsError::new(
-                    dir,
-                    "holds no fleetsim results: neither summary.json (one run) nor \
-                     comparison.csv (several runs or replications)",
-                ))
+                return Err(ResultsError::NoResults {
+                    path: dir.to_path_buf(),
+                })
             }
             (true, false) => true,
             (false, true) => false,
@@ -319,7 +369,10 @@ fn modified(path: &Path) -> Option<std::time::SystemTime> {
 }
 
 fn read_text(path: &Path) -> Result<String, ResultsError> {
-    fs::read_to_string(path).map_err(|e| ResultsError::new(path, format!("cannot read: {e}")))
+    fs::read_to_string(path).map_err(|error| ResultsError::Read {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 fn read_summary(path: &Path) -> Result<Summary, ResultsError> {
@@ -413,7 +466,7 @@ fn read_run(dir: &Path, name: &str, replicated: bool) -> Result<RunResults, Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gates::fixtures::summary;
+    use crate::metrics::fixtures::summary;
     use crate::report::comparison_csv;
 
     /// A contract test: every metric is the value `comparison.csv` writes in its column.
@@ -439,12 +492,16 @@ mod tests {
     fn a_folder_without_results_says_what_it_lacks() {
         let dir = tempfile::tempdir().unwrap();
         let e = ResultFolder::read(dir.path()).unwrap_err();
-        assert!(e.message.contains("neither summary.json"), "{e}");
+        assert!(matches!(e, ResultsError::NoResults { .. }), "{e}");
+        assert!(e.to_string().contains("neither summary.json"), "{e}");
         let e = ResultFolder::read(&dir.path().join("nowhere")).unwrap_err();
-        assert!(e.message.contains("no such folder"), "{e}");
+        assert!(matches!(e, ResultsError::NoFolder { .. }), "{e}");
+        assert!(e.to_string().contains("no such folder"), "{e}");
         std::fs::write(dir.path().join("summary.json"), "{\"scenario\": 1}").unwrap();
         let e = ResultFolder::read(dir.path()).unwrap_err();
-        assert!(e.message.contains("not a fleetsim summary.json"), "{e}");
+        assert!(matches!(e, ResultsError::NotFleetsims { .. }), "{e}");
+        assert!(e.to_string().contains("not a fleetsim summary.json"), "{e}");
+        assert_eq!(e.path(), dir.path().join("summary.json"));
     }
 
     #[test]

@@ -5,24 +5,26 @@
 //! It must not know about files or formats (that is `crate::report`).
 
 mod cost_meter;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod histogram;
 mod losses;
+mod monthly;
 mod recorder;
 mod summary;
 mod timeline;
 mod topology;
 
+pub use crate::scenario::spec::{default_window, MAX_WINDOWS, MIN_WINDOW}; // shim: remove after issue 15 merges
 pub use cost_meter::{CostLine, CostMeter};
 pub use histogram::LatencyHistogram;
 pub use losses::{CauseCounts, LossCause, LossSummary};
+pub use monthly::{month_factor, monthly, MONTH_SECONDS};
 pub use recorder::{latency_summary, Failure, RecordedTotals, Recorder};
 pub use summary::{
     ClassSummary, ClosedLoopSummary, CostSummary, InstanceSummary, LatencySummary, PoolFailures,
     PoolInstances, PoolMarket, PoolScaling, PurchaseCost, RequestCounts, RetrySummary,
     RouteSummary, RunResult, SloCount, StateCost, Summary, TokenSummary,
 };
-pub use timeline::{
-    default_window, CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink,
-    MAX_WINDOWS, MIN_WINDOW,
-};
+pub use timeline::{CollectTimeline, DiscardTimeline, ScalingEvent, TimelineRow, TimelineSink};
 pub use topology::{DataTransferSummary, DnsEvent, RegionSummary, RegionWindows, TopologySummary};
