@@ -11,8 +11,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{self, palette};
 use super::{DrawResult, Figure};
+use crate::metrics::columns::comparison_value;
+use crate::metrics::Aggregate;
 use crate::report::RunSummary;
-use crate::report::{column_value, Aggregate};
 
 /// The p99-against-cost chart of the runs.
 pub struct TradeoffChart<'a> {
@@ -202,7 +203,7 @@ impl Figure for TradeoffChart<'_> {
                     None => (
                         s.cost_usd.total,
                         s.latency_seconds.p99? * 1e3,
-                        column_value(s, "error_rate_pct").unwrap_or(0.0),
+                        comparison_value(s, "error_rate_pct").unwrap_or(0.0),
                         (0.0, 0.0),
                     ),
                 };
