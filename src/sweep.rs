@@ -30,9 +30,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{BudgetError, MemoryBudget, RunShare};
+use crate::metrics::Aggregate;
 use crate::metrics::Summary;
 use crate::report::staging::{create_dirs, OutputError};
-use crate::report::{self, atomic, layout, Aggregate, ComparisonRow, CsvTimeline};
+use crate::report::{self, atomic, layout, ComparisonRow, CsvTimeline};
 use crate::world::memory_guard;
 use crate::RunError;
 use crate::{Scenario, ScenarioSet};

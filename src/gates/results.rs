@@ -11,9 +11,10 @@
 //! different shapes) is read by its newer file. Runs are taken from `comparison.csv`, not from
 //! the subfolders, so the stale folder of a variant removed since is not read as a run.
 //!
-//! The gates judge a closed list of metrics, [`Metric`], named as `comparison.csv` and
-//! `aggregate.json` name them and computed from a summary by the same formulas
-//! (`docs/metrics.md`; a test checks them against `comparison.csv`).
+//! The gates judge a closed list of metrics, [`Metric`]: some of the comparison's columns
+//! (`crate::metrics::columns::COMPARISON`), named as `comparison.csv` and `aggregate.json` name
+//! them, with their unit and value read from that one list (a test checks them against
+//! `comparison.csv`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::metrics::columns::ComparisonColumn;
 use crate::metrics::Summary;
 
 /// A metric the gates judge: a column of `comparison.csv`, a key of `aggregate.json`.
@@ -60,6 +62,12 @@ impl Metric {
         Metric::CostUsd,
     ];
 
+    /// Its column of the comparison: name, unit and value ([`Metric::column`] names it).
+    pub fn comparison_column(self) -> &'static ComparisonColumn {
+        ComparisonColumn::named(self.column())
+            .expect("every metric is a column of the comparison (tested)")
+    }
+
     /// Its column in `comparison.csv` and key in `aggregate.json`.
     pub fn column(self) -> &'static str {
         match self {
@@ -90,14 +98,9 @@ impl Metric {
         }
     }
 
-    /// Its unit, as shown after a value (`""` for counts).
+    /// Its unit, as shown after a value (`""` for counts): its column's.
     pub fn unit(self) -> &'static str {
-        match self {
-            Metric::Completed | Metric::MeanInstances => "",
-            Metric::ErrorRatePct => "%",
-            Metric::CostUsd => "USD",
-            _ => "ms",
-        }
+        self.comparison_column().unit.symbol()
     }
 
     /// Decimals shown to people.
@@ -120,7 +123,7 @@ impl Metric {
     /// no arrival for the error rate).
     pub fn of(self, s: &Summary) -> Option<f64> {
         // One definition of every metric: the comparison's column of the same name.
-        crate::report::column_value(s, self.column())
+        (self.comparison_column().value)(s).as_f64()
     }
 
     /// `value` rounded for people, with its unit.
@@ -133,7 +136,7 @@ impl Metric {
 
 /// A metric's value in one run: over `n` replications, or one value (`n` = 1, no interval).
 /// The fields are an `aggregate.json` metric's, which this reads back.
-pub use crate::report::MetricStats as Estimate;
+pub use crate::metrics::MetricStats as Estimate;
 
 impl Estimate {
     /// One value, from one run: no interval.
@@ -468,6 +471,29 @@ mod tests {
     use super::*;
     use crate::metrics::fixtures::summary;
     use crate::report::comparison_csv;
+
+    /// Every metric is a column of the comparison, in its order, with the unit shown before
+    /// the list was one.
+    #[test]
+    fn metrics_are_columns_in_column_order() {
+        let at: Vec<usize> = Metric::ALL
+            .iter()
+            .map(|m| {
+                crate::metrics::columns::COMPARISON
+                    .iter()
+                    .position(|c| c.name == m.column())
+                    .unwrap_or_else(|| panic!("{} is no column", m.column()))
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+        let units: Vec<&str> = Metric::ALL.iter().map(|m| m.unit()).collect();
+        assert_eq!(
+            units,
+            ["", "%", "ms", "ms", "ms", "ms", "ms", "", "USD"],
+            "{:?}",
+            Metric::ALL
+        );
+    }
 
     /// A contract test: every metric is the value `comparison.csv` writes in its column.
     #[test]

@@ -1,9 +1,13 @@
-//! Streaming statistics: the recorder, latency histograms, timeline windows and the summary types.
+//! Streaming statistics: the recorder, latency histograms, timeline windows, the summary types,
+//! replications summed up, and the one closed list of metric columns ([`columns`]).
 //!
 //! Memory is bounded: nothing here keeps one entry per request. Latencies go into histograms of
 //! bounded relative error; the timeline is closed window by window and handed to a sink.
-//! It must not know about files or formats (that is `crate::report`).
+//! It must not know about files or formats (that is `crate::report`, which formats what
+//! [`columns`] lists).
 
+mod aggregate;
+pub mod columns;
 mod cost_meter;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -16,6 +20,7 @@ mod timeline;
 mod topology;
 
 pub use crate::scenario::spec::{default_window, MAX_WINDOWS, MIN_WINDOW}; // shim: remove after issue 15 merges
+pub use aggregate::{Aggregate, MetricStats, CONFIDENCE};
 pub use cost_meter::{CostLine, CostMeter};
 pub use histogram::LatencyHistogram;
 pub use losses::{CauseCounts, LossCause, LossSummary};

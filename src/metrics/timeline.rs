@@ -2,10 +2,12 @@
 
 use serde::Serialize;
 
+use crate::model::fleet::lifecycle::InstanceState;
+
 /// One window of the timeline. Counts are events inside `[start_s, end_s)`; levels are
 /// time-averages over the window; latencies are of the requests that completed in it.
-/// `docs/metrics.md` defines every column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `timeline.csv`'s columns read it ([`super::columns::TIMELINE`], which defines each).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TimelineRow {
     /// Window start [s].
     pub start_s: f64,
@@ -33,7 +35,7 @@ pub struct TimelineRow {
     /// Time-average desired capacity, all pools together.
     pub desired: f64,
     /// Time-average number of instances in each lifecycle state, in the order of
-    /// [`crate::model::fleet::lifecycle::InstanceState::ALL`] (unused slots count as
+    /// [`InstanceState::ALL`] (unused slots count as
     /// terminated).
     pub instances: [f64; 9],
     /// Mean running cost rate of the fleet (and billed balancers) over the window [USD/h]:
@@ -54,6 +56,22 @@ impl TimelineRow {
     /// Requests that failed for `why` in the window.
     pub fn failed(&self, why: super::Failure) -> u64 {
         self.failures[why as usize]
+    }
+
+    /// Time-average number of instances in `state`.
+    pub fn instances_in(&self, state: InstanceState) -> f64 {
+        self.instances[state as usize]
+    }
+
+    /// Time-average number of instances launched and not leaving: pending, loading, warming
+    /// and in service.
+    pub fn capacity(&self) -> f64 {
+        use InstanceState::{InService, Loading, Pending, Warming};
+        // Added in this order: the sum is the same to the last bit in every writer.
+        self.instances_in(Pending)
+            + self.instances_in(Loading)
+            + self.instances_in(Warming)
+            + self.instances_in(InService)
     }
 }
 

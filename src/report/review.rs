@@ -27,8 +27,8 @@ use super::html::{report_html, InlineChart, Page, RunSection};
 use super::markdown::{summary_markdown, MarkdownSummary};
 use super::results_dir::{ResultsDir, RunDir, SCENARIO_FILE};
 use super::timeline_points::{read_timeline, MAX_POINTS};
-use super::Aggregate;
 use super::{atomic, ComparisonRow, RunSummary};
+use crate::metrics::Aggregate;
 
 /// The folder charts go to, inside a result folder and inside each run's folder.
 pub const CHARTS_DIR: &str = super::layout::CHARTS_DIR;
