@@ -133,6 +133,7 @@ impl Traffic {
     }
 
     /// The open-loop source's request arriving at `now`, with the next arrival scheduled.
+    #[inline]
     pub fn on_arrival(
         &mut self,
         scenario: &Scenario,
@@ -162,6 +163,7 @@ impl Traffic {
     }
 
     /// Closed-loop `user` sends its next request.
+    #[inline]
     pub fn on_user_send(&mut self, scenario: &Scenario, user: u32) -> Option<Arrival> {
         let r = self.closed_loop.as_mut()?.users.send(user);
         let class = self.class_mix.pick_unit(r.class_unit);
@@ -171,6 +173,7 @@ impl Traffic {
     /// A request of `class` with work at `quantile` from `user`, with `tokens` (input,
     /// output): the trace's, else drawn for a token-based class (from its own stream: other
     /// classes draw nothing, so scenarios without tokens are unchanged).
+    #[inline]
     fn with_tokens(
         &mut self,
         scenario: &Scenario,

@@ -176,6 +176,7 @@ impl Requests {
 impl Ctx<'_, '_> {
     /// `arrival` (its class, work, user and tokens drawn by the traffic) enters the system at
     /// `now` and is sent.
+    #[inline]
     pub(super) fn admit(&mut self, now: SimTime, arrival: Arrival) {
         let mut region = 0;
         let mut client_deadline = self.requests.client_deadline(now);

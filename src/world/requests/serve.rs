@@ -57,6 +57,7 @@ impl Ctx<'_, '_> {
     /// `req`'s try on `instance` was answered at `now`: the balancer, the pool's latency
     /// metric and the recorder learn of it; with regions, the answer travels back to the
     /// client's place first.
+    #[inline]
     fn completed(
         &mut self,
         now: SimTime,
@@ -166,6 +167,7 @@ impl Ctx<'_, '_> {
     }
 
     /// Removes and returns the first live request of `queue`, freeing the tombstones before it.
+    #[inline]
     fn pop_live(&mut self, queue: QueueId) -> Option<RequestId> {
         loop {
             let id = self.fleet.wait_queue(queue).front()?;
