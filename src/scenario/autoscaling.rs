@@ -386,10 +386,10 @@ pub(super) fn read_statistic(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<S
     let s = r.string(&node)?;
     match parse_statistic(&s.value) {
         Ok(statistic) => Some(statistic),
-        Err(message) => {
+        Err(e) => {
             r.error(
                 &s,
-                message,
+                e.to_string(),
                 Some(
                     "use average, maximum, minimum, sum, sample_count, or a percentile such as \
                      p99 or p99.9 (CloudWatch's statistics)"
@@ -401,9 +401,23 @@ pub(super) fn read_statistic(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<S
     }
 }
 
+/// Why a `statistic` is not one CloudWatch takes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum StatisticError {
+    /// Neither a statistic's name nor a percentile.
+    #[error("unknown statistic \"{0}\"")]
+    Unknown(String),
+    /// A percentile with three decimals or more.
+    #[error("the percentile \"{0}\" has more than two decimals, which CloudWatch does not take")]
+    TooPrecise(String),
+    /// A percentile above 100.
+    #[error("the percentile \"{0}\" is above p100")]
+    AboveHundred(String),
+}
+
 /// A CloudWatch statistic: `average`, `maximum`, `minimum`, `sum`, `sample_count`, or `pNN` /
 /// `pNN.NN` (a percentile with up to two decimals, as CloudWatch writes it).
-fn parse_statistic(text: &str) -> Result<Statistic, String> {
+fn parse_statistic(text: &str) -> Result<Statistic, StatisticError> {
     match text {
         "average" => return Ok(Statistic::Average),
         "maximum" => return Ok(Statistic::Maximum),
@@ -412,7 +426,7 @@ fn parse_statistic(text: &str) -> Result<Statistic, String> {
         "sample_count" => return Ok(Statistic::SampleCount),
         _ => {}
     }
-    let bad = || format!("unknown statistic \"{text}\"");
+    let bad = || StatisticError::Unknown(text.to_string());
     let number = text.strip_prefix('p').ok_or_else(bad)?;
     let (whole, fraction) = match number.split_once('.') {
         Some((whole, fraction)) => (whole, Some(fraction)),
@@ -424,16 +438,14 @@ fn parse_statistic(text: &str) -> Result<Statistic, String> {
     }
     let fraction = fraction.unwrap_or("");
     if fraction.len() > 2 {
-        return Err(format!(
-            "the percentile \"{text}\" has more than two decimals, which CloudWatch does not take"
-        ));
+        return Err(StatisticError::TooPrecise(text.to_string()));
     }
     // Hundredths of a percent, computed in integers: "p99.5" is 9950.
     let whole: u32 = whole.parse().map_err(|_| bad())?;
     let fraction: u32 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
     let hundredths = whole * 100 + fraction;
     if hundredths > 10_000 {
-        return Err(format!("the percentile \"{text}\" is above p100"));
+        return Err(StatisticError::AboveHundred(text.to_string()));
     }
     Ok(Statistic::Percentile {
         hundredths: hundredths as u16,

@@ -414,9 +414,32 @@ fn key(k: &str) -> String {
     }
 }
 
+/// Why a `--set` path does not fit the file: its message follows `--set path=value: `.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum PathError {
+    /// A list of tables without an element and a key after it.
+    #[error("{} is a list of tables: name an element and its key, such as {}.{}.<key>", shorten(.list, 100), shorten(.list, 100), shorten(.name, 100))]
+    ListNeedsElement {
+        /// The list's key.
+        list: String,
+        /// The segment after it.
+        name: String,
+    },
+    /// A list element that no table of the list is named.
+    #[error("no {} is named {} (there are: {known})", shorten(.list, 100), quoted(.name))]
+    NoElement {
+        /// The list's key.
+        list: String,
+        /// The name asked for.
+        name: String,
+        /// The names there are, listed.
+        known: String,
+    },
+}
+
 /// An inline table setting `path` to `value` (TOML), walking `node` (the file) to tell list
 /// elements (by name) from tables.
-fn fragment(node: Option<&Value<'_>>, path: &[String], value: &str) -> Result<String, String> {
+fn fragment(node: Option<&Value<'_>>, path: &[String], value: &str) -> Result<String, PathError> {
     let k = key(&path[0]);
     if path.len() == 1 {
         return Ok(format!("{{ {k} = {value} }}"));
@@ -427,20 +450,17 @@ fn fragment(node: Option<&Value<'_>>, path: &[String], value: &str) -> Result<St
     if let Some(items) = child.and_then(|c| c.as_array()) {
         let name = &path[1];
         if path.len() < 3 {
-            return Err(format!(
-                "{} is a list of tables: name an element and its key, such as {}.{}.<key>",
-                shorten(&path[0], 100),
-                shorten(&path[0], 100),
-                shorten(name, 100)
-            ));
+            return Err(PathError::ListNeedsElement {
+                list: path[0].clone(),
+                name: name.clone(),
+            });
         }
         let Some(item) = items.iter().find(|i| name_of(i) == Some(name.as_str())) else {
-            return Err(format!(
-                "no {} is named {} (there are: {})",
-                shorten(&path[0], 100),
-                quoted(name),
-                list(&items.iter().filter_map(name_of).collect::<Vec<_>>())
-            ));
+            return Err(PathError::NoElement {
+                list: path[0].clone(),
+                name: name.clone(),
+                known: list(&items.iter().filter_map(name_of).collect::<Vec<_>>()),
+            });
         };
         let inner = fragment(Some(item), &path[2..], value)?;
         let inner = &inner[2..inner.len() - 2];
@@ -478,8 +498,12 @@ mod tests {
         assert_eq!(f("timeout", "30s").unwrap(), "{ timeout = \"30s\" }");
         assert!(f("pool.cpu.instances", "3")
             .unwrap_err()
+            .to_string()
             .contains("there are: gpu"));
-        assert!(f("pool.gpu", "3").unwrap_err().contains("list of tables"));
+        assert!(f("pool.gpu", "3")
+            .unwrap_err()
+            .to_string()
+            .contains("list of tables"));
     }
 
     #[test]

@@ -4,9 +4,10 @@
 //!
 //! It must not know how money is accounted in the run: it describes prices and rules.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::csv_file::{cell, CsvFile};
+use super::csv_file::{cell, CsvError, CsvFile};
+use super::diagnostics::quoted;
 use super::raw::{locate_node, store};
 use super::reader::{Located, Node, Reader};
 use crate::engine::SimDuration;
@@ -160,10 +161,10 @@ fn read_spot_price(
         let price_column = price_column.map_or("usd_per_hour".to_string(), |c| c.value);
         return match load_price_file(&path, &time_column, &price_column) {
             Ok((times, prices)) => Some(locate(RawSpotPrice::Replay { times, prices })),
-            Err(message) => {
+            Err(e) => {
                 r.error(
                     &file,
-                    message,
+                    e.to_string(),
                     Some("see docs/scenario-format.md, \"Spot prices\"".into()),
                 );
                 None
@@ -286,6 +287,72 @@ fn read_spot_price(
     }))
 }
 
+/// Why a spot price history cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PriceFileError {
+    /// The file cannot be read, lacks a column or has no rows.
+    #[error(transparent)]
+    Csv(#[from] CsvError),
+    /// A time that is neither seconds nor a timestamp.
+    #[error("{} row {row}: \"{cell}\" in column \"{column}\" is neither seconds from the start nor an ISO timestamp such as 2022-05-31T20:43:19Z", .path.display())]
+    BadTime {
+        path: PathBuf,
+        row: usize,
+        cell: String,
+        column: String,
+    },
+    /// A timestamp among seconds, or seconds among timestamps.
+    #[error("{} row {row}: \"{cell}\" mixes {} with the {} of the first row", .path.display(), if *.iso { "a timestamp" } else { "seconds" }, if *.iso { "seconds" } else { "timestamps" })]
+    MixedTimes {
+        path: PathBuf,
+        row: usize,
+        cell: String,
+        /// This row's time is a timestamp (and the first row's is seconds).
+        iso: bool,
+    },
+    /// A time far in the future: `secs` after the first row's, or `None` past the year 9999.
+    #[error("{} row {row}: {} in column \"{column}\" {}", .path.display(), quoted(.cell), far_future(.secs))]
+    FarFuture {
+        path: PathBuf,
+        row: usize,
+        cell: String,
+        column: String,
+        secs: Option<f64>,
+    },
+    /// A price above [`MAX_USD_PER_HOUR`].
+    #[error("{} row {row}: ${}/h in column \"{column}\" is above the ${}/h fleetsim accepts (a bound that keeps every cost finite)", .path.display(), show_amount(*.price), show_amount(MAX_USD_PER_HOUR))]
+    AboveBound {
+        path: PathBuf,
+        row: usize,
+        price: f64,
+        column: String,
+    },
+    /// A cell that is not a price.
+    #[error("{} row {row}: \"{cell}\" in column \"{column}\" is not a price (USD per hour, 0 or more)", .path.display())]
+    NotAPrice {
+        path: PathBuf,
+        row: usize,
+        cell: String,
+        column: String,
+    },
+    /// A time before the previous row's.
+    #[error("{} row {row}: times must not decrease", .path.display())]
+    Decreasing { path: PathBuf, row: usize },
+    /// More prices than a path may hold.
+    #[error("{} has more than {MAX_STEPS} rows", .path.display())]
+    TooManyRows { path: PathBuf },
+}
+
+/// The end of a message about a time far in the future, `secs` after the first row's (`None`:
+/// past the year 9999).
+fn far_future(secs: &Option<f64>) -> String {
+    use crate::model::traffic::trace_file::{far_after_first, TimeError};
+    match secs {
+        Some(secs) => far_after_first(*secs),
+        None => TimeError::FarFuture.to_string(),
+    }
+}
+
 /// Reads a spot price history: `time_column` in seconds from the start (the first price also
 /// holds before its time), or ISO-8601 UTC timestamps (`2022-05-31T20:43:19Z`, `+00:00` or a
 /// space instead of `T` accepted) with the first row as t = 0; one kind in a file; rows in
@@ -294,7 +361,7 @@ fn load_price_file(
     path: &Path,
     time_column: &str,
     price_column: &str,
-) -> Result<(Vec<SimDuration>, Vec<f64>), String> {
+) -> Result<(Vec<SimDuration>, Vec<f64>), PriceFileError> {
     let mut file = CsvFile::open(path)?;
     let (ti, pi) = (file.column(time_column)?, file.column(price_column)?);
     let (mut times, mut prices) = (Vec::new(), Vec::new());
@@ -302,66 +369,65 @@ fn load_price_file(
     // (Issue 14, item 5: seconds were once taken from the first row too, which moved every
     // price earlier by the first row's time.)
     let mut origin: Option<(f64, bool)> = None;
+    let path_buf = || path.to_path_buf();
     for row in file.rows() {
         let (row, record) = row?;
         let (t_cell, p_cell) = (cell(&record, ti), cell(&record, pi));
         let (t, iso) = match t_cell.parse::<f64>() {
             Ok(v) if v.is_finite() && v >= 0.0 => (v, false),
             _ => (
-                iso_seconds(t_cell).ok_or_else(|| {
-                    format!(
-                        "{} row {row}: \"{t_cell}\" in column \"{time_column}\" is neither seconds from the start nor an ISO timestamp such as 2022-05-31T20:43:19Z",
-                        path.display()
-                    )
+                iso_seconds(t_cell).ok_or_else(|| PriceFileError::BadTime {
+                    path: path_buf(),
+                    row,
+                    cell: t_cell.to_string(),
+                    column: time_column.to_string(),
                 })?,
                 true,
             ),
         };
         let (origin, first_iso) = *origin.get_or_insert((if iso { t } else { 0.0 }, iso));
         if iso != first_iso {
-            return Err(format!(
-                "{} row {row}: \"{t_cell}\" mixes {} with the {} of the first row",
-                path.display(),
-                if iso { "a timestamp" } else { "seconds" },
-                if first_iso { "timestamps" } else { "seconds" },
-            ));
+            return Err(PriceFileError::MixedTimes {
+                path: path_buf(),
+                row,
+                cell: t_cell.to_string(),
+                iso,
+            });
         }
         if t.is_infinite() || t - origin > SimDuration::LONGEST_INPUT.as_secs_f64() {
-            use crate::model::traffic::trace_file::{far_after_first, TimeError};
-            let why = if t.is_infinite() {
-                TimeError::FarFuture.to_string()
-            } else {
-                far_after_first(t - origin)
-            };
-            return Err(format!(
-                "{} row {row}: {} in column \"{time_column}\" {why}",
-                path.display(),
-                super::diagnostics::quoted(t_cell),
-            ));
+            return Err(PriceFileError::FarFuture {
+                path: path_buf(),
+                row,
+                cell: t_cell.to_string(),
+                column: time_column.to_string(),
+                secs: (!t.is_infinite()).then_some(t - origin),
+            });
         }
         let price: f64 = match p_cell.parse::<f64>() {
             Ok(v) if v > MAX_USD_PER_HOUR => {
-                return Err(format!(
-                    "{} row {row}: ${}/h in column \"{price_column}\" is above the ${}/h fleetsim accepts (a bound that keeps every cost finite)",
-                    path.display(),
-                    show_amount(v),
-                    show_amount(MAX_USD_PER_HOUR)
-                ))
+                return Err(PriceFileError::AboveBound {
+                    path: path_buf(),
+                    row,
+                    price: v,
+                    column: price_column.to_string(),
+                })
             }
             Ok(v) if v.is_finite() && v >= 0.0 => v,
             _ => {
-                return Err(format!(
-                    "{} row {row}: \"{p_cell}\" in column \"{price_column}\" is not a price (USD per hour, 0 or more)",
-                    path.display()
-                ))
+                return Err(PriceFileError::NotAPrice {
+                    path: path_buf(),
+                    row,
+                    cell: p_cell.to_string(),
+                    column: price_column.to_string(),
+                })
             }
         };
         let at = SimDuration::from_secs_f64(t - origin);
         if times.last().is_some_and(|&last| at < last) || t < origin {
-            return Err(format!(
-                "{} row {row}: times must not decrease",
-                path.display()
-            ));
+            return Err(PriceFileError::Decreasing {
+                path: path_buf(),
+                row,
+            });
         }
         if times.last() == Some(&at) {
             // Two changes at once: the later row wins.
@@ -376,11 +442,11 @@ fn load_price_file(
         times.push(at);
         prices.push(price);
         if times.len() as u64 > MAX_STEPS {
-            return Err(format!("{} has more than {MAX_STEPS} rows", path.display()));
+            return Err(PriceFileError::TooManyRows { path: path_buf() });
         }
     }
     if times.is_empty() {
-        return Err(format!("{} has no data rows", path.display()));
+        return Err(CsvError::NoRows { path: path_buf() }.into());
     }
     Ok((times, prices))
 }

@@ -1152,10 +1152,10 @@ fn read_empirical(
         Ok(values) => Some(ServiceTime::Empirical {
             sorted: Arc::from(values),
         }),
-        Err(message) => {
+        Err(e) => {
             r.error(
                 &file,
-                message,
+                e.to_string(),
                 Some("the path is relative to the scenario file's folder; the file needs a header row and one number per row".into()),
             );
             None

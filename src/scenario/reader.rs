@@ -696,7 +696,7 @@ impl<'t> Reader<'t> {
         &mut self,
         node: &Node<'_, '_>,
         expected: &str,
-        parse: fn(&str) -> Result<T, String>,
+        parse: fn(&str) -> Result<T, units::UnitError>,
     ) -> Option<Located<T>> {
         let Some(text) = node.value.as_str() else {
             let found = describe(node.value);
@@ -716,11 +716,11 @@ impl<'t> Reader<'t> {
         };
         match parse(text) {
             Ok(v) => Some(node.locate(v)),
-            Err(message) => {
+            Err(e) => {
                 self.error_at(
                     node.path.clone(),
                     Some(node.span()),
-                    message,
+                    e.to_string(),
                     Some(format!("write {expected}")),
                 );
                 None

@@ -5,9 +5,10 @@
 //!
 //! It must not know the instance type list: names are resolved in `validate.rs`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::csv_file::{cell, CsvFile};
+use super::csv_file::{cell, CsvError, CsvFile};
+use super::diagnostics::quoted;
 use super::lifecycle::{read_phase, MAX_INSTANCES};
 use super::raw::{locate_node, store};
 use super::reader::{Located, Node, Reader};
@@ -18,6 +19,7 @@ use crate::model::market::interruptions::{
     SpotAvailability, SpotInterruptions, DEFAULT_REBALANCE_LEAD,
 };
 use crate::model::market::PurchaseOption;
+use crate::model::traffic::trace_file::far_after_first;
 
 /// `[pool.mixed_instances]` before its type names are resolved.
 pub struct RawMixed {
@@ -343,6 +345,75 @@ pub(super) fn read_shortage(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Ra
     Some(s)
 }
 
+/// Why a spot availability trace cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AvailabilityError {
+    /// The CSV file cannot be read or lacks a column.
+    #[error(transparent)]
+    Csv(#[from] CsvError),
+    /// A `time_s` cell that is not a time.
+    #[error("{} row {row}: time_s \"{cell}\" is not a non-negative number of seconds", .path.display())]
+    BadTime {
+        path: PathBuf,
+        row: usize,
+        cell: String,
+    },
+    /// An `available` cell that is not a count.
+    #[error("{} row {row}: available \"{cell}\" is not a whole number of instances", .path.display())]
+    BadCount {
+        path: PathBuf,
+        row: usize,
+        cell: String,
+    },
+    /// A time far in the future.
+    #[error("{} row {row}: time_s {} {}", .path.display(), quoted(.cell), far_after_first(*.secs).replace("the first record's time", "the start"))]
+    FarFuture {
+        path: PathBuf,
+        row: usize,
+        cell: String,
+        secs: f64,
+    },
+    /// A time not after the row before's.
+    #[error("{} row {row}: time_s {secs} is not after the row before", .path.display())]
+    NotIncreasing {
+        path: PathBuf,
+        row: usize,
+        secs: f64,
+    },
+    /// The JSON trace cannot be read.
+    #[error("cannot read the trace {}: {reason}", .path.display())]
+    Unreadable { path: PathBuf, reason: String },
+    /// The JSON trace is not JSON.
+    #[error("{} is not JSON: {source}", .path.display())]
+    NotJson {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    /// The JSON trace lacks its time step.
+    #[error("{} has no positive metadata.gap_seconds", .path.display())]
+    NoGap { path: PathBuf },
+    /// The JSON trace lacks its counts.
+    #[error("{} has no data array", .path.display())]
+    NoDataArray { path: PathBuf },
+    /// A JSON count that is not a whole number.
+    #[error("{} data[{index}]: {value} is not a whole number", .path.display())]
+    NotWhole {
+        path: PathBuf,
+        index: usize,
+        value: serde_json::Value,
+    },
+    /// A JSON count far in the future.
+    #[error("{} data[{index}] {}", .path.display(), far_after_first(*.secs).replace("the first record's time", "the start (its index times metadata.gap_seconds)"))]
+    FarFutureIndex {
+        path: PathBuf,
+        index: usize,
+        secs: f64,
+    },
+    /// A trace without rows.
+    #[error("{} has no data", .path.display())]
+    NoData { path: PathBuf },
+}
+
 /// `spot_availability = { file = "data/avail.csv" }` on an `[[instance_type]]`: a CSV with
 /// columns `time_s` (seconds from the start, increasing) and `available` (whole instances), or
 /// a JSON trace in the SkyPilot spot-traces format, `{"metadata": {"gap_seconds": N}, "data":
@@ -372,13 +443,14 @@ pub(super) fn read_spot_availability(
         load_availability_csv(&path)
     };
     match rows.and_then(|rows| {
-        SpotAvailability::from_rows(&rows).ok_or_else(|| format!("{} has no data", path.display()))
+        SpotAvailability::from_rows(&rows)
+            .ok_or_else(|| AvailabilityError::NoData { path: path.clone() })
     }) {
         Ok(a) => Some(a),
         Err(e) => {
             r.error(
                 &file,
-                e,
+                e.to_string(),
                 Some("see \"Spot\" in docs/scenario-format.md for the trace formats".into()),
             );
             None
@@ -386,46 +458,44 @@ pub(super) fn read_spot_availability(
     }
 }
 
-fn load_availability_csv(path: &Path) -> Result<Vec<(SimTime, u32)>, String> {
+fn load_availability_csv(path: &Path) -> Result<Vec<(SimTime, u32)>, AvailabilityError> {
     let mut file = CsvFile::open(path)?;
     let (time, available) = (file.column("time_s")?, file.column("available")?);
     let mut rows: Vec<(SimTime, u32)> = Vec::new();
     for row in file.rows() {
         let (row, record) = row?;
-        let cell = |k: usize| cell(&record, k);
+        let cell = |k: usize| cell(&record, k).to_string();
         let t: f64 = cell(time)
             .parse()
             .ok()
             .filter(|t: &f64| t.is_finite() && *t >= 0.0)
-            .ok_or_else(|| {
-                format!(
-                    "{} row {row}: time_s \"{}\" is not a non-negative number of seconds",
-                    path.display(),
-                    cell(time)
-                )
+            .ok_or_else(|| AvailabilityError::BadTime {
+                path: path.to_path_buf(),
+                row,
+                cell: cell(time),
             })?;
-        let n: u32 = cell(available).parse().map_err(|_| {
-            format!(
-                "{} row {row}: available \"{}\" is not a whole number of instances",
-                path.display(),
-                cell(available)
-            )
-        })?;
+        let n: u32 = cell(available)
+            .parse()
+            .map_err(|_| AvailabilityError::BadCount {
+                path: path.to_path_buf(),
+                row,
+                cell: cell(available),
+            })?;
         if t > SimDuration::LONGEST_INPUT.as_secs_f64() {
-            return Err(format!(
-                "{} row {row}: time_s {} {}",
-                path.display(),
-                super::diagnostics::quoted(cell(time)),
-                crate::model::traffic::trace_file::far_after_first(t)
-                    .replace("the first record's time", "the start")
-            ));
+            return Err(AvailabilityError::FarFuture {
+                path: path.to_path_buf(),
+                row,
+                cell: cell(time),
+                secs: t,
+            });
         }
         let at = SimTime::ZERO + SimDuration::from_secs_f64(t);
         if rows.last().is_some_and(|&(prev, _)| at <= prev) {
-            return Err(format!(
-                "{} row {row}: time_s {t} is not after the row before",
-                path.display()
-            ));
+            return Err(AvailabilityError::NotIncreasing {
+                path: path.to_path_buf(),
+                row,
+                secs: t,
+            });
         }
         rows.push((at, n));
     }
@@ -433,34 +503,41 @@ fn load_availability_csv(path: &Path) -> Result<Vec<(SimTime, u32)>, String> {
 }
 
 /// The SkyPilot spot-traces JSON: `metadata.gap_seconds` and `data`.
-fn load_skypilot(path: &Path) -> Result<Vec<(SimTime, u32)>, String> {
-    let text = crate::limits::read_capped_to_string(path)
-        .map_err(|e| format!("cannot read the trace {}: {e}", path.display()))?;
+fn load_skypilot(path: &Path) -> Result<Vec<(SimTime, u32)>, AvailabilityError> {
+    let path_buf = || path.to_path_buf();
+    let text = crate::limits::read_capped_to_string(path).map_err(|reason| {
+        AvailabilityError::Unreadable {
+            path: path_buf(),
+            reason,
+        }
+    })?;
     let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|source| AvailabilityError::NotJson {
+            path: path_buf(),
+            source,
+        })?;
     let gap = v["metadata"]["gap_seconds"]
         .as_f64()
         .filter(|g| *g > 0.0)
-        .ok_or_else(|| format!("{} has no positive metadata.gap_seconds", path.display()))?;
+        .ok_or_else(|| AvailabilityError::NoGap { path: path_buf() })?;
     let data = v["data"]
         .as_array()
-        .ok_or_else(|| format!("{} has no data array", path.display()))?;
+        .ok_or_else(|| AvailabilityError::NoDataArray { path: path_buf() })?;
     data.iter()
         .enumerate()
-        .map(|(i, x)| {
-            let n = x.as_u64().ok_or_else(|| {
-                format!("{} data[{i}]: {x} is not a whole number", path.display())
+        .map(|(index, x)| {
+            let n = x.as_u64().ok_or_else(|| AvailabilityError::NotWhole {
+                path: path_buf(),
+                index,
+                value: x.clone(),
             })?;
-            let secs = i as f64 * gap;
+            let secs = index as f64 * gap;
             if secs > SimDuration::LONGEST_INPUT.as_secs_f64() {
-                return Err(format!(
-                    "{} data[{i}] {}",
-                    path.display(),
-                    crate::model::traffic::trace_file::far_after_first(secs).replace(
-                        "the first record's time",
-                        "the start (its index times metadata.gap_seconds)"
-                    )
-                ));
+                return Err(AvailabilityError::FarFutureIndex {
+                    path: path_buf(),
+                    index,
+                    secs,
+                });
             }
             let at = SimTime::ZERO + SimDuration::from_secs_f64(secs);
             Ok((at, n.min(u64::from(u32::MAX)) as u32))

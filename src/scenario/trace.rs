@@ -3,16 +3,18 @@
 //! once for a scenario and all its variants, into the shared arrays of
 //! [`crate::model::traffic::TraceData`]; every error names the key, and the file's line.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::csv_file::{cell, CsvFile};
+use super::csv_file::{cell, CsvError, CsvFile};
 use super::diagnostics::quoted;
 use super::reader::{Fields, Located, Node, Reader};
 use super::units::MAX_RATE_PER_SECOND;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::traffic::trace::{count_steps, MAX_RATE_SCALE};
-use crate::model::traffic::trace_file::{far_after_first, parse_time, ColumnMap, TimeUnit};
+use crate::model::traffic::trace_file::{
+    far_after_first, parse_time, ColumnMap, TimeError, TimeUnit, TraceError,
+};
 use crate::model::traffic::{RateProfile, TraceData, TraceFormat, TraceOptions, TraceView};
 
 /// The trace formats a scenario names.
@@ -87,10 +89,10 @@ pub fn read_trace(
     };
     let data = match load_shared(&base_dir.join(&file.value), &format) {
         Ok(d) => d,
-        Err(message) => {
+        Err(e) => {
             r.error(
                 &file,
-                message,
+                e.to_string(),
                 Some("the path is relative to the scenario file's folder; `fleetsim trace-stats FILE` checks a trace".into()),
             );
             return None;
@@ -372,10 +374,10 @@ pub fn read_counts(
     let path = base_dir.join(&file.value);
     let rows = match load_counts(&path, &time_column.value, unit, &count_column.value) {
         Ok(rows) => rows,
-        Err(message) => {
+        Err(e) => {
             r.error(
                 &file,
-                message,
+                e.to_string(),
                 Some("the path is relative to the scenario file's folder; the file needs a header row".into()),
             );
             return None;
@@ -449,13 +451,54 @@ pub fn read_counts(
     })
 }
 
+/// Why a count trace cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CountsError {
+    /// The file cannot be read, lacks a column or has no rows.
+    #[error(transparent)]
+    Csv(#[from] CsvError),
+    /// A time cell that cannot be read.
+    #[error("{} row {row}, column \"{column}\": {} {error}", .path.display(), quoted(.cell))]
+    BadTime {
+        path: PathBuf,
+        row: usize,
+        column: String,
+        cell: String,
+        error: TimeError,
+    },
+    /// A time far after the first row's.
+    #[error("{} row {row}, column \"{column}\": {} {}", .path.display(), quoted(.cell), far_after_first(*.secs))]
+    FarAfterFirst {
+        path: PathBuf,
+        row: usize,
+        column: String,
+        cell: String,
+        secs: f64,
+    },
+    /// A time not after the previous row's.
+    #[error("{} row {row}: \"{cell}\" is not after the previous row's time (intervals must be in increasing time order)", .path.display())]
+    NotIncreasing {
+        path: PathBuf,
+        row: usize,
+        cell: String,
+    },
+    /// A count cell that is not a count.
+    #[error("{} row {row}: \"{cell}\" in column \"{column}\" is not a count (a number 0 or more)", .path.display())]
+    NotACount {
+        path: PathBuf,
+        row: usize,
+        cell: String,
+        column: String,
+    },
+}
+
 /// `(start [ns from the first row], count)` of each row, strictly increasing in time.
 fn load_counts(
     path: &Path,
     time_column: &str,
     unit: TimeUnit,
     count_column: &str,
-) -> Result<Vec<(u64, f64)>, String> {
+) -> Result<Vec<(u64, f64)>, CountsError> {
     let mut file = CsvFile::open(path)?;
     let (t, c) = (file.column(time_column)?, file.column(count_column)?);
     let mut rows: Vec<(u64, f64)> = Vec::new();
@@ -463,42 +506,47 @@ fn load_counts(
     for row in file.rows() {
         let (row, record) = row?;
         let (time, count) = (cell(&record, t), cell(&record, c));
-        let abs = parse_time(time, unit).map_err(|e| {
-            format!(
-                "{} row {row}, column \"{time_column}\": {} {e}",
-                path.display(),
-                quoted(time)
-            )
+        let abs = parse_time(time, unit).map_err(|error| CountsError::BadTime {
+            path: path.to_path_buf(),
+            row,
+            column: time_column.to_string(),
+            cell: time.to_string(),
+            error,
         })?;
         let rel = abs - *first.get_or_insert(abs);
         if rel > SimDuration::LONGEST_INPUT.as_nanos() as i128 {
-            return Err(format!(
-                "{} row {row}, column \"{time_column}\": {} {}",
-                path.display(),
-                quoted(time),
-                far_after_first(rel as f64 / 1e9)
-            ));
+            return Err(CountsError::FarAfterFirst {
+                path: path.to_path_buf(),
+                row,
+                column: time_column.to_string(),
+                cell: time.to_string(),
+                secs: rel as f64 / 1e9,
+            });
         }
         if rel < 0 || rows.last().is_some_and(|&(last, _)| rel as u64 <= last) {
-            return Err(format!(
-                "{} row {row}: \"{time}\" is not after the previous row's time (intervals must be in increasing time order)",
-                path.display()
-            ));
+            return Err(CountsError::NotIncreasing {
+                path: path.to_path_buf(),
+                row,
+                cell: time.to_string(),
+            });
         }
         let n: f64 = count
             .parse()
             .ok()
             .filter(|n: &f64| n.is_finite() && *n >= 0.0)
-            .ok_or_else(|| {
-                format!(
-                    "{} row {row}: \"{count}\" in column \"{count_column}\" is not a count (a number 0 or more)",
-                    path.display()
-                )
+            .ok_or_else(|| CountsError::NotACount {
+                path: path.to_path_buf(),
+                row,
+                cell: count.to_string(),
+                column: count_column.to_string(),
             })?;
         rows.push((rel as u64, n));
     }
     if rows.is_empty() {
-        return Err(format!("{} has no data rows", path.display()));
+        return Err(CsvError::NoRows {
+            path: path.to_path_buf(),
+        }
+        .into());
     }
     Ok(rows)
 }
@@ -521,7 +569,7 @@ type LoadKey = (
 );
 
 /// The trace at `path`, read once per thread while a scenario holds it.
-fn load_shared(path: &Path, format: &TraceFormat) -> Result<Arc<TraceData>, String> {
+fn load_shared(path: &Path, format: &TraceFormat) -> Result<Arc<TraceData>, TraceError> {
     let meta = std::fs::metadata(path).ok();
     let key: LoadKey = (
         path.to_path_buf(),
