@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use super::raw::read_service;
 use super::reader::{Located, Node, Reader};
+use super::service::read_service;
 use crate::model::traffic::sessions::{ClosedLoop, SessionLength};
 
 /// Most users a closed loop may have: the population's state is 12 bytes a user, so this is

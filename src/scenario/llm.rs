@@ -2,7 +2,6 @@
 //! class's `input_tokens` / `output_tokens` distributions. Stage one reads and checks them
 //! here; stage two (validate.rs) checks that every token-based class runs on LLM types.
 
-use super::raw::locate_node;
 use super::reader::{Located, Node, Reader};
 use crate::model::fleet::llm::{
     DecodeCurve, LlmProfile, StepPoint, TokenCount, MAX_BATCH, MAX_TOKENS,
@@ -13,7 +12,7 @@ pub(super) fn read_llm_profile(
     r: &mut Reader<'_>,
     node: Node<'_, '_>,
 ) -> Option<Located<LlmProfile>> {
-    let at = locate_node(&node);
+    let at = node.at();
     let mut f = r.table(
         node,
         "an LLM profile such as { prefill_per_token = \"0.2ms\", decode_step = { base = \"25ms\", per_sequence = \"0.4ms\" }, max_batch = 32 }",
@@ -92,7 +91,7 @@ fn read_decode_step(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<DecodeCurv
     )?;
     if items.is_empty() {
         r.error(
-            &locate_node(&node),
+            &node.at(),
             "the decode step curve has no points",
             Some("add points such as [{ batch = 1, time = \"25ms\" }, { batch = 32, time = \"45ms\" }]".into()),
         );

@@ -222,6 +222,15 @@ pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
     Ok(per_second)
 }
 
+/// A rate for messages: `2.5e7/s`, or plainly below a million.
+pub fn rate_text(per_second: f64) -> String {
+    if per_second >= 1e6 {
+        format!("{per_second:.3e}/s")
+    } else {
+        format!("{}/s", (per_second * 1000.0).round() / 1000.0)
+    }
+}
+
 /// A price in US dollars per hour, from `"$0.526/h"`.
 pub fn parse_price_per_hour(text: &str) -> Result<f64, UnitError> {
     let shown = quoted(text);

@@ -27,7 +27,7 @@ use toml_span::value::{Array, Key, Table, Value, ValueInner};
 
 use super::diagnostics::{Diagnostic, ScenarioError};
 use super::reader::{self, Node, Reader};
-use super::Scenario;
+use super::typed::Scenario;
 
 /// Name of the base scenario's run, beside its variants.
 pub const BASE_NAME: &str = "base";
@@ -114,12 +114,12 @@ pub struct Variant {
 impl ScenarioSet {
     /// Reads and validates the scenario file at `path`, with its variants.
     pub fn load(path: &Path) -> Result<ScenarioSet, ScenarioError> {
-        ScenarioSet::parse(&super::read_file(path)?, path)
+        ScenarioSet::parse(&super::file::read_file(path)?, path)
     }
 
     /// As [`ScenarioSet::load`], every run multiplied by the points of `grid`.
     pub fn load_with(path: &Path, grid: &super::grid::Grid) -> Result<ScenarioSet, ScenarioError> {
-        ScenarioSet::parse_with(&super::read_file(path)?, path, grid)
+        ScenarioSet::parse_with(&super::file::read_file(path)?, path, grid)
     }
 
     /// Validates scenario text and every variant in it; `path` names it in messages and anchors
@@ -198,7 +198,7 @@ impl ScenarioSet {
             } else {
                 let mut r = Reader::new(&combined);
                 report_merge_issues(&mut r, run_issues.iter().cloned());
-                super::from_document(&mut r, run_doc, path);
+                super::validate::from_document(&mut r, run_doc, path);
                 r.into_diagnostics().into_iter().collect()
             };
             for (point, values) in points.iter().zip(grid_values.iter()) {
@@ -211,7 +211,7 @@ impl ScenarioSet {
                 report_merge_issues(&mut r, issues);
                 // The merged document without the elements refused is still read, so that every
                 // other problem is reported too; a run with a problem does not run.
-                let scenario = super::from_document(&mut r, &merged, path);
+                let scenario = super::validate::from_document(&mut r, &merged, path);
                 for mut d in r.into_diagnostics() {
                     let origin = d.position.and_then(|(line, _)| grid_lines.origin(line));
                     if let Some(set) = origin {

@@ -2,25 +2,16 @@
 //! once the traffic is read whole: a profile's true peak over the run (a diurnal day peaks at
 //! `mean · (1 + amplitude)`, overlapping spikes multiply, a count trace's busiest interval), a
 //! replayed trace's mean rate after `rate_scale` and `speed_up` (checked where it is read, in
-//! [`super::trace`]), and what a closed population can send. Each written rate is checked where
+//! [`crate::scenario::trace`]), and what a closed population can send. Each written rate is checked where
 //! it is read (`units::parse_rate`); this is where rates that only their combination makes are
 //! caught, with the route named.
 
-use super::raw::RawScenario;
-use super::reader::Reader;
-use super::units::MAX_RATE_PER_SECOND;
+use super::read::RawTraffic;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::traffic::sessions::SessionLength;
 use crate::model::traffic::RateProfile;
-
-/// A rate for messages: `2.5e7/s`, or plainly below a million.
-pub(super) fn rate_text(per_second: f64) -> String {
-    if per_second >= 1e6 {
-        format!("{per_second:.3e}/s")
-    } else {
-        format!("{}/s", (per_second * 1000.0).round() / 1000.0)
-    }
-}
+use crate::scenario::reader::Reader;
+use crate::scenario::units::{rate_text, MAX_RATE_PER_SECOND};
 
 /// A time for messages, in seconds.
 fn at_text(t: SimTime) -> String {
@@ -28,7 +19,7 @@ fn at_text(t: SimTime) -> String {
 }
 
 /// Reports the traffic of `raw` whose rate exceeds the cap within `duration`.
-pub(super) fn check(r: &mut Reader<'_>, raw: &RawScenario, duration: Option<SimDuration>) {
+pub fn check(r: &mut Reader<'_>, raw: &RawTraffic, duration: Option<SimDuration>) {
     if let Some(c) = &raw.closed_loop {
         let spec = &c.value;
         let think = spec.think.mean_secs();
@@ -62,7 +53,7 @@ pub(super) fn check(r: &mut Reader<'_>, raw: &RawScenario, duration: Option<SimD
         // Its rate is checked with its options, where it is read.
         return;
     }
-    let (Some(traffic), Some(duration)) = (&raw.traffic, duration) else {
+    let (Some(traffic), Some(duration)) = (&raw.profile, duration) else {
         return;
     };
     let end = SimTime::ZERO + duration;
