@@ -12,12 +12,16 @@ use super::reader::closest;
 /// so a guard keeps `fleetsim validate /dev/zero` from filling the memory.
 pub const MAX_SCENARIO_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The text of the scenario file at `path`: a specific, located error for a path that is
-/// missing or a folder, an empty file, a file too large, and a file that is not UTF-8 (at the
-/// line and column of the first bad byte).
-pub fn read_file(path: &Path) -> Result<String, ScenarioError> {
-    use std::io::Read;
-    let fail = |position: Option<(usize, usize)>, message: String, help: String| ScenarioError {
+const EXAMPLE: &str = "scenario files are TOML, such as scenarios/viral_spike_100x.toml";
+
+/// The error of the file at `path`: one diagnostic, at `position` if known.
+fn fail(
+    path: &Path,
+    position: Option<(usize, usize)>,
+    message: String,
+    help: String,
+) -> ScenarioError {
+    ScenarioError {
         file: path.to_path_buf(),
         diagnostics: vec![Diagnostic {
             path: String::new(),
@@ -25,37 +29,19 @@ pub fn read_file(path: &Path) -> Result<String, ScenarioError> {
             message,
             help: Some(help),
         }],
-    };
-    const EXAMPLE: &str = "scenario files are TOML, such as scenarios/viral_spike_100x.toml";
-    let cannot = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::NotFound => fail(
-            None,
-            "cannot read the scenario file: there is no such file".into(),
-            match similar_file(path) {
-                Some(near) => format!(
-                    "did you mean \"{}\"?",
-                    diagnostics::shorten(&near, diagnostics::FIELD_CHARS / 2)
-                ),
-                None => format!(
-                    "check the path (relative paths start from the current folder); {EXAMPLE}"
-                ),
-            },
-        ),
-        std::io::ErrorKind::PermissionDenied => fail(
-            None,
-            "cannot read the scenario file: permission denied".into(),
-            "check the file's permissions (fleetsim only reads it)".into(),
-        ),
-        _ => fail(
-            None,
-            format!("cannot read the scenario file: {e}"),
-            format!("check the path; {EXAMPLE}"),
-        ),
-    };
-    let meta = std::fs::metadata(path).map_err(cannot)?;
+    }
+}
+
+/// The text of the scenario file at `path`: a specific, located error for a path that is
+/// missing or a folder, an empty file, a file too large, and a file that is not UTF-8 (at the
+/// line and column of the first bad byte).
+pub fn read_file(path: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| cannot_read(path, e))?;
     if meta.is_dir() {
         let inside = toml_files_in(path);
         return Err(fail(
+            path,
             None,
             "this is a folder, not a scenario file".into(),
             match inside {
@@ -71,27 +57,13 @@ pub fn read_file(path: &Path) -> Result<String, ScenarioError> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
-        .map_err(cannot)?;
+        .map_err(|e| cannot_read(path, e))?;
     if bytes.len() as u64 > max {
-        return Err(fail(
-            None,
-            if max < MAX_SCENARIO_BYTES {
-                format!(
-                    "the file is larger than {}, the most a file read whole may take (an eighth of {})",
-                    crate::limits::format_bytes(max),
-                    budget.describe()
-                )
-            } else {
-                format!(
-                    "the file is larger than {} MiB, more than any scenario",
-                    MAX_SCENARIO_BYTES >> 20
-                )
-            },
-            "check the path: a scenario describes a fleet in a few kilobytes, and large data go in the files it names, such as [traffic] trace = { file = ... }".into(),
-        ));
+        return Err(too_large(path, max, budget));
     }
     if bytes.is_empty() {
         return Err(fail(
+            path,
             Some((1, 1)),
             "the file is empty (0 bytes)".into(),
             format!("a scenario needs at least name, duration, [traffic], [[instance_type]], [[pool]] and [[class]]: start from an example; {EXAMPLE}"),
@@ -99,40 +71,101 @@ pub fn read_file(path: &Path) -> Result<String, ScenarioError> {
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(fail(
+            path,
             Some((1, 1)),
             "the file is UTF-16 text (it starts with a UTF-16 byte-order mark), and TOML files are UTF-8".into(),
             "save it again as UTF-8 (in most editors: Save As, Encoding: UTF-8)".into(),
         ));
     }
-    String::from_utf8(bytes).map_err(|e| {
-        let bytes = e.as_bytes();
-        let err = e.utf8_error();
-        let at = err.valid_up_to();
-        // The text before the bad byte is valid: it gives the line and column.
-        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-        let position = diagnostics::LineIndex::new(before).position(at);
-        let message = match err.error_len() {
-            Some(n) => {
-                let shown: Vec<String> =
-                    bytes[at..at + n].iter().map(|b| format!("0x{b:02X}")).collect();
-                format!(
-                    "the file is not UTF-8 text: byte {} at offset {at} (line {}, column {}) is not valid UTF-8",
-                    shown.join(" "),
-                    position.0,
-                    position.1
-                )
-            }
-            None => format!(
-                "the file is not UTF-8 text: it ends at offset {} in the middle of a character",
-                bytes.len()
-            ),
-        };
-        fail(
-            Some(position),
-            message,
-            "TOML files are UTF-8: save the file as UTF-8 (a lone byte such as 0xE9 is usually Latin-1 or Windows-1252 text, é here)".into(),
-        )
-    })
+    String::from_utf8(bytes).map_err(|e| not_utf8(path, &e))
+}
+
+/// Why the file at `path` cannot be read: missing (with a likely typo's fix), not permitted,
+/// or another I/O error.
+fn cannot_read(path: &Path, e: std::io::Error) -> ScenarioError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => fail(
+            path,
+            None,
+            "cannot read the scenario file: there is no such file".into(),
+            match similar_file(path) {
+                Some(near) => format!(
+                    "did you mean \"{}\"?",
+                    diagnostics::shorten(&near, diagnostics::FIELD_CHARS / 2)
+                ),
+                None => format!(
+                    "check the path (relative paths start from the current folder); {EXAMPLE}"
+                ),
+            },
+        ),
+        std::io::ErrorKind::PermissionDenied => fail(
+            path,
+            None,
+            "cannot read the scenario file: permission denied".into(),
+            "check the file's permissions (fleetsim only reads it)".into(),
+        ),
+        _ => fail(
+            path,
+            None,
+            format!("cannot read the scenario file: {e}"),
+            format!("check the path; {EXAMPLE}"),
+        ),
+    }
+}
+
+/// A file larger than `max` bytes, the format's bound or the memory `budget`'s share.
+fn too_large(path: &Path, max: u64, budget: &crate::limits::MemoryBudget) -> ScenarioError {
+    fail(
+        path,
+        None,
+        if max < MAX_SCENARIO_BYTES {
+            format!(
+                "the file is larger than {}, the most a file read whole may take (an eighth of {})",
+                crate::limits::format_bytes(max),
+                budget.describe()
+            )
+        } else {
+            format!(
+                "the file is larger than {} MiB, more than any scenario",
+                MAX_SCENARIO_BYTES >> 20
+            )
+        },
+        "check the path: a scenario describes a fleet in a few kilobytes, and large data go in the files it names, such as [traffic] trace = { file = ... }".into(),
+    )
+}
+
+/// A file that is not UTF-8, located at its first bad byte.
+fn not_utf8(path: &Path, e: &std::string::FromUtf8Error) -> ScenarioError {
+    let bytes = e.as_bytes();
+    let err = e.utf8_error();
+    let at = err.valid_up_to();
+    // The text before the bad byte is valid: it gives the line and column.
+    let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let position = diagnostics::LineIndex::new(before).position(at);
+    let message = match err.error_len() {
+        Some(n) => {
+            let shown: Vec<String> = bytes[at..at + n]
+                .iter()
+                .map(|b| format!("0x{b:02X}"))
+                .collect();
+            format!(
+                "the file is not UTF-8 text: byte {} at offset {at} (line {}, column {}) is not valid UTF-8",
+                shown.join(" "),
+                position.0,
+                position.1
+            )
+        }
+        None => format!(
+            "the file is not UTF-8 text: it ends at offset {} in the middle of a character",
+            bytes.len()
+        ),
+    };
+    fail(
+        path,
+        Some(position),
+        message,
+        "TOML files are UTF-8: save the file as UTF-8 (a lone byte such as 0xE9 is usually Latin-1 or Windows-1252 text, é here)".into(),
+    )
 }
 
 /// A file beside the missing `path` whose name is a likely typo of its name (as a "did you

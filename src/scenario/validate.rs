@@ -13,9 +13,9 @@ use toml_span::value::Value;
 use super::balancer::routing::Routing;
 use super::classes::route::Destinations;
 use super::classes::tokens::check_token_types;
-use super::classes::validate::{validate_classes, Context as ClassContext};
+use super::classes::validate::{validate_classes, Context as ClassContext, RequestClass};
 use super::faults::validate_faults;
-use super::fleet::refs::{pool_names, pool_refs};
+use super::fleet::refs::{pool_names, pool_refs, PoolRef};
 use super::fleet::validate::validate_pools;
 use super::market::instance_type::{type_names, validate_instance_types};
 use super::raw::{self, RawScenario};
@@ -27,6 +27,10 @@ use super::trace;
 use super::traffic::rates;
 use super::traffic::validate::{arrival_process, validate_population};
 use super::typed::Scenario;
+use crate::engine::SimDuration;
+use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
+use crate::model::fleet::{InstanceType, PoolSpec};
+use crate::model::topology::Topology;
 
 /// Stages one and two over one parsed document: the base, or a variant merged onto it. `None`
 /// if the reader recorded any problem.
@@ -55,39 +59,15 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
     // References to pools are checked against every [[pool]], even when one of them has a broken
     // field, so that a mistake in a pool does not hide the mistakes in the tables naming it.
     let refs = pool_refs(&raw.pools);
-    let mut routing = (!refs.is_empty())
-        .then(|| {
-            Routing::validate(
-                r,
-                raw.balancer.as_ref(),
-                &raw.target_groups,
-                &raw.routes,
-                &refs,
-            )
-        })
-        .flatten();
-    let pool_names = pool_names(&refs);
-    let queue_names: Names<'_> = raw
-        .queues
-        .iter()
-        .map(|q| q.name.as_ref().map_or("", |n| n.value.as_str()))
-        .collect();
-    let classes = validate_classes(
+    let mut routing = validate_routing(r, &raw, &refs);
+    let classes = validate_all_classes(
         r,
-        &raw.classes,
-        &ClassContext {
-            at: &raw.classes_at,
-            types: instance_types.as_deref(),
-            type_names: &type_names,
-            pools: pools.as_deref(),
-        },
-        Destinations {
-            refs: &refs,
-            pool_names: &pool_names,
-            queue_names: &queue_names,
-            only_pool: raw.pools.len() == 1 && raw.routes.is_empty(),
-            routing: routing.as_mut(),
-        },
+        &raw,
+        &type_names,
+        instance_types.as_deref(),
+        pools.as_deref(),
+        &refs,
+        routing.as_mut(),
     );
     let faults = validate_faults(r, &raw.faults, &refs, duration);
     let capacity_shortages = validate_shortages(r, &raw.capacity_shortages, &type_names, duration);
@@ -97,21 +77,14 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         .map(|c| c.iter().map(|c| c.name.as_str()).collect());
     let trace = trace::validate_classes(r, raw.traffic.trace.as_ref(), class_names.as_deref());
     let (target_groups, routes) = routing.map(|x| (x.groups, x.routes))?;
-    let topology = validate_topology(
+    let topology = validate_regions(
         r,
-        &raw.topology,
-        &TopologyContext {
-            pools: &raw.pools,
-            raw_groups: &raw.target_groups,
-            raw_routes: &raw.routes,
-            raw_classes: &raw.classes,
-            users_at: raw.traffic.users.as_ref(),
-            groups: &target_groups,
-            routes: &routes,
-            classes: classes.as_ref().map_or(0, Vec::len),
-            users: population.map_or(0, |p| p.users),
-            duration,
-        },
+        &raw,
+        &target_groups,
+        &routes,
+        classes.as_ref().map_or(0, Vec::len),
+        population.map_or(0, |p| p.users),
+        duration,
     );
     if let (Some(classes), Some(types), Some(pools)) = (&classes, &instance_types, &pools) {
         check_token_types(
@@ -151,4 +124,87 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         billing: raw.billing.map(|b| b.value).unwrap_or_default(),
         topology: topology?,
     })
+}
+
+/// The classes, with their destinations: pools (`refs`, by name), queues and routes.
+fn validate_all_classes(
+    r: &mut Reader<'_>,
+    raw: &RawScenario,
+    type_names: &Names<'_>,
+    types: Option<&[InstanceType]>,
+    pools: Option<&[PoolSpec]>,
+    refs: &[PoolRef],
+    routing: Option<&mut Routing<'_>>,
+) -> Option<Vec<RequestClass>> {
+    let pool_names = pool_names(refs);
+    let queue_names: Names<'_> = raw
+        .queues
+        .iter()
+        .map(|q| q.name.as_ref().map_or("", |n| n.value.as_str()))
+        .collect();
+    validate_classes(
+        r,
+        &raw.classes,
+        &ClassContext {
+            at: &raw.classes_at,
+            types,
+            type_names,
+            pools,
+        },
+        Destinations {
+            refs,
+            pool_names: &pool_names,
+            queue_names: &queue_names,
+            only_pool: raw.pools.len() == 1 && raw.routes.is_empty(),
+            routing,
+        },
+    )
+}
+
+/// The target groups and routes, with the balancer's defaults; `None` without pools (reported
+/// by the pools).
+fn validate_routing<'a>(
+    r: &mut Reader<'_>,
+    raw: &'a RawScenario,
+    refs: &[PoolRef],
+) -> Option<Routing<'a>> {
+    (!refs.is_empty())
+        .then(|| {
+            Routing::validate(
+                r,
+                raw.balancer.as_ref(),
+                &raw.target_groups,
+                &raw.routes,
+                refs,
+            )
+        })
+        .flatten()
+}
+
+/// The regions and what they place: pools, target groups, routes, classes and users.
+fn validate_regions(
+    r: &mut Reader<'_>,
+    raw: &RawScenario,
+    groups: &[TargetGroupSpec],
+    routes: &[RouteSpec],
+    classes: usize,
+    users: u64,
+    duration: Option<SimDuration>,
+) -> Option<Option<Topology>> {
+    validate_topology(
+        r,
+        &raw.topology,
+        &TopologyContext {
+            pools: &raw.pools,
+            raw_groups: &raw.target_groups,
+            raw_routes: &raw.routes,
+            raw_classes: &raw.classes,
+            users_at: raw.traffic.users.as_ref(),
+            groups,
+            routes,
+            classes,
+            users,
+            duration,
+        },
+    )
 }

@@ -13,7 +13,8 @@ pub mod scaling_keys;
 use crate::model::autoscale::spec::{AutoscalingSpec, Controller};
 use crate::scenario::autoscaling::scaling_keys::min_within_max;
 use crate::scenario::lifecycle::MAX_INSTANCES;
-use crate::scenario::reader::{Located, Node, Reader};
+use crate::scenario::reader::keys::{Key, Whole};
+use crate::scenario::reader::{Fields, Located, Node, Reader};
 use aws::settings::read_aws_settings;
 use aws::AWS_POLICY_KEYS;
 
@@ -62,18 +63,28 @@ impl Family {
     }
 }
 
+/// The group's bounds.
+const MIN: Key<Whole> = Key::required(
+    "min",
+    Whole(0, MAX_INSTANCES),
+    "set the group's smallest size, such as min = 1",
+);
+const MAX: Key<Whole> = Key::required(
+    "max",
+    Whole(1, MAX_INSTANCES),
+    "set the group's largest size, such as max = 10",
+);
+
+/// Reads `[pool.autoscaling]`: its bounds, and the one controller it names, whose own keys
+/// its reader checks.
 pub fn read(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<AutoscalingSpec> {
     let at = node.at();
     let mut f = r.table(
         node,
         "an autoscaling table such as [pool.autoscaling] min = 1 max = 10",
     )?;
-    let min = f
-        .required(r, "min", "set the group's smallest size, such as min = 1")
-        .and_then(|n| r.integer(&n, 0, MAX_INSTANCES));
-    let max = f
-        .required(r, "max", "set the group's largest size, such as max = 10")
-        .and_then(|n| r.integer(&n, 1, MAX_INSTANCES));
+    let min = f.read(r, &MIN);
+    let max = f.read(r, &MAX);
     let mut ok = min_within_max(r, min.as_ref(), max.as_ref());
     let bounds = min
         .as_ref()
@@ -81,14 +92,8 @@ pub fn read(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<AutoscalingSpec> {
         .map(|(lo, hi)| (lo.value as u32, hi.value as u32));
 
     // Every key is asked for before any is judged, so that none is reported as unknown.
-    let settings: Vec<(&'static str, Node<'_, '_>)> = AWS_SETTING_KEYS
-        .iter()
-        .filter_map(|k| f.get(k).map(|n| (*k, n)))
-        .collect();
-    let aws: Vec<(&'static str, Node<'_, '_>)> = AWS_POLICY_KEYS
-        .iter()
-        .filter_map(|k| f.get(k).map(|n| (*k, n)))
-        .collect();
+    let settings = present(&mut f, AWS_SETTING_KEYS);
+    let aws = present(&mut f, AWS_POLICY_KEYS);
     let hpa = f.get("hpa");
     let keda = f.get("keda");
     f.finish(r);
@@ -103,57 +108,13 @@ pub fn read(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<AutoscalingSpec> {
             families.push((Family::of(key), n.at()));
         }
     }
-    families.sort_by_key(|(_, at)| at.span);
-    let Some(&(family, _)) = families.first() else {
-        r.error(
-            &at,
-            "this autoscaling table has no scaling policy",
-            Some(
-                "give a policy: [[pool.autoscaling.target_tracking]] (or step, simple, scheduled, \
-                 predictive), [pool.autoscaling.hpa] or [pool.autoscaling.keda]"
-                    .into(),
-            ),
-        );
-        return None;
-    };
-    for (other, at) in &families[1..] {
-        r.error(
-            at,
-            format!(
-                "{} and {} both scale this pool",
-                other.name(),
-                family.name()
-            ),
-            Some(
-                "a pool has one autoscaler: keep the AWS policies (target_tracking, step, simple, \
-                 scheduled, predictive, in any mix), or hpa, or keda"
-                    .into(),
-            ),
-        );
-        ok = false;
-    }
-
+    let family = one_family(r, &at, families, &mut ok)?;
     let aws_settings = if family == Family::Aws {
         read_aws_settings(r, settings)
     } else {
-        for (key, n) in &settings {
-            r.error(
-                &n.at(),
-                format!(
-                    "{key} is a setting of the AWS policies, not of {}",
-                    family.name()
-                ),
-                Some(format!(
-                    "remove {key}; {} sets its own timing ({})",
-                    family.name(),
-                    family.timing()
-                )),
-            );
-        }
-        ok &= settings.is_empty();
+        ok &= no_aws_settings(r, family, &settings);
         None
     };
-
     if let Some(lo) = min
         .as_ref()
         .filter(|lo| lo.value == 0 && family == Family::Hpa)
@@ -186,4 +147,79 @@ pub fn read(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<AutoscalingSpec> {
         max,
         controller,
     })
+}
+
+/// The family that scales the pool: the first in the file of `families` (the controllers
+/// present, each at the first key naming it). None is an error at `at`; each other one is an
+/// error too (and clears `ok`).
+fn one_family(
+    r: &mut Reader<'_>,
+    at: &Located<()>,
+    mut families: Vec<(Family, Located<()>)>,
+    ok: &mut bool,
+) -> Option<Family> {
+    families.sort_by_key(|(_, at)| at.span);
+    let Some(&(family, _)) = families.first() else {
+        r.error(
+            at,
+            "this autoscaling table has no scaling policy",
+            Some(
+                "give a policy: [[pool.autoscaling.target_tracking]] (or step, simple, scheduled, \
+                 predictive), [pool.autoscaling.hpa] or [pool.autoscaling.keda]"
+                    .into(),
+            ),
+        );
+        return None;
+    };
+    for (other, at) in &families[1..] {
+        r.error(
+            at,
+            format!(
+                "{} and {} both scale this pool",
+                other.name(),
+                family.name()
+            ),
+            Some(
+                "a pool has one autoscaler: keep the AWS policies (target_tracking, step, simple, \
+                 scheduled, predictive, in any mix), or hpa, or keda"
+                    .into(),
+            ),
+        );
+        *ok = false;
+    }
+    Some(family)
+}
+
+/// Reports each AWS group setting given to `family`, another controller; true if there are
+/// none.
+fn no_aws_settings(
+    r: &mut Reader<'_>,
+    family: Family,
+    settings: &[(&'static str, Node<'_, '_>)],
+) -> bool {
+    for (key, n) in settings {
+        r.error(
+            &n.at(),
+            format!(
+                "{key} is a setting of the AWS policies, not of {}",
+                family.name()
+            ),
+            Some(format!(
+                "remove {key}; {} sets its own timing ({})",
+                family.name(),
+                family.timing()
+            )),
+        );
+    }
+    settings.is_empty()
+}
+
+/// The nodes of those of `keys` that `f` has, asked for (so that none is unknown).
+fn present<'a, 'de>(
+    f: &mut Fields<'a, 'de>,
+    keys: &[&'static str],
+) -> Vec<(&'static str, Node<'a, 'de>)> {
+    keys.iter()
+        .filter_map(|k| f.get(k).map(|n| (*k, n)))
+        .collect()
 }

@@ -5,13 +5,32 @@ use std::path::{Path, PathBuf};
 
 use super::options::read_options;
 use crate::engine::{SimDuration, SimTime};
-use crate::model::traffic::trace::count_steps;
+use crate::model::traffic::trace::{count_steps, TraceOptions};
 use crate::model::traffic::trace_file::{far_after_first, parse_time, TimeError, TimeUnit};
 use crate::model::traffic::RateProfile;
 use crate::scenario::csv_file::{cell, CsvError, CsvFile};
 use crate::scenario::diagnostics::quoted;
-use crate::scenario::reader::{Node, Reader};
+use crate::scenario::reader::keys::{Duration, Key, OneOf, Text};
+use crate::scenario::reader::{Located, Node, Reader};
 use crate::scenario::units::{rate_text, MAX_RATE_PER_SECOND};
+
+const FILE: Key<Text> = Key::required("file", Text, "give the CSV file, relative to the scenario");
+const TIME_COLUMN: Key<Text> = Key::required(
+    "time_column",
+    Text,
+    "name the column holding each interval's start",
+);
+const TIME_UNIT: Key<OneOf> = Key::optional("time_unit", OneOf(TimeUnit::NAMES));
+const COUNT_COLUMN: Key<Text> = Key::required(
+    "count_column",
+    Text,
+    "name the column holding each interval's request count",
+);
+const INTERVAL: Key<Duration> = Key::required(
+    "interval",
+    Duration,
+    "give the interval length, such as interval = \"1m\"",
+);
 
 /// `counts = { file, time_column, time_unit, count_column, interval, rate_scale, speed_up,
 /// loop }`: a piecewise-constant rate; `duration` (the run's) bounds a looped trace.
@@ -25,34 +44,14 @@ pub fn read_counts(
         node,
         "a count trace table such as { file = \"data/per_minute.csv\", time_column = \"minute\", count_column = \"requests\", interval = \"1m\" }",
     )?;
-    let file = f
-        .required(r, "file", "give the CSV file, relative to the scenario")
-        .and_then(|n| r.string(&n));
-    let time_column = f
-        .required(
-            r,
-            "time_column",
-            "name the column holding each interval's start",
-        )
-        .and_then(|n| r.string(&n));
-    let time_unit = match f.get("time_unit") {
-        Some(n) => r.one_of(&n, TimeUnit::NAMES).map(|u| u.value),
+    let file = f.read(r, &FILE);
+    let time_column = f.read(r, &TIME_COLUMN);
+    let time_unit = match f.read_given(r, &TIME_UNIT) {
+        Some(u) => u.map(|u| u.value),
         None => Some("s"),
     };
-    let count_column = f
-        .required(
-            r,
-            "count_column",
-            "name the column holding each interval's request count",
-        )
-        .and_then(|n| r.string(&n));
-    let interval = f
-        .required(
-            r,
-            "interval",
-            "give the interval length, such as interval = \"1m\"",
-        )
-        .and_then(|n| r.duration(&n));
+    let count_column = f.read(r, &COUNT_COLUMN);
+    let interval = f.read(r, &INTERVAL);
     let options = read_options(r, &mut f);
     if let Some(o) = options.as_ref().filter(|o| o.value.window.is_some()) {
         r.error(
@@ -91,72 +90,103 @@ pub fn read_counts(
             return None;
         }
     };
-    let o = options.value;
-    // Each interval's rate, after rate_scale and speed_up, within the cap (spikes on top are
-    // checked with the whole profile).
-    let per_request = o.rate_scale * o.speed_up / interval.value.as_secs_f64();
-    if let Some((k, &(at, count))) = rows
-        .iter()
-        .enumerate()
-        .find(|(_, (_, c))| c * per_request > MAX_RATE_PER_SECOND)
-    {
+    let counts = Counts {
+        file: &file,
+        rows,
+        interval: interval.value,
+        options: &options.value,
+    };
+    counts.check_rates(r)?;
+    counts.into_steps(r, duration)
+}
+
+/// A count trace's rows, as (nanoseconds after the first row, count), with what lays them out.
+struct Counts<'a> {
+    /// The `file` key, where problems of the data are reported.
+    file: &'a Located<String>,
+    rows: Vec<(u64, f64)>,
+    interval: SimDuration,
+    options: &'a TraceOptions,
+}
+
+impl Counts<'_> {
+    /// Each interval's rate, after rate_scale and speed_up, within the cap (spikes on top are
+    /// checked with the whole profile); `None` if one is above (reported).
+    fn check_rates(&self, r: &mut Reader<'_>) -> Option<()> {
+        let o = self.options;
+        let per_request = o.rate_scale * o.speed_up / self.interval.as_secs_f64();
+        let Some((k, &(at, count))) = self
+            .rows
+            .iter()
+            .enumerate()
+            .find(|(_, (_, c))| c * per_request > MAX_RATE_PER_SECOND)
+        else {
+            return Some(());
+        };
         r.error(
-            &file,
+            self.file,
             format!(
                 "row {} (the interval starting {} s after the first): {count} requests in {} s × rate_scale {} × speed_up {} is {}, above {MAX_RATE_PER_SECOND:e} requests per second",
                 k + 2,
                 at as f64 / 1e9,
-                interval.value.as_secs_f64(),
+                self.interval.as_secs_f64(),
                 o.rate_scale,
                 o.speed_up,
                 rate_text(count * per_request)
             ),
             Some("lower rate_scale or speed_up, or check the count column and the interval".into()),
         );
-        return None;
+        None
     }
-    let end = SimTime::ZERO + duration.unwrap_or(SimDuration::from_secs(1));
-    // A looped trace is laid out as steps for the whole run: rows × laps of them, kept in
-    // memory by every run of the scenario.
-    let lap = ((rows.last().map_or(0, |r| r.0) as f64 + interval.value.as_nanos() as f64)
-        / o.speed_up)
-        .max(1.0);
-    let laps = if o.looped {
-        (end.as_nanos() as f64 / lap).ceil().max(1.0)
-    } else {
-        1.0
-    };
-    let steps = rows.len() as f64 * laps;
-    let max_steps = crate::limits::MemoryBudget::current()
-        .max_records(std::mem::size_of::<(SimTime, f64)>() as u64);
-    if steps > max_steps as f64 {
-        r.error(
-            &file,
-            format!(
-                "looped over the run, the count trace makes {} steps ({} row{} × {} laps), more than the {} a rate profile may hold within the memory budget of {}",
-                crate::limits::format_count(steps.min(u64::MAX as f64) as u64),
-                rows.len(),
-                if rows.len() == 1 { "" } else { "s" },
-                laps,
-                crate::limits::format_count(max_steps),
-                crate::limits::MemoryBudget::current().describe()
+
+    /// The rate steps for a run of `duration`; `None` if a looped trace would make more steps
+    /// than the memory budget allows (reported).
+    fn into_steps(self, r: &mut Reader<'_>, duration: Option<SimDuration>) -> Option<RateProfile> {
+        let o = self.options;
+        let end = SimTime::ZERO + duration.unwrap_or(SimDuration::from_secs(1));
+        // A looped trace is laid out as steps for the whole run: rows × laps of them, kept in
+        // memory by every run of the scenario.
+        let lap = ((self.rows.last().map_or(0, |r| r.0) as f64 + self.interval.as_nanos() as f64)
+            / o.speed_up)
+            .max(1.0);
+        let laps = if o.looped {
+            (end.as_nanos() as f64 / lap).ceil().max(1.0)
+        } else {
+            1.0
+        };
+        let rows = self.rows.len();
+        let steps = rows as f64 * laps;
+        let max_steps = crate::limits::MemoryBudget::current()
+            .max_records(std::mem::size_of::<(SimTime, f64)>() as u64);
+        if steps > max_steps as f64 {
+            r.error(
+                self.file,
+                format!(
+                    "looped over the run, the count trace makes {} steps ({} row{} × {} laps), more than the {} a rate profile may hold within the memory budget of {}",
+                    crate::limits::format_count(steps.min(u64::MAX as f64) as u64),
+                    rows,
+                    if rows == 1 { "" } else { "s" },
+                    laps,
+                    crate::limits::format_count(max_steps),
+                    crate::limits::MemoryBudget::current().describe()
+                ),
+                Some("a shorter duration, fewer rows, or a longer interval".into()),
+            );
+            return None;
+        }
+        let (times, counts): (Vec<u64>, Vec<f64>) = self.rows.into_iter().unzip();
+        Some(RateProfile::Steps {
+            steps: count_steps(
+                &times,
+                &counts,
+                self.interval,
+                o.rate_scale,
+                o.speed_up,
+                o.looped,
+                end,
             ),
-            Some("a shorter duration, fewer rows, or a longer interval".into()),
-        );
-        return None;
+        })
     }
-    let (times, counts): (Vec<u64>, Vec<f64>) = rows.into_iter().unzip();
-    Some(RateProfile::Steps {
-        steps: count_steps(
-            &times,
-            &counts,
-            interval.value,
-            o.rate_scale,
-            o.speed_up,
-            o.looped,
-            end,
-        ),
-    })
 }
 
 /// Why a count trace cannot be used.

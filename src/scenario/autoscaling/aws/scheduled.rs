@@ -111,7 +111,46 @@ pub fn read_action(
         }
     }
     f.finish(r);
-    let when = match (recurrence, once) {
+    let when = schedule(r, &at, recurrence, once, [&start, &end], &mut ok);
+    let start = start.map_or(Some(None), |s| s.map(Some));
+    let end = end.map_or(Some(None), |e| e.map(Some));
+    if let (Some(Some(s)), Some(Some(e))) = (&start, &end) {
+        if e.value <= s.value {
+            r.error(
+                e,
+                format!("end ({}) is not after start ({})", e.value, s.value),
+                Some("make end later than start".into()),
+            );
+            ok = false;
+        }
+    }
+    ok = check_sizes(r, &at, &sizes, ok);
+    let [min, max, desired] = sizes;
+    let action = (|| {
+        Some(ScheduledAction {
+            recurrence: when?,
+            start: start?.map(|s| SimTime::ZERO + s.value),
+            end: end?.map(|e| SimTime::ZERO + e.value),
+            min: min.map(|v| v.value as u32),
+            max: max.map(|v| v.value as u32),
+            desired: desired.map(|v| v.value as u32),
+        })
+    })();
+    (name, action.filter(|_| ok))
+}
+
+/// When an action runs: on a schedule (`recurrence`, cron) or once (`at`), each `None` if
+/// absent and `Some(None)` if broken (reported); `bounds`, its `start` and `end`, apply only
+/// to a recurring one (else reported, clearing `ok`).
+fn schedule(
+    r: &mut Reader<'_>,
+    at: &Located<()>,
+    recurrence: Option<Option<Located<String>>>,
+    once: Option<Option<Located<SimDuration>>>,
+    bounds: [&Option<Option<Located<SimDuration>>>; 2],
+    ok: &mut bool,
+) -> Option<Recurrence> {
+    match (recurrence, once) {
         (Some(Some(text)), None) => match Cron::parse(&text.value) {
             Ok(cron) => Some(Recurrence::Cron(cron)),
             Err(e) => {
@@ -126,14 +165,14 @@ pub fn read_action(
             }
         },
         (None, Some(Some(at))) => {
-            for (key, bound) in [("start", &start), ("end", &end)] {
+            for (key, bound) in ["start", "end"].into_iter().zip(bounds) {
                 if let Some(Some(b)) = bound {
                     r.error(
                         b,
                         format!("{key} applies only to a recurring action, and this one runs once"),
                         Some(format!("remove {key}, or use recurrence instead of at")),
                     );
-                    ok = false;
+                    *ok = false;
                 }
             }
             Some(Recurrence::Once(SimTime::ZERO + at.value))
@@ -148,30 +187,28 @@ pub fn read_action(
         }
         (None, None) => {
             r.error(
-                &at,
+                at,
                 "this action does not say when it runs",
                 Some("add recurrence = \"0 9 * * 1-5\" (cron, UTC) or at = \"2h\" (once)".into()),
             );
             None
         }
         _ => None,
-    };
-    let start = start.map_or(Some(None), |s| s.map(Some));
-    let end = end.map_or(Some(None), |e| e.map(Some));
-    if let (Some(Some(s)), Some(Some(e))) = (&start, &end) {
-        if e.value <= s.value {
-            r.error(
-                e,
-                format!("end ({}) is not after start ({})", e.value, s.value),
-                Some("make end later than start".into()),
-            );
-            ok = false;
-        }
     }
+}
+
+/// An action's `min`, `max` and `desired`: at least one given (checked only if the action is
+/// `ok` so far), in order; false if not (reported) or if not `ok`.
+fn check_sizes(
+    r: &mut Reader<'_>,
+    at: &Located<()>,
+    sizes: &[Option<Located<u64>>; 3],
+    mut ok: bool,
+) -> bool {
     let [min, max, desired] = sizes;
     if ok && min.is_none() && max.is_none() && desired.is_none() {
         r.error(
-            &at,
+            at,
             "this action sets nothing",
             Some("set min, max or desired (AWS requires at least one)".into()),
         );
@@ -199,15 +236,5 @@ pub fn read_action(
             ok = false;
         }
     }
-    let action = (|| {
-        Some(ScheduledAction {
-            recurrence: when?,
-            start: start?.map(|s| SimTime::ZERO + s.value),
-            end: end?.map(|e| SimTime::ZERO + e.value),
-            min: min.map(|v| v.value as u32),
-            max: max.map(|v| v.value as u32),
-            desired: desired.map(|v| v.value as u32),
-        })
-    })();
-    (name, action.filter(|_| ok))
+    ok
 }

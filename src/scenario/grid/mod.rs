@@ -17,8 +17,11 @@ use std::collections::HashMap;
 
 use toml_span::value::{Value, ValueInner};
 
-use super::diagnostics::{list, quoted, shorten, Diagnostic};
-use super::variants::{name_of, take_key};
+mod fragment;
+
+use super::diagnostics::{shorten, Diagnostic};
+use super::variants::merge::take_key;
+use fragment::{fragment, toml_value};
 
 /// The key of the table the grid's points are appended as.
 const GRID_KEY: &str = "__grid";
@@ -104,61 +107,21 @@ const SET_EXAMPLE: &str = "write --set PATH=VALUE[,VALUE...], such as --set bala
 impl Grid {
     /// Reads the `--set` arguments, each `path=v1,v2,...`.
     pub fn parse(sets: &[String]) -> Result<Grid, GridError> {
-        let mut axes = Vec::new();
+        let mut axes: Vec<Axis> = Vec::new();
         for set in sets {
-            let error = |message: String, help: &str| GridError {
-                set: shorten(set, 200).into_owned(),
-                message,
-                help: help.to_string(),
-            };
-            let (path, values) = set.split_once('=').ok_or_else(|| {
-                error(
-                    "expected a path, `=` and values, found no `=`".into(),
-                    SET_EXAMPLE,
-                )
-            })?;
-            let path: Vec<String> = path.trim().split('.').map(str::to_string).collect();
-            if path.iter().any(|p| p.is_empty()) {
-                return Err(error(
-                    "the path has an empty segment".into(),
-                    "a path is keys joined by single dots, such as pool.gpu.instances",
-                ));
-            }
-            let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
-            if let Some(k) = values.iter().position(String::is_empty) {
-                return Err(error(
-                    format!("value {} of {} is empty", k + 1, values.len()),
-                    "separate values with single commas, with none at either end: --set pool.gpu.instances=2,4",
-                ));
-            }
-            // A value given twice would make two runs of one name, which the sweep would then
-            // average as replications of one run (issue 14, item 12).
-            for (i, v) in values.iter().enumerate() {
-                if let Some(w) = values[..i].iter().find(|w| same_value(w, v)) {
-                    return Err(error(
-                        format!(
-                            "the value {v} is given twice ({})",
-                            if w == v {
-                                format!("as {w}")
-                            } else {
-                                format!("as {w} and as {v}")
-                            }
-                        ),
-                        "give each value once: two runs of the same value would be averaged as if they were replications; use --replications for those",
-                    ));
-                }
-            }
-            if let Some(other) = axes.iter().find(|a: &&Axis| a.path == path) {
-                let path = path.join(".");
-                let (theirs, mine) = (other.values.join(","), values.join(","));
-                return Err(error(
-                    format!("{path} is already set by --set {path}={theirs}"),
-                    &format!(
+            let axis = Axis::parse(set)?;
+            if let Some(other) = axes.iter().find(|a| a.path == axis.path) {
+                let path = axis.path.join(".");
+                let (theirs, mine) = (other.values.join(","), axis.values.join(","));
+                return Err(GridError {
+                    set: shorten(set, 200).into_owned(),
+                    message: format!("{path} is already set by --set {path}={theirs}"),
+                    help: format!(
                         "give the path once, with all its values: --set {path}={theirs},{mine}"
                     ),
-                ));
+                });
             }
-            axes.push(Axis { path, values });
+            axes.push(axis);
         }
         let points = axes
             .iter()
@@ -179,10 +142,15 @@ impl Grid {
             });
         }
         let grid = Grid { axes };
-        // Two values that differ only in characters a folder name cannot hold would name their
-        // runs alike, and be mixed as one run.
-        let keys = grid.keys();
-        for (a, axis) in grid.axes.iter().enumerate() {
+        grid.check_run_names()?;
+        Ok(grid)
+    }
+
+    /// Two values that differ only in characters a folder name cannot hold would name their
+    /// runs alike, and be mixed as one run: an error naming the axis.
+    fn check_run_names(&self) -> Result<(), GridError> {
+        let keys = self.keys();
+        for (a, axis) in self.axes.iter().enumerate() {
             for (i, v) in axis.values.iter().enumerate() {
                 let name = |v: &str| folder_name(&format!("{}={v}", keys[a]));
                 if let Some(w) = axis.values[..i].iter().find(|w| name(w) == name(v)) {
@@ -201,7 +169,7 @@ impl Grid {
                 }
             }
         }
-        Ok(grid)
+        Ok(())
     }
 
     /// True without any axis.
@@ -321,6 +289,53 @@ impl Grid {
 }
 
 impl Axis {
+    /// Reads one `--set` argument, `path=v1,v2,...`.
+    fn parse(set: &str) -> Result<Axis, GridError> {
+        let error = |message: String, help: &str| GridError {
+            set: shorten(set, 200).into_owned(),
+            message,
+            help: help.to_string(),
+        };
+        let (path, values) = set.split_once('=').ok_or_else(|| {
+            error(
+                "expected a path, `=` and values, found no `=`".into(),
+                SET_EXAMPLE,
+            )
+        })?;
+        let path: Vec<String> = path.trim().split('.').map(str::to_string).collect();
+        if path.iter().any(|p| p.is_empty()) {
+            return Err(error(
+                "the path has an empty segment".into(),
+                "a path is keys joined by single dots, such as pool.gpu.instances",
+            ));
+        }
+        let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+        if let Some(k) = values.iter().position(String::is_empty) {
+            return Err(error(
+                format!("value {} of {} is empty", k + 1, values.len()),
+                "separate values with single commas, with none at either end: --set pool.gpu.instances=2,4",
+            ));
+        }
+        // A value given twice would make two runs of one name, which the sweep would then
+        // average as replications of one run (issue 14, item 12).
+        for (i, v) in values.iter().enumerate() {
+            if let Some(w) = values[..i].iter().find(|w| same_value(w, v)) {
+                return Err(error(
+                    format!(
+                        "the value {v} is given twice ({})",
+                        if w == v {
+                            format!("as {w}")
+                        } else {
+                            format!("as {w} and as {v}")
+                        }
+                    ),
+                    "give each value once: two runs of the same value would be averaged as if they were replications; use --replications for those",
+                ));
+            }
+        }
+        Ok(Axis { path, values })
+    }
+
     /// `--set path=value` of value `k`, for messages (escaped, a long one cut short).
     fn set(&self, k: usize) -> String {
         let written = format!("{}={}", self.path.join("."), self.values[k]);
@@ -365,112 +380,6 @@ pub(super) fn take_points<'de>(doc: &mut Value<'de>) -> Vec<Vec<Value<'de>>> {
             .collect(),
         _ => vec![Vec::new()],
     }
-}
-
-/// `value` as TOML: itself when it is one TOML value on one line (`10`, `"30s"`, `[1, 2]`),
-/// else a string. It is checked where it will go, inside an inline table: a value spanning
-/// lines, ending in a comment or making more keys would change the structure of the appended
-/// table (`1\n[x]`, `1 # x` and `1, y = 2` parse after `v = `, but are not one value).
-fn toml_value(value: &str) -> String {
-    let one_value = !value.contains(['\n', '\r'])
-        && toml_span::parse(&format!("v = {{ x = {value} }}"))
-            .ok()
-            .and_then(|doc| {
-                let inner = doc.as_table()?.get("v")?.as_table()?.len();
-                Some(inner == 1)
-            })
-            .unwrap_or(false);
-    if one_value {
-        value.to_string()
-    } else {
-        toml_string(value)
-    }
-}
-
-/// `text` as a TOML basic string: quotes, backslashes and control characters escaped.
-fn toml_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// A key, quoted when it is not a bare TOML key.
-fn key(k: &str) -> String {
-    if k.chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        k.to_string()
-    } else {
-        toml_string(k)
-    }
-}
-
-/// Why a `--set` path does not fit the file: its message follows `--set path=value: `.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(super) enum PathError {
-    /// A list of tables without an element and a key after it.
-    #[error("{} is a list of tables: name an element and its key, such as {}.{}.<key>", shorten(.list, 100), shorten(.list, 100), shorten(.name, 100))]
-    ListNeedsElement {
-        /// The list's key.
-        list: String,
-        /// The segment after it.
-        name: String,
-    },
-    /// A list element that no table of the list is named.
-    #[error("no {} is named {} (there are: {known})", shorten(.list, 100), quoted(.name))]
-    NoElement {
-        /// The list's key.
-        list: String,
-        /// The name asked for.
-        name: String,
-        /// The names there are, listed.
-        known: String,
-    },
-}
-
-/// An inline table setting `path` to `value` (TOML), walking `node` (the file) to tell list
-/// elements (by name) from tables.
-fn fragment(node: Option<&Value<'_>>, path: &[String], value: &str) -> Result<String, PathError> {
-    let k = key(&path[0]);
-    if path.len() == 1 {
-        return Ok(format!("{{ {k} = {value} }}"));
-    }
-    let child = node
-        .and_then(|n| n.as_table())
-        .and_then(|t| t.get(path[0].as_str()));
-    if let Some(items) = child.and_then(|c| c.as_array()) {
-        let name = &path[1];
-        if path.len() < 3 {
-            return Err(PathError::ListNeedsElement {
-                list: path[0].clone(),
-                name: name.clone(),
-            });
-        }
-        let Some(item) = items.iter().find(|i| name_of(i) == Some(name.as_str())) else {
-            return Err(PathError::NoElement {
-                list: path[0].clone(),
-                name: name.clone(),
-                known: list(&items.iter().filter_map(name_of).collect::<Vec<_>>()),
-            });
-        };
-        let inner = fragment(Some(item), &path[2..], value)?;
-        let inner = &inner[2..inner.len() - 2];
-        return Ok(format!(
-            "{{ {k} = [{{ name = {}, {inner} }}] }}",
-            toml_string(name)
-        ));
-    }
-    let inner = fragment(child, &path[1..], value)?;
-    Ok(format!("{{ {k} = {inner} }}"))
 }
 
 #[cfg(test)]
