@@ -23,7 +23,7 @@ use super::reader::{Names, Reader};
 use super::run;
 use super::spot::interruptions::validate_shortages;
 use super::topology::validate::{validate as validate_topology, Context as TopologyContext};
-use super::trace;
+use super::trace::{self, TraceSpec};
 use super::traffic::rates;
 use super::traffic::validate::{arrival_process, validate_population};
 use super::typed::Scenario;
@@ -46,7 +46,6 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
     let duration = run.duration;
     // Rates above the cap that only a combination makes (spikes, a diurnal peak, users).
     rates::check(r, &raw.traffic, duration);
-
     let instance_types = validate_instance_types(r, &raw.instance_types, duration);
     let type_names = type_names(&raw.instance_types);
     let pools = validate_pools(
@@ -72,10 +71,7 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
     let faults = validate_faults(r, &raw.faults, &refs, duration);
     let capacity_shortages = validate_shortages(r, &raw.capacity_shortages, &type_names, duration);
     let population = validate_population(r, &raw.traffic);
-    let class_names: Option<Vec<&str>> = classes
-        .as_ref()
-        .map(|c| c.iter().map(|c| c.name.as_str()).collect());
-    let trace = trace::validate_classes(r, raw.traffic.trace.as_ref(), class_names.as_deref());
+    let trace = validate_trace(r, &raw, classes.as_deref());
     let (target_groups, routes) = routing.map(|x| (x.groups, x.routes))?;
     let topology = validate_regions(
         r,
@@ -86,18 +82,16 @@ pub fn validate(r: &mut Reader<'_>, raw: RawScenario, file: &Path) -> Option<Sce
         population.map_or(0, |p| p.users),
         duration,
     );
-    if let (Some(classes), Some(types), Some(pools)) = (&classes, &instance_types, &pools) {
-        check_token_types(
-            r,
-            &raw.classes,
-            classes,
-            types,
-            pools,
-            &target_groups,
-            &routes,
-            topology.as_ref(),
-        );
-    }
+    check_token_types(
+        r,
+        &raw.classes,
+        classes.as_deref(),
+        instance_types.as_deref(),
+        pools.as_deref(),
+        &target_groups,
+        &routes,
+        topology.as_ref(),
+    );
     Some(Scenario {
         name: raw.run.name?.value,
         file: file.to_path_buf(),
@@ -207,4 +201,15 @@ fn validate_regions(
             duration,
         },
     )
+}
+
+/// The classes a replayed trace names, checked against the scenario's `classes`.
+fn validate_trace(
+    r: &mut Reader<'_>,
+    raw: &RawScenario,
+    classes: Option<&[RequestClass]>,
+) -> Option<Option<TraceSpec>> {
+    let class_names: Option<Vec<&str>> =
+        classes.map(|c| c.iter().map(|c| c.name.as_str()).collect());
+    trace::validate_classes(r, raw.traffic.trace.as_ref(), class_names.as_deref())
 }

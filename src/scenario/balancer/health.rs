@@ -61,23 +61,7 @@ fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<H
             "timeout",
         ),
     ] {
-        if let Some(v) = value {
-            // HealthCheckIntervalSeconds and HealthCheckTimeoutSeconds are integers.
-            if !whole_seconds(r, v, "an ALB health check", key) {
-                ok = false;
-            } else if v.value < range.0 || v.value > range.1 {
-                r.error(
-                    v,
-                    format!(
-                        "an ALB health check {key} is from {} to {}, found {}",
-                        range.0, range.1, v.value
-                    ),
-                    Some(format!("set {key} within that range")),
-                );
-                ok = false;
-            }
-            *target = v.value;
-        }
+        ok &= alb_seconds(r, value, target, range, key);
     }
     let (lo, hi) = ALB_THRESHOLD;
     for (key, target) in [
@@ -89,11 +73,29 @@ fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<H
             .map(|n| r.integer(&n, i64::from(lo), i64::from(hi)));
         ok &= store(target, read.map(|v| v.map(|v| v.value as u32)));
     }
-    if ok && spec.timeout >= spec.interval {
+    ok = ok && timeout_below_interval(r, &at, &spec, &interval, &timeout);
+    f.finish(r);
+    ok.then_some(Located {
+        value: spec,
+        path: at.path,
+        span: at.span,
+    })
+}
+
+/// The timeout shorter than the interval, as ALB requires (each given at `timeout` and
+/// `interval`, or the default, in the table at `table`); false if not (reported).
+fn timeout_below_interval(
+    r: &mut Reader<'_>,
+    table: &Located<()>,
+    spec: &HealthCheckSpec,
+    interval: &Option<Located<SimDuration>>,
+    timeout: &Option<Located<SimDuration>>,
+) -> bool {
+    if spec.timeout >= spec.interval {
         let at = timeout
             .as_ref()
             .or(interval.as_ref())
-            .map_or(at.clone(), |l| Located {
+            .map_or(table.clone(), |l| Located {
                 value: (),
                 path: l.path.clone(),
                 span: l.span,
@@ -105,20 +107,46 @@ fn read_health_check(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<H
             format!(
                 "the health check timeout ({}{}) must be shorter than its interval ({}{}), as ALB requires",
                 spec.timeout,
-                default(&timeout),
+                default(timeout),
                 spec.interval,
-                default(&interval)
+                default(interval)
             ),
             Some("shorten timeout or lengthen interval".into()),
         );
-        ok = false;
+        return false;
     }
-    f.finish(r);
-    ok.then_some(Located {
-        value: spec,
-        path: at.path,
-        span: at.span,
-    })
+    true
+}
+
+/// An ALB health check's `key` (`interval` or `timeout`), if given (`value`), into `target`:
+/// whole seconds within `range`; false if not (reported).
+fn alb_seconds(
+    r: &mut Reader<'_>,
+    value: &Option<Located<SimDuration>>,
+    target: &mut SimDuration,
+    range: (SimDuration, SimDuration),
+    key: &str,
+) -> bool {
+    let Some(v) = value else {
+        return true;
+    };
+    *target = v.value;
+    // HealthCheckIntervalSeconds and HealthCheckTimeoutSeconds are integers.
+    if !whole_seconds(r, v, "an ALB health check", key) {
+        return false;
+    }
+    if v.value < range.0 || v.value > range.1 {
+        r.error(
+            v,
+            format!(
+                "an ALB health check {key} is from {} to {}, found {}",
+                range.0, range.1, v.value
+            ),
+            Some(format!("set {key} within that range")),
+        );
+        return false;
+    }
+    true
 }
 
 /// `passive = { max_fails, fail_timeout, count_server_errors }`, with nginx's defaults.

@@ -10,17 +10,21 @@ use crate::scenario::reader::Reader;
 
 /// Every instance type that may serve a token-based class has an LLM profile: those of the
 /// pools of its route's target group (and, with regions, of every region's group for it).
+/// Checked only when the classes, types and pools are valid (`Some`).
 #[allow(clippy::too_many_arguments)]
 pub fn check_token_types(
     r: &mut Reader<'_>,
     raw_classes: &[RawClass],
-    classes: &[RequestClass],
-    types: &[InstanceType],
-    pools: &[PoolSpec],
+    classes: Option<&[RequestClass]>,
+    types: Option<&[InstanceType]>,
+    pools: Option<&[PoolSpec]>,
     groups: &[TargetGroupSpec],
     routes: &[RouteSpec],
     topology: Option<&Option<Topology>>,
 ) {
+    let (Some(classes), Some(types), Some(pools)) = (classes, types, pools) else {
+        return;
+    };
     let raw_classes: Vec<&RawClass> = raw_classes.iter().filter(|c| c.name.is_some()).collect();
     for (c, rc) in classes.iter().zip(raw_classes) {
         if c.tokens.is_none() {

@@ -156,18 +156,8 @@ fn validate_instance_type(
         && (t.gives_concurrency || llm.is_some())
         && t.cloud.is_none()
         && t.region.is_none();
-    if let (Some(l), Some(c)) = (llm, &t.concurrency) {
-        if c.value != u64::from(l.value.max_batch) {
-            r.error(
-                c,
-                format!(
-                    "an LLM instance type's concurrency is its max_batch ({}), not {}",
-                    l.value.max_batch, c.value
-                ),
-                Some("remove concurrency: max_batch sets the slots".into()),
-            );
-            return None;
-        }
+    if !llm_concurrency_fits(r, llm, t.concurrency.as_ref()) {
+        return None;
     }
     let entry = if own {
         None
@@ -216,6 +206,28 @@ fn validate_instance_type(
             None => None,
         },
     })
+}
+
+/// An LLM type's `concurrency`, if given, is its `max_batch`; false if not (reported).
+fn llm_concurrency_fits(
+    r: &mut Reader<'_>,
+    llm: Option<&Located<LlmProfile>>,
+    concurrency: Option<&Located<u64>>,
+) -> bool {
+    if let (Some(l), Some(c)) = (llm, concurrency) {
+        if c.value != u64::from(l.value.max_batch) {
+            r.error(
+                c,
+                format!(
+                    "an LLM instance type's concurrency is its max_batch ({}), not {}",
+                    l.value.max_batch, c.value
+                ),
+                Some("remove concurrency: max_batch sets the slots".into()),
+            );
+            return false;
+        }
+    }
+    true
 }
 
 /// The catalog's entry for type `t` named `name` (in its cloud and region, if given); `None`

@@ -95,18 +95,7 @@ pub fn load_price_file(
     for row in file.rows() {
         let (row, record) = row?;
         let (t_cell, p_cell) = (cell(&record, ti), cell(&record, pi));
-        let (t, iso) = match t_cell.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => (v, false),
-            _ => (
-                iso_seconds(t_cell).ok_or_else(|| PriceFileError::BadTime {
-                    path: path_buf(),
-                    row,
-                    cell: t_cell.to_string(),
-                    column: time_column.to_string(),
-                })?,
-                true,
-            ),
-        };
+        let (t, iso) = time_of(path, row, t_cell, time_column)?;
         let (origin, first_iso) = *origin.get_or_insert((if iso { t } else { 0.0 }, iso));
         if iso != first_iso {
             return Err(PriceFileError::MixedTimes {
@@ -125,25 +114,7 @@ pub fn load_price_file(
                 secs: (!t.is_infinite()).then_some(t - origin),
             });
         }
-        let price: f64 = match p_cell.parse::<f64>() {
-            Ok(v) if v > MAX_USD_PER_HOUR => {
-                return Err(PriceFileError::AboveBound {
-                    path: path_buf(),
-                    row,
-                    price: v,
-                    column: price_column.to_string(),
-                })
-            }
-            Ok(v) if v.is_finite() && v >= 0.0 => v,
-            _ => {
-                return Err(PriceFileError::NotAPrice {
-                    path: path_buf(),
-                    row,
-                    cell: p_cell.to_string(),
-                    column: price_column.to_string(),
-                })
-            }
-        };
+        let price = price_of(path, row, p_cell, price_column)?;
         let at = SimDuration::from_secs_f64(t - origin);
         if times.last().is_some_and(|&last| at < last) || t < origin {
             return Err(PriceFileError::Decreasing {
@@ -171,6 +142,51 @@ pub fn load_price_file(
         return Err(CsvError::NoRows { path: path_buf() }.into());
     }
     Ok((times, prices))
+}
+
+/// A time cell: seconds (false) or an ISO-8601 timestamp in seconds since 1970 (true).
+fn time_of(
+    path: &Path,
+    row: usize,
+    t_cell: &str,
+    time_column: &str,
+) -> Result<(f64, bool), PriceFileError> {
+    Ok(match t_cell.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => (v, false),
+        _ => (
+            iso_seconds(t_cell).ok_or_else(|| PriceFileError::BadTime {
+                path: path.to_path_buf(),
+                row,
+                cell: t_cell.to_string(),
+                column: time_column.to_string(),
+            })?,
+            true,
+        ),
+    })
+}
+
+/// A price cell in USD/h: a number from 0 to [`MAX_USD_PER_HOUR`].
+fn price_of(
+    path: &Path,
+    row: usize,
+    p_cell: &str,
+    price_column: &str,
+) -> Result<f64, PriceFileError> {
+    match p_cell.parse::<f64>() {
+        Ok(v) if v > MAX_USD_PER_HOUR => Err(PriceFileError::AboveBound {
+            path: path.to_path_buf(),
+            row,
+            price: v,
+            column: price_column.to_string(),
+        }),
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(PriceFileError::NotAPrice {
+            path: path.to_path_buf(),
+            row,
+            cell: p_cell.to_string(),
+            column: price_column.to_string(),
+        }),
+    }
 }
 
 /// Seconds since 1970 of an ISO-8601 UTC timestamp (`YYYY-MM-DD[T ]HH:MM:SS[.fff][Z|+00:00]`).

@@ -137,53 +137,9 @@ fn read_mean_reverting(
     let mut cap = None;
     let mut ok = f.read_into(r, &CAP, &mut cap, Some);
     f.finish(r);
-    let mean = match mean {
-        Some(Some(m)) if m.value > 0.0 => Some(m.value),
-        Some(Some(m)) => {
-            r.error(
-                &m,
-                "the mean spot price must be above $0/h",
-                Some("such as mean = \"$0.40/h\"".into()),
-            );
-            None
-        }
-        // Present but broken (already reported) is not missing.
-        Some(None) => None,
-        None => {
-            missing(r, at, "mean", "\"$0.40/h\"");
-            None
-        }
-    };
-    let volatility = match volatility {
-        Some(Some(v)) if v.value > MAX_VOLATILITY => {
-            r.error(
-                &v,
-                format!(
-                    "a volatility of {} swings the price by a factor of e^{} either way; at most {MAX_VOLATILITY} is accepted",
-                    show_amount(v.value),
-                    show_amount(v.value)
-                ),
-                Some("such as volatility = 0.2 (swings of about ±20 %)".into()),
-            );
-            ok = false;
-            None
-        }
-        Some(Some(v)) => Some(v.value),
-        Some(None) => {
-            ok = false;
-            None
-        }
-        None => {
-            missing(
-                r,
-                at,
-                "volatility",
-                "0.2 (the standard deviation of the log price)",
-            );
-            ok = false;
-            None
-        }
-    };
+    let mean = check_mean(r, at, mean);
+    let volatility = check_volatility(r, at, volatility);
+    ok &= volatility.is_some();
     let reversion = match reversion {
         Some(d) if d.value.is_zero() => {
             r.error(
@@ -271,4 +227,62 @@ pub fn resolve_spot(
             }
         }
     })
+}
+
+/// The mean price, above $0/h: `None` if absent or broken (reported).
+fn check_mean(
+    r: &mut Reader<'_>,
+    at: &Located<()>,
+    mean: Option<Option<Located<f64>>>,
+) -> Option<f64> {
+    match mean {
+        Some(Some(m)) if m.value > 0.0 => Some(m.value),
+        Some(Some(m)) => {
+            r.error(
+                &m,
+                "the mean spot price must be above $0/h",
+                Some("such as mean = \"$0.40/h\"".into()),
+            );
+            None
+        }
+        // Present but broken (already reported) is not missing.
+        Some(None) => None,
+        None => {
+            missing(r, at, "mean", "\"$0.40/h\"");
+            None
+        }
+    }
+}
+
+/// The volatility, at most [`MAX_VOLATILITY`]: `None` if absent or broken (reported).
+fn check_volatility(
+    r: &mut Reader<'_>,
+    at: &Located<()>,
+    volatility: Option<Option<Located<f64>>>,
+) -> Option<f64> {
+    match volatility {
+        Some(Some(v)) if v.value > MAX_VOLATILITY => {
+            r.error(
+                &v,
+                format!(
+                    "a volatility of {} swings the price by a factor of e^{} either way; at most {MAX_VOLATILITY} is accepted",
+                    show_amount(v.value),
+                    show_amount(v.value)
+                ),
+                Some("such as volatility = 0.2 (swings of about ±20 %)".into()),
+            );
+            None
+        }
+        Some(Some(v)) => Some(v.value),
+        Some(None) => None,
+        None => {
+            missing(
+                r,
+                at,
+                "volatility",
+                "0.2 (the standard deviation of the log price)",
+            );
+            None
+        }
+    }
 }

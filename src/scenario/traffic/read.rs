@@ -60,13 +60,13 @@ pub fn read_traffic(
         .collect();
     let spikes_node = f.node(r, &SPIKES);
     let spikes = spikes_node.clone().and_then(|n| read_spikes(r, n));
+    let open = OpenLoopKeys {
+        sources: &sources,
+        process: process.as_ref(),
+        users: users.as_ref(),
+        spikes: spikes_node.as_ref(),
+    };
     if let Some(closed) = f.node(r, &CLOSED_LOOP) {
-        let open = OpenLoopKeys {
-            sources: &sources,
-            process: process.as_ref(),
-            users: users.as_ref(),
-            spikes: spikes_node.as_ref(),
-        };
         refuse_open_loop_keys(r, &open);
         let closed_loop = closed_loop::read(r, closed, base_dir);
         f.finish(r);
@@ -81,42 +81,7 @@ pub fn read_traffic(
             closed_loop,
         };
     }
-    let mut trace = None;
-    let profile = match sources.as_slice() {
-        [("rate", n)] => r
-            .rate(n)
-            .map(|rate| RateProfile::Constant { rate: rate.value }),
-        [("profile", n)] => read_profile(r, n.clone()),
-        [("counts", n)] => read_counts(r, n.clone(), base_dir, duration),
-        [(_, n)] => {
-            trace = read_replay(
-                r,
-                n.clone(),
-                base_dir,
-                process.as_ref(),
-                spikes_node.as_ref(),
-            );
-            trace.as_ref().map(|t| RateProfile::Constant {
-                rate: t.value.mean_rate(),
-            })
-        }
-        [] => {
-            r.error(
-                &at,
-                "no arrival rate",
-                Some("set rate = \"100/s\", a profile = { kind = \"spike\", ... }, a trace = { file, format }, counts = { file, ... } or closed_loop = { users = 500, think_time = ... }".into()),
-            );
-            None
-        }
-        [_, (key, n), ..] => {
-            r.error(
-                &n.at(),
-                format!("both {} and {key} are set", sources[0].0),
-                Some("keep one of rate, profile, trace and counts".into()),
-            );
-            None
-        }
-    };
+    let (profile, trace) = read_source(r, &at, &open, base_dir, duration);
     let profile = match (profile, spikes) {
         (Some(base), Some(spikes)) if !spikes.is_empty() && trace.is_none() => {
             Some(RateProfile::Spiked {
@@ -135,6 +100,48 @@ pub fn read_traffic(
         networks,
         closed_loop: None,
     }
+}
+
+/// The one source of open-loop arrivals among `open.sources` (reported if none or several):
+/// its rate profile, and for a replayed trace the trace.
+fn read_source(
+    r: &mut Reader<'_>,
+    at: &Located<()>,
+    open: &OpenLoopKeys<'_, '_, '_>,
+    base_dir: &Path,
+    duration: Option<SimDuration>,
+) -> (Option<RateProfile>, Option<Located<TraceSpec>>) {
+    let mut trace = None;
+    let profile = match open.sources {
+        [("rate", n)] => r
+            .rate(n)
+            .map(|rate| RateProfile::Constant { rate: rate.value }),
+        [("profile", n)] => read_profile(r, n.clone()),
+        [("counts", n)] => read_counts(r, n.clone(), base_dir, duration),
+        [(_, n)] => {
+            trace = read_replay(r, n.clone(), base_dir, open.process, open.spikes);
+            trace.as_ref().map(|t| RateProfile::Constant {
+                rate: t.value.mean_rate(),
+            })
+        }
+        [] => {
+            r.error(
+                at,
+                "no arrival rate",
+                Some("set rate = \"100/s\", a profile = { kind = \"spike\", ... }, a trace = { file, format }, counts = { file, ... } or closed_loop = { users = 500, think_time = ... }".into()),
+            );
+            None
+        }
+        [_, (key, n), ..] => {
+            r.error(
+                &n.at(),
+                format!("both {} and {key} are set", open.sources[0].0),
+                Some("keep one of rate, profile, trace and counts".into()),
+            );
+            None
+        }
+    };
+    (profile, trace)
 }
 
 /// `trace`: a replayed trace has its own arrival times, which `process` and `spikes` cannot

@@ -195,6 +195,7 @@ pub fn name_of<'v>(value: &'v Value<'_>) -> Option<&'v str> {
     value.as_table()?.get("name")?.as_str()
 }
 
+/// True if every element of `items` is a table with a `name`.
 fn all_named(items: &Array<'_>) -> bool {
     items.iter().all(|v| name_of(v).is_some())
 }
@@ -266,24 +267,33 @@ fn merge_by_name<'de>(
             Some(b) => *b = item,
             None if adds => base.push(item),
             None => {
-                let hint = match known.iter().find(|k| near_miss(k, &name)) {
-                    Some(near) => format!(
-                        "did you mean \"{near}\"? A variant changes the base's {what} of the same name; to add a new {what}, write `add = true` in it"
-                    ),
-                    None => format!(
-                        "a variant changes the base's {what} of the same name; to add a new {what}, write `add = true` in it"
-                    ),
-                };
-                issues.push(issue(
-                    format!(
-                        "no {what} named \"{name}\"; there are: {}",
-                        if known.is_empty() { "none".to_string() } else { crate::scenario::diagnostics::list(&known) }
-                    ),
-                    hint,
-                ));
+                let (message, hint) = not_in_base(&what, &name, &known);
+                issues.push(issue(message, hint));
             }
         }
     }
+}
+
+/// The message and hint for an element named `name`, a `what` the base lacks (it has
+/// `known`): a "did you mean" for a likely misspelling, and how to add an element.
+fn not_in_base(what: &str, name: &str, known: &[String]) -> (String, String) {
+    let hint = match known.iter().find(|k| near_miss(k, name)) {
+        Some(near) => format!(
+            "did you mean \"{near}\"? A variant changes the base's {what} of the same name; to add a new {what}, write `add = true` in it"
+        ),
+        None => format!(
+            "a variant changes the base's {what} of the same name; to add a new {what}, write `add = true` in it"
+        ),
+    };
+    let message = format!(
+        "no {what} named \"{name}\"; there are: {}",
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            crate::scenario::diagnostics::list(known)
+        }
+    );
+    (message, hint)
 }
 
 /// Whether `new` (a name the base does not have) looks like a misspelling of `known`: the same

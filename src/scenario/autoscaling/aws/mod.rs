@@ -107,23 +107,7 @@ pub fn read(
         ok = false;
     }
     let settings = settings?;
-    if let Some(at) = settings.metric_period_at.as_ref().filter(|_| {
-        !target_tracking.is_empty() && !TARGET_TRACKING_PERIODS.contains(&settings.metric_period)
-    }) {
-        r.error(
-            at,
-            format!(
-                "a target tracking policy reads its metric at a period of 10s, 30s or 60s, found {}",
-                settings.metric_period
-            ),
-            Some(
-                "such as metric_period = \"60s\" (AWS TargetTrackingMetricStat Period: \"Accepted \
-                 values are 10, 30, and 60\"); a longer period needs step or simple policies"
-                    .into(),
-            ),
-        );
-        ok = false;
-    }
+    ok &= check_period(r, &settings, !target_tracking.is_empty());
     ok.then_some(AwsPolicies {
         metric_period: settings.metric_period,
         metric_lag: settings.metric_lag,
@@ -137,4 +121,29 @@ pub fn read(
         scheduled,
         predictive,
     })
+}
+
+/// The group's metric period, which a target tracking policy (if there is one,
+/// `target_tracking`) reads at 10 s, 30 s or 60 s only; false if not (reported).
+fn check_period(r: &mut Reader<'_>, settings: &AwsSettings, target_tracking: bool) -> bool {
+    if let Some(at) = settings
+        .metric_period_at
+        .as_ref()
+        .filter(|_| target_tracking && !TARGET_TRACKING_PERIODS.contains(&settings.metric_period))
+    {
+        r.error(
+            at,
+            format!(
+                "a target tracking policy reads its metric at a period of 10s, 30s or 60s, found {}",
+                settings.metric_period
+            ),
+            Some(
+                "such as metric_period = \"60s\" (AWS TargetTrackingMetricStat Period: \"Accepted \
+                 values are 10, 30, and 60\"); a longer period needs step or simple policies"
+                    .into(),
+            ),
+        );
+        return false;
+    }
+    true
 }

@@ -8,7 +8,8 @@ use crate::model::autoscale::spec::{HpaController, HpaMetric};
 use crate::scenario::autoscaling::scaling_keys::{
     read_metric, read_timing, require_pool_metric, Timing,
 };
-use crate::scenario::reader::{Node, Reader};
+use crate::scenario::reader::keys::{Key, OneOf, Positive, Whole};
+use crate::scenario::reader::{Fields, Located, Node, Reader};
 
 /// `--horizontal-pod-autoscaler-sync-period`'s default.
 pub const DEFAULT_SYNC_PERIOD: SimDuration = SimDuration::from_secs(15);
@@ -103,6 +104,25 @@ pub fn read_hpa_metrics(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<Hp
     ok.then_some(metrics)
 }
 
+/// A `spec.metrics[]` entry's keys.
+const METRIC_TYPE: Key<OneOf> = Key::required(
+    "type",
+    OneOf(&["resource", "pods", "external"]),
+    "choose resource, pods or external",
+);
+const AVERAGE_UTILIZATION: Key<Whole> = Key::required(
+    "average_utilization",
+    Whole(1, 100),
+    "set the target utilization in percent, such as average_utilization = 60",
+);
+const POD_AVERAGE_VALUE: Key<Positive> = Key::required(
+    "average_value",
+    Positive,
+    "set the target per pod, such as average_value = 4",
+);
+const EXTERNAL_AVERAGE_VALUE: Key<Positive> = Key::optional("average_value", Positive);
+const EXTERNAL_VALUE: Key<Positive> = Key::optional("value", Positive);
+
 /// One `spec.metrics[]` entry: `resource` (utilization), `pods` (a per-instance metric) or
 /// `external` (a pool-level metric).
 pub fn read_hpa_metric(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<HpaMetric> {
@@ -110,94 +130,87 @@ pub fn read_hpa_metric(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<HpaMetr
         node,
         "a metric table such as { type = \"resource\", average_utilization = 60 }",
     )?;
-    let kind = f
-        .required(r, "type", "choose resource, pods or external")
-        .and_then(|n| r.one_of(&n, &["resource", "pods", "external"]));
-    let Some(kind) = kind else {
+    let Some(kind) = f.read(r, &METRIC_TYPE) else {
         f.skip_rest();
         return None;
     };
     let metric = match kind.value {
         "resource" => f
-            .required(
-                r,
-                "average_utilization",
-                "set the target utilization in percent, such as average_utilization = 60",
-            )
-            .and_then(|n| r.integer(&n, 1, 100))
+            .read(r, &AVERAGE_UTILIZATION)
             .map(|u| HpaMetric::Resource {
                 average_utilization: u.value as u32,
             }),
-        "pods" => {
-            let metric = read_metric(r, &mut f, "in_flight");
-            let value = f
-                .required(
-                    r,
-                    "average_value",
-                    "set the target per pod, such as average_value = 4",
-                )
-                .and_then(|n| r.positive(&n, true));
-            let metric = metric.filter(|m| {
-                let per_instance = m.value.is_per_instance();
-                if !per_instance {
-                    r.error(
-                        m,
-                        format!("{} is measured on the pool, not on each pod", m.value.name()),
-                        Some(format!(
-                            "a pods metric reads utilization or in_flight; read {0} as {{ type = \"external\", metric = \"{0}\", average_value = ... }}",
-                            m.value.name()
-                        )),
-                    );
-                }
-                per_instance
-            });
-            metric.zip(value).map(|(m, v)| HpaMetric::Pods {
-                metric: m.value,
-                average_value: v.value,
-            })
-        }
-        _ => {
-            let metric = read_metric(r, &mut f, "queue_depth")
-                .filter(|m| require_pool_metric(r, m, "an external metric"));
-            let average = f.get("average_value").map(|n| r.positive(&n, true));
-            let value = f.get("value").map(|n| r.positive(&n, true));
-            let at = kind.clone();
-            let target = match (average, value) {
-                (Some(a), None) => a.map(|a| (a.value, MetricTargetType::AverageValue)),
-                (None, Some(v)) => v.map(|v| (v.value, MetricTargetType::Value)),
-                (Some(_), Some(v)) => {
-                    if let Some(v) = v {
-                        r.error(
-                            &v,
-                            "an external metric has a target average_value or value, not both",
-                            Some(
-                                "keep average_value (divided by the replicas) or value (the total)"
-                                    .into(),
-                            ),
-                        );
-                    }
-                    None
-                }
-                (None, None) => {
-                    r.error(
-                        &at,
-                        "this external metric has no target",
-                        Some(
-                            "add average_value = 5 (per replica) or value = 100 (in total)".into(),
-                        ),
-                    );
-                    None
-                }
-            };
-            metric
-                .zip(target)
-                .map(|(m, (target, target_type))| HpaMetric::External {
-                    metric: m.value,
-                    target,
-                    target_type,
-                })
-        }
+        "pods" => read_pods_metric(r, &mut f),
+        _ => read_external_metric(r, &mut f, &kind.at()),
     };
     f.finish(r);
     metric
+}
+
+/// A `pods` metric: a per-instance metric and its target per pod.
+fn read_pods_metric(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<HpaMetric> {
+    let metric = read_metric(r, f, "in_flight");
+    let value = f.read(r, &POD_AVERAGE_VALUE);
+    let metric = metric.filter(|m| {
+        let per_instance = m.value.is_per_instance();
+        if !per_instance {
+            r.error(
+                m,
+                format!("{} is measured on the pool, not on each pod", m.value.name()),
+                Some(format!(
+                    "a pods metric reads utilization or in_flight; read {0} as {{ type = \"external\", metric = \"{0}\", average_value = ... }}",
+                    m.value.name()
+                )),
+            );
+        }
+        per_instance
+    });
+    metric.zip(value).map(|(m, v)| HpaMetric::Pods {
+        metric: m.value,
+        average_value: v.value,
+    })
+}
+
+/// An `external` metric (its `type` at `at`): a pool metric and one target, `average_value`
+/// (per replica) or `value` (in total).
+fn read_external_metric(
+    r: &mut Reader<'_>,
+    f: &mut Fields<'_, '_>,
+    at: &Located<()>,
+) -> Option<HpaMetric> {
+    let metric = read_metric(r, f, "queue_depth")
+        .filter(|m| require_pool_metric(r, m, "an external metric"));
+    let average = f.read_given(r, &EXTERNAL_AVERAGE_VALUE);
+    let value = f.read_given(r, &EXTERNAL_VALUE);
+    let target = match (average, value) {
+        (Some(a), None) => a.map(|a| (a.value, MetricTargetType::AverageValue)),
+        (None, Some(v)) => v.map(|v| (v.value, MetricTargetType::Value)),
+        (Some(_), Some(v)) => {
+            if let Some(v) = v {
+                r.error(
+                    &v,
+                    "an external metric has a target average_value or value, not both",
+                    Some(
+                        "keep average_value (divided by the replicas) or value (the total)".into(),
+                    ),
+                );
+            }
+            None
+        }
+        (None, None) => {
+            r.error(
+                at,
+                "this external metric has no target",
+                Some("add average_value = 5 (per replica) or value = 100 (in total)".into()),
+            );
+            None
+        }
+    };
+    metric
+        .zip(target)
+        .map(|(m, (target, target_type))| HpaMetric::External {
+            metric: m.value,
+            target,
+            target_type,
+        })
 }

@@ -9,6 +9,7 @@ use crate::scenario::autoscaling::scaling_keys::{
     read_metric, read_timing, require_pool_metric, Timing,
 };
 use crate::scenario::lifecycle::MAX_INSTANCES;
+use crate::scenario::reader::keys::{Flag, Key, OneOf};
 use crate::scenario::reader::{Fields, Located, Node, Reader};
 
 /// KEDA's `pollingInterval`: whole seconds (an `int32` of seconds), at least one.
@@ -151,10 +152,10 @@ pub fn read_queue_scaler(
     f: &mut Fields<'_, '_>,
     metric: Option<&Located<MetricKind>>,
 ) -> Option<bool> {
-    let scaler = f.get("scaler").map(|n| r.one_of(&n, QUEUE_SCALERS));
-    let in_flight = f.get("scale_on_in_flight").map(|n| r.boolean(&n));
-    let protocol = f.get("protocol").map(|n| r.one_of(&n, &["amqp", "http"]));
-    let exclude = f.get("exclude_unacknowledged").map(|n| r.boolean(&n));
+    let scaler = f.read_given(r, &SCALER);
+    let in_flight = f.read_given(r, &SCALE_ON_IN_FLIGHT);
+    let protocol = f.read_given(r, &PROTOCOL);
+    let exclude = f.read_given(r, &EXCLUDE_UNACKNOWLEDGED);
     // Each option belongs to one scaler: (key, its scaler, where it is written).
     let options: [(&str, &str, Option<Located<()>>); 3] = [
         ("scale_on_in_flight", "aws-sqs-queue", at(&in_flight)),
@@ -179,24 +180,7 @@ pub fn read_queue_scaler(
         return None;
     }
     let name = scaler.as_ref().map_or("aws-sqs-queue", |s| s.value);
-    let mut ok = true;
-    for (key, owner, written) in &options {
-        if let Some(w) = written.as_ref().filter(|_| *owner != name || !queue) {
-            let why = if queue {
-                format!("{key} is an option of the {owner} scaler, and this trigger's is {name}")
-            } else {
-                format!("{key} is an option of a queue_depth trigger's scaler")
-            };
-            r.error(
-                w,
-                why,
-                Some(format!(
-                    "remove {key}, or set scaler = \"{owner}\" on a queue_depth trigger"
-                )),
-            );
-            ok = false;
-        }
-    }
+    let ok = check_owners(r, &options, name, queue);
     let (in_flight, protocol, exclude) =
         (flatten(in_flight)?, flatten(protocol)?, flatten(exclude)?);
     if !ok || !queue {
@@ -205,32 +189,7 @@ pub fn read_queue_scaler(
     match name {
         "aws-sqs-queue" => Some(in_flight.is_none_or(|v| v.value)),
         "redis" => Some(false),
-        _ => match (protocol, exclude) {
-            (None, _) => {
-                let s = scaler.expect("rabbitmq is named");
-                r.error(
-                    &s,
-                    "a rabbitmq trigger needs its protocol, which decides what the queue length counts",
-                    Some(
-                        "add protocol = \"amqp\" (ready messages only) or protocol = \"http\" \
-                         (the management API: ready and unacknowledged); KEDA picks it from the \
-                         host's scheme"
-                            .into(),
-                    ),
-                );
-                None
-            }
-            (Some(p), Some(e)) if p.value == "amqp" => {
-                r.error(
-                    &e,
-                    "exclude_unacknowledged needs protocol = \"http\": over AMQP only ready \
-                     messages are counted anyway",
-                    Some("remove exclude_unacknowledged, or use protocol = \"http\" (KEDA: \"configure excludeUnacknowledged=true only with HTTP protocol\")".into()),
-                );
-                None
-            }
-            (Some(p), e) => Some(p.value == "http" && !e.is_some_and(|e| e.value)),
-        },
+        _ => rabbitmq_counts(r, scaler, protocol, exclude),
     }
 }
 
@@ -312,4 +271,76 @@ pub fn read_triggers(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Vec<KedaT
         }
     }
     ok.then_some(triggers)
+}
+
+/// A `queue_depth` trigger's scaler options.
+const SCALER: Key<OneOf> = Key::optional("scaler", OneOf(QUEUE_SCALERS));
+const SCALE_ON_IN_FLIGHT: Key<Flag> = Key::optional("scale_on_in_flight", Flag);
+const PROTOCOL: Key<OneOf> = Key::optional("protocol", OneOf(&["amqp", "http"]));
+const EXCLUDE_UNACKNOWLEDGED: Key<Flag> = Key::optional("exclude_unacknowledged", Flag);
+
+/// Each scaler option written (`options`: key, its scaler, where it is written) belongs to
+/// the trigger's scaler, `name`, on a queue_depth trigger (`queue`); false if one does not
+/// (reported).
+fn check_owners(
+    r: &mut Reader<'_>,
+    options: &[(&str, &str, Option<Located<()>>)],
+    name: &str,
+    queue: bool,
+) -> bool {
+    let mut ok = true;
+    for (key, owner, written) in options {
+        if let Some(w) = written.as_ref().filter(|_| *owner != name || !queue) {
+            let why = if queue {
+                format!("{key} is an option of the {owner} scaler, and this trigger's is {name}")
+            } else {
+                format!("{key} is an option of a queue_depth trigger's scaler")
+            };
+            r.error(
+                w,
+                why,
+                Some(format!(
+                    "remove {key}, or set scaler = \"{owner}\" on a queue_depth trigger"
+                )),
+            );
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// Whether a rabbitmq trigger counts unacknowledged messages: by its protocol (required) and,
+/// over HTTP, `exclude_unacknowledged`; `None` if that cannot be told (reported).
+fn rabbitmq_counts(
+    r: &mut Reader<'_>,
+    scaler: Option<Located<&'static str>>,
+    protocol: Option<Located<&'static str>>,
+    exclude: Option<Located<bool>>,
+) -> Option<bool> {
+    match (protocol, exclude) {
+        (None, _) => {
+            let s = scaler.expect("rabbitmq is named");
+            r.error(
+                &s,
+                "a rabbitmq trigger needs its protocol, which decides what the queue length counts",
+                Some(
+                    "add protocol = \"amqp\" (ready messages only) or protocol = \"http\" \
+                 (the management API: ready and unacknowledged); KEDA picks it from the \
+                 host's scheme"
+                        .into(),
+                ),
+            );
+            None
+        }
+        (Some(p), Some(e)) if p.value == "amqp" => {
+            r.error(
+            &e,
+            "exclude_unacknowledged needs protocol = \"http\": over AMQP only ready \
+             messages are counted anyway",
+            Some("remove exclude_unacknowledged, or use protocol = \"http\" (KEDA: \"configure excludeUnacknowledged=true only with HTTP protocol\")".into()),
+        );
+            None
+        }
+        (Some(p), e) => Some(p.value == "http" && !e.is_some_and(|e| e.value)),
+    }
 }
