@@ -36,6 +36,7 @@ mod reader;
 mod run;
 mod service;
 mod slo;
+pub mod spec;
 mod spot;
 #[cfg(test)]
 mod tests;
