@@ -7,7 +7,7 @@ use std::path::Path;
 use super::reader::keys::{Duration, Key, Nested, Number, OneOf, Whole};
 use super::reader::{Located, Node, Reader};
 use super::service::read_service;
-use crate::model::fleet::ServiceTime;
+use crate::model::distribution::ServiceTime;
 use crate::model::traffic::sessions::{ClosedLoop, SessionLength};
 
 /// Most users a closed loop may have: the population's state is 12 bytes a user, so this is

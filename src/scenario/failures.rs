@@ -10,8 +10,9 @@ use std::path::Path;
 use super::reader::keys::{Duration, Key, Nested};
 use super::reader::{store, Node, Reader};
 use super::service::read_phase;
-use crate::engine::SimDuration;
-use crate::model::fleet::{FailureSpec, RandomFailure, ServiceTime, DEFAULT_ERROR_LATENCY};
+use crate::model::distribution::ServiceTime;
+use crate::model::fleet::{FailureSpec, RandomFailure, DEFAULT_ERROR_LATENCY};
+use crate::time::SimDuration;
 
 /// The shortest mean time to a random failure: an instance failing every few nanoseconds
 /// (and repaired at once) would never let a run end.

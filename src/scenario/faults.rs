@@ -4,13 +4,13 @@
 //!
 //! Random failures (`[pool.failures]`) are [`super::failures`].
 
-use crate::engine::{SimDuration, SimTime};
 use crate::model::fleet::{Dispatch, FaultKind, FaultSpec, DEFAULT_ERROR_LATENCY};
 use crate::scenario::fleet::refs::{pool_names, PoolRef};
 use crate::scenario::reader::keys::{Duration, Key, OneOf, Text, Whole};
 use crate::scenario::reader::{
     find, positive_duration, unknown_reference, Located, Names, Node, Reader,
 };
+use crate::time::{SimDuration, SimTime};
 
 /// A `[[fault]]` table: instances that break at a time.
 pub struct RawFault {

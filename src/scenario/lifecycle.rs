@@ -10,9 +10,9 @@ use std::path::Path;
 use super::reader::keys::{Duration, Flag, Key, Kind, Nested, OneOf, Price, Whole};
 use super::reader::{store, whole_seconds, Located, Node, Reader};
 use super::service::read_phase;
-use crate::engine::SimDuration;
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::{LaunchSpec, StartupSpec, TerminationPolicy, WarmPoolSpec};
+use crate::time::SimDuration;
 
 /// The most instances a pool (or a group's bound, or a warm pool) may count: a guard against
 /// typos, as for `instances`.

@@ -24,9 +24,9 @@ use super::slo::read_slo;
 use super::spot::interruptions::{read_shortage, RawShortage};
 use super::topology::read::RawTopology;
 use super::traffic::read::{read_traffic, RawTraffic};
-use crate::gates::SloSpec;
 use crate::model::market::billing::BillingSpec;
 use crate::model::traffic::backoff::ClientRetry;
+use crate::scenario::spec::SloSpec;
 
 /// The whole file.
 pub struct RawScenario {

@@ -1,11 +1,11 @@
 //! The run's own keys at the root of the file: `name`, `duration`, `warmup`, `seed`, `timeout`,
 //! `on_timeout` and `[timeline] window`, read and checked against each other.
 
-use crate::engine::SimDuration;
-use crate::metrics::{default_window, MAX_WINDOWS, MIN_WINDOW};
 use crate::model::fleet::OnTimeout;
 use crate::scenario::reader::keys::{Duration, Key, Name, Nested, OneOf, Whole};
 use crate::scenario::reader::{Fields, Located, Reader};
+use crate::scenario::spec::{default_window, MAX_WINDOWS, MIN_WINDOW};
+use crate::time::SimDuration;
 
 /// The run's keys as read.
 pub struct RawRun {

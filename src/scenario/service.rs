@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::empirical;
 use super::reader::keys::{Duration, Key, OneOf, Positive, Text};
 use super::reader::{Fields, Located, Node, Reader};
-use crate::model::fleet::ServiceTime;
+use crate::model::distribution::ServiceTime;
 
 const DISTRIBUTIONS: &[&str] = &[
     "constant",
@@ -63,7 +63,7 @@ pub fn read_service(
         f.skip_rest();
         return None;
     };
-    let secs = |d: Located<crate::engine::SimDuration>| d.value.as_secs_f64();
+    let secs = |d: Located<crate::time::SimDuration>| d.value.as_secs_f64();
     let service = match kind.value {
         "constant" => f.read(r, &VALUE).map(|v| ServiceTime::Constant {
             nanos: secs(v) * 1e9,

@@ -6,7 +6,7 @@
 
 use super::reader::keys::{Duration, Fraction, Key, Usd, Whole};
 use super::reader::{Fields, Located, Node, Reader};
-use crate::gates::{LatencyStatistic, Objective, SloSpec};
+use crate::scenario::spec::{LatencyStatistic, Objective, SloSpec};
 
 const ERROR_RATE: Key<Fraction> = Key::optional("error_rate", Fraction);
 const COST: Key<Usd> = Key::optional("cost", Usd);
@@ -106,9 +106,9 @@ fn latency_objectives(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> (Vec<Object
 mod tests {
     use std::path::Path;
 
-    use crate::engine::SimDuration;
-    use crate::gates::{LatencyStatistic, Objective, SloSpec};
+    use crate::scenario::spec::{LatencyStatistic, Objective, SloSpec};
     use crate::scenario::{Scenario, ScenarioSet};
+    use crate::time::SimDuration;
 
     /// A whole scenario, without `[slo]`.
     const HEAD: &str = r#"name = "s"

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use super::classes::validate::RequestClass;
 use super::trace::TraceSpec;
-use crate::engine::SimDuration;
-use crate::gates::SloSpec;
 use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
-use crate::model::fleet::{FaultSpec, InstanceType, OnTimeout, PoolSpec};
+use crate::model::fleet::{FaultSpec, InstanceType, OnTimeout};
 use crate::model::traffic::backoff::ClientRetry;
 use crate::model::traffic::{ArrivalProcess, Population, RateProfile};
+use crate::scenario::spec::PoolSpec;
+use crate::scenario::spec::SloSpec;
+use crate::time::SimDuration;
 
 /// A validated scenario: every reference resolved, every default filled, every unit converted.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,7 +10,7 @@
 //! position. The text is repeated through [`quoted`]: escaped, and cut short if it is long.
 
 use super::diagnostics::quoted;
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 /// A kind of value with a unit, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,10 +27,11 @@ use super::trace::{self, TraceSpec};
 use super::traffic::rates;
 use super::traffic::validate::{arrival_process, validate_population};
 use super::typed::Scenario;
-use crate::engine::SimDuration;
 use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
-use crate::model::fleet::{InstanceType, PoolSpec};
+use crate::model::fleet::InstanceType;
 use crate::model::topology::Topology;
+use crate::scenario::spec::PoolSpec;
+use crate::time::SimDuration;
 
 /// Stages one and two over one parsed document: the base, or a variant merged onto it. `None`
 /// if the reader recorded any problem.

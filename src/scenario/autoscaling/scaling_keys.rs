@@ -2,10 +2,10 @@
 //! (CloudWatch's), and the timing keys each controller takes in whole seconds with its real
 //! system's limits ([`Timing`]).
 
-use crate::engine::SimDuration;
 use crate::model::autoscale::metrics_pipeline::Statistic;
 use crate::model::autoscale::spec::MetricKind;
 use crate::scenario::reader::{Fields, Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// Reads `[pool.autoscaling]`; `None` if anything in it is wrong (each problem reported).
 /// False (with an error at `max`) when both bounds are given and `max < min`.

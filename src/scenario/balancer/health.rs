@@ -1,13 +1,13 @@
 //! A target group's health checks: `health_check` (active checks, with AWS ALB's defaults and
 //! accepted ranges) and `passive` (nginx's `max_fails` and `fail_timeout`).
 
-use crate::engine::SimDuration;
 use crate::model::balancer::health_check::{
     CheckDepth, HealthCheckSpec, ALB_INTERVAL_SECS, ALB_THRESHOLD, ALB_TIMEOUT_SECS,
 };
 use crate::model::balancer::passive_health::PassiveSpec;
 use crate::scenario::reader::keys::Kind;
 use crate::scenario::reader::{store, whole_seconds, Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// Read by [`read_health_check`].
 #[derive(Debug, Clone, Copy)]

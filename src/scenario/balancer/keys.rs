@@ -5,7 +5,6 @@
 use super::health::{HealthCheck, Passive};
 use super::retry::BalancerRetry;
 use super::slow_start::{SlowStart, Stickiness};
-use crate::engine::SimDuration;
 use crate::model::balancer::health_check::HealthCheckSpec;
 use crate::model::balancer::passive_health::PassiveSpec;
 use crate::model::balancer::routing::RetryPolicy;
@@ -13,6 +12,7 @@ use crate::model::balancer::slow_start;
 use crate::model::balancer::Algorithm;
 use crate::scenario::reader::keys::{Duration, Key, NonNegative, OneOf, Whole};
 use crate::scenario::reader::{Fields, Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// Balancer keys: the `[balancer]` table (defaults for every target group), or the same keys
 /// inside a `[[target_group]]` (that group's own).

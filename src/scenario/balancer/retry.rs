@@ -2,14 +2,15 @@
 //! key is given) and the clients' `[client] retry` (exponential backoff with the AWS SDKs'
 //! standard-mode defaults).
 
-use crate::engine::SimDuration;
 use crate::model::balancer::retry_budget::{
     RetryBudget, ENVOY_DEFAULT_BUDGET_PERCENT, ENVOY_DEFAULT_MIN_RETRY_CONCURRENCY,
 };
-use crate::model::balancer::routing::{RetryCondition, RetryOn, RetryPolicy};
+use crate::model::balancer::routing::RetryPolicy;
+use crate::model::retry::{RetryCondition, RetryOn};
 use crate::model::traffic::backoff::{Backoff, ClientRetry, Jitter};
 use crate::scenario::reader::keys::Kind;
 use crate::scenario::reader::{Fields, Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// Read by [`read_balancer_retry`].
 #[derive(Debug, Clone, Copy)]

@@ -5,7 +5,6 @@
 
 use super::algorithm::{check_settings_owner, Balancers};
 use super::keys::{read_balancer_keys, RawBalancer};
-use crate::engine::SimDuration;
 use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec, DEFAULT_CONNECT_TIMEOUT};
 use crate::model::fleet::Dispatch;
 use crate::scenario::diagnostics::list;
@@ -15,6 +14,7 @@ use crate::scenario::reader::{
     check_unique, find, positive_duration, unknown_reference, Located, Names, Node, Reader,
 };
 use crate::scenario::topology::read::read_names;
+use crate::time::SimDuration;
 
 /// A `[[target_group]]` table: pools behind one balancer.
 pub struct RawTargetGroup {

@@ -1,7 +1,6 @@
 //! How new targets are eased in and how clients stick to one: `slow_start` (ALB's linear ramp,
 //! or Envoy's) and `stickiness` (ALB's `lb_cookie`).
 
-use crate::engine::SimDuration;
 use crate::model::balancer::slow_start::{
     SlowStart as SlowStartSpec, ALB_MAX_DURATION, ALB_MIN_DURATION, ENVOY_DEFAULT_AGGRESSION,
     ENVOY_DEFAULT_MIN_WEIGHT_PERCENT,
@@ -9,6 +8,7 @@ use crate::model::balancer::slow_start::{
 use crate::model::balancer::sticky;
 use crate::scenario::reader::keys::Kind;
 use crate::scenario::reader::{whole_seconds, Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// Read by [`read_slow_start`].
 #[derive(Debug, Clone, Copy)]

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use crate::model::distribution::ServiceTime;
 use crate::model::fleet::llm::TokenCount;
-use crate::model::fleet::ServiceTime;
 use crate::model::topology::transfer::MAX_MESSAGE_BYTES;
 use crate::scenario::llm::read_tokens;
 use crate::scenario::reader::keys::{Bytes, Key, Kind, Name, Nested, Positive, Text};

@@ -4,9 +4,10 @@
 use super::read::RawClass;
 use super::validate::RequestClass;
 use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
-use crate::model::fleet::{InstanceType, PoolSpec};
+use crate::model::fleet::InstanceType;
 use crate::model::topology::Topology;
 use crate::scenario::reader::Reader;
+use crate::scenario::spec::PoolSpec;
 
 /// Every instance type that may serve a token-based class has an LLM profile: those of the
 /// pools of its route's target group (and, with regions, of every region's group for it).

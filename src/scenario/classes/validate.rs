@@ -3,9 +3,11 @@
 
 use super::read::RawClass;
 use super::route::{route_of, Destinations};
+use crate::model::distribution::ServiceTime;
 use crate::model::fleet::llm::TokenSpec;
-use crate::model::fleet::{InstanceType, PoolSpec, ServiceTime};
+use crate::model::fleet::InstanceType;
 use crate::scenario::reader::{check_unique, find, unknown_reference, Located, Names, Reader};
+use crate::scenario::spec::PoolSpec;
 
 /// Shares must sum to 1 within this tolerance (room for decimal fractions such as 0.1 + 0.2).
 const SHARE_TOLERANCE: f64 = 1e-6;

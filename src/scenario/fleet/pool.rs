@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use crate::engine::SimDuration;
 use crate::model::autoscale::spec::AutoscalingSpec;
 use crate::model::fleet::{FailureSpec, LaunchSpec, StartupSpec, WarmPoolSpec};
 use crate::model::market::PurchaseOption;
@@ -13,6 +12,7 @@ use crate::scenario::lifecycle::{self, DeregistrationDelay, MAX_INSTANCES};
 use crate::scenario::reader::keys::{Flag, Key, Name, Nested, OneOf, Text, Whole};
 use crate::scenario::reader::{Located, Node, Reader};
 use crate::scenario::spot::mixed::{read_mixed, Purchase, RawMixed};
+use crate::time::SimDuration;
 
 /// A `[[pool]]` table. A nested table that is present but broken (reported) reads as its
 /// default, or as `Located { value: None, .. }` where its presence matters to validation.

@@ -10,12 +10,13 @@ use crate::model::fleet::mixed::{
     MixedInstances, OnDemandStrategy, SpotStrategy, DEFAULT_SPOT_INSTANCE_POOLS,
 };
 use crate::model::fleet::{
-    Dispatch, InstanceType, PoolSpec, StartupSpec, TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY,
+    Dispatch, InstanceType, StartupSpec, TerminationPolicy, DEFAULT_DEREGISTRATION_DELAY,
     DEFAULT_TERMINATION_GRACE_PERIOD,
 };
 use crate::model::market::PurchaseOption;
 use crate::scenario::lifecycle::termination_policy;
 use crate::scenario::reader::{check_unique, find, unknown_reference, Located, Names, Reader};
+use crate::scenario::spec::PoolSpec;
 
 /// The pools, each resolved against the instance types (`type_names`, and `types` if they are
 /// valid) and the `queues`; `None` if any is wrong (every problem reported).

@@ -3,13 +3,13 @@
 //!
 //! It must not know how money is accounted in the run: it describes prices and rules.
 
-use crate::engine::SimDuration;
 use crate::model::market::billing::{
     BillingSpec, Granularity, LoadBalancerPrice, ALB_USD_PER_HOUR, ALB_USD_PER_LCU_HOUR,
     MAX_MINIMUM,
 };
 use crate::scenario::reader::keys::{Key, Kind, OneOf, Price};
 use crate::scenario::reader::{Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// A billing minimum: a duration of at most [`MAX_MINIMUM`].
 #[derive(Debug, Clone, Copy)]

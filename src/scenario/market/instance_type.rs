@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use super::spot_price::{read_spot_price, resolve_spot, RawSpotPrice};
-use crate::engine::SimDuration;
 use crate::model::fleet::llm::LlmProfile;
 use crate::model::fleet::InstanceType;
 use crate::model::market::catalog::{self, CatalogEntry, Cloud, Lookup};
@@ -16,6 +15,7 @@ use crate::scenario::reader::keys::{Key, Kind, Name, Nested, OneOf, Positive, Pr
 use crate::scenario::reader::{check_unique, Located, Names, Node, Reader};
 use crate::scenario::spot::availability::read_spot_availability;
 use crate::scenario::spot::interruptions::read_spot_interruptions;
+use crate::time::SimDuration;
 
 /// An `[[instance_type]]` table.
 pub struct RawInstanceType {

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::engine::SimDuration;
 use crate::model::market::spot_price::MAX_STEPS;
 use crate::model::market::{show_amount, MAX_USD_PER_HOUR};
 use crate::scenario::csv_file::{cell, CsvError, CsvFile};
 use crate::scenario::diagnostics::quoted;
+use crate::time::SimDuration;
 
 /// Why a spot price history cannot be used.
 #[derive(Debug, thiserror::Error)]

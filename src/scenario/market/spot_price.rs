@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use super::price_file::load_price_file;
-use crate::engine::SimDuration;
 use crate::model::market::show_amount;
 use crate::model::market::spot_price::{SpotPriceSpec, MAX_STEPS, MAX_VOLATILITY};
 use crate::scenario::reader::keys::{Duration, Key, Nested, NonNegative, OneOf, Price, Text};
 use crate::scenario::reader::{Fields, Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// A `spot_price` as written: the mean-reverting cap may default to the on-demand price,
 /// which is known only in stage two.

@@ -1,7 +1,7 @@
 //! Small readers and checks that tables of many topics share.
 
 use super::{Fields, Located, Node, Reader};
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 /// Stores the value `read` for an optional key in `slot`, which holds the default: `read` is
 /// `None` when the key is absent, `Some(None)` when it was present but broken (the reader has

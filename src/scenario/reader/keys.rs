@@ -11,7 +11,7 @@
 //! ```
 
 use super::{Fields, Located, Node, Reader};
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 /// How the value of a key is read: one of the reader's kinds of value.
 pub trait Kind {

@@ -4,9 +4,9 @@
 use toml_span::value::ValueInner;
 
 use super::{closest, describe, Located, Node, Reader};
-use crate::engine::SimDuration;
 use crate::scenario::diagnostics::quoted;
 use crate::scenario::units;
+use crate::time::SimDuration;
 
 impl Reader<'_> {
     /// A string value.

@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::engine::{SimDuration, SimTime};
 use crate::model::market::interruptions::SpotAvailability;
 use crate::model::traffic::trace_file::far_after_first;
 use crate::scenario::csv_file::{cell, CsvError, CsvFile};
 use crate::scenario::diagnostics::quoted;
 use crate::scenario::reader::keys::{Key, Text};
 use crate::scenario::reader::{Node, Reader};
+use crate::time::{SimDuration, SimTime};
 
 const FILE: Key<Text> = Key::required(
     "file",

@@ -5,8 +5,7 @@
 use std::path::Path;
 
 use super::mixed::Purchase;
-use crate::engine::{SimDuration, SimTime};
-use crate::model::fleet::ServiceTime;
+use crate::model::distribution::ServiceTime;
 use crate::model::market::interruptions::{
     CapacityShortage, SpotInterruptions, DEFAULT_REBALANCE_LEAD,
 };
@@ -16,6 +15,7 @@ use crate::scenario::reader::{
     find, positive_duration, store, unknown_reference, Located, Names, Node, Reader,
 };
 use crate::scenario::service::read_phase;
+use crate::time::{SimDuration, SimTime};
 
 /// The shortest mean time between spot interruptions.
 const MIN_MEAN_TIME_BETWEEN: SimDuration = SimDuration::from_secs(60);

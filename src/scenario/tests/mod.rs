@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use super::{Scenario, ScenarioError, ScenarioSet};
-use crate::engine::{SimDuration, SimTime};
 use crate::model::autoscale::alarm::Comparison;
 use crate::model::autoscale::capacity::AdjustmentType;
 use crate::model::autoscale::hpa::Tolerances;
@@ -23,11 +22,14 @@ use crate::model::autoscale::spec::{
 };
 use crate::model::autoscale::step::StepAdjustment;
 use crate::model::autoscale::warmup::GroupWarmup;
+use crate::model::distribution::ServiceTime;
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::{
-    Dispatch, LaunchSpec, PoolSpec, ServiceTime, StartupSpec, TerminationPolicy, WarmPoolSpec,
+    Dispatch, LaunchSpec, StartupSpec, TerminationPolicy, WarmPoolSpec,
     DEFAULT_DEREGISTRATION_DELAY,
 };
+use crate::scenario::spec::PoolSpec;
+use crate::time::{SimDuration, SimTime};
 
 mod autoscaling_aws;
 mod autoscaling_kubernetes;

@@ -3,9 +3,9 @@
 
 use super::lookup::{find, unknown};
 use super::read::RawDns;
-use crate::engine::SimDuration;
 use crate::model::topology::{DnsPolicy, DnsSpec, RegionHealthCheck};
 use crate::scenario::reader::{whole_seconds, Reader};
+use crate::time::SimDuration;
 
 /// `[dns]`, its regions among `region_names`; `None` if anything is wrong (each reported).
 pub fn validate_dns(r: &mut Reader<'_>, d: &RawDns, region_names: &[&str]) -> Option<DnsSpec> {

@@ -3,10 +3,10 @@
 
 use super::lookup::{find, unknown};
 use super::read::RawOutage;
-use crate::engine::{SimDuration, SimTime};
 use crate::model::topology::{OutageScope, OutageSpec, Region};
 use crate::scenario::fleet::pool::RawPool;
 use crate::scenario::reader::{Located, Reader};
+use crate::time::{SimDuration, SimTime};
 
 /// What outages are checked against: the regions (with their names) and clouds, and the pools
 /// with the region and zone of each.

@@ -3,10 +3,10 @@
 
 use super::lookup::{find, unknown};
 use super::read::RawTopology;
-use crate::engine::SimDuration;
 use crate::model::topology::{CloudPrices, DnsSpec, Place, TransferSizes};
 use crate::scenario::classes::read::RawClass;
 use crate::scenario::reader::{check_unique, Located, Reader};
+use crate::time::SimDuration;
 
 /// Shares must sum to 1 within this tolerance (as class shares).
 const SHARE_TOLERANCE: f64 = 1e-6;

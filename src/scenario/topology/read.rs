@@ -1,8 +1,8 @@
 //! Stage one of the topology keys: `[[region]]`, `[[place]]`, `[dns]`, `[[outage]]` and
 //! `[data_transfer]` read into raw shapes.
 
-use crate::engine::SimDuration;
 use crate::scenario::reader::{read_array, Fields, Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// A `[[region]]`.
 #[derive(Debug)]

@@ -9,7 +9,6 @@ use super::outages::{validate_outages, Places};
 use super::places::{class_sizes, validate_places, validate_prices};
 use super::read::{RawRegion, RawTopology};
 use super::routes::{route_groups, Routes};
-use crate::engine::SimDuration;
 use crate::model::balancer::routing::{RouteSpec, TargetGroupSpec};
 use crate::model::topology::{DnsSpec, Region, Topology, MAX_USERS_WITH_TOPOLOGY};
 use crate::scenario::balancer::routing::{RawRoute, RawTargetGroup};
@@ -17,6 +16,7 @@ use crate::scenario::classes::read::RawClass;
 use crate::scenario::diagnostics::ByteSpan;
 use crate::scenario::fleet::pool::RawPool;
 use crate::scenario::reader::{check_unique, Located, Reader};
+use crate::time::SimDuration;
 
 /// The pieces of the scenario the topology refers to: tables as read, and what stage two has
 /// made of them.

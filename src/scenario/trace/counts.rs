@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use super::options::read_options;
-use crate::engine::{SimDuration, SimTime};
 use crate::model::traffic::trace::{count_steps, TraceOptions};
 use crate::model::traffic::trace_file::{far_after_first, parse_time, TimeError, TimeUnit};
 use crate::model::traffic::RateProfile;
@@ -13,6 +12,7 @@ use crate::scenario::diagnostics::quoted;
 use crate::scenario::reader::keys::{Duration, Key, OneOf, Text};
 use crate::scenario::reader::{Located, Node, Reader};
 use crate::scenario::units::{rate_text, MAX_RATE_PER_SECOND};
+use crate::time::{SimDuration, SimTime};
 
 const FILE: Key<Text> = Key::required("file", Text, "give the CSV file, relative to the scenario");
 const TIME_COLUMN: Key<Text> = Key::required(

@@ -10,13 +10,13 @@ pub mod options;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::engine::SimDuration;
 use crate::model::traffic::trace_file::{far_after_first, parse_time, ColumnMap, TimeUnit};
 use crate::model::traffic::{TraceData, TraceFormat, TraceOptions, TraceView};
 use crate::scenario::diagnostics::quoted;
 use crate::scenario::reader::keys::{Key, OneOf, Text};
 use crate::scenario::reader::{Fields, Located, Node, Reader};
 use crate::scenario::units::{rate_text, MAX_RATE_PER_SECOND};
+use crate::time::SimDuration;
 use cache::load_shared;
 use options::read_options;
 

@@ -1,10 +1,10 @@
 //! The replay options a request trace and a count trace share: `window`, `speed_up`,
 //! `rate_scale`, `loop`.
 
-use crate::engine::SimDuration;
 use crate::model::traffic::trace::MAX_RATE_SCALE;
 use crate::model::traffic::TraceOptions;
 use crate::scenario::reader::{Fields, Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// `window`, `speed_up`, `rate_scale`, `loop`, located at the window (or the table).
 pub fn read_options(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> Option<Located<TraceOptions>> {

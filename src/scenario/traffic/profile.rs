@@ -1,11 +1,11 @@
 //! Rate profiles: `profile = { kind = "constant" | "steps" | "ramp" | "spike" | "diurnal", ... }`
 //! and the `spikes` that multiply any profile.
 
-use crate::engine::{SimDuration, SimTime};
 use crate::model::traffic::{DecayShape, RateProfile};
 use crate::scenario::reader::keys::{Duration, Key, NonNegative, OneOf, Positive, Rate};
 use crate::scenario::reader::{Fields, Located, Node, Reader};
 use crate::scenario::units::MAX_RATE_PER_SECOND;
+use crate::time::{SimDuration, SimTime};
 
 const PROFILES: &[&str] = &["constant", "steps", "ramp", "spike", "diurnal"];
 

@@ -7,11 +7,11 @@
 //! caught, with the route named.
 
 use super::read::RawTraffic;
-use crate::engine::{SimDuration, SimTime};
 use crate::model::traffic::sessions::{ClosedLoop, SessionLength};
 use crate::model::traffic::RateProfile;
 use crate::scenario::reader::{Located, Reader};
 use crate::scenario::units::{rate_text, MAX_RATE_PER_SECOND};
+use crate::time::{SimDuration, SimTime};
 
 /// A time for messages, in seconds.
 fn at_text(t: SimTime) -> String {

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use super::profile::{read_profile, read_spikes};
-use crate::engine::SimDuration;
 use crate::model::traffic::sessions::ClosedLoop;
 use crate::model::traffic::RateProfile;
 use crate::scenario::closed_loop;
@@ -13,6 +12,7 @@ use crate::scenario::reader::keys::{Key, Nested, OneOf, Whole};
 use crate::scenario::reader::{Located, Node, Reader};
 use crate::scenario::trace::counts::read_counts;
 use crate::scenario::trace::{read_trace, TraceSpec};
+use crate::time::SimDuration;
 
 /// The fields of `[traffic]`.
 #[derive(Default)]

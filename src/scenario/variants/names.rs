@@ -21,13 +21,13 @@ const NAME: Key<Name> = Key::required(
 pub const BASE_NAME: &str = "base";
 
 /// Why `name` cannot name a run beside others in a result folder: the base's run name, or the
-/// name of a file or folder the result folder holds (`report::layout`, the list the writers take
+/// name of a file or folder the result folder holds (`layout`, the list the writers take
 /// their names from), ignoring case as case-insensitive file systems do.
 pub(super) fn name_clash(name: &str) -> Option<String> {
     if name.eq_ignore_ascii_case(BASE_NAME) {
         return Some(format!("the base scenario's run, \"{BASE_NAME}\""));
     }
-    crate::report::layout::clash(name)
+    crate::layout::clash(name)
 }
 
 /// What was read of one `[[variant]]` table before merging.
@@ -103,7 +103,7 @@ fn check_name(
                 ),
                 Some(format!(
                     "choose another name: the base scenario runs as \"{BASE_NAME}\", and {} and rep-<k> sit in the result folder (names are compared ignoring case)",
-                    crate::report::layout::WRITTEN
+                    crate::layout::WRITTEN
                         .iter()
                         .filter(|w| !w.starts_with('.'))
                         .copied()
@@ -148,13 +148,13 @@ pub(super) fn grid_run_name_problems<'n>(names: impl Iterator<Item = &'n str>) -
         help: Some(help.into()),
     };
     for name in names {
-        if name.len() > crate::report::layout::MAX_RUN_NAME {
+        if name.len() > crate::layout::MAX_RUN_NAME {
             problems.push(problem(
                 format!(
                     "the run name \"{}...\" that --set makes is {} bytes long, more than a file name can be ({})",
                     name.chars().take(40).collect::<String>(),
                     name.len(),
-                    crate::report::layout::MAX_RUN_NAME
+                    crate::layout::MAX_RUN_NAME
                 ),
                 "use fewer or shorter --set values, or shorter variant names",
             ));

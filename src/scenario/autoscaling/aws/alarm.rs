@@ -1,11 +1,11 @@
 //! The CloudWatch alarm of a step or simple scaling policy (`PutMetricAlarm`).
 
 use super::policy::read_aws_metric;
-use crate::engine::SimDuration;
 use crate::model::autoscale::alarm::Comparison;
 use crate::model::autoscale::spec::AlarmSpec;
 use crate::scenario::reader::keys::{Key, Number, OneOf, Whole};
 use crate::scenario::reader::{Fields, Located, Reader};
+use crate::time::SimDuration;
 
 /// Alarms remember this many datapoints at most (one boolean each): a guard against typos.
 const MAX_EVALUATION_PERIODS: i64 = 10_000;

@@ -18,10 +18,10 @@ pub mod settings;
 pub mod steps;
 pub mod target_tracking;
 
-use crate::engine::SimDuration;
 use crate::model::autoscale::spec::AwsPolicies;
 use crate::model::autoscale::warmup::GroupWarmup;
 use crate::scenario::reader::{Node, Reader};
+use crate::time::SimDuration;
 use policy::read_policies;
 use predictive::read_predictive;
 use scheduled::read_scheduled;

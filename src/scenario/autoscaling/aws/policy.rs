@@ -1,13 +1,13 @@
 //! What the AWS policies share: a list of named policies, the `metric` and `statistic` keys,
 //! and `EstimatedInstanceWarmup`.
 
-use crate::engine::SimDuration;
 use crate::model::autoscale::metrics_pipeline::Statistic;
 use crate::model::autoscale::spec::{AwsMetric, MetricKind};
 use crate::scenario::autoscaling::scaling_keys::{
     read_metric, read_optional_timing, read_statistic, Timing,
 };
 use crate::scenario::reader::{check_unique, Fields, Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// `EstimatedInstanceWarmup` of a target tracking or step policy: whole seconds, 0 or more.
 pub fn read_estimated_warmup(

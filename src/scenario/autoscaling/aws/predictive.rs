@@ -1,11 +1,11 @@
 //! `[pool.autoscaling.predictive]`: predictive scaling (`PredictiveScalingConfiguration`) on
 //! the pool's request rate.
 
-use crate::engine::SimDuration;
 use crate::model::autoscale::predictive::{MaxCapacityBreach, PredictiveConfig, PredictiveMode};
 use crate::model::autoscale::spec::PredictiveSpec;
 use crate::scenario::autoscaling::scaling_keys::{read_timing, Timing};
 use crate::scenario::reader::{Node, Reader};
+use crate::time::SimDuration;
 
 /// `PredictiveScalingConfiguration.SchedulingBufferTime`: "The value must be less than the
 /// forecast interval duration of 3600 seconds".

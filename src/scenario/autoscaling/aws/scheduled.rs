@@ -2,11 +2,11 @@
 //! by cron, from a start in the UTC week.
 
 use super::policy::{read_name, read_policies};
-use crate::engine::{SimDuration, SimTime};
 use crate::model::autoscale::scheduled::{Cron, Recurrence, ScheduledAction, WallClock};
 use crate::scenario::autoscaling::scaling_keys::min_within_max;
 use crate::scenario::lifecycle::MAX_INSTANCES;
 use crate::scenario::reader::{Located, Node, Reader};
+use crate::time::{SimDuration, SimTime};
 
 pub const WEEKDAYS: &[&str] = &[
     "sunday",

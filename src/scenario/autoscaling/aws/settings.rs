@@ -1,10 +1,10 @@
 //! The group settings the AWS policies share: `metric_period`, `metric_lag`,
 //! `instance_warmup` and `default_cooldown` of `[pool.autoscaling]`.
 
-use crate::engine::SimDuration;
 use crate::model::autoscale::step::DEFAULT_COOLDOWN;
 use crate::scenario::autoscaling::scaling_keys::{check_timing, Timing};
 use crate::scenario::reader::{Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// The group settings the AWS policies share (`metric_period`, `metric_lag`,
 /// `instance_warmup`, `default_cooldown`).

@@ -3,7 +3,6 @@
 
 use super::alarm::read_alarm;
 use super::policy::{read_estimated_warmup, read_name};
-use crate::engine::SimDuration;
 use crate::model::autoscale::capacity::AdjustmentType;
 use crate::model::autoscale::spec::{SimpleSpec, StepSpec};
 use crate::model::autoscale::step::{StepAdjustment, DEFAULT_COOLDOWN};
@@ -11,6 +10,7 @@ use crate::scenario::autoscaling::scaling_keys::{read_optional_timing, Timing};
 use crate::scenario::lifecycle::MAX_INSTANCES;
 use crate::scenario::reader::keys::{Key, Kind, Nested, Number, OneOf, Whole};
 use crate::scenario::reader::{Fields, Located, Node, Reader};
+use crate::time::SimDuration;
 
 const ADJUSTMENT_TYPES: &[&str] = &[
     "change_in_capacity",

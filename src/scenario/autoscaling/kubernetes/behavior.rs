@@ -1,13 +1,13 @@
 //! The HPA `behavior` an HPA and KEDA share: `scale_up` and `scale_down` rules, with the API
 //! server's limits and the Kubernetes defaults.
 
-use crate::engine::SimDuration;
 use crate::model::autoscale::hpa::DEFAULT_DOWNSCALE_STABILIZATION;
 use crate::model::autoscale::hpa_behavior::{
     HpaBehavior, ScalingPolicy, ScalingRules, SelectPolicy,
 };
 use crate::scenario::autoscaling::scaling_keys::{check_timing, Timing};
 use crate::scenario::reader::{Node, Reader};
+use crate::time::SimDuration;
 
 /// `MaxStabilizationWindowSeconds` in validation.go.
 pub const MAX_STABILIZATION_WINDOW: SimDuration = SimDuration::from_secs(3600);

@@ -1,7 +1,6 @@
 //! `[pool.autoscaling.hpa]`: a Kubernetes HorizontalPodAutoscaler, its metrics and timing.
 
 use super::behavior::read_behavior;
-use crate::engine::SimDuration;
 use crate::model::autoscale::hpa::Tolerances;
 use crate::model::autoscale::keda::MetricTargetType;
 use crate::model::autoscale::spec::{HpaController, HpaMetric};
@@ -10,6 +9,7 @@ use crate::scenario::autoscaling::scaling_keys::{
 };
 use crate::scenario::reader::keys::{Key, OneOf, Positive, Whole};
 use crate::scenario::reader::{Fields, Located, Node, Reader};
+use crate::time::SimDuration;
 
 /// `--horizontal-pod-autoscaler-sync-period`'s default.
 pub const DEFAULT_SYNC_PERIOD: SimDuration = SimDuration::from_secs(15);
