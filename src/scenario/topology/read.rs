@@ -1,6 +1,7 @@
 //! Stage one of the topology keys: `[[region]]`, `[[place]]`, `[dns]`, `[[outage]]` and
 //! `[data_transfer]` read into raw shapes.
 
+use crate::scenario::reader::keys::{Duration, Key, Name, Nested, OneOf, Positive, Text};
 use crate::scenario::reader::{read_array, Fields, Located, Node, Reader};
 use crate::time::SimDuration;
 
@@ -133,18 +134,65 @@ pub fn read_names(r: &mut Reader<'_>, node: &Node<'_, '_>) -> Vec<Located<String
     }
 }
 
+/// `[[region]]`'s keys.
+const REGION_NAME: Key<Name> =
+    Key::required("name", Name, "name the region, such as name = \"aws-use1\"");
+const REGION_CLOUD: Key<Name> = Key::required(
+    "cloud",
+    Name,
+    "say which cloud it is in, such as cloud = \"aws\"",
+);
+
+/// `[[place]]`'s keys.
+const PLACE_NAME: Key<Name> =
+    Key::required("name", Name, "name the place, such as name = \"us-east\"");
+const PLACE_SHARE: Key<Positive> = Key::required(
+    "share",
+    Positive,
+    "give the place's share of users, such as share = 0.6",
+);
+const PLACE_LATENCY: Key<Nested> = Key::required(
+    "latency",
+    Nested,
+    "give the round trip to each region, such as latency = { \"aws-use1\" = \"12ms\" }",
+);
+
+/// `[dns]`'s keys.
+const DNS_POLICY: Key<OneOf> = Key::required(
+    "policy",
+    OneOf(POLICIES),
+    "choose failover, weighted, latency or anycast, such as policy = \"failover\"",
+);
+const DNS_REGIONS: Key<Nested> = Key::required(
+    "regions",
+    Nested,
+    "list the regions the DNS answers with, such as regions = [\"aws-use1\", \"gcp-usc1\"]",
+);
+const DNS_TTL: Key<Duration> = Key::optional("ttl", Duration);
+const DNS_CONVERGENCE: Key<Duration> = Key::optional("convergence", Duration);
+
+/// `[[outage]]`'s keys.
+const OUTAGE_SCOPE: Key<OneOf> = Key::required(
+    "scope",
+    OneOf(SCOPES),
+    "choose zone, region or cloud, such as scope = \"region\"",
+);
+const OUTAGE_NAME: Key<Text> = Key::required(
+    "name",
+    Text,
+    "name what goes down: a region (\"aws-use1\"), a zone (\"aws-use1/a\") or a cloud (\"aws\")",
+);
+const OUTAGE_AT: Key<Duration> = Key::required(
+    "at",
+    Duration,
+    "say when it goes down, such as at = \"20m\"",
+);
+const OUTAGE_DURATION: Key<Duration> = Key::optional("duration", Duration);
+
 fn read_region(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawRegion> {
     let mut f = r.table(node, "a region table")?;
-    let name = f
-        .required(r, "name", "name the region, such as name = \"aws-use1\"")
-        .and_then(|n| r.name(&n));
-    let cloud = f
-        .required(
-            r,
-            "cloud",
-            "say which cloud it is in, such as cloud = \"aws\"",
-        )
-        .and_then(|n| r.name(&n));
+    let name = f.read(r, &REGION_NAME);
+    let cloud = f.read(r, &REGION_CLOUD);
     let zones = f
         .get("zones")
         .map(|n| {
@@ -160,22 +208,10 @@ fn read_region(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawRegion> {
 fn read_place(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawPlace> {
     let at = node.at();
     let mut f = r.table(node, "a place table")?;
-    let name = f
-        .required(r, "name", "name the place, such as name = \"us-east\"")
-        .and_then(|n| r.name(&n));
-    let share = f
-        .required(
-            r,
-            "share",
-            "give the place's share of users, such as share = 0.6",
-        )
-        .and_then(|n| r.positive(&n, true));
+    let name = f.read(r, &PLACE_NAME);
+    let share = f.read(r, &PLACE_SHARE);
     let latency = f
-        .required(
-            r,
-            "latency",
-            "give the round trip to each region, such as latency = { \"aws-use1\" = \"12ms\" }",
-        )
+        .node(r, &PLACE_LATENCY)
         .and_then(|n| r.table(n, "a table of region = round-trip time"))
         .map(|t| {
             t.entries()
@@ -203,18 +239,8 @@ fn read_place(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawPlace> {
 fn read_dns(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawDns> {
     let at = node.at();
     let mut f = r.table(node, "a table such as [dns] policy = \"failover\"")?;
-    let policy = f
-        .required(
-            r,
-            "policy",
-            "choose failover, weighted, latency or anycast, such as policy = \"failover\"",
-        )
-        .and_then(|n| r.one_of(&n, POLICIES));
-    let regions_node = f.required(
-        r,
-        "regions",
-        "list the regions the DNS answers with, such as regions = [\"aws-use1\", \"gcp-usc1\"]",
-    );
+    let policy = f.read(r, &DNS_POLICY);
+    let regions_node = f.node(r, &DNS_REGIONS);
     let regions_at = regions_node.as_ref().map(Node::at);
     let regions = regions_node
         .and_then(|n| {
@@ -245,7 +271,7 @@ fn read_dns(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawDns> {
                 .collect()
         })
         .unwrap_or_default();
-    let ttl = f.get("ttl").and_then(|n| r.duration(&n));
+    let ttl = f.read(r, &DNS_TTL);
     let (mut interval, mut failure_threshold) = (None, None);
     if let Some(n) = f.get("health_check") {
         if let Some(mut t) = r.table(
@@ -259,7 +285,7 @@ fn read_dns(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawDns> {
             t.finish(r);
         }
     }
-    let convergence = f.get("convergence").and_then(|n| r.duration(&n));
+    let convergence = f.read(r, &DNS_CONVERGENCE);
     f.finish(r);
     Some(RawDns {
         policy,
@@ -278,20 +304,10 @@ fn read_dns(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawDns> {
 fn read_outage(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawOutage> {
     let mut f = r.table(node, "an outage table")?;
     let o = RawOutage {
-        scope: f
-            .required(r, "scope", "choose zone, region or cloud, such as scope = \"region\"")
-            .and_then(|n| r.one_of(&n, SCOPES)),
-        name: f
-            .required(
-                r,
-                "name",
-                "name what goes down: a region (\"aws-use1\"), a zone (\"aws-use1/a\") or a cloud (\"aws\")",
-            )
-            .and_then(|n| r.string(&n)),
-        at: f
-            .required(r, "at", "say when it goes down, such as at = \"20m\"")
-            .and_then(|n| r.duration(&n)),
-        duration: f.get("duration").and_then(|n| r.duration(&n)),
+        scope: f.read(r, &OUTAGE_SCOPE),
+        name: f.read(r, &OUTAGE_NAME),
+        at: f.read(r, &OUTAGE_AT),
+        duration: f.read(r, &OUTAGE_DURATION),
     };
     f.finish(r);
     Some(o)
