@@ -1,16 +1,16 @@
 //! The scenario file format: reading, units, defaults and validation into a typed [`Scenario`].
 //!
-//! Two stages, as ripgrep's low-level and high-level arguments: [`raw`] reads the TOML into
+//! Two stages, as ripgrep's low-level and high-level arguments: `raw` reads the TOML into
 //! `Raw*` shapes (types checked, units parsed, unknown keys rejected, every position kept),
-//! then [`validate`] checks what spans several fields (references, shares, bounds) and builds
+//! then `validate` checks what spans several fields (references, shares, bounds) and builds
 //! the typed scenario. Both stages collect every problem; nothing stops at the first.
 //!
 //! The two stages are short orchestrators over the topics, each of which owns the read and the
-//! validation of its tables: [`run`], [`traffic`] (with [`trace`] and [`closed_loop`]),
-//! [`service`], [`classes`], [`fleet`] (with [`lifecycle`], [`failures`], [`spot`] and
-//! [`autoscaling`]), [`balancer`], [`faults`], [`market`], [`llm`], [`slo`] and [`topology`].
-//! Under them all sit the field readers ([`reader`], with [`diagnostics`], [`units`] and
-//! [`csv_file`]); over them, [`variants`] and [`grid`] merge `[[variant]]` tables and `--set`
+//! validation of its tables: `run`, `traffic` (with `trace` and `closed_loop`),
+//! `service`, `classes`, `fleet` (with `lifecycle`, `failures`, `spot` and
+//! `autoscaling`), `balancer`, `faults`, `market`, `llm`, `slo` and `topology`.
+//! Under them all sit the field readers (`reader`, with `diagnostics`, `units` and
+//! `csv_file`); over them, `variants` and `grid` merge `[[variant]]` tables and `--set`
 //! values onto the document before it is read. A topic never imports the orchestrators, and
 //! the imports between files form no cycle.
 //!
