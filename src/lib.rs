@@ -45,12 +45,15 @@
 
 pub mod engine;
 pub mod gates;
+pub mod inspect;
+pub mod layout;
 pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod scenario;
 pub mod sweep;
+pub mod time;
 pub mod world;
 
 use std::path::Path;

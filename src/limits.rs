@@ -485,17 +485,42 @@ fn read_limit(file: &Path) -> Option<u64> {
     (v < CGROUP_V1_UNLIMITED).then_some(v)
 }
 
+/// A size (`--max-memory`) that does not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// No number where one was expected.
+    #[error("\"{text}\" is not a size: write it such as 512M, 4G or 1.5GiB")]
+    NotASize {
+        /// The text given.
+        text: String,
+    },
+    /// A unit that is not one of K, M, G, T (with or without `B`, `iB`).
+    #[error("unknown unit \"{unit}\" in \"{text}\": use K, M, G or T (powers of 1024)")]
+    UnknownUnit {
+        /// The unit, lowercased.
+        unit: String,
+        /// The text given.
+        text: String,
+    },
+    /// More bytes than a `u64` holds.
+    #[error("\"{text}\" is too large")]
+    TooLarge {
+        /// The text given.
+        text: String,
+    },
+}
+
 /// Reads a size such as `512M`, `4G`, `1.5GiB` or `2000000000` (bytes). K, M, G and T are
 /// powers of 1024 (`KiB`, `MB` and `MiB` alike).
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     let s = text.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("\"{text}\" is not a size: write it such as 512M, 4G or 1.5GiB"))?;
+    let value: f64 = number.parse().map_err(|_| SizeError::NotASize {
+        text: text.to_string(),
+    })?;
     let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -503,14 +528,17 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "g" | "gb" | "gib" => 1 << 30,
         "t" | "tb" | "tib" => 1 << 40,
         other => {
-            return Err(format!(
-                "unknown unit \"{other}\" in \"{text}\": use K, M, G or T (powers of 1024)"
-            ))
+            return Err(SizeError::UnknownUnit {
+                unit: other.to_string(),
+                text: text.to_string(),
+            })
         }
     };
     let bytes = value * scale as f64;
     if !bytes.is_finite() || bytes >= u64::MAX as f64 {
-        return Err(format!("\"{text}\" is too large"));
+        return Err(SizeError::TooLarge {
+            text: text.to_string(),
+        });
     }
     Ok(bytes as u64)
 }
@@ -621,9 +649,22 @@ mod tests {
         assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
         assert_eq!(parse_size("2000"), Ok(2000));
         assert_eq!(parse_size("4 g"), Ok(4 << 30));
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("4X").unwrap_err().contains("unknown unit"));
-        assert!(parse_size("1e30T").is_err());
+        assert!(matches!(
+            parse_size("lots"),
+            Err(SizeError::NotASize { .. })
+        ));
+        assert!(parse_size("4X")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown unit"));
+        assert!(matches!(
+            parse_size("1e30T"),
+            Err(SizeError::UnknownUnit { .. })
+        ));
+        assert_eq!(
+            parse_size("99999999999T").unwrap_err().to_string(),
+            "\"99999999999T\" is too large"
+        );
         assert_eq!(format_bytes(3 << 29), "1.5 GiB");
         assert_eq!(format_bytes(12), "12 B");
         assert_eq!(format_count(2_796_202), "2,796,202");

@@ -25,12 +25,15 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use fleetsim::gates::{self, ResultFolder, SloSpec, Thresholds};
+use fleetsim::gates::{self, ResultFolder, ResultsError, Thresholds};
+use fleetsim::inspect::{self, CatalogQuery, TraceQuery, TraceStatsError, UnknownCloud};
+use fleetsim::layout;
 use fleetsim::limits::{self, MemoryBudget, MAX_JOBS, MAX_REPLICATIONS, MAX_THREADS};
 use fleetsim::report::staging::{OutputError, Staging};
-use fleetsim::report::{self, layout};
+use fleetsim::report::{self, ReportError};
+use fleetsim::scenario::spec::SloSpec;
 use fleetsim::scenario::Grid;
-use fleetsim::sweep::{self, MergeError, Shard};
+use fleetsim::sweep::{self, MergeError, Shard, ShardError};
 use fleetsim::{Scenario, ScenarioError, ScenarioSet, Summary};
 
 /// The exit codes, for `--help`.
@@ -234,18 +237,78 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            if let Some(scenario_error) = e.downcast_ref::<ScenarioError>() {
-                eprint!("{scenario_error}");
-            } else {
-                // Messages may repeat input (a --set argument, a trace's cell): escaped.
-                eprintln!(
-                    "error: {}",
-                    fleetsim::scenario::terminal_safe(&format!("{e:#}"))
-                );
-            }
+            print_error(&e);
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// Prints `e` on stderr: a scenario's problems as the scenario reader lays them out; anything
+/// else as `error:` and its whole cause chain, then a `help:` line (the error's own when its
+/// message has one, else [`help`]'s).
+fn print_error(e: &anyhow::Error) {
+    if let Some(scenario_error) = e.downcast_ref::<ScenarioError>() {
+        eprint!("{scenario_error}");
+        return;
+    }
+    // Messages may repeat input (a --set argument, a trace's cell): escaped.
+    let text = fleetsim::scenario::terminal_safe(&format!("{e:#}"));
+    eprintln!("error: {text}");
+    if !text.lines().any(|l| l.trim_start().starts_with("help: ")) {
+        eprintln!("help: {}", help(e));
+    }
+}
+
+/// What to do about an error whose message has no `help:` line of its own: the one place the
+/// command line's hints are decided, by the error's type (its first cause that has one).
+fn help(e: &anyhow::Error) -> String {
+    const FOLDER: &str = "give the --out folder of `fleetsim run`, `check` or `merge`";
+    const WRITABLE: &str =
+        "check that the folder is writable and the disk is not full, or give another --out";
+    const FORMATS: &str = "--format azure_llm (the Azure LLM trace, CSV), mooncake (the Mooncake trace, JSON lines), or csv and jsonl (any file, with --time-column and --time-unit)";
+    const TIME_UNIT: &str = "give the unit of the times: --time-unit s, ms or us (numbers, decimals allowed) or iso (dates such as 2023-11-16 18:00:00)";
+    for cause in e.chain() {
+        if cause.is::<ShardError>() {
+            return "--shard i/n runs shard i of n (0 <= i < n): every n-th job, such as --shard 0/4 to --shard 3/4 on four machines".into();
+        }
+        if let Some(r) = cause.downcast_ref::<ResultsError>() {
+            return match r {
+                ResultsError::NoFolder { .. } | ResultsError::NoResults { .. } => FOLDER.into(),
+                ResultsError::Read { .. } => {
+                    "check that the folder and its files can be read".into()
+                }
+                ResultsError::NotFleetsims { .. } => "a result folder holds the files `fleetsim run` wrote: run it again to write them anew rather than editing them".into(),
+                ResultsError::NoRun { .. } => "the folder holds other runs than the scenario's: run the scenario again into a fresh --out".into(),
+            };
+        }
+        if let Some(r) = cause.downcast_ref::<ReportError>() {
+            return match r {
+                ReportError::Results(_) => format!("{FOLDER}; a folder whose files were edited or cut short: run it again"),
+                ReportError::Scenario { .. } => "give --scenario an existing scenario file, or leave it out to show the folder's own scenario.toml".into(),
+                ReportError::Io(e) if is_environment(e) => WRITABLE.into(),
+                ReportError::Io(_) => "the folder's files are not what `fleetsim run` writes: run it again to write them anew".into(),
+            };
+        }
+        if cause.is::<UnknownCloud>() {
+            return "leave out --cloud to list every cloud's types".into();
+        }
+        if let Some(t) = cause.downcast_ref::<TraceStatsError>() {
+            return match t {
+                TraceStatsError::UnknownFormat(_) => FORMATS.into(),
+                TraceStatsError::Load(_) => format!("check the path, and that the layout is the file's: {FORMATS}"),
+                TraceStatsError::NoTimeColumn => "name the column (csv) or key (jsonl) that holds the arrival times, such as --time-column timestamp".into(),
+                TraceStatsError::NoTimeUnit | TraceStatsError::UnknownTimeUnit(_) => TIME_UNIT.into(),
+            };
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return if is_environment(io) {
+                WRITABLE.into()
+            } else {
+                "check the paths given and the files there".into()
+            };
+        }
+    }
+    "`fleetsim --help` lists the commands, `fleetsim <command> --help` their arguments".into()
 }
 
 /// On SIGINT, SIGTERM or SIGHUP: removes the staging folder being written (and its lock), then
@@ -277,6 +340,23 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             || cause.is::<fleetsim::limits::BudgetError>()
         {
             return INPUT;
+        }
+        // Arguments, result folders and inputs that do not read: the input's, whatever the
+        // I/O error named in their message.
+        if cause.is::<ShardError>()
+            || cause.is::<ResultsError>()
+            || cause.is::<UnknownCloud>()
+            || cause.is::<TraceStatsError>()
+        {
+            return INPUT;
+        }
+        // The report: the machine's when its I/O error is.
+        if let Some(r) = cause.downcast_ref::<ReportError>() {
+            return if is_environment(r.io()) {
+                ENVIRONMENT
+            } else {
+                INPUT
+            };
         }
         if let Some(e) = cause.downcast_ref::<sweep::SweepError>() {
             return match e {
@@ -348,10 +428,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sets,
         } => {
             set_budget(max_memory)?;
-            let shard = shard
-                .map(|s| Shard::parse(&s))
-                .transpose()
-                .map_err(anyhow::Error::msg)?;
+            let shard = shard.map(|s| Shard::parse(&s)).transpose()?;
             let grid = Grid::parse(&sets)?;
             let set = ScenarioSet::load_with(&scenario, &grid)?;
             let out = out.unwrap_or_else(|| Path::new("output").join(&set.base.name));
@@ -381,7 +458,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Report { dir, scenario } => {
             // Read first, so that a folder without results is named as given.
-            report::results_dir::ResultsDir::read(&dir)?;
+            report::read_results(&dir)?;
             let staging = Staging::begin_update(
                 &dir,
                 &[layout::REPORT_HTML, layout::SUMMARY_MD, layout::CHARTS_DIR],
@@ -425,37 +502,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             time_unit,
             input_tokens_column,
             output_tokens_column,
-        } => trace_stats(
-            &trace,
-            format.as_deref(),
-            time_column,
-            time_unit.as_deref(),
-            input_tokens_column,
-            output_tokens_column,
-        ),
+        } => {
+            let query = TraceQuery {
+                format,
+                time_column,
+                time_unit,
+                input_tokens_column,
+                output_tokens_column,
+            };
+            out!("{}", inspect::trace_stats(&trace, &query)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Catalog { cloud, gpu, region } => {
-            use fleetsim::model::market::catalog::{catalog, Cloud};
-            let cloud =
-                match cloud {
-                    Some(c) => Some(Cloud::parse(&c).with_context(|| {
-                        format!("unknown cloud \"{c}\": choose aws, azure or gcp")
-                    })?),
-                    None => None,
-                };
-            let gpu = gpu.map(|g| g.to_ascii_lowercase());
-            let entries: Vec<_> = catalog()
-                .iter()
-                .filter(|e| cloud.is_none_or(|c| e.cloud == c))
-                .filter(|e| region.as_ref().is_none_or(|r| &e.region == r))
-                .filter(|e| {
-                    gpu.as_ref().is_none_or(|g| {
-                        e.gpu_model
-                            .as_ref()
-                            .is_some_and(|m| m.to_ascii_lowercase().contains(g.as_str()))
-                    })
-                })
-                .collect();
-            out!("{}", report::catalog_table(&entries));
+            out!(
+                "{}",
+                inspect::catalog_text(&CatalogQuery { cloud, gpu, region })?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare {
@@ -480,7 +542,7 @@ fn set_budget(max_memory: Option<u64>) -> anyhow::Result<()> {
 }
 
 /// `--max-memory`'s value.
-fn parse_size(text: &str) -> Result<u64, String> {
+fn parse_size(text: &str) -> Result<u64, limits::SizeError> {
     limits::parse_size(text)
 }
 
@@ -661,72 +723,6 @@ fn compare(
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// `fleetsim trace-stats`: reads the trace and prints its statistics.
-fn trace_stats(
-    trace: &Path,
-    format: Option<&str>,
-    time_column: Option<String>,
-    time_unit: Option<&str>,
-    input_tokens_column: Option<String>,
-    output_tokens_column: Option<String>,
-) -> anyhow::Result<ExitCode> {
-    use fleetsim::model::traffic::trace_file::{ColumnMap, TimeUnit};
-    use fleetsim::model::traffic::trace_stats::TraceStats;
-    use fleetsim::model::traffic::{TraceData, TraceFormat};
-    let format = format.unwrap_or(match trace.extension().and_then(|e| e.to_str()) {
-        Some("jsonl") => "mooncake",
-        _ => "azure_llm",
-    });
-    let mut toml = format!("{{ file = \"{}\", format = \"{format}\"", trace.display());
-    let parsed = match format {
-        "azure_llm" => TraceFormat::AzureLlm,
-        "mooncake" => TraceFormat::Mooncake,
-        "csv" | "jsonl" => {
-            let time_column = time_column.context(
-                "--format csv and jsonl need --time-column (the column of arrival times)",
-            )?;
-            let unit_name =
-                time_unit.context("--format csv and jsonl need --time-unit (s, ms, us or iso)")?;
-            let time_unit = TimeUnit::from_name(unit_name).with_context(|| {
-                format!("unknown --time-unit \"{unit_name}\": choose s, ms, us or iso")
-            })?;
-            toml += &format!(", time_column = \"{time_column}\", time_unit = \"{unit_name}\"");
-            for (key, value) in [
-                ("input_tokens_column", &input_tokens_column),
-                ("output_tokens_column", &output_tokens_column),
-            ] {
-                if let Some(v) = value {
-                    toml += &format!(", {key} = \"{v}\"");
-                }
-            }
-            let map = ColumnMap {
-                time_column,
-                time_unit,
-                input_tokens_column,
-                output_tokens_column,
-                user_column: None,
-                class_column: None,
-            };
-            if format == "csv" {
-                TraceFormat::Csv(map)
-            } else {
-                TraceFormat::Jsonl(map)
-            }
-        }
-        other => anyhow::bail!(
-            "unknown trace format \"{other}\": choose azure_llm, mooncake, csv or jsonl"
-        ),
-    };
-    toml += " }";
-    let data = TraceData::load(trace, &parsed).map_err(anyhow::Error::msg)?;
-    let stats = TraceStats::of(&data);
-    out!(
-        "{}",
-        report::trace_stats_text(&trace.display().to_string(), &stats, &toml)
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes the charts, report.html and summary.md of the result folder `dir` (a staging

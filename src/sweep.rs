@@ -11,7 +11,7 @@
 //! and aggregates are computed in job order after every job has finished — whatever the number
 //! of threads or shards.
 //!
-//! The folder layout (`docs/metrics.md`, "Result folders"; names in [`report::layout`]): one run
+//! The folder layout (`docs/metrics.md`, "Result folders"; names in [`crate::layout`]): one run
 //! of one replication writes flat into the output folder; otherwise each run has its folder, and
 //! with replications each replication its `rep-<k>` folder inside it, beside the run's
 //! `aggregate.json`. The output folder given here is a staging folder
@@ -30,9 +30,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{BudgetError, MemoryBudget, RunShare};
+use crate::metrics::Aggregate;
 use crate::metrics::Summary;
 use crate::report::staging::{create_dirs, OutputError};
-use crate::report::{self, atomic, layout, Aggregate, ComparisonRow, CsvTimeline};
+use crate::report::{self, atomic, layout, ComparisonRow, CsvTimeline};
 use crate::world::memory_guard;
 use crate::RunError;
 use crate::{Scenario, ScenarioSet};
@@ -107,23 +108,51 @@ pub struct Shard {
     pub count: u32,
 }
 
+/// A `--shard` that is not `i/n` with 0 ≤ i < n.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    /// Not two numbers around a `/`.
+    #[error("--shard {text}: expected i/n, such as 0/4")]
+    Form {
+        /// The text given.
+        text: String,
+    },
+    /// One side is not a whole number.
+    #[error("--shard {text}: {part:?} is not a whole number")]
+    NotANumber {
+        /// The text given.
+        text: String,
+        /// The side that is not.
+        part: String,
+    },
+    /// The index is not below the count (or the count is 0).
+    #[error("--shard {text}: the shard index must be below the shard count (0/{count} to {}/{count})", .count.saturating_sub(1))]
+    OutOfRange {
+        /// The text given.
+        text: String,
+        /// The shard count it gives.
+        count: u32,
+    },
+}
+
 impl Shard {
     /// Reads `i/n` (0 ≤ i < n).
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let (i, n) = text
-            .split_once('/')
-            .ok_or_else(|| format!("--shard {text}: expected i/n, such as 0/4"))?;
+    pub fn parse(text: &str) -> Result<Shard, ShardError> {
+        let (i, n) = text.split_once('/').ok_or_else(|| ShardError::Form {
+            text: text.to_string(),
+        })?;
         let parse = |s: &str| {
-            s.trim()
-                .parse::<u32>()
-                .map_err(|_| format!("--shard {text}: {s:?} is not a whole number"))
+            s.trim().parse::<u32>().map_err(|_| ShardError::NotANumber {
+                text: text.to_string(),
+                part: s.to_string(),
+            })
         };
         let (index, count) = (parse(i)?, parse(n)?);
         if count == 0 || index >= count {
-            return Err(format!(
-                "--shard {text}: the shard index must be below the shard count (0/{count} to {}/{count})",
-                count.saturating_sub(1)
-            ));
+            return Err(ShardError::OutOfRange {
+                text: text.to_string(),
+                count,
+            });
         }
         Ok(Shard { index, count })
     }
@@ -839,4 +868,38 @@ fn copy_file(from: &Path, to: &Path) -> Result<(), MergeError> {
     let mut target = std::fs::File::create(to).map_err(|e| OutputError::io(to, e))?;
     io::copy(&mut source, &mut target).map_err(|e| OutputError::io(to, e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shard_is_i_of_n_and_anything_else_is_a_typed_error() {
+        assert_eq!(Shard::parse("1/4"), Ok(Shard { index: 1, count: 4 }));
+        assert_eq!(Shard::parse(" 0 / 1 "), Ok(Shard { index: 0, count: 1 }));
+        let e = |text: &str| Shard::parse(text).unwrap_err();
+        assert!(matches!(e("3"), ShardError::Form { .. }));
+        assert_eq!(e("3").to_string(), "--shard 3: expected i/n, such as 0/4");
+        assert_eq!(
+            e("a/4"),
+            ShardError::NotANumber {
+                text: "a/4".into(),
+                part: "a".into()
+            }
+        );
+        assert_eq!(
+            e("1/-2").to_string(),
+            "--shard 1/-2: \"-2\" is not a whole number"
+        );
+        assert_eq!(
+            e("3/2").to_string(),
+            "--shard 3/2: the shard index must be below the shard count (0/2 to 1/2)"
+        );
+        assert!(matches!(e("0/0"), ShardError::OutOfRange { count: 0, .. }));
+        assert_eq!(
+            e("0/0").to_string(),
+            "--shard 0/0: the shard index must be below the shard count (0/0 to 0/0)"
+        );
+    }
 }

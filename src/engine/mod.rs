@@ -1,12 +1,11 @@
-//! Simulated time, the event queue and seeded random streams.
+//! The event queue and seeded random streams, on simulated time ([`crate::time`]).
 //!
 //! This layer owns *when* things happen and *which dice* are rolled. It must not know about load
 //! balancers, servers or money: events are an opaque, `Copy` type chosen by the world.
 
 mod queue;
 mod rng;
-mod time;
 
+pub use crate::time::{SimDuration, SimTime}; // shim: remove after issue 15 merges
 pub use queue::{EventQueue, Halt, SchedulingError};
 pub use rng::{mix64, open_unit, RandomStreams, StreamRng};
-pub use time::{SimDuration, SimTime};

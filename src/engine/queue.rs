@@ -21,7 +21,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 /// An attempt to schedule an event before the current time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

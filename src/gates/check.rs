@@ -11,8 +11,9 @@
 use std::fmt::Write as _;
 
 use super::results::{Estimate, Metric, ResultFolder, ResultsError, RunResults};
-use super::slo::{month_factor, LatencyStatistic, Objective, SloSpec};
 use super::table::Table;
+use crate::metrics::month_factor;
+use crate::scenario::spec::{LatencyStatistic, Objective, SloSpec};
 
 /// What an objective was judged on.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,17 +74,10 @@ pub fn check(
 ) -> Result<CheckReport, ResultsError> {
     let mut checks = Vec::new();
     for (name, slo) in runs {
-        let results = folder.run(name).ok_or_else(|| ResultsError {
+        let results = folder.run(name).ok_or_else(|| ResultsError::NoRun {
             path: folder.dir.clone(),
-            message: format!(
-                "holds no results of the run `{name}` (runs here: {})",
-                folder
-                    .runs
-                    .iter()
-                    .map(|r| r.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            run: name.to_string(),
+            present: folder.runs.iter().map(|r| r.name.clone()).collect(),
         })?;
         checks.push(RunCheck {
             run: name.to_string(),
@@ -329,8 +323,9 @@ fn plural(n: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::SimDuration;
-    use crate::gates::fixtures::{aggregate_run, summary};
+    use crate::gates::fixtures::aggregate_run;
+    use crate::metrics::fixtures::summary;
+    use crate::time::SimDuration;
 
     fn spec(objectives: &[Objective]) -> SloSpec {
         SloSpec {
@@ -433,7 +428,12 @@ mod tests {
         // A run the folder lacks is an error, not a pass.
         let e = check(&f, &[("gone", Some(&slo))]).unwrap_err();
         assert!(
-            e.message.contains("`gone`") && e.message.contains("base, v"),
+            matches!(&e, ResultsError::NoRun { run, .. } if run == "gone"),
+            "{e}"
+        );
+        let message = e.to_string();
+        assert!(
+            message.contains("`gone`") && message.contains("base, v"),
             "{e}"
         );
     }

@@ -83,33 +83,76 @@ impl Thresholds {
     }
 }
 
+/// A `--max-regression` that does not read as thresholds.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ThresholdsError {
+    /// An item without `=`.
+    #[error("\"{item}\" is not METRIC=LIMIT: write such as p99=10%,cost=5%,error_rate=0.5")]
+    Form {
+        /// The item.
+        item: String,
+    },
+    /// A metric that has no threshold.
+    #[error("unknown metric \"{key}\": use one of {}", metric_names())]
+    UnknownMetric {
+        /// The name given.
+        key: String,
+    },
+    /// A metric given two thresholds.
+    #[error("\"{key}\" is given twice")]
+    Twice {
+        /// The metric's name as given the second time.
+        key: String,
+    },
+    /// A limit that is not a percentage or an amount of at least 0.
+    #[error(
+        "\"{value}\" (for {key}) is not a limit: write a percentage of the base such as 10%, or an \
+         amount of at least 0 in the metric's unit{}",
+        if *.percentage_points { " (percentage points for error_rate)" } else { "" }
+    )]
+    NotALimit {
+        /// The limit given.
+        value: String,
+        /// Its metric's name as given.
+        key: String,
+        /// Whether the metric is the error rate, whose amounts are percentage points.
+        percentage_points: bool,
+    },
+}
+
+/// The short names of `--max-regression`, for messages.
+fn metric_names() -> String {
+    SHORT_NAMES
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl FromStr for Thresholds {
-    type Err = String;
+    type Err = ThresholdsError;
 
     /// Parses `p99=10%,cost=5%,error_rate=0.5`.
-    fn from_str(text: &str) -> Result<Thresholds, String> {
-        let names = || {
-            SHORT_NAMES
-                .iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+    fn from_str(text: &str) -> Result<Thresholds, ThresholdsError> {
         let mut out: Vec<(Metric, Limit)> = Vec::new();
         for item in text.split(',').map(str::trim) {
             let Some((key, value)) = item.split_once('=') else {
-                return Err(format!(
-                    "\"{item}\" is not METRIC=LIMIT: write such as p99=10%,cost=5%,error_rate=0.5"
-                ));
+                return Err(ThresholdsError::Form {
+                    item: item.to_string(),
+                });
             };
             let key = key.trim();
             let metric = SHORT_NAMES
                 .iter()
                 .find(|(n, m)| *n == key || m.column() == key)
                 .map(|(_, m)| *m)
-                .ok_or_else(|| format!("unknown metric \"{key}\": use one of {}", names()))?;
+                .ok_or_else(|| ThresholdsError::UnknownMetric {
+                    key: key.to_string(),
+                })?;
             if out.iter().any(|(m, _)| *m == metric) {
-                return Err(format!("\"{key}\" is given twice"));
+                return Err(ThresholdsError::Twice {
+                    key: key.to_string(),
+                });
             }
             let value = value.trim();
             let (number, relative) = match value.strip_suffix('%') {
@@ -120,16 +163,10 @@ impl FromStr for Thresholds {
                 .parse()
                 .ok()
                 .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| {
-                    format!(
-                        "\"{value}\" (for {key}) is not a limit: write a percentage of the base \
-                         such as 10%, or an amount of at least 0 in the metric's unit{}",
-                        if metric == Metric::ErrorRatePct {
-                            " (percentage points for error_rate)"
-                        } else {
-                            ""
-                        }
-                    )
+                .ok_or_else(|| ThresholdsError::NotALimit {
+                    value: value.to_string(),
+                    key: key.to_string(),
+                    percentage_points: metric == Metric::ErrorRatePct,
                 })?;
             let limit = if relative {
                 Limit::Relative { percent: amount }
@@ -461,8 +498,9 @@ impl Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gates::fixtures::{estimate, summary};
+    use crate::gates::fixtures::estimate;
     use crate::gates::RunResults;
+    use crate::metrics::fixtures::summary;
 
     fn thresholds(text: &str) -> Thresholds {
         text.parse().unwrap()
@@ -496,7 +534,7 @@ mod tests {
                 (Metric::LatencyP50Ms, Limit::Absolute { amount: 20.0 }),
             ]
         );
-        let err = |s: &str| s.parse::<Thresholds>().unwrap_err();
+        let err = |s: &str| s.parse::<Thresholds>().unwrap_err().to_string();
         assert!(err("p98=10%").contains("unknown metric \"p98\": use one of mean, p50"));
         assert!(err("p99").contains("is not METRIC=LIMIT"));
         assert!(err("p99=-1%").contains("is not a limit"));

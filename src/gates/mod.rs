@@ -1,8 +1,8 @@
 //! Gates for continuous integration: judging result folders against service-level objectives
 //! (`fleetsim check`) and against an earlier result folder (`fleetsim compare`).
 //!
-//! - [`slo`]: what a scenario's `[slo]` table asks for (a description, read by the scenario
-//!   reader and judged here).
+//! - what a scenario's `[slo]` table asks for is a description of the file format
+//!   ([`crate::scenario::spec::SloSpec`]), read by the scenario reader and judged here.
 //! - [`results`]: reading a result folder back (either layout of `fleetsim run`: one
 //!   `summary.json`, or one folder per run with `summary.json` or `aggregate.json`), and the
 //!   closed list of metrics the gates judge.
@@ -20,10 +20,12 @@ pub mod compare;
 pub(crate) mod fixtures;
 pub mod results;
 pub mod significance;
-pub mod slo;
 mod table;
 
 pub use check::{check, CheckReport};
-pub use compare::{compare, Comparison, Thresholds};
+pub use compare::{compare, Comparison, Thresholds, ThresholdsError};
 pub use results::{Estimate, Metric, ResultFolder, ResultsError, RunResults};
-pub use slo::{monthly, LatencyStatistic, Objective, SloSpec};
+
+pub use crate::metrics::monthly; // shim: remove after issue 15 merges
+
+pub use crate::scenario::spec::{LatencyStatistic, Objective, SloSpec}; // shim: remove after issue 15 merges

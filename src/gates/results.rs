@@ -11,9 +11,10 @@
 //! different shapes) is read by its newer file. Runs are taken from `comparison.csv`, not from
 //! the subfolders, so the stale folder of a variant removed since is not read as a run.
 //!
-//! The gates judge a closed list of metrics, [`Metric`], named as `comparison.csv` and
-//! `aggregate.json` name them and computed from a summary by the same formulas
-//! (`docs/metrics.md`; a test checks them against `comparison.csv`).
+//! The gates judge a closed list of metrics, [`Metric`]: some of the comparison's columns
+//! (`crate::metrics::columns::COMPARISON`), named as `comparison.csv` and `aggregate.json` name
+//! them, with their unit and value read from that one list (a test checks them against
+//! `comparison.csv`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::metrics::columns::ComparisonColumn;
 use crate::metrics::Summary;
 
 /// A metric the gates judge: a column of `comparison.csv`, a key of `aggregate.json`.
@@ -60,6 +62,12 @@ impl Metric {
         Metric::CostUsd,
     ];
 
+    /// Its column of the comparison: name, unit and value ([`Metric::column`] names it).
+    pub fn comparison_column(self) -> &'static ComparisonColumn {
+        ComparisonColumn::named(self.column())
+            .expect("every metric is a column of the comparison (tested)")
+    }
+
     /// Its column in `comparison.csv` and key in `aggregate.json`.
     pub fn column(self) -> &'static str {
         match self {
@@ -90,14 +98,9 @@ impl Metric {
         }
     }
 
-    /// Its unit, as shown after a value (`""` for counts).
+    /// Its unit, as shown after a value (`""` for counts): its column's.
     pub fn unit(self) -> &'static str {
-        match self {
-            Metric::Completed | Metric::MeanInstances => "",
-            Metric::ErrorRatePct => "%",
-            Metric::CostUsd => "USD",
-            _ => "ms",
-        }
+        self.comparison_column().unit.symbol()
     }
 
     /// Decimals shown to people.
@@ -120,7 +123,7 @@ impl Metric {
     /// no arrival for the error rate).
     pub fn of(self, s: &Summary) -> Option<f64> {
         // One definition of every metric: the comparison's column of the same name.
-        crate::report::column_value(s, self.column())
+        (self.comparison_column().value)(s).as_f64()
     }
 
     /// `value` rounded for people, with its unit.
@@ -133,7 +136,7 @@ impl Metric {
 
 /// A metric's value in one run: over `n` replications, or one value (`n` = 1, no interval).
 /// The fields are an `aggregate.json` metric's, which this reads back.
-pub use crate::report::MetricStats as Estimate;
+pub use crate::metrics::MetricStats as Estimate;
 
 impl Estimate {
     /// One value, from one run: no interval.
@@ -233,20 +236,73 @@ impl RunResults {
 }
 
 /// A result folder that cannot be read, and why.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}: {message}", path.display())]
-pub struct ResultsError {
-    /// The file or folder.
-    pub path: PathBuf,
-    /// What is wrong, and what was expected.
-    pub message: String,
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// There is no folder there.
+    #[error("{}: no such folder: give a result folder of `fleetsim run --out DIR`", .path.display())]
+    NoFolder {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The folder holds neither layout of `fleetsim run`.
+    #[error(
+        "{}: holds no fleetsim results: neither summary.json (one run) nor comparison.csv \
+         (several runs or replications)",
+        .path.display()
+    )]
+    NoResults {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A file of the folder cannot be read.
+    #[error("{}: cannot read: {error}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why (named in the message, not a cause of its own: the message says it all).
+        error: std::io::Error,
+    },
+    /// A file is not what `fleetsim run` writes (another tool's, an edited one, another
+    /// version's).
+    #[error("{}: {message}", .path.display())]
+    NotFleetsims {
+        /// The file or folder.
+        path: PathBuf,
+        /// What is wrong, and what was expected.
+        message: String,
+    },
+    /// The folder lacks a run it was asked for.
+    #[error(
+        "{}: holds no results of the run `{run}` (runs here: {})",
+        .path.display(),
+        .present.join(", ")
+    )]
+    NoRun {
+        /// The folder.
+        path: PathBuf,
+        /// The run asked for.
+        run: String,
+        /// The runs it holds.
+        present: Vec<String>,
+    },
 }
 
 impl ResultsError {
     fn new(path: &Path, message: impl Into<String>) -> Self {
-        ResultsError {
+        ResultsError::NotFleetsims {
             path: path.to_path_buf(),
             message: message.into(),
+        }
+    }
+
+    /// The file or folder it is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            ResultsError::NoFolder { path }
+            | ResultsError::NoResults { path }
+            | ResultsError::Read { path, .. }
+            | ResultsError::NotFleetsims { path, .. }
+            | ResultsError::NoRun { path, .. } => path,
         }
     }
 }
@@ -273,20 +329,17 @@ impl ResultFolder {
     /// Reads the result folder `dir`.
     pub fn read(dir: &Path) -> Result<ResultFolder, ResultsError> {
         if !dir.is_dir() {
-            return Err(ResultsError::new(
-                dir,
-                "no such folder: give a result folder of `fleetsim run --out DIR`",
-            ));
+            return Err(ResultsError::NoFolder {
+                path: dir.to_path_buf(),
+            });
         }
         let summary = dir.join("summary.json");
         let comparison = dir.join("comparison.csv");
         let flat = match (summary.is_file(), comparison.is_file()) {
             (false, false) => {
-                return Err(ResultsError::new(
-                    dir,
-                    "holds no fleetsim results: neither summary.json (one run) nor \
-                     comparison.csv (several runs or replications)",
-                ))
+                return Err(ResultsError::NoResults {
+                    path: dir.to_path_buf(),
+                })
             }
             (true, false) => true,
             (false, true) => false,
@@ -319,7 +372,10 @@ fn modified(path: &Path) -> Option<std::time::SystemTime> {
 }
 
 fn read_text(path: &Path) -> Result<String, ResultsError> {
-    fs::read_to_string(path).map_err(|e| ResultsError::new(path, format!("cannot read: {e}")))
+    fs::read_to_string(path).map_err(|error| ResultsError::Read {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 fn read_summary(path: &Path) -> Result<Summary, ResultsError> {
@@ -413,8 +469,31 @@ fn read_run(dir: &Path, name: &str, replicated: bool) -> Result<RunResults, Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gates::fixtures::summary;
+    use crate::metrics::fixtures::summary;
     use crate::report::comparison_csv;
+
+    /// Every metric is a column of the comparison, in its order, with the unit shown before
+    /// the list was one.
+    #[test]
+    fn metrics_are_columns_in_column_order() {
+        let at: Vec<usize> = Metric::ALL
+            .iter()
+            .map(|m| {
+                crate::metrics::columns::COMPARISON
+                    .iter()
+                    .position(|c| c.name == m.column())
+                    .unwrap_or_else(|| panic!("{} is no column", m.column()))
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+        let units: Vec<&str> = Metric::ALL.iter().map(|m| m.unit()).collect();
+        assert_eq!(
+            units,
+            ["", "%", "ms", "ms", "ms", "ms", "ms", "", "USD"],
+            "{:?}",
+            Metric::ALL
+        );
+    }
 
     /// A contract test: every metric is the value `comparison.csv` writes in its column.
     #[test]
@@ -439,12 +518,16 @@ mod tests {
     fn a_folder_without_results_says_what_it_lacks() {
         let dir = tempfile::tempdir().unwrap();
         let e = ResultFolder::read(dir.path()).unwrap_err();
-        assert!(e.message.contains("neither summary.json"), "{e}");
+        assert!(matches!(e, ResultsError::NoResults { .. }), "{e}");
+        assert!(e.to_string().contains("neither summary.json"), "{e}");
         let e = ResultFolder::read(&dir.path().join("nowhere")).unwrap_err();
-        assert!(e.message.contains("no such folder"), "{e}");
+        assert!(matches!(e, ResultsError::NoFolder { .. }), "{e}");
+        assert!(e.to_string().contains("no such folder"), "{e}");
         std::fs::write(dir.path().join("summary.json"), "{\"scenario\": 1}").unwrap();
         let e = ResultFolder::read(dir.path()).unwrap_err();
-        assert!(e.message.contains("not a fleetsim summary.json"), "{e}");
+        assert!(matches!(e, ResultsError::NotFleetsims { .. }), "{e}");
+        assert!(e.to_string().contains("not a fleetsim summary.json"), "{e}");
+        assert_eq!(e.path(), dir.path().join("summary.json"));
     }
 
     #[test]

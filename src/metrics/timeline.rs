@@ -2,29 +2,12 @@
 
 use serde::Serialize;
 
-use crate::engine::SimDuration;
-
-/// The most windows a run's timeline may have: a million rows (about 300 MB of
-/// `timeline.csv`; 24 MB per region for `regions.csv`, which is kept in memory). A ten-second
-/// window covers 115 days with it; a longer run's default window widens to fit.
-pub const MAX_WINDOWS: u64 = 1_000_000;
-
-/// The narrowest timeline window: a millisecond. A window is a timer of its own (a row per
-/// window, even when nothing happens), so a window of a nanosecond would never let a run end.
-pub const MIN_WINDOW: SimDuration = SimDuration::from_millis(1);
-
-/// The default window for a run of `duration`: 10 s, widened to whole seconds for a run so
-/// long that 10 s would make more than [`MAX_WINDOWS`] rows.
-pub fn default_window(duration: SimDuration) -> SimDuration {
-    let fit = duration.as_nanos().div_ceil(MAX_WINDOWS);
-    let secs = fit.div_ceil(1_000_000_000).max(10);
-    SimDuration::from_secs(secs)
-}
+use crate::model::fleet::lifecycle::InstanceState;
 
 /// One window of the timeline. Counts are events inside `[start_s, end_s)`; levels are
 /// time-averages over the window; latencies are of the requests that completed in it.
-/// `docs/metrics.md` defines every column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `timeline.csv`'s columns read it ([`super::columns::TIMELINE`], which defines each).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TimelineRow {
     /// Window start [s].
     pub start_s: f64,
@@ -52,7 +35,7 @@ pub struct TimelineRow {
     /// Time-average desired capacity, all pools together.
     pub desired: f64,
     /// Time-average number of instances in each lifecycle state, in the order of
-    /// [`crate::model::fleet::lifecycle::InstanceState::ALL`] (unused slots count as
+    /// [`InstanceState::ALL`] (unused slots count as
     /// terminated).
     pub instances: [f64; 9],
     /// Mean running cost rate of the fleet (and billed balancers) over the window [USD/h]:
@@ -73,6 +56,22 @@ impl TimelineRow {
     /// Requests that failed for `why` in the window.
     pub fn failed(&self, why: super::Failure) -> u64 {
         self.failures[why as usize]
+    }
+
+    /// Time-average number of instances in `state`.
+    pub fn instances_in(&self, state: InstanceState) -> f64 {
+        self.instances[state as usize]
+    }
+
+    /// Time-average number of instances launched and not leaving: pending, loading, warming
+    /// and in service.
+    pub fn capacity(&self) -> f64 {
+        use InstanceState::{InService, Loading, Pending, Warming};
+        // Added in this order: the sum is the same to the last bit in every writer.
+        self.instances_in(Pending)
+            + self.instances_in(Loading)
+            + self.instances_in(Warming)
+            + self.instances_in(InService)
     }
 }
 

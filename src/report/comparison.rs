@@ -2,8 +2,9 @@
 //! and the compact table printed on the terminal after a run of variants.
 //!
 //! Formatting only (as hyperfine's `src/export/`): the functions return bytes or text, and
-//! [`super::write_comparison`] writes them. Every column is defined once, in `COLUMNS`: a new
-//! way for a request to end is one line there. It must not know how the numbers were produced.
+//! [`super::write_comparison`] writes them. The columns, their order, titles, rounding and
+//! where each is shown are [`COMPARISON`]'s (`crate::metrics::columns`): a new column is one line
+//! there. It must not know how the numbers were produced.
 //!
 //! The CSV holds the numbers exactly (shortest representation that reads back to the same
 //! `f64`; an empty cell where a value is undefined); the Markdown rounds them for people and adds
@@ -13,8 +14,8 @@
 
 use std::fmt::Write as _;
 
-use super::aggregate::Aggregate;
-use crate::metrics::Summary;
+use crate::metrics::columns::{ComparisonColumn, Value, COMPARISON};
+use crate::metrics::{Aggregate, Summary};
 
 /// A run's name and its summary (one replication), as the report's charts and pages take them.
 pub type RunSummary<'a> = (&'a str, &'a Summary);
@@ -26,7 +27,7 @@ pub struct ComparisonRow<'a> {
     scenario: &'a str,
     seeds: Vec<u64>,
     /// Each column's value and, across replications, its 95 % half-width.
-    cells: Vec<(Cell, Option<f64>)>,
+    cells: Vec<(Value, Option<f64>)>,
     replicated: bool,
 }
 
@@ -37,7 +38,7 @@ impl<'a> ComparisonRow<'a> {
             name,
             scenario: &s.scenario,
             seeds: vec![s.seed],
-            cells: COLUMNS.iter().map(|c| ((c.value)(s), None)).collect(),
+            cells: COMPARISON.iter().map(|c| ((c.value)(s), None)).collect(),
             replicated: false,
         }
     }
@@ -48,12 +49,12 @@ impl<'a> ComparisonRow<'a> {
             name,
             scenario,
             seeds: a.seeds.clone(),
-            cells: COLUMNS
+            cells: COMPARISON
                 .iter()
                 .map(|c| {
-                    let m = a.metric(c.csv);
+                    let m = a.metric(c.name);
                     (
-                        Cell::Number(m.and_then(|m| m.mean)),
+                        Value::Number(m.and_then(|m| m.mean)),
                         m.and_then(|m| m.half_width),
                     )
                 })
@@ -70,124 +71,10 @@ pub(crate) fn single_rows<'a>(runs: &[RunSummary<'a>]) -> Vec<ComparisonRow<'a>>
         .collect()
 }
 
-/// The value for `s` of the column named `csv` (`None` when undefined or no such column).
-pub fn column_value(s: &Summary, csv: &str) -> Option<f64> {
-    COLUMNS
-        .iter()
-        .find(|c| c.csv == csv)
-        .and_then(|c| as_f64((c.value)(s)))
-}
-
-/// Each column's CSV name and value for `s` (undefined values `None`), in column order.
-pub fn column_values(s: &Summary) -> Vec<(&'static str, Option<f64>)> {
-    COLUMNS
-        .iter()
-        .map(|c| (c.csv, as_f64((c.value)(s))))
-        .collect()
-}
-
-/// A cell's value.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Cell {
-    /// A count.
-    Count(u64),
-    /// A number; `None` when undefined (no completed request, nothing arrived).
-    Number(Option<f64>),
-}
-
-/// One column of the comparison.
-struct Column {
-    /// CSV header: snake_case, its unit at the end.
-    csv: &'static str,
-    /// Markdown and terminal header.
-    title: &'static str,
-    /// The value, exact (as in the CSV).
-    value: fn(&Summary) -> Cell,
-    /// For people: the value is multiplied by this and shown with this many decimals.
-    shown: (f64, usize),
-    /// Shown in the compact terminal table too.
-    compact: bool,
-}
-
-const COUNT: (f64, usize) = (1.0, 0);
-
-/// `part / whole`, undefined when `whole` is 0.
-fn ratio(part: f64, whole: u64) -> Option<f64> {
-    (whole > 0).then(|| part / whole as f64)
-}
-
-fn ms(seconds: Option<f64>) -> Cell {
-    Cell::Number(seconds.map(|s| s * 1e3))
-}
-
-/// Every column after the variant's name, in order.
-#[rustfmt::skip] // one line per column, so that a new one is one line
-const COLUMNS: &[Column] = &[
-    // Request counts: one line per way a request ends (`RequestCounts`).
-    Column { csv: "arrived", title: "arrived", value: |s| Cell::Count(s.requests.arrived), shown: COUNT, compact: false },
-    Column { csv: "completed", title: "completed", value: |s| Cell::Count(s.requests.completed), shown: COUNT, compact: true },
-    Column { csv: "timed_out", title: "timed out", value: |s| Cell::Count(s.requests.timed_out), shown: COUNT, compact: false },
-    Column { csv: "rejected", title: "rejected", value: |s| Cell::Count(s.requests.rejected), shown: COUNT, compact: false },
-    Column { csv: "no_healthy_target", title: "no healthy target", value: |s| Cell::Count(s.requests.no_healthy_target), shown: COUNT, compact: false },
-    Column { csv: "server_error", title: "server error", value: |s| Cell::Count(s.requests.server_error), shown: COUNT, compact: false },
-    Column { csv: "connect_failed", title: "connect failed", value: |s| Cell::Count(s.requests.connect_failed), shown: COUNT, compact: false },
-    Column { csv: "interrupted", title: "interrupted", value: |s| Cell::Count(s.requests.interrupted), shown: COUNT, compact: false },
-    Column { csv: "in_flight_at_end", title: "in flight at end", value: |s| Cell::Count(s.requests.in_flight_at_end), shown: COUNT, compact: false },
-    // Tries sent again (by balancers and clients): a retry storm shows here.
-    Column { csv: "retries", title: "retries", value: |s| Cell::Count(s.retries.balancer + s.retries.client), shown: COUNT, compact: false },
-    // Failed requests (every reason) per arrived request.
-    Column {
-        csv: "error_rate_pct",
-        title: "errors [%]",
-        value: |s| Cell::Number(ratio(s.requests.failed() as f64 * 100.0, s.requests.arrived)),
-        shown: (1.0, 2),
-        compact: true,
-    },
-    Column { csv: "latency_mean_ms", title: "mean [ms]", value: |s| ms(s.latency_seconds.mean), shown: (1.0, 1), compact: false },
-    Column { csv: "latency_p50_ms", title: "p50 [ms]", value: |s| ms(s.latency_seconds.p50), shown: (1.0, 1), compact: true },
-    Column { csv: "latency_p90_ms", title: "p90 [ms]", value: |s| ms(s.latency_seconds.p90), shown: (1.0, 1), compact: false },
-    Column { csv: "latency_p99_ms", title: "p99 [ms]", value: |s| ms(s.latency_seconds.p99), shown: (1.0, 1), compact: true },
-    Column { csv: "latency_p999_ms", title: "p99.9 [ms]", value: |s| ms(s.latency_seconds.p999), shown: (1.0, 1), compact: true },
-    // A fraction in the CSV (as in summary.json), a percentage for people.
-    Column { csv: "utilization", title: "util. [%]", value: |s| Cell::Number(Some(s.utilization)), shown: (100.0, 1), compact: true },
-    Column { csv: "mean_instances", title: "mean inst.", value: |s| Cell::Number(Some(s.instances.mean)), shown: (1.0, 1), compact: true },
-    Column { csv: "peak_instances", title: "peak inst.", value: |s| Cell::Count(s.instances.max), shown: COUNT, compact: false },
-    Column { csv: "cost_usd", title: "cost [USD]", value: |s| Cell::Number(Some(s.cost_usd.total)), shown: (1.0, 2), compact: true },
-    Column {
-        csv: "cost_per_1k_completed_usd",
-        title: "USD per 1k completed",
-        value: |s| Cell::Number(ratio(s.cost_usd.total * 1000.0, s.requests.completed)),
-        shown: (1.0, 4),
-        compact: false,
-    },
-    // The run's cost projected to a 30-day month (`cost_usd.monthly`).
-    Column { csv: "monthly_cost_usd", title: "USD / month", value: |s| Cell::Number(Some(s.cost_usd.monthly)), shown: (1.0, 0), compact: false },
-    // Spot's share of the instance cost (not of balancers or transfer).
-    Column {
-        csv: "spot_share_pct",
-        title: "spot [%]",
-        value: |s| {
-            let p = s.cost_usd.by_purchase_option;
-            let instances = p.on_demand + p.spot;
-            Cell::Number((instances > 0.0).then(|| p.spot * 100.0 / instances))
-        },
-        shown: (1.0, 1),
-        compact: false,
-    },
-    Column { csv: "cost_per_good_request_usd", title: "USD per good req.", value: |s| Cell::Number(s.cost_usd.per_good_request), shown: (1.0, 6), compact: false },
-    // Token-based runs only (empty otherwise): time to first token and per output token.
-    Column { csv: "ttft_p50_ms", title: "TTFT p50 [ms]", value: |s| ms(s.tokens.as_ref().and_then(|t| t.ttft_seconds.p50)), shown: (1.0, 1), compact: false },
-    Column { csv: "ttft_p99_ms", title: "TTFT p99 [ms]", value: |s| ms(s.tokens.as_ref().and_then(|t| t.ttft_seconds.p99)), shown: (1.0, 1), compact: false },
-    Column { csv: "tpot_p50_ms", title: "TPOT p50 [ms]", value: |s| ms(s.tokens.as_ref().and_then(|t| t.tpot_seconds.p50)), shown: (1.0, 1), compact: false },
-];
-
-/// The columns whose change against the base the Markdown and terminal tables show.
-const VERSUS_BASE: &[(&str, &str)] = &[("latency_p99_ms", "Δ p99 [%]"), ("cost_usd", "Δ cost [%]")];
-
 /// The CSV header, in column order.
 pub fn comparison_columns() -> Vec<&'static str> {
     std::iter::once("variant")
-        .chain(COLUMNS.iter().map(|c| c.csv))
+        .chain(COMPARISON.iter().map(|c| c.name))
         .collect()
 }
 
@@ -196,34 +83,23 @@ pub fn comparison_columns() -> Vec<&'static str> {
 pub fn comparison_csv(rows: &[ComparisonRow<'_>]) -> Vec<u8> {
     let replicated = rows.iter().any(|r| r.replicated);
     let mut out = String::from("variant");
-    for c in COLUMNS {
-        let _ = write!(out, ",{}", c.csv);
+    for c in COMPARISON {
+        let _ = write!(out, ",{}", c.name);
         if replicated {
-            let _ = write!(out, ",{}_ci95", c.csv);
+            let _ = write!(out, ",{}_ci95", c.name);
         }
     }
     out.push('\n');
-    // Shortest representation that reads back exactly: deterministic and lossless.
-    let number = |out: &mut String, v: Option<f64>| {
-        if let Some(v) = v {
-            let _ = write!(out, "{v}");
-        }
-    };
     for row in rows {
         // Names are letters, digits and `_-.+=` (the scenario reader and the grid check): no
         // quoting; but one may start with `-`, so it is neutralised as every text cell is.
         out.push_str(&super::csv_cell::text(row.name));
         for (cell, half_width) in &row.cells {
             out.push(',');
-            match cell {
-                Cell::Count(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                Cell::Number(v) => number(&mut out, *v),
-            }
+            super::csv_cell::push_value(&mut out, *cell);
             if replicated {
                 out.push(',');
-                number(&mut out, *half_width);
+                super::csv_cell::push_value(&mut out, Value::Number(*half_width));
             }
         }
         out.push('\n');
@@ -234,7 +110,7 @@ pub fn comparison_csv(rows: &[ComparisonRow<'_>]) -> Vec<u8> {
 /// `comparison.md`: a caption and a Markdown table a reviewer can paste, numbers rounded, with
 /// the change of p99 latency and cost against the base (the first row).
 pub fn comparison_markdown(rows: &[ComparisonRow<'_>]) -> Vec<u8> {
-    let table = table(rows, false);
+    let table = table(rows, |_| true, true);
     let mut out = String::new();
     if let Some(base) = rows.first() {
         let _ = writeln!(out, "{}\n", caption(base, rows));
@@ -251,9 +127,10 @@ pub fn comparison_markdown(rows: &[ComparisonRow<'_>]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// A compact side-by-side table for the terminal: the main columns, aligned.
+/// A compact side-by-side table for the terminal: the main columns (those marked `compact`),
+/// aligned.
 pub fn comparison_text(rows: &[ComparisonRow<'_>]) -> String {
-    let table = table(rows, true);
+    let table = table(rows, |c| c.compact, true);
     let widths: Vec<usize> = (0..table.header.len())
         .map(|i| {
             std::iter::once(&table.header)
@@ -321,22 +198,25 @@ pub(crate) struct Table {
     pub(crate) rows: Vec<Vec<String>>,
 }
 
-/// The cells, rounded for people (also used by the report's HTML and Markdown).
-pub(crate) fn table(rows: &[ComparisonRow<'_>], compact: bool) -> Table {
-    let columns: Vec<usize> = (0..COLUMNS.len())
-        .filter(|&i| !compact || COLUMNS[i].compact)
+/// The cells, rounded for people (also used by the report's HTML and Markdown): the columns
+/// `show` picks, then, with `versus_base`, the change against the first row of each column
+/// that has one ([`ComparisonColumn::versus_base`]).
+pub(crate) fn table(
+    rows: &[ComparisonRow<'_>],
+    show: impl Fn(&ComparisonColumn) -> bool,
+    versus_base: bool,
+) -> Table {
+    let columns: Vec<usize> = (0..COMPARISON.len())
+        .filter(|&i| show(&COMPARISON[i]))
         .collect();
-    let versus: Vec<(usize, &str)> = VERSUS_BASE
+    let versus: Vec<(usize, &str)> = COMPARISON
         .iter()
-        .filter_map(|(csv, title)| {
-            COLUMNS
-                .iter()
-                .position(|c| c.csv == *csv)
-                .map(|i| (i, *title))
-        })
+        .enumerate()
+        .filter(|_| versus_base)
+        .filter_map(|(i, c)| c.versus_base.map(|title| (i, title)))
         .collect();
     let header = std::iter::once("variant")
-        .chain(columns.iter().map(|&i| COLUMNS[i].title))
+        .chain(columns.iter().map(|&i| COMPARISON[i].title))
         .chain(versus.iter().map(|(_, t)| *t))
         .map(String::from)
         .collect();
@@ -346,7 +226,7 @@ pub(crate) fn table(rows: &[ComparisonRow<'_>], compact: bool) -> Table {
         .enumerate()
         .map(|(r, row)| {
             let mut cells = vec![row.name.to_string()];
-            cells.extend(columns.iter().map(|&i| shown(&COLUMNS[i], row.cells[i])));
+            cells.extend(columns.iter().map(|&i| shown(&COMPARISON[i], row.cells[i])));
             for &(i, _) in &versus {
                 let change = match (base, r) {
                     (Some(b), 1..) => relative_change(row.cells[i].0, b.cells[i].0),
@@ -360,12 +240,13 @@ pub(crate) fn table(rows: &[ComparisonRow<'_>], compact: bool) -> Table {
     Table { header, rows }
 }
 
-fn shown(column: &Column, (cell, half_width): (Cell, Option<f64>)) -> String {
-    let (scale, decimals) = column.shown;
+/// A value for people: scaled and rounded as its column says, `—` where undefined.
+fn shown(column: &ComparisonColumn, (cell, half_width): (Value, Option<f64>)) -> String {
+    let (scale, decimals) = (column.scale, column.decimals);
     let value = match cell {
-        Cell::Count(n) => n.to_string(),
-        Cell::Number(Some(v)) => format!("{:.*}", decimals, v * scale),
-        Cell::Number(None) => "—".into(),
+        Value::Count(n) => n.to_string(),
+        Value::Number(Some(v)) => format!("{:.*}", decimals, v * scale),
+        Value::Number(None) => "—".into(),
     };
     match half_width {
         Some(h) => format!("{value} ± {:.*}", decimals, h * scale),
@@ -373,16 +254,9 @@ fn shown(column: &Column, (cell, half_width): (Cell, Option<f64>)) -> String {
     }
 }
 
-fn as_f64(c: Cell) -> Option<f64> {
-    match c {
-        Cell::Count(n) => Some(n as f64),
-        Cell::Number(v) => v,
-    }
-}
-
 /// `(value / base − 1) × 100`; undefined if either is undefined or the base is 0.
-fn relative_change(value: Cell, base: Cell) -> Option<f64> {
-    let (v, b) = (as_f64(value)?, as_f64(base)?);
+fn relative_change(value: Value, base: Value) -> Option<f64> {
+    let (v, b) = (value.as_f64()?, base.as_f64()?);
     (b != 0.0).then(|| (v / b - 1.0) * 100.0)
 }
 
@@ -479,7 +353,11 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("Scenario `s`: 2 runs, seed 7 for every run."));
         let header: Vec<&str> = lines[2].split(" | ").collect();
-        assert_eq!(header.len(), comparison_columns().len() + VERSUS_BASE.len());
+        let versus = COMPARISON
+            .iter()
+            .filter(|c| c.versus_base.is_some())
+            .count();
+        assert_eq!(header.len(), comparison_columns().len() + versus);
         assert_eq!(lines[3].matches("---:").count(), header.len() - 1);
         // p99 300 ms vs 200 ms: +50 %; cost $1.5 vs $2: −25 %. The base compares with nothing.
         assert!(lines[4].ends_with("| — | — |"), "{}", lines[4]);
@@ -505,7 +383,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         let header: Vec<&str> = lines[0].split(',').collect();
         let cells: Vec<&str> = lines[1].split(',').collect();
-        assert_eq!(header.len(), 1 + 2 * COLUMNS.len());
+        assert_eq!(header.len(), 1 + 2 * COMPARISON.len());
         let at = header.iter().position(|h| *h == "latency_p99_ms").unwrap();
         assert_eq!(header[at + 1], "latency_p99_ms_ci95");
         assert_eq!(cells[at].parse::<f64>().unwrap(), 300.0);

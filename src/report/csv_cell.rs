@@ -7,13 +7,16 @@
 //! spreadsheets read as "this is text". Names and reasons come from scenario files and shard
 //! folders that another person wrote, so every text cell goes through [`text`].
 //!
-//! Numbers are not text cells: they are written by their own formatting (a negative number is a
-//! legitimate `-1.5` and stays so) and never pass through here. Readers of fleetsim's own CSVs
+//! Numbers are not text cells: they are written by their own formatting ([`push_value`]: a
+//! negative number is a legitimate `-1.5` and stays so) and never pass through [`text`]. Readers of fleetsim's own CSVs
 //! undo the quote with [`restore`]; names never start with `'` (the scenario reader allows
 //! letters, digits, `_`, `-` and `.`), so a leading quote before one of the six characters can
 //! only be ours.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use crate::metrics::columns::Value;
 
 /// The characters a text cell may not start with (OWASP, "CSV Injection").
 pub const FORMULA_TRIGGERS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
@@ -48,6 +51,22 @@ pub fn restore(cell: &str) -> &str {
 /// refuses shard files holding one.
 pub fn is_formula(cell: &str) -> bool {
     cell.starts_with(FORMULA_TRIGGERS) && cell.parse::<f64>().is_err()
+}
+
+/// Appends the number cell of `value` to `line`: a count as an integer, a number in the
+/// shortest representation that reads back to the same `f64` (deterministic and lossless), an
+/// undefined one as nothing (an empty cell).
+#[inline]
+pub fn push_value(line: &mut String, value: Value) {
+    match value {
+        Value::Count(n) => {
+            let _ = write!(line, "{n}");
+        }
+        Value::Number(Some(v)) => {
+            let _ = write!(line, "{v}");
+        }
+        Value::Number(None) => {}
+    }
 }
 
 #[cfg(test)]

@@ -157,7 +157,7 @@ fn comparison_table(h: &mut String, rows: &[super::ComparisonRow<'_>]) {
     if let Some(base) = rows.first() {
         let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&caption(base, rows)));
     }
-    let t = table(rows, false);
+    let t = table(rows, |_| true, true);
     h.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
     for cell in &t.header {
         let _ = write!(h, "<th>{}</th>", escape(cell));

@@ -1,26 +1,15 @@
 //! `summary.md`: the headline numbers of a result folder in a few lines of Markdown, for a
 //! pull-request comment or a CI job summary (GitHub's `$GITHUB_STEP_SUMMARY`).
 //!
-//! Formatting only. The table is a selection of `comparison.md`'s columns, rounded and compared
-//! with the base by the same code (`super::comparison`), so the two files never disagree.
+//! Formatting only. The table is `comparison.md`'s digest columns
+//! (`crate::metrics::columns::ComparisonColumn::digest`: requests, errors, latency, fleet,
+//! cost), rounded and compared with the base by the same code (`super::comparison`), so the two
+//! files never disagree.
 
 use std::fmt::Write as _;
 
 use super::comparison::{caption, table};
 use super::RunSummary;
-
-/// The columns shown (titles of `comparison.md`), in order: requests, errors, latency, fleet,
-/// cost, and their change against the base when there are variants.
-const COLUMNS: &[&str] = &[
-    "arrived",
-    "errors [%]",
-    "p50 [ms]",
-    "p99 [ms]",
-    "mean inst.",
-    "cost [USD]",
-    "Δ p99 [%]",
-    "Δ cost [%]",
-];
 
 /// What `summary.md` says.
 pub struct MarkdownSummary<'a> {
@@ -55,27 +44,19 @@ pub fn summary_markdown(input: &MarkdownSummary<'_>) -> String {
     if let Some(note) = input.replication_note {
         let _ = writeln!(out, "{note}\n");
     }
-    let t = table(input.table_rows, false);
-    let picked: Vec<usize> = COLUMNS
-        .iter()
-        .filter(|c| variants || !c.starts_with('Δ'))
-        .filter_map(|c| t.header.iter().position(|h| h == c))
+    // The change against the base only when there is more than the base.
+    let t = table(input.table_rows, |c| c.digest, variants);
+    let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+    let mut header = t.header;
+    header[0] = "run".into();
+    out.push_str(&line(&header));
+    let rule: Vec<String> = (0..header.len())
+        .map(|i| if i == 0 { ":---" } else { "---:" }.to_string())
         .collect();
-    let line = |cells: Vec<&str>| format!("| {} |\n", cells.join(" | "));
-    let header: Vec<&str> = std::iter::once("run")
-        .chain(picked.iter().map(|&i| t.header[i].as_str()))
-        .collect();
-    out.push_str(&line(header));
-    let rule: Vec<&str> = std::iter::once(":---")
-        .chain(picked.iter().map(|_| "---:"))
-        .collect();
-    out.push_str(&line(rule));
+    out.push_str(&line(&rule));
     for row in &t.rows {
         // Names are letters, digits, '_', '-' and '.' (the scenario reader checks): no escaping.
-        let cells: Vec<&str> = std::iter::once(row[0].as_str())
-            .chain(picked.iter().map(|&i| row[i].as_str()))
-            .collect();
-        out.push_str(&line(cells));
+        out.push_str(&line(row));
     }
     if variants {
         let _ = writeln!(out, "\n{}", best(rows));

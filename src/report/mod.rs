@@ -1,23 +1,24 @@
-//! Writing results: `summary.json`, `timeline.csv`, `comparison.csv`/`.md`, the human
-//! summaries on the terminal, and the review report (charts, `report.html`, `summary.md`) made
-//! from a result folder read back ([`write_report`]).
+//! Writing results: `summary.json`, `aggregate.json`, `timeline.csv`, `comparison.csv`/`.md`,
+//! the human summaries on the terminal, and the review report (charts, `report.html`,
+//! `summary.md`) made from a result folder read back ([`write_report`]).
 //!
-//! Formatting only (`serialize`-style functions return bytes or text); files are written by
-//! [`atomic`], which never leaves a half-written file behind, into a result folder that
-//! [`staging`] puts in place only when it is complete, under the names of [`layout`]; text cells
-//! of every CSV go through [`csv_cell`]. Folders are read back for the report by [`results_dir`]
-//! and [`timeline_points`]. It must not know how the numbers were produced.
+//! Formatting only: the columns of the comparison and the timeline, their order and how each is
+//! shown are `crate::metrics::columns`' (one list), written here as it says. `serialize`-style
+//! functions return bytes or text; files are written by [`atomic`], which never leaves a
+//! half-written file behind, into a result folder that [`staging`] puts in place only when it is
+//! complete, under the names of [`crate::layout`]; text cells of every CSV go through
+//! [`csv_cell`]. Folders are read back for the report by [`results_dir`] and
+//! [`timeline_points`]. It must not know how the numbers were produced.
 
-pub mod aggregate;
 pub mod atomic;
-mod catalog;
 pub mod charts;
 mod comparison;
 pub mod csv_cell;
+mod error;
 pub mod finite;
 pub mod html;
 mod json;
-pub mod layout;
+pub use crate::layout; // shim: remove after issue 15 merges
 pub mod markdown;
 mod regions_csv;
 pub mod results_dir;
@@ -26,20 +27,19 @@ pub mod staging;
 mod text;
 mod timeline_csv;
 pub mod timeline_points;
-mod trace_stats;
 
-pub use aggregate::{aggregate_json, Aggregate, MetricStats};
-pub use catalog::catalog_table;
 pub use comparison::{
-    column_value, column_values, comparison_columns, comparison_csv, comparison_markdown,
-    comparison_text, ComparisonRow, RunSummary,
+    comparison_columns, comparison_csv, comparison_markdown, comparison_text, ComparisonRow,
+    RunSummary,
 };
-pub use json::summary_json;
+pub use error::ReportError;
+pub use json::{aggregate_json, summary_json};
 pub use regions_csv::{regions_csv, REGIONS_COLUMNS};
-pub use review::{keep_scenario, write_report, CHARTS_DIR};
+pub use review::{keep_scenario, read_results, write_report, CHARTS_DIR};
 pub use text::human_summary;
 pub use timeline_csv::{CsvTimeline, TIMELINE_COLUMNS};
-pub use trace_stats::trace_stats_text;
+
+pub use crate::inspect::{catalog_table, trace_stats_text}; // shim: remove after issue 15 merges
 
 use std::io;
 use std::path::Path;

@@ -36,7 +36,7 @@ pub struct RunDir {
     /// Replication folders found (`rep-1`, `rep-2`, …); 0 when the run has none.
     pub replications: usize,
     /// `aggregate.json`, when there and readable.
-    pub aggregate: Option<crate::report::Aggregate>,
+    pub aggregate: Option<crate::metrics::Aggregate>,
     /// Its summary (of the first replication, for replications).
     pub summary: Summary,
     /// Its scaling events, the first [`MAX_SCALING_EVENTS`].
@@ -47,7 +47,7 @@ pub struct RunDir {
 
 /// `dir/aggregate.json`, if it is there and reads as one. One that does not read (another
 /// tool's, a newer format) only costs the report its intervals.
-fn read_aggregate(dir: &Path) -> io::Result<Option<crate::report::Aggregate>> {
+fn read_aggregate(dir: &Path) -> io::Result<Option<crate::metrics::Aggregate>> {
     let path = dir.join("aggregate.json");
     if !path.is_file() {
         return Ok(None);

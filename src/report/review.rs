@@ -22,12 +22,13 @@ use super::charts::latency::LatencyChart;
 use super::charts::timeline::TimelineChart;
 use super::charts::tradeoff::TradeoffChart;
 use super::charts::{render, Rendered};
+use super::error::ReportError;
 use super::html::{report_html, InlineChart, Page, RunSection};
 use super::markdown::{summary_markdown, MarkdownSummary};
 use super::results_dir::{ResultsDir, RunDir, SCENARIO_FILE};
 use super::timeline_points::{read_timeline, MAX_POINTS};
-use super::Aggregate;
 use super::{atomic, ComparisonRow, RunSummary};
+use crate::metrics::Aggregate;
 
 /// The folder charts go to, inside a result folder and inside each run's folder.
 pub const CHARTS_DIR: &str = super::layout::CHARTS_DIR;
@@ -41,20 +42,22 @@ struct Drawn {
 
 /// Copies the scenario file's text into `dir` as `scenario.toml`, where the report (and a later
 /// `fleetsim report DIR`, or `fleetsim merge` of shards) finds it.
-pub fn keep_scenario(dir: &Path, scenario_file: &Path) -> io::Result<()> {
-    let text = std::fs::read(scenario_file)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", scenario_file.display())))?;
-    atomic::write(&dir.join(SCENARIO_FILE), &text)
+pub fn keep_scenario(dir: &Path, scenario_file: &Path) -> Result<(), ReportError> {
+    let text = std::fs::read(scenario_file).map_err(|error| ReportError::Scenario {
+        path: scenario_file.to_path_buf(),
+        error,
+    })?;
+    Ok(atomic::write(&dir.join(SCENARIO_FILE), &text)?)
 }
 
 /// Writes the charts, `report.html` and `summary.md` of the result folder `dir`, and returns the
 /// path of `report.html`. With `scenario_file`, its text is first kept in the folder as
 /// `scenario.toml` (the page echoes it; `fleetsim report DIR` finds it there later).
-pub fn write_report(dir: &Path, scenario_file: Option<&Path>) -> io::Result<PathBuf> {
+pub fn write_report(dir: &Path, scenario_file: Option<&Path>) -> Result<PathBuf, ReportError> {
     if let Some(file) = scenario_file {
         keep_scenario(dir, file)?;
     }
-    let results = ResultsDir::read(dir)?;
+    let results = read_results(dir)?;
     let rows: Vec<RunSummary<'_>> = results
         .runs
         .iter()
@@ -134,6 +137,12 @@ pub fn write_report(dir: &Path, scenario_file: Option<&Path>) -> io::Result<Path
     });
     atomic::write(&dir.join(super::layout::SUMMARY_MD), md.as_bytes())?;
     Ok(html_path)
+}
+
+/// Reads the result folder `dir` back for its report (`fleetsim report` reads it first, so that
+/// a folder without results is named as given).
+pub fn read_results(dir: &Path) -> Result<ResultsDir, ReportError> {
+    ResultsDir::read(dir).map_err(ReportError::Results)
 }
 
 /// Says where numbers come from when runs have replications.

@@ -1,50 +1,19 @@
 //! `timeline.csv` and `scaling_events.csv`, streamed: each window and each scaling event is
 //! written as the run produces it, so memory does not grow with the run's length. The timeline
-//! holds numbers only; the scaling events' pool, policy and reason are text cells, neutralised
-//! by [`csv_cell`].
+//! holds numbers only, one cell per column of [`TIMELINE`] (which says what each is); the
+//! scaling events' pool, policy and reason are text cells, neutralised by [`csv_cell`].
 
 use std::io::Write;
 
 use super::csv_cell;
+use crate::metrics::columns::{TIMELINE, TIMELINE_NAMES};
 use crate::metrics::{ScalingEvent, TimelineRow, TimelineSink};
 
 /// The header of `scaling_events.csv`, in column order.
 pub const SCALING_EVENT_COLUMNS: &[&str] = &["time_s", "pool", "policy", "from", "to", "reason"];
 
-/// The header of `timeline.csv`, in column order.
-pub const TIMELINE_COLUMNS: &[&str] = &[
-    "start_s",
-    "end_s",
-    "arrivals",
-    "completed",
-    "timed_out",
-    "rejected",
-    "no_healthy_target",
-    "server_error",
-    "connect_failed",
-    "interrupted",
-    "retries",
-    "in_flight",
-    "queue_length",
-    "busy_slots",
-    "utilization",
-    "healthy_targets",
-    "desired",
-    "capacity",
-    "instances_pending",
-    "instances_loading",
-    "instances_warming",
-    "instances_in_service",
-    "instances_draining",
-    "instances_warm_stopped",
-    "instances_warm_hibernated",
-    "instances_warm_running",
-    "latency_mean_s",
-    "latency_p50_s",
-    "latency_p90_s",
-    "latency_p99_s",
-    "cost_rate_usd_per_hour",
-];
+/// The header of `timeline.csv`, in column order ([`TIMELINE`]'s names).
+pub const TIMELINE_COLUMNS: &[&str] = &TIMELINE_NAMES;
 
 /// Writes timeline rows as CSV to `W`, and scaling events as CSV to `E` (dropped by default).
 /// The first I/O error is kept and reported by [`CsvTimeline::finish`]; rows after it are
@@ -86,18 +55,6 @@ impl<W: Write, E: Write> CsvTimeline<W, E> {
     }
 }
 
-fn push_f64(line: &mut String, v: f64) {
-    use std::fmt::Write as _;
-    // Shortest representation that reads back exactly: deterministic and lossless.
-    let _ = write!(line, "{v}");
-}
-
-fn push_opt(line: &mut String, v: Option<f64>) {
-    if let Some(v) = v {
-        push_f64(line, v);
-    }
-}
-
 impl<W: Write, E: Write> TimelineSink for CsvTimeline<W, E> {
     fn scaling_event(&mut self, e: &ScalingEvent) {
         use std::fmt::Write as _;
@@ -106,12 +63,12 @@ impl<W: Write, E: Write> TimelineSink for CsvTimeline<W, E> {
         }
         let l = &mut self.line;
         l.clear();
-        push_f64(l, e.time_s);
         // Names and reasons are quoted, with quotes doubled (RFC 4180): reasons hold commas.
         // Text cells are neutralised against formulas (`csv_cell`); numbers are not text.
         let _ = writeln!(
             l,
-            ",{},{},{},{},{}",
+            "{},{},{},{},{},{}",
+            e.time_s,
             csv_cell::quoted(&e.pool),
             csv_cell::text(e.policy),
             e.from,
@@ -124,49 +81,17 @@ impl<W: Write, E: Write> TimelineSink for CsvTimeline<W, E> {
     }
 
     fn window(&mut self, r: &TimelineRow) {
-        use std::fmt::Write as _;
         if self.error.is_some() {
             return;
         }
         let l = &mut self.line;
         l.clear();
-        push_f64(l, r.start_s);
-        l.push(',');
-        push_f64(l, r.end_s);
-        let _ = write!(l, ",{},{},", r.arrivals, r.completed);
-        for n in r.failures {
-            let _ = write!(l, "{n},");
+        for (i, column) in TIMELINE.iter().enumerate() {
+            if i > 0 {
+                l.push(',');
+            }
+            csv_cell::push_value(l, (column.value)(r));
         }
-        let _ = write!(l, "{},", r.retries);
-        let [pending, loading, warming, in_service, draining, _terminated, stopped, hibernated, running] =
-            r.instances;
-        for v in [
-            r.in_flight,
-            r.queue_length,
-            r.busy_slots,
-            r.utilization,
-            r.healthy_targets,
-            r.desired,
-            pending + loading + warming + in_service,
-            pending,
-            loading,
-            warming,
-            in_service,
-            draining,
-            stopped,
-            hibernated,
-            running,
-        ] {
-            push_f64(l, v);
-            l.push(',');
-        }
-        push_opt(l, r.latency_mean_s);
-        for v in [r.latency_p50_s, r.latency_p90_s, r.latency_p99_s] {
-            l.push(',');
-            push_opt(l, v);
-        }
-        l.push(',');
-        push_f64(l, r.cost_rate_usd_per_hour);
         l.push('\n');
         if let Err(e) = self.out.write_all(l.as_bytes()) {
             self.error = Some(e);

@@ -22,6 +22,7 @@ mod rates;
 mod raw;
 mod reader;
 mod slo;
+pub mod spec;
 mod spot;
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,8 @@ mod determinism;
 mod gates;
 mod hangs;
 mod health;
+mod help_lines;
+mod layers;
 mod llm;
 mod memory;
 mod micro;

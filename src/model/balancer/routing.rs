@@ -13,6 +13,7 @@ use super::retry_budget::RetryBudget;
 use super::slow_start::SlowStart;
 use super::Algorithm;
 use crate::engine::SimDuration;
+pub use crate::model::retry::{RetryCondition, RetryOn}; // shim: remove after issue 15 merges
 
 /// nginx's `proxy_connect_timeout` default (60 s): how long a connection to a target that does
 /// not answer (a crashed host) is tried before the attempt fails.
@@ -50,50 +51,6 @@ pub struct BalancerSpec {
     pub retry: Option<RetryPolicy>,
 }
 
-/// What kind of failure a retry policy retries, in the words of nginx's `proxy_next_upstream`
-/// (and the HTTP status a client sees).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryCondition {
-    /// The connection failed or was reset (a crashed host; a 502 to the client).
-    Error,
-    /// No answer in time (a read timeout; a 504, or the client's own timeout).
-    Timeout,
-    /// The server answered 500 (a broken server).
-    Http500,
-    /// The server answered 503 (a full queue, or no healthy target).
-    Http503,
-}
-
-impl RetryCondition {
-    /// Names as written in scenario files, in bit order.
-    pub const NAMES: &'static [&'static str] = &["error", "timeout", "http_500", "http_503"];
-}
-
-/// A set of [`RetryCondition`]s.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RetryOn(u8);
-
-impl RetryOn {
-    /// nginx's default `proxy_next_upstream error timeout`.
-    pub const NGINX_DEFAULT: RetryOn = RetryOn(0b0011);
-    /// Every condition: what the AWS SDKs treat as transient (throttling, 5xx, timeouts, resets).
-    pub const ALL: RetryOn = RetryOn(0b1111);
-
-    /// The set of the conditions named `names` (each one of [`RetryCondition::NAMES`]).
-    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<RetryOn> {
-        let mut bits = 0;
-        for n in names {
-            bits |= 1 << RetryCondition::NAMES.iter().position(|&k| k == n)?;
-        }
-        Some(RetryOn(bits))
-    }
-
-    /// True when `c` is in the set.
-    pub fn contains(self, c: RetryCondition) -> bool {
-        self.0 & (1 << c as u8) != 0
-    }
-}
-
 /// A balancer's retries: a failed try goes to another pick, as nginx's `proxy_next_upstream`
 /// and Envoy's retry policy do.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,7 +61,7 @@ pub struct RetryPolicy {
     /// Envoy's retry budget; `None`: no limit on retries in flight (nginx).
     pub budget: Option<RetryBudget>,
     /// Which failures are retried.
-    pub on: RetryOn,
+    pub on: crate::model::retry::RetryOn,
 }
 
 /// Instances of one or more pools behind one balancer.
@@ -137,22 +94,6 @@ pub fn longest_prefix<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_conditions_are_a_set_named_as_nginx_does() {
-        let on = RetryOn::from_names(["timeout", "http_503"]).unwrap();
-        assert!(on.contains(RetryCondition::Timeout) && on.contains(RetryCondition::Http503));
-        assert!(!on.contains(RetryCondition::Error) && !on.contains(RetryCondition::Http500));
-        assert_eq!(
-            RetryOn::from_names(["error", "timeout"]),
-            Some(RetryOn::NGINX_DEFAULT)
-        );
-        assert_eq!(
-            RetryOn::from_names(RetryCondition::NAMES.iter().copied()),
-            Some(RetryOn::ALL)
-        );
-        assert_eq!(RetryOn::from_names(["http_404"]), None);
-    }
 
     #[test]
     fn the_longest_matching_prefix_wins_as_in_nginx() {

@@ -179,7 +179,7 @@ impl TokenCount {
                 min + k.min(max - min)
             }
             TokenCount::LogNormal { mu, sigma } => {
-                let x = (mu + sigma * super::service::std_normal_quantile(u)).exp();
+                let x = (mu + sigma * crate::model::distribution::std_normal_quantile(u)).exp();
                 x.round().clamp(1.0, f64::from(MAX_TOKENS)) as u32
             }
         }

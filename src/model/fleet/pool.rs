@@ -1,8 +1,9 @@
-//! Instance types and pool specifications, as validated from a scenario.
+//! Instance types and the fleet's settings of a pool (startup, warm pool, launches,
+//! termination), as validated from a scenario. The pool as a whole, which also holds its
+//! autoscaler, is the scenario's [`crate::scenario::spec::PoolSpec`].
 
-use super::ServiceTime;
 use crate::engine::SimDuration;
-use crate::model::autoscale::spec::AutoscalingSpec;
+use crate::model::distribution::ServiceTime;
 
 /// A kind of server: its capacity, speed and price.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,47 +55,6 @@ pub enum OnTimeout {
     /// The server aborts the work at the deadline and frees the slot (as vLLM does when the client
     /// disconnects).
     Cancel,
-}
-
-/// A pool of identical instances.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PoolSpec {
-    /// Name used in the scenario and in results.
-    pub name: String,
-    /// Index into the scenario's instance types.
-    pub instance_type: usize,
-    /// Instances in service when the run starts (with autoscaling: the initial desired
-    /// capacity, within its min and max).
-    pub instances: u32,
-    /// How requests reach instances.
-    pub dispatch: Dispatch,
-    /// Waiting room: per instance (behind a balancer) or for the pool (shared queue).
-    /// `None` is unbounded; `Some(0)` rejects a request when no slot is free.
-    pub queue_capacity: Option<u32>,
-    /// Load-balancing weight of each instance: the pool's own, else its type's.
-    pub weight: u32,
-    /// How long a launched instance takes to serve (`[pool.startup]`; default: at once).
-    pub startup: StartupSpec,
-    /// How long a draining instance may finish its requests before it is cut off.
-    pub deregistration_delay: SimDuration,
-    /// Which instances scale-in removes first.
-    pub termination_policy: TerminationPolicy,
-    /// The warm pool, if any.
-    pub warm_pool: Option<WarmPoolSpec>,
-    /// Launch failures and throttling.
-    pub launch: LaunchSpec,
-    /// The autoscaler that sets its desired capacity; `None`: a fixed fleet.
-    pub autoscaling: Option<AutoscalingSpec>,
-    /// The named queue its workers pull from (`[[queue]]`), if it is a queue-driven pool.
-    pub queue: Option<String>,
-    /// Several instance types and purchase options (`[pool.mixed_instances]`, or
-    /// `purchase = "spot"`); `None`: every instance is `instance_type`, on demand.
-    pub mixed: Option<super::mixed::MixedInstances>,
-    /// Random crashes and GPU faults (`[pool.failures]`).
-    pub failures: Option<super::FailureSpec>,
-    /// The group replaces an instance its load balancer's active health check finds unhealthy
-    /// (`replace_unhealthy`; AWS: the Auto Scaling group's ELB health checks). Default false.
-    pub replace_unhealthy: bool,
 }
 
 /// How long each phase of an instance's start takes (ARCHITECTURE.md, "Instance lifecycle"):

@@ -257,6 +257,35 @@ pub fn lookup<'c>(
     }
 }
 
+/// What [`search`] keeps: every condition given must hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Search<'q> {
+    /// Only this cloud.
+    pub cloud: Option<Cloud>,
+    /// Only types whose accelerator's name contains this, ignoring case (`"a100"` finds
+    /// `A100`); CPU-only types never match.
+    pub gpu: Option<&'q str>,
+    /// Only this region, exactly.
+    pub region: Option<&'q str>,
+}
+
+/// The entries of `entries` that `search` keeps, in catalog order (`fleetsim catalog`).
+pub fn search<'c>(entries: &'c [CatalogEntry], search: &Search<'_>) -> Vec<&'c CatalogEntry> {
+    let gpu = search.gpu.map(str::to_ascii_lowercase);
+    entries
+        .iter()
+        .filter(|e| search.cloud.is_none_or(|c| e.cloud == c))
+        .filter(|e| search.region.is_none_or(|r| e.region == r))
+        .filter(|e| {
+            gpu.as_ref().is_none_or(|g| {
+                e.gpu_model
+                    .as_ref()
+                    .is_some_and(|m| m.to_ascii_lowercase().contains(g.as_str()))
+            })
+        })
+        .collect()
+}
+
 /// Up to five distinct catalog names closest to `name` (edit distance, case-insensitive).
 fn closest_names<'c>(entries: &'c [CatalogEntry], name: &str) -> Vec<&'c str> {
     let wanted = name.to_ascii_lowercase();
@@ -291,6 +320,46 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_keeps_what_every_condition_allows() {
+        let all = catalog();
+        assert_eq!(search(all, &Search::default()).len(), all.len());
+        let a100 = search(
+            all,
+            &Search {
+                gpu: Some("a100"),
+                ..Search::default()
+            },
+        );
+        assert!(!a100.is_empty());
+        assert!(a100
+            .iter()
+            .all(|e| e.gpu_model.as_deref().is_some_and(|m| m.contains("A100"))));
+        let gcp_eu = search(
+            all,
+            &Search {
+                cloud: Some(Cloud::Gcp),
+                region: Some("europe-west4"),
+                gpu: None,
+            },
+        );
+        assert!(!gcp_eu.is_empty());
+        assert!(gcp_eu
+            .iter()
+            .all(|e| e.cloud == Cloud::Gcp && e.region == "europe-west4"));
+        // Catalog order is kept.
+        let positions: Vec<usize> = gcp_eu
+            .iter()
+            .map(|e| all.iter().position(|x| std::ptr::eq(x, *e)).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]));
+        let none = Search {
+            region: Some("nowhere-1"),
+            ..Search::default()
+        };
+        assert!(search(all, &none).is_empty());
+    }
 
     #[test]
     fn the_embedded_catalog_parses_and_every_row_is_valid() {

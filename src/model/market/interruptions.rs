@@ -14,7 +14,7 @@
 
 use super::PurchaseOption;
 use crate::engine::{SimDuration, SimTime};
-use crate::model::fleet::ServiceTime;
+use crate::model::distribution::ServiceTime;
 
 /// The interruption notice's lead: two minutes (EC2, "Spot Instance interruption notices").
 pub const NOTICE: SimDuration = SimDuration::from_secs(120);

@@ -79,7 +79,7 @@ pub struct ClientRetry {
     /// The wait before each retry.
     pub backoff: Backoff,
     /// Which failures are retried.
-    pub on: crate::model::balancer::routing::RetryOn,
+    pub on: crate::model::retry::RetryOn,
 }
 
 /// A client's backoff between retries.

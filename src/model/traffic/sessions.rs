@@ -32,7 +32,7 @@
 //! an exponential think this is already the stationary state of a user who is thinking).
 
 use crate::engine::{mix64, SimDuration, StreamRng};
-use crate::model::fleet::ServiceTime;
+use crate::model::distribution::ServiceTime;
 use rand::RngCore;
 
 /// How many requests a session holds.

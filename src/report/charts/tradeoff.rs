@@ -11,8 +11,15 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{self, palette};
 use super::{DrawResult, Figure};
+use crate::metrics::columns::comparison_value;
+use crate::metrics::Aggregate;
 use crate::report::RunSummary;
-use crate::report::{column_value, Aggregate};
+
+/// The comparison columns the chart reads from a run's aggregate (`aggregate.json`): cost,
+/// p99 latency and the error rate of its label.
+const COST: &str = "cost_usd";
+const P99: &str = "latency_p99_ms";
+const ERRORS: &str = "error_rate_pct";
 
 /// The p99-against-cost chart of the runs.
 pub struct TradeoffChart<'a> {
@@ -191,18 +198,18 @@ impl Figure for TradeoffChart<'_> {
                 let (cost, p99, errors, bars) = match replicated {
                     Some(a) => {
                         let m = |k| a.metric(k).map_or((None, None), |m| (m.mean, m.half_width));
-                        let ((cost, hw_cost), (p99, hw_p99)) = (m("cost_usd"), m("latency_p99_ms"));
+                        let ((cost, hw_cost), (p99, hw_p99)) = (m(COST), m(P99));
                         (
                             cost?,
                             p99?,
-                            m("error_rate_pct").0.unwrap_or(0.0),
+                            m(ERRORS).0.unwrap_or(0.0),
                             (hw_cost.unwrap_or(0.0), hw_p99.unwrap_or(0.0)),
                         )
                     }
                     None => (
                         s.cost_usd.total,
                         s.latency_seconds.p99? * 1e3,
-                        column_value(s, "error_rate_pct").unwrap_or(0.0),
+                        comparison_value(s, ERRORS).unwrap_or(0.0),
                         (0.0, 0.0),
                     ),
                 };
@@ -328,6 +335,15 @@ impl Figure for TradeoffChart<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The chart's names are columns of the one list (a misspelt one would read as undefined).
+    #[test]
+    fn the_columns_read_are_comparison_columns() {
+        use crate::metrics::columns::ComparisonColumn;
+        for name in [COST, P99, ERRORS] {
+            assert!(ComparisonColumn::named(name).is_some(), "{name}");
+        }
+    }
 
     #[test]
     fn labels_of_stacked_points_never_overlap() {

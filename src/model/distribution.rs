@@ -1,4 +1,10 @@
-//! Service-time distributions, sampled by inverse transform.
+//! Duration distributions, sampled by inverse transform: the service time of a request, and
+//! every other drawn duration (a user's think time, a boot phase, the time to a crash or a spot
+//! interruption). [`ServiceTime`] is named for its first use.
+//!
+//! A model module of its own, below the models that draw from it (`model/traffic`,
+//! `model/fleet`, `model/market`), so that none of them has to know another for it. It knows
+//! only simulated time.
 //!
 //! A request draws one uniform quantile `u` when it arrives (common random numbers: it is part of
 //! the request, not of the server). The time it takes on an instance type is that type's quantile
@@ -11,7 +17,7 @@ use std::sync::Arc;
 use statrs::function::erf::erfc_inv;
 use statrs::function::gamma::{gamma_lr, ln_gamma};
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 const NANOS: f64 = 1e9;
 
@@ -149,7 +155,7 @@ impl ServiceTime {
 
 /// Φ⁻¹(u), the standard normal quantile, through the inverse complementary error function.
 #[inline]
-pub(super) fn std_normal_quantile(u: f64) -> f64 {
+pub(crate) fn std_normal_quantile(u: f64) -> f64 {
     -std::f64::consts::SQRT_2 * erfc_inv(2.0 * u)
 }
 

@@ -1,4 +1,5 @@
-//! Integer simulated time.
+//! Integer simulated time: the bottom of the layers (`docs/architecture.md`). It depends on
+//! nothing; every other module may use it.
 //!
 //! Time is a count of nanoseconds since the start of the run (like ns-3's `Time` and nexosim's
 //! `MonotonicTime`): exact equality, exact ordering, no epsilon workarounds. Floating-point seconds

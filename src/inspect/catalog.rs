@@ -1,8 +1,43 @@
-//! `fleetsim catalog`: the instance catalog as a text table.
+//! `fleetsim catalog`: the instance catalog, searched by cloud, accelerator and region, as a
+//! text table.
 
 use std::fmt::Write as _;
 
-use crate::model::market::catalog::CatalogEntry;
+use crate::model::market::catalog::{catalog, search, CatalogEntry, Cloud, Search};
+
+/// What `fleetsim catalog` was asked for, as given on the command line (`--cloud`, `--gpu`,
+/// `--region`); `None` keeps every entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogQuery {
+    /// Only this cloud: `aws`, `azure` or `gcp`.
+    pub cloud: Option<String>,
+    /// Only types whose accelerator's name contains this, ignoring case.
+    pub gpu: Option<String>,
+    /// Only this region, such as `us-east-1`.
+    pub region: Option<String>,
+}
+
+/// A `--cloud` that names no cloud of the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown cloud \"{0}\": choose aws, azure or gcp")]
+pub struct UnknownCloud(pub String);
+
+/// The catalog entries `query` keeps, as [`catalog_table`] prints them.
+pub fn catalog_text(query: &CatalogQuery) -> Result<String, UnknownCloud> {
+    let cloud = match &query.cloud {
+        Some(name) => Some(Cloud::parse(name).ok_or_else(|| UnknownCloud(name.clone()))?),
+        None => None,
+    };
+    let entries = search(
+        catalog(),
+        &Search {
+            cloud,
+            gpu: query.gpu.as_deref(),
+            region: query.region.as_deref(),
+        },
+    );
+    Ok(catalog_table(&entries))
+}
 
 /// The entries as an aligned table, one row each, with the price dates in a footer.
 pub fn catalog_table(entries: &[&CatalogEntry]) -> String {
@@ -74,7 +109,6 @@ pub fn catalog_table(entries: &[&CatalogEntry]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::market::catalog::catalog;
 
     #[test]
     fn the_table_has_a_row_per_entry_aligned_with_its_header() {
@@ -90,5 +124,38 @@ mod tests {
         assert!(lines[1].contains("1.0060"));
         assert_eq!(lines[0].len(), lines[1].len(), "aligned:\n{text}");
         assert!(lines[2].contains("aws 2026-07-20"));
+    }
+
+    #[test]
+    fn a_query_searches_the_catalog_and_an_unknown_cloud_is_refused() {
+        let all = catalog_text(&CatalogQuery::default()).unwrap();
+        assert_eq!(all.lines().count(), catalog().len() + 2);
+        let query = CatalogQuery {
+            cloud: Some("aws".into()),
+            gpu: Some("a10g".into()),
+            region: Some("us-east-1".into()),
+        };
+        let text = catalog_text(&query).unwrap();
+        let rows: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .filter(|l| l.starts_with("aws "))
+            .collect();
+        assert!(!rows.is_empty(), "{text}");
+        assert!(
+            rows.iter()
+                .all(|r| r.contains("us-east-1") && r.contains("A10G")),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), rows.len() + 2, "{text}");
+        let e = catalog_text(&CatalogQuery {
+            cloud: Some("ibm".into()),
+            ..CatalogQuery::default()
+        })
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown cloud \"ibm\": choose aws, azure or gcp"
+        );
     }
 }

@@ -1,8 +1,10 @@
 //! Service-level objectives: the limits a run's results must respect, as a scenario's `[slo]`
 //! table writes them (`docs/scenario-format.md`, "SLOs"). A description only: the scenario reader
-//! builds it, [`mod@super::check`] judges it.
+//! builds it, `crate::gates::check` judges it, the world counts the requests that met
+//! `latency_target`. It belongs to the file format, below the gates and the world, so that
+//! neither the reader nor the world has to know the gates.
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 /// A latency statistic of completed requests, as `summary.json` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +64,8 @@ pub enum Objective {
         /// The limit [USD].
         at_most_usd: f64,
     },
-    /// The run's cost scaled to a 30-day month, `cost × 30 d / simulated duration`, is at most
-    /// this [USD].
+    /// The run's cost scaled to a 30-day month, `cost × 30 d / simulated duration`
+    /// ([`crate::metrics::monthly`]), is at most this [USD].
     MonthlyCost {
         /// The limit [USD per 30 days].
         at_most_usd: f64,
@@ -73,21 +75,6 @@ pub enum Objective {
         /// The floor.
         at_least: u64,
     },
-}
-
-/// Seconds in the month [`Objective::MonthlyCost`] scales to: 30 days, as cloud price pages
-/// quote monthly figures from 730 h or 720 h; 720 h = 30 d is the one a user can recompute.
-pub const MONTH_SECONDS: f64 = 30.0 * 86_400.0;
-
-/// What scales a run's cost to a month: `MONTH_SECONDS / simulated seconds`. The one
-/// definition of the monthly projection, for `[slo] monthly_cost` and `cost_usd.monthly`.
-pub fn month_factor(simulated_seconds: f64) -> f64 {
-    MONTH_SECONDS / simulated_seconds
-}
-
-/// A run's cost `total` [USD] over `simulated_seconds`, projected to a 30-day month.
-pub fn monthly(total: f64, simulated_seconds: f64) -> f64 {
-    total * month_factor(simulated_seconds)
 }
 
 impl Objective {
@@ -123,5 +110,5 @@ pub struct SloSpec {
     pub objectives: Vec<Objective>,
     /// `latency_target`: a request *met its SLO* if it completed within this (the run counts
     /// them, for `met_slo` and the cost per good request). Not an objective: nothing is judged.
-    pub latency_target: Option<crate::engine::SimDuration>,
+    pub latency_target: Option<SimDuration>,
 }

@@ -1,16 +1,17 @@
-//! `aggregate.json`: one run's replications summed up, metric by metric — the mean and its 95 %
+//! One run's replications summed up, metric by metric (`aggregate.json`) — the mean and its 95 %
 //! Student-t confidence interval across independent seeds. A single run's number hides its
 //! noise; the interval says how far another seed could move it.
 //!
-//! The metrics are the comparison's columns (`comparison.csv`), so the two files share their
-//! names. It must not know how the runs were produced: it reads their summaries.
+//! The metrics are the comparison's columns ([`super::columns::COMPARISON`]), so
+//! `aggregate.json` and `comparison.csv` share their names and order. It reads the runs'
+//! summaries; `crate::report` writes it.
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::comparison::column_values;
-use crate::metrics::Summary;
+use super::columns::comparison_values;
+use super::Summary;
 
 /// The confidence of every interval.
 pub const CONFIDENCE: f64 = 0.95;
@@ -101,7 +102,7 @@ impl Aggregate {
     /// Sums up `summaries`, the replications of run `run` (in replication order).
     pub fn of(run: &str, summaries: &[Summary]) -> Aggregate {
         let per_run: Vec<Vec<(&'static str, Option<f64>)>> =
-            summaries.iter().map(column_values).collect();
+            summaries.iter().map(comparison_values).collect();
         let columns: Vec<&'static str> = per_run
             .first()
             .map(|c| c.iter().map(|(n, _)| *n).collect())
@@ -127,13 +128,6 @@ impl Aggregate {
     pub fn metric(&self, csv: &str) -> Option<&MetricStats> {
         self.metrics.iter().find(|(n, _)| *n == csv).map(|(_, m)| m)
     }
-}
-
-/// `aggregate.json`'s bytes: pretty JSON with a final newline.
-pub fn aggregate_json(a: &Aggregate) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(a).expect("an aggregate serializes");
-    out.push(b'\n');
-    out
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@
 //! flat into the folder; otherwise each run has its folder `<run>/`, with `rep-<k>/` folders and
 //! `aggregate.json` when replicated, and the folder's own files beside them.
 //!
-//! It must not know what the files contain.
+//! It sits below the layers that name these files (the scenario reader checks run names
+//! against them, `report` writes them, `sweep` and `gates` read them back; `docs/architecture.md`,
+//! "Layout") and knows nothing of the crate. It must not know what the files contain.
 
 /// A run's summary.
 pub const SUMMARY_JSON: &str = "summary.json";
