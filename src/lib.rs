@@ -7,6 +7,40 @@
 //! is read with [`ScenarioSet::load`]: the base and every variant, each a whole [`Scenario`].
 //! [`gates`] reads result folders back and judges them against a scenario's `[slo]` or against
 //! another folder (`fleetsim check`, `fleetsim compare`).
+//!
+//! A scenario from text, run, and every request accounted for: two servers overloaded by a
+//! traffic step (ρ = 1.5 after the first minute) with a 20 s client timeout, so that some
+//! requests complete, some time out and some are still in flight when the run ends.
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! let text = r#"
+//! name = "front_page"
+//! duration = "3m"
+//! timeout = "20s"
+//! [traffic]
+//! profile = { kind = "steps", steps = [{ at = "0s", rate = "1/s" }, { at = "1m", rate = "6/s" }] }
+//! [[instance_type]]
+//! name = "gpu"
+//! concurrency = 1
+//! price = "$2.50/h"
+//! [[pool]]
+//! name = "gpus"
+//! instance_type = "gpu"
+//! instances = 2
+//! [[class]]
+//! name = "chat"
+//! service = { distribution = "exponential", mean = "500ms" }
+//! "#;
+//! let scenario = fleetsim::Scenario::parse(text, Path::new("front_page.toml"))?;
+//! let result = fleetsim::run(&scenario, 7, &mut fleetsim::metrics::DiscardTimeline)?;
+//! let r = &result.summary.requests;
+//! // Conservation: every request that arrived completed, failed or is still in flight.
+//! assert_eq!(r.arrived, r.completed + r.failed() + r.in_flight_at_end);
+//! assert!(r.completed > 0 && r.failed() > 0 && r.in_flight_at_end > 0, "{r:?}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 
 pub mod engine;

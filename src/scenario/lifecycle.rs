@@ -7,22 +7,23 @@
 
 use std::path::Path;
 
-use super::raw::{read_service, store};
-use super::reader::{Located, Node, Reader};
-use crate::engine::SimDuration;
+use super::reader::keys::{Duration, Flag, Key, Kind, Nested, OneOf, Price, Whole};
+use super::reader::{store, whole_seconds, Located, Node, Reader};
+use super::service::read_phase;
 use crate::model::fleet::lifecycle::InstanceState;
-use crate::model::fleet::{LaunchSpec, ServiceTime, StartupSpec, TerminationPolicy, WarmPoolSpec};
+use crate::model::fleet::{LaunchSpec, StartupSpec, TerminationPolicy, WarmPoolSpec};
+use crate::time::SimDuration;
 
 /// The most instances a pool (or a group's bound, or a warm pool) may count: a guard against
 /// typos, as for `instances`.
-pub(super) const MAX_INSTANCES: i64 = 1_000_000;
+pub const MAX_INSTANCES: i64 = 1_000_000;
 
 /// ALB's range for a target group's `deregistration_delay.timeout_seconds`: 0 to 3600 s
 /// (Elastic Load Balancing user guide, "Target group attributes", "Deregistration delay").
 const MAX_DEREGISTRATION_DELAY: SimDuration = SimDuration::from_secs(3600);
 
 /// `termination_policy` names, in the order of [`termination_policy`].
-pub(super) const TERMINATION_POLICIES: &[&str] = &[
+pub const TERMINATION_POLICIES: &[&str] = &[
     "default",
     "oldest_instance",
     "newest_instance",
@@ -31,7 +32,7 @@ pub(super) const TERMINATION_POLICIES: &[&str] = &[
 ];
 
 /// The policy named `name` (one of [`TERMINATION_POLICIES`]).
-pub(super) fn termination_policy(name: &str) -> TerminationPolicy {
+pub fn termination_policy(name: &str) -> TerminationPolicy {
     match name {
         "oldest_instance" => TerminationPolicy::OldestInstance,
         "newest_instance" => TerminationPolicy::NewestInstance,
@@ -41,30 +42,40 @@ pub(super) fn termination_policy(name: &str) -> TerminationPolicy {
     }
 }
 
-/// `deregistration_delay = "300s"`: 0 to 3600 s, as ALB allows.
-pub(super) fn read_deregistration_delay(
-    r: &mut Reader<'_>,
-    node: Node<'_, '_>,
-) -> Option<Located<SimDuration>> {
-    let d = r.duration(&node)?;
-    if d.value > MAX_DEREGISTRATION_DELAY {
-        r.error(
-            &d,
-            format!(
-                "an ALB deregistration delay is from 0s to 3600s, found {}",
-                d.value
-            ),
-            Some("such as deregistration_delay = \"300s\" (ELB's default)".into()),
-        );
-        return None;
+/// `deregistration_delay = "300s"`: 0 to 3600 s, in whole seconds, as ALB allows.
+#[derive(Debug, Clone, Copy)]
+pub struct DeregistrationDelay;
+
+impl Kind for DeregistrationDelay {
+    type Value = SimDuration;
+    fn read(&self, r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<SimDuration>> {
+        let d = r.duration(&node)?;
+        if d.value > MAX_DEREGISTRATION_DELAY {
+            r.error(
+                &d,
+                format!(
+                    "an ALB deregistration delay is from 0s to 3600s, found {}",
+                    d.value
+                ),
+                Some("such as deregistration_delay = \"300s\" (ELB's default)".into()),
+            );
+            return None;
+        }
+        // deregistration_delay.timeout_seconds is an integer.
+        whole_seconds(r, &d, "an ALB target group", "deregistration_delay").then_some(d)
     }
-    // deregistration_delay.timeout_seconds is an integer.
-    super::raw::whole_seconds(r, &d, "an ALB target group", "deregistration_delay").then_some(d)
 }
+
+/// The startup phases, each a duration or a service-time table.
+const STARTUP_PHASES: [Key<Nested>; 3] = [
+    Key::optional("boot", Nested),
+    Key::optional("model_load", Nested),
+    Key::optional("warm_up", Nested),
+];
 
 /// `[pool.startup]`: `boot`, `model_load`, `warm_up`, each a duration (a constant) or a
 /// service-time table; an absent phase takes no time.
-pub(super) fn read_startup(
+pub fn read_startup(
     r: &mut Reader<'_>,
     node: Node<'_, '_>,
     base_dir: &Path,
@@ -75,34 +86,24 @@ pub(super) fn read_startup(
     )?;
     let mut spec = StartupSpec::instant();
     let mut ok = true;
-    for (key, slot) in [
-        ("boot", &mut spec.boot),
-        ("model_load", &mut spec.model_load),
-        ("warm_up", &mut spec.warm_up),
-    ] {
-        let read = f.get(key).map(|n| read_phase(r, n, base_dir));
+    let slots = [&mut spec.boot, &mut spec.model_load, &mut spec.warm_up];
+    for (key, slot) in STARTUP_PHASES.iter().zip(slots) {
+        let read = f.node(r, key).map(|n| read_phase(r, n, base_dir));
         ok &= store(slot, read);
     }
     f.finish(r);
     ok.then_some(spec)
 }
 
-/// One startup phase: `"90s"` (always that long) or a service-time table.
-pub(super) fn read_phase(
-    r: &mut Reader<'_>,
-    node: Node<'_, '_>,
-    base_dir: &Path,
-) -> Option<ServiceTime> {
-    if node.is_table() {
-        return read_service(r, node, base_dir);
-    }
-    r.duration(&node).map(|d| ServiceTime::Constant {
-        nanos: d.value.as_nanos() as f64,
-    })
-}
+const MIN_SIZE: Key<Whole> = Key::optional("min_size", Whole(0, MAX_INSTANCES));
+const MAX_PREPARED_CAPACITY: Key<Whole> =
+    Key::optional("max_prepared_capacity", Whole(0, MAX_INSTANCES));
+const STATE: Key<OneOf> = Key::optional("state", OneOf(&["stopped", "hibernated", "running"]));
+const REUSE_ON_SCALE_IN: Key<Flag> = Key::optional("reuse_on_scale_in", Flag);
+const STORAGE_PRICE: Key<Price> = Key::optional("storage_price", Price);
 
 /// `[pool.warm_pool]`, with the defaults of AWS `PutWarmPool`.
-pub(super) fn read_warm_pool(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<WarmPoolSpec> {
+pub fn read_warm_pool(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<WarmPoolSpec> {
     let mut f = r.table(
         node,
         "a warm pool table such as [pool.warm_pool] min_size = 2 state = \"stopped\"",
@@ -114,42 +115,20 @@ pub(super) fn read_warm_pool(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<W
         reuse_on_scale_in: false,
         storage_price_per_hour: 0.0,
     };
-    let mut ok = true;
-    let min_size = f.get("min_size").map(|n| r.integer(&n, 0, MAX_INSTANCES));
-    ok &= store(
-        &mut spec.min_size,
-        min_size.map(|v| v.map(|v| v.value as u32)),
-    );
-    let prepared = f
-        .get("max_prepared_capacity")
-        .map(|n| r.integer(&n, 0, MAX_INSTANCES));
-    ok &= store(
+    let mut ok = f.read_into(r, &MIN_SIZE, &mut spec.min_size, |v| v as u32);
+    ok &= f.read_into(
+        r,
+        &MAX_PREPARED_CAPACITY,
         &mut spec.max_prepared_capacity,
-        prepared.map(|v| v.map(|v| Some(v.value as u32))),
+        |v| Some(v as u32),
     );
-    let state = f
-        .get("state")
-        .map(|n| r.one_of(&n, &["stopped", "hibernated", "running"]));
-    ok &= store(
-        &mut spec.state,
-        state.map(|s| {
-            s.map(|s| match s.value {
-                "hibernated" => InstanceState::WarmHibernated,
-                "running" => InstanceState::WarmRunning,
-                _ => InstanceState::WarmStopped,
-            })
-        }),
-    );
-    let reuse = f.get("reuse_on_scale_in").map(|n| r.boolean(&n));
-    ok &= store(
-        &mut spec.reuse_on_scale_in,
-        reuse.map(|v| v.map(|v| v.value)),
-    );
-    let price = f.get("storage_price").map(|n| r.price_per_hour(&n));
-    ok &= store(
-        &mut spec.storage_price_per_hour,
-        price.map(|v| v.map(|v| v.value)),
-    );
+    ok &= f.read_into(r, &STATE, &mut spec.state, |s| match s {
+        "hibernated" => InstanceState::WarmHibernated,
+        "running" => InstanceState::WarmRunning,
+        _ => InstanceState::WarmStopped,
+    });
+    ok &= f.read_into(r, &REUSE_ON_SCALE_IN, &mut spec.reuse_on_scale_in, |v| v);
+    ok &= f.read_into(r, &STORAGE_PRICE, &mut spec.storage_price_per_hour, |v| v);
     f.finish(r);
     ok.then_some(spec)
 }
@@ -157,46 +136,52 @@ pub(super) fn read_warm_pool(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<W
 /// The shortest `[pool.launch] retry_after`.
 const MIN_RETRY_AFTER: SimDuration = SimDuration::from_secs(1);
 
+const FAILURE_PROBABILITY: Key<Nested> = Key::optional("failure_probability", Nested);
+const RETRY_AFTER: Key<Duration> = Key::optional("retry_after", Duration);
+const PER_MINUTE: Key<Whole> = Key::optional("per_minute", Whole(1, MAX_INSTANCES));
+
 /// `[pool.launch]`: failure probability, retry delay and launch rate limit.
-pub(super) fn read_launch(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<LaunchSpec> {
+pub fn read_launch(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<LaunchSpec> {
     let mut f = r.table(
         node,
         "a launch table such as [pool.launch] failure_probability = 0.1 retry_after = \"10s\"",
     )?;
     let mut spec = LaunchSpec::default();
     let mut ok = true;
-    let p = f.get("failure_probability").map(|n| read_probability(r, n));
+    let p = f
+        .node(r, &FAILURE_PROBABILITY)
+        .map(|n| read_probability(r, n));
     ok &= store(&mut spec.failure_probability, p);
-    let retry = f.get("retry_after").map(|n| {
-        let d = r.duration(&n)?;
-        if d.value.is_zero() {
-            r.error(
-                &d,
-                "retry_after must be longer than 0s",
-                Some("such as retry_after = \"10s\" (the default)".into()),
-            );
-            return None;
-        }
-        // A launch refused every nanosecond through a shortage or an outage would never let
-        // the run end (issue 14, item 8); EC2 Auto Scaling retries in seconds.
-        if d.value < MIN_RETRY_AFTER {
-            r.error(
-                &d,
-                format!("retry_after is at least 1s, found {}", d.value),
-                Some("such as retry_after = \"10s\" (the default)".into()),
-            );
-            return None;
-        }
-        Some(d.value)
-    });
+    let retry = f
+        .read_given(r, &RETRY_AFTER)
+        .map(|d| d.and_then(|d| check_retry_after(r, d)));
     ok &= store(&mut spec.retry_after, retry);
-    let per_minute = f.get("per_minute").map(|n| r.integer(&n, 1, MAX_INSTANCES));
-    ok &= store(
-        &mut spec.per_minute,
-        per_minute.map(|v| v.map(|v| Some(v.value as u32))),
-    );
+    ok &= f.read_into(r, &PER_MINUTE, &mut spec.per_minute, |v| Some(v as u32));
     f.finish(r);
     ok.then_some(spec)
+}
+
+/// A `retry_after` longer than 0, and at least [`MIN_RETRY_AFTER`].
+fn check_retry_after(r: &mut Reader<'_>, d: Located<SimDuration>) -> Option<SimDuration> {
+    if d.value.is_zero() {
+        r.error(
+            &d,
+            "retry_after must be longer than 0s",
+            Some("such as retry_after = \"10s\" (the default)".into()),
+        );
+        return None;
+    }
+    // A launch refused every nanosecond through a shortage or an outage would never let
+    // the run end (issue 14, item 8); EC2 Auto Scaling retries in seconds.
+    if d.value < MIN_RETRY_AFTER {
+        r.error(
+            &d,
+            format!("retry_after is at least 1s, found {}", d.value),
+            Some("such as retry_after = \"10s\" (the default)".into()),
+        );
+        return None;
+    }
+    Some(d.value)
 }
 
 /// A launch failure probability: `0 <= p < 1` (at 1 no launch would ever succeed).

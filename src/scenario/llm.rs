@@ -2,47 +2,71 @@
 //! class's `input_tokens` / `output_tokens` distributions. Stage one reads and checks them
 //! here; stage two (validate.rs) checks that every token-based class runs on LLM types.
 
-use super::raw::locate_node;
+use super::reader::keys::{Duration, Key, Nested, OneOf, Positive, Whole};
 use super::reader::{Located, Node, Reader};
 use crate::model::fleet::llm::{
     DecodeCurve, LlmProfile, StepPoint, TokenCount, MAX_BATCH, MAX_TOKENS,
 };
+
+/// `llm = { ... }`'s keys.
+const PREFILL_PER_TOKEN: Key<Duration> = Key::required(
+    "prefill_per_token",
+    Duration,
+    "set the prefill time of one input token, such as prefill_per_token = \"0.2ms\"",
+);
+const PREFILL_OVERHEAD: Key<Duration> = Key::optional("prefill_overhead", Duration);
+const DECODE_STEP: Key<Nested> = Key::required(
+    "decode_step",
+    Nested,
+    "set the decode step time: { base = \"25ms\", per_sequence = \"0.4ms\" } or [{ batch = 1, time = \"25ms\" }, { batch = 32, time = \"45ms\" }]",
+);
+const MAX_BATCH_KEY: Key<Whole> = Key::required(
+    "max_batch",
+    Whole(1, MAX_BATCH as i64),
+    "set the most requests batched together, such as max_batch = 32",
+);
+
+/// `decode_step = { base, per_sequence }`'s keys.
+const BASE: Key<Duration> = Key::required(
+    "base",
+    Duration,
+    "set the step time of a batch of one, such as base = \"25ms\"",
+);
+const PER_SEQUENCE: Key<Duration> = Key::required(
+    "per_sequence",
+    Duration,
+    "set what each further request in the batch adds to a step, such as per_sequence = \"0.4ms\"",
+);
+
+/// A decode step point's keys, `{ batch, time }`.
+const BATCH: Key<Whole> = Key::required(
+    "batch",
+    Whole(1, MAX_BATCH as i64),
+    "set the batch size, such as batch = 1",
+);
+const TIME: Key<Duration> = Key::required(
+    "time",
+    Duration,
+    "set the step time at that batch size, such as time = \"25ms\"",
+);
 
 /// `llm = { prefill_per_token, prefill_overhead, decode_step, max_batch }`.
 pub(super) fn read_llm_profile(
     r: &mut Reader<'_>,
     node: Node<'_, '_>,
 ) -> Option<Located<LlmProfile>> {
-    let at = locate_node(&node);
+    let at = node.at();
     let mut f = r.table(
         node,
         "an LLM profile such as { prefill_per_token = \"0.2ms\", decode_step = { base = \"25ms\", per_sequence = \"0.4ms\" }, max_batch = 32 }",
     )?;
-    let prefill_per_token = f
-        .required(
-            r,
-            "prefill_per_token",
-            "set the prefill time of one input token, such as prefill_per_token = \"0.2ms\"",
-        )
-        .and_then(|n| r.duration(&n));
-    let prefill_overhead = match f.get("prefill_overhead") {
-        Some(n) => r.duration(&n).map(|d| Some(d.value)),
+    let prefill_per_token = f.read(r, &PREFILL_PER_TOKEN);
+    let prefill_overhead = match f.read_given(r, &PREFILL_OVERHEAD) {
+        Some(d) => d.map(|d| Some(d.value)),
         None => Some(None),
     };
-    let decode_step = f
-        .required(
-            r,
-            "decode_step",
-            "set the decode step time: { base = \"25ms\", per_sequence = \"0.4ms\" } or [{ batch = 1, time = \"25ms\" }, { batch = 32, time = \"45ms\" }]",
-        )
-        .and_then(|n| read_decode_step(r, n));
-    let max_batch = f
-        .required(
-            r,
-            "max_batch",
-            "set the most requests batched together, such as max_batch = 32",
-        )
-        .and_then(|n| r.integer(&n, 1, i64::from(MAX_BATCH)));
+    let decode_step = f.node(r, &DECODE_STEP).and_then(|n| read_decode_step(r, n));
+    let max_batch = f.read(r, &MAX_BATCH_KEY);
     f.finish(r);
     Some(Located {
         value: LlmProfile {
@@ -59,32 +83,7 @@ pub(super) fn read_llm_profile(
 /// `{ base, per_sequence }`, or an array of `{ batch, time }` points with increasing batches.
 fn read_decode_step(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<DecodeCurve> {
     if node.is_table() {
-        let mut f = r.table(node, "a decode step table")?;
-        let base = f
-            .required(
-                r,
-                "base",
-                "set the step time of a batch of one, such as base = \"25ms\"",
-            )
-            .and_then(|n| r.duration(&n));
-        let per = f
-            .required(
-                r,
-                "per_sequence",
-                "set what each further request in the batch adds to a step, such as per_sequence = \"0.4ms\"",
-            )
-            .and_then(|n| r.duration(&n));
-        f.finish(r);
-        let base = base?;
-        if base.value.as_nanos() == 0 {
-            r.error(
-                &base,
-                "a decode step takes some time",
-                Some("such as base = \"25ms\"".into()),
-            );
-            return None;
-        }
-        return Some(DecodeCurve::linear(base.value, per?.value));
+        return read_linear_step(r, node);
     }
     let items = r.array(
         &node,
@@ -92,58 +91,19 @@ fn read_decode_step(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<DecodeCurv
     )?;
     if items.is_empty() {
         r.error(
-            &locate_node(&node),
+            &node.at(),
             "the decode step curve has no points",
             Some("add points such as [{ batch = 1, time = \"25ms\" }, { batch = 32, time = \"45ms\" }]".into()),
         );
         return None;
     }
-    let mut points = Vec::with_capacity(items.len());
+    let mut points: Vec<(u64, u64)> = Vec::with_capacity(items.len());
     let mut ok = true;
     for item in items {
-        let Some(mut f) = r.table(item, "a point such as { batch = 1, time = \"25ms\" }") else {
-            ok = false;
-            continue;
-        };
-        let batch = f
-            .required(r, "batch", "set the batch size, such as batch = 1")
-            .and_then(|n| r.integer(&n, 1, i64::from(MAX_BATCH)));
-        let time = f
-            .required(
-                r,
-                "time",
-                "set the step time at that batch size, such as time = \"25ms\"",
-            )
-            .and_then(|n| r.duration(&n));
-        f.finish(r);
-        let (Some(batch), Some(time)) = (batch, time) else {
-            ok = false;
-            continue;
-        };
-        if time.value.as_nanos() == 0 {
-            r.error(
-                &time,
-                "a decode step takes some time",
-                Some("such as time = \"25ms\"".into()),
-            );
-            ok = false;
-            continue;
+        match read_step_point(r, item, points.last().map(|p| p.0)) {
+            Some(point) => points.push(point),
+            None => ok = false,
         }
-        if let Some(&(prev, _)) = points.last() {
-            if batch.value <= prev {
-                r.error(
-                    &batch,
-                    format!(
-                        "batch sizes must increase from point to point ({} follows {prev})",
-                        batch.value
-                    ),
-                    Some("list the points by increasing batch".into()),
-                );
-                ok = false;
-                continue;
-            }
-        }
-        points.push((batch.value, time.value.as_nanos()));
     }
     ok.then(|| {
         DecodeCurve::new(
@@ -158,7 +118,70 @@ fn read_decode_step(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<DecodeCurv
     })
 }
 
+/// `{ base, per_sequence }`: a step time linear in the batch size.
+fn read_linear_step(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<DecodeCurve> {
+    let mut f = r.table(node, "a decode step table")?;
+    let base = f.read(r, &BASE);
+    let per = f.read(r, &PER_SEQUENCE);
+    f.finish(r);
+    let base = base?;
+    if base.value.as_nanos() == 0 {
+        r.error(
+            &base,
+            "a decode step takes some time",
+            Some("such as base = \"25ms\"".into()),
+        );
+        return None;
+    }
+    Some(DecodeCurve::linear(base.value, per?.value))
+}
+
+/// One point `{ batch, time }` of a decode step curve, as (batch, nanoseconds); its batch must
+/// be above the previous point's, `prev`.
+fn read_step_point(
+    r: &mut Reader<'_>,
+    item: Node<'_, '_>,
+    prev: Option<u64>,
+) -> Option<(u64, u64)> {
+    let mut f = r.table(item, "a point such as { batch = 1, time = \"25ms\" }")?;
+    let batch = f.read(r, &BATCH);
+    let time = f.read(r, &TIME);
+    f.finish(r);
+    let (batch, time) = (batch?, time?);
+    if time.value.as_nanos() == 0 {
+        r.error(
+            &time,
+            "a decode step takes some time",
+            Some("such as time = \"25ms\"".into()),
+        );
+        return None;
+    }
+    if let Some(prev) = prev.filter(|&prev| batch.value <= prev) {
+        r.error(
+            &batch,
+            format!(
+                "batch sizes must increase from point to point ({} follows {prev})",
+                batch.value
+            ),
+            Some("list the points by increasing batch".into()),
+        );
+        return None;
+    }
+    Some((batch.value, time.value.as_nanos()))
+}
+
 const TOKEN_DISTRIBUTIONS: &[&str] = &["constant", "uniform", "lognormal"];
+const TOKEN_DISTRIBUTION: Key<OneOf> = Key::choice("distribution", TOKEN_DISTRIBUTIONS);
+const TOKEN_VALUE: Key<Whole> =
+    Key::required("value", Whole(1, MAX_TOKENS as i64), "set value = 512");
+const TOKEN_MIN: Key<Whole> = Key::required("min", Whole(1, MAX_TOKENS as i64), "set min = 100");
+const TOKEN_MAX: Key<Whole> = Key::required("max", Whole(1, MAX_TOKENS as i64), "set max = 900");
+const TOKEN_MEAN: Key<Positive> = Key::required("mean", Positive, "set mean = 600");
+const TOKEN_CV: Key<Positive> = Key::required(
+    "cv",
+    Positive,
+    "set the coefficient of variation, such as cv = 1.0",
+);
 
 /// A token count distribution: `{ distribution = "constant", value = 512 }`, `{ distribution
 /// = "uniform", min = 100, max = 900 }` or `{ distribution = "lognormal", mean = 600, cv = 1.2 }`.
@@ -167,30 +190,18 @@ pub(super) fn read_tokens(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Toke
         node,
         "a token count table such as { distribution = \"lognormal\", mean = 600, cv = 1.0 }",
     )?;
-    let kind = f
-        .required(
-            r,
-            "distribution",
-            &format!("choose one of: {}", TOKEN_DISTRIBUTIONS.join(", ")),
-        )
-        .and_then(|n| r.one_of(&n, TOKEN_DISTRIBUTIONS));
+    let kind = f.read(r, &TOKEN_DISTRIBUTION);
     let Some(kind) = kind else {
         f.skip_rest();
         return None;
     };
-    let max = i64::from(MAX_TOKENS);
     let count = match kind.value {
         "constant" => f
-            .required(r, "value", "set value = 512")
-            .and_then(|n| r.integer(&n, 1, max))
+            .read(r, &TOKEN_VALUE)
             .map(|v| TokenCount::Constant(v.value as u32)),
         "uniform" => {
-            let lo = f
-                .required(r, "min", "set min = 100")
-                .and_then(|n| r.integer(&n, 1, max));
-            let hi = f
-                .required(r, "max", "set max = 900")
-                .and_then(|n| r.integer(&n, 1, max));
+            let lo = f.read(r, &TOKEN_MIN);
+            let hi = f.read(r, &TOKEN_MAX);
             match (lo, hi) {
                 (Some(lo), Some(hi)) if lo.value <= hi.value => Some(TokenCount::Uniform {
                     min: lo.value as u32,
@@ -208,16 +219,8 @@ pub(super) fn read_tokens(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Toke
             }
         }
         _ => {
-            let mean = f
-                .required(r, "mean", "set mean = 600")
-                .and_then(|n| r.positive(&n, true));
-            let cv = f
-                .required(
-                    r,
-                    "cv",
-                    "set the coefficient of variation, such as cv = 1.0",
-                )
-                .and_then(|n| r.positive(&n, true));
+            let mean = f.read(r, &TOKEN_MEAN);
+            let cv = f.read(r, &TOKEN_CV);
             match (mean, cv) {
                 (Some(m), Some(cv)) if m.value >= 1.0 => {
                     Some(TokenCount::lognormal(m.value, cv.value))

@@ -4,63 +4,42 @@
 //! It must not know how objectives are judged: it reads them into a
 //! [`SloSpec`](crate::gates::SloSpec), a description that the run ignores.
 
-use super::raw::locate_node;
-use super::reader::{Located, Node, Reader};
-use crate::gates::{LatencyStatistic, Objective, SloSpec};
+use super::reader::keys::{Duration, Fraction, Key, Usd, Whole};
+use super::reader::{Fields, Located, Node, Reader};
+use crate::scenario::spec::{LatencyStatistic, Objective, SloSpec};
+
+const ERROR_RATE: Key<Fraction> = Key::optional("error_rate", Fraction);
+const COST: Key<Usd> = Key::optional("cost", Usd);
+const MONTHLY_COST: Key<Usd> = Key::optional("monthly_cost", Usd);
+const MIN_COMPLETED: Key<Whole> = Key::optional("min_completed", Whole(0, i64::MAX));
+const LATENCY_TARGET: Key<Duration> = Key::optional("latency_target", Duration);
 
 /// Reads `[slo]`; `None` (with the problems recorded) if any key is broken or none is given.
 pub(super) fn read_slo(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<SloSpec>> {
-    let at = locate_node(&node);
+    let at = node.at();
     let mut f = r.table(node, "a table such as [slo] p99 = \"2s\"")?;
-    let mut objectives = Vec::new();
-    let mut ok = true;
-    for statistic in LatencyStatistic::ALL {
-        let Some(n) = f.get(statistic.key()) else {
-            continue;
-        };
-        match r.duration(&n) {
-            Some(d) if d.value.is_zero() => {
-                r.error(
-                    &d,
-                    "a latency limit must be longer than 0s: no request is that fast",
-                    Some(format!("such as {} = \"2s\"", statistic.key())),
-                );
-                ok = false;
-            }
-            Some(d) => objectives.push(Objective::Latency {
-                statistic,
-                at_most: d.value,
-            }),
-            None => ok = false,
-        }
-    }
+    let (mut objectives, mut ok) = latency_objectives(r, &mut f);
     let mut push = |objective: Option<Objective>| match objective {
         Some(o) => objectives.push(o),
         None => ok = false,
     };
-    if let Some(n) = f.get("error_rate") {
-        push(
-            r.fraction(&n)
-                .map(|v| Objective::ErrorRate { at_most: v.value }),
-        );
+    if let Some(v) = f.read_given(r, &ERROR_RATE) {
+        push(v.map(|v| Objective::ErrorRate { at_most: v.value }));
     }
-    if let Some(n) = f.get("cost") {
-        push(r.usd(&n).map(|v| Objective::Cost {
+    if let Some(v) = f.read_given(r, &COST) {
+        push(v.map(|v| Objective::Cost {
             at_most_usd: v.value,
         }));
     }
-    if let Some(n) = f.get("monthly_cost") {
-        push(r.usd(&n).map(|v| Objective::MonthlyCost {
+    if let Some(v) = f.read_given(r, &MONTHLY_COST) {
+        push(v.map(|v| Objective::MonthlyCost {
             at_most_usd: v.value,
         }));
     }
-    if let Some(n) = f.get("min_completed") {
-        push(
-            r.integer(&n, 0, i64::MAX)
-                .map(|v| Objective::MinCompleted { at_least: v.value }),
-        );
+    if let Some(v) = f.read_given(r, &MIN_COMPLETED) {
+        push(v.map(|v| Objective::MinCompleted { at_least: v.value }));
     }
-    let latency_target = match f.get("latency_target").map(|n| r.duration(&n)) {
+    let latency_target = match f.read_given(r, &LATENCY_TARGET) {
         Some(Some(d)) if d.value.is_zero() => {
             r.error(
                 &d,
@@ -89,23 +68,47 @@ pub(super) fn read_slo(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located
         );
         return None;
     }
-    ok.then_some(Located {
-        value: SloSpec {
-            objectives,
-            latency_target,
-        },
-        path: at.path,
-        span: at.span,
-    })
+    ok.then_some(at.to(SloSpec {
+        objectives,
+        latency_target,
+    }))
+}
+
+/// The latency limits (`mean`, `p50`, ..., in [`LatencyStatistic::ALL`]'s order), and false if
+/// one is broken or 0 (reported).
+fn latency_objectives(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> (Vec<Objective>, bool) {
+    let mut objectives = Vec::new();
+    let mut ok = true;
+    for statistic in LatencyStatistic::ALL {
+        let Some(d) = f.read_given(r, &Key::optional(statistic.key(), Duration)) else {
+            continue;
+        };
+        match d {
+            Some(d) if d.value.is_zero() => {
+                r.error(
+                    &d,
+                    "a latency limit must be longer than 0s: no request is that fast",
+                    Some(format!("such as {} = \"2s\"", statistic.key())),
+                );
+                ok = false;
+            }
+            Some(d) => objectives.push(Objective::Latency {
+                statistic,
+                at_most: d.value,
+            }),
+            None => ok = false,
+        }
+    }
+    (objectives, ok)
 }
 
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
-    use crate::engine::SimDuration;
-    use crate::gates::{LatencyStatistic, Objective, SloSpec};
+    use crate::scenario::spec::{LatencyStatistic, Objective, SloSpec};
     use crate::scenario::{Scenario, ScenarioSet};
+    use crate::time::SimDuration;
 
     /// A whole scenario, without `[slo]`.
     const HEAD: &str = r#"name = "s"

@@ -6,20 +6,138 @@
 //! - amounts of money: `"$8000"`, `"$8,000"`, `"$12.50"` (US dollars, no time unit)
 //! - fractions: `"0.1%"` (a percentage), or a bare number from 0 to 1 (read by the reader)
 //!
-//! Parsers return a message saying what was expected; the reader adds the file, path and position.
-//! The text is repeated through [`quoted`]: escaped, and cut short if it is long.
+//! Parsers return a [`UnitError`] saying what was expected; the reader adds the file, path and
+//! position. The text is repeated through [`quoted`]: escaped, and cut short if it is long.
 
 use super::diagnostics::quoted;
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
+
+/// A kind of value with a unit, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantity {
+    /// `"90s"`.
+    Duration,
+    /// `"120/s"`.
+    Rate,
+    /// `"$0.526/h"`.
+    Price,
+    /// `"$8000"`.
+    Amount,
+    /// `"20KB"`.
+    Size,
+    /// `"0.1%"`.
+    Percent,
+}
+
+impl Quantity {
+    /// How a message names it, with examples.
+    fn example(self) -> &'static str {
+        match self {
+            Quantity::Duration => "a duration such as \"90s\", \"5m\" or \"1h\"",
+            Quantity::Rate => "a rate such as \"120/s\", \"7200/m\" or \"1000/h\"",
+            Quantity::Price => "a price such as \"$0.526/h\"",
+            Quantity::Amount => "an amount of dollars such as \"$8000\"",
+            Quantity::Size => "a size such as \"2KB\", \"1.5MB\" or \"1MiB\"",
+            Quantity::Percent => "a percentage such as \"0.1%\"",
+        }
+    }
+
+    /// What the message adds after the text found, on how to write it.
+    fn shape(self) -> &'static str {
+        match self {
+            Quantity::Duration => {
+                " (a number must come before each unit; negative durations are not allowed)"
+            }
+            Quantity::Rate => "",
+            Quantity::Price | Quantity::Amount => " (start it with $)",
+            Quantity::Size => " (units: B, KB, MB, GB, KiB, MiB, GiB)",
+            Quantity::Percent => {
+                " (end it with %, or write a fraction such as 0.001 without quotes)"
+            }
+        }
+    }
+}
+
+/// Why a value with a unit cannot be read. Each text field holds the input as messages repeat
+/// it ([`quoted`]: escaped, cut short), so that an error's size is bounded whatever the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnitError {
+    /// An empty string where a value was expected.
+    #[error("expected {}, found an empty string", .0.example())]
+    Empty(Quantity),
+    /// Text not of the quantity's shape.
+    #[error("expected {}, found {text}{}", .quantity.example(), .quantity.shape())]
+    Malformed {
+        /// What was expected.
+        quantity: Quantity,
+        /// The text, quoted.
+        text: String,
+    },
+    /// A part that should be a number is not one.
+    #[error("{number} in {text} is not a number")]
+    NotANumber {
+        /// The part, quoted.
+        number: String,
+        /// The whole text, quoted.
+        text: String,
+    },
+    /// A duration without its unit.
+    #[error("{text} has no unit: write it with one, such as {seconds} or {millis}")]
+    NoUnit {
+        /// The text, quoted.
+        text: String,
+        /// The number in seconds, quoted.
+        seconds: String,
+        /// The number in milliseconds, quoted.
+        millis: String,
+    },
+    /// A unit the quantity does not have.
+    #[error("unknown {what} unit {unit} in {text}: use {known}")]
+    UnknownUnit {
+        /// `time`, `rate` or `price`.
+        what: &'static str,
+        /// The unit, quoted.
+        unit: String,
+        /// The text, quoted.
+        text: String,
+        /// The units there are.
+        known: &'static str,
+    },
+    /// A duration past [`SimDuration::LONGEST_INPUT`].
+    #[error("duration {0} is too long (at most 1e9 seconds)")]
+    TooLong(String),
+    /// Not a finite number.
+    #[error("{0} is not a finite number")]
+    NotFinite(String),
+    /// A negative number.
+    #[error("{0} is negative")]
+    Negative(String),
+    /// A rate above [`MAX_RATE_PER_SECOND`].
+    #[error("{0} is above {MAX_RATE_PER_SECOND:e} requests per second, more than fleetsim simulates in useful time")]
+    RateTooHigh(String),
+    /// A price per time where an amount is expected.
+    #[error("{0} is a price per time; here write an amount, such as \"$8000\"")]
+    PricePerTime(String),
+    /// An amount with misplaced commas or stray characters.
+    #[error("{0} is not an amount of dollars: write digits, with commas only between groups of three, such as \"$8000\" or \"$8,000.50\"")]
+    BadDigits(String),
+    /// An amount whose digits do not make a number.
+    #[error("{0} is not an amount of dollars")]
+    NotAnAmount(String),
+    /// A size without a number before its unit.
+    #[error("{0} is not a size: write a number then a unit, such as \"2KB\"")]
+    NotASize(String),
+    /// A percentage above 100.
+    #[error("{0} is above 100%")]
+    AboveHundredPercent(String),
+}
 
 /// Parses a duration such as `"90s"`, `"1h30m"` or `"250ms"`.
-pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+pub fn parse_duration(text: &str) -> Result<SimDuration, UnitError> {
     let shown = quoted(text);
     let s = text.trim();
     if s.is_empty() {
-        return Err(
-            "expected a duration such as \"90s\", \"5m\" or \"1h\", found an empty string".into(),
-        );
+        return Err(UnitError::Empty(Quantity::Duration));
     }
     let mut total_secs = 0.0f64;
     let mut rest = s;
@@ -28,14 +146,16 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         if number_len == 0 {
-            return Err(format!(
-                "expected a duration such as \"90s\", \"5m\" or \"1h\", found {shown} (a number must come before each unit; negative durations are not allowed)"
-            ));
+            return Err(UnitError::Malformed {
+                quantity: Quantity::Duration,
+                text: shown,
+            });
         }
         let written = &rest[..number_len];
-        let number: f64 = written
-            .parse()
-            .map_err(|_| format!("{} in {shown} is not a number", quoted(written)))?;
+        let number: f64 = written.parse().map_err(|_| UnitError::NotANumber {
+            number: quoted(written),
+            text: shown.clone(),
+        })?;
         rest = &rest[number_len..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
@@ -51,25 +171,25 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
             "h" => 3600.0,
             "d" => 86_400.0,
             "" => {
-                return Err(format!(
-                    "{shown} has no unit: write it with one, such as {} or {}",
-                    quoted(&format!("{written}s")),
-                    quoted(&format!("{written}ms"))
-                ))
+                return Err(UnitError::NoUnit {
+                    text: shown,
+                    seconds: quoted(&format!("{written}s")),
+                    millis: quoted(&format!("{written}ms")),
+                })
             }
             other => {
-                return Err(format!(
-                    "unknown time unit {} in {shown}: use ns, us, ms, s, m, h or d",
-                    quoted(other)
-                ))
+                return Err(UnitError::UnknownUnit {
+                    what: "time",
+                    unit: quoted(other),
+                    text: shown,
+                    known: "ns, us, ms, s, m, h or d",
+                })
             }
         };
         total_secs += number * scale;
     }
     if !total_secs.is_finite() || total_secs > SimDuration::LONGEST_INPUT.as_secs_f64() {
-        return Err(format!(
-            "duration {shown} is too long (at most 1e9 seconds)"
-        ));
+        return Err(UnitError::TooLong(shown));
     }
     Ok(SimDuration::from_secs_f64(total_secs))
 }
@@ -78,53 +198,56 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
 pub const MAX_RATE_PER_SECOND: f64 = 1e7;
 
 /// A rate in events per second.
-pub fn parse_rate(text: &str) -> Result<f64, String> {
+pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
     let shown = quoted(text);
     let s = text.trim();
     let Some((number, unit)) = s.split_once('/') else {
-        return Err(format!(
-            "expected a rate such as \"120/s\", \"7200/m\" or \"1000/h\", found {shown}"
-        ));
+        return Err(UnitError::Malformed {
+            quantity: Quantity::Rate,
+            text: shown,
+        });
     };
-    let number = number.trim();
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{} in {shown} is not a number", quoted(number)))?;
-    let per_secs = per_unit_seconds(unit.trim()).ok_or_else(|| {
-        format!(
-            "unknown rate unit {} in {shown}: use /s, /m, /min or /h",
-            quoted(&format!("/{}", unit.trim()))
-        )
+    let value = parse_number(number.trim(), &shown)?;
+    let per_secs = per_unit_seconds(unit.trim()).ok_or_else(|| UnitError::UnknownUnit {
+        what: "rate",
+        unit: quoted(&format!("/{}", unit.trim())),
+        text: shown.clone(),
+        known: "/s, /m, /min or /h",
     })?;
     check_finite_non_negative(value, text)?;
     let per_second = value / per_secs;
     if per_second > MAX_RATE_PER_SECOND {
-        return Err(format!(
-            "{shown} is above {MAX_RATE_PER_SECOND:e} requests per second, more than fleetsim simulates in useful time"
-        ));
+        return Err(UnitError::RateTooHigh(shown));
     }
     Ok(per_second)
 }
 
+/// A rate for messages: `2.5e7/s`, or plainly below a million.
+pub fn rate_text(per_second: f64) -> String {
+    if per_second >= 1e6 {
+        format!("{per_second:.3e}/s")
+    } else {
+        format!("{}/s", (per_second * 1000.0).round() / 1000.0)
+    }
+}
+
 /// A price in US dollars per hour, from `"$0.526/h"`.
-pub fn parse_price_per_hour(text: &str) -> Result<f64, String> {
+pub fn parse_price_per_hour(text: &str) -> Result<f64, UnitError> {
     let shown = quoted(text);
     let s = text.trim();
     let Some(body) = s.strip_prefix('$') else {
-        return Err(format!(
-            "expected a price such as \"$0.526/h\", found {shown} (start it with $)"
-        ));
+        return Err(UnitError::Malformed {
+            quantity: Quantity::Price,
+            text: shown,
+        });
     };
     let (number, unit) = body.split_once('/').unwrap_or((body, "h"));
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("{} in {shown} is not a number", quoted(number.trim())))?;
-    let per_secs = per_unit_seconds(unit.trim()).ok_or_else(|| {
-        format!(
-            "unknown price unit {} in {shown}: use /s, /m, /h or /d",
-            quoted(&format!("/{}", unit.trim()))
-        )
+    let value = parse_number(number.trim(), &shown)?;
+    let per_secs = per_unit_seconds(unit.trim()).ok_or_else(|| UnitError::UnknownUnit {
+        what: "price",
+        unit: quoted(&format!("/{}", unit.trim())),
+        text: shown.clone(),
+        known: "/s, /m, /h or /d",
     })?;
     check_finite_non_negative(value, text)?;
     // Scaled by a whole factor each way, so that "$0.011/h" is exactly 0.011 (not
@@ -139,18 +262,17 @@ pub fn parse_price_per_hour(text: &str) -> Result<f64, String> {
 /// An amount of US dollars, from `"$8000"`, `"$8,000"` or `"$1,234.50"`. Commas must separate
 /// groups of three digits, as in English number formatting, so that `"$8,00"` (a typo of
 /// `"$800"` or of `"$8.00"`?) is rejected rather than guessed.
-pub fn parse_usd(text: &str) -> Result<f64, String> {
+pub fn parse_usd(text: &str) -> Result<f64, UnitError> {
     let shown = quoted(text);
     let s = text.trim();
     let Some(body) = s.strip_prefix('$') else {
-        return Err(format!(
-            "expected an amount of dollars such as \"$8000\", found {shown} (start it with $)"
-        ));
+        return Err(UnitError::Malformed {
+            quantity: Quantity::Amount,
+            text: shown,
+        });
     };
     if body.contains('/') {
-        return Err(format!(
-            "{shown} is a price per time; here write an amount, such as \"$8000\""
-        ));
+        return Err(UnitError::PricePerTime(shown));
     }
     let (whole, decimals) = body.split_once('.').unwrap_or((body, ""));
     let groups: Vec<&str> = whole.split(',').collect();
@@ -165,21 +287,17 @@ pub fn parse_usd(text: &str) -> Result<f64, String> {
         || !digits_only(decimals)
         || (body.contains('.') && decimals.is_empty())
     {
-        return Err(format!(
-            "{shown} is not an amount of dollars: write digits, with commas only between groups of three, such as \"$8000\" or \"$8,000.50\""
-        ));
+        return Err(UnitError::BadDigits(shown));
     }
     let number: String = body.chars().filter(|c| *c != ',').collect();
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{shown} is not an amount of dollars"))?;
+    let value: f64 = number.parse().map_err(|_| UnitError::NotAnAmount(shown))?;
     check_finite_non_negative(value, text)?;
     Ok(value)
 }
 
 /// A size in bytes, from `"2KB"`, `"1.5MB"`, `"1MiB"` or `"512B"`: SI prefixes are powers of
 /// 1000 (KB, MB, GB), binary ones of 1024 (KiB, MiB, GiB), as cloud price lists count GB.
-pub fn parse_bytes(text: &str) -> Result<u64, String> {
+pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
     let shown = quoted(text);
     let s = text.trim();
     let split = s
@@ -195,36 +313,41 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         "MiB" => 1024.0 * 1024.0,
         "GiB" => 1024.0 * 1024.0 * 1024.0,
         _ => {
-            return Err(format!(
-                "expected a size such as \"2KB\", \"1.5MB\" or \"1MiB\", found {shown} (units: B, KB, MB, GB, KiB, MiB, GiB)"
-            ))
+            return Err(UnitError::Malformed {
+                quantity: Quantity::Size,
+                text: shown,
+            })
         }
     };
-    let value: f64 = number.parse().map_err(|_| {
-        format!("{shown} is not a size: write a number then a unit, such as \"2KB\"")
-    })?;
+    let value: f64 = number.parse().map_err(|_| UnitError::NotASize(shown))?;
     check_finite_non_negative(value, text)?;
     Ok((value * factor).round() as u64)
 }
 
 /// A fraction from 0 to 1, from a percentage such as `"0.1%"` (= 0.001).
-pub fn parse_percent(text: &str) -> Result<f64, String> {
+pub fn parse_percent(text: &str) -> Result<f64, UnitError> {
     let shown = quoted(text);
     let s = text.trim();
     let Some(number) = s.strip_suffix('%') else {
-        return Err(format!(
-            "expected a percentage such as \"0.1%\", found {shown} (end it with %, or write a fraction such as 0.001 without quotes)"
-        ));
+        return Err(UnitError::Malformed {
+            quantity: Quantity::Percent,
+            text: shown,
+        });
     };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("{} in {shown} is not a number", quoted(number.trim())))?;
+    let value = parse_number(number.trim(), &shown)?;
     check_finite_non_negative(value, text)?;
     if value > 100.0 {
-        return Err(format!("{shown} is above 100%"));
+        return Err(UnitError::AboveHundredPercent(shown));
     }
     Ok(value / 100.0)
+}
+
+/// `number`, a part of the text `shown` (quoted), as a number.
+fn parse_number(number: &str, shown: &str) -> Result<f64, UnitError> {
+    number.parse().map_err(|_| UnitError::NotANumber {
+        number: quoted(number),
+        text: shown.to_string(),
+    })
 }
 
 fn per_unit_seconds(unit: &str) -> Option<f64> {
@@ -237,13 +360,12 @@ fn per_unit_seconds(unit: &str) -> Option<f64> {
     }
 }
 
-fn check_finite_non_negative(value: f64, text: &str) -> Result<(), String> {
-    let shown = quoted(text);
+fn check_finite_non_negative(value: f64, text: &str) -> Result<(), UnitError> {
     if !value.is_finite() {
-        return Err(format!("{shown} is not a finite number"));
+        return Err(UnitError::NotFinite(quoted(text)));
     }
     if value < 0.0 {
-        return Err(format!("{shown} is negative"));
+        return Err(UnitError::Negative(quoted(text)));
     }
     Ok(())
 }
@@ -286,7 +408,10 @@ mod tests {
         for bad in ["", "90", "-5s", "5 parsecs", "s", "1.2.3s", "1e999h"] {
             assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
         }
-        assert!(parse_duration("90").unwrap_err().contains("\"90s\""));
+        assert!(parse_duration("90")
+            .unwrap_err()
+            .to_string()
+            .contains("\"90s\""));
     }
 
     #[test]
@@ -312,7 +437,10 @@ mod tests {
         ] {
             assert!(parse_usd(bad).is_err(), "{bad} should be rejected");
         }
-        assert!(parse_usd("$1/h").unwrap_err().contains("price per time"));
+        assert!(parse_usd("$1/h")
+            .unwrap_err()
+            .to_string()
+            .contains("price per time"));
     }
 
     #[test]

@@ -27,6 +27,16 @@ pub fn run(s: &Scenario, seed: u64) -> (Summary, Vec<TimelineRow>) {
     (result.summary, sink.rows)
 }
 
+/// The shipped scenarios too heavy for a plain `cargo test` (over 2 s of simulation each): a
+/// test that runs every shipped scenario leaves these to an ignored twin that `.ci/run` runs
+/// (`shipped.rs` checks that its ignored tests are exactly these).
+pub const HEAVY_SHIPPED: [&str; 4] = [
+    "chat_closed_loop",
+    "scheduled_and_predictive",
+    "stable_diffusion_5000_users",
+    "viral_spike_100x",
+];
+
 /// Every shipped scenario file.
 pub fn shipped_scenarios() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("scenarios"))

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
-use crate::common::{files_under, repo, run, shipped_scenarios};
+use crate::common::{files_under, repo, run, shipped_scenarios, HEAVY_SHIPPED};
 use fleetsim::metrics::Failure;
 use fleetsim::ScenarioSet;
 
@@ -200,6 +200,12 @@ macro_rules! shipped {
                 let stem = file.file_stem().unwrap().to_str().unwrap().to_string();
                 assert!(tested.contains(&stem.as_str()), "add {stem} to shipped!");
             }
+            // The ignored ones are the heavy ones other tests leave to `.ci/run` too.
+            let slow: &[&str] = &[$($({
+                let _reason: &str = $slow;
+                stringify!($name)
+            },)?)*];
+            assert_eq!(slow, HEAVY_SHIPPED);
             let text = std::fs::read_to_string(repo().join(GOLDEN)).unwrap();
             for line in text.lines() {
                 let scenario = line.split('/').next().unwrap();

@@ -9,6 +9,10 @@
 //! the replication mean, `|mean − theory| ≤ t(0.9995, R − 1) · s / √R` (R − 1 = 9 degrees of
 //! freedom, t ≈ 4.781). Fixed seeds make every check reproducible; with ~30 checks at 0.1 % each,
 //! a correct model fails one with probability ≈ 3 % for a fresh choice of seeds.
+//!
+//! The two replicated comparisons are the slowest tests of the suite after the supermarket
+//! model's: a plain `cargo test` leaves them out (`#[ignore]`), `.ci/run` runs them
+//! (`cargo test -- --ignored`); alone: `cargo test --test integration theory -- --include-ignored`.
 
 use crate::common::{self, erlang_c, mmc_wait, on_two_threads, run, scenario};
 
@@ -128,6 +132,7 @@ fn durations(servers: u32, rho: f64, lambda: f64, min_arrivals: f64) -> (f64, f6
 }
 
 #[test]
+#[ignore = "slow statistical: M/M/c against Erlang C, 12 cases x 10 replications (29 s on a busy 2-core machine), run by .ci/run"]
 fn mmc_matches_erlang_c_for_every_size_and_load() {
     let mut failures = Vec::new();
     let mut total_requests = 0;
@@ -179,6 +184,7 @@ fn mmc_matches_erlang_c_for_every_size_and_load() {
 }
 
 #[test]
+#[ignore = "slow statistical: M/D/1 and M/G/1 against Pollaczek-Khinchine, 10 replications each (27 s on a busy 2-core machine), run by .ci/run"]
 fn md1_and_lognormal_mg1_match_pollaczek_khinchine() {
     let mut failures = Vec::new();
     // (label, service table, E[S²] for mean 1 s, load, arrivals per replication)

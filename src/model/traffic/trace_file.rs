@@ -4,11 +4,12 @@
 //! The whole file is read once into arrays (times as `u64` ns from the first record, tokens as
 //! `u32`): memory is bounded by the file (about 16 bytes a record without user or class
 //! columns), never by the run, and the runs share it behind an `Arc`. Errors are values (a
-//! `String` naming the file, the line and what was expected); nothing here panics on bad input.
+//! [`TraceError`] naming the file, the line and what was expected); nothing here panics on bad
+//! input.
 //! It knows nothing of scenarios or the event loop.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::engine::SimDuration;
 
@@ -154,7 +155,7 @@ impl TraceData {
     /// Reads the trace file at `path` laid out as `format`, within the memory budget: a file
     /// larger than [`crate::limits::MemoryBudget::max_file_bytes`], or with more records than
     /// [`crate::limits::MemoryBudget::max_records`] allows, is an error.
-    pub fn load(path: &Path, format: &TraceFormat) -> Result<TraceData, String> {
+    pub fn load(path: &Path, format: &TraceFormat) -> Result<TraceData, TraceError> {
         let max_records =
             crate::limits::MemoryBudget::current().max_records(Self::BYTES_PER_RECORD);
         TraceData::load_within(path, format, max_records)
@@ -165,9 +166,13 @@ impl TraceData {
         path: &Path,
         format: &TraceFormat,
         max_records: u64,
-    ) -> Result<TraceData, String> {
-        let text = crate::limits::read_capped_to_string(path)
-            .map_err(|e| format!("cannot read the trace file {}: {e}", path.display()))?;
+    ) -> Result<TraceData, TraceError> {
+        let text = crate::limits::read_capped_to_string(path).map_err(|reason| {
+            TraceError::Unreadable {
+                path: path.to_path_buf(),
+                reason,
+            }
+        })?;
         let name = path.display().to_string();
         let max_records = usize::try_from(max_records).unwrap_or(usize::MAX);
         match format {
@@ -229,47 +234,53 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn push(&mut self, line: usize, fields: &Record<'_>) -> Result<(), String> {
+    fn push(&mut self, line: usize, fields: &Record<'_>) -> Result<(), TraceError> {
         if self.data.times.len() >= self.max_records {
-            return Err(format!(
-                "{} line {line}: more than {} records, the most a trace may hold within the memory budget of {} ({} bytes a record)",
-                self.name,
-                crate::limits::format_count(self.max_records as u64),
-                crate::limits::MemoryBudget::current().describe(),
-                TraceData::BYTES_PER_RECORD
-            ));
+            return Err(TraceError::TooManyRecords {
+                name: self.name.to_string(),
+                line,
+                max: self.max_records,
+                budget: crate::limits::MemoryBudget::current().describe(),
+            });
         }
-        let at = |column: &str, what: &str| {
-            format!("{} line {line}, column \"{column}\": {what}", self.name)
+        let at = |column: &str, problem: CellProblem| TraceError::Cell {
+            name: self.name.to_string(),
+            line,
+            column: column.to_string(),
+            problem,
         };
-        let time_cell = fields.get(&self.map.time_column).ok_or_else(|| {
+        let time_column = &self.map.time_column;
+        let time_cell = fields
+            .get(time_column)
+            .ok_or_else(|| at(time_column, CellProblem::NoTime))?;
+        let cell = || time_cell.to_string();
+        let abs = parse_time(time_cell, self.map.time_unit).map_err(|error| {
             at(
-                &self.map.time_column,
-                "no value (every record needs a time)",
+                time_column,
+                CellProblem::BadTime {
+                    cell: cell(),
+                    error,
+                },
             )
         })?;
-        let abs = parse_time(time_cell, self.map.time_unit)
-            .map_err(|e| at(&self.map.time_column, &format!("\"{time_cell}\" {e}")))?;
         let first = *self.first.get_or_insert(abs);
         let rel = abs - first;
         if rel > SimDuration::LONGEST_INPUT.as_nanos() as i128 {
+            let secs = rel as f64 / 1e9;
             return Err(at(
-                &self.map.time_column,
-                &format!("\"{time_cell}\" {}", far_after_first(rel as f64 / 1e9)),
+                time_column,
+                CellProblem::FarAfterFirst { cell: cell(), secs },
             ));
         }
         if rel < 0 {
-            return Err(at(
-                &self.map.time_column,
-                &format!("\"{time_cell}\" is before the first record's time (traces must be sorted by time)"),
-            ));
+            return Err(at(time_column, CellProblem::BeforeFirst { cell: cell() }));
         }
         let rel = rel as u64;
         if let Some(&last) = self.data.times.last() {
             if rel < last {
                 return Err(at(
-                    &self.map.time_column,
-                    &format!("\"{time_cell}\" is before the previous record's time (traces must be sorted by time; equal times are kept in file order)"),
+                    time_column,
+                    CellProblem::BeforePrevious { cell: cell() },
                 ));
             }
         }
@@ -283,9 +294,9 @@ impl<'a> Builder<'a> {
                 let tokens: u32 = cell.parse().map_err(|_| {
                     at(
                         column,
-                        &format!(
-                            "\"{cell}\" is not a token count (a whole number from 0 to 4294967295)"
-                        ),
+                        CellProblem::NotTokens {
+                            cell: cell.to_string(),
+                        },
                     )
                 })?;
                 out.push(tokens);
@@ -294,7 +305,7 @@ impl<'a> Builder<'a> {
         if let Some(column) = &self.map.user_column {
             let cell = fields.get(column).unwrap_or("");
             if cell.is_empty() {
-                return Err(at(column, "no user id"));
+                return Err(at(column, CellProblem::NoUser));
             }
             let user = match cell.parse::<u64>() {
                 Ok(u) => u,
@@ -308,7 +319,7 @@ impl<'a> Builder<'a> {
         if let Some(column) = &self.map.class_column {
             let cell = fields.get(column).unwrap_or("");
             if cell.is_empty() {
-                return Err(at(column, "no class name"));
+                return Err(at(column, CellProblem::NoClass));
             }
             let next = self.classes_by_name.len() as u32;
             let class = *self
@@ -323,9 +334,11 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<TraceData, String> {
+    fn finish(mut self) -> Result<TraceData, TraceError> {
         if self.data.is_empty() {
-            return Err(format!("{} has no records", self.name));
+            return Err(TraceError::NoRecords {
+                name: self.name.to_string(),
+            });
         }
         self.data.origin = self.first.unwrap_or(0);
         Ok(self.data)
@@ -352,13 +365,16 @@ fn parse_csv(
     name: &str,
     max_records: usize,
     map: &ColumnMap,
-) -> Result<TraceData, String> {
+) -> Result<TraceData, TraceError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| format!("cannot read the header row of {name}: {e}"))?
+        .map_err(|source| TraceError::Header {
+            name: name.to_string(),
+            source,
+        })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -369,16 +385,21 @@ fn parse_csv(
         .collect();
     for column in map.columns() {
         if !index.contains_key(column) {
-            return Err(format!(
-                "{name} has no column \"{column}\" (its columns: {})",
-                headers.join(", ")
-            ));
+            return Err(TraceError::NoColumn {
+                name: name.to_string(),
+                column: column.to_string(),
+                columns: headers.join(", "),
+            });
         }
     }
     let mut builder = Builder::new(name, map, max_records);
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
-        let record = record.map_err(|e| format!("{name} line {line}: {e}"))?;
+        let record = record.map_err(|source| TraceError::Csv {
+            name: name.to_string(),
+            line,
+            source,
+        })?;
         builder.push(
             line,
             &Record {
@@ -395,7 +416,7 @@ fn parse_jsonl(
     name: &str,
     max_records: usize,
     map: &ColumnMap,
-) -> Result<TraceData, String> {
+) -> Result<TraceData, TraceError> {
     let mut builder = Builder::new(name, map, max_records);
     let columns: Vec<&str> = map.columns().collect();
     let mut headers = BTreeMap::new();
@@ -407,25 +428,35 @@ fn parse_jsonl(
         if line_text.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value = serde_json::from_str(line_text)
-            .map_err(|e| format!("{name} line {line}: not a JSON object ({e})"))?;
-        let object = value
-            .as_object()
-            .ok_or_else(|| format!("{name} line {line}: expected a JSON object {{...}}"))?;
+        let value: serde_json::Value =
+            serde_json::from_str(line_text).map_err(|source| TraceError::NotJson {
+                name: name.to_string(),
+                line,
+                source,
+            })?;
+        let object = value.as_object().ok_or_else(|| TraceError::NotAnObject {
+            name: name.to_string(),
+            line,
+        })?;
         let mut cells = Vec::with_capacity(columns.len());
         for column in &columns {
             let cell = match object.get(*column) {
                 Some(serde_json::Value::String(s)) => s.clone(),
                 Some(serde_json::Value::Number(n)) => n.to_string(),
                 Some(other) => {
-                    return Err(format!(
-                        "{name} line {line}: key \"{column}\" holds {other}, expected a number or a string"
-                    ))
+                    return Err(TraceError::WrongJsonType {
+                        name: name.to_string(),
+                        line,
+                        key: column.to_string(),
+                        found: other.clone(),
+                    })
                 }
                 None => {
-                    return Err(format!(
-                        "{name} line {line}: no key \"{column}\" (the trace's mapping needs it)"
-                    ))
+                    return Err(TraceError::MissingKey {
+                        name: name.to_string(),
+                        line,
+                        key: column.to_string(),
+                    })
                 }
             };
             cells.push(cell);
@@ -459,31 +490,214 @@ impl ColumnMap {
     }
 }
 
+/// Why a trace file cannot be read: every variant names the file (as the user wrote its path)
+/// and, where there is one, the line.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// The file cannot be read (missing, unreadable, or larger than the memory budget allows).
+    #[error("cannot read the trace file {}: {reason}", .path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// More records than the memory budget allows.
+    #[error("{name} line {line}: more than {} records, the most a trace may hold within the memory budget of {budget} ({} bytes a record)", crate::limits::format_count(*.max as u64), TraceData::BYTES_PER_RECORD)]
+    TooManyRecords {
+        /// The file.
+        name: String,
+        /// The line of the first record too many.
+        line: usize,
+        /// The most records allowed.
+        max: usize,
+        /// The budget, described.
+        budget: String,
+    },
+    /// A cell that cannot be read.
+    #[error("{name} line {line}, column \"{column}\": {problem}")]
+    Cell {
+        /// The file.
+        name: String,
+        /// The line.
+        line: usize,
+        /// The column (CSV) or key (JSONL).
+        column: String,
+        /// What is wrong with the cell.
+        problem: CellProblem,
+    },
+    /// A file without records.
+    #[error("{name} has no records")]
+    NoRecords {
+        /// The file.
+        name: String,
+    },
+    /// A CSV header row that cannot be read.
+    #[error("cannot read the header row of {name}: {source}")]
+    Header {
+        /// The file.
+        name: String,
+        /// What the CSV reader met.
+        source: csv::Error,
+    },
+    /// A CSV file without a column the mapping names.
+    #[error("{name} has no column \"{column}\" (its columns: {columns})")]
+    NoColumn {
+        /// The file.
+        name: String,
+        /// The column.
+        column: String,
+        /// The columns the file has.
+        columns: String,
+    },
+    /// A CSV line that cannot be read.
+    #[error("{name} line {line}: {source}")]
+    Csv {
+        /// The file.
+        name: String,
+        /// The line.
+        line: usize,
+        /// What the CSV reader met.
+        source: csv::Error,
+    },
+    /// A JSONL line that is not JSON.
+    #[error("{name} line {line}: not a JSON object ({source})")]
+    NotJson {
+        /// The file.
+        name: String,
+        /// The line.
+        line: usize,
+        /// What the JSON reader met.
+        source: serde_json::Error,
+    },
+    /// A JSONL line that is JSON but not an object.
+    #[error("{name} line {line}: expected a JSON object {{...}}")]
+    NotAnObject {
+        /// The file.
+        name: String,
+        /// The line.
+        line: usize,
+    },
+    /// A key holding neither a number nor a string.
+    #[error("{name} line {line}: key \"{key}\" holds {found}, expected a number or a string")]
+    WrongJsonType {
+        /// The file.
+        name: String,
+        /// The line.
+        line: usize,
+        /// The key.
+        key: String,
+        /// What it holds.
+        found: serde_json::Value,
+    },
+    /// A line without a key the mapping names.
+    #[error("{name} line {line}: no key \"{key}\" (the trace's mapping needs it)")]
+    MissingKey {
+        /// The file.
+        name: String,
+        /// The line.
+        line: usize,
+        /// The key.
+        key: String,
+    },
+}
+
+/// What is wrong with one cell of a trace; its `Display` follows `line N, column "c": `.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CellProblem {
+    /// No time where every record needs one.
+    #[error("no value (every record needs a time)")]
+    NoTime,
+    /// A time cell that cannot be read.
+    #[error("\"{cell}\" {error}")]
+    BadTime {
+        /// The cell.
+        cell: String,
+        /// Why.
+        error: TimeError,
+    },
+    /// A time far after the first record's.
+    #[error("\"{cell}\" {}", far_after_first(*.secs))]
+    FarAfterFirst {
+        /// The cell.
+        cell: String,
+        /// Seconds after the first record.
+        secs: f64,
+    },
+    /// A time before the first record's.
+    #[error("\"{cell}\" is before the first record's time (traces must be sorted by time)")]
+    BeforeFirst {
+        /// The cell.
+        cell: String,
+    },
+    /// A time before the previous record's.
+    #[error("\"{cell}\" is before the previous record's time (traces must be sorted by time; equal times are kept in file order)")]
+    BeforePrevious {
+        /// The cell.
+        cell: String,
+    },
+    /// A token count that is not one.
+    #[error("\"{cell}\" is not a token count (a whole number from 0 to 4294967295)")]
+    NotTokens {
+        /// The cell.
+        cell: String,
+    },
+    /// An empty user id.
+    #[error("no user id")]
+    NoUser,
+    /// An empty class name.
+    #[error("no class name")]
+    NoClass,
+}
+
 /// Why a time cell cannot be read; its `Display` completes a sentence that starts with the
 /// cell (`"1e300" is far in the future ...`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
     /// Not a time in the column's unit; what was expected.
-    Malformed(String),
+    #[error("is not a time ({0})")]
+    Malformed(Malformation),
     /// A time past the latest one read, [`LATEST_TIME`] of the unit (a date past the year 9999).
+    #[error("is far in the future: past the latest time read ({LATEST_TIME:e} of the column's unit, or the year 9999)")]
     FarFuture,
+}
+
+/// How a time cell departs from its unit's form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Malformation {
+    /// A number with an exponent that does not parse.
+    #[error("not a number")]
+    NotANumber,
+    /// NaN or a negative number.
+    #[error("not a finite, non-negative number")]
+    NotFiniteNonNegative,
+    /// Nothing.
+    #[error("empty")]
+    Empty,
+    /// Characters other than digits and one point.
+    #[error("expected a non-negative decimal number")]
+    NotDecimal,
+    /// Digits that do not fit.
+    #[error("too large")]
+    TooLarge,
+    /// Not of the date-time form.
+    #[error("expected YYYY-MM-DD HH:MM:SS.fffffff")]
+    NotIso,
+    /// A date or time field outside its range.
+    #[error("{value} is outside {lo}..={hi}")]
+    OutOfRange {
+        /// The field.
+        value: i64,
+        /// Its least value.
+        lo: i64,
+        /// Its greatest value.
+        hi: i64,
+    },
 }
 
 /// The latest time a cell may hold, in its unit (`1e20 s` is 3e12 years; in ns it still fits an
 /// `i128` with room to spare).
 pub const LATEST_TIME: f64 = 1e20;
-
-impl std::fmt::Display for TimeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TimeError::Malformed(why) => write!(f, "is not a time ({why})"),
-            TimeError::FarFuture => write!(
-                f,
-                "is far in the future: past the latest time read ({LATEST_TIME:e} of the column's unit, or the year 9999)"
-            ),
-        }
-    }
-}
 
 /// The end of a message about a record `secs` seconds after its file's first record, beyond
 /// [`SimDuration::LONGEST_INPUT`]: `is 7976 years after the first record's time: ...`.
@@ -501,9 +715,6 @@ pub fn far_after_first(secs: f64) -> String {
     )
 }
 
-/// Marks a cell beyond [`LATEST_TIME`] between the parsers and [`parse_time`].
-const FAR: &str = "far in the future";
-
 /// A time cell as nanoseconds (since the Unix epoch for [`TimeUnit::Iso`], else from the
 /// unit's zero). Decimals are read exactly, digit by digit; digits below a nanosecond are
 /// dropped (truncated).
@@ -512,43 +723,38 @@ pub fn parse_time(cell: &str, unit: TimeUnit) -> Result<i128, TimeError> {
         TimeUnit::Iso => parse_iso(cell),
         _ => parse_decimal(cell, unit.nano_digits()),
     }
-    .map_err(|e| {
-        if e == FAR {
-            TimeError::FarFuture
-        } else {
-            TimeError::Malformed(e)
-        }
-    })
 }
 
 /// `digits.fraction` scaled by 10^`scale` exactly, truncated to an integer.
-fn parse_decimal(cell: &str, scale: u32) -> Result<i128, String> {
+fn parse_decimal(cell: &str, scale: u32) -> Result<i128, TimeError> {
+    use Malformation::*;
+    let bad = TimeError::Malformed;
     let s = cell.trim();
     if s.contains(['e', 'E']) {
-        let v: f64 = s.parse().map_err(|_| "not a number".to_string())?;
+        let v: f64 = s.parse().map_err(|_| bad(NotANumber))?;
         if v.is_nan() || v < 0.0 {
-            return Err("not a finite, non-negative number".into());
+            return Err(bad(NotFiniteNonNegative));
         }
         if v >= LATEST_TIME {
             // Not "not a number": 1e300 is a number, a time no trace can mean.
-            return Err(FAR.into());
+            return Err(TimeError::FarFuture);
         }
         return Ok((v * 10f64.powi(scale as i32)).round() as i128);
     }
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     if int.is_empty() && frac.is_empty() {
-        return Err("empty".into());
+        return Err(bad(Empty));
     }
     if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("expected a non-negative decimal number".into());
+        return Err(bad(NotDecimal));
     }
     if int.trim_start_matches('0').len() > 20 {
-        return Err(FAR.into());
+        return Err(TimeError::FarFuture);
     }
     let mut value: i128 = if int.is_empty() {
         0
     } else {
-        int.parse().map_err(|_| "too large".to_string())?
+        int.parse().map_err(|_| bad(TooLarge))?
     };
     value *= 10i128.pow(scale);
     let mut place = 10i128.pow(scale);
@@ -564,40 +770,42 @@ fn parse_decimal(cell: &str, scale: u32) -> Result<i128, String> {
 
 /// `YYYY-MM-DD HH:MM:SS[.f…]` (or `T` between date and time, optional trailing `Z`) as
 /// nanoseconds since 1970-01-01 00:00:00, the proleptic Gregorian calendar, no leap seconds.
-fn parse_iso(cell: &str) -> Result<i128, String> {
-    const EXPECTED: &str = "expected YYYY-MM-DD HH:MM:SS.fffffff";
+fn parse_iso(cell: &str) -> Result<i128, TimeError> {
+    let expected = TimeError::Malformed(Malformation::NotIso);
     let s = cell.trim().trim_end_matches('Z');
-    let (date, time) = s
-        .split_once([' ', 'T'])
-        .ok_or_else(|| EXPECTED.to_string())?;
+    let (date, time) = s.split_once([' ', 'T']).ok_or(expected.clone())?;
     let mut d = date.split('-');
     let (Some(y), Some(m), Some(day), None) = (d.next(), d.next(), d.next(), d.next()) else {
-        return Err(EXPECTED.into());
+        return Err(expected);
     };
     let mut t = time.split(':');
     let (Some(hh), Some(mm), Some(ss), None) = (t.next(), t.next(), t.next(), t.next()) else {
-        return Err(EXPECTED.into());
+        return Err(expected);
     };
-    let num = |x: &str, lo: i64, hi: i64| -> Result<i64, String> {
+    let num = |x: &str, lo: i64, hi: i64| -> Result<i64, TimeError> {
         let v: i64 = x
             .parse()
             .ok()
             .filter(|_| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(|| EXPECTED.to_string())?;
+            .ok_or(expected.clone())?;
         if v < lo || v > hi {
-            return Err(format!("{v} is outside {lo}..={hi}"));
+            return Err(TimeError::Malformed(Malformation::OutOfRange {
+                value: v,
+                lo,
+                hi,
+            }));
         }
         Ok(v)
     };
     if y.len() > 4 && y.bytes().all(|b| b.is_ascii_digit()) && y.trim_start_matches('0').len() > 4 {
         // A year past 9999: far in the future, not malformed.
-        return Err(FAR.into());
+        return Err(TimeError::FarFuture);
     }
     let (y, m, day) = (num(y, 0, 9999)?, num(m, 1, 12)?, num(day, 1, 31)?);
     let (hh, mm) = (num(hh, 0, 23)?, num(mm, 0, 59)?);
     let (sec_int, _) = ss.split_once('.').unwrap_or((ss, ""));
     num(sec_int, 0, 60)?;
-    let secs = parse_decimal(ss, 9).map_err(|_| EXPECTED.to_string())?;
+    let secs = parse_decimal(ss, 9).map_err(|_| expected.clone())?;
     let days = days_from_civil(y, m, day) as i128;
     Ok(((days * 24 + hh as i128) * 60 + mm as i128) * 60 * 1_000_000_000 + secs)
 }
@@ -659,7 +867,9 @@ mod tests {
     fn a_trace_beyond_its_record_cap_is_refused_at_the_first_record_too_many() {
         let text = "t,in,user,class\n1,5,a,b\n2,6,a,b\n3,7,a,b";
         assert_eq!(parse_csv(text, "x.csv", 3, &csv_map()).unwrap().len(), 3);
-        let e = parse_csv(text, "x.csv", 2, &csv_map()).unwrap_err();
+        let e = parse_csv(text, "x.csv", 2, &csv_map())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("x.csv line 4: more than 2 records"), "{e}");
     }
 
@@ -686,9 +896,12 @@ mod tests {
             usize::MAX,
             &csv_map(),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("line 3") && e.contains("sorted"), "{e}");
-        let e = parse_csv("t,in\n10,1", "x.csv", usize::MAX, &csv_map()).unwrap_err();
+        let e = parse_csv("t,in\n10,1", "x.csv", usize::MAX, &csv_map())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no column \"user\""), "{e}");
         let e = parse_csv(
             "t,in,user,class\n10,-1,a,b",
@@ -696,9 +909,12 @@ mod tests {
             usize::MAX,
             &csv_map(),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("line 2") && e.contains("token count"), "{e}");
-        let e = parse_csv("t,in,user,class\n", "x.csv", usize::MAX, &csv_map()).unwrap_err();
+        let e = parse_csv("t,in,user,class\n", "x.csv", usize::MAX, &csv_map())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no records"), "{e}");
     }
 
@@ -718,9 +934,13 @@ mod tests {
         assert_eq!(d.times, vec![0, 27_000_000]);
         assert_eq!(d.input_tokens, vec![6955, 12]);
         assert_eq!(d.output_tokens, vec![52, 3]);
-        let e = parse_jsonl("{\"timestamp\": 0}", "m.jsonl", usize::MAX, &map).unwrap_err();
+        let e = parse_jsonl("{\"timestamp\": 0}", "m.jsonl", usize::MAX, &map)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 1") && e.contains("input_length"), "{e}");
-        let e = parse_jsonl("[1]", "m.jsonl", usize::MAX, &map).unwrap_err();
+        let e = parse_jsonl("[1]", "m.jsonl", usize::MAX, &map)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("JSON object"), "{e}");
     }
 }
