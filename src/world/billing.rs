@@ -3,7 +3,7 @@
 //! their price path, split by pool, purchase option and lifecycle state.
 //!
 //! [`InstanceState::billing`] says which states are billed (in full, storage only, or not):
-//! every state change passes through [`World::set_state`], which calls
+//! every state change passes through `Ctx::set_state`, which calls
 //! [`Billing::state_changed`]. A full period opens when an instance enters a state billed in
 //! full and closes when it leaves them; within it, each stretch in one state (a *segment*) is
 //! charged to that state. The minimum or rounding of a period is idle time (paid for, not
@@ -18,7 +18,9 @@
 
 use std::sync::Arc;
 
-use super::{Instance, World};
+use super::fleet::Instance;
+use super::ids::{Id, IdVec, InstanceId, PoolId};
+use super::Ctx;
 use crate::engine::{RandomStreams, SimDuration, SimTime};
 use crate::metrics::{CostLine, CostMeter, PurchaseCost, Recorder, StateCost};
 use crate::model::fleet::lifecycle::{Billing as Billed, InstanceState};
@@ -57,7 +59,7 @@ fn cost_state(s: InstanceState) -> CostState {
 #[derive(Debug, Clone, Copy, Default)]
 struct InstanceBill {
     /// Start of its open full-billing period (`None`: none open, or ended by
-    /// [`World::end_billing`]).
+    /// [`Billing::end_now`]).
     period_start: Option<SimTime>,
     /// Start of its current segment (full or storage).
     segment_start: SimTime,
@@ -89,8 +91,8 @@ pub(super) struct Billing {
     spec: BillingSpec,
     /// Each instance type's spot price path, if it has one.
     paths: Vec<Option<Arc<SpotPricePath>>>,
-    instances: Vec<InstanceBill>,
-    pools: Vec<PoolBill>,
+    instances: IdVec<InstanceId, InstanceBill>,
+    pools: IdVec<PoolId, PoolBill>,
     by_state: [f64; COST_STATES],
     /// Instance types, for the cost meter's lines: type `t` on demand is line `t`, on the spot
     /// market line `types + t`; pool `p`'s storage is line `2 × types + p`.
@@ -141,15 +143,15 @@ impl Billing {
         let billing = Billing {
             spec: scenario.billing,
             paths,
-            instances: vec![InstanceBill::default(); instances],
-            pools: vec![
+            instances: IdVec::from_vec(vec![InstanceBill::default(); instances]),
+            pools: IdVec::from_vec(vec![
                 PoolBill {
                     on_demand_ns: vec![0; types],
                     used_ns: vec![0; 2 * types],
                     ..PoolBill::default()
                 };
                 scenario.pools.len()
-            ],
+            ]),
             by_state: [0.0; COST_STATES],
             types,
         };
@@ -159,9 +161,9 @@ impl Billing {
     /// The meter line `inst` is on while billed in full, or in storage.
     fn line(&self, inst: &Instance, full: bool) -> usize {
         match (full, inst.purchase) {
-            (true, PurchaseOption::OnDemand) => inst.itype as usize,
-            (true, PurchaseOption::Spot) => self.types + inst.itype as usize,
-            (false, _) => 2 * self.types + inst.pool as usize,
+            (true, PurchaseOption::OnDemand) => inst.itype.index(),
+            (true, PurchaseOption::Spot) => self.types + inst.itype.index(),
+            (false, _) => 2 * self.types + inst.pool.index(),
         }
     }
 
@@ -172,7 +174,7 @@ impl Billing {
         recorder: &mut Recorder,
         scenario: &Scenario,
         now: SimTime,
-        id: u32,
+        id: InstanceId,
         inst: &Instance,
         busy: u64,
         from: InstanceState,
@@ -196,25 +198,31 @@ impl Billing {
         if tb == Billed::StorageOnly && fb != Billed::StorageOnly {
             recorder.cost_line_changed(self.line(inst, false), 1);
         }
-        let b = &mut self.instances[id as usize];
+        let b = &mut self.instances[id];
         b.segment_start = now;
         b.busy_mark = busy;
     }
 
     /// Instances in a billed state when the run starts (at time 0).
-    pub(super) fn start(&mut self, recorder: &mut Recorder, id: u32, inst: &Instance) {
+    pub(super) fn start(&mut self, recorder: &mut Recorder, id: InstanceId, inst: &Instance) {
         match inst.state.billing() {
             Billed::Full => {
                 self.open_period(recorder, SimTime::ZERO, id, inst);
-                self.instances[id as usize].before_run = true;
+                self.instances[id].before_run = true;
             }
             Billed::StorageOnly => recorder.cost_line_changed(self.line(inst, false), 1),
             Billed::None => {}
         }
     }
 
-    fn open_period(&mut self, recorder: &mut Recorder, now: SimTime, id: u32, inst: &Instance) {
-        let b = &mut self.instances[id as usize];
+    fn open_period(
+        &mut self,
+        recorder: &mut Recorder,
+        now: SimTime,
+        id: InstanceId,
+        inst: &Instance,
+    ) {
+        let b = &mut self.instances[id];
         b.period_start = Some(now);
         b.period_cost = [0.0; COST_STATES];
         b.before_run = false;
@@ -226,29 +234,28 @@ impl Billing {
         &mut self,
         scenario: &Scenario,
         now: SimTime,
-        id: u32,
+        id: InstanceId,
         inst: &Instance,
         busy: u64,
         state: InstanceState,
     ) {
-        let b = self.instances[id as usize];
+        let b = self.instances[id];
         if b.period_start.is_none() {
             // Its billing was ended early (by the cloud): nothing more to charge.
             return;
         }
         let ns = (now - b.segment_start).as_nanos();
-        let pool = &mut self.pools[inst.pool as usize];
-        pool.used_ns[inst.itype as usize * 2 + inst.purchase as usize] += u128::from(ns);
-        let usd = match inst.purchase {
-            PurchaseOption::OnDemand => {
-                pool.on_demand_ns[inst.itype as usize] += u128::from(ns);
-                scenario.instance_types[inst.itype as usize].price_per_hour * ns as f64 / HOUR_NANOS
+        let pool = &mut self.pools[inst.pool];
+        let itype = inst.itype.index();
+        pool.used_ns[itype * 2 + inst.purchase as usize] += u128::from(ns);
+        let usd = match (inst.purchase, &self.paths[itype]) {
+            (PurchaseOption::OnDemand, _) => {
+                pool.on_demand_ns[itype] += u128::from(ns);
+                scenario.instance_types[itype].price_per_hour * ns as f64 / HOUR_NANOS
             }
-            PurchaseOption::Spot => {
-                let c = self.paths[inst.itype as usize]
-                    .as_ref()
-                    .expect("validation gives every spot type a price")
-                    .cost(b.segment_start, now);
+            (PurchaseOption::Spot, path) => {
+                // Validation gives every type a pool buys on the spot market a price path.
+                let c = path.as_ref().map_or(0.0, |p| p.cost(b.segment_start, now));
                 pool.spot_usd += c;
                 c
             }
@@ -265,7 +272,7 @@ impl Billing {
             CostState::Serving => {}
             c => split[c as usize] = usd,
         }
-        let b = &mut self.instances[id as usize];
+        let b = &mut self.instances[id];
         for ((period, total), usd) in b.period_cost.iter_mut().zip(&mut self.by_state).zip(split) {
             *period += usd;
             *total += usd;
@@ -276,13 +283,13 @@ impl Billing {
         &mut self,
         scenario: &Scenario,
         now: SimTime,
-        id: u32,
+        id: InstanceId,
         inst: &Instance,
     ) {
-        let b = self.instances[id as usize];
+        let b = self.instances[id];
         let ns = (now - b.segment_start).as_nanos();
-        self.pools[inst.pool as usize].storage_ns += u128::from(ns);
-        let price = scenario.pools[inst.pool as usize]
+        self.pools[inst.pool].storage_ns += u128::from(ns);
+        let price = scenario.pools[inst.pool.index()]
             .warm_pool
             .map_or(0.0, |w| w.storage_price_per_hour);
         self.by_state[CostState::WarmPool as usize] += price * ns as f64 / HOUR_NANOS;
@@ -296,11 +303,11 @@ impl Billing {
         recorder: &mut Recorder,
         scenario: &Scenario,
         now: SimTime,
-        id: u32,
+        id: InstanceId,
         inst: &Instance,
         by: EndedBy,
     ) {
-        let b = &mut self.instances[id as usize];
+        let b = &mut self.instances[id];
         let Some(start) = b.period_start.take() else {
             return;
         };
@@ -315,19 +322,17 @@ impl Billing {
         if billed == used {
             return;
         }
-        let pool = &mut self.pools[inst.pool as usize];
-        let b = &mut self.instances[id as usize];
+        let pool = &mut self.pools[inst.pool];
+        let b = &mut self.instances[id];
+        let itype = inst.itype.index();
         if billed > used {
             let extra = billed - used;
-            let price = match inst.purchase {
-                PurchaseOption::OnDemand => {
-                    pool.on_demand_ns[inst.itype as usize] += u128::from(extra);
-                    scenario.instance_types[inst.itype as usize].price_per_hour
+            let price = match (inst.purchase, &self.paths[itype]) {
+                (PurchaseOption::OnDemand, _) => {
+                    pool.on_demand_ns[itype] += u128::from(extra);
+                    scenario.instance_types[itype].price_per_hour
                 }
-                PurchaseOption::Spot => self.paths[inst.itype as usize]
-                    .as_ref()
-                    .expect("validation gives every spot type a price")
-                    .price_at(now),
+                (PurchaseOption::Spot, path) => path.as_ref().map_or(0.0, |p| p.price_at(now)),
             };
             let usd = price * extra as f64 / HOUR_NANOS;
             if inst.purchase == PurchaseOption::Spot {
@@ -340,9 +345,7 @@ impl Billing {
             let share = refund as f64 / used as f64;
             let period_usd: f64 = b.period_cost.iter().sum();
             match inst.purchase {
-                PurchaseOption::OnDemand => {
-                    pool.on_demand_ns[inst.itype as usize] -= u128::from(refund)
-                }
+                PurchaseOption::OnDemand => pool.on_demand_ns[itype] -= u128::from(refund),
                 PurchaseOption::Spot => pool.spot_usd -= period_usd * share,
             }
             for (total, period) in self.by_state.iter_mut().zip(b.period_cost) {
@@ -360,19 +363,17 @@ impl Billing {
         recorder: &mut Recorder,
         scenario: &Scenario,
         now: SimTime,
-        id: u32,
+        id: InstanceId,
         inst: &Instance,
         busy: u64,
         by: EndedBy,
     ) {
-        if inst.state.billing() != Billed::Full
-            || self.instances[id as usize].period_start.is_none()
-        {
+        if inst.state.billing() != Billed::Full || self.instances[id].period_start.is_none() {
             return;
         }
         self.close_full_segment(scenario, now, id, inst, busy, inst.state);
         self.end_period(recorder, scenario, now, id, inst, by);
-        let b = &mut self.instances[id as usize];
+        let b = &mut self.instances[id];
         b.segment_start = now;
         b.busy_mark = busy;
     }
@@ -384,7 +385,7 @@ impl Billing {
         recorder: &mut Recorder,
         scenario: &Scenario,
         end: SimTime,
-        id: u32,
+        id: InstanceId,
         inst: &Instance,
         busy: u64,
     ) {
@@ -396,7 +397,7 @@ impl Billing {
     }
 
     /// Pool `p`'s charges, priced.
-    pub(super) fn pool_cost(&self, scenario: &Scenario, p: usize) -> PoolCost {
+    pub(super) fn pool_cost(&self, scenario: &Scenario, p: PoolId) -> PoolCost {
         let pool = &self.pools[p];
         let on_demand = pool
             .on_demand_ns
@@ -404,7 +405,7 @@ impl Billing {
             .zip(&scenario.instance_types)
             .map(|(&ns, t)| ns as f64 / HOUR_NANOS * t.price_per_hour)
             .sum();
-        let storage_price = scenario.pools[p]
+        let storage_price = scenario.pools[p.index()]
             .warm_pool
             .map_or(0.0, |w| w.storage_price_per_hour);
         PoolCost {
@@ -418,7 +419,7 @@ impl Billing {
     /// then option order (after the run's open periods are closed).
     pub(super) fn used_hours(
         &self,
-        p: usize,
+        p: PoolId,
     ) -> impl Iterator<Item = (usize, PurchaseOption, f64)> + '_ {
         self.pools[p]
             .used_ns
@@ -428,9 +429,28 @@ impl Billing {
             .map(|(k, &ns)| (k / 2, PurchaseOption::ALL[k % 2], ns as f64 / HOUR_NANOS))
     }
 
-    /// Type `itype`'s spot price at `now` [USD/h], if it has a spot price path.
-    pub(super) fn spot_price_at(&self, itype: usize, now: SimTime) -> Option<f64> {
-        self.paths[itype].as_ref().map(|p| p.price_at(now))
+    /// The spot price of type `itype` at `now` [USD/h]: its spot price path (validation gives
+    /// every type a pool may buy spot one); the on-demand price for a type without one.
+    pub(super) fn spot_price_at(&self, scenario: &Scenario, itype: usize, now: SimTime) -> f64 {
+        self.paths[itype]
+            .as_ref()
+            .map_or(scenario.instance_types[itype].price_per_hour, |p| {
+                p.price_at(now)
+            })
+    }
+
+    /// What an instance of `itype` bought as `purchase` costs at `now` [USD/h].
+    pub(super) fn price_at(
+        &self,
+        scenario: &Scenario,
+        itype: usize,
+        purchase: PurchaseOption,
+        now: SimTime,
+    ) -> f64 {
+        match purchase {
+            PurchaseOption::OnDemand => scenario.instance_types[itype].price_per_hour,
+            PurchaseOption::Spot => self.spot_price_at(scenario, itype, now),
+        }
     }
 
     /// Instance cost by lifecycle state.
@@ -448,7 +468,7 @@ impl Billing {
     /// Instance cost by purchase option.
     pub(super) fn by_purchase_option(&self, scenario: &Scenario) -> PurchaseCost {
         let mut out = PurchaseCost::default();
-        for p in 0..self.pools.len() {
+        for p in self.pools.ids() {
             let c = self.pool_cost(scenario, p);
             out.on_demand += c.on_demand + c.storage;
             out.spot += c.spot;
@@ -457,22 +477,16 @@ impl Billing {
     }
 }
 
-impl World<'_> {
-    /// Busy slot-nanoseconds of `id` up to `now`.
-    pub(super) fn busy_slot_ns(&self, now: SimTime, id: u32) -> u64 {
-        let inst = &self.instances[id as usize];
-        inst.busy_area + u64::from(inst.busy) * (now - inst.busy_since).as_nanos()
-    }
-
+impl Ctx<'_, '_> {
     /// Ends `id`'s billing period at `now`, ended `by` the user or the cloud (AWS "Billing for
     /// interrupted Spot Instances": per-second billing charges the seconds used, per-hour
     /// billing does not charge an interrupted partial hour). Call it before moving the
     /// instance out of its billed state; the move then charges nothing more.
-    pub(super) fn end_billing(&mut self, now: SimTime, id: u32, by: EndedBy) {
-        let busy = self.busy_slot_ns(now, id);
-        let inst = &self.instances[id as usize];
+    pub(super) fn end_billing(&mut self, now: SimTime, id: InstanceId, by: EndedBy) {
+        let inst = &self.fleet.instances[id];
+        let busy = inst.busy_slot_ns(now);
         self.billing
-            .end_now(&mut self.recorder, self.scenario, now, id, inst, busy, by);
+            .end_now(self.recorder, self.scenario, now, id, inst, busy, by);
     }
 }
 
@@ -482,6 +496,7 @@ mod tests {
 
     use super::*;
     use crate::metrics::{CollectTimeline, Summary};
+    use crate::world::World;
 
     /// An empty pool of one type at $36/h on demand with `spot` as its spot price, in a run of
     /// `duration`, billed per `granularity`.
@@ -521,17 +536,19 @@ service = {{ distribution = "constant", value = "1s" }}
     /// is terminated; the run then finishes.
     fn spot_run(s: &Scenario, end_at: Option<(u64, EndedBy)>) -> Summary {
         let mut world = World::build(s, 1);
-        for inst in &mut world.instances {
+        let mut sink = CollectTimeline::default();
+        let (mut cx, _, _) = world.split();
+        for inst in cx.fleet.instances.iter_mut() {
             inst.purchase = PurchaseOption::Spot;
         }
-        let mut sink = CollectTimeline::default();
-        world.set_desired(SimTime::ZERO, 0, 1, "test", String::new());
-        assert_eq!(world.instances[0].state, InstanceState::InService);
+        let only = InstanceId::new(0);
+        cx.set_desired(SimTime::ZERO, PoolId::new(0), 1, "test", String::new());
+        assert_eq!(cx.fleet.instances[only].state, InstanceState::InService);
         if let Some((secs, by)) = end_at {
             let t = SimTime::from_nanos(secs * 1_000_000_000);
-            world.recorder.advance(t, &mut sink);
-            world.end_billing(t, 0, by);
-            world.set_state(t, 0, InstanceState::Terminated);
+            cx.recorder.advance(t, &mut sink);
+            cx.end_billing(t, only, by);
+            cx.set_state(t, only, InstanceState::Terminated);
         }
         world.finish(&mut sink).summary
     }

@@ -123,7 +123,7 @@ service = { distribution = "constant", value = "100ms" }
         let s = crowd();
         let world = World::build(&s, 1);
         // 10,000,000 + 64 × (1 slot + 1,000 users).
-        assert_eq!(world.instant.limit, 10_000_000 + 64 * 1001);
+        assert_eq!(world.guards.instant.limit, 10_000_000 + 64 * 1001);
         assert!(world.run(&mut CollectTimeline::default()).is_ok());
     }
 
@@ -131,7 +131,7 @@ service = { distribution = "constant", value = "100ms" }
     fn a_run_passing_the_limit_at_one_instant_stops_with_an_error_naming_it() {
         let s = crowd();
         let mut world = World::build(&s, 1);
-        world.instant.limit = 500;
+        world.guards.instant.limit = 500;
         match world.run(&mut CollectTimeline::default()) {
             Err(RunError::StuckAtInstant {
                 run,

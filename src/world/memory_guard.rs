@@ -19,8 +19,11 @@
 
 use std::fmt;
 
-use super::requests::{Phase, RequestSlab, SlabFull};
-use super::{Event, World};
+use super::fleet::{pool_slots, Fleet, Instance};
+use super::ids::MAX_IDS;
+use super::requests::slab::SlabFull;
+use super::requests::{Phase, RequestSlab};
+use super::Event;
 use crate::engine::{EventQueue, Halt, SimDuration, SimTime};
 use crate::limits::{format_bytes, format_count, RunShare};
 use crate::Scenario;
@@ -40,9 +43,6 @@ const BYTES_PER_TARGET: u64 = 128;
 /// The recorder's histograms and windows, the world's small tables: a fixed allowance.
 const BYTES_FIXED: u64 = 4 << 20;
 
-/// Halt codes of the event queue set by the world.
-pub(super) const HALT_REQUESTS: u8 = 1;
-
 /// A run's caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caps {
@@ -55,7 +55,7 @@ pub struct Caps {
 impl Caps {
     /// No cap beyond what ids can address.
     pub const UNLIMITED: Caps = Caps {
-        requests: u32::MAX - 1,
+        requests: MAX_IDS,
         events: usize::MAX,
     };
 }
@@ -75,7 +75,7 @@ impl Footprint {
         let mut slots = 0u64;
         let mut llm = 0u64;
         for spec in &scenario.pools {
-            let n = u64::from(super::pool_slots(spec));
+            let n = u64::from(pool_slots(spec));
             slots += n;
             let t = &scenario.instance_types[spec.instance_type];
             if t.llm.is_some() {
@@ -89,7 +89,7 @@ impl Footprint {
             .target_groups
             .iter()
             .flat_map(|g| &g.pools)
-            .map(|&p| u64::from(super::pool_slots(&scenario.pools[p])))
+            .map(|&p| u64::from(pool_slots(&scenario.pools[p])))
             .sum();
         let users = scenario
             .closed_loop
@@ -106,9 +106,7 @@ impl Footprint {
         let mut parts = vec![
             (
                 "instance slots",
-                slots.saturating_mul(
-                    std::mem::size_of::<super::Instance>() as u64 + 2 * BYTES_PER_EVENT,
-                ),
+                slots.saturating_mul(std::mem::size_of::<Instance>() as u64 + 2 * BYTES_PER_EVENT),
             ),
             ("balancer targets", targets.saturating_mul(BYTES_PER_TARGET)),
             ("LLM batches", llm),
@@ -120,9 +118,10 @@ impl Footprint {
             ),
             (
                 "regions' DNS caches and per-window counts",
-                scenario.topology.as_ref().map_or(0, |t| {
-                    super::topology::TopologyState::footprint(scenario, t)
-                }),
+                scenario
+                    .topology
+                    .as_ref()
+                    .map_or(0, |t| super::topology::footprint(scenario, t)),
             ),
             (
                 "tables, statistics and timers",
@@ -202,7 +201,7 @@ pub fn caps(scenario: &Scenario, share: &RunShare) -> Result<Caps, Box<GuardStop
         }));
     }
     let dynamic = share.bytes - fixed;
-    let requests = (dynamic / 3 * 2 / BYTES_PER_REQUEST).clamp(1, u64::from(u32::MAX - 1)) as u32;
+    let requests = (dynamic / 3 * 2 / BYTES_PER_REQUEST).clamp(1, u64::from(MAX_IDS)) as u32;
     let events = footprint
         .events
         .saturating_add(dynamic / 3 / BYTES_PER_EVENT)
@@ -349,149 +348,167 @@ fn clock(d: SimDuration) -> String {
     }
 }
 
-impl World<'_> {
-    /// Applies `caps` to the request slab and the event queue.
-    pub fn limit(&mut self, caps: Caps, share: &RunShare) {
-        self.requests.set_cap(caps.requests);
-        self.queue.set_cap(caps.events);
-        self.memory = Some((caps, share.clone()));
-    }
+/// What a run holds now, for the report of a stop: the scenario, the requests in flight, the
+/// fleet holding them, the pending events, and the caps with the share they come from.
+pub(super) struct Held<'a> {
+    pub scenario: &'a Scenario,
+    pub requests: &'a RequestSlab,
+    pub fleet: &'a Fleet,
+    pub queue: &'a EventQueue<Event>,
+    pub memory: Option<&'a (Caps, RunShare)>,
+}
 
-    /// A request could not be stored: the run stops at the next pop.
-    #[cold]
-    pub(super) fn requests_full(&mut self) {
-        self.queue.halt(HALT_REQUESTS);
+/// The error of a run whose queue halted for `halt`, holding `held`.
+#[cold]
+pub(super) fn stop_report(held: &Held<'_>, halt: Halt) -> Box<GuardStop> {
+    let (caps, share) = held
+        .memory
+        .cloned()
+        .unwrap_or((Caps::UNLIMITED, RunShare::whole_process()));
+    let kind = match halt {
+        Halt::EventCap => StopKind::Events { memory: false },
+        Halt::EventMemory => StopKind::Events { memory: true },
+        Halt::Owner(_) => StopKind::Requests {
+            memory: held.requests.full() == SlabFull::Memory,
+        },
+    };
+    let count = held.requests.held() as u64;
+    let (mut detail, largest) = where_requests_are(held);
+    let backoff = held.requests.iter_held().map_or(0, |h| {
+        h.filter(|r| r.phase == Phase::Backoff).count() as u64
+    });
+    if backoff > 0 {
+        detail.push(format!(
+            "{} waiting out a client retry's backoff",
+            format_count(backoff)
+        ));
     }
-
-    /// The error of a run whose queue halted for `halt`.
-    #[cold]
-    pub(super) fn stop_report(&self, halt: Halt) -> Box<GuardStop> {
-        let (caps, share) = self
-            .memory
-            .clone()
-            .unwrap_or((Caps::UNLIMITED, RunShare::whole_process()));
-        let kind = match halt {
-            Halt::EventCap => StopKind::Events { memory: false },
-            Halt::EventMemory => StopKind::Events { memory: true },
-            Halt::Owner(_) => StopKind::Requests {
-                memory: self.requests.full() == SlabFull::Memory,
-            },
-        };
-        let held = self.requests.held() as u64;
-        let mut detail = Vec::new();
-        // Where the requests are, pool by pool: queued and in service.
-        let mut largest: Option<(usize, u64)> = None;
-        for (p, pool) in self.pools.iter().enumerate() {
-            let mut queued = u64::from(pool.shared.live());
-            let mut serving = 0u64;
-            for inst in &self.instances[pool.first..pool.first + pool.len] {
-                queued += u64::from(inst.queue.live());
-                serving += u64::from(inst.busy);
-            }
-            if queued + serving > 0 {
-                let spec = &self.scenario.pools[p];
-                detail.push(format!(
-                    "pool \"{}\": {} queued{}, {} in service",
-                    spec.name,
-                    format_count(queued),
-                    if spec.queue_capacity.is_none() {
-                        " (no queue_capacity)"
-                    } else {
-                        ""
-                    },
-                    format_count(serving)
-                ));
-                if largest.is_none_or(|(_, q)| queued > q) {
-                    largest = Some((p, queued));
-                }
-            }
-        }
-        let backoff = self.requests.iter_held().map_or(0, |held| {
-            held.filter(|r| r.phase == Phase::Backoff).count() as u64
-        });
-        if backoff > 0 {
+    let help = match &kind {
+        StopKind::Events { .. } => {
+            let (name, n) = busiest_event(held.queue);
             detail.push(format!(
-                "{} waiting out a client retry's backoff",
-                format_count(backoff)
+                "most pending events are {name}: {}",
+                format_count(n)
             ));
+            events_help(name, &share)
         }
-        let help = match &kind {
-            StopKind::Events { .. } => {
-                let (name, count) = self.busiest_event();
-                detail.push(format!(
-                    "most pending events are {name}: {}",
-                    format_count(count)
-                ));
-                format!(
-                    "{}; or {}",
-                    match name {
-                        "client deadlines" | "request deadlines" | "LLM deadlines" =>
-                            "every request keeps its deadline pending until its timeout: a shorter timeout, or fewer requests held (see below)",
-                        "client retries" => "retries wait out their backoff: fewer attempts or shorter backoffs",
-                        "closed-loop sends" => "lower closed_loop.users",
-                        _ => "lower the load",
-                    },
-                    share.raise
-                )
-            }
-            _ => match largest {
-                Some((p, queued)) if queued * 2 >= held => {
-                    let spec = &self.scenario.pools[p];
-                    format!(
-                        "pool \"{}\" cannot keep up and queues {}: {}more instances or autoscaling, or less traffic; or {}",
-                        spec.name,
-                        if spec.queue_capacity.is_none() {
-                            "without bound"
-                        } else {
-                            "more than fits"
-                        },
-                        if spec.queue_capacity.is_none() {
-                            "give it a queue_capacity (requests beyond it are rejected at once), a timeout (waiting requests then time out), "
-                        } else {
-                            "a smaller queue_capacity, a timeout, "
-                        },
-                        share.raise
-                    )
-                }
-                _ if backoff * 2 >= held => format!(
-                    "clients retry faster than the fleet answers: fewer [client] retry attempts or longer backoffs; or {}",
-                    share.raise
-                ),
-                _ => format!(
-                    "the fleet holds more requests than fit: less traffic, more instances, queue capacities or a timeout; or {}",
-                    share.raise
-                ),
-            },
-        };
-        Box::new(GuardStop {
-            run: None,
-            kind,
-            at: Some(self.queue.now()),
-            duration: self.scenario.duration,
-            requests_held: held,
-            events_pending: self.queue.len() as u64,
-            caps,
-            share: share.origin,
-            detail,
-            help,
-        })
-    }
+        _ => requests_help(held.scenario, largest, backoff, count, &share),
+    };
+    Box::new(GuardStop {
+        run: None,
+        kind,
+        at: Some(held.queue.now()),
+        duration: held.scenario.duration,
+        requests_held: count,
+        events_pending: held.queue.len() as u64,
+        caps,
+        share: share.origin,
+        detail,
+        help,
+    })
+}
 
-    /// The kind of event most pending, by name, and how many.
-    fn busiest_event(&self) -> (&'static str, u64) {
-        let mut counts: Vec<(&'static str, u64)> = Vec::new();
-        for e in self.queue.pending() {
-            let name = e.kind_name();
-            match counts.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, c)) => *c += 1,
-                None => counts.push((name, 1)),
+/// Where the requests are, pool by pool (queued and in service), and the pool with the most
+/// queued.
+fn where_requests_are(held: &Held<'_>) -> (Vec<String>, Option<(usize, u64)>) {
+    let mut detail = Vec::new();
+    let mut largest: Option<(usize, u64)> = None;
+    for (p, pool) in held.fleet.pools.iter().enumerate() {
+        let mut queued = u64::from(pool.shared.live());
+        let mut serving = 0u64;
+        for inst in held.fleet.instances.range(pool.slots) {
+            queued += u64::from(inst.queue.live());
+            serving += u64::from(inst.busy);
+        }
+        if queued + serving > 0 {
+            let spec = &held.scenario.pools[p];
+            detail.push(format!(
+                "pool \"{}\": {} queued{}, {} in service",
+                spec.name,
+                format_count(queued),
+                if spec.queue_capacity.is_none() {
+                    " (no queue_capacity)"
+                } else {
+                    ""
+                },
+                format_count(serving)
+            ));
+            if largest.is_none_or(|(_, q)| queued > q) {
+                largest = Some((p, queued));
             }
         }
-        counts
-            .into_iter()
-            .max_by_key(|&(_, c)| c)
-            .unwrap_or(("none", 0))
     }
+    (detail, largest)
+}
+
+/// What to change when the events named `name` filled their cap.
+fn events_help(name: &str, share: &RunShare) -> String {
+    format!(
+        "{}; or {}",
+        match name {
+            "client deadlines" | "request deadlines" | "LLM deadlines" =>
+                "every request keeps its deadline pending until its timeout: a shorter timeout, or fewer requests held (see below)",
+            "client retries" => "retries wait out their backoff: fewer attempts or shorter backoffs",
+            "closed-loop sends" => "lower closed_loop.users",
+            _ => "lower the load",
+        },
+        share.raise
+    )
+}
+
+/// What to change when `held` requests filled their cap; `largest` is the pool with the most
+/// queued, `backoff` the requests waiting to retry.
+fn requests_help(
+    scenario: &Scenario,
+    largest: Option<(usize, u64)>,
+    backoff: u64,
+    held: u64,
+    share: &RunShare,
+) -> String {
+    match largest {
+        Some((p, queued)) if queued * 2 >= held => {
+            let spec = &scenario.pools[p];
+            format!(
+                "pool \"{}\" cannot keep up and queues {}: {}more instances or autoscaling, or less traffic; or {}",
+                spec.name,
+                if spec.queue_capacity.is_none() {
+                    "without bound"
+                } else {
+                    "more than fits"
+                },
+                if spec.queue_capacity.is_none() {
+                    "give it a queue_capacity (requests beyond it are rejected at once), a timeout (waiting requests then time out), "
+                } else {
+                    "a smaller queue_capacity, a timeout, "
+                },
+                share.raise
+            )
+        }
+        _ if backoff * 2 >= held => format!(
+            "clients retry faster than the fleet answers: fewer [client] retry attempts or longer backoffs; or {}",
+            share.raise
+        ),
+        _ => format!(
+            "the fleet holds more requests than fit: less traffic, more instances, queue capacities or a timeout; or {}",
+            share.raise
+        ),
+    }
+}
+
+/// The kind of event most pending, by name, and how many.
+fn busiest_event(queue: &EventQueue<Event>) -> (&'static str, u64) {
+    let mut counts: Vec<(&'static str, u64)> = Vec::new();
+    for e in queue.pending() {
+        let name = e.kind_name();
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(_, c)| c)
+        .unwrap_or(("none", 0))
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! regions, anycast withdrawals, outage windows, the network round trip, and the bytes that
 //! cross region and cloud borders.
 //!
-//! A scenario without `[[region]]` has no [`TopologyState`] and none of this runs: the world's
-//! only cost is a `None` check on arrival, completion and final failure.
+//! A scenario without `[[region]]` has no [`Topology`] (the world holds `None`) and none of
+//! this runs: the world's only cost is a `None` check on arrival, completion and final failure.
 //!
 //! Network latency is exact without extra events: the client's deadline is shortened by the
 //! round trip at arrival (the request travels to the region and the answer back within the
@@ -11,14 +11,16 @@
 //! server sees the request when the client sends it, which shifts server-side timing by half
 //! a round trip, a few milliseconds against seconds of inference.
 
-use super::{Condition, Event, World};
-use crate::engine::{open_unit, RandomStreams, SimDuration, SimTime, StreamRng};
+use super::fleet::{Condition, Fleet};
+use super::ids::{GroupId, Id, PoolId, RouteId};
+use super::{Ctx, Event};
+use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
 use crate::metrics::{
-    latency_summary, DataTransferSummary, DnsEvent, Failure, LatencyHistogram, LossCause,
+    latency_summary, DataTransferSummary, DnsEvent, Failure, LatencyHistogram, LossCause, Recorder,
     RegionSummary, RegionWindows, TopologySummary,
 };
 use crate::model::fleet::lifecycle::InstanceState;
-use crate::model::topology::{DnsHealth, DnsPolicy, Topology};
+use crate::model::topology::{DnsHealth, DnsPolicy, Topology as TopologySpec};
 use crate::scenario::Scenario;
 
 /// Something that happens to the topology.
@@ -43,8 +45,9 @@ struct RegionStats {
     last_try: SimTime,
 }
 
-/// The running state of the topology.
-pub(super) struct TopologyState {
+/// The regions of a run: their spec and their running state.
+pub(super) struct Topology<'s> {
+    spec: &'s TopologySpec,
     /// The end of each place's user-id range.
     place_end: Vec<u64>,
     /// Answers the DNS can give.
@@ -65,7 +68,7 @@ pub(super) struct TopologyState {
     stats: Vec<RegionStats>,
     events: Vec<DnsEvent>,
     lost_to_outage: u64,
-    /// Work dropped right now is lost to an outage.
+    /// Latencies of requests arriving from then on are recorded.
     warmup_end: SimTime,
     /// Bytes per cloud: 128 bits, so no run's sum can overflow (sizes are at most 1 GB).
     internet_bytes: Vec<u128>,
@@ -77,31 +80,31 @@ pub(super) struct TopologyState {
     windows: Vec<[u64; 3]>,
 }
 
-impl TopologyState {
-    /// Bytes of the per-user DNS cache and the per-window region counts a run of `scenario`
-    /// allocates at its start (the memory guard checks them before the run).
-    pub(super) fn footprint(scenario: &Scenario, t: &Topology) -> u64 {
-        let answers = t.dns.regions.len();
-        let cached = answers > 1 && t.dns.policy != DnsPolicy::Anycast;
-        let cache = if cached {
-            scenario
-                .population
-                .users
-                .saturating_mul(std::mem::size_of::<(u16, SimTime)>() as u64)
-        } else {
-            0
-        };
-        let windows = scenario
-            .duration
-            .as_nanos()
-            .div_ceil(scenario.window.as_nanos().max(1))
-            .saturating_mul(t.regions.len() as u64)
-            .saturating_mul(std::mem::size_of::<[u64; 3]>() as u64);
-        cache.saturating_add(windows)
-    }
+/// Bytes of the per-user DNS cache and the per-window region counts a run of `scenario`, whose
+/// topology is `t`, allocates at its start (the memory guard checks them before the run).
+pub(super) fn footprint(scenario: &Scenario, t: &TopologySpec) -> u64 {
+    let answers = t.dns.regions.len();
+    let cached = answers > 1 && t.dns.policy != DnsPolicy::Anycast;
+    let cache = if cached {
+        scenario
+            .population
+            .users
+            .saturating_mul(std::mem::size_of::<(u16, SimTime)>() as u64)
+    } else {
+        0
+    };
+    let windows = scenario
+        .duration
+        .as_nanos()
+        .div_ceil(scenario.window.as_nanos().max(1))
+        .saturating_mul(t.regions.len() as u64)
+        .saturating_mul(std::mem::size_of::<[u64; 3]>() as u64);
+    cache.saturating_add(windows)
+}
 
+impl<'s> Topology<'s> {
     /// The state at the start of a run of `scenario`, whose topology is `t`.
-    pub(super) fn new(scenario: &Scenario, t: &Topology, streams: &RandomStreams) -> Self {
+    pub fn new(scenario: &Scenario, t: &'s TopologySpec, streams: &RandomStreams) -> Self {
         let answers = t.dns.regions.len();
         let rtt = t
             .places
@@ -116,7 +119,12 @@ impl TopologyState {
         let cached = answers > 1 && t.dns.policy != DnsPolicy::Anycast;
         let users = scenario.population.users as usize;
         let clouds = t.clouds.len();
-        TopologyState {
+        let windows = scenario
+            .duration
+            .as_nanos()
+            .div_ceil(scenario.window.as_nanos()) as usize;
+        Topology {
+            spec: t,
             place_end: t.place_bounds(scenario.population.users),
             answers,
             rtt,
@@ -138,14 +146,35 @@ impl TopologyState {
             inter_region_bytes: vec![0; clouds],
             inter_cloud_bytes: vec![0; clouds],
             window: scenario.window.as_nanos(),
-            windows: vec![
-                [0; 3];
-                scenario
-                    .duration
-                    .as_nanos()
-                    .div_ceil(scenario.window.as_nanos()) as usize
-                    * t.regions.len()
-            ],
+            windows: vec![[0; 3]; windows * t.regions.len()],
+        }
+    }
+
+    /// Schedules the outage windows and the first DNS check.
+    pub fn start(&self, queue: &mut EventQueue<Event>) {
+        let t = self.spec;
+        for (o, outage) in t.outages.iter().enumerate() {
+            let outage_id = o as u32;
+            queue.schedule_in(
+                outage.at - SimTime::ZERO,
+                Event::Topology(TopologyEvent::Outage {
+                    outage: outage_id,
+                    begins: true,
+                }),
+            );
+            if let Some(until) = outage.until {
+                queue.schedule_in(
+                    until - SimTime::ZERO,
+                    Event::Topology(TopologyEvent::Outage {
+                        outage: outage_id,
+                        begins: false,
+                    }),
+                );
+            }
+        }
+        if t.dns.regions.len() > 1 && t.dns.policy != DnsPolicy::Anycast {
+            // Route 53 checks start with the run; every endpoint starts healthy.
+            queue.schedule_in(SimDuration::ZERO, Event::Topology(TopologyEvent::DnsCheck));
         }
     }
 
@@ -158,9 +187,10 @@ impl TopologyState {
         }
     }
 
-    /// True if `pool`'s hosts are down with an outage.
-    pub(super) fn pool_down(&self, pool: usize) -> bool {
-        self.pool_down[pool] > 0
+    /// True if `pool`'s hosts are down with an outage (launches into it fail).
+    #[inline]
+    pub fn pool_down(&self, pool: PoolId) -> bool {
+        self.pool_down[pool.index()] > 0
     }
 
     fn place_of(&self, user: u64) -> usize {
@@ -172,22 +202,20 @@ impl TopologyState {
 
     /// The round trip between `user`'s place and DNS answer `answer`.
     #[inline]
-    pub(super) fn rtt(&self, user: u64, answer: u16) -> SimDuration {
-        self.rtt[self.place_of(user) * self.answers + answer as usize]
+    pub fn rtt(&self, user: u64, answer: u16) -> SimDuration {
+        self.rtt[self.place_of(user) * self.answers + usize::from(answer)]
     }
 
     /// A client of `user` sends a request (or an attempt) at `now`: its DNS answer, and its
     /// deadline (its `timeout` less the round trip to that answer's region).
     #[inline]
-    pub(super) fn arrive(
+    pub fn arrive(
         &mut self,
-        scenario: &Scenario,
         timeout: Option<SimDuration>,
         now: SimTime,
         user: u64,
     ) -> (u16, SimTime) {
-        let t = scenario.topology.as_ref().expect("a topology");
-        let answer = self.resolve(t, now, user);
+        let answer = self.resolve(now, user);
         let rtt = self.rtt(user, answer);
         let deadline = timeout.map_or(SimTime::NEVER, |t| {
             now.saturating_add(SimDuration::from_nanos(
@@ -200,11 +228,12 @@ impl TopologyState {
     /// The DNS answer `user`'s client uses at `now`: its cached one until the TTL runs out,
     /// else a fresh one (cached for the TTL); anycast answers every request afresh.
     #[inline]
-    pub(super) fn resolve(&mut self, t: &Topology, now: SimTime, user: u64) -> u16 {
+    fn resolve(&mut self, now: SimTime, user: u64) -> u16 {
         if self.answers == 1 {
             return 0;
         }
-        let anycast = t.dns.policy == DnsPolicy::Anycast;
+        let dns = &self.spec.dns;
+        let anycast = dns.policy == DnsPolicy::Anycast;
         if !anycast {
             let (answer, expires) = self.cache[user as usize];
             if now < expires {
@@ -214,83 +243,121 @@ impl TopologyState {
         let place = self.place_of(user);
         let rtt = &self.rtt[place * self.answers..(place + 1) * self.answers];
         let rng = &mut self.dns_rng;
-        let answer = t.dns.answer(&self.up, rtt, || open_unit(rng)) as u16;
+        let answer = dns.answer(&self.up, rtt, || open_unit(rng)) as u16;
         if !anycast {
-            self.cache[user as usize] = (answer, now.saturating_add(t.dns.ttl));
+            self.cache[user as usize] = (answer, now.saturating_add(dns.ttl));
         }
         answer
     }
-}
 
-impl<'s> World<'s> {
-    fn topology_spec(&self) -> &'s Topology {
-        self.scenario.topology.as_ref().expect("a topology")
+    /// The group that serves `route` for DNS answer `answer`.
+    #[inline]
+    pub fn regional_group(&self, route: RouteId, answer: u16) -> GroupId {
+        let n = self.spec.dns.regions.len();
+        GroupId::new(self.spec.route_groups[route.index() * n + usize::from(answer)])
     }
 
-    /// Schedules the outage windows and the first DNS check.
-    pub(super) fn start_topology(&mut self) {
-        let Some(t) = self.scenario.topology.as_ref() else {
-            return;
-        };
-        for (o, outage) in t.outages.iter().enumerate() {
-            let outage_id = o as u32;
-            self.queue.schedule_in(
-                outage.at - SimTime::ZERO,
-                Event::Topology(TopologyEvent::Outage {
-                    outage: outage_id,
-                    begins: true,
-                }),
-            );
-            if let Some(until) = outage.until {
-                self.queue.schedule_in(
-                    until - SimTime::ZERO,
-                    Event::Topology(TopologyEvent::Outage {
-                        outage: outage_id,
-                        begins: false,
-                    }),
-                );
+    /// True if `group`'s balancer is in a region that is down.
+    #[inline]
+    pub fn balancer_down(&self, group: GroupId) -> bool {
+        self.region_down[self.spec.group_region[group.index()]] > 0
+    }
+
+    /// A try is sent at `now` to `group`'s balancer: counted for the balancer's region.
+    #[inline]
+    pub fn count_try(&mut self, now: SimTime, group: GroupId) {
+        let reg = self.spec.group_region[group.index()];
+        let s = &mut self.stats[reg];
+        s.tries += 1;
+        s.first_try.get_or_insert(now);
+        s.last_try = now;
+        self.count(now, reg, 0);
+    }
+
+    /// A request of `class` that arrived at `arrival` completed at `now`: served by an
+    /// instance of `pool` through `group`; `latency` is what its client saw. Its bytes are
+    /// counted (and processed by the balancer, for its LCUs).
+    #[allow(clippy::too_many_arguments)]
+    pub fn completed(
+        &mut self,
+        recorder: &mut Recorder,
+        now: SimTime,
+        class: usize,
+        group: GroupId,
+        pool: PoolId,
+        arrival: SimTime,
+        latency: SimDuration,
+    ) {
+        let t = self.spec;
+        let front = t.group_region[group.index()];
+        let back = t.pool_region[pool.index()].0;
+        let size = t.sizes[class];
+        let (front_cloud, back_cloud) = (t.regions[front].cloud, t.regions[back].cloud);
+        // The ALB's processed-bytes LCU dimension (a no-op unless the balancer is billed).
+        recorder.bytes_processed(size.request + size.response);
+        self.count(now, front, 1);
+        let s = &mut self.stats[front];
+        s.completed += 1;
+        if arrival >= self.warmup_end {
+            s.latency.record(latency);
+        }
+        let (request, response) = (u128::from(size.request), u128::from(size.response));
+        self.internet_bytes[front_cloud] += response;
+        if front != back {
+            if front_cloud == back_cloud {
+                self.inter_region_bytes[front_cloud] += request + response;
+            } else {
+                self.inter_cloud_bytes[front_cloud] += request;
+                self.inter_cloud_bytes[back_cloud] += response;
             }
         }
-        if t.dns.regions.len() > 1 && t.dns.policy != DnsPolicy::Anycast {
-            // Route 53 checks start with the run; every endpoint starts healthy.
-            self.queue
-                .schedule_in(SimDuration::ZERO, Event::Topology(TopologyEvent::DnsCheck));
-        }
     }
 
-    pub(super) fn on_topology(&mut self, now: SimTime, event: TopologyEvent) {
-        match event {
-            TopologyEvent::Outage { outage, begins } => self.on_outage(now, outage, begins),
-            TopologyEvent::DnsCheck => self.on_dns_check(now),
-            TopologyEvent::Announce { answer, up } => self.announce(now, answer as usize, up),
+    /// A request ends failed at `now`; `group` is where its last try went, `outage` whether an
+    /// outage caused it (its loss cause is `outage`, also counted in `lost_by_cause`).
+    pub fn failed(&mut self, now: SimTime, group: GroupId, outage: bool) {
+        let reg = self.spec.group_region[group.index()];
+        self.stats[reg].failed += 1;
+        self.count(now, reg, 2);
+        if outage {
+            self.lost_to_outage += 1;
         }
     }
 
     fn note(&mut self, now: SimTime, region: usize, event: &str) {
-        let name = self.topology_spec().regions[region].name.clone();
-        let state = self.topology.as_mut().expect("a topology");
-        state.events.push(DnsEvent {
+        self.events.push(DnsEvent {
             seconds: (now - SimTime::ZERO).as_secs_f64(),
-            region: name,
+            region: self.spec.regions[region].name.clone(),
             event: event.to_string(),
         });
     }
 
-    /// An outage begins: hosts in scope crash (their work is lost), balancers of regions in
-    /// scope stop answering, anycast withdraws those regions; or it ends and all come back.
-    fn on_outage(&mut self, now: SimTime, outage: u32, begins: bool) {
-        let scenario = self.scenario;
-        let t = scenario.topology.as_ref().expect("a topology");
-        let spec = &t.outages[outage as usize];
+    /// DNS answer `answer`'s region is announced again (`up`) or withdrawn (anycast).
+    fn announce(&mut self, now: SimTime, answer: usize, up: bool) {
+        let reg = self.spec.dns.regions[answer];
+        self.up[answer] = up;
+        self.note(now, reg, if up { "announced" } else { "withdrawn" });
+    }
+
+    /// Outage `outage` begins or ends for the regions it covers: they stop answering (or
+    /// answer again), and anycast withdraws (or announces) them, at once or after its
+    /// convergence time.
+    fn outage_regions(
+        &mut self,
+        queue: &mut EventQueue<Event>,
+        now: SimTime,
+        outage: usize,
+        begins: bool,
+    ) {
+        let t = self.spec;
+        let spec = &t.outages[outage];
         for reg in 0..t.regions.len() {
             if !spec.covers_region(&t.regions, reg) {
                 continue;
             }
-            let state = self.topology.as_mut().expect("a topology");
-            let before = state.region_down[reg];
-            state.region_down[reg] = if begins { before + 1 } else { before - 1 };
-            let flipped = (before == 0) == begins;
-            if !flipped {
+            let before = self.region_down[reg];
+            self.region_down[reg] = if begins { before + 1 } else { before - 1 };
+            if (before == 0) != begins {
                 continue;
             }
             self.note(
@@ -302,208 +369,109 @@ impl<'s> World<'s> {
                     "outage_ends"
                 },
             );
-            if t.dns.policy == DnsPolicy::Anycast {
-                if let Some(k) = t.dns.regions.iter().position(|&x| x == reg) {
+            if t.dns.policy != DnsPolicy::Anycast {
+                continue;
+            }
+            if let Some(k) = t.dns.regions.iter().position(|&x| x == reg) {
+                if t.dns.convergence.is_zero() {
+                    self.announce(now, k, !begins);
+                } else {
                     let (answer, up) = (k as u32, !begins);
-                    if t.dns.convergence.is_zero() {
-                        self.announce(now, k, up);
-                    } else {
-                        self.queue.schedule_in(
-                            t.dns.convergence,
-                            Event::Topology(TopologyEvent::Announce { answer, up }),
-                        );
-                    }
+                    queue.schedule_in(
+                        t.dns.convergence,
+                        Event::Topology(TopologyEvent::Announce { answer, up }),
+                    );
                 }
-            }
-        }
-        for (p, &(reg, zone)) in t.pool_region.iter().enumerate() {
-            if !spec.covers_pool(&t.regions, reg, zone) {
-                continue;
-            }
-            let state = self.topology.as_mut().expect("a topology");
-            let before = state.pool_down[p];
-            state.pool_down[p] = if begins { before + 1 } else { before - 1 };
-            if (before == 0) != begins {
-                continue;
-            }
-            for instance in self.slots_of(p) {
-                let inst = &mut self.instances[instance as usize];
-                if !begins {
-                    // The hosts return (a crash fault that overlaps ends with the outage).
-                    inst.condition = Condition::Up;
-                    continue;
-                }
-                if inst.state == InstanceState::Terminated {
-                    continue;
-                }
-                inst.condition = Condition::Crashed;
-                // Tries sent to it until the outage ends are lost to the outage too.
-                inst.fault_cause = LossCause::Outage;
-                self.drop_work(now, instance, Failure::Interrupted, LossCause::Outage);
-            }
-            if !begins {
-                // Launches failed during the outage: the group tries again now.
-                self.reconcile(now, p);
             }
         }
     }
 
-    fn announce(&mut self, now: SimTime, answer: usize, up: bool) {
-        let reg = self.topology_spec().dns.regions[answer];
-        self.topology.as_mut().expect("a topology").up[answer] = up;
-        self.note(now, reg, if up { "announced" } else { "withdrawn" });
+    /// Outage `outage` begins or ends for `pool` if it covers it; true when the pool's hosts
+    /// go down or come back with it (no other outage holds them).
+    fn outage_pool(&mut self, outage: usize, pool: usize, begins: bool) -> bool {
+        let t = self.spec;
+        let Some(&(reg, zone)) = t.pool_region.get(pool) else {
+            return false;
+        };
+        if !t.outages[outage].covers_pool(&t.regions, reg, zone) {
+            return false;
+        }
+        let before = self.pool_down[pool];
+        self.pool_down[pool] = if begins { before + 1 } else { before - 1 };
+        (before == 0) == begins
     }
 
     /// Route 53 checks each DNS region's endpoint: it fails while the region is down, or
     /// while one of its target groups that a route uses has no target that is in service,
     /// passes its balancer's checks and answers. A status flips after `failure_threshold`
     /// consecutive results that disagree with it.
-    fn on_dns_check(&mut self, now: SimTime) {
-        let t = self.topology_spec();
-        let (interval, threshold) = (
-            t.dns.health_check.interval,
-            t.dns.health_check.failure_threshold,
-        );
-        for k in 0..t.dns.regions.len() {
-            let reg = t.dns.regions[k];
-            let passed = self.region_answers(reg);
-            let state = self.topology.as_mut().expect("a topology");
-            if let Some(healthy) = state.health[k].observe(passed, threshold) {
-                state.up[k] = healthy;
+    fn dns_check(
+        &mut self,
+        queue: &mut EventQueue<Event>,
+        fleet: &Fleet,
+        routes: usize,
+        now: SimTime,
+    ) {
+        let dns = &self.spec.dns;
+        for k in 0..dns.regions.len() {
+            let reg = dns.regions[k];
+            let passed = self.region_answers(fleet, routes, reg);
+            if let Some(healthy) =
+                self.health[k].observe(passed, dns.health_check.failure_threshold)
+            {
+                self.up[k] = healthy;
                 self.note(now, reg, if healthy { "healthy" } else { "unhealthy" });
             }
         }
-        self.queue
-            .schedule_in(interval, Event::Topology(TopologyEvent::DnsCheck));
+        queue.schedule_in(
+            dns.health_check.interval,
+            Event::Topology(TopologyEvent::DnsCheck),
+        );
     }
 
-    /// True if `region`'s balancer is up and each of its groups that routes use can serve.
-    fn region_answers(&self, region: usize) -> bool {
-        let t = self.topology_spec();
-        let state = self.topology.as_ref().expect("a topology");
-        if state.region_down[region] > 0 {
+    /// True if `region`'s balancer is up and each of its groups that the `routes` use can
+    /// serve.
+    fn region_answers(&self, fleet: &Fleet, routes: usize, region: usize) -> bool {
+        if self.region_down[region] > 0 {
             return false;
         }
-        let k = t.dns.regions.iter().position(|&x| x == region);
+        let t = self.spec;
+        let Some(k) = t.dns.regions.iter().position(|&x| x == region) else {
+            return true;
+        };
         let n = t.dns.regions.len();
-        (0..self.routes.len()).all(|r| {
-            let Some(k) = k else { return true };
-            let g = t.route_groups[r * n + k];
-            let group = &self.groups[g];
+        (0..routes).all(|r| {
+            let group = &fleet.groups[GroupId::new(t.route_groups[r * n + k])];
             match group.shared_pool {
-                Some(p) => self.slots_of(p as usize).any(|i| {
-                    let inst = &self.instances[i as usize];
+                Some(p) => fleet.instances.range(fleet.slots_of(p)).iter().any(|inst| {
                     inst.state == InstanceState::InService && inst.condition == Condition::Up
                 }),
-                None => (0..group.members.len()).any(|target| {
-                    group.balancer.is_eligible(target)
-                        && self.instances[group.members[target] as usize].condition == Condition::Up
+                None => group.members.iter_enumerated().any(|(target, &m)| {
+                    group.balancer.is_eligible(target.index())
+                        && fleet.instances[m].condition == Condition::Up
                 }),
             }
         })
     }
 
-    /// The group that serves route `route` for DNS answer `answer`.
-    #[inline]
-    pub(super) fn regional_group(&self, route: usize, answer: u16) -> usize {
-        let t = self.topology_spec();
-        t.route_groups[route * t.dns.regions.len() + answer as usize]
-    }
-
-    /// True if `group`'s balancer is in a region that is down.
-    pub(super) fn balancer_down(&self, group: usize) -> bool {
-        let t = self.topology_spec();
-        let state = self.topology.as_ref().expect("a topology");
-        state.region_down[t.group_region[group]] > 0
-    }
-
-    /// True if `pool`'s hosts are down with an outage (launches into it fail).
-    pub(super) fn pool_in_outage(&self, pool: usize) -> bool {
-        self.topology.as_ref().is_some_and(|s| s.pool_down(pool))
-    }
-
-    /// A try is sent at `now` to `group`'s balancer: counted for the balancer's region.
-    pub(super) fn topology_try(&mut self, now: SimTime, group: usize) {
-        let reg = self.topology_spec().group_region[group];
-        let state = self.topology.as_mut().expect("a topology");
-        let s = &mut state.stats[reg];
-        s.tries += 1;
-        s.first_try.get_or_insert(now);
-        s.last_try = now;
-        state.count(now, reg, 0);
-    }
-
-    /// A request that arrived at `arrival` completed: served by `instance` through `group`;
-    /// `latency` is what its client saw.
-    pub(super) fn topology_completed(
-        &mut self,
-        class: usize,
-        group: usize,
-        instance: u32,
-        arrival: SimTime,
-        latency: SimDuration,
-    ) {
-        let t = self.scenario.topology.as_ref().expect("a topology");
-        let front = t.group_region[group];
-        let back = t.pool_region[self.instances[instance as usize].pool as usize].0;
-        let size = t.sizes[class];
-        let (front_cloud, back_cloud) = (t.regions[front].cloud, t.regions[back].cloud);
-        let now = self.queue.now();
-        // The ALB's processed-bytes LCU dimension (a no-op unless the balancer is billed).
-        self.recorder.bytes_processed(size.request + size.response);
-        let state = self.topology.as_mut().expect("a topology");
-        state.count(now, front, 1);
-        let s = &mut state.stats[front];
-        s.completed += 1;
-        if arrival >= state.warmup_end {
-            s.latency.record(latency);
+    /// Requests per region and window, for `regions.csv` (taken: called once, at the end).
+    pub fn region_windows(&mut self, scenario: &Scenario) -> RegionWindows {
+        RegionWindows {
+            window_seconds: scenario.window.as_secs_f64(),
+            duration_seconds: scenario.duration.as_secs_f64(),
+            regions: self.spec.regions.iter().map(|r| r.name.clone()).collect(),
+            counts: std::mem::take(&mut self.windows),
         }
-        let (request, response) = (u128::from(size.request), u128::from(size.response));
-        state.internet_bytes[front_cloud] += response;
-        if front != back {
-            if front_cloud == back_cloud {
-                state.inter_region_bytes[front_cloud] += request + response;
-            } else {
-                state.inter_cloud_bytes[front_cloud] += request;
-                state.inter_cloud_bytes[back_cloud] += response;
-            }
-        }
-    }
-
-    /// A request ends failed; `group` is where its last try went, `outage` whether an outage
-    /// caused it (its loss cause is `outage`, also counted in `lost_by_cause`).
-    pub(super) fn topology_failed(&mut self, group: usize, outage: bool) {
-        let reg = self.topology_spec().group_region[group];
-        let now = self.queue.now();
-        let state = self.topology.as_mut().expect("a topology");
-        state.stats[reg].failed += 1;
-        state.count(now, reg, 2);
-        if outage {
-            state.lost_to_outage += 1;
-        }
-    }
-
-    /// Requests per region and window, for `regions.csv`.
-    pub(super) fn region_windows(&mut self) -> Option<RegionWindows> {
-        let t = self.scenario.topology.as_ref()?;
-        let state = self.topology.as_mut()?;
-        Some(RegionWindows {
-            window_seconds: self.scenario.window.as_secs_f64(),
-            duration_seconds: self.scenario.duration.as_secs_f64(),
-            regions: t.regions.iter().map(|r| r.name.clone()).collect(),
-            counts: std::mem::take(&mut state.windows),
-        })
     }
 
     /// The topology's part of the summary, and the data transfer with its cost.
-    pub(super) fn topology_summary(&self) -> Option<(TopologySummary, DataTransferSummary)> {
-        let t = self.scenario.topology.as_ref()?;
-        let state = self.topology.as_ref()?;
+    pub fn summary(&self) -> (TopologySummary, DataTransferSummary) {
+        let t = self.spec;
         let secs = |at: SimTime| (at - SimTime::ZERO).as_secs_f64();
         let by_region = t
             .regions
             .iter()
-            .zip(&state.stats)
+            .zip(&self.stats)
             .map(|(r, s)| {
                 (
                     r.name.clone(),
@@ -530,23 +498,77 @@ impl<'s> World<'s> {
         let usd: f64 = (0..t.clouds.len())
             .map(|c| {
                 let p = t.prices[c];
-                (state.internet_bytes[c] + state.inter_cloud_bytes[c]) as f64 / 1e9
+                (self.internet_bytes[c] + self.inter_cloud_bytes[c]) as f64 / 1e9
                     * p.internet_egress_per_gb
-                    + state.inter_region_bytes[c] as f64 / 1e9 * p.inter_region_per_gb
+                    + self.inter_region_bytes[c] as f64 / 1e9 * p.inter_region_per_gb
             })
             .sum();
-        Some((
+        (
             TopologySummary {
                 by_region,
-                dns_events: state.events.clone(),
-                lost_to_outage: state.lost_to_outage,
+                dns_events: self.events.clone(),
+                lost_to_outage: self.lost_to_outage,
             },
             DataTransferSummary {
-                internet_egress_gb: gb(&state.internet_bytes),
-                inter_region_gb: gb(&state.inter_region_bytes),
-                inter_cloud_gb: gb(&state.inter_cloud_bytes),
+                internet_egress_gb: gb(&self.internet_bytes),
+                inter_region_gb: gb(&self.inter_region_bytes),
+                inter_cloud_gb: gb(&self.inter_cloud_bytes),
                 usd,
             },
-        ))
+        )
+    }
+}
+
+impl Ctx<'_, '_> {
+    /// An outage, a DNS check or an anycast route change.
+    pub(super) fn on_topology(&mut self, now: SimTime, event: TopologyEvent) {
+        let routes = self.scenario.routes.len();
+        let Some(t) = self.topology.as_mut() else {
+            return;
+        };
+        match event {
+            TopologyEvent::Outage { outage, begins } => {
+                self.on_outage(now, outage as usize, begins)
+            }
+            TopologyEvent::DnsCheck => t.dns_check(self.queue, self.fleet, routes, now),
+            TopologyEvent::Announce { answer, up } => t.announce(now, answer as usize, up),
+        }
+    }
+
+    /// An outage begins: hosts in scope crash (their work is lost), balancers of regions in
+    /// scope stop answering, anycast withdraws those regions; or it ends and all come back.
+    fn on_outage(&mut self, now: SimTime, outage: usize, begins: bool) {
+        let Some(t) = self.topology.as_mut() else {
+            return;
+        };
+        t.outage_regions(self.queue, now, outage, begins);
+        for pool in self.fleet.pools.ids() {
+            let flipped = self
+                .topology
+                .as_mut()
+                .is_some_and(|t| t.outage_pool(outage, pool.index(), begins));
+            if !flipped {
+                continue;
+            }
+            for instance in self.fleet.slots_of(pool).iter() {
+                let inst = &mut self.fleet.instances[instance];
+                if !begins {
+                    // The hosts return (a crash fault that overlaps ends with the outage).
+                    inst.condition = Condition::Up;
+                    continue;
+                }
+                if inst.state == InstanceState::Terminated {
+                    continue;
+                }
+                inst.condition = Condition::Crashed;
+                // Tries sent to it until the outage ends are lost to the outage too.
+                inst.fault_cause = LossCause::Outage;
+                self.drop_work(now, instance, Failure::Interrupted, LossCause::Outage);
+            }
+            if !begins {
+                // Launches failed during the outage: the group tries again now.
+                self.reconcile(now, pool);
+            }
+        }
     }
 }

@@ -12,15 +12,17 @@
 //! itself (a host reboot, a GPU reset): the Auto Scaling group's health-check replacement is
 //! not modelled.
 
-use super::{Condition, Event, Phase, World};
-use crate::engine::{open_unit, SimDuration, SimTime, StreamRng};
+use super::{Condition, Fleet};
+use crate::engine::{open_unit, EventQueue, SimDuration, SimTime, StreamRng};
 use crate::metrics::{Failure, LossCause};
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::FaultKind;
-use crate::model::market::PurchaseOption;
+use crate::scenario::Scenario;
+use crate::world::ids::{FaultId, Id, IdRange, InstanceId, PoolId};
+use crate::world::{Ctx, Event};
 
 /// A pool's random failures: its stream and counts.
-pub(super) struct PoolFaults {
+pub(in crate::world) struct PoolFaults {
     rng: StreamRng,
     /// Random crashes that occurred.
     pub crashes: u64,
@@ -29,7 +31,8 @@ pub(super) struct PoolFaults {
 }
 
 impl PoolFaults {
-    pub(super) fn new(rng: StreamRng) -> Self {
+    /// The random failures of a pool drawing from `rng`.
+    pub fn new(rng: StreamRng) -> Self {
         PoolFaults {
             rng,
             crashes: 0,
@@ -38,27 +41,76 @@ impl PoolFaults {
     }
 }
 
-impl World<'_> {
+/// Schedules every scheduled fault's start and its end (for a spot interruption, its rebalance
+/// recommendation ahead of it).
+pub(in crate::world) fn schedule_faults(scenario: &Scenario, queue: &mut EventQueue<Event>) {
+    for (f, fault) in scenario.faults.iter().enumerate() {
+        let fault_id = FaultId::new(f);
+        queue.schedule_in(
+            fault.at - SimTime::ZERO,
+            Event::Fault {
+                fault: fault_id,
+                begins: true,
+            },
+        );
+        let other = fault.until.or_else(|| {
+            fault
+                .rebalance_lead
+                .map(|lead| SimTime::from_nanos(fault.at.as_nanos() - lead.as_nanos()))
+        });
+        if let Some(until) = other {
+            queue.schedule_in(
+                until - SimTime::ZERO,
+                Event::Fault {
+                    fault: fault_id,
+                    begins: false,
+                },
+            );
+        }
+    }
+}
+
+impl Fleet {
     /// Arms the random failures of every instance in service at the start.
-    pub(super) fn init_failures(&mut self) {
-        for id in 0..self.instances.len() as u32 {
-            if self.instances[id as usize].state == InstanceState::InService {
-                self.arm_failures(SimTime::ZERO, id);
+    pub(in crate::world) fn init_failures(
+        &mut self,
+        scenario: &Scenario,
+        queue: &mut EventQueue<Event>,
+        end: SimTime,
+    ) {
+        for id in self.instances.ids() {
+            if self.instances[id].state == InstanceState::InService {
+                self.arm_failures(scenario, queue, end, SimTime::ZERO, id);
             }
         }
     }
 
     /// `id` entered service: each random failure process of its pool draws its time to failure.
-    pub(super) fn arm_failures(&mut self, now: SimTime, id: u32) {
+    pub(in crate::world) fn arm_failures(
+        &mut self,
+        scenario: &Scenario,
+        queue: &mut EventQueue<Event>,
+        end: SimTime,
+        now: SimTime,
+        id: InstanceId,
+    ) {
         for crash in [true, false] {
-            self.arm_failure(now, id, crash);
+            self.arm_failure(scenario, queue, end, now, id, crash);
         }
     }
 
-    fn arm_failure(&mut self, now: SimTime, id: u32, crash: bool) {
-        let inst = &self.instances[id as usize];
-        let (pool, life) = (inst.pool as usize, inst.life);
-        let Some(spec) = &self.scenario.pools[pool].failures else {
+    fn arm_failure(
+        &mut self,
+        scenario: &Scenario,
+        queue: &mut EventQueue<Event>,
+        end: SimTime,
+        now: SimTime,
+        id: InstanceId,
+        crash: bool,
+    ) {
+        let inst = &self.instances[id];
+        let (pool, life) = (inst.pool, inst.life);
+        let Some(spec) = &scenario.pools[pool.index()].failures else {
             return;
         };
         let Some(process) = (if crash { &spec.crash } else { &spec.gpu_fault }) else {
@@ -72,10 +124,10 @@ impl World<'_> {
             .time_to_failure
             .quantile(open_unit(&mut f.rng))
             .max(SimDuration::from_nanos(1));
-        if now.saturating_add(after) >= self.end {
+        if now.saturating_add(after) >= end {
             return; // after the run: nothing to schedule
         }
-        self.queue.schedule_in(
+        queue.schedule_in(
             after,
             Event::RandomFault {
                 instance: id,
@@ -86,43 +138,58 @@ impl World<'_> {
         );
     }
 
+    /// The instances scheduled fault `fault` hits.
+    fn fault_targets(&self, scenario: &Scenario, fault: FaultId) -> IdRange<InstanceId> {
+        let spec = &scenario.faults[fault.index()];
+        let first = self
+            .slots_of(PoolId::new(spec.pool))
+            .nth(spec.first as usize);
+        IdRange::new(first.index(), spec.instances as usize)
+    }
+}
+
+impl Ctx<'_, '_> {
+    /// `id` entered service: its random failures are armed.
+    pub(in crate::world) fn arm_failures(&mut self, now: SimTime, id: InstanceId) {
+        self.fleet
+            .arm_failures(self.scenario, self.queue, self.end, now, id);
+    }
+
     /// A random failure of `id` occurs, or (`repair`) ends; stale unless `life` is its life.
-    pub(super) fn on_random_fault(
+    pub(in crate::world) fn on_random_fault(
         &mut self,
         now: SimTime,
-        id: u32,
+        id: InstanceId,
         life: u32,
         crash: bool,
         repair: bool,
     ) {
-        let inst = &self.instances[id as usize];
+        let scenario = self.scenario;
+        let inst = &self.fleet.instances[id];
         if inst.life != life || !inst.state.serves() {
             return; // it left service: a new life arms its own
         }
-        let pool = inst.pool as usize;
+        let pool = inst.pool;
         let down = if crash {
             Condition::Crashed
         } else {
             Condition::Broken
         };
-        if repair {
-            if inst.condition == down {
-                self.instances[id as usize].condition = Condition::Up;
+        if repair || inst.condition != Condition::Up {
+            if repair && inst.condition == down {
+                self.fleet.instances[id].condition = Condition::Up;
             }
-            self.arm_failure(now, id, crash);
+            self.fleet
+                .arm_failure(scenario, self.queue, self.end, now, id, crash);
             return;
         }
-        if inst.condition != Condition::Up {
-            self.arm_failure(now, id, crash);
+        let Some(spec) = &scenario.pools[pool.index()].failures else {
             return;
-        }
-        let spec = self.scenario.pools[pool]
-            .failures
-            .as_ref()
-            .expect("a random fault has its spec");
+        };
         let process = if crash { &spec.crash } else { &spec.gpu_fault };
-        let process = process.as_ref().expect("armed processes exist");
-        let f = self.pools[pool].faults.as_mut().expect("armed");
+        let (Some(process), Some(f)) = (process, self.fleet.pools[pool].faults.as_mut()) else {
+            return; // only armed processes fire
+        };
         let repair_after = process.repair.quantile(open_unit(&mut f.rng));
         let (why, cause) = if crash {
             f.crashes += 1;
@@ -131,7 +198,7 @@ impl World<'_> {
             f.gpu_faults += 1;
             (Failure::ServerError, LossCause::GpuFault)
         };
-        let inst = &mut self.instances[id as usize];
+        let inst = &mut self.fleet.instances[id];
         inst.condition = down;
         inst.fault_cause = cause;
         if !crash {
@@ -149,33 +216,24 @@ impl World<'_> {
         );
     }
 
-    pub(super) fn on_fault(&mut self, now: SimTime, fault: u32, begins: bool) {
-        let spec = &self.scenario.faults[fault as usize];
-        let first = self.pools[spec.pool].first as u32 + spec.first;
+    /// Scheduled fault `fault` begins, or ends (for a spot interruption: its rebalance
+    /// recommendation arrives).
+    pub(in crate::world) fn on_fault(&mut self, now: SimTime, fault: FaultId, begins: bool) {
+        let spec = &self.scenario.faults[fault.index()];
         let (kind, error_latency) = (spec.kind, spec.error_latency);
+        let targets = self.fleet.fault_targets(self.scenario, fault);
         if kind == FaultKind::SpotInterruption {
-            for instance in first..first + spec.instances {
-                let inst = &self.instances[instance as usize];
-                if inst.purchase == PurchaseOption::Spot {
-                    if begins {
-                        self.notice(now, instance);
-                    } else {
-                        // `begins = false` is its rebalance recommendation, ahead of it.
-                        self.recommend_rebalance(now, instance);
-                    }
-                }
-            }
+            self.spot_fault(now, targets.iter(), begins);
             return;
         }
-        for instance in first..first + spec.instances {
-            let inst = &mut self.instances[instance as usize];
+        for instance in targets.iter() {
+            let inst = &mut self.fleet.instances[instance];
             if !begins {
                 inst.condition = Condition::Up;
                 continue;
             }
             let (lost_as, cause) = match kind {
-                FaultKind::SpotInterruption => unreachable!("handled above"),
-                FaultKind::Crash => {
+                FaultKind::Crash | FaultKind::SpotInterruption => {
                     inst.condition = Condition::Crashed;
                     (Failure::Interrupted, LossCause::Crash)
                 }
@@ -188,47 +246,5 @@ impl World<'_> {
             inst.fault_cause = cause;
             self.drop_work(now, instance, lost_as, cause);
         }
-    }
-
-    /// Everything `instance` holds fails for `why`, because of `cause`: its queue, and the work
-    /// on its slots (whose pending service ends will find them killed). The instance is left
-    /// idle. Returns the number of requests that failed.
-    pub(super) fn drop_work(
-        &mut self,
-        now: SimTime,
-        instance: u32,
-        why: Failure,
-        cause: LossCause,
-    ) -> u64 {
-        let mut failed = 0;
-        for id in self.instances[instance as usize].queue.drain() {
-            let req = *self.requests.get(id);
-            if req.phase != Phase::Expired {
-                self.recorder.dequeued();
-                self.release(&req, None);
-                self.after_failure_by(now, id, why, Some(cause));
-                failed += 1;
-            }
-            self.requests.remove(id);
-        }
-        for id in self.requests.held_by(instance, Phase::Serving) {
-            failed += 1;
-            let req = self.requests.get_mut(id);
-            req.phase = Phase::Killed;
-            let req = *req;
-            self.release(&req, None);
-            self.after_failure_by(now, id, why, Some(cause));
-        }
-        for id in self.requests.held_by(instance, Phase::Abandoned) {
-            self.requests.get_mut(id).phase = Phase::Killed;
-        }
-        // An LLM batch has no pending service end per request: its entries go now.
-        self.clear_llm(instance);
-        let inst = &mut self.instances[instance as usize];
-        for _ in 0..inst.busy {
-            self.recorder.slot_freed();
-        }
-        inst.set_busy(now, 0);
-        failed
     }
 }

@@ -14,11 +14,12 @@
 use std::collections::VecDeque;
 
 use crate::engine::SimTime;
+use crate::world::ids::RequestId;
 
 /// A FIFO of request ids with a count of live (not expired) entries.
 #[derive(Debug, Default)]
 pub struct WaitQueue {
-    items: VecDeque<u32>,
+    items: VecDeque<RequestId>,
     live: u32,
     /// The latest deadline of any request that entered since the queue was last empty.
     latest: SimTime,
@@ -35,7 +36,7 @@ impl WaitQueue {
 
     /// Appends `id` with `deadline`; returns true if it is in order (see the module doc).
     #[inline]
-    pub fn push(&mut self, id: u32, deadline: SimTime) -> bool {
+    pub fn push(&mut self, id: RequestId, deadline: SimTime) -> bool {
         if self.items.is_empty() {
             self.latest = SimTime::ZERO;
         }
@@ -49,19 +50,19 @@ impl WaitQueue {
     }
 
     /// Every entry from the front, tombstones included.
-    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+    pub fn ids(&self) -> impl Iterator<Item = RequestId> + '_ {
         self.items.iter().copied()
     }
 
     /// The front entry, tombstone or not.
     #[inline]
-    pub fn front(&self) -> Option<u32> {
+    pub fn front(&self) -> Option<RequestId> {
         self.items.front().copied()
     }
 
     /// Removes the front entry; `live` says whether it was live (not a tombstone).
     #[inline]
-    pub fn pop_front(&mut self, live: bool) -> Option<u32> {
+    pub fn pop_front(&mut self, live: bool) -> Option<RequestId> {
         let id = self.items.pop_front();
         if id.is_some() && live {
             self.live -= 1;
@@ -76,7 +77,7 @@ impl WaitQueue {
     }
 
     /// Empties the queue, returning every entry (tombstones included) in order.
-    pub fn drain(&mut self) -> Vec<u32> {
+    pub fn drain(&mut self) -> Vec<RequestId> {
         self.live = 0;
         self.items.drain(..).collect()
     }
@@ -90,25 +91,29 @@ mod tests {
         SimTime::from_nanos(s)
     }
 
+    fn r(k: u32) -> RequestId {
+        RequestId::from_raw(k)
+    }
+
     #[test]
     fn order_is_judged_against_every_deadline_ahead() {
         let mut q = WaitQueue::default();
-        assert!(q.push(1, t(10)));
-        assert!(q.push(2, t(10)));
-        assert!(!q.push(3, t(5)), "earlier than one ahead of it");
-        assert!(q.push(4, t(12)));
+        assert!(q.push(r(1), t(10)));
+        assert!(q.push(r(2), t(10)));
+        assert!(!q.push(r(3), t(5)), "earlier than one ahead of it");
+        assert!(q.push(r(4), t(12)));
         assert!(
-            !q.push(5, t(11)),
+            !q.push(r(5), t(11)),
             "earlier than request 4, though later than the head"
         );
         assert_eq!(q.live(), 5);
         q.expired_inside();
         assert_eq!(q.live(), 4);
-        assert_eq!(q.pop_front(true), Some(1));
-        assert_eq!(q.front(), Some(2));
-        assert_eq!(q.drain(), vec![2, 3, 4, 5]);
+        assert_eq!(q.pop_front(true), Some(r(1)));
+        assert_eq!(q.front(), Some(r(2)));
+        assert_eq!(q.drain(), vec![r(2), r(3), r(4), r(5)]);
         assert_eq!(q.live(), 0);
         // Once empty, order starts afresh.
-        assert!(q.push(6, t(1)));
+        assert!(q.push(r(6), t(1)));
     }
 }

@@ -4,12 +4,17 @@
 //! that outlived its request can tell.
 //!
 //! The slab holds at most [`RequestSlab::set_cap`] requests (the memory guard's cap, see
-//! [`super::guard`]): it grows only on request, by `try_reserve`, never past the cap, and
+//! [`crate::world::memory_guard`]): it grows only on request, by `try_reserve`, never past the cap, and
 //! [`RequestSlab::insert`] returns `None` when it cannot hold one more instead of aborting. The
 //! free list is reserved as the slab grows, so freeing a request never allocates.
 
 use crate::engine::SimTime;
 use crate::metrics::{Failure, LossCause};
+use crate::world::ids::{ClassId, Id, InstanceId, RequestId, TargetId, MAX_IDS};
+
+/// The event queue's halt code when the slab is full: the run stops at the next pop and the
+/// memory guard reports it.
+pub(in crate::world) const HALT_REQUESTS: u8 = 1;
 
 /// Where a request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,11 +54,12 @@ pub struct Request {
     /// The user who sent it.
     pub user: u64,
     /// Its class.
-    pub class: u32,
-    /// The instance serving or holding it (`u32::MAX` while in a pool's shared queue).
-    pub instance: u32,
-    /// Its target index in its target group's balancer (`u32::MAX` if not balanced).
-    pub target: u32,
+    pub class: ClassId,
+    /// The instance serving or holding it (`None` while in a pool's shared queue, or before
+    /// a target is picked).
+    pub instance: Option<InstanceId>,
+    /// Its target in its target group's balancer (`None` if not balanced).
+    pub target: Option<TargetId>,
     /// Where it is.
     pub phase: Phase,
     /// Its service is cut at the deadline (`on_timeout = "cancel"`): it ends as timed out.
@@ -79,11 +85,11 @@ pub struct Request {
     pub output_tokens: u32,
 }
 
-/// Storage for requests, indexed by `u32` ids.
+/// Storage for requests, indexed by [`RequestId`].
 pub struct RequestSlab {
     items: Vec<Request>,
     generations: Vec<u32>,
-    free: Vec<u32>,
+    free: Vec<RequestId>,
     /// The most slots the slab may have.
     cap: u32,
     /// The allocator refused memory for more slots.
@@ -96,8 +102,7 @@ impl Default for RequestSlab {
             items: Vec::new(),
             generations: Vec::new(),
             free: Vec::new(),
-            // Ids are `u32`: the last one is kept out of reach.
-            cap: u32::MAX - 1,
+            cap: MAX_IDS,
             refused: false,
         }
     }
@@ -118,18 +123,18 @@ impl RequestSlab {
 
     /// The slab holds at most `cap` requests at once (at least 1).
     pub fn set_cap(&mut self, cap: u32) {
-        self.cap = cap.clamp(1, u32::MAX - 1);
+        self.cap = cap.clamp(1, MAX_IDS);
     }
 
     /// Stores `r` and returns its id; `None` if the slab is full (see [`RequestSlab::full`]).
     /// Always inlined: called for every arrival and retry with a request just built, which a
     /// call would copy through memory (measured: out of line, the viral spike ran 15 % slower).
     #[inline(always)]
-    pub fn insert(&mut self, r: Request) -> Option<u32> {
+    pub fn insert(&mut self, r: Request) -> Option<RequestId> {
         match self.free.pop() {
             Some(id) => {
-                self.items[id as usize] = r;
-                self.generations[id as usize] = self.generations[id as usize].wrapping_add(1);
+                self.items[id.index()] = r;
+                self.generations[id.index()] = self.generations[id.index()].wrapping_add(1);
                 Some(id)
             }
             None => {
@@ -138,7 +143,7 @@ impl RequestSlab {
                 }
                 self.items.push(r);
                 self.generations.push(0);
-                Some((self.items.len() - 1) as u32)
+                Some(RequestId::new(self.items.len() - 1))
             }
         }
     }
@@ -185,7 +190,7 @@ impl RequestSlab {
         free.try_reserve_exact(self.items.len()).ok()?;
         free.resize(self.items.len(), false);
         for &f in &self.free {
-            free[f as usize] = true;
+            free[f.index()] = true;
         }
         Some(
             self.items
@@ -198,40 +203,41 @@ impl RequestSlab {
 
     /// Releases `id` for reuse.
     #[inline]
-    pub fn remove(&mut self, id: u32) {
+    pub fn remove(&mut self, id: RequestId) {
         self.free.push(id);
     }
 
     /// How many times slot `id` has been reused: a timer carries it to recognise its request.
     #[inline]
-    pub fn generation(&self, id: u32) -> u32 {
-        self.generations[id as usize]
+    pub fn generation(&self, id: RequestId) -> u32 {
+        self.generations[id.index()]
     }
 
     /// The request `id`.
     #[inline]
-    pub fn get(&self, id: u32) -> &Request {
-        &self.items[id as usize]
+    pub fn get(&self, id: RequestId) -> &Request {
+        &self.items[id.index()]
     }
 
     /// The request `id`, mutably.
     #[inline]
-    pub fn get_mut(&mut self, id: u32) -> &mut Request {
-        &mut self.items[id as usize]
+    pub fn get_mut(&mut self, id: RequestId) -> &mut Request {
+        &mut self.items[id.index()]
     }
 
     /// Ids of the requests held by `instance` in `phase`, for the rare events that must find
     /// them all (a server dying). O(slab size): the slab is as large as the peak in flight.
-    pub fn held_by(&self, instance: u32, phase: Phase) -> Vec<u32> {
+    pub fn held_by(&self, instance: InstanceId, phase: Phase) -> Vec<RequestId> {
         let mut free = vec![false; self.items.len()];
         for &f in &self.free {
-            free[f as usize] = true;
+            free[f.index()] = true;
         }
-        (0..self.items.len() as u32)
-            .filter(|&id| {
-                let r = &self.items[id as usize];
-                !free[id as usize] && r.instance == instance && r.phase == phase
+        (0..self.items.len())
+            .filter(|&k| {
+                let r = &self.items[k];
+                !free[k] && r.instance == Some(instance) && r.phase == phase
             })
+            .map(RequestId::new)
             .collect()
     }
 }
@@ -241,6 +247,7 @@ mod tests {
     use super::*;
 
     fn request(instance: u32, phase: Phase) -> Request {
+        let instance = Some(InstanceId::from_raw(instance));
         Request {
             arrival: SimTime::ZERO,
             client_deadline: SimTime::NEVER,
@@ -248,9 +255,9 @@ mod tests {
             sent: SimTime::ZERO,
             quantile: 0.5,
             user: 0,
-            class: 0,
+            class: ClassId::new(0),
             instance,
-            target: 0,
+            target: Some(TargetId::new(0)),
             phase,
             cut_at_deadline: false,
             doomed_by: Failure::Interrupted,
@@ -293,7 +300,7 @@ mod tests {
         slab.insert(request(4, Phase::Serving));
         slab.insert(request(3, Phase::Queued));
         slab.remove(b);
-        assert_eq!(slab.held_by(3, Phase::Serving), vec![a]);
+        assert_eq!(slab.held_by(InstanceId::new(3), Phase::Serving), vec![a]);
         assert_eq!((slab.held(), slab.iter_held().unwrap().count()), (3, 3));
     }
 
@@ -301,7 +308,7 @@ mod tests {
     fn a_full_slab_refuses_instead_of_growing_and_reuses_freed_slots() {
         let mut slab = RequestSlab::default();
         slab.set_cap(100);
-        let ids: Vec<u32> = (0..100)
+        let ids: Vec<RequestId> = (0..100)
             .map(|_| slab.insert(request(0, Phase::Queued)).unwrap())
             .collect();
         assert!(slab.items.capacity() <= 100, "{}", slab.items.capacity());

@@ -7,29 +7,41 @@
 //! request ends through the same path as any service end; its slot then takes the next waiting
 //! request, which joins the batch.
 
-use super::requests::Phase;
-use super::{Event, World};
+use super::Phase;
 use crate::engine::SimTime;
 use crate::metrics::Failure;
+use crate::model::fleet::llm::LlmProfile;
 use crate::model::fleet::OnTimeout;
+use crate::scenario::Scenario;
+use crate::world::fleet::Instance;
+use crate::world::ids::{Id, InstanceId, RequestId};
+use crate::world::{Ctx, Event};
 
-impl World<'_> {
+/// The LLM profile of `inst`'s type, if it has one.
+fn profile<'s>(scenario: &'s Scenario, inst: &Instance) -> Option<&'s LlmProfile> {
+    scenario.instance_types[inst.itype.index()].llm.as_ref()
+}
+
+impl Ctx<'_, '_> {
     /// Request `id` (already counted on a slot of `instance`) joins its batch.
-    pub(super) fn start_llm(&mut self, now: SimTime, instance: u32, id: u32) {
-        let scenario = self.scenario;
-        let inst = &mut self.instances[instance as usize];
-        let profile = scenario.instance_types[inst.itype as usize]
-            .llm
-            .as_ref()
-            .expect("start_llm on an LLM type");
-        let req = self.requests.get_mut(id);
-        req.instance = instance;
+    pub(in crate::world) fn start_llm(
+        &mut self,
+        now: SimTime,
+        instance: InstanceId,
+        id: RequestId,
+    ) {
+        let inst = &mut self.fleet.instances[instance];
+        let Some(profile) = profile(self.scenario, inst) else {
+            return; // `start` sends only token-based requests on LLM types here
+        };
+        let req = self.requests.slab.get_mut(id);
+        req.instance = Some(instance);
         req.phase = Phase::Serving;
         let batch = inst.llm.get_or_insert_with(Box::default);
-        batch.admit(now, profile, id, req.input_tokens, req.output_tokens);
+        batch.admit(now, profile, id.raw(), req.input_tokens, req.output_tokens);
         if req.deadline != SimTime::NEVER {
-            let generation = self.requests.generation(id);
-            let at = self.requests.get(id).deadline.max(now);
+            let at = req.deadline.max(now);
+            let generation = self.requests.slab.generation(id);
             self.queue.schedule_in(
                 at - now,
                 Event::LlmDeadline {
@@ -42,13 +54,10 @@ impl World<'_> {
     }
 
     /// Schedules `instance`'s batch event for its next prefill end or last token.
-    fn schedule_llm(&mut self, now: SimTime, instance: u32) {
-        let scenario = self.scenario;
-        let inst = &self.instances[instance as usize];
-        let Some(batch) = inst.llm.as_deref() else {
-            return;
-        };
-        let Some(profile) = scenario.instance_types[inst.itype as usize].llm.as_ref() else {
+    fn schedule_llm(&mut self, now: SimTime, instance: InstanceId) {
+        let inst = &self.fleet.instances[instance];
+        let (Some(batch), Some(profile)) = (inst.llm.as_deref(), profile(self.scenario, inst))
+        else {
             return;
         };
         if let Some(at) = batch.next_event(profile) {
@@ -59,88 +68,89 @@ impl World<'_> {
     }
 
     /// The epoch of `instance`'s batch if it has work due at `now`.
-    fn due_llm_epoch(&self, now: SimTime, instance: u32) -> Option<u32> {
-        let inst = self.instances.get(instance as usize)?;
+    fn due_llm_epoch(&self, now: SimTime, instance: InstanceId) -> Option<u32> {
+        let inst = self.fleet.instances.get(instance)?;
         let batch = inst.llm.as_deref()?;
-        let profile = self.scenario.instance_types[inst.itype as usize]
-            .llm
-            .as_ref()?;
         batch
-            .next_event(profile)
+            .next_event(profile(self.scenario, inst)?)
             .filter(|&at| at <= now)
             .map(|_| batch.epoch)
     }
 
     /// `instance`'s batch reaches its next prefill end or last token.
-    pub(super) fn on_llm_next(&mut self, now: SimTime, instance: u32, epoch: u32) {
+    pub(in crate::world) fn on_llm_next(&mut self, now: SimTime, instance: InstanceId, epoch: u32) {
         let scenario = self.scenario;
-        let inst = &mut self.instances[instance as usize];
+        let inst = &mut self.fleet.instances[instance];
+        let Some(profile) = profile(scenario, inst) else {
+            return;
+        };
         let Some(batch) = inst.llm.as_deref_mut().filter(|b| b.epoch == epoch) else {
             return;
         };
-        let profile = scenario.instance_types[inst.itype as usize]
-            .llm
-            .as_ref()
-            .expect("an LLM batch on an LLM type");
-        let mut done = std::mem::take(&mut self.llm_done);
+        let mut done = std::mem::take(&mut self.requests.llm_done);
         batch.advance(now, profile, &mut done);
         // Scheduled first: a finished request's slot may admit another, which reschedules.
         self.schedule_llm(now, instance);
         for f in done.drain(..) {
+            let id = RequestId::from_raw(f.id);
             debug_assert!(
                 matches!(
-                    self.requests.get(f.id).phase,
+                    self.requests.slab.get(id).phase,
                     Phase::Serving | Phase::Abandoned
                 ),
-                "request {} finished in phase {:?} at {now:?}",
-                f.id,
-                self.requests.get(f.id).phase
+                "request {id:?} finished in phase {:?} at {now:?}",
+                self.requests.slab.get(id).phase
             );
-            self.end_service(now, instance, f.id, Some(f.first_token));
+            self.end_service(now, instance, id, Some(f.first_token));
         }
-        self.llm_done = done;
+        self.requests.llm_done = done;
     }
 
     /// The deadline of request `id` passes while it is in a batch: its client gives up. The
     /// server keeps generating for it (`keep_serving`), or drops it from the batch (`cancel`).
-    pub(super) fn on_llm_deadline(&mut self, now: SimTime, id: u32, generation: u32) {
-        if self.requests.generation(id) != generation {
+    pub(in crate::world) fn on_llm_deadline(
+        &mut self,
+        now: SimTime,
+        id: RequestId,
+        generation: u32,
+    ) {
+        if self.requests.slab.generation(id) != generation {
             return;
         }
         // A request whose last token is due now as well completes (as a service end at its
         // deadline does): the batch's due work is done first.
-        let instance = self.requests.get(id).instance;
+        let Some(instance) = self.requests.slab.get(id).instance else {
+            return;
+        };
         if let Some(due) = self.due_llm_epoch(now, instance) {
             self.on_llm_next(now, instance, due);
         }
-        let req = *self.requests.get(id);
+        let req = *self.requests.slab.get(id);
         // A freed entry keeps its generation until reused: the batch says if it is still in.
         let in_batch = req.phase == Phase::Serving
-            && self.instances[req.instance as usize]
-                .llm
-                .as_deref()
-                .is_some_and(|b| b.contains(id));
-        if !in_batch {
+            && req.instance.is_some_and(|i| {
+                self.fleet.instances[i]
+                    .llm
+                    .as_deref()
+                    .is_some_and(|b| b.contains(id.raw()))
+            });
+        let Some(instance) = req.instance.filter(|_| in_batch) else {
             // Finished, killed, or already abandoned.
             return;
-        }
-        match self.on_timeout {
+        };
+        match self.requests.on_timeout {
             OnTimeout::KeepServing => self.on_client_deadline(now, id),
             OnTimeout::Cancel => {
-                let scenario = self.scenario;
-                let instance = req.instance;
-                let inst = &mut self.instances[instance as usize];
-                let profile = scenario.instance_types[inst.itype as usize]
-                    .llm
-                    .as_ref()
-                    .expect("an LLM batch on an LLM type");
-                if let Some(batch) = inst.llm.as_deref_mut() {
-                    batch.remove(now, profile, id);
+                let inst = &mut self.fleet.instances[instance];
+                if let (Some(profile), Some(batch)) =
+                    (profile(self.scenario, inst), inst.llm.as_deref_mut())
+                {
+                    batch.remove(now, profile, id.raw());
                 }
                 self.release(&req, None);
                 self.after_failure(now, id, Failure::TimedOut);
-                self.requests.remove(id);
-                let inst = &mut self.instances[instance as usize];
+                self.requests.slab.remove(id);
+                let inst = &mut self.fleet.instances[instance];
                 inst.set_busy(now, inst.busy - 1);
                 self.recorder.slot_freed();
                 self.schedule_llm(now, instance);
@@ -151,15 +161,16 @@ impl World<'_> {
 
     /// `instance` died: its batch's requests (already counted as failed, now `Killed`) are
     /// freed, and its batch emptied.
-    pub(super) fn clear_llm(&mut self, instance: u32) {
-        let Some(batch) = self.instances[instance as usize].llm.as_deref_mut() else {
+    pub(in crate::world) fn clear_llm(&mut self, instance: InstanceId) {
+        let Some(batch) = self.fleet.instances[instance].llm.as_deref_mut() else {
             return;
         };
         let mut ids = Vec::new();
         batch.clear(&mut ids);
         for id in ids {
-            debug_assert_eq!(self.requests.get(id).phase, Phase::Killed);
-            self.requests.remove(id);
+            let id = RequestId::from_raw(id);
+            debug_assert_eq!(self.requests.slab.get(id).phase, Phase::Killed);
+            self.requests.slab.remove(id);
         }
     }
 }
