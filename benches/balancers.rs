@@ -14,8 +14,9 @@ use std::collections::VecDeque;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use fleetsim::engine::{RandomStreams, SimDuration, SimTime};
+use fleetsim::engine::RandomStreams;
 use fleetsim::model::balancer::{Algorithm, Balancer, RequestKey};
+use fleetsim::time::{SimDuration, SimTime};
 
 const TARGETS: usize = 10_000;
 const IN_FLIGHT: usize = 20_000;

@@ -6,8 +6,9 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use fleetsim::engine::{EventQueue, SimDuration};
+use fleetsim::engine::EventQueue;
 use fleetsim::metrics::DiscardTimeline;
+use fleetsim::time::SimDuration;
 
 /// A hold model: a queue kept at `size` pending events; each step pops one and schedules one a
 /// pseudo-random delay later. Measures push + pop at a realistic heap size.

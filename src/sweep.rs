@@ -29,11 +29,12 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::layout;
 use crate::limits::{BudgetError, MemoryBudget, RunShare};
 use crate::metrics::Aggregate;
 use crate::metrics::Summary;
 use crate::report::staging::{create_dirs, OutputError};
-use crate::report::{self, atomic, layout, ComparisonRow, CsvTimeline};
+use crate::report::{self, atomic, ComparisonRow, CsvTimeline};
 use crate::world::memory_guard;
 use crate::RunError;
 use crate::{Scenario, ScenarioSet};

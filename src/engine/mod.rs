@@ -6,6 +6,5 @@
 mod queue;
 mod rng;
 
-pub use crate::time::{SimDuration, SimTime}; // shim: remove after issue 15 merges
 pub use queue::{EventQueue, Halt, SchedulingError};
 pub use rng::{mix64, open_unit, RandomStreams, StreamRng};

@@ -4,7 +4,6 @@
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::results::{Estimate, Metric, RunResults};
-pub use crate::metrics::fixtures::summary; // shim: remove after issue 15 merges
 
 /// The estimate of `n` replications with this mean and sample standard deviation, its 95 %
 /// interval computed as `aggregate.json` documents it: `t(0.975, n − 1) · std / √n`.

@@ -25,7 +25,3 @@ mod table;
 pub use check::{check, CheckReport};
 pub use compare::{compare, Comparison, Thresholds, ThresholdsError};
 pub use results::{Estimate, Metric, ResultFolder, ResultsError, RunResults};
-
-pub use crate::metrics::monthly; // shim: remove after issue 15 merges
-
-pub use crate::scenario::spec::{LatencyStatistic, Objective, SloSpec}; // shim: remove after issue 15 merges

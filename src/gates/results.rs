@@ -30,21 +30,21 @@ use crate::metrics::Summary;
 pub enum Metric {
     /// Requests answered before their deadline.
     Completed,
-    /// Failed requests (every reason) per arrived request [%].
+    /// Failed requests (every reason) per arrived request \[%\].
     ErrorRatePct,
-    /// Mean latency of completed requests [ms].
+    /// Mean latency of completed requests \[ms\].
     LatencyMeanMs,
-    /// Median latency [ms].
+    /// Median latency \[ms\].
     LatencyP50Ms,
-    /// 90th percentile latency [ms].
+    /// 90th percentile latency \[ms\].
     LatencyP90Ms,
-    /// 99th percentile latency [ms].
+    /// 99th percentile latency \[ms\].
     LatencyP99Ms,
-    /// 99.9th percentile latency [ms].
+    /// 99.9th percentile latency \[ms\].
     LatencyP999Ms,
     /// Time-average number of instances, all pools.
     MeanInstances,
-    /// What the fleet cost over the run [USD].
+    /// What the fleet cost over the run \[USD\].
     CostUsd,
 }
 
@@ -185,7 +185,7 @@ pub struct RunResults {
     pub replications: u64,
     /// Confidence level of the intervals (0.95), for replicated runs.
     pub confidence: Option<f64>,
-    /// Simulated time of one replication [s], when known (from `summary.json`, or from
+    /// Simulated time of one replication \[s\], when known (from `summary.json`, or from
     /// `rep-1/summary.json` beside `aggregate.json`).
     pub simulated_seconds: Option<f64>,
     estimates: BTreeMap<Metric, Estimate>,
@@ -405,7 +405,7 @@ fn read_run_names(path: &Path) -> Result<(Vec<String>, bool), ResultsError> {
         // Text cells were neutralised against formulas when written.
         let name = crate::report::csv_cell::restore(record.get(0).unwrap_or_default());
         // Names become folder names: one that climbs out of the folder is not fleetsim's.
-        if let Some(why) = crate::report::layout::unusable(name) {
+        if let Some(why) = crate::layout::unusable(name) {
             return Err(bad(format!("{name:?} is not a run name: {why}")));
         }
         names.push(name.to_string());

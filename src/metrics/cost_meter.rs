@@ -9,9 +9,9 @@
 
 use std::sync::Arc;
 
-use crate::engine::SimTime;
 use crate::model::market::billing::LcuUsage;
 use crate::model::market::spot_price::SpotPricePath;
+use crate::time::SimTime;
 
 const HOUR_NANOS: f64 = 3.6e12;
 
@@ -44,7 +44,7 @@ impl CostMeter {
         }
     }
 
-    /// Cost [USD] of the current lines from `from` to `to` [ns].
+    /// Cost \[USD\] of the current lines from `from` to `to` \[ns\].
     pub(super) fn cost(&self, from: u64, to: u64) -> f64 {
         let dt = (to - from) as f64 / HOUR_NANOS;
         let mut usd = self.fixed * dt;

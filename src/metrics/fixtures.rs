@@ -4,7 +4,7 @@
 use super::{CostSummary, InstanceSummary, LatencySummary, RequestCounts, Summary};
 
 /// A one-hour run of 1000 arrivals: `completed` of them answered, 3 rejected, the rest timed
-/// out; latency statistics fractions of `p99` [s]; 2.5 instances on average; `cost` [USD].
+/// out; latency statistics fractions of `p99` \[s\]; 2.5 instances on average; `cost` \[USD\].
 pub fn summary(completed: u64, p99: Option<f64>, cost: f64) -> Summary {
     Summary {
         scenario: "s".into(),

@@ -15,7 +15,7 @@
 //! Memory: the counts array grows only up to the largest value seen, at most 7,424 buckets
 //! (59 KiB) for the whole `u64` range, whatever the number of values recorded.
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 /// log2 of the buckets per power of two.
 const SUB_BITS: u32 = 7;
@@ -103,22 +103,22 @@ impl LatencyHistogram {
         self.count
     }
 
-    /// The exact mean [s], if any value was recorded.
+    /// The exact mean \[s\], if any value was recorded.
     pub fn mean_secs(&self) -> Option<f64> {
         (self.count > 0).then(|| self.sum_nanos as f64 / self.count as f64 / 1e9)
     }
 
-    /// The exact maximum [s], if any value was recorded.
+    /// The exact maximum \[s\], if any value was recorded.
     pub fn max_secs(&self) -> Option<f64> {
         (self.count > 0).then(|| self.max_nanos as f64 / 1e9)
     }
 
-    /// The value at quantile `q` in [0, 1] [s], within 0.4 %, if any value was recorded.
+    /// The value at quantile `q` in [0, 1] \[s\], within 0.4 %, if any value was recorded.
     pub fn quantile_secs(&self, q: f64) -> Option<f64> {
         self.quantiles_secs([q])[0]
     }
 
-    /// The values at quantiles `qs` (ascending, each in [0, 1]) [s], in one pass over the
+    /// The values at quantiles `qs` (ascending, each in [0, 1]) \[s\], in one pass over the
     /// occupied buckets. The quantile `q` of `n` values is the value of rank
     /// `max(1, ceil(q n))`, as HdrHistogram and the nearest-rank definition have it.
     pub fn quantiles_secs<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {

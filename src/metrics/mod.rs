@@ -19,7 +19,6 @@ mod summary;
 mod timeline;
 mod topology;
 
-pub use crate::scenario::spec::{default_window, MAX_WINDOWS, MIN_WINDOW}; // shim: remove after issue 15 merges
 pub use aggregate::{Aggregate, MetricStats, CONFIDENCE};
 pub use cost_meter::{CostLine, CostMeter};
 pub use histogram::LatencyHistogram;

@@ -12,7 +12,7 @@ pub fn month_factor(simulated_seconds: f64) -> f64 {
     MONTH_SECONDS / simulated_seconds
 }
 
-/// A run's cost `total` [USD] over `simulated_seconds`, projected to a 30-day month.
+/// A run's cost `total` \[USD\] over `simulated_seconds`, projected to a 30-day month.
 pub fn monthly(total: f64, simulated_seconds: f64) -> f64 {
     total * month_factor(simulated_seconds)
 }

@@ -9,8 +9,8 @@
 use super::cost_meter::{CostMeter, LcuMeter};
 use super::summary::{LatencySummary, RequestCounts, RetrySummary, TokenSummary};
 use super::{LatencyHistogram, ScalingEvent, TimelineRow, TimelineSink};
-use crate::engine::{SimDuration, SimTime};
 use crate::model::fleet::lifecycle::InstanceState;
+use crate::time::{SimDuration, SimTime};
 
 /// The number of instance lifecycle states (timeline columns `instances_<state>`).
 const STATES: usize = InstanceState::ALL.len();
@@ -72,7 +72,7 @@ struct Window {
     slots_area: u128,
     desired_area: u128,
     state_area: [u128; STATES],
-    /// The fleet's running cost over the window [USD].
+    /// The fleet's running cost over the window \[USD\].
     cost_usd: f64,
     latency: LatencyHistogram,
 }
@@ -139,7 +139,7 @@ pub struct Recorder {
     scaling: Vec<ScalingEvent>,
     /// The fleet's running cost rate.
     cost: CostMeter,
-    /// A completed request met its SLO if its latency was at most this [ns] (`u64::MAX`:
+    /// A completed request met its SLO if its latency was at most this \[ns\] (`u64::MAX`:
     /// no target, every one counts; the count is then not reported).
     latency_target: u64,
     /// Completed requests that met the latency target.
@@ -620,7 +620,7 @@ pub struct RecordedTotals {
     pub met_slo: Option<u64>,
     /// The balancer's LCU-hours (0 when it is not billed).
     pub lcu_hours: f64,
-    /// The running cost integrated over the run, unrounded [USD] (the timeline's cost rate
+    /// The running cost integrated over the run, unrounded \[USD\] (the timeline's cost rate
     /// summed: a check on billing, which adds minimums and rounding).
     pub metered_cost_usd: f64,
     /// Time-average busy slots / slots over the run.

@@ -9,9 +9,9 @@ use crate::model::fleet::lifecycle::InstanceState;
 /// `timeline.csv`'s columns read it ([`super::columns::TIMELINE`], which defines each).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TimelineRow {
-    /// Window start [s].
+    /// Window start \[s\].
     pub start_s: f64,
-    /// Window end [s] (the run's end for a last, shorter window).
+    /// Window end \[s\] (the run's end for a last, shorter window).
     pub end_s: f64,
     /// Requests that arrived.
     pub arrivals: u64,
@@ -42,13 +42,13 @@ pub struct TimelineRow {
     /// prices of billed instances (spot ones at their path's price), storage of stopped ones;
     /// without billing's minimums and rounding.
     pub cost_rate_usd_per_hour: f64,
-    /// Mean latency of requests completed in the window [s].
+    /// Mean latency of requests completed in the window \[s\].
     pub latency_mean_s: Option<f64>,
-    /// Median latency [s].
+    /// Median latency \[s\].
     pub latency_p50_s: Option<f64>,
-    /// 90th percentile latency [s].
+    /// 90th percentile latency \[s\].
     pub latency_p90_s: Option<f64>,
-    /// 99th percentile latency [s].
+    /// 99th percentile latency \[s\].
     pub latency_p99_s: Option<f64>,
 }
 
@@ -78,7 +78,7 @@ impl TimelineRow {
 /// One change of a pool's desired capacity (a row of `scaling_events.csv`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScalingEvent {
-    /// When [s].
+    /// When \[s\].
     pub time_s: f64,
     /// The pool.
     pub pool: String,

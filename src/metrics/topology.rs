@@ -34,16 +34,16 @@ pub struct RegionSummary {
     /// Client-observed latency of requests completed there (round trip from the user's place
     /// included), for arrivals after the warm-up.
     pub latency_seconds: LatencySummary,
-    /// When the first try was sent to it [s]; `null` if none.
+    /// When the first try was sent to it \[s\]; `null` if none.
     pub first_try_seconds: Option<f64>,
-    /// When the last try was sent to it [s]; `null` if none.
+    /// When the last try was sent to it \[s\]; `null` if none.
     pub last_try_seconds: Option<f64>,
 }
 
 /// A change the DNS or the network saw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DnsEvent {
-    /// When [s].
+    /// When \[s\].
     pub seconds: f64,
     /// The region.
     pub region: String,
@@ -56,9 +56,9 @@ pub struct DnsEvent {
 /// and region, so memory is bounded like the timeline's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegionWindows {
-    /// Window width [s] (the timeline's).
+    /// Window width \[s\] (the timeline's).
     pub window_seconds: f64,
-    /// The run's length [s] (the last window may be shorter).
+    /// The run's length \[s\] (the last window may be shorter).
     pub duration_seconds: f64,
     /// Region names, in scenario order.
     pub regions: Vec<String>,
@@ -77,6 +77,6 @@ pub struct DataTransferSummary {
     /// Requests and responses between a balancer and a pool in another cloud, by the cloud
     /// that sent them (priced as that cloud's internet egress).
     pub inter_cloud_gb: BTreeMap<String, f64>,
-    /// What it all cost [USD] (included in `cost_usd.total`).
+    /// What it all cost \[USD\] (included in `cost_usd.total`).
     pub usd: f64,
 }

@@ -26,12 +26,12 @@ const NANOS: f64 = 1e9;
 pub enum ServiceTime {
     /// Always the same time.
     Constant {
-        /// The time [ns].
+        /// The time \[ns\].
         nanos: f64,
     },
     /// Exponential with the given mean.
     Exponential {
-        /// Mean [ns].
+        /// Mean \[ns\].
         mean: f64,
     },
     /// Log-normal: `ln(time in ns)` is normal with mean `mu` and standard deviation `sigma`.
@@ -41,21 +41,21 @@ pub enum ServiceTime {
         /// Standard deviation of `ln(ns)`.
         sigma: f64,
     },
-    /// Gamma with shape `k` and scale `theta` [ns] (mean `k·theta`).
+    /// Gamma with shape `k` and scale `theta` \[ns\] (mean `k·theta`).
     Gamma {
         /// Shape.
         shape: f64,
-        /// Scale [ns].
+        /// Scale \[ns\].
         scale: f64,
     },
-    /// Uniform between `min` and `max` [ns].
+    /// Uniform between `min` and `max` \[ns\].
     Uniform {
-        /// Lower bound [ns].
+        /// Lower bound \[ns\].
         min: f64,
-        /// Upper bound [ns].
+        /// Upper bound \[ns\].
         max: f64,
     },
-    /// Resampled from observed values, sorted ascending [ns].
+    /// Resampled from observed values, sorted ascending \[ns\].
     Empirical {
         /// The observations, sorted.
         sorted: Arc<[f64]>,
@@ -100,7 +100,7 @@ impl ServiceTime {
         SimDuration::from_nanos_f64(nanos)
     }
 
-    /// The mean [s].
+    /// The mean \[s\].
     pub fn mean_secs(&self) -> f64 {
         let nanos = match self {
             ServiceTime::Constant { nanos } => *nanos,
@@ -113,7 +113,7 @@ impl ServiceTime {
         nanos / NANOS
     }
 
-    /// The second moment E[S²] [s²], for Pollaczek–Khinchine.
+    /// The second moment E\[S²\] \[s²\], for Pollaczek–Khinchine.
     pub fn second_moment_secs2(&self) -> f64 {
         let m2 = match self {
             ServiceTime::Constant { nanos } => nanos * nanos,

@@ -268,7 +268,7 @@ mod tests {
     /// The gates' fixture as a one-minute run: 5 rejected, one instance, a 720th of a month per
     /// run's cost, a quarter of it spot.
     fn summary(completed: u64, p99: Option<f64>, cost: f64) -> Summary {
-        let mut s = crate::gates::fixtures::summary(completed, p99, cost);
+        let mut s = crate::metrics::fixtures::summary(completed, p99, cost);
         s.simulated_seconds = 60.0;
         s.requests.timed_out = 1000 - completed - 5;
         s.requests.rejected = 5;

@@ -18,7 +18,6 @@ mod error;
 pub mod finite;
 pub mod html;
 mod json;
-pub use crate::layout; // shim: remove after issue 15 merges
 pub mod markdown;
 mod regions_csv;
 pub mod results_dir;
@@ -39,11 +38,10 @@ pub use review::{keep_scenario, read_results, write_report, CHARTS_DIR};
 pub use text::human_summary;
 pub use timeline_csv::{CsvTimeline, TIMELINE_COLUMNS};
 
-pub use crate::inspect::{catalog_table, trace_stats_text}; // shim: remove after issue 15 merges
-
 use std::io;
 use std::path::Path;
 
+use crate::layout;
 use crate::metrics::Summary;
 
 /// Writes `summary.json` into `dir` atomically. A number that is not finite is an error naming

@@ -14,7 +14,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{csv_cell, layout};
+use super::csv_cell;
+use crate::layout;
 use crate::metrics::Summary;
 
 /// The scenario text `fleetsim run` keeps in a result folder, echoed by `report.html`.
@@ -58,7 +59,7 @@ fn read_aggregate(dir: &Path) -> io::Result<Option<crate::metrics::Aggregate>> {
 /// A row of `scaling_events.csv`, as text.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct ScalingEventRow {
-    /// When [s].
+    /// When \[s\].
     pub time_s: f64,
     /// The pool.
     pub pool: String,

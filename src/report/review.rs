@@ -31,7 +31,7 @@ use super::{atomic, ComparisonRow, RunSummary};
 use crate::metrics::Aggregate;
 
 /// The folder charts go to, inside a result folder and inside each run's folder.
-pub const CHARTS_DIR: &str = super::layout::CHARTS_DIR;
+pub const CHARTS_DIR: &str = crate::layout::CHARTS_DIR;
 
 /// A chart ready to write: its file stem, its drawings and its caption.
 struct Drawn {
@@ -128,14 +128,14 @@ pub fn write_report(dir: &Path, scenario_file: Option<&Path>) -> Result<PathBuf,
         replication_note: note.clone(),
         scenario_text: results.scenario_text.as_deref(),
     };
-    let html_path = dir.join(super::layout::REPORT_HTML);
+    let html_path = dir.join(crate::layout::REPORT_HTML);
     atomic::write(&html_path, report_html(&page).as_bytes())?;
     let md = summary_markdown(&MarkdownSummary {
         rows: &rows,
         table_rows: &table_rows,
         replication_note: note.as_deref(),
     });
-    atomic::write(&dir.join(super::layout::SUMMARY_MD), md.as_bytes())?;
+    atomic::write(&dir.join(crate::layout::SUMMARY_MD), md.as_bytes())?;
     Ok(html_path)
 }
 

@@ -33,7 +33,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
-use super::layout;
+use crate::layout;
 
 /// Why a result folder could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -90,9 +90,9 @@ impl CsvWindow {
 /// One drawn point: one window, or several merged (module doc).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimelinePoint {
-    /// Start of its first window [s].
+    /// Start of its first window \[s\].
     pub start_s: f64,
-    /// End of its last window [s].
+    /// End of its last window \[s\].
     pub end_s: f64,
     /// Requests arrived per second.
     pub arrivals_per_s: f64,
@@ -104,14 +104,14 @@ pub struct TimelinePoint {
     pub capacity: f64,
     /// Time-average instances in each of [`STATES`].
     pub states: [f64; 6],
-    /// Largest median latency of its windows [s]; `None` when nothing completed.
+    /// Largest median latency of its windows \[s\]; `None` when nothing completed.
     pub latency_p50_s: Option<f64>,
-    /// Largest 99th percentile latency of its windows [s].
+    /// Largest 99th percentile latency of its windows \[s\].
     pub latency_p99_s: Option<f64>,
 }
 
 impl TimelinePoint {
-    /// The middle of the point's time span [s].
+    /// The middle of the point's time span \[s\].
     pub fn mid_s(&self) -> f64 {
         (self.start_s + self.end_s) / 2.0
     }
@@ -124,13 +124,13 @@ pub struct Timeline {
     pub points: Vec<TimelinePoint>,
     /// Windows read.
     pub windows: usize,
-    /// Duration of one window (the first one) [s].
+    /// Duration of one window (the first one) \[s\].
     pub window_s: f64,
     /// Windows merged into each point (the last point may hold fewer).
     pub windows_per_point: usize,
     /// The median over windows of the arrival rate [requests/s].
     pub median_arrivals_per_s: f64,
-    /// Time spans `[start, end)` [s] of consecutive windows whose arrival rate exceeds
+    /// Time spans `[start, end)` \[s\] of consecutive windows whose arrival rate exceeds
     /// [`SPIKE_FACTOR`] × the median.
     pub spikes: Vec<(f64, f64)>,
 }

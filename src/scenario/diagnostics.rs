@@ -58,7 +58,7 @@ fn push_escaped(out: &mut String, c: char) {
 
 /// A message for the terminal that is not a [`ScenarioError`] (a `--set` argument, a trace
 /// that `trace-stats` reads, a result folder): its lines kept, each escaped and cut to
-/// [`FIELD_CHARS`] characters as [`ScenarioError`]'s `Display` does.
+/// `FIELD_CHARS` characters as [`ScenarioError`]'s `Display` does.
 pub fn terminal_safe(text: &str) -> String {
     text.split('\n')
         .map(|line| shorten(line, FIELD_CHARS))
@@ -204,7 +204,7 @@ impl ScenarioError {
 
 impl fmt::Display for ScenarioError {
     /// One `error:` line per problem and its `  help:` line. Everything printed is escaped and
-    /// bounded ([`shorten`]): the file name and the messages may repeat hostile input.
+    /// bounded (`shorten`): the file name and the messages may repeat hostile input.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.diagnostics.len();
         let file = self.file.display().to_string();

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::diagnostics::{self, Diagnostic, ScenarioError};
 use super::reader::closest;
 
-/// The largest scenario file read [bytes]. A scenario is a description (a few kilobytes; its
+/// The largest scenario file read \[bytes\]. A scenario is a description (a few kilobytes; its
 /// data go in trace and CSV files); validation holds the parsed tree, several times the text,
 /// so a guard keeps `fleetsim validate /dev/zero` from filling the memory.
 pub const MAX_SCENARIO_BYTES: u64 = 64 * 1024 * 1024;

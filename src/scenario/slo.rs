@@ -2,7 +2,7 @@
 //! (`docs/scenario-format.md`, "SLOs"). Every key is optional; the table needs at least one.
 //!
 //! It must not know how objectives are judged: it reads them into a
-//! [`SloSpec`](crate::gates::SloSpec), a description that the run ignores.
+//! [`SloSpec`](crate::scenario::spec::SloSpec), a description that the run ignores.
 
 use super::reader::keys::{Duration, Fraction, Key, Usd, Whole};
 use super::reader::{Fields, Located, Node, Reader};

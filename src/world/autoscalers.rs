@@ -11,7 +11,6 @@ use super::fleet::{Fleet, QueueId};
 use super::ids::{Id, IdVec, PoolId};
 use super::requests::{Phase, RequestSlab};
 use super::{Ctx, Event};
-use crate::engine::SimTime;
 use crate::metrics::LatencyHistogram;
 use crate::model::autoscale::autoscaler::Autoscaler;
 use crate::model::autoscale::controller::{
@@ -20,6 +19,7 @@ use crate::model::autoscale::controller::{
 use crate::model::autoscale::metrics_pipeline::Statistic;
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::scenario::Scenario;
+use crate::time::SimTime;
 
 /// Every pool's autoscaler, and the buffers its observations and actions reuse.
 pub(super) struct Autoscalers {
@@ -40,7 +40,7 @@ fn slot_state(state: InstanceState) -> SlotState {
     }
 }
 
-/// `statistic` of the response times in `h` [s], as CloudWatch computes it over a period's
+/// `statistic` of the response times in `h` \[s\], as CloudWatch computes it over a period's
 /// requests; `None` without any (missing data).
 fn latency_statistic(h: &LatencyHistogram, statistic: Statistic) -> Option<f64> {
     let mean = h.mean_secs()?;
@@ -54,7 +54,7 @@ fn latency_statistic(h: &LatencyHistogram, statistic: Statistic) -> Option<f64> 
     })
 }
 
-/// How long the oldest request waiting for `pool` has waited at `now` [s] (0 with none
+/// How long the oldest request waiting for `pool` has waited at `now` \[s\] (0 with none
 /// waiting): the first live entry of each of its queues is the oldest of that queue (FIFO).
 fn queue_oldest_age(fleet: &Fleet, slab: &RequestSlab, now: SimTime, pool: PoolId) -> f64 {
     let queues = std::iter::once(QueueId::Pool(pool))
@@ -182,11 +182,15 @@ fn observe<'a>(
             h.clear();
         }
     }
-    let gauges = (
-        fleet.queue_depth(pool),
-        queue_oldest_age(fleet, &cx.requests.slab, now, pool),
-        fleet.in_service_requests(pool),
-    );
+    let gauges = if reads.gauges {
+        (
+            fleet.queue_depth(pool),
+            queue_oldest_age(fleet, &cx.requests.slab, now, pool),
+            fleet.in_service_requests(pool),
+        )
+    } else {
+        (0.0, 0.0, 0.0)
+    };
     let p = &mut fleet.pools[pool];
     let f = &mut p.fleet;
     ScalingObservation {

@@ -21,13 +21,14 @@ use std::sync::Arc;
 use super::fleet::Instance;
 use super::ids::{Id, IdVec, InstanceId, PoolId};
 use super::Ctx;
-use crate::engine::{RandomStreams, SimDuration, SimTime};
+use crate::engine::RandomStreams;
 use crate::metrics::{CostLine, CostMeter, PurchaseCost, Recorder, StateCost};
 use crate::model::fleet::lifecycle::{Billing as Billed, InstanceState};
 use crate::model::market::billing::{BillingSpec, EndedBy};
 use crate::model::market::spot_price::SpotPricePath;
 use crate::model::market::PurchaseOption;
 use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
 
 const HOUR_NANOS: f64 = 3.6e12;
 
@@ -65,7 +66,7 @@ struct InstanceBill {
     segment_start: SimTime,
     /// Its busy slot-nanoseconds at the segment's start.
     busy_mark: u64,
-    /// The open period's cost so far, per [`CostState`] [USD].
+    /// The open period's cost so far, per [`CostState`] \[USD\].
     period_cost: [f64; COST_STATES],
     /// The open period began before the run (an instance present at t = 0): it was not
     /// started during the run, so no minimum applies to it.
@@ -79,7 +80,7 @@ struct PoolBill {
     on_demand_ns: Vec<u128>,
     /// Nanoseconds billed for storage.
     storage_ns: u128,
-    /// Spot charges [USD].
+    /// Spot charges \[USD\].
     spot_usd: f64,
     /// Nanoseconds actually used (billed in full, without minimums or rounding) per instance
     /// type and purchase option, at `itype * 2 + purchase`.

@@ -7,20 +7,20 @@ use std::collections::BTreeMap;
 use super::billing::Billing;
 use super::fleet::Fleet;
 use super::ids::{Id, PoolId};
-use crate::engine::SimTime;
 use crate::metrics::{
     ClassSummary, CostSummary, InstanceSummary, PoolFailures, PoolInstances, PoolMarket,
     PoolScaling, RecordedTotals, RouteSummary, SloCount,
 };
 use crate::scenario::Scenario;
+use crate::time::SimTime;
 
 /// The pools' part of the summary.
 pub(super) struct Pools {
     /// Instances and cost per pool.
     pub instances: InstanceSummary,
-    /// Cost per pool [USD], by name.
+    /// Cost per pool \[USD\], by name.
     pub cost_by_pool: BTreeMap<String, f64>,
-    /// Every pool's instance cost added [USD].
+    /// Every pool's instance cost added \[USD\].
     pub cost: f64,
 }
 
@@ -196,7 +196,7 @@ pub(super) fn cost(
         data_transfer,
         per_1000_requests: (completed > 0).then(|| total * 1000.0 / completed as f64),
         per_good_request: met_slo.filter(|m| m.met > 0).map(|m| total / m.met as f64),
-        monthly: crate::gates::monthly(total, scenario.duration.as_secs_f64()),
+        monthly: crate::metrics::monthly(total, scenario.duration.as_secs_f64()),
     };
     (summary, met_slo)
 }

@@ -11,7 +11,7 @@
 //!
 //! Cost: one comparison and one increment per event.
 
-use crate::engine::SimTime;
+use crate::time::SimTime;
 
 /// Events allowed at one instant whatever the scenario (timers, ticks, a few requests).
 const BASE: u64 = 10_000_000;
@@ -89,9 +89,9 @@ mod tests {
 mod in_the_world {
     use std::path::Path;
 
-    use crate::engine::SimTime;
     use crate::metrics::CollectTimeline;
     use crate::scenario::Scenario;
+    use crate::time::SimTime;
     use crate::world::RunError;
     use crate::world::World;
 

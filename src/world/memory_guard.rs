@@ -24,8 +24,9 @@ use super::ids::MAX_IDS;
 use super::requests::slab::SlabFull;
 use super::requests::{Phase, RequestSlab};
 use super::Event;
-use crate::engine::{EventQueue, Halt, SimDuration, SimTime};
+use crate::engine::{EventQueue, Halt};
 use crate::limits::{format_bytes, format_count, RunShare};
+use crate::time::{SimDuration, SimTime};
 use crate::Scenario;
 
 /// Bytes a held request may take: its slab slot and its wait-queue entry, twice over for what
@@ -214,7 +215,7 @@ pub fn caps(scenario: &Scenario, share: &RunShare) -> Result<Caps, Box<GuardStop
 pub enum StopKind {
     /// Its footprint alone does not fit: it never started.
     BeforeRun {
-        /// Its footprint [bytes].
+        /// Its footprint \[bytes\].
         footprint: u64,
         /// Its largest part and its bytes.
         largest: (&'static str, u64),

@@ -14,32 +14,32 @@
 //!
 //! **Subsystems.** Each owns its fields and exposes a few methods that read and change only
 //! them:
-//! - [`traffic`]: every arrival stream (open-loop arrivals, trace replay, closed-loop users)
+//! - `traffic`: every arrival stream (open-loop arrivals, trace replay, closed-loop users)
 //!   and the common-random-numbers rule: a request's class, work, user and tokens are drawn
 //!   when it arrives, whatever serves it.
-//! - [`requests`]: the requests in flight and the request state machine — admission,
+//! - `requests`: the requests in flight and the request state machine — admission,
 //!   dispatch, service, failure, retries — drawn in its module doc.
-//! - [`fleet`]: instances, pools and target groups with their balancers, health, spot market
+//! - `fleet`: instances, pools and target groups with their balancers, health, spot market
 //!   and faults; the instance lifecycle.
-//! - [`billing`]: what every instance costs, state by state.
-//! - [`autoscalers`]: each pool's controller behind `model::autoscale`'s one interface
+//! - `billing`: what every instance costs, state by state.
+//! - `autoscalers`: each pool's controller behind `model::autoscale`'s one interface
 //!   (`on_tick(observation) -> actions`); this subsystem measures and applies.
-//! - [`topology`]: regions, DNS and outages; `None` without `[[region]]`.
+//! - `topology`: regions, DNS and outages; `None` without `[[region]]`.
 //!
 //! **Routing.** [`World`] holds the scenario, the event queue, the recorder, the subsystems and
-//! the run's guards, and does nothing but dispatch: each [`Event`] goes to the handler of the
+//! the run's guards, and does nothing but dispatch: each `Event` goes to the handler of the
 //! subsystem it concerns. A handler that must touch more than its own subsystem (a request
-//! reaching an instance, an instance leaving with requests on it) runs on [`Ctx`], which lends
+//! reaching an instance, an instance leaving with requests on it) runs on `Ctx`, which lends
 //! it the subsystems as separate `&mut` borrows: no subsystem holds a pointer back to the
 //! world or to another subsystem.
 //!
-//! **Ids.** Every entity is named by a typed id ([`ids`]): `InstanceId`, `PoolId`, `GroupId`,
+//! **Ids.** Every entity is named by a typed id (`ids`): `InstanceId`, `PoolId`, `GroupId`,
 //! `TargetId`, `RequestId`… (`u32` newtypes, `Option<Id>` as small as the id) indexing an
 //! `IdVec`. Events carry ids, never pointers: `Event` is a small `Copy` enum, and an event for
 //! an entity that has moved on is recognised as stale by an epoch (instances), a life (spot
 //! and fault timers) or a generation (request slots).
 //!
-//! **Guards.** A run that loops at one instant ([`instant_guard`]) or would hold more than its
+//! **Guards.** A run that loops at one instant (`instant_guard`) or would hold more than its
 //! memory budget ([`memory_guard`]) stops with a [`RunError`], never hangs or aborts.
 
 mod autoscalers;
@@ -54,10 +54,11 @@ mod run_error;
 mod topology;
 mod traffic;
 
-use crate::engine::{EventQueue, RandomStreams, SimDuration, SimTime};
+use crate::engine::{EventQueue, RandomStreams};
 use crate::metrics::{Recorder, RunResult, Summary, TimelineSink};
 use crate::model::autoscale::controller::Tick;
 use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
 use autoscalers::Autoscalers;
 use billing::Billing;
 use fleet::{Fleet, QueueId};

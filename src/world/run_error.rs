@@ -4,7 +4,7 @@
 //! ([`super::memory_guard`]).
 
 use super::memory_guard::GuardStop;
-use crate::engine::SimTime;
+use crate::time::SimTime;
 
 /// A run that stopped before its end.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -14,7 +14,7 @@
 use super::fleet::{Condition, Fleet};
 use super::ids::{GroupId, Id, PoolId, RouteId};
 use super::{Ctx, Event};
-use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
+use crate::engine::{open_unit, EventQueue, RandomStreams, StreamRng};
 use crate::metrics::{
     latency_summary, DataTransferSummary, DnsEvent, Failure, LatencyHistogram, LossCause, Recorder,
     RegionSummary, RegionWindows, TopologySummary,
@@ -22,6 +22,7 @@ use crate::metrics::{
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::topology::{DnsHealth, DnsPolicy, Topology as TopologySpec};
 use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
 
 /// Something that happens to the topology.
 #[derive(Debug, Clone, Copy)]
@@ -74,7 +75,7 @@ pub(super) struct Topology<'s> {
     internet_bytes: Vec<u128>,
     inter_region_bytes: Vec<u128>,
     inter_cloud_bytes: Vec<u128>,
-    /// Timeline window width [ns].
+    /// Timeline window width \[ns\].
     window: u64,
     /// `[tries, completed, failed]` per window and region (see `RegionWindows`).
     windows: Vec<[u64; 3]>,

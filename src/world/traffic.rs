@@ -16,11 +16,12 @@
 
 use super::ids::{ClassId, Id};
 use super::Event;
-use crate::engine::{open_unit, EventQueue, RandomStreams, SimDuration, SimTime, StreamRng};
+use crate::engine::{open_unit, EventQueue, RandomStreams, StreamRng};
 use crate::metrics::ClosedLoopSummary;
 use crate::model::traffic::sessions::{UserKeys, Users};
 use crate::model::traffic::{Arrivals, ClassMix, Population, TraceArrivals, TraceView};
 use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
 
 /// A request as it arrives: what the traffic drew for it.
 #[derive(Debug, Clone, Copy)]

@@ -184,7 +184,7 @@ service = { distribution = "constant", value = "10ms" }
     assert_eq!(
         own.slow_start,
         Some(fleetsim::model::balancer::slow_start::SlowStart::Linear {
-            duration: fleetsim::engine::SimDuration::from_secs(60)
+            duration: fleetsim::time::SimDuration::from_secs(60)
         })
     );
     assert_eq!(own.retry.map(|r| r.attempts), Some(3));

@@ -13,9 +13,9 @@
 //! re-exports (`crate::Scenario`) counts as the public API (`lib.rs`) or as what it re-exports,
 //! whichever the importer may use.
 //!
-//! The one exception is [`SHIMS`]: the old paths that moves between layers left behind while
-//! issue 15's branches merge. A path through a shim is judged by where it now points, and the
-//! shim's own `pub use` line is allowed.
+//! The one place for exceptions is [`SHIMS`]: an old path a move between layers leaves behind
+//! while branches merge (issue 15 used it; it is empty now). A path through a shim is judged by
+//! where it now points, and the shim's own `pub use` line is allowed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -25,92 +25,12 @@ use std::path::Path;
 const SHIM_MARKER: &str = "shim: remove after issue 15 merges";
 
 /// THE ONE PLACE EXCEPTIONS ARE LISTED. The `pub use` shims that keep an old path working while
-/// the five branches of issue 15 merge (`// shim: remove after issue 15 merges`), as (the file
-/// holding the shim, the old path, where it points now). Remove an entry with its shim; the test
-/// fails on an entry whose shim is gone and on a shim without its entry.
-const SHIMS: &[Shim] = &[
-    // Simulated time, below the engine.
-    shim(
-        "src/engine/mod.rs",
-        "engine::SimDuration",
-        "time::SimDuration",
-    ),
-    shim("src/engine/mod.rs", "engine::SimTime", "time::SimTime"),
-    // Duration distributions, a model of their own; the pool, the scenario's.
-    shim(
-        "src/model/fleet/mod.rs",
-        "model::fleet::ServiceTime",
-        "model::distribution::ServiceTime",
-    ),
-    shim(
-        "src/model/fleet/mod.rs",
-        "model::fleet::PoolSpec",
-        "scenario::spec::PoolSpec",
-    ),
-    // Retry conditions, a model of their own.
-    shim(
-        "src/model/balancer/routing.rs",
-        "model::balancer::routing::RetryCondition",
-        "model::retry::RetryCondition",
-    ),
-    shim(
-        "src/model/balancer/routing.rs",
-        "model::balancer::routing::RetryOn",
-        "model::retry::RetryOn",
-    ),
-    // The timeline window's bounds, the file format's.
-    shim(
-        "src/metrics/mod.rs",
-        "metrics::default_window",
-        "scenario::spec::default_window",
-    ),
-    shim(
-        "src/metrics/mod.rs",
-        "metrics::MAX_WINDOWS",
-        "scenario::spec::MAX_WINDOWS",
-    ),
-    shim(
-        "src/metrics/mod.rs",
-        "metrics::MIN_WINDOW",
-        "scenario::spec::MIN_WINDOW",
-    ),
-    // The SLO description, the file format's; the monthly projection, a metric.
-    shim(
-        "src/gates/mod.rs",
-        "gates::LatencyStatistic",
-        "scenario::spec::LatencyStatistic",
-    ),
-    shim(
-        "src/gates/mod.rs",
-        "gates::Objective",
-        "scenario::spec::Objective",
-    ),
-    shim(
-        "src/gates/mod.rs",
-        "gates::SloSpec",
-        "scenario::spec::SloSpec",
-    ),
-    shim("src/gates/mod.rs", "gates::monthly", "metrics::monthly"),
-    // A summary fixture, the summary types' own.
-    shim(
-        "src/gates/fixtures.rs",
-        "gates::fixtures::summary",
-        "metrics::fixtures::summary",
-    ),
-    // A result folder's names, below everything; the texts of inputs, `inspect`'s.
-    shim("src/report/mod.rs", "report::layout", "layout"),
-    shim(
-        "src/report/mod.rs",
-        "report::catalog_table",
-        "inspect::catalog_table",
-    ),
-    shim(
-        "src/report/mod.rs",
-        "report::trace_stats_text",
-        "inspect::trace_stats_text",
-    ),
-];
+/// branches merge (`// shim: remove after issue 15 merges`), as (the file holding the shim, the
+/// old path, where it points now). Empty since issue 15's branches merged: the test fails on a
+/// shim without its entry, and on an entry whose shim is gone.
+const SHIMS: &[Shim] = &[];
 
+#[allow(dead_code)] // SHIMS is empty: kept for the next move between layers.
 const fn shim(at: &'static str, old: &'static str, new: &'static str) -> Shim {
     Shim { at, old, new }
 }

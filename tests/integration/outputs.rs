@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::files_under;
-use fleetsim::report::layout;
+use fleetsim::layout;
 
 /// The binary under test.
 fn bin() -> &'static str {

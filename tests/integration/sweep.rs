@@ -61,7 +61,7 @@ fn results(files: &std::collections::BTreeMap<String, Vec<u8>>) -> usize {
                     "report.html",
                     "summary.md",
                     "scenario.toml",
-                    fleetsim::report::layout::MARKER,
+                    fleetsim::layout::MARKER,
                 ]
                 .contains(&f.as_str())
         })

@@ -5,7 +5,7 @@
 //! here (with its spec's variant in `spec::Controller`), and its reader in `crate::scenario`.
 //! The world does not change.
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 use super::aws_group::AwsGroup;
 use super::controller::{Reads, ScalingAction, ScalingObservation, Tick};
@@ -57,11 +57,8 @@ impl Autoscaler {
     pub fn reads(&self, tick: Tick) -> Reads<'_> {
         match self {
             Autoscaler::Aws(a) => a.reads(tick),
-            Autoscaler::Hpa(_) => Reads {
-                utilization: tick == Tick::Scrape,
-                latency: &[],
-            },
-            Autoscaler::Keda(_) => Reads::default(),
+            Autoscaler::Hpa(h) => h.reads(tick),
+            Autoscaler::Keda(k) => k.reads(tick),
         }
     }
 

@@ -20,7 +20,7 @@
 //! group asks the world to watch the activity ([`ScalingAction::WatchActivity`]) and learns
 //! when it settled from a later observation.
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 use super::alarm::Alarm;
 use super::capacity::{CapacityLimits, GroupCapacity, ScalingDecision, ScalingReason};
@@ -210,6 +210,7 @@ impl AwsGroup {
             Tick::AwsSample => Reads {
                 utilization: true,
                 latency: &self.latency_statistics,
+                gauges: self.metrics.iter().any(|m| m.kind.is_pool_gauge()),
             },
             _ => Reads::default(),
         }

@@ -15,9 +15,9 @@
 /// scaling policies", console step 4; "Set scaling limits for your Auto Scaling group").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CapacityLimits {
-    /// Smallest desired capacity [instances].
+    /// Smallest desired capacity \[instances\].
     pub min: u32,
-    /// Largest desired capacity [instances].
+    /// Largest desired capacity \[instances\].
     pub max: u32,
 }
 

@@ -28,7 +28,7 @@
 //! It must not know the world, the engine's queue or how instances boot: instances are seen
 //! through [`SlotState`], the lifecycle as a controller can tell it.
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 use super::capacity::CapacityLimits;
 use super::metrics_pipeline::Statistic;
@@ -51,8 +51,9 @@ pub enum Tick {
     KedaPoll,
 }
 
-/// The readings of a tick that change the next ones (see the module doc); gauges are always
-/// read.
+/// What the observation of a tick must read: the readings that change the next ones (see the
+/// module doc), and whether the pool's queue gauges are wanted. Measuring only what a tick
+/// reads keeps a tick from costing three passes over the pool's slots it does not need.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Reads<'a> {
     /// Each in-service instance's utilization since it was last read; the reading starts its
@@ -61,6 +62,10 @@ pub struct Reads<'a> {
     /// These statistics of the pool's response times since they were last read, in this
     /// order; the reading clears them. Empty: not read (and not cleared).
     pub latency: &'a [Statistic],
+    /// The pool's gauges: [`ScalingObservation::queue_depth`],
+    /// [`ScalingObservation::queue_oldest_age`] and
+    /// [`ScalingObservation::in_service_requests`]. Not asked: they read 0.
+    pub gauges: bool,
 }
 
 /// An instance slot's lifecycle as a controller can tell it.
@@ -111,9 +116,10 @@ pub struct ScalingObservation<'a> {
     pub instances: &'a [InstanceReading],
     /// Requests sent to the pool since the run began.
     pub routed: u64,
-    /// Requests waiting for the pool: its shared queue and its instances' own queues.
+    /// Requests waiting for the pool: its shared queue and its instances' own queues (read
+    /// when [`Reads::gauges`] asks; 0 otherwise, as are the next two).
     pub queue_depth: f64,
-    /// How long the oldest waiting request has waited [s] (0 with none).
+    /// How long the oldest waiting request has waited \[s\] (0 with none).
     pub queue_oldest_age: f64,
     /// Requests the pool's instances are serving (in service or draining).
     pub in_service_requests: f64,

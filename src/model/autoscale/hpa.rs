@@ -20,7 +20,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 use super::hpa_behavior::{
     convert_with_behavior_rate, convert_with_rules, stabilize_legacy, stabilize_with_behavior,

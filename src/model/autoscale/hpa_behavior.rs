@@ -14,7 +14,7 @@
 //!
 //! This module must not know about metrics (see `hpa.rs`) nor about how pods start.
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 /// The kind of a rate policy (`HPAScalingPolicyType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

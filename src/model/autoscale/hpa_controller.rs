@@ -7,7 +7,7 @@
 //! ReplicaSet has them: booting pods are Pending, loading and warming pods Running but not ready
 //! (no metrics yet), draining pods deleted. The decision itself is [`Hpa::decide`].
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 use super::controller::{
     InstanceReading, Reads, RoutedMark, ScalingAction, ScalingObservation, SlotState, Tick,
@@ -157,9 +157,15 @@ impl HpaController {
 
     /// A scrape reads each instance's utilization.
     pub fn reads(&self, tick: Tick) -> Reads<'_> {
+        let scrape = tick == Tick::Scrape;
         Reads {
-            utilization: tick == Tick::Scrape,
+            utilization: scrape,
             latency: &[],
+            gauges: scrape
+                && self
+                    .spec
+                    .iter()
+                    .any(|m| matches!(m, HpaMetric::External { .. })),
         }
     }
 
@@ -246,7 +252,7 @@ mod tests {
     use super::super::controller::InstanceReading;
     use super::super::hpa::Tolerances;
     use super::*;
-    use crate::engine::SimTime;
+    use crate::time::SimTime;
 
     fn reading(state: SlotState, utilization: Option<f64>) -> InstanceReading {
         InstanceReading {

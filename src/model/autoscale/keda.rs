@@ -50,7 +50,7 @@
 //! `ScaledJob`, and `advanced.horizontalPodAutoscalerConfig.behavior`, which belongs to the HPA
 //! model.
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 /// How the HPA reads a trigger's external metric (ScaledObject `triggers[].metricType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! 1 ↔ N on the triggers' values, read when it syncs (KEDA's metrics server asks the scaler on
 //! demand).
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 use super::controller::{Reads, RoutedMark, ScalingAction, ScalingObservation, Tick};
 use super::hpa::{
@@ -103,9 +103,12 @@ impl KedaController {
         ]
     }
 
-    /// KEDA reads gauges only.
+    /// KEDA reads gauges only: its triggers, at a poll and at its HPA's sync.
     pub fn reads(&self, _tick: Tick) -> Reads<'_> {
-        Reads::default()
+        Reads {
+            gauges: true,
+            ..Reads::default()
+        }
     }
 
     /// KEDA or its HPA wakes for `tick` (see [`super::autoscaler::Autoscaler::on_tick`]).

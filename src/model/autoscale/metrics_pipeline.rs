@@ -42,7 +42,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 /// How the samples of one period become one datapoint.
 #[derive(Clone, Copy, Debug, PartialEq)]

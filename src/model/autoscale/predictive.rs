@@ -38,7 +38,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 /// One hour, the forecast's resolution.
 pub const HOUR: SimDuration = SimDuration::from_secs(3600);

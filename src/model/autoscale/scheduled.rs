@@ -28,7 +28,7 @@
 
 use thiserror::Error;
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 use super::capacity::CapacityLimits;
 

@@ -3,7 +3,7 @@
 //!
 //! It must not know the TOML (that is `crate::scenario`) nor the event loop.
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 use super::alarm::Comparison;
 use super::capacity::AdjustmentType;
@@ -82,7 +82,7 @@ pub enum MetricKind {
     /// [`MetricKind::QueueDepth`] divided by the instances in service (AWS "backlog per
     /// instance").
     QueueDepthPerInstance,
-    /// How long the oldest waiting request has waited [s].
+    /// How long the oldest waiting request has waited \[s\].
     QueueOldestAge,
     /// Requests sent to the pool per period divided by its instances in service
     /// (ALB `RequestCountPerTarget`, statistic Sum).
@@ -107,6 +107,15 @@ impl MetricKind {
         MetricKind::RequestRate,
         MetricKind::Latency,
     ];
+
+    /// A gauge of the pool's queues (depth, oldest age), which the world measures only for
+    /// the ticks that read one ([`super::controller::Reads::gauges`]).
+    pub fn is_pool_gauge(self) -> bool {
+        matches!(
+            self,
+            MetricKind::QueueDepth | MetricKind::QueueDepthPerInstance | MetricKind::QueueOldestAge
+        )
+    }
 
     /// The name used in scenario files.
     pub fn name(self) -> &'static str {
@@ -235,7 +244,7 @@ pub struct PredictiveSpec {
 pub enum HpaMetric {
     /// `type: Resource`, `target.averageUtilization` percent of the request: utilization.
     Resource {
-        /// Target utilization [%].
+        /// Target utilization \[%\].
         average_utilization: u32,
     },
     /// `type: Pods`, `target.averageValue`: a per-pod metric (`in_flight`, `utilization`).

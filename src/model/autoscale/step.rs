@@ -19,7 +19,7 @@
 //!   responding to additional alarms". The cooldown defaults to 300 seconds and "takes effect
 //!   starting when the last instance finishes launching or terminating".
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 use super::alarm::Alarm;
 use super::capacity::{resolve, AdjustmentType, GroupCapacity, ScalingDecision, ScalingReason};

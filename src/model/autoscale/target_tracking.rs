@@ -25,7 +25,7 @@
 //!   [`DEFAULT_SCALE_IN_RATIO`]; all three can be changed through
 //!   [`TargetTrackingPolicy::with_alarms`].
 
-use crate::engine::SimTime;
+use crate::time::SimTime;
 
 use super::alarm::{Alarm, Comparison};
 use super::capacity::{resolve, GroupCapacity, ScalingDecision, ScalingReason};
@@ -232,7 +232,7 @@ pub fn proportional_capacity(capacity: u32, metric: f64, target: f64) -> i64 {
 /// its warm-up ends (the instance's InService time plus the group's instance warm-up).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InstanceSample {
-    /// The instance's metric over the period (for instance its mean CPU utilization [%]).
+    /// The instance's metric over the period (for instance its mean CPU utilization \[%\]).
     pub value: f64,
     /// The end of the instance's warm-up; it counts from this time on.
     pub warm_until: SimTime,
@@ -260,7 +260,7 @@ pub fn average_excluding_warmup(
 mod tests {
     use super::super::capacity::CapacityLimits;
     use super::*;
-    use crate::engine::SimDuration;
+    use crate::time::SimDuration;
 
     fn minute(m: u64) -> SimTime {
         SimTime::ZERO + SimDuration::from_secs(60 * m)

@@ -28,7 +28,7 @@
 //!   be applied when instances launch, and dynamic scaling scale-in activities will be blocked
 //!   until the default cooldown period ends"; the CLI takes a value "from 0 to 3600".
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 /// The largest `DefaultInstanceWarmup` the API takes (CLI `--default-instance-warmup`: "from 0
 /// to 3600").

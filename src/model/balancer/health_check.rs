@@ -34,7 +34,7 @@
 //!
 //! Every operation is O(1).
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 /// What a health check exercises. The model only sees pass or fail; the depth tells the world
 /// what a target must be able to do to pass.

@@ -22,7 +22,7 @@
 use std::collections::BTreeSet;
 
 use super::TotalF64;
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 /// A score key ordered as the score (field order is the order; ties to the lower index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,7 +38,7 @@ struct Key {
 #[derive(Debug, Clone)]
 pub struct LeastResponseTime {
     tau_nanos: f64,
-    /// Peak EWMA cost [ns] as of `stamp`.
+    /// Peak EWMA cost \[ns\] as of `stamp`.
     cost: Vec<f64>,
     stamp: Vec<u64>,
     /// Each eligible target's key in `order`; `None` when not eligible.

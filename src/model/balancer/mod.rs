@@ -42,7 +42,8 @@ mod weighted_round_robin;
 
 pub use consistent_hash::DEFAULT_TABLE_SIZE;
 
-use crate::engine::{SimDuration, SimTime, StreamRng};
+use crate::engine::StreamRng;
+use crate::time::{SimDuration, SimTime};
 use consistent_hash::Maglev;
 use dense_set::DenseSet;
 use ip_hash::IpHash;

@@ -97,7 +97,7 @@
 //! `checked + fail_timeout + 1`, so one timer per unavailable peer suffices. The test `world_protocol_tracks_nginx_availability`
 //! checks this correspondence on a long mixed sequence.
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 /// How one attempt to a target ended, as nginx's upstream module classifies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

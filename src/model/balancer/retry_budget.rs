@@ -32,7 +32,7 @@
 //! Only failures listed in `proxy_next_upstream` (default `error timeout`) are passed on, and
 //! since 1.9.13 a non-idempotent request (POST, LOCK, PATCH) only with `non_idempotent`.
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 /// Envoy's default `budget_percent`: 20 %.
 pub const ENVOY_DEFAULT_BUDGET_PERCENT: f64 = 20.0;

@@ -12,8 +12,7 @@ use super::passive_health::PassiveSpec;
 use super::retry_budget::RetryBudget;
 use super::slow_start::SlowStart;
 use super::Algorithm;
-use crate::engine::SimDuration;
-pub use crate::model::retry::{RetryCondition, RetryOn}; // shim: remove after issue 15 merges
+use crate::time::SimDuration;
 
 /// nginx's `proxy_connect_timeout` default (60 s): how long a connection to a target that does
 /// not answer (a crashed host) is tried before the attempt fails.

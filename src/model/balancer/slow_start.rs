@@ -60,7 +60,7 @@
 //! pick. Both products stay far from overflow: weights are at most 1000 in a scenario, so
 //! `1000 × 1000 = 10^6` per target.
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 /// ALB's shortest slow start duration: 30 s.
 pub const ALB_MIN_DURATION: SimDuration = SimDuration::from_secs(30);

@@ -41,7 +41,7 @@
 
 use std::collections::HashMap;
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 /// ALB's default `stickiness.lb_cookie.duration_seconds`: 1 day.
 pub const DEFAULT_DURATION: SimDuration = SimDuration::from_secs(86_400);

@@ -7,8 +7,8 @@
 //!   the model failed to load): it answers every request with an error after `error_latency`.
 //!   A shallow check (process alive) still passes; a deep check (a test inference) fails.
 
-use crate::engine::{SimDuration, SimTime};
 use crate::model::distribution::ServiceTime;
+use crate::time::{SimDuration, SimTime};
 
 /// How an instance fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

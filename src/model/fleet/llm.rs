@@ -37,14 +37,14 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 /// One point of a measured decode step-time curve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepPoint {
     /// Requests decoding together.
     pub batch: u32,
-    /// One decode step at that batch size [ns].
+    /// One decode step at that batch size \[ns\].
     pub nanos: u64,
 }
 
@@ -86,7 +86,7 @@ impl DecodeCurve {
         &self.points
     }
 
-    /// One decode step for a batch of `b` decoding requests [ns], rounded to the nearest
+    /// One decode step for a batch of `b` decoding requests \[ns\], rounded to the nearest
     /// nanosecond (ties away from zero), at least 1.
     pub fn step(&self, b: u32) -> u64 {
         let p = &self.points;
@@ -115,9 +115,9 @@ impl DecodeCurve {
 /// An instance type's LLM serving profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlmProfile {
-    /// Prefill time per input token [ns].
+    /// Prefill time per input token \[ns\].
     pub prefill_per_token: u64,
-    /// Fixed time added to every prefill [ns].
+    /// Fixed time added to every prefill \[ns\].
     pub prefill_overhead: u64,
     /// Decode step time by batch size.
     pub decode_step: DecodeCurve,
@@ -126,7 +126,7 @@ pub struct LlmProfile {
 }
 
 impl LlmProfile {
-    /// The prefill of `input` tokens [ns].
+    /// The prefill of `input` tokens \[ns\].
     pub fn prefill(&self, input: u32) -> u64 {
         self.prefill_overhead
             .saturating_add(self.prefill_per_token.saturating_mul(u64::from(input)))

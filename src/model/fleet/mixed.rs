@@ -54,7 +54,7 @@ pub struct MixedInstances {
     pub types: Vec<usize>,
     /// `OnDemandBaseCapacity`: the first instances are on-demand. Default 0.
     pub on_demand_base: u32,
-    /// `OnDemandPercentageAboveBaseCapacity` [%]. Default 100.
+    /// `OnDemandPercentageAboveBaseCapacity` \[%\]. Default 100.
     pub on_demand_percent: u32,
     /// `OnDemandAllocationStrategy`.
     pub on_demand_strategy: OnDemandStrategy,

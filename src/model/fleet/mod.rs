@@ -11,8 +11,6 @@ pub mod llm;
 pub mod mixed;
 mod pool;
 
-pub use crate::model::distribution::ServiceTime; // shim: remove after issue 15 merges
-pub use crate::scenario::spec::PoolSpec; // shim: remove after issue 15 merges
 pub use fault::{FailureSpec, FaultKind, FaultSpec, RandomFailure, DEFAULT_ERROR_LATENCY};
 pub use pool::{
     Dispatch, InstanceType, LaunchSpec, OnTimeout, StartupSpec, TerminationPolicy, WarmPoolSpec,

@@ -2,8 +2,8 @@
 //! termination), as validated from a scenario. The pool as a whole, which also holds its
 //! autoscaler, is the scenario's [`crate::scenario::spec::PoolSpec`].
 
-use crate::engine::SimDuration;
 use crate::model::distribution::ServiceTime;
+use crate::time::SimDuration;
 
 /// A kind of server: its capacity, speed and price.
 #[derive(Debug, Clone, PartialEq)]

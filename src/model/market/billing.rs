@@ -27,7 +27,7 @@
 //!
 //! It must not know about instances or the world: it maps durations and usage to charges.
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 const SECOND: u64 = 1_000_000_000;
 const HOUR: u64 = 3_600 * SECOND;
@@ -90,7 +90,7 @@ impl Default for BillingSpec {
 pub struct LoadBalancerPrice {
     /// Per balancer-hour [USD/h].
     pub per_hour: f64,
-    /// Per LCU-hour [USD].
+    /// Per LCU-hour \[USD\].
     pub per_lcu_hour: f64,
 }
 
@@ -116,7 +116,7 @@ impl BillingSpec {
 /// What a balancer handled over one hour (or the run's last, shorter part of one).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct LcuUsage {
-    /// Length of the period [s].
+    /// Length of the period \[s\].
     pub seconds: f64,
     /// New connections (each request is one).
     pub new_connections: u64,

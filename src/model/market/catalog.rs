@@ -69,11 +69,11 @@ pub struct CatalogEntry {
     pub gpu_model: Option<String>,
     /// Accelerators per instance.
     pub gpus: u32,
-    /// Accelerator memory of the instance, all its GPUs together [GiB].
+    /// Accelerator memory of the instance, all its GPUs together \[GiB\].
     pub gpu_memory_gib: u32,
     /// Virtual CPUs.
     pub vcpus: u32,
-    /// Memory [GiB].
+    /// Memory \[GiB\].
     pub memory_gib: u32,
     /// On-demand list price [USD/h].
     pub on_demand_usd_per_hour: f64,

@@ -13,8 +13,8 @@
 //! the notice. It must not know about balancers or the fleet: the world applies the notice.
 
 use super::PurchaseOption;
-use crate::engine::{SimDuration, SimTime};
 use crate::model::distribution::ServiceTime;
+use crate::time::{SimDuration, SimTime};
 
 /// The interruption notice's lead: two minutes (EC2, "Spot Instance interruption notices").
 pub const NOTICE: SimDuration = SimDuration::from_secs(120);

@@ -19,7 +19,7 @@ pub const MAX_USD_PER_HOUR: f64 = 1e6;
 /// thousand times the clouds' internet egress prices ($0.087 to $0.12/GB).
 pub const MAX_USD_PER_GB: f64 = 1e3;
 
-/// The largest amount of money a scenario may write (`[slo] cost`, `monthly_cost`) [USD]:
+/// The largest amount of money a scenario may write (`[slo] cost`, `monthly_cost`) \[USD\]:
 /// a trillion dollars.
 pub const MAX_USD: f64 = 1e12;
 

@@ -19,7 +19,8 @@
 //! 105,120), with a running integral, so `price_at` and `cost` are binary searches. It must
 //! not know which instances run on it: billing multiplies.
 
-use crate::engine::{open_unit, SimDuration, SimTime, StreamRng};
+use crate::engine::{open_unit, StreamRng};
+use crate::time::{SimDuration, SimTime};
 
 const HOUR_NANOS: f64 = 3.6e12;
 
@@ -65,11 +66,11 @@ pub enum SpotPriceSpec {
 /// A spot price over the run: a step function with its running integral.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpotPricePath {
-    /// Start of each step [ns], increasing, the first 0.
+    /// Start of each step \[ns\], increasing, the first 0.
     starts: Vec<u64>,
     /// Price over each step [USD/h].
     prices: Vec<f64>,
-    /// Cost of one instance from 0 to the start of each step [USD].
+    /// Cost of one instance from 0 to the start of each step \[USD\].
     cumulative: Vec<f64>,
 }
 
@@ -139,13 +140,13 @@ impl SpotPricePath {
         self.prices[self.index(t.as_nanos())]
     }
 
-    /// Cost of one instance from 0 to `t` [USD].
+    /// Cost of one instance from 0 to `t` \[USD\].
     fn integral(&self, t: u64) -> f64 {
         let i = self.index(t);
         self.cumulative[i] + self.prices[i] * (t - self.starts[i]) as f64 / HOUR_NANOS
     }
 
-    /// Cost of one instance running from `from` to `to` [USD] (0 if `to <= from`).
+    /// Cost of one instance running from `from` to `to` \[USD\] (0 if `to <= from`).
     pub fn cost(&self, from: SimTime, to: SimTime) -> f64 {
         if to <= from {
             return 0.0;

@@ -6,7 +6,7 @@
 //! [`DnsHealth`] turns check results into a health status. The world runs the checks, keeps
 //! each client's cached answer and applies the outages.
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 /// How the DNS (or the network, for anycast) picks a region for a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 pub mod dns;
 pub mod transfer;
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 pub use dns::{DnsHealth, DnsPolicy, DnsSpec, RegionHealthCheck};
 pub use transfer::{CloudPrices, TransferSizes};

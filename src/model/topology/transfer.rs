@@ -10,7 +10,7 @@
 //!   first 10 TB/month after the first 100 GB) $0.087/GB; between regions within North
 //!   America $0.02/GB.
 
-/// The largest request or response a class may carry [bytes]: 1 GB (a generated video is
+/// The largest request or response a class may carry \[bytes\]: 1 GB (a generated video is
 /// megabytes). With it, bytes summed over any run fit their 128-bit counters and every
 /// per-GB charge stays finite (issue 14, item 13).
 pub const MAX_MESSAGE_BYTES: u64 = 1_000_000_000;
@@ -18,9 +18,9 @@ pub const MAX_MESSAGE_BYTES: u64 = 1_000_000_000;
 /// Bytes carried by one request and its response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransferSizes {
-    /// Request body and headers [bytes]. Default 2 KB.
+    /// Request body and headers \[bytes\]. Default 2 KB.
     pub request: u64,
-    /// Response [bytes]. Default 20 KB.
+    /// Response \[bytes\]. Default 20 KB.
     pub response: u64,
 }
 

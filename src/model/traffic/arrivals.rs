@@ -5,7 +5,8 @@
 use rand_distr::{Distribution, Exp1};
 
 use super::{RateProfile, TraceArrivals, TraceData};
-use crate::engine::{open_unit, SimDuration, SimTime, StreamRng};
+use crate::engine::{open_unit, StreamRng};
+use crate::time::{SimDuration, SimTime};
 
 /// How arrival times are generated from the rate profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,7 +30,8 @@
 
 use rand::Rng;
 
-use crate::engine::{SimDuration, StreamRng};
+use crate::engine::StreamRng;
+use crate::time::SimDuration;
 
 /// How a backoff delay is randomized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +173,7 @@ mod tests {
         assert_eq!(rng, before);
     }
 
-    /// The mean wait before retry 3 over 10,000 draws [ms].
+    /// The mean wait before retry 3 over 10,000 draws \[ms\].
     fn mean_of_third_retry_ms(jitter: Jitter) -> f64 {
         let b = backoff(jitter);
         let mut rng = RandomStreams::new(7).stream("backoff");

@@ -1,6 +1,6 @@
 //! Rate profiles: the intensity λ(t) of a non-homogeneous Poisson process, in requests per second.
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 /// How a spike falls back to its baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

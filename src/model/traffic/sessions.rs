@@ -31,8 +31,9 @@
 //! time in `[0, ramp_up)`; without it, after an initial think drawn from the think time (for
 //! an exponential think this is already the stationary state of a user who is thinking).
 
-use crate::engine::{mix64, SimDuration, StreamRng};
+use crate::engine::{mix64, StreamRng};
 use crate::model::distribution::ServiceTime;
+use crate::time::SimDuration;
 use rand::RngCore;
 
 /// How many requests a session holds.

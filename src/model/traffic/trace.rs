@@ -26,7 +26,8 @@
 use std::sync::Arc;
 
 use super::trace_file::TraceData;
-use crate::engine::{open_unit, SimDuration, SimTime, StreamRng};
+use crate::engine::{open_unit, StreamRng};
+use crate::time::{SimDuration, SimTime};
 
 /// How a trace is replayed (the `[traffic] trace` options).
 #[derive(Debug, Clone, PartialEq)]
@@ -66,12 +67,12 @@ pub struct TraceView {
     /// Selected records `lo..hi`.
     lo: usize,
     hi: usize,
-    /// Added to every record's time [ns] (`TraceOptions::lead`).
+    /// Added to every record's time \[ns\] (`TraceOptions::lead`).
     lead: u64,
-    /// Trace time that replays at 0 [ns].
+    /// Trace time that replays at 0 \[ns\].
     base: u64,
     speed_up: f64,
-    /// The loop period [ns] (see the module doc); 0 if the records cannot be looped or
+    /// The loop period \[ns\] (see the module doc); 0 if the records cannot be looped or
     /// shifted (fewer than two distinct times).
     period: u64,
 }
@@ -121,13 +122,13 @@ impl TraceView {
         self.hi == self.lo
     }
 
-    /// The loop period [ns]; 0 if fewer than two distinct times are selected (then the trace
+    /// The loop period \[ns\]; 0 if fewer than two distinct times are selected (then the trace
     /// can be neither looped nor superposed).
     pub fn period(&self) -> u64 {
         self.period
     }
 
-    /// Replay time [ns] of selected record `k` (before shifts and loops).
+    /// Replay time \[ns\] of selected record `k` (before shifts and loops).
     #[inline]
     pub fn time(&self, k: usize) -> u64 {
         let t = self.data.times[self.lo + k] + self.lead - self.base;

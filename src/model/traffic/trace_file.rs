@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::engine::SimDuration;
+use crate::time::SimDuration;
 
 /// How a trace file is laid out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,7 @@ impl TimeUnit {
 /// A trace in memory: one record per request, in file order, which is time order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TraceData {
-    /// Arrival times [ns] from the first record, non-decreasing.
+    /// Arrival times \[ns\] from the first record, non-decreasing.
     pub times: Vec<u64>,
     /// Context tokens per record; empty if the trace has none.
     pub input_tokens: Vec<u32>,

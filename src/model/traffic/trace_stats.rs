@@ -13,14 +13,14 @@ use super::TraceData;
 pub struct TraceStats {
     /// Records.
     pub count: usize,
-    /// Last time − first time [s].
+    /// Last time − first time \[s\].
     pub span_secs: f64,
     /// Mean rate [requests/s]: one over the mean inter-arrival time, `(count − 1) / span` (the
     /// rate a looped replay has; 0 for a trace of one time).
     pub mean_rate: f64,
     /// Requests in each bin of `bin_secs` from the first record (the last may be partial).
     pub per_bin: Vec<u64>,
-    /// The bins' width [s]: 60, or a coarser whole number of minutes when the span holds more
+    /// The bins' width \[s\]: 60, or a coarser whole number of minutes when the span holds more
     /// than [`MAX_BINS`] minutes.
     pub bin_secs: u64,
     /// Coefficient of variation of the inter-arrival times (1 for Poisson).
@@ -49,7 +49,7 @@ pub struct TokenStats {
     pub max: u32,
 }
 
-/// The index-of-dispersion windows [s].
+/// The index-of-dispersion windows \[s\].
 pub const DISPERSION_WINDOWS: [u64; 3] = [1, 10, 60];
 
 /// The most bins of requests over time: a week of minutes.
@@ -62,7 +62,7 @@ const BIN_MINUTES: [u64; 11] = [1, 2, 5, 10, 15, 30, 60, 120, 360, 720, 1440];
 /// computation the statistics were first defined with); beyond, only the non-empty ones.
 const DENSE_WINDOWS: u64 = 1 << 20;
 
-/// The bin width [s] for a span of `span_ns`: the first of [`BIN_MINUTES`] (then whole days)
+/// The bin width \[s\] for a span of `span_ns`: the first of `BIN_MINUTES` (then whole days)
 /// giving at most [`MAX_BINS`] bins.
 pub fn bin_secs(span_ns: u64) -> u64 {
     let minutes = span_ns / 60_000_000_000 + 1;

@@ -12,7 +12,7 @@ use super::style::{self, palette, Mark};
 use super::{DrawResult, Figure};
 use crate::report::RunSummary;
 
-/// Row height [px].
+/// Row height \[px\].
 const ROW: i32 = 40;
 
 /// The cost chart of the runs.

@@ -27,7 +27,7 @@ pub struct InstancesChart<'a> {
     pub context: String,
     /// The run's timeline.
     pub timeline: &'a Timeline,
-    /// Simulated time [s] (the axis's end).
+    /// Simulated time \[s\] (the axis's end).
     pub simulated_seconds: f64,
 }
 

@@ -10,7 +10,7 @@ use super::style::{self, palette, Mark, Shape};
 use super::{DrawResult, Figure};
 use crate::report::RunSummary;
 
-/// The percentiles drawn: legend name, shape, colour, value [s].
+/// The percentiles drawn: legend name, shape, colour, value \[s\].
 type Percentile = (
     &'static str,
     Shape,
@@ -25,7 +25,7 @@ const PERCENTILES: [Percentile; 4] = [
     ("p99.9", Shape::Diamond, palette::PURPLE, |l| l.p999),
 ];
 
-/// Row height [px].
+/// Row height \[px\].
 const ROW: i32 = 40;
 
 /// The latency chart of the runs.

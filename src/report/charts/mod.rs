@@ -29,7 +29,7 @@ pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>
 
 /// A chart: a size and a picture.
 pub trait Figure {
-    /// Width and height [px].
+    /// Width and height \[px\].
     fn size(&self) -> (u32, u32);
 
     /// Draws the chart on `root` (white, `size()` pixels).

@@ -34,7 +34,7 @@ pub mod palette {
     pub const SERIES: [RGBColor; 7] = [BLUE, ORANGE, GREEN, PURPLE, SKY_BLUE, VERMILLION, YELLOW];
 }
 
-/// Text sizes [px]: (plotters sizes; an SVG gets them ÷ 1.24 as its `font-size`).
+/// Text sizes \[px\]: (plotters sizes; an SVG gets them ÷ 1.24 as its `font-size`).
 pub const TITLE: f64 = 24.0;
 /// Subtitle (what the chart shows, how points were merged).
 pub const SUBTITLE: f64 = 15.0;
@@ -57,11 +57,11 @@ pub fn text(size: f64) -> TextStyle<'static> {
     TextStyle::from((FAMILY, size).into_font()).color(&TEXT)
 }
 
-/// Height of a title block with a one-line subtitle [px]; each further line adds
+/// Height of a title block with a one-line subtitle \[px\]; each further line adds
 /// [`SUBTITLE_LINE`].
 pub const TITLE_HEIGHT: i32 = 64;
 
-/// Height of a subtitle line [px].
+/// Height of a subtitle line \[px\].
 pub const SUBTITLE_LINE: i32 = 20;
 
 /// Draws a title and a subtitle (wrapped at spaces to the width) at the top of `root`, and
@@ -245,7 +245,7 @@ pub fn row_labels<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The width [px] of the widest of `labels` in tick-label text.
+/// The width \[px\] of the widest of `labels` in tick-label text.
 pub fn widest<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     labels: impl IntoIterator<Item = String>,
@@ -258,7 +258,7 @@ pub fn widest<DB: DrawingBackend>(
     Ok(max)
 }
 
-/// One row height of a legend [px].
+/// One row height of a legend \[px\].
 pub const LEGEND_ROW: i32 = 24;
 
 /// Draws `items` left to right from `(x, y)` in `area`, wrapping before `max_x`; returns the

@@ -18,7 +18,7 @@ pub struct TimelineChart<'a> {
     pub context: String,
     /// The run's timeline.
     pub timeline: &'a Timeline,
-    /// Simulated time [s] (the axis's end).
+    /// Simulated time \[s\] (the axis's end).
     pub simulated_seconds: f64,
 }
 
@@ -113,7 +113,7 @@ impl TimelineChart<'_> {
     }
 }
 
-/// A line to draw: its points (time [s], value; `None` for a gap), colour and legend.
+/// A line to draw: its points (time \[s\], value; `None` for a gap), colour and legend.
 struct Series {
     points: Vec<Option<(f64, f64)>>,
     color: RGBColor,

@@ -4,7 +4,7 @@
 //! a table with [`Fields::read`], instead of repeating `required(key, hint)` and the value's
 //! reader at every use.
 //!
-//! ```ignore
+//! ```text
 //! const POOL: Key<Text> = Key::required("pool", Text, "name the pool, such as pool = \"gpu\"");
 //! const FIRST: Key<Whole> = Key::optional("first", Whole(0, 999_999));
 //! let pool = f.read(r, &POOL);

@@ -59,13 +59,13 @@ pub enum Objective {
         /// The limit, a fraction (0.001 = 0.1 %).
         at_most: f64,
     },
-    /// The run's own cost is at most this [USD].
+    /// The run's own cost is at most this \[USD\].
     Cost {
-        /// The limit [USD].
+        /// The limit \[USD\].
         at_most_usd: f64,
     },
     /// The run's cost scaled to a 30-day month, `cost × 30 d / simulated duration`
-    /// ([`crate::metrics::monthly`]), is at most this [USD].
+    /// ([`crate::metrics::monthly`]), is at most this \[USD\].
     MonthlyCost {
         /// The limit [USD per 30 days].
         at_most_usd: f64,

@@ -13,11 +13,12 @@
 //! not modelled.
 
 use super::{Condition, Fleet};
-use crate::engine::{open_unit, EventQueue, SimDuration, SimTime, StreamRng};
+use crate::engine::{open_unit, EventQueue, StreamRng};
 use crate::metrics::{Failure, LossCause};
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::FaultKind;
 use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
 use crate::world::ids::{FaultId, Id, IdRange, InstanceId, PoolId};
 use crate::world::{Ctx, Event};
 

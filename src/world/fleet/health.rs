@@ -6,7 +6,7 @@
 //! out. The models decide; this file turns their decisions into `set_eligible` calls and timers.
 
 use super::{Condition, Fleet, Group};
-use crate::engine::{EventQueue, SimDuration, SimTime};
+use crate::engine::EventQueue;
 use crate::metrics::{Failure, Recorder};
 use crate::model::balancer::health_check::{
     ActiveHealth, CheckDepth, HealthCheckSpec, HealthTransition,
@@ -16,6 +16,7 @@ use crate::model::balancer::routing::BalancerSpec;
 use crate::model::balancer::slow_start::{self, SlowStart};
 use crate::model::balancer::sticky::StickyTable;
 use crate::model::fleet::lifecycle::InstanceState;
+use crate::time::{SimDuration, SimTime};
 use crate::world::ids::{GroupId, Id, InstanceId, TargetId};
 use crate::world::{Ctx, Event};
 

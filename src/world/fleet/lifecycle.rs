@@ -30,12 +30,13 @@
 //! recorder follow it there.
 
 use super::{Condition, Fleet};
-use crate::engine::{open_unit, SimDuration, SimTime};
+use crate::engine::open_unit;
 use crate::metrics::{Failure, LossCause};
 use crate::model::fleet::lifecycle::{InstanceState, Phase};
 use crate::model::fleet::{Dispatch, TerminationPolicy};
 use crate::model::market::PurchaseOption;
 use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
 use crate::world::billing::Billing;
 use crate::world::ids::{Id, InstanceId, PoolId, TargetId};
 use crate::world::{Ctx, Event};

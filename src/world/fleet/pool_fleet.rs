@@ -6,9 +6,10 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::{SimDuration, SimTime, StreamRng};
+use crate::engine::StreamRng;
 use crate::model::autoscale::capacity::CapacityLimits;
 use crate::model::fleet::lifecycle::{Billing, InstanceState};
+use crate::time::{SimDuration, SimTime};
 use crate::world::ids::{GroupId, Id, IdRange, InstanceId};
 
 /// The number of lifecycle states, for per-state counters.

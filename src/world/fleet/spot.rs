@@ -27,7 +27,7 @@
 use std::collections::BTreeMap;
 
 use super::{Fleet, Instance};
-use crate::engine::{open_unit, EventQueue, SimTime, StreamRng};
+use crate::engine::{open_unit, EventQueue, StreamRng};
 use crate::metrics::{Failure, LossCause, PoolMarket};
 use crate::model::balancer::routing::BalancerSpec;
 use crate::model::balancer::{slow_start, Algorithm};
@@ -37,6 +37,7 @@ use crate::model::market::billing::EndedBy;
 use crate::model::market::interruptions::NOTICE;
 use crate::model::market::PurchaseOption;
 use crate::scenario::Scenario;
+use crate::time::SimTime;
 use crate::world::billing::Billing;
 use crate::world::ids::{Id, InstanceId, InstanceTypeId, PoolId, TargetId};
 use crate::world::{Ctx, Event};

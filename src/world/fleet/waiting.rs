@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::SimTime;
+use crate::time::SimTime;
 use crate::world::ids::RequestId;
 
 /// A FIFO of request ids with a count of live (not expired) entries.

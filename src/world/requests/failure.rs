@@ -3,10 +3,10 @@
 //! retry after a backoff) or ends the request there with its reason, counted once.
 
 use super::{Phase, Request};
-use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{Failure, LossCause};
 use crate::model::balancer::passive_health::AttemptResult;
-use crate::model::balancer::routing::RetryCondition;
+use crate::model::retry::RetryCondition;
+use crate::time::{SimDuration, SimTime};
 use crate::world::fleet::Fleet;
 use crate::world::ids::{GroupId, Id, RequestId};
 use crate::world::{Ctx, Event};

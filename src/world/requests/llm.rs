@@ -8,11 +8,11 @@
 //! request, which joins the batch.
 
 use super::Phase;
-use crate::engine::SimTime;
 use crate::metrics::Failure;
 use crate::model::fleet::llm::LlmProfile;
 use crate::model::fleet::OnTimeout;
 use crate::scenario::Scenario;
+use crate::time::SimTime;
 use crate::world::fleet::Instance;
 use crate::world::ids::{Id, InstanceId, RequestId};
 use crate::world::{Ctx, Event};

@@ -47,12 +47,14 @@ use super::ids::{ClassId, Id, IdVec, InstanceTypeId, RouteId};
 use super::topology::Topology;
 use super::traffic::Arrival;
 use super::Ctx;
-use crate::engine::{RandomStreams, SimDuration, SimTime, StreamRng};
+use crate::engine::{RandomStreams, StreamRng};
 use crate::metrics::{Failure, LossSummary};
+use crate::model::distribution::ServiceTime;
 use crate::model::fleet::llm::Finished;
-use crate::model::fleet::{OnTimeout, ServiceTime};
+use crate::model::fleet::OnTimeout;
 use crate::model::traffic::backoff::ClientRetry;
 use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
 pub(super) use slab::{Phase, Request, RequestSlab};
 
 /// Where a class's requests go.

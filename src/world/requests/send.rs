@@ -2,10 +2,10 @@
 //! pool's shared queue), then started on a free slot, queued, turned away, or doomed.
 
 use super::Phase;
-use crate::engine::SimTime;
 use crate::metrics::{Failure, LossCause};
 use crate::model::balancer::RequestKey;
 use crate::model::fleet::OnTimeout;
+use crate::time::SimTime;
 use crate::world::fleet::{Condition, QueueId};
 use crate::world::ids::{GroupId, Id, InstanceId, PoolId, RequestId, TargetId};
 use crate::world::{Ctx, Event};

@@ -3,11 +3,11 @@
 //! that dies or leaves loses what it holds.
 
 use super::{Phase, Request};
-use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{Failure, LossCause};
 use crate::model::balancer::passive_health::AttemptResult;
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::Dispatch;
+use crate::time::{SimDuration, SimTime};
 use crate::world::fleet::QueueId;
 use crate::world::ids::{Id, InstanceId, RequestId};
 use crate::world::{Ctx, Event};

@@ -8,8 +8,8 @@
 //! [`RequestSlab::insert`] returns `None` when it cannot hold one more instead of aborting. The
 //! free list is reserved as the slab grows, so freeing a request never allocates.
 
-use crate::engine::SimTime;
 use crate::metrics::{Failure, LossCause};
+use crate::time::SimTime;
 use crate::world::ids::{ClassId, Id, InstanceId, RequestId, TargetId, MAX_IDS};
 
 /// The event queue's halt code when the slab is full: the run stops at the next pop and the
@@ -74,7 +74,7 @@ pub struct Request {
     pub attempts: u16,
     /// The current try is a balancer's retry (it counts against the retry budget).
     pub is_retry: bool,
-    /// The client's last wait before a retry [ns] (decorrelated jitter grows from it).
+    /// The client's last wait before a retry \[ns\] (decorrelated jitter grows from it).
     pub last_backoff: u64,
     /// Its client's DNS answer (index into the DNS regions; 0 without regions).
     pub region: u16,
