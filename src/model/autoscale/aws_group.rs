@@ -615,6 +615,39 @@ mod tests {
     }
 
     #[test]
+    fn a_group_asks_for_the_queue_gauges_only_at_a_sample_and_only_with_a_queue_metric() {
+        let alarm = |kind| AlarmSpec {
+            metric: AwsMetric {
+                kind,
+                statistic: Statistic::Average,
+            },
+            comparison: Comparison::GreaterThan,
+            threshold: 10.0,
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+        };
+        let simple = |kind| SimpleSpec {
+            alarm: alarm(kind),
+            adjustment_type: AdjustmentType::ChangeInCapacity,
+            adjustment: 1,
+            cooldown: None,
+        };
+        let mut queue = policies();
+        queue.simple.push(simple(MetricKind::QueueOldestAge));
+        let queue = AwsGroup::new(&queue);
+        assert!(queue.reads(Tick::AwsSample).gauges);
+        assert!(queue.reads(Tick::AwsSample).utilization);
+        assert!(!queue.reads(Tick::AwsEvaluate).gauges);
+        assert!(!queue.reads(Tick::Scheduled).gauges);
+        let mut requests = policies();
+        requests
+            .simple
+            .push(simple(MetricKind::RequestCountPerTarget));
+        let requests = AwsGroup::new(&requests);
+        assert!(!requests.reads(Tick::AwsSample).gauges);
+    }
+
+    #[test]
     fn a_scheduled_action_sets_limits_then_desired_and_names_the_next_time() {
         let mut spec = policies();
         spec.warmup.default_instance_warmup = Some(SimDuration::from_secs(30));
