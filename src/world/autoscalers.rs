@@ -154,6 +154,8 @@ fn observe<'a>(
 ) -> ScalingObservation<'a> {
     let fleet = &mut *cx.fleet;
     readings.clear();
+    // The gauges' sums come from the same pass over the slots as the readings.
+    let (mut serving_requests, mut queued_on_instances) = (0u32, 0u32);
     for id in fleet.slots_of(pool).iter() {
         let serving = fleet.instances[id].state == InstanceState::InService;
         let utilization = if serving && reads.utilization {
@@ -162,6 +164,8 @@ fn observe<'a>(
             None
         };
         let inst = &fleet.instances[id];
+        serving_requests += inst.busy;
+        queued_on_instances += inst.queue.live();
         readings.push(InstanceReading {
             state: slot_state(inst.state),
             warmed: inst.warmed(now),
@@ -184,9 +188,12 @@ fn observe<'a>(
     }
     let gauges = if reads.gauges {
         (
-            fleet.queue_depth(pool),
+            // Its shared (or named) queue and its instances' own queues.
+            f64::from(fleet.pools[pool].shared.live() + queued_on_instances),
             queue_oldest_age(fleet, &cx.requests.slab, now, pool),
-            fleet.in_service_requests(pool),
+            // In service or draining: a queue's messages in flight, received by a worker
+            // and not yet deleted.
+            f64::from(serving_requests),
         )
     } else {
         (0.0, 0.0, 0.0)

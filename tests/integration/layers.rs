@@ -30,11 +30,6 @@ const SHIM_MARKER: &str = "shim: remove after issue 15 merges";
 /// shim without its entry, and on an entry whose shim is gone.
 const SHIMS: &[Shim] = &[];
 
-#[allow(dead_code)] // SHIMS is empty: kept for the next move between layers.
-const fn shim(at: &'static str, old: &'static str, new: &'static str) -> Shim {
-    Shim { at, old, new }
-}
-
 /// A `pub use` shim: `old` (a path from the crate root) now means `new`; `at` holds the line.
 #[derive(Debug, Clone, Copy)]
 struct Shim {

@@ -49,6 +49,8 @@ pub struct AwsGroup {
     pipelines: Vec<MetricsPipeline>,
     /// The statistic of each latency metric, in metric order (what a sample reads).
     latency_statistics: Vec<Statistic>,
+    /// Some metric is a queue gauge (what a sample asks the world to measure).
+    reads_gauges: bool,
     target_tracking: Vec<TargetTrackingPolicy>,
     step: Vec<StepScalingPolicy>,
     simple: Vec<SimpleScalingPolicy>,
@@ -141,6 +143,7 @@ impl AwsGroup {
                 .filter(|m| m.kind == MetricKind::Latency)
                 .map(|m| m.statistic)
                 .collect(),
+            reads_gauges: metrics.iter().any(|m| m.kind.is_pool_gauge()),
             metrics,
             pipelines,
             target_tracking: a
@@ -210,7 +213,7 @@ impl AwsGroup {
             Tick::AwsSample => Reads {
                 utilization: true,
                 latency: &self.latency_statistics,
-                gauges: self.metrics.iter().any(|m| m.kind.is_pool_gauge()),
+                gauges: self.reads_gauges,
             },
             _ => Reads::default(),
         }

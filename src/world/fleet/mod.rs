@@ -487,29 +487,6 @@ impl Fleet {
         f64::from(inst.busy + inst.queue.live())
     }
 
-    /// Requests `pool`'s instances are serving now (in service or draining): a queue's
-    /// messages in flight, received by a worker and not yet deleted.
-    pub fn in_service_requests(&self, pool: PoolId) -> f64 {
-        let busy: u32 = self
-            .instances
-            .range(self.slots_of(pool))
-            .iter()
-            .map(|i| i.busy)
-            .sum();
-        f64::from(busy)
-    }
-
-    /// Requests waiting for `pool`: its shared (or named) queue and its instances' own queues.
-    pub fn queue_depth(&self, pool: PoolId) -> f64 {
-        let own: u32 = self
-            .instances
-            .range(self.slots_of(pool))
-            .iter()
-            .map(|i| i.queue.live())
-            .sum();
-        f64::from(self.pools[pool].shared.live() + own)
-    }
-
     /// `id` holds no request: none served, none waiting in its own queue.
     pub fn holds_nothing(&self, id: InstanceId) -> bool {
         let inst = &self.instances[id];
