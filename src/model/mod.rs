@@ -8,6 +8,7 @@ pub mod autoscale;
 pub mod balancer;
 pub mod distribution;
 pub mod fleet;
+pub mod llm;
 pub mod market;
 pub mod retry;
 pub mod topology;
