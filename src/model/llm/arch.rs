@@ -33,7 +33,8 @@ pub struct ModelArch {
 impl ModelArch {
     /// The weights' bytes, all GPUs together.
     pub fn weight_bytes(&self) -> u64 {
-        self.params_total.saturating_mul(u64::from(self.dtype_bytes))
+        self.params_total
+            .saturating_mul(u64::from(self.dtype_bytes))
     }
 
     /// The KV cache's bytes per token, all layers, keys and values, all GPUs together:

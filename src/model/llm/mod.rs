@@ -5,4 +5,5 @@
 //! is told when they produce their first and last tokens.
 
 pub mod arch;
+pub mod config;
 pub mod gpu;
