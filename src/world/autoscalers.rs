@@ -100,7 +100,7 @@ impl Autoscalers {
 
     /// Schedules every autoscaler's first wake-ups, and gives AWS groups the warm-up of the
     /// launches no policy makes.
-    pub fn start(&self, cx: &mut Ctx<'_, '_>) {
+    pub fn start(&self, cx: &mut Ctx<'_>) {
         for (pool, c) in self.controllers.iter_enumerated() {
             let Some(c) = c else {
                 continue;
@@ -116,7 +116,7 @@ impl Autoscalers {
 
     /// `pool`'s autoscaler wakes up for `tick`: the world measures what it reads, it decides,
     /// the world applies its actions and schedules its next wake-up.
-    pub fn on_tick(&mut self, cx: &mut Ctx<'_, '_>, now: SimTime, pool: PoolId, tick: Tick) {
+    pub fn on_tick(&mut self, cx: &mut Ctx<'_>, now: SimTime, pool: PoolId, tick: Tick) {
         let Some(c) = self.controllers[pool].as_mut() else {
             return;
         };
@@ -145,14 +145,14 @@ impl Autoscalers {
 /// `pool` as its controller sees it now, reading what `reads` asks (utilization periods
 /// restarted, response times cleared).
 fn observe<'a>(
-    cx: &mut Ctx<'_, '_>,
+    cx: &mut Ctx<'_>,
     now: SimTime,
     pool: PoolId,
     reads: Reads<'_>,
     readings: &'a mut Vec<InstanceReading>,
     latency: &'a mut Vec<Option<f64>>,
 ) -> ScalingObservation<'a> {
-    let fleet = &mut *cx.fleet;
+    let fleet = &mut cx.fleet;
     readings.clear();
     // The gauges' sums come from the same pass over the slots as the readings.
     let (mut serving_requests, mut queued_on_instances) = (0u32, 0u32);
@@ -218,7 +218,7 @@ fn observe<'a>(
 }
 
 /// Applies `action` to `pool`; true if it asks to watch the activity.
-fn apply(cx: &mut Ctx<'_, '_>, now: SimTime, pool: PoolId, action: ScalingAction) -> bool {
+fn apply(cx: &mut Ctx<'_>, now: SimTime, pool: PoolId, action: ScalingAction) -> bool {
     let f = &mut cx.fleet.pools[pool].fleet;
     match action {
         ScalingAction::LaunchWarmup(w) => f.launch_warmup = w,

@@ -478,7 +478,7 @@ impl Billing {
     }
 }
 
-impl Ctx<'_, '_> {
+impl Ctx<'_> {
     /// Ends `id`'s billing period at `now`, ended `by` the user or the cloud (AWS "Billing for
     /// interrupted Spot Instances": per-second billing charges the seconds used, per-hour
     /// billing does not charge an interrupted partial hour). Call it before moving the
@@ -487,7 +487,7 @@ impl Ctx<'_, '_> {
         let inst = &self.fleet.instances[id];
         let busy = inst.busy_slot_ns(now);
         self.billing
-            .end_now(self.recorder, self.scenario, now, id, inst, busy, by);
+            .end_now(&mut self.recorder, self.scenario, now, id, inst, busy, by);
     }
 }
 

@@ -520,7 +520,7 @@ impl<'s> Topology<'s> {
     }
 }
 
-impl Ctx<'_, '_> {
+impl Ctx<'_> {
     /// An outage, a DNS check or an anycast route change.
     pub(super) fn on_topology(&mut self, now: SimTime, event: TopologyEvent) {
         let routes = self.scenario.routes.len();
@@ -531,7 +531,7 @@ impl Ctx<'_, '_> {
             TopologyEvent::Outage { outage, begins } => {
                 self.on_outage(now, outage as usize, begins)
             }
-            TopologyEvent::DnsCheck => t.dns_check(self.queue, self.fleet, routes, now),
+            TopologyEvent::DnsCheck => t.dns_check(&mut self.queue, &self.fleet, routes, now),
             TopologyEvent::Announce { answer, up } => t.announce(now, answer as usize, up),
         }
     }
@@ -542,7 +542,7 @@ impl Ctx<'_, '_> {
         let Some(t) = self.topology.as_mut() else {
             return;
         };
-        t.outage_regions(self.queue, now, outage, begins);
+        t.outage_regions(&mut self.queue, now, outage, begins);
         for pool in self.fleet.pools.ids() {
             let flipped = self
                 .topology

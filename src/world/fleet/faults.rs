@@ -149,11 +149,11 @@ impl Fleet {
     }
 }
 
-impl Ctx<'_, '_> {
+impl Ctx<'_> {
     /// `id` entered service: its random failures are armed.
     pub(in crate::world) fn arm_failures(&mut self, now: SimTime, id: InstanceId) {
         self.fleet
-            .arm_failures(self.scenario, self.queue, self.end, now, id);
+            .arm_failures(self.scenario, &mut self.queue, self.end, now, id);
     }
 
     /// A random failure of `id` occurs, or (`repair`) ends; stale unless `life` is its life.
@@ -181,7 +181,7 @@ impl Ctx<'_, '_> {
                 self.fleet.instances[id].condition = Condition::Up;
             }
             self.fleet
-                .arm_failure(scenario, self.queue, self.end, now, id, crash);
+                .arm_failure(scenario, &mut self.queue, self.end, now, id, crash);
             return;
         }
         let Some(spec) = &scenario.pools[pool.index()].failures else {

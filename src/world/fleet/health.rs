@@ -267,7 +267,7 @@ impl Fleet {
     }
 }
 
-impl Ctx<'_, '_> {
+impl Ctx<'_> {
     /// Checks every target of `group` now, and schedules the next round.
     pub(in crate::world) fn on_health_tick(&mut self, now: SimTime, group: GroupId) {
         let Some((spec, _)) = self.fleet.groups[group].health.check else {
@@ -320,11 +320,12 @@ impl Ctx<'_, '_> {
         if open != h.failing_open {
             h.failing_open = open;
             for t in self.fleet.groups[group].members.ids() {
-                self.fleet.refresh(self.queue, self.recorder, now, group, t);
+                self.fleet
+                    .refresh(&mut self.queue, &mut self.recorder, now, group, t);
             }
         } else {
             self.fleet
-                .refresh(self.queue, self.recorder, now, group, target);
+                .refresh(&mut self.queue, &mut self.recorder, now, group, target);
         }
         if transition == HealthTransition::BecameUnhealthy {
             let member = self.fleet.groups[group].members[target];

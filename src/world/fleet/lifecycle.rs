@@ -50,7 +50,7 @@ enum Destination {
     WarmPool,
 }
 
-impl Ctx<'_, '_> {
+impl Ctx<'_> {
     /// Moves `id` to state `to` at `now`, keeping every count, integral and timer epoch right.
     pub(in crate::world) fn set_state(&mut self, now: SimTime, id: InstanceId, to: InstanceState) {
         let inst = &mut self.fleet.instances[id];
@@ -67,8 +67,16 @@ impl Ctx<'_, '_> {
         }
         let busy = inst.busy_slot_ns(now);
         let inst = &self.fleet.instances[id];
-        self.billing
-            .state_changed(self.recorder, self.scenario, now, id, inst, busy, from, to);
+        self.billing.state_changed(
+            &mut self.recorder,
+            self.scenario,
+            now,
+            id,
+            inst,
+            busy,
+            from,
+            to,
+        );
         let f = &mut self.fleet.pools[inst.pool].fleet;
         if left_count {
             f.at_risk -= 1;
@@ -127,7 +135,7 @@ impl Ctx<'_, '_> {
         } else if active > desired {
             let victims =
                 self.fleet
-                    .victims(self.scenario, self.billing, now, pool, active - desired);
+                    .victims(self.scenario, &self.billing, now, pool, active - desired);
             for victim in victims {
                 if self.fleet.instances[victim].state == InstanceState::InService {
                     self.drain(now, victim);
@@ -207,7 +215,7 @@ impl Ctx<'_, '_> {
         };
         let choice = self
             .fleet
-            .choose_launch(self.scenario, self.billing, now, pool);
+            .choose_launch(self.scenario, &self.billing, now, pool);
         let Some((itype, purchase)) = choice else {
             // Every type it may launch is short of capacity: EC2 Auto Scaling retries.
             self.fleet.pools[pool].fleet.stats.launch_failures += 1;
@@ -410,7 +418,7 @@ impl Ctx<'_, '_> {
                 .health
                 .set_registered(target, registered);
             self.fleet
-                .refresh(self.queue, self.recorder, now, group, target);
+                .refresh(&mut self.queue, &mut self.recorder, now, group, target);
         }
     }
 

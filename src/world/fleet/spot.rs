@@ -303,7 +303,7 @@ fn scaled_weight(spec: &BalancerSpec, weight: u32) -> u32 {
     }
 }
 
-impl Ctx<'_, '_> {
+impl Ctx<'_> {
     /// Gives the instances a mixed pool starts with their types and purchase options, as if
     /// launched one by one into its initial desired capacity. A spot type whose availability
     /// trace has no instance left at t = 0 is skipped for the next in the strategy's order, as
@@ -331,7 +331,7 @@ impl Ctx<'_, '_> {
             for id in running {
                 let (purchase, order) = self.fleet.launch_candidates(
                     scenario,
-                    self.billing,
+                    &self.billing,
                     SimTime::ZERO,
                     pool,
                     &counts,
@@ -388,7 +388,7 @@ impl Ctx<'_, '_> {
         }
         if purchase == PurchaseOption::Spot {
             self.fleet
-                .arm_interruption(self.scenario, self.queue, now, id);
+                .arm_interruption(self.scenario, &mut self.queue, now, id);
         }
     }
 

@@ -65,7 +65,7 @@ impl Fleet {
     }
 }
 
-impl Ctx<'_, '_> {
+impl Ctx<'_> {
     /// The try of `req` at its target ended with `result`: nginx's passive accounting.
     #[inline]
     pub(in crate::world) fn passive_outcome(
@@ -82,8 +82,14 @@ impl Ctx<'_, '_> {
             return;
         };
         let group = self.requests.group_of(req, self.topology.as_ref());
-        self.fleet
-            .passive_outcome(self.queue, self.recorder, now, group, target, result);
+        self.fleet.passive_outcome(
+            &mut self.queue,
+            &mut self.recorder,
+            now,
+            group,
+            target,
+            result,
+        );
     }
 
     /// Request `id` ends failed for `why`: counted once, by the recorder (and by cause, per

@@ -22,7 +22,7 @@ fn profile<'s>(scenario: &'s Scenario, inst: &Instance) -> Option<&'s LlmProfile
     scenario.instance_types[inst.itype.index()].llm.as_ref()
 }
 
-impl Ctx<'_, '_> {
+impl Ctx<'_> {
     /// Request `id` (already counted on a slot of `instance`) joins its batch.
     pub(in crate::world) fn start_llm(
         &mut self,

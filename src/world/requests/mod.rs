@@ -175,14 +175,14 @@ impl Requests {
     }
 }
 
-impl Ctx<'_, '_> {
+impl Ctx<'_> {
     /// `arrival` (its class, work, user and tokens drawn by the traffic) enters the system at
     /// `now` and is sent.
     #[inline]
     pub(super) fn admit(&mut self, now: SimTime, arrival: Arrival) {
         let mut region = 0;
         let mut client_deadline = self.requests.client_deadline(now);
-        if let Some(t) = self.topology {
+        if let Some(t) = &mut self.topology {
             (region, client_deadline) = t.arrive(self.requests.timeout, now, arrival.user);
         }
         let Some(id) = self.requests.slab.insert(Request {

@@ -14,7 +14,7 @@ fn has_room(live: u32, capacity: Option<u32>) -> bool {
     capacity.is_none_or(|c| live < c)
 }
 
-impl Ctx<'_, '_> {
+impl Ctx<'_> {
     /// Sends a try of request `id` along its class's route: its deadline is the client's, or
     /// earlier the route's read timeout from now.
     pub(in crate::world) fn send(&mut self, now: SimTime, id: RequestId) {
@@ -93,7 +93,7 @@ impl Ctx<'_, '_> {
         }
         let target = TargetId::new(t);
         self.fleet
-            .passive_picked(self.queue, self.recorder, now, group, target);
+            .passive_picked(&mut self.queue, &mut self.recorder, now, group, target);
         self.try_target(now, group, target, id);
     }
 

@@ -12,7 +12,7 @@ use crate::world::fleet::QueueId;
 use crate::world::ids::{Id, InstanceId, RequestId};
 use crate::world::{Ctx, Event};
 
-impl Ctx<'_, '_> {
+impl Ctx<'_> {
     /// `instance` finishes the work of request `id`.
     pub(in crate::world) fn on_service_end(
         &mut self,
@@ -93,7 +93,7 @@ impl Ctx<'_, '_> {
             }
             let pool = self.fleet.instances[instance].pool;
             t.completed(
-                self.recorder,
+                &mut self.recorder,
                 now,
                 class,
                 group,
