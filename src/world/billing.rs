@@ -538,7 +538,7 @@ service = {{ distribution = "constant", value = "1s" }}
     fn spot_run(s: &Scenario, end_at: Option<(u64, EndedBy)>) -> Summary {
         let mut world = World::build(s, 1);
         let mut sink = CollectTimeline::default();
-        let (mut cx, _, _) = world.split();
+        let (cx, _, _) = world.split();
         for inst in cx.fleet.instances.iter_mut() {
             inst.purchase = PurchaseOption::Spot;
         }

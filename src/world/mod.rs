@@ -390,11 +390,11 @@ impl<'s> World<'s> {
         progress: &dyn Fn(f64),
     ) -> Result<RunResult, RunError> {
         let scenario = self.cx.scenario;
-        let (mut cx, autoscalers, guards) = self.split();
+        let (cx, autoscalers, guards) = self.split();
         // Timed inputs and controllers first, traffic last: events at one instant pop in the
         // order they were scheduled, so an outage, a scheduled action or a fault at time t is
         // in force for a request arriving at t, t = 0 included (issue 14, item 5).
-        autoscalers.start(&mut cx);
+        autoscalers.start(cx);
         if let Some(t) = cx.topology.as_ref() {
             t.start(&mut cx.queue);
         }
@@ -417,7 +417,7 @@ impl<'s> World<'s> {
                 progress(now.as_nanos() as f64 / duration);
             }
             cx.recorder.advance(now, sink);
-            handle(&mut cx, autoscalers, now, event);
+            handle(cx, autoscalers, now, event);
         }
         if let Some(halt) = self.cx.queue.halted() {
             let held = memory_guard::Held {
