@@ -20,7 +20,8 @@ pub enum TraceFormat {
     /// `TIMESTAMP` (`YYYY-MM-DD HH:MM:SS.fffffff`), `ContextTokens`, `GeneratedTokens`.
     AzureLlm,
     /// The Mooncake trace (FAST '25): JSON lines with `timestamp` [ms from the start],
-    /// `input_length`, `output_length` (`hash_ids` ignored).
+    /// `input_length`, `output_length` and `hash_ids`, the hashes of the prompt's blocks
+    /// (kept for an engine's prefix cache; a line without them has none).
     Mooncake,
     /// A CSV file with a header row, read through a [`ColumnMap`].
     Csv(ColumnMap),
@@ -99,6 +100,13 @@ pub struct TraceData {
     pub classes: Vec<u32>,
     /// The class names the trace uses, in order of first appearance.
     pub class_names: Vec<String>,
+    /// Every record's prompt block hashes (Mooncake's `hash_ids`), one after the other;
+    /// record `i`'s are `prefix_hashes[hash_starts[i]..hash_starts[i + 1]]`. Both empty if
+    /// the trace has none.
+    pub prefix_hashes: Vec<u64>,
+    /// Where each record's hashes start in [`TraceData::prefix_hashes`] (one more entry than
+    /// records); empty if the trace has none.
+    pub hash_starts: Vec<u32>,
     /// The first record's time as written, in ns of its unit (since 1970-01-01 for `iso`):
     /// what a scenario's `start` is measured against.
     pub origin: i128,
@@ -133,11 +141,22 @@ impl TraceData {
             + self.output_tokens.capacity() * 4
             + self.users.capacity() * 8
             + self.classes.capacity() * 4
+            + self.prefix_hashes.capacity() * 8
+            + self.hash_starts.capacity() * 4
             + self
                 .class_names
                 .iter()
                 .map(|n| n.capacity() + 24)
                 .sum::<usize>()) as u64
+    }
+
+    /// Record `i`'s prompt block hashes (empty where the trace has none).
+    #[inline]
+    pub fn hashes(&self, i: usize) -> &[u64] {
+        match (self.hash_starts.get(i), self.hash_starts.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.prefix_hashes[a as usize..b as usize],
+            _ => &[],
+        }
     }
 
     /// `(input, output)` tokens of record `i` (0 where the trace has no token column).
@@ -193,6 +212,7 @@ impl TraceData {
                 &text,
                 &name,
                 max_records,
+                Some("hash_ids"),
                 &ColumnMap {
                     time_column: "timestamp".into(),
                     time_unit: TimeUnit::Millis,
@@ -203,7 +223,7 @@ impl TraceData {
                 },
             ),
             TraceFormat::Csv(map) => parse_csv(&text, &name, max_records, map),
-            TraceFormat::Jsonl(map) => parse_jsonl(&text, &name, max_records, map),
+            TraceFormat::Jsonl(map) => parse_jsonl(&text, &name, max_records, None, map),
         }
     }
 }
@@ -334,6 +354,45 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// Record `line`'s prompt block hashes, the array at `key` (none if absent). Called before
+    /// [`Builder::push`] of the same record.
+    fn push_hashes(
+        &mut self,
+        line: usize,
+        key: &str,
+        value: Option<&serde_json::Value>,
+    ) -> Result<(), TraceError> {
+        let wrong = |found: &serde_json::Value| TraceError::WrongJsonType {
+            name: self.name.to_string(),
+            line,
+            key: key.to_string(),
+            found: found.clone(),
+        };
+        let data = &mut self.data;
+        if data.hash_starts.is_empty() {
+            data.hash_starts.push(0);
+        }
+        match value {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Array(items)) => {
+                for item in items {
+                    let hash = item.as_u64().ok_or_else(|| wrong(item))?;
+                    data.prefix_hashes.push(hash);
+                }
+            }
+            Some(other) => return Err(wrong(other)),
+        }
+        let end =
+            u32::try_from(data.prefix_hashes.len()).map_err(|_| TraceError::TooManyRecords {
+                name: self.name.to_string(),
+                line,
+                max: self.max_records,
+                budget: crate::limits::MemoryBudget::current().describe(),
+            })?;
+        data.hash_starts.push(end);
+        Ok(())
+    }
+
     fn finish(mut self) -> Result<TraceData, TraceError> {
         if self.data.is_empty() {
             return Err(TraceError::NoRecords {
@@ -411,10 +470,13 @@ fn parse_csv(
     builder.finish()
 }
 
+/// JSON lines through `map`; `hashes` names the key of each line's prompt block hashes, if the
+/// format has one.
 fn parse_jsonl(
     text: &str,
     name: &str,
     max_records: usize,
+    hashes: Option<&str>,
     map: &ColumnMap,
 ) -> Result<TraceData, TraceError> {
     let mut builder = Builder::new(name, map, max_records);
@@ -460,6 +522,9 @@ fn parse_jsonl(
                 }
             };
             cells.push(cell);
+        }
+        if let Some(key) = hashes {
+            builder.push_hashes(line, key, object.get(key))?;
         }
         let record = csv::StringRecord::from(cells);
         builder.push(
@@ -930,15 +995,28 @@ mod tests {
         };
         let text = "{\"timestamp\": 0, \"input_length\": 6955, \"output_length\": 52, \"hash_ids\": [1, 2]}\n\
                     {\"timestamp\": 27, \"input_length\": 12, \"output_length\": 3, \"hash_ids\": []}\n";
-        let d = parse_jsonl(text, "m.jsonl", usize::MAX, &map).unwrap();
+        let d = parse_jsonl(text, "m.jsonl", usize::MAX, Some("hash_ids"), &map).unwrap();
         assert_eq!(d.times, vec![0, 27_000_000]);
         assert_eq!(d.input_tokens, vec![6955, 12]);
         assert_eq!(d.output_tokens, vec![52, 3]);
-        let e = parse_jsonl("{\"timestamp\": 0}", "m.jsonl", usize::MAX, &map)
+        assert_eq!(d.hashes(0), &[1, 2]);
+        assert_eq!(d.hashes(1), &[] as &[u64]);
+        assert_eq!(d.hashes(2), &[] as &[u64]);
+        let e = parse_jsonl(
+            "{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": [1, -2]}",
+            "m.jsonl",
+            usize::MAX,
+            Some("hash_ids"),
+            &map,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 1") && e.contains("hash_ids"), "{e}");
+        let e = parse_jsonl("{\"timestamp\": 0}", "m.jsonl", usize::MAX, None, &map)
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 1") && e.contains("input_length"), "{e}");
-        let e = parse_jsonl("[1]", "m.jsonl", usize::MAX, &map)
+        let e = parse_jsonl("[1]", "m.jsonl", usize::MAX, None, &map)
             .unwrap_err()
             .to_string();
         assert!(e.contains("JSON object"), "{e}");
