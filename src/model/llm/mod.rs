@@ -5,5 +5,9 @@
 //! is told when they produce their first and last tokens.
 
 pub mod arch;
+pub mod catalog_file;
 pub mod config;
 pub mod gpu;
+pub mod models;
+
+pub use models::{model_by_name, model_names};
