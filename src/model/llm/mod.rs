@@ -9,6 +9,7 @@ pub mod catalog_file;
 pub mod config;
 pub mod gpu;
 pub mod gpus;
+pub mod load;
 pub mod models;
 
 pub use gpus::{gpu_by_name, gpu_for_catalog_model, gpu_names};
