@@ -210,8 +210,16 @@ enum Command {
         output_tokens_column: Option<String>,
     },
     /// Print the instance catalog (GPU and CPU types of AWS, Azure and GCP with list prices):
-    /// the names an [[instance_type]] can take its price, concurrency and speed from.
+    /// the names an [[instance_type]] can take its price, concurrency and speed from. With
+    /// --models or --gpus, the model or GPU catalog instead.
     Catalog {
+        /// List the built-in LLMs (architecture from each config.json) instead of instance
+        /// types.
+        #[arg(long, conflicts_with_all = ["gpus", "cloud", "gpu", "region"])]
+        models: bool,
+        /// List the built-in GPUs (datasheet figures) instead of instance types.
+        #[arg(long, conflicts_with_all = ["cloud", "gpu", "region"])]
+        gpus: bool,
         /// Only this cloud: aws, azure or gcp.
         #[arg(long)]
         cloud: Option<String>,
@@ -513,11 +521,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out!("{}", inspect::trace_stats(&trace, &query)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Catalog { cloud, gpu, region } => {
-            out!(
-                "{}",
-                inspect::catalog_text(&CatalogQuery { cloud, gpu, region })?
-            );
+        Command::Catalog {
+            models,
+            gpus,
+            cloud,
+            gpu,
+            region,
+        } => {
+            if models {
+                out!("{}", inspect::models_text());
+            } else if gpus {
+                out!("{}", inspect::gpus_text());
+            } else {
+                out!(
+                    "{}",
+                    inspect::catalog_text(&CatalogQuery { cloud, gpu, region })?
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare {

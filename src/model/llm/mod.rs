@@ -5,5 +5,12 @@
 //! is told when they produce their first and last tokens.
 
 pub mod arch;
+pub mod catalog_file;
 pub mod config;
 pub mod gpu;
+pub mod gpus;
+pub mod load;
+pub mod models;
+
+pub use gpus::{gpu_by_name, gpu_for_catalog_model, gpu_names};
+pub use models::{model_by_name, model_names};
