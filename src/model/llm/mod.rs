@@ -7,3 +7,4 @@
 pub mod arch;
 pub mod config;
 pub mod gpu;
+pub mod step_time;
