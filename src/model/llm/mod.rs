@@ -7,4 +7,5 @@
 pub mod arch;
 pub mod config;
 pub mod gpu;
+pub mod kv;
 pub mod step_time;
