@@ -6,6 +6,8 @@
 
 pub mod arch;
 pub mod config;
+pub mod engine;
 pub mod gpu;
 pub mod kv;
+pub mod replay;
 pub mod step_time;
