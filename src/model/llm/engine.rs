@@ -185,8 +185,14 @@ impl Engine {
     /// coefficients `co`; its KV blocks from [`blocks_from_memory`] (at most `u32::MAX`).
     pub fn new(arch: &ModelArch, gpu: &Gpu, cfg: &EngineConfig, co: &Coefficients) -> Self {
         let blocks = blocks_from_memory(arch, gpu, cfg).min(u64::from(u32::MAX)) as u32;
+        Engine::with_cost(StepCost::new(arch, gpu, cfg.tp, co), cfg, blocks)
+    }
+
+    /// An idle engine with the step costs `cost` and `blocks` KV blocks, its scheduler set by
+    /// `cfg` (whose `tp` and `kv_blocks` are not read: `cost` and `blocks` stand for them).
+    pub fn with_cost(cost: StepCost, cfg: &EngineConfig, blocks: u32) -> Self {
         Engine {
-            cost: StepCost::new(arch, gpu, cfg.tp, co),
+            cost,
             max_num_seqs: cfg.max_num_seqs.max(1) as usize,
             budget: cfg.max_num_batched_tokens.max(1),
             block_size: cfg.block_size.max(1),
@@ -411,21 +417,28 @@ impl Engine {
         let bs = self.block_size;
         let mut any_left = std::mem::take(&mut self.cancelled);
         self.counters.iterations += k;
+        if k > 1 {
+            // A decode run: the blocks its iterations took (counted free when it was
+            // planned), all before any request's end frees blocks, as iteration by iteration.
+            for &(slot, _) in &self.batch {
+                let s = &mut self.seqs[slot as usize];
+                let need = (s.computed + k as u32)
+                    .div_ceil(bs)
+                    .saturating_sub(s.held.blocks());
+                let ok = self.kv.allocate(need, &mut s.held);
+                debug_assert!(ok, "a decode run's blocks were free when it was planned");
+            }
+        }
         for &(slot, c) in &self.batch {
             let s = &mut self.seqs[slot as usize];
             if s.cancelled {
                 continue;
             }
             if k > 1 {
-                // A decode run: one token per iteration; the blocks the run's tokens need were
-                // counted free when it was planned.
-                let k32 = k as u32;
-                s.computed += k32;
-                s.generated += k32;
+                // A decode run: one token per iteration.
+                s.computed += k as u32;
+                s.generated += k as u32;
                 self.counters.generated_tokens += k;
-                let need = s.computed.div_ceil(bs).saturating_sub(s.held.blocks());
-                let ok = self.kv.allocate(need, &mut s.held);
-                debug_assert!(ok, "a decode run's blocks were free when it was planned");
             } else {
                 let is_decode = s.generated >= 1 && c == 1 && s.computed + 1 == s.num_tokens();
                 if !is_decode {
@@ -680,6 +693,390 @@ impl Engine {
             self.running.push(slot);
             self.batch.push((slot, c));
             *budget = budget.saturating_sub(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::llm::gpu::InterconnectKind;
+    use crate::model::llm::step_time::tests::{llama_8b, rtx_pro_6000, Mix};
+
+    const MS: u64 = 1_000_000;
+    const MS_AS: u64 = 1_000_000_000_000_000; // attoseconds per millisecond
+
+    fn t(ms: u64) -> SimTime {
+        SimTime::from_nanos(ms * MS)
+    }
+
+    /// Every iteration takes `fixed` ms plus `per_token_us` µs per scheduled token.
+    fn flat_cost(fixed_ms: u64, per_token_us: u64) -> StepCost {
+        StepCost {
+            per_token_compute: per_token_us * MS_AS / 1000,
+            per_sample_compute: 0,
+            per_key_compute: 0,
+            weights_memory: 0,
+            per_kv_token_memory: 0,
+            fixed: fixed_ms * MS_AS,
+            per_token_comm: 0,
+        }
+    }
+
+    fn cfg(block_size: u32, max_num_seqs: u32, budget: u32) -> EngineConfig {
+        EngineConfig {
+            tp: 1,
+            max_num_seqs,
+            max_num_batched_tokens: budget,
+            block_size,
+            gpu_memory_utilization: 0.9,
+            activation_reserve_bytes: 0,
+            kv_blocks: None,
+            prefill: PrefillMode::Chunked,
+            prefix_caching: PrefixCaching::Off,
+        }
+    }
+
+    /// An arrival: (time, id, prompt, output, hashes).
+    type Arrival = (SimTime, u32, u32, u32, Vec<u64>);
+
+    /// Drives the engine as the world would (an arrival at an event's time first); returns
+    /// what finished and the number of engine events.
+    fn drive(e: &mut Engine, arrivals: &[Arrival]) -> (Vec<Finished>, usize) {
+        let mut done = Vec::new();
+        let mut events = 0;
+        let mut next = 0;
+        loop {
+            let ev = e.next_event();
+            match (ev, arrivals.get(next)) {
+                (_, Some(a)) if ev.is_none_or(|x| a.0 <= x) => {
+                    let req = Request {
+                        id: a.1,
+                        prompt: a.2,
+                        output: a.3,
+                        hashes: &a.4,
+                    };
+                    e.admit(a.0, &req).expect("fits");
+                    next += 1;
+                }
+                (Some(x), _) => {
+                    e.advance(x, &mut done);
+                    events += 1;
+                }
+                _ => return (done, events),
+            }
+        }
+    }
+
+    fn fin(id: u32, scheduled: u64, first: u64, last: u64, preemptions: u32) -> Finished {
+        Finished {
+            id,
+            scheduled: t(scheduled),
+            first_token: t(first),
+            last_token: t(last),
+            preemptions,
+        }
+    }
+
+    #[test]
+    fn a_batch_that_runs_out_of_blocks_preempts_its_last_request_and_recomputes_it() {
+        // Blocks of 4 tokens, 6 blocks; 1 ms per iteration. A and B (prompt 8, output 8) at 0.
+        //  it 0 (0 ms):  A and B prefill 8 tokens, 2 blocks each (free 2); first tokens at 1 ms.
+        //  it 1-4:       both decode; their 9th token needs a 3rd block each (free 0); a run of
+        //                4 iterations (the 5th needs a 4th block each): generated 5 at 5 ms.
+        //  it 5 (5 ms):  A needs a 4th block, none free: B, the last running, is preempted
+        //                (its 3 blocks freed, computed 0, generated stays 5); A takes a block
+        //                (free 2); no admission in a step that preempted. A: generated 6.
+        //  it 6-7:       A decodes; B (13 tokens = 8 + 5 to recompute, 4 blocks) waits: only 2
+        //                free. A's 8th token at 8 ms: it finishes and frees 4 blocks (free 6).
+        //  it 8 (8 ms):  B recomputes its 13 tokens in one chunk (4 blocks) and samples its 6th.
+        //  it 9-10:      B decodes its 7th and 8th tokens: done at 11 ms.
+        for runs in [true, false] {
+            let mut e = Engine::with_cost(flat_cost(1, 0), &cfg(4, 8, 100), 6);
+            e.set_decode_runs(runs);
+            let (done, events) = drive(&mut e, &[(t(0), 1, 8, 8, vec![]), (t(0), 2, 8, 8, vec![])]);
+            assert_eq!(done, vec![fin(1, 0, 1, 8, 0), fin(2, 0, 1, 11, 1)]);
+            let c = e.counters();
+            assert_eq!(c.preemptions, 1);
+            assert_eq!(c.iterations, 11);
+            assert_eq!(c.generated_tokens, 16);
+            assert_eq!(c.prompt_tokens, 8 + 8 + 13);
+            assert_eq!(e.kv_blocks_used(), 0);
+            // Events: with runs, the pending start, it 0, run 1-4, it 5, run 6-7, it 8, run
+            // 9-10 = 7; step by step, the start and 11 iterations.
+            assert_eq!(events, if runs { 7 } else { 12 });
+        }
+    }
+
+    #[test]
+    fn a_blocked_head_of_the_queue_holds_back_a_request_that_would_fit() {
+        // Blocks of 4, 6 blocks, 1 ms per iteration. A (prompt 12 = 3 blocks, output 10) at 0;
+        // B (prompt 16 = 4 blocks, output 1) and C (prompt 4 = 1 block, output 1) at 0.5 ms.
+        //  it 0: A prefills (free 3), first token at 1 ms.
+        //  it 1: A's 13th token takes a 4th block (free 2); B needs 4: the head blocks, and C,
+        //        which would fit, waits behind it. A decodes on alone: a run of 9 iterations
+        //        (its blocks at the 17th and 21st tokens fit the 2 free), done at 10 ms, 6
+        //        blocks freed.
+        //  it 10: B and C both admitted (5 blocks), scheduled at 10 ms, done at 11 ms.
+        // D (prompt 4, output 1) arrives at 5 ms while the head is blocked: the run is not
+        // cut (it could not be admitted anyway).
+        let mut e = Engine::with_cost(flat_cost(1, 0), &cfg(4, 8, 100), 6);
+        let half = SimTime::from_nanos(MS / 2);
+        let (done, _) = drive(
+            &mut e,
+            &[
+                (t(0), 1, 12, 10, vec![]),
+                (half, 2, 16, 1, vec![]),
+                (half, 3, 4, 1, vec![]),
+            ],
+        );
+        assert_eq!(
+            done,
+            vec![
+                fin(1, 0, 1, 10, 0),
+                fin(2, 10, 11, 11, 0),
+                fin(3, 10, 11, 11, 0)
+            ]
+        );
+
+        // The same with D at 5 ms: the run's end stays at 10 ms.
+        let mut e = Engine::with_cost(flat_cost(1, 0), &cfg(4, 8, 100), 6);
+        let mut done = Vec::new();
+        for (id, p) in [(1, 12), (2, 16)] {
+            let at = if id == 1 { t(0) } else { half };
+            e.admit(
+                at,
+                &Request {
+                    id,
+                    prompt: p,
+                    output: if id == 1 { 10 } else { 1 },
+                    hashes: &[],
+                },
+            )
+            .unwrap();
+            if id == 1 {
+                e.advance(t(0), &mut done); // it 0 scheduled
+            }
+        }
+        e.advance(t(1), &mut done); // it 0 ends, the run starts
+        assert_eq!(e.next_event(), Some(t(10)));
+        let epoch = e.epoch;
+        e.admit(
+            t(5),
+            &Request {
+                id: 4,
+                prompt: 4,
+                output: 1,
+                hashes: &[],
+            },
+        )
+        .unwrap();
+        assert_eq!((e.next_event(), e.epoch), (Some(t(10)), epoch));
+    }
+
+    #[test]
+    fn an_arrival_with_a_free_slot_cuts_a_run_after_the_iteration_in_progress() {
+        // A (prompt 4, output 20) decodes alone at 1 ms per iteration from 1 ms. B arrives at
+        // 5.5 ms: the iteration 5→6 ms is in progress; B is admitted in the one at 6 ms.
+        let mut e = Engine::with_cost(flat_cost(1, 0), &cfg(4, 8, 100), 100);
+        let (done, _) = drive(
+            &mut e,
+            &[
+                (t(0), 1, 4, 20, vec![]),
+                (SimTime::from_nanos(5 * MS + MS / 2), 2, 4, 1, vec![]),
+            ],
+        );
+        assert_eq!(done, vec![fin(2, 6, 7, 7, 0), fin(1, 0, 1, 20, 0)]);
+    }
+
+    #[test]
+    fn prefix_hits_shorten_a_prefill_by_exactly_the_hit_blocks() {
+        // 1 ms + 1 µs per token per iteration; blocks of 16. A: 64 prompt tokens, hashes
+        // [1, 2, 3, 4], output 1: 1.064 ms.
+        let mut c = cfg(16, 8, 2048);
+        c.prefix_caching = PrefixCaching::Hashes;
+        let us = |n: u64| SimTime::from_nanos(n * 1000);
+        let arrivals = vec![
+            (t(0), 1, 64, 1, vec![1, 2, 3, 4]),
+            // B shares 3 blocks: 48 tokens hit, 16 computed: 10 ms + 1.016 ms.
+            (t(10), 2, 64, 1, vec![1, 2, 3, 9]),
+            // C is A again: the hit is capped at (64 − 1) / 16 = 3 blocks (the last token is
+            // always computed): 20 ms + 1.016 ms.
+            (t(20), 3, 64, 1, vec![1, 2, 3, 4]),
+            // D misses at its second block: 1 block hits, 48 computed: 30 ms + 1.048 ms.
+            (t(30), 4, 64, 1, vec![1, 7, 3, 4]),
+            // E has no hashes: 40 ms + 1.064 ms.
+            (t(40), 5, 64, 1, vec![]),
+        ];
+        let mut e = Engine::with_cost(flat_cost(1, 1), &c, 100);
+        let (done, _) = drive(&mut e, &arrivals);
+        let ends: Vec<SimTime> = done.iter().map(|f| f.last_token).collect();
+        assert_eq!(
+            ends,
+            vec![us(1064), us(11_016), us(21_016), us(31_048), us(41_064)]
+        );
+        assert_eq!(e.counters().prefix_hit_tokens, 48 + 48 + 16);
+        assert_eq!(e.counters().prompt_tokens, 64 + 16 + 16 + 48 + 64);
+
+        // Without prefix caching every prefill computes 64 tokens.
+        let mut e = Engine::with_cost(flat_cost(1, 1), &cfg(16, 8, 2048), 100);
+        let (done, _) = drive(&mut e, &arrivals);
+        assert!(done
+            .iter()
+            .zip(&arrivals)
+            .all(|(f, a)| f.last_token == a.0 + crate::time::SimDuration::from_nanos(1_064_000)));
+
+        // A hit rate of 0.5: 2 of the 4 full blocks hit, 32 tokens computed: 1.032 ms.
+        let mut c = cfg(16, 8, 2048);
+        c.prefix_caching = PrefixCaching::HitRate(0.5);
+        let mut e = Engine::with_cost(flat_cost(1, 1), &c, 100);
+        let (done, _) = drive(&mut e, &arrivals[..1]);
+        assert_eq!(done[0].last_token, us(1032));
+    }
+
+    #[test]
+    fn the_pausing_mode_prefills_in_iterations_without_decodes() {
+        // 1 ms + 1 µs per token. A (prompt 100, output 3) at 0; B (prompt 200, output 2) at
+        // 1.5 ms.
+        //  0 → 1.1 ms: A's prefill (first token).
+        //  1.1 → 2.101 ms: A decodes (2nd token); B arrived meanwhile.
+        //  2.101 → 3.301 ms: B's prefill alone (1 ms + 200 µs); A's decode waits. B's first.
+        //  3.301 → 4.303 ms: both decode: A's 3rd (done), B's 2nd (done).
+        let mut c = cfg(16, 8, 2048);
+        c.prefill = PrefillMode::PausesDecode;
+        let us = |n: u64| SimTime::from_nanos(n * 1000);
+        let mut e = Engine::with_cost(flat_cost(1, 1), &c, 100);
+        let (done, _) = drive(
+            &mut e,
+            &[(t(0), 1, 100, 3, vec![]), (us(1500), 2, 200, 2, vec![])],
+        );
+        let f = |id, s, a, b| Finished {
+            id,
+            scheduled: us(s),
+            first_token: us(a),
+            last_token: us(b),
+            preemptions: 0,
+        };
+        assert_eq!(done, vec![f(1, 0, 1100, 4303), f(2, 2101, 3301, 4303)]);
+
+        // Chunked, the same arrivals: B's prefill shares an iteration with A's decode.
+        //  2.101 → 3.302 ms: A's 3rd token (done) and B's prefill (201 tokens); B's first.
+        //  3.302 → 4.303 ms: B's 2nd.
+        let mut e = Engine::with_cost(flat_cost(1, 1), &cfg(16, 8, 2048), 100);
+        let (done, _) = drive(
+            &mut e,
+            &[(t(0), 1, 100, 3, vec![]), (us(1500), 2, 200, 2, vec![])],
+        );
+        assert_eq!(done, vec![f(1, 0, 1100, 3302), f(2, 2101, 3302, 4303)]);
+    }
+
+    #[test]
+    fn removal_and_clear_give_back_every_block() {
+        let mut e = Engine::with_cost(flat_cost(1, 0), &cfg(4, 1, 100), 10);
+        let mut done = Vec::new();
+        for id in 1..=3 {
+            e.admit(
+                t(0),
+                &Request {
+                    id,
+                    prompt: 8,
+                    output: 20,
+                    hashes: &[],
+                },
+            )
+            .unwrap();
+        }
+        e.advance(t(0), &mut done);
+        assert_eq!((e.running(), e.waiting()), (1, 2));
+        assert!(e.remove(t(0), 2)); // waiting: out at once
+        assert!(e.remove(t(0), 1)); // running: out at the end of its iteration
+        assert!(!e.remove(t(0), 1));
+        e.advance(t(1), &mut done);
+        assert!(done.is_empty());
+        // Request 3 runs now.
+        assert_eq!((e.running(), e.waiting()), (1, 0));
+        let mut ids = Vec::new();
+        e.clear(&mut ids);
+        assert_eq!(ids, vec![3]);
+        assert_eq!((e.kv_blocks_used(), e.next_event()), (0, None));
+        // A request larger than the whole cache is refused.
+        assert_eq!(
+            e.admit(
+                t(2),
+                &Request {
+                    id: 9,
+                    prompt: 40,
+                    output: 1,
+                    hashes: &[]
+                }
+            ),
+            Err(Rejected::TooLong)
+        );
+    }
+
+    #[test]
+    fn decode_runs_give_the_same_results_as_iteration_by_iteration() {
+        // A random workload on Llama-3.1-8B / RTX PRO 6000 with a small KV cache (so that
+        // requests preempt), arrivals during runs, shared prefixes, in both prefill modes.
+        let co = Coefficients::defaults(InterconnectKind::Pcie);
+        let cost = StepCost::new(&llama_8b(), &rtx_pro_6000(), 1, &co);
+        for (case, mode) in [PrefillMode::Chunked, PrefillMode::PausesDecode]
+            .into_iter()
+            .enumerate()
+        {
+            let mut rng = Mix(11 + case as u64);
+            let mut at = 0u64;
+            let arrivals: Vec<Arrival> = (0..400)
+                .map(|id| {
+                    at += rng.below(300 * MS);
+                    let prompt = 1 + rng.below(2000) as u32;
+                    let shared = rng.below(4);
+                    let hashes = (0..u64::from(prompt / 16))
+                        .map(|b| {
+                            if b < 20 {
+                                shared * 1000 + b
+                            } else {
+                                u64::from(id) << 32 | b
+                            }
+                        })
+                        .collect();
+                    (
+                        SimTime::from_nanos(at),
+                        id,
+                        prompt,
+                        1 + rng.below(600) as u32,
+                        hashes,
+                    )
+                })
+                .collect();
+            let mut c = cfg(16, 32, 2048);
+            c.prefill = mode;
+            c.prefix_caching = PrefixCaching::Hashes;
+            let results: Vec<_> = [true, false]
+                .into_iter()
+                .map(|runs| {
+                    let mut e = Engine::with_cost(cost, &c, 1000);
+                    e.set_decode_runs(runs);
+                    let (done, events) = drive(&mut e, &arrivals);
+                    (done, e.counters(), events)
+                })
+                .collect();
+            let (fast, slow) = (&results[0], &results[1]);
+            assert_eq!(fast.0.len(), 400);
+            if let Some(i) = (0..fast.0.len()).find(|&i| fast.0[i] != slow.0[i]) {
+                panic!(
+                    "{mode:?}: finished #{i} differs: runs {:?}, step by step {:?}",
+                    fast.0[i], slow.0[i]
+                );
+            }
+            assert_eq!(fast.1, slow.1, "{mode:?}");
+            assert!(
+                fast.1.preemptions > 0,
+                "{mode:?}: the workload should preempt"
+            );
+            assert!(fast.1.prefix_hit_tokens > 0);
+            // Runs are what make it fast: far fewer events than iterations.
+            assert!(fast.2 * 5 < slow.2, "{} vs {} events", fast.2, slow.2);
         }
     }
 }
