@@ -7,10 +7,14 @@
 pub mod arch;
 pub mod catalog_file;
 pub mod config;
+pub mod engine;
 pub mod gpu;
 pub mod gpus;
+pub mod kv;
 pub mod load;
 pub mod models;
+pub mod replay;
+pub mod step_time;
 
 pub use gpus::{gpu_by_name, gpu_for_catalog_model, gpu_names};
 pub use models::{model_by_name, model_names};
