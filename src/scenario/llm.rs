@@ -50,11 +50,33 @@ const TIME: Key<Duration> = Key::required(
     "set the step time at that batch size, such as time = \"25ms\"",
 );
 
+/// An `llm` table as written: a token profile, or an engine from physics (it names a `model`).
+#[derive(Debug, Clone)]
+pub enum RawLlm {
+    /// `{ prefill_per_token, decode_step, max_batch }`.
+    Profile(LlmProfile),
+    /// `{ model, gpu, tp, ... }`, resolved with the instance type.
+    Engine(Box<super::llm_engine::RawEngine>),
+}
+
+/// `llm = { ... }`: an engine from physics if it names a `model`, else a token profile.
+pub(super) fn read_llm(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<RawLlm>> {
+    let at = node.at();
+    let engine = node.has_key(super::llm_engine::MODEL_KEY);
+    let value = if engine {
+        RawLlm::Engine(Box::new(super::llm_engine::read_engine(r, node)?))
+    } else {
+        RawLlm::Profile(read_llm_profile(r, node)?.value)
+    };
+    Some(Located {
+        value,
+        path: at.path,
+        span: at.span,
+    })
+}
+
 /// `llm = { prefill_per_token, prefill_overhead, decode_step, max_batch }`.
-pub(super) fn read_llm_profile(
-    r: &mut Reader<'_>,
-    node: Node<'_, '_>,
-) -> Option<Located<LlmProfile>> {
+fn read_llm_profile(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<LlmProfile>> {
     let at = node.at();
     let mut f = r.table(
         node,

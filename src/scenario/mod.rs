@@ -30,6 +30,7 @@ mod fleet;
 mod grid;
 mod lifecycle;
 mod llm;
+mod llm_engine;
 mod market;
 mod raw;
 mod reader;

@@ -79,11 +79,8 @@ impl Footprint {
             let n = u64::from(pool_slots(spec));
             slots += n;
             let t = &scenario.instance_types[spec.instance_type];
-            if t.llm.is_some() {
-                llm = llm.saturating_add(
-                    n.saturating_mul(u64::from(t.concurrency))
-                        .saturating_mul(crate::model::fleet::llm::LlmBatch::BYTES_PER_SEQUENCE),
-                );
+            if let Some(server) = &t.llm {
+                llm = llm.saturating_add(n.saturating_mul(server.bytes_per_instance()));
             }
         }
         let targets: u64 = scenario

@@ -36,6 +36,27 @@ pub(super) struct Arrival {
     pub input_tokens: u32,
     /// The tokens it generates (0: not token-based).
     pub output_tokens: u32,
+    /// Its trace record, when the trace carries prompt block hashes (for prefix caching).
+    pub hashed_record: Option<HashedRecord>,
+}
+
+/// A trace record's index, for the prompt block hashes the trace holds for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct HashedRecord(std::num::NonZeroU32);
+
+impl HashedRecord {
+    /// Record `k` (`None` past `u32::MAX − 1` records: then it has no hashes to offer).
+    fn new(k: usize) -> Option<Self> {
+        u32::try_from(k + 1)
+            .ok()
+            .and_then(std::num::NonZeroU32::new)
+            .map(HashedRecord)
+    }
+
+    /// The record's index in the trace.
+    pub fn index(self) -> usize {
+        self.0.get() as usize - 1
+    }
 }
 
 /// What the closed loop measured after the warm-up: sums, never per-request records.
@@ -147,8 +168,12 @@ impl Traffic {
         let quantile = open_unit(&mut self.work_rng);
         let mut user = self.population.draw_user(&mut self.user_rng);
         let mut tokens = (0, 0);
+        let mut hashed_record = None;
         if let Some((data, k)) = self.arrivals.trace_record() {
             tokens = data.tokens(k);
+            if !data.hash_starts.is_empty() {
+                hashed_record = HashedRecord::new(k);
+            }
             if let Some(&u) = data.users.get(k) {
                 user = u;
             }
@@ -160,7 +185,10 @@ impl Traffic {
         if let Some(next) = self.arrivals.next_arrival() {
             queue.schedule_source_in(next - now, Event::Arrival);
         }
-        self.with_tokens(scenario, class, quantile, user, tokens)
+        Arrival {
+            hashed_record,
+            ..self.with_tokens(scenario, class, quantile, user, tokens)
+        }
     }
 
     /// Closed-loop `user` sends its next request.
@@ -196,6 +224,7 @@ impl Traffic {
             user,
             input_tokens,
             output_tokens,
+            hashed_record: None,
         }
     }
 

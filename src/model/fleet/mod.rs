@@ -8,6 +8,7 @@
 mod fault;
 pub mod lifecycle;
 pub mod llm;
+pub mod llm_server;
 pub mod mixed;
 mod pool;
 

@@ -24,9 +24,10 @@ pub struct InstanceType {
     pub region: Option<String>,
     /// Its accelerator (`"A10G"`), when the catalog knows it.
     pub gpu_model: Option<String>,
-    /// Its token-based LLM serving profile (`llm = { ... }`); `None`: it serves only classes
-    /// with a service-time distribution. With one, `concurrency` is its `max_batch`.
-    pub llm: Option<super::llm::LlmProfile>,
+    /// Its LLM server (`llm = { ... }`: a token profile or a model on GPUs); `None`: it
+    /// serves only classes with a service-time distribution. With one, `concurrency` is its
+    /// slots ([`super::llm_server::LlmServer::slots`]).
+    pub llm: Option<super::llm_server::LlmServer>,
     /// Its spot price path, if one is known (the scenario's `spot_price`, else the catalog's):
     /// buying it on the spot market without one is a validation error.
     pub spot_price: Option<crate::model::market::spot_price::SpotPriceSpec>,

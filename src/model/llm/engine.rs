@@ -315,6 +315,14 @@ impl Engine {
         }
     }
 
+    /// True if request `id` is in the engine, waiting or running (and not cancelled). O(n).
+    pub fn contains(&self, id: u32) -> bool {
+        self.running.iter().chain(self.waiting.iter()).any(|&slot| {
+            let s = &self.seqs[slot as usize];
+            s.id == id && !s.cancelled
+        })
+    }
+
     /// When the engine next changes (an iteration or a run ends, or a pending one starts);
     /// `None` when idle.
     pub fn next_event(&self) -> Option<SimTime> {

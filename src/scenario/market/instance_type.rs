@@ -5,12 +5,13 @@
 use std::path::Path;
 
 use super::spot_price::{read_spot_price, resolve_spot, RawSpotPrice};
-use crate::model::fleet::llm::LlmProfile;
+use crate::model::fleet::llm_server::LlmServer;
 use crate::model::fleet::InstanceType;
 use crate::model::market::catalog::{self, CatalogEntry, Cloud, Lookup};
 use crate::model::market::interruptions::{SpotAvailability, SpotInterruptions};
 use crate::model::market::spot_price::SpotPriceSpec;
-use crate::scenario::llm::read_llm_profile;
+use crate::scenario::llm::{read_llm, RawLlm};
+use crate::scenario::llm_engine::resolve_engine;
 use crate::scenario::reader::keys::{Key, Kind, Name, Nested, OneOf, Positive, Price, Text, Whole};
 use crate::scenario::reader::{check_unique, Located, Names, Node, Reader};
 use crate::scenario::spot::availability::read_spot_availability;
@@ -32,7 +33,7 @@ pub struct RawInstanceType {
     /// Present but broken reads as `value: None` (reported).
     pub spot_availability: Option<Located<Option<SpotAvailability>>>,
     /// `llm = { ... }`: present (`Some`), and read (`Some(Some)`) or broken (reported).
-    pub llm: Option<Option<Located<LlmProfile>>>,
+    pub llm: Option<Option<Located<RawLlm>>>,
     /// `price` and `concurrency` were written (perhaps broken, then already reported).
     pub gives_price: bool,
     pub gives_concurrency: bool,
@@ -82,7 +83,7 @@ pub fn read_instance_type(
         spot_availability: f.read_nested(r, &SPOT_AVAILABILITY, |r, n| {
             read_spot_availability(r, n, base_dir)
         }),
-        llm: f.node(r, &LLM).map(|n| read_llm_profile(r, n)),
+        llm: f.node(r, &LLM).map(|n| read_llm(r, n)),
     };
     f.finish(r);
     Some(t)
@@ -169,8 +170,17 @@ fn validate_instance_type(
         .as_ref()
         .map(|p| p.value)
         .or(entry.map(|e| e.on_demand_usd_per_hour));
-    let concurrency = llm
-        .map(|l| l.value.max_batch)
+    let server =
+        match llm.map(|l| &l.value) {
+            None => None,
+            Some(RawLlm::Profile(p)) => Some(LlmServer::Profile(p.clone())),
+            Some(RawLlm::Engine(e)) => Some(LlmServer::Engine(std::sync::Arc::new(
+                resolve_engine(r, e, &name.value, entry)?,
+            ))),
+        };
+    let concurrency = server
+        .as_ref()
+        .map(LlmServer::slots)
         .or(t.concurrency.as_ref().map(|c| c.value as u32))
         .or(entry.map(|e| e.concurrency));
     let (price, concurrency) = (price?, concurrency?);
@@ -194,7 +204,7 @@ fn validate_instance_type(
         cloud: entry.map(|e| e.cloud),
         region: entry.map(|e| e.region.clone()),
         gpu_model: entry.and_then(|e| e.gpu_model.clone()),
-        llm: llm.map(|l| l.value.clone()),
+        llm: server,
         spot_price,
         // Broken: reported by stage one.
         spot_interruptions: match &t.spot_interruptions {
@@ -208,21 +218,34 @@ fn validate_instance_type(
     })
 }
 
-/// An LLM type's `concurrency`, if given, is its `max_batch`; false if not (reported).
+/// An LLM type's `concurrency`, if given, is its `max_batch` (or its engine's
+/// `max_num_seqs`); false if not (reported).
 fn llm_concurrency_fits(
     r: &mut Reader<'_>,
-    llm: Option<&Located<LlmProfile>>,
+    llm: Option<&Located<RawLlm>>,
     concurrency: Option<&Located<u64>>,
 ) -> bool {
     if let (Some(l), Some(c)) = (llm, concurrency) {
-        if c.value != u64::from(l.value.max_batch) {
+        let (slots, key) = match &l.value {
+            RawLlm::Profile(p) => (Some(p.max_batch), "max_batch"),
+            RawLlm::Engine(e) => (e.max_num_seqs(), "max_num_seqs"),
+        };
+        let Some(slots) = slots else {
+            r.error(
+                c,
+                "an LLM engine's concurrency is its max_num_seqs",
+                Some("remove concurrency and set llm.max_num_seqs".into()),
+            );
+            return false;
+        };
+        if c.value != u64::from(slots) {
             r.error(
                 c,
                 format!(
-                    "an LLM instance type's concurrency is its max_batch ({}), not {}",
-                    l.value.max_batch, c.value
+                    "an LLM instance type's concurrency is its {key} ({slots}), not {}",
+                    c.value
                 ),
-                Some("remove concurrency: max_batch sets the slots".into()),
+                Some(format!("remove concurrency: {key} sets the slots")),
             );
             return false;
         }

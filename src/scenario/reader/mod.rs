@@ -67,6 +67,11 @@ pub struct Node<'a, 'de> {
 }
 
 impl<'a, 'de> Node<'a, 'de> {
+    /// True if the node is a table with `key` (to choose between forms before reading).
+    pub fn has_key(&self, key: &str) -> bool {
+        self.value.as_table().is_some_and(|t| t.get(key).is_some())
+    }
+
     /// The root of a parsed document.
     pub fn root(value: &'a Value<'de>) -> Self {
         Node {

@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::model::fleet::llm::{DecodeCurve, StepPoint, TokenCount};
+use crate::model::fleet::llm_server::LlmServer;
+use crate::model::llm::config::{PrefillMode, PrefixCaching};
 
 fn parse(llm: &str, class: &str) -> Scenario {
     let text = format!(
@@ -37,7 +39,11 @@ fn a_linear_profile_sets_the_slots_and_keeps_the_catalog_price() {
     // max_batch is the concurrency; the price still comes from the catalog ($1.006/h).
     assert_eq!(t.concurrency, 32);
     assert_eq!(t.price_per_hour, 1.006);
-    let p = t.llm.as_ref().expect("an llm profile");
+    let p = t
+        .llm
+        .as_ref()
+        .and_then(LlmServer::profile)
+        .expect("an llm profile");
     assert_eq!(
         (p.prefill_per_token, p.prefill_overhead),
         (200_000, 5_000_000)
@@ -56,7 +62,11 @@ fn a_curve_of_points_is_kept_as_written() {
         r#"{ prefill_per_token = "1ms", max_batch = 8, decode_step = [{ batch = 1, time = "20ms" }, { batch = 8, time = "34ms" }] }"#,
         TOKENS,
     );
-    let p = s.instance_types[0].llm.as_ref().unwrap();
+    let p = s.instance_types[0]
+        .llm
+        .as_ref()
+        .and_then(LlmServer::profile)
+        .unwrap();
     assert_eq!(
         p.decode_step,
         DecodeCurve::new(vec![
@@ -83,4 +93,134 @@ fn a_class_with_a_service_time_on_an_llm_type_is_not_token_based() {
     );
     assert!(s.classes[0].tokens.is_none());
     assert_eq!(s.instance_types[0].concurrency, 8);
+}
+
+/// An engine on catalog type `itype` (`llm = {llm}`), or the error text.
+fn engine_on(itype: &str, llm: &str) -> Result<Scenario, String> {
+    let text = format!(
+        r#"name = "s"
+duration = "1h"
+[traffic]
+rate = "10/s"
+[[instance_type]]
+name = "{itype}"
+llm = {llm}
+[[pool]]
+name = "p"
+instance_type = "{itype}"
+instances = 1
+[[class]]
+name = "chat"
+{TOKENS}
+"#
+    );
+    Scenario::parse(&text, Path::new("t.toml")).map_err(|e| e.to_string())
+}
+
+#[test]
+fn an_engine_takes_its_gpu_and_tp_from_the_instance_type_and_vllm_defaults() {
+    // g6e.xlarge: one L40S (48 GB: below 70 GiB, so vLLM's 2048 batched tokens and 256
+    // sequences); tp defaults to the type's GPU count.
+    let s = engine_on("g6e.xlarge", r#"{ model = "llama-3.1-8b" }"#).unwrap();
+    let t = &s.instance_types[0];
+    let e = t
+        .llm
+        .as_ref()
+        .and_then(LlmServer::engine)
+        .expect("an engine");
+    assert_eq!(e.gpu.name, "L40S");
+    assert_eq!(e.config.tp, 1);
+    assert_eq!(
+        (e.config.max_num_batched_tokens, e.config.max_num_seqs),
+        (2048, 256)
+    );
+    assert_eq!(t.concurrency, 256);
+    assert_eq!(e.config.prefill, PrefillMode::Chunked);
+    assert_eq!(e.config.prefix_caching, PrefixCaching::Hashes);
+    assert!(e.kv_blocks > 0);
+    // p5.48xlarge: eight H100 SXM; tp 8 by default, H100 (80 GB, not an A100): 8192 / 1024.
+    let s = engine_on(
+        "p5.48xlarge",
+        r#"{ model = "llama-3.1-70b", max_num_seqs = 64 }"#,
+    )
+    .unwrap();
+    let e = s.instance_types[0]
+        .llm
+        .as_ref()
+        .and_then(LlmServer::engine)
+        .unwrap();
+    assert_eq!((e.gpu.name.as_str(), e.config.tp), ("H100", 8));
+    assert_eq!(e.config.max_num_batched_tokens, 8192);
+    assert_eq!(s.instance_types[0].concurrency, 64);
+}
+
+#[test]
+fn an_engine_overrides_its_settings_and_coefficients() {
+    let s = engine_on(
+        "g6e.xlarge",
+        r#"{ model = "qwen3-8b", gpu = "H100-SXM", max_num_batched_tokens = 512, block_size = 32, kv_blocks = 1000, prefill = "pauses_decode", prefix_hit_rate = 0.25, coefficients = { compute_efficiency = 0.5, overhead_per_layer = "40us" } }"#,
+    )
+    .unwrap();
+    let e = s.instance_types[0]
+        .llm
+        .as_ref()
+        .and_then(LlmServer::engine)
+        .unwrap();
+    assert_eq!(e.gpu.name, "H100");
+    assert_eq!(
+        (e.config.max_num_batched_tokens, e.config.block_size),
+        (512, 32)
+    );
+    assert_eq!(e.kv_blocks, 1000);
+    assert_eq!(e.config.prefill, PrefillMode::PausesDecode);
+    assert_eq!(e.config.prefix_caching, PrefixCaching::HitRate(0.25));
+    assert_eq!(e.coefficients.compute_efficiency, 0.5);
+    assert!((e.coefficients.overhead_per_layer - 40e-6).abs() < 1e-12);
+    // Not given: the default.
+    assert_eq!(e.coefficients.memory_efficiency, 0.823);
+}
+
+#[test]
+fn an_engine_with_its_own_model_architecture() {
+    let s = engine_on(
+        "g6e.xlarge",
+        r#"{ model = { name = "tiny", params_total = 1e9, layers = 16, hidden = 2048, heads = 16, kv_heads = 4, vocab = 32000 } }"#,
+    )
+    .unwrap();
+    let e = s.instance_types[0]
+        .llm
+        .as_ref()
+        .and_then(LlmServer::engine)
+        .unwrap();
+    assert_eq!(e.model.name, "tiny");
+    assert_eq!(e.model.head_dim, 128);
+    assert_eq!(e.model.kv_bytes_per_token(), 2 * 16 * 4 * 128 * 2);
+}
+
+#[test]
+fn engine_mistakes_are_errors_with_their_field() {
+    let e = engine_on("g6e.xlarge", r#"{ model = "llama-3.1-8" }"#).unwrap_err();
+    assert!(
+        e.contains("llama-3.1-8") && e.contains("did you mean"),
+        "{e}"
+    );
+    let e = engine_on("g6e.xlarge", r#"{ model = "llama-3.1-8b", gpu = "H1000" }"#).unwrap_err();
+    assert!(e.contains("no GPU named"), "{e}");
+    let e = engine_on("g6e.xlarge", r#"{ model = "llama-3.1-8b", tp = 2 }"#).unwrap_err();
+    assert!(e.contains("tp = 2") && e.contains("1 GPUs"), "{e}");
+    // 141 GB of weights on one 48 GB L40S.
+    let e = engine_on("g6e.xlarge", r#"{ model = "llama-3.1-70b" }"#).unwrap_err();
+    assert!(e.contains("does not fit") && e.contains("raise tp"), "{e}");
+    let e = engine_on(
+        "g6e.xlarge",
+        r#"{ model = "llama-3.1-8b", coefficients = { memory_efficiency = 0 } }"#,
+    )
+    .unwrap_err();
+    assert!(e.contains("memory_efficiency"), "{e}");
+    let e = engine_on(
+        "g6e.xlarge",
+        r#"{ model = "llama-3.1-8b", max_num_seq = 4 }"#,
+    )
+    .unwrap_err();
+    assert!(e.contains("max_num_seq"), "{e}");
 }

@@ -27,7 +27,7 @@ use crate::model::autoscale::spec::MetricKind;
 use crate::model::balancer::routing::RetryPolicy;
 use crate::model::balancer::{slow_start, Algorithm, Balancer};
 use crate::model::fleet::lifecycle::InstanceState;
-use crate::model::fleet::llm::LlmBatch;
+use crate::model::fleet::llm_server::LlmWork;
 use crate::model::fleet::Dispatch;
 use crate::model::market::PurchaseOption;
 use crate::scenario::spec::PoolSpec;
@@ -100,7 +100,7 @@ pub(super) struct Instance {
     pub busy_area: u64,
     pub busy_since: SimTime,
     /// Its continuously batched token-based work (created on its first LLM request).
-    pub llm: Option<Box<LlmBatch>>,
+    pub llm: Option<Box<LlmWork>>,
     /// `busy_area` and the time at the last metrics mark (the start of the period measured).
     pub mark_area: u64,
     pub mark_at: SimTime,

@@ -1,15 +1,22 @@
-//! Token-based requests on LLM instances: the world's side of [`crate::model::fleet::llm`].
+//! Token-based requests on LLM instances: the world's side of
+//! [`crate::model::fleet::llm_server`] (a token profile's batch, or an engine from physics).
 //!
-//! A token-based request that gets a slot on an instance type with an `llm` profile joins the
-//! instance's continuous batch instead of drawing a service time. The batch says when its next
-//! prefill or last token is due; one event per instance (`LlmNext`, stale unless its epoch is
-//! the batch's) stands for it and is scheduled again whenever the batch changes. A finished
+//! A token-based request that gets a slot on an instance type with an `llm` server joins the
+//! instance's work instead of drawing a service time. The work says when its next prefill,
+//! iteration or last token is due; one event per instance (`LlmNext`, stale unless its epoch
+//! is the work's) stands for it and is scheduled again whenever the work changes. A finished
 //! request ends through the same path as any service end; its slot then takes the next waiting
-//! request, which joins the batch.
+//! request, which joins. An engine refuses a request longer than its whole KV cache (vLLM
+//! answers such a prompt with an error): it fails as rejected.
+//!
+//! Prefix caching: a trace with prompt block hashes (Mooncake's `hash_ids`, one per 512
+//! tokens, the block size of the Mooncake traces' README, kvcache-ai/Mooncake
+//! `FAST25-release/traces`) hands the engine one hash per block of its `block_size` tokens,
+//! derived from the trace block's hash and the block's place in it.
 
 use super::Phase;
 use crate::metrics::Failure;
-use crate::model::fleet::llm::LlmProfile;
+use crate::model::fleet::llm_server::{LlmServer, LlmWork};
 use crate::model::fleet::OnTimeout;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -17,9 +24,31 @@ use crate::world::fleet::Instance;
 use crate::world::ids::{Id, InstanceId, RequestId};
 use crate::world::{Ctx, Event};
 
-/// The LLM profile of `inst`'s type, if it has one.
-fn profile<'s>(scenario: &'s Scenario, inst: &Instance) -> Option<&'s LlmProfile> {
+/// The LLM server of `inst`'s type, if it has one.
+fn server<'s>(scenario: &'s Scenario, inst: &Instance) -> Option<&'s LlmServer> {
     scenario.instance_types[inst.itype.index()].llm.as_ref()
+}
+
+/// Tokens per block of the Mooncake traces' `hash_ids`.
+const TRACE_BLOCK_TOKENS: u32 = 512;
+
+/// The hashes of a prompt of `prompt` tokens' full blocks of `block_size` tokens, from the
+/// trace's hashes of its blocks of [`TRACE_BLOCK_TOKENS`], into `out` (cleared first).
+fn engine_block_hashes(trace: &[u64], prompt: u32, block_size: u32, out: &mut Vec<u64>) {
+    out.clear();
+    let block_size = block_size.max(1);
+    for b in 0..prompt / block_size {
+        let first = u64::from(b) * u64::from(block_size);
+        let Some(&h) = trace.get((first / u64::from(TRACE_BLOCK_TOKENS)) as usize) else {
+            break;
+        };
+        // The trace block's hash (which covers everything before it too) and where this
+        // block sits in it: SplitMix64's finalizer spreads the pair over 64 bits.
+        let mut x = h ^ first.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        out.push(x ^ (x >> 31));
+    }
 }
 
 impl Ctx<'_> {
@@ -30,15 +59,44 @@ impl Ctx<'_> {
         instance: InstanceId,
         id: RequestId,
     ) {
+        let scenario = self.scenario;
         let inst = &mut self.fleet.instances[instance];
-        let Some(profile) = profile(self.scenario, inst) else {
+        let Some(server) = server(scenario, inst) else {
             return; // `start` sends only token-based requests on LLM types here
         };
         let req = self.requests.slab.get_mut(id);
         req.instance = Some(instance);
         req.phase = Phase::Serving;
-        let batch = inst.llm.get_or_insert_with(Box::default);
-        batch.admit(now, profile, id.raw(), req.input_tokens, req.output_tokens);
+        let hashes = &mut self.requests.hash_scratch;
+        hashes.clear();
+        if let (LlmServer::Engine(spec), Some(record), Some(trace)) =
+            (server, req.hashed_record, &scenario.trace)
+        {
+            let block_size = spec.config.block_size;
+            engine_block_hashes(
+                trace.data.hashes(record.index()),
+                req.input_tokens,
+                block_size,
+                hashes,
+            );
+        }
+        let work = inst
+            .llm
+            .get_or_insert_with(|| Box::new(LlmWork::new(server)));
+        let tokens = (req.input_tokens, req.output_tokens);
+        if work.admit(now, server, id.raw(), tokens, hashes).is_err() {
+            // Longer than the engine's whole KV cache: refused at once.
+            let req = *req;
+            self.release(&req, None);
+            self.after_failure(now, id, Failure::Rejected);
+            self.requests.slab.remove(id);
+            let inst = &mut self.fleet.instances[instance];
+            inst.set_busy(now, inst.busy - 1);
+            self.recorder.slot_freed();
+            self.serve_next(now, instance);
+            return;
+        }
+        let req = self.requests.slab.get(id);
         if req.deadline != SimTime::NEVER {
             let at = req.deadline.max(now);
             let generation = self.requests.slab.generation(id);
@@ -53,42 +111,40 @@ impl Ctx<'_> {
         self.schedule_llm(now, instance);
     }
 
-    /// Schedules `instance`'s batch event for its next prefill end or last token.
+    /// Schedules `instance`'s LLM event for its work's next change.
     fn schedule_llm(&mut self, now: SimTime, instance: InstanceId) {
         let inst = &self.fleet.instances[instance];
-        let (Some(batch), Some(profile)) = (inst.llm.as_deref(), profile(self.scenario, inst))
-        else {
+        let (Some(work), Some(server)) = (inst.llm.as_deref(), server(self.scenario, inst)) else {
             return;
         };
-        if let Some(at) = batch.next_event(profile) {
-            let epoch = batch.epoch;
+        if let Some(at) = work.next_event(server) {
+            let epoch = work.epoch();
             self.queue
                 .schedule_in(at.max(now) - now, Event::LlmNext { instance, epoch });
         }
     }
 
-    /// The epoch of `instance`'s batch if it has work due at `now`.
+    /// The epoch of `instance`'s LLM work if it has a change due at `now`.
     fn due_llm_epoch(&self, now: SimTime, instance: InstanceId) -> Option<u32> {
         let inst = self.fleet.instances.get(instance)?;
-        let batch = inst.llm.as_deref()?;
-        batch
-            .next_event(profile(self.scenario, inst)?)
+        let work = inst.llm.as_deref()?;
+        work.next_event(server(self.scenario, inst)?)
             .filter(|&at| at <= now)
-            .map(|_| batch.epoch)
+            .map(|_| work.epoch())
     }
 
     /// `instance`'s batch reaches its next prefill end or last token.
     pub(in crate::world) fn on_llm_next(&mut self, now: SimTime, instance: InstanceId, epoch: u32) {
         let scenario = self.scenario;
         let inst = &mut self.fleet.instances[instance];
-        let Some(profile) = profile(scenario, inst) else {
+        let Some(server) = server(scenario, inst) else {
             return;
         };
-        let Some(batch) = inst.llm.as_deref_mut().filter(|b| b.epoch == epoch) else {
+        let Some(work) = inst.llm.as_deref_mut().filter(|w| w.epoch() == epoch) else {
             return;
         };
         let mut done = std::mem::take(&mut self.requests.llm_done);
-        batch.advance(now, profile, &mut done);
+        work.advance(now, server, &mut done);
         // Scheduled first: a finished request's slot may admit another, which reschedules.
         self.schedule_llm(now, instance);
         for f in done.drain(..) {
@@ -132,7 +188,7 @@ impl Ctx<'_> {
                 self.fleet.instances[i]
                     .llm
                     .as_deref()
-                    .is_some_and(|b| b.contains(id.raw()))
+                    .is_some_and(|w| w.contains(id.raw()))
             });
         let Some(instance) = req.instance.filter(|_| in_batch) else {
             // Finished, killed, or already abandoned.
@@ -142,10 +198,10 @@ impl Ctx<'_> {
             OnTimeout::KeepServing => self.on_client_deadline(now, id),
             OnTimeout::Cancel => {
                 let inst = &mut self.fleet.instances[instance];
-                if let (Some(profile), Some(batch)) =
-                    (profile(self.scenario, inst), inst.llm.as_deref_mut())
+                if let (Some(server), Some(work)) =
+                    (server(self.scenario, inst), inst.llm.as_deref_mut())
                 {
-                    batch.remove(now, profile, id.raw());
+                    work.remove(now, server, id.raw());
                 }
                 self.release(&req, None);
                 self.after_failure(now, id, Failure::TimedOut);
@@ -162,11 +218,11 @@ impl Ctx<'_> {
     /// `instance` died: its batch's requests (already counted as failed, now `Killed`) are
     /// freed, and its batch emptied.
     pub(in crate::world) fn clear_llm(&mut self, instance: InstanceId) {
-        let Some(batch) = self.fleet.instances[instance].llm.as_deref_mut() else {
+        let Some(work) = self.fleet.instances[instance].llm.as_deref_mut() else {
             return;
         };
         let mut ids = Vec::new();
-        batch.clear(&mut ids);
+        work.clear(&mut ids);
         for id in ids {
             let id = RequestId::from_raw(id);
             debug_assert_eq!(self.requests.slab.get(id).phase, Phase::Killed);

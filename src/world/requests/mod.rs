@@ -50,7 +50,7 @@ use super::Ctx;
 use crate::engine::{RandomStreams, StreamRng};
 use crate::metrics::{Failure, LossSummary};
 use crate::model::distribution::ServiceTime;
-use crate::model::fleet::llm::Finished;
+use crate::model::fleet::llm_server::Served;
 use crate::model::fleet::OnTimeout;
 use crate::model::traffic::backoff::ClientRetry;
 use crate::scenario::Scenario;
@@ -84,7 +84,9 @@ pub(super) struct Requests {
     /// Requests and tries lost to faults, by cause.
     pub losses: LossSummary,
     /// Requests that finished in an LLM batch, reused between events.
-    llm_done: Vec<Finished>,
+    llm_done: Vec<Served>,
+    /// A prompt's block hashes for an engine's prefix cache, reused between requests.
+    hash_scratch: Vec<u64>,
 }
 
 impl Requests {
@@ -136,6 +138,7 @@ impl Requests {
                 && scenario.client_retry.is_none(),
             losses: LossSummary::default(),
             llm_done: Vec::new(),
+            hash_scratch: Vec::new(),
         }
     }
 
@@ -205,6 +208,7 @@ impl Ctx<'_> {
             last_backoff: 0,
             region,
             input_tokens: arrival.input_tokens,
+            hashed_record: arrival.hashed_record,
             output_tokens: arrival.output_tokens,
         }) else {
             return self.requests_full();
