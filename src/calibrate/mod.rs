@@ -1,0 +1,283 @@
+//! `fleetsim calibrate`: fitting an LLM engine's efficiency coefficients to a measured run.
+//!
+//! A measured run (the JSON lines of `scenarios/data/vllm_runs/`, or vLLM's `benchmark_serving`
+//! result JSON; [`run_file`]) gives per request its arrival, token counts and the times of its
+//! first and last tokens. Its statistics ([`stats`]: mean, p50, p90, p99 of TTFT, TPOT and
+//! end-to-end latency) are what the fit ([`fit`], Nelder-Mead in [`nelder_mead`]) makes a
+//! replay of the same arrivals reproduce, moving the compute and memory efficiencies and the
+//! per-layer overhead; the interconnect constants stay as the GPU's defaults give them. The
+//! result is an error table ([`table`]) and a profile a scenario can include ([`profile`]).
+//!
+//! It must not know about the simulation (`engine`, `world`) or results (`metrics`,
+//! `report`): the one simulator it runs is the engine's replay of a single instance, reached
+//! through [`replay`], and it writes its one file itself.
+
+pub mod bench_json;
+pub mod fit;
+pub mod nelder_mead;
+pub mod profile;
+pub mod run_file;
+pub mod stats;
+pub mod table;
+
+use std::path::PathBuf;
+
+use crate::model::llm::arch::ModelArch;
+use crate::model::llm::config::{Coefficients, EngineConfig};
+use crate::model::llm::gpu::Gpu;
+use crate::time::SimTime;
+
+pub use fit::{Fit, FitError};
+pub use run_file::{MeasuredRun, RunFileError, RunFormat, RunSettings};
+
+/// One request of a run, as the replay is given it: when it arrived and its token counts.
+/// (The engine's `ReplayRequest` has the same fields.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunRequest {
+    /// Arrival at the engine (the first request of a run arrives at zero).
+    pub arrival: SimTime,
+    /// Prompt tokens.
+    pub input: u32,
+    /// Generated tokens (at least 1).
+    pub output: u32,
+}
+
+/// When one request was served, measured or simulated: what TTFT, TPOT and end-to-end latency
+/// follow from ([`stats::RunStats::of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestTimes {
+    /// Arrival at the engine.
+    pub arrival: SimTime,
+    /// The first token's time.
+    pub first_token: SimTime,
+    /// The last token's time.
+    pub last_token: SimTime,
+    /// Generated tokens (at least 1).
+    pub output: u32,
+}
+
+/// Why calibration could not go on, beyond the run file's own errors.
+#[derive(Debug, thiserror::Error)]
+pub enum CalibrateError {
+    /// The measured run does not read.
+    #[error(transparent)]
+    Run(#[from] RunFileError),
+    /// The model or GPU catalog, or the engine's replay, is not in this build yet.
+    #[error("{what} is not available in this build yet\nhelp: {help}")]
+    NotAvailableYet {
+        /// What is missing.
+        what: &'static str,
+        /// What to do meanwhile.
+        help: &'static str,
+    },
+    /// The fit could not start or the replay gave an unusable answer.
+    #[error(transparent)]
+    Fit(#[from] FitError),
+    /// A setting from the command line is out of range.
+    #[error("{flag} {value} is out of range: {why}\nhelp: {help}")]
+    BadSetting {
+        /// The flag, such as `--tp`.
+        flag: &'static str,
+        /// What was given.
+        value: String,
+        /// Why it cannot be used.
+        why: &'static str,
+        /// What to give instead.
+        help: &'static str,
+    },
+    /// The profile cannot be written.
+    #[error("cannot write the profile {path}: {source}")]
+    Write {
+        /// The profile's path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+// LEAD: bind to the model catalog (i16-catalogs: `model_by_name`) once it is on main.
+/// The model named `name` in the built-in catalog.
+pub fn lookup_model(name: &str) -> Result<ModelArch, CalibrateError> {
+    let _ = name;
+    Err(CalibrateError::NotAvailableYet {
+        what: "the model catalog (--model)",
+        help: "the catalog of models by name arrives with issue 16's catalogs; until then `fleetsim calibrate` can read and check a run, not fit it",
+    })
+}
+
+// LEAD: bind to the GPU catalog (i16-catalogs: `gpu_by_name`) once it is on main.
+/// The GPU named `name` in the built-in catalog.
+pub fn lookup_gpu(name: &str) -> Result<Gpu, CalibrateError> {
+    let _ = name;
+    Err(CalibrateError::NotAvailableYet {
+        what: "the GPU catalog (--gpu)",
+        help: "the catalog of GPUs by name arrives with issue 16's catalogs; until then `fleetsim calibrate` can read and check a run, not fit it",
+    })
+}
+
+/// A simulator of a run for the fit: the times of each request of the run, in its order, for
+/// a set of coefficients.
+pub type Simulator<'a> = Box<dyn FnMut(&Coefficients) -> Vec<RequestTimes> + 'a>;
+
+// LEAD: bind to the engine's replay (i16-engine: `model::llm::replay::replay(arch, gpu, cfg, co,
+// reqs)`, whose `ReplayRequest` has `RunRequest`'s fields): convert `reqs` once, then return
+// `Ok(Box::new(move |co| ...))` zipping the replay's per-request first and last token times
+// with `reqs`' arrivals and output counts, in the same order.
+/// The engine's replay of `reqs` on one engine of `arch` on `gpu` with `cfg`, as a
+/// [`Simulator`] of the coefficients.
+pub fn replayer<'a>(
+    arch: &'a ModelArch,
+    gpu: &'a Gpu,
+    cfg: &'a EngineConfig,
+    reqs: &'a [RunRequest],
+) -> Result<Simulator<'a>, CalibrateError> {
+    let _ = (arch, gpu, cfg, reqs);
+    Err(CalibrateError::NotAvailableYet {
+        what: "the engine's replay",
+        help: "the vLLM engine model arrives with issue 16's engine; until then `fleetsim calibrate` can read and check a run, not fit it",
+    })
+}
+
+/// What `fleetsim calibrate` is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrateArgs {
+    /// The measured run.
+    pub run: PathBuf,
+    /// The model's catalog name.
+    pub model: String,
+    /// The GPU's catalog name.
+    pub gpu: String,
+    /// Tensor-parallel GPUs (overrides the run's `meta.json`; default 1).
+    pub tp: Option<u32>,
+    /// `max_num_seqs` (overrides `meta.json`; default vLLM's for the GPU).
+    pub max_num_seqs: Option<u32>,
+    /// `max_num_batched_tokens` (overrides `meta.json`; default vLLM's for the GPU).
+    pub max_num_batched_tokens: Option<u32>,
+    /// The request rate of a `benchmark_serving` result \[requests/s\] (overrides the file's;
+    /// infinite: all at once).
+    pub request_rate: Option<f64>,
+}
+
+impl CalibrateArgs {
+    /// The command line that asks this, for the profile's first line (the path as given).
+    pub fn command_line(&self) -> String {
+        let mut line = format!(
+            "fleetsim calibrate {} --model {} --gpu {}",
+            self.run.display(),
+            self.model,
+            self.gpu
+        );
+        for (flag, value) in [
+            ("--tp", self.tp),
+            ("--max-num-seqs", self.max_num_seqs),
+            ("--max-num-batched-tokens", self.max_num_batched_tokens),
+        ] {
+            if let Some(v) = value {
+                line.push_str(&format!(" {flag} {v}"));
+            }
+        }
+        if let Some(r) = self.request_rate {
+            line.push_str(&format!(" --request-rate {r}"));
+        }
+        line
+    }
+}
+
+/// What `fleetsim calibrate` answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibration {
+    /// The fit.
+    pub fit: Fit,
+    /// The error tables: with the default coefficients, then fitted.
+    pub table: String,
+    /// The fitted profile's text.
+    pub profile: String,
+}
+
+/// Reads the run, replays it with the default coefficients of the GPU's interconnect, fits
+/// them, and lays out the tables and the profile.
+pub fn calibrate(args: &CalibrateArgs) -> Result<Calibration, CalibrateError> {
+    if let Some(r) = args.request_rate {
+        if r.is_nan() || r <= 0.0 {
+            return Err(CalibrateError::BadSetting {
+                flag: "--request-rate",
+                value: r.to_string(),
+                why: "a rate is above 0",
+                help:
+                    "give the rate the benchmark sent requests at, in requests per second, or inf",
+            });
+        }
+    }
+    for (flag, value) in [
+        ("--tp", args.tp),
+        ("--max-num-seqs", args.max_num_seqs),
+        ("--max-num-batched-tokens", args.max_num_batched_tokens),
+    ] {
+        if value == Some(0) {
+            return Err(CalibrateError::BadSetting {
+                flag,
+                value: "0".into(),
+                why: "it counts GPUs, sequences or tokens: at least 1",
+                help: "leave the flag out to take the run's meta.json or vLLM's default",
+            });
+        }
+    }
+    let run = run_file::read_run(&args.run, args.request_rate)?;
+    let measured = stats::RunStats::of(&run.measured).ok_or(RunFileError {
+        file: run.file.clone(),
+        line: None,
+        field: None,
+        problem: run_file::Problem::NoTpot,
+    })?;
+    let arch = lookup_model(&args.model)?;
+    let gpu = lookup_gpu(&args.gpu)?;
+    let tp = args.tp.or(run.settings.tp).unwrap_or(1);
+    let mut cfg = EngineConfig::vllm_defaults(&gpu.name, gpu.memory_bytes, tp);
+    if let Some(n) = args.max_num_seqs.or(run.settings.max_num_seqs) {
+        cfg.max_num_seqs = n;
+    }
+    if let Some(n) = args
+        .max_num_batched_tokens
+        .or(run.settings.max_num_batched_tokens)
+    {
+        cfg.max_num_batched_tokens = n;
+    }
+    let start = Coefficients::defaults(gpu.interconnect);
+    let mut simulate = replayer(&arch, &gpu, &cfg, &run.requests)?;
+    let defaults = stats::RunStats::of(&simulate(&start)).ok_or(FitError::Unusable {
+        expected: run.requests.len(),
+        got: 0,
+    })?;
+    let fit = fit::fit(&measured, run.requests.len(), &start, &mut simulate)?;
+    let name = format!("{} on {} (tp={tp})", arch.name, gpu.name);
+    let mut table = table::error_table(
+        &format!("{name} with the default coefficients"),
+        &measured,
+        &defaults,
+    );
+    table.push('\n');
+    table.push_str(&table::error_table(
+        &format!(
+            "{name} fitted ({} replays, loss {:.6} from {:.6})",
+            fit.evaluations, fit.loss, fit.start_loss
+        ),
+        &measured,
+        &fit.simulated,
+    ));
+    let profile = profile::profile_toml(
+        &fit.coefficients,
+        &[
+            args.command_line(),
+            format!(
+                "{} requests; worst |error| over the mean and p90 of TTFT, TPOT and E2E: {:.1}%",
+                run.requests.len(),
+                100.0 * table::worst_error(&measured, &fit.simulated)
+            ),
+        ],
+    );
+    Ok(Calibration {
+        fit,
+        table,
+        profile,
+    })
+}
