@@ -313,3 +313,218 @@ pub fn send_times(arrivals: Arrivals, n: usize) -> Vec<f64> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calibrate::run_file::read_run;
+    use std::path::PathBuf;
+
+    /// Three requests as `benchmark_serving --save-result` writes them (on one line), the
+    /// second failed.
+    fn result(extra: &str) -> String {
+        format!(
+            r#"{{"date": "20250101-000000", "backend": "vllm", "request_rate": 4.0, "burstiness": 1.0, "max_concurrency": null, "duration": 2.0, "completed": 2, "input_lens": [100, 50, 30], "output_lens": [3, 0, 2], "ttfts": [0.25, 0.0, 0.5], "itls": [[0.125, 0.125], [], [0.25]], "errors": ["", "Bad Request", ""], "mean_ttft_ms": 375.0{extra}}}"#
+        )
+    }
+
+    fn read_text(text: &str, rate: Option<f64>) -> Result<MeasuredRun, RunFileError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path: PathBuf = dir.path().join("vllm-4.0qps.json");
+        std::fs::write(&path, text).unwrap();
+        read_run(&path, rate)
+    }
+
+    #[test]
+    fn a_result_gives_expected_arrivals_and_client_times() {
+        let run = read_text(&result(""), None).unwrap();
+        let ms = |m: u64| SimTime::ZERO + SimDuration::from_millis(m);
+        assert_eq!(run.format, RunFormat::BenchmarkServing(Arrivals::Rate(4.0)));
+        assert_eq!(run.failed, 1);
+        // Requests 0 and 2 at 0/4 and 2/4 s; the failed one is left out.
+        assert_eq!(
+            run.requests,
+            vec![
+                RunRequest {
+                    arrival: ms(0),
+                    input: 100,
+                    output: 3
+                },
+                RunRequest {
+                    arrival: ms(500),
+                    input: 30,
+                    output: 2
+                },
+            ]
+        );
+        assert_eq!(
+            run.measured,
+            vec![
+                RequestTimes {
+                    arrival: ms(0),
+                    first_token: ms(250),
+                    last_token: ms(500),
+                    output: 3
+                },
+                RequestTimes {
+                    arrival: ms(500),
+                    first_token: ms(1000),
+                    last_token: ms(1250),
+                    output: 2
+                },
+            ]
+        );
+        // Pretty-printed, as a person may save it: the same run.
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<Value>(&result("")).unwrap())
+                .unwrap();
+        assert_eq!(read_text(&pretty, None).unwrap().measured, run.measured);
+    }
+
+    #[test]
+    fn the_rate_comes_from_the_file_the_flag_or_a_ramp_up() {
+        let all = read_text(
+            &result("").replace("4.0, \"burstiness", "\"inf\", \"burstiness"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(all.format, RunFormat::BenchmarkServing(Arrivals::AllAtOnce));
+        assert!(all.requests.iter().all(|r| r.arrival == SimTime::ZERO));
+        let flag = read_text(&result(""), Some(2.0)).unwrap();
+        assert_eq!(
+            flag.requests[1].arrival,
+            SimTime::ZERO + SimDuration::from_secs(1)
+        );
+        let inf = read_text(&result(""), Some(f64::INFINITY)).unwrap();
+        assert_eq!(inf.format, RunFormat::BenchmarkServing(Arrivals::AllAtOnce));
+        // Linear from 1 to 3 requests/s over 3 requests: rates 1, 2, 3; sends at 0, ½, ½ + ⅓.
+        let t = send_times(
+            Arrivals::RampUp {
+                exponential: false,
+                start: 1.0,
+                end: 3.0,
+            },
+            3,
+        );
+        assert_eq!(t, vec![0.0, 0.5, 0.5 + 1.0 / 3.0]);
+        // Exponential from 1 to 4: rates 1, 2, 4.
+        let t = send_times(
+            Arrivals::RampUp {
+                exponential: true,
+                start: 1.0,
+                end: 4.0,
+            },
+            3,
+        );
+        assert_eq!(t, vec![0.0, 0.5, 0.75]);
+        let ramp = read_text(
+            &result(
+                r#", "ramp_up_strategy": "linear", "ramp_up_start_rps": 1, "ramp_up_end_rps": 3"#,
+            ),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            ramp.format,
+            RunFormat::BenchmarkServing(Arrivals::RampUp {
+                exponential: false,
+                start: 1.0,
+                end: 3.0
+            })
+        );
+    }
+
+    #[test]
+    fn every_bad_result_names_its_field() {
+        let r = result("");
+        let cases: Vec<(String, &str, Problem)> = vec![
+            (
+                r.replace(r#""input_lens": [100, 50, 30], "#, ""),
+                "input_lens",
+                Problem::NotDetailed,
+            ),
+            (
+                r.replace("[3, 0, 2]", "[3, 0]"),
+                "output_lens",
+                Problem::LengthMismatch {
+                    reference: "input_lens",
+                    expected: 3,
+                    found: 2,
+                },
+            ),
+            (
+                r.replace("[3, 0, 2]", "[3, 0, 0]"),
+                "output_lens[2]",
+                Problem::OutputZero,
+            ),
+            (
+                r.replace("[100, 50, 30]", "[100, 50, \"x\"]"),
+                "input_lens[2]",
+                Problem::NotANumber("a string"),
+            ),
+            (
+                r.replace("[0.25, 0.0, 0.5]", "[0.25, 0.0, -0.5]"),
+                "ttfts[2]",
+                Problem::Negative(-0.5),
+            ),
+            (
+                r.replace("[[0.125, 0.125]", "[[0.125, true]"),
+                "itls[0][1]",
+                Problem::NotANumber("a boolean"),
+            ),
+            (
+                r.replace("\"request_rate\": 4.0, ", ""),
+                "request_rate",
+                Problem::NoRate,
+            ),
+            (
+                r.replace("4.0, \"burstiness", "0, \"burstiness"),
+                "request_rate",
+                Problem::NotPositive(0.0),
+            ),
+            (
+                r.replace("4.0, \"burstiness", "\"fast\", \"burstiness"),
+                "request_rate",
+                Problem::Unknown {
+                    found: "fast".into(),
+                    expected: "a number of requests per second or \"inf\"",
+                },
+            ),
+            (
+                r.replace("\"max_concurrency\": null", "\"max_concurrency\": 8"),
+                "max_concurrency",
+                Problem::ClientConcurrency(8),
+            ),
+            (
+                r.replace("[\"\", \"Bad Request\", \"\"]", "[\"x\", \"y\", \"z\"]"),
+                "errors",
+                Problem::AllFailed,
+            ),
+            (
+                result(r#", "ramp_up_strategy": "sudden""#),
+                "ramp_up_strategy",
+                Problem::Unknown {
+                    found: "\"sudden\"".into(),
+                    expected: "\"linear\" or \"exponential\"",
+                },
+            ),
+        ];
+        for (text, field, problem) in cases {
+            let e = read_text(&text, None).unwrap_err();
+            assert_eq!(
+                (e.field.as_deref(), &e.problem),
+                (Some(field), &problem),
+                "{text}"
+            );
+            assert!(e.to_string().contains("\nhelp: "));
+        }
+        // NaN in a result is not JSON: the file is not recognised as a result, and reads as a
+        // JSON-lines run whose line 1 is not JSON.
+        let e = read_text(&r.replace("[0.25, 0.0, 0.5]", "[NaN, 0.0, 0.5]"), None).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(matches!(e.problem, Problem::NotJson(_)), "{e:?}");
+        // Two results appended (`--append-result`).
+        let e = read_text(&format!("{r}\n{r}\n"), None).unwrap_err();
+        assert_eq!(e.problem, Problem::Appended);
+    }
+}

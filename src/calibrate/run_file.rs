@@ -489,3 +489,292 @@ pub fn read_meta(file: &Path) -> Result<RunSettings, RunFileError> {
         max_num_batched_tokens: setting("max_num_batched_tokens")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calibrate::stats::RunStats;
+
+    const GOOD: &str = r#"{"request_id": "a", "input_toks": 100, "output_toks": 11, "arrival_time": 5.0, "queued_ts": 1000.5, "scheduled_ts": 1000.5, "first_token_ts": 1000.75, "last_token_ts": 1001.75}
+{"request_id": "b", "input_toks": 7, "output_toks": 1, "queued_ts": 1001.0, "first_token_ts": 1001.5, "last_token_ts": 1001.5}
+"#;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// The error reading `text` as a run gives.
+    fn problem_of(text: &str) -> RunFileError {
+        let dir = tempfile::tempdir().unwrap();
+        read_run(&write(dir.path(), "requests.jsonl", text), None).unwrap_err()
+    }
+
+    /// `GOOD` with the first line's `from` replaced by `to`.
+    fn bad(from: &str, to: &str) -> String {
+        let (first, rest) = GOOD.split_once('\n').unwrap();
+        assert!(first.contains(from), "{from}");
+        format!("{}\n{rest}", first.replacen(from, to, 1))
+    }
+
+    #[test]
+    fn a_json_lines_run_is_aligned_on_the_first_queued_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = read_run(&write(dir.path(), "requests.jsonl", GOOD), None).unwrap();
+        let ms = |m: u64| SimTime::ZERO + SimDuration::from_millis(m);
+        assert_eq!(run.format, RunFormat::JsonLines);
+        assert_eq!(
+            run.requests,
+            vec![
+                RunRequest {
+                    arrival: ms(0),
+                    input: 100,
+                    output: 11
+                },
+                RunRequest {
+                    arrival: ms(500),
+                    input: 7,
+                    output: 1
+                },
+            ]
+        );
+        assert_eq!(
+            run.measured[0],
+            RequestTimes {
+                arrival: ms(0),
+                first_token: ms(250),
+                last_token: ms(1250),
+                output: 11
+            }
+        );
+        assert_eq!(run.measured[1].first_token, ms(1000));
+        assert_eq!(run.settings, RunSettings::default(), "no meta.json");
+        assert_eq!(run.failed, 0);
+    }
+
+    #[test]
+    fn meta_json_beside_the_run_gives_its_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "requests.jsonl", GOOD);
+        write(
+            dir.path(),
+            "meta.json",
+            r#"{"engine_kwargs": {"tensor_parallel_size": 2, "max_num_seqs": 128, "max_num_batched_tokens": null}}"#,
+        );
+        let run = read_run(&path, None).unwrap();
+        assert_eq!(
+            run.settings,
+            RunSettings {
+                tp: Some(2),
+                max_num_seqs: Some(128),
+                max_num_batched_tokens: None
+            }
+        );
+        write(
+            dir.path(),
+            "meta.json",
+            r#"{"engine_kwargs": {"max_num_seqs": "many"}}"#,
+        );
+        let e = read_run(&path, None).unwrap_err();
+        assert_eq!(e.file, dir.path().join("meta.json"));
+        assert_eq!(e.field.as_deref(), Some("engine_kwargs.max_num_seqs"));
+        assert_eq!(e.problem, Problem::NotANumber("a string"));
+        write(
+            dir.path(),
+            "meta.json",
+            r#"{"engine_kwargs": {"tensor_parallel_size": 0}}"#,
+        );
+        assert!(matches!(
+            read_run(&path, None).unwrap_err().problem,
+            Problem::NotACount(_)
+        ));
+        write(dir.path(), "meta.json", "{");
+        assert!(matches!(
+            read_run(&path, None).unwrap_err().problem,
+            Problem::NotJson(_)
+        ));
+    }
+
+    #[test]
+    fn every_bad_line_names_its_line_and_field() {
+        let cases: Vec<(String, Option<usize>, Option<&str>, Problem)> = vec![
+            (
+                bad(r#""input_toks": 100, "#, ""),
+                Some(1),
+                Some("input_toks"),
+                Problem::Missing,
+            ),
+            (
+                bad("100", "\"100\""),
+                Some(1),
+                Some("input_toks"),
+                Problem::NotANumber("a string"),
+            ),
+            (
+                bad("100", "-3"),
+                Some(1),
+                Some("input_toks"),
+                Problem::NotACount("-3".into()),
+            ),
+            (
+                bad("100", "2.5"),
+                Some(1),
+                Some("input_toks"),
+                Problem::NotACount("2.5".into()),
+            ),
+            (
+                bad("100", "99999999999"),
+                Some(1),
+                Some("input_toks"),
+                Problem::NotACount("99999999999".into()),
+            ),
+            (
+                bad(r#""output_toks": 11"#, r#""output_toks": 0"#),
+                Some(1),
+                Some("output_toks"),
+                Problem::OutputZero,
+            ),
+            (
+                bad("1000.75", "NaN"),
+                Some(1),
+                Some("first_token_ts"),
+                Problem::NotFinite,
+            ),
+            (
+                bad("1001.75", "Infinity"),
+                Some(1),
+                Some("last_token_ts"),
+                Problem::NotFinite,
+            ),
+            (
+                bad("1000.75", "null"),
+                Some(1),
+                Some("first_token_ts"),
+                Problem::NotANumber("null"),
+            ),
+            (
+                bad("1000.75", "1000.25"),
+                Some(1),
+                Some("first_token_ts"),
+                Problem::FirstBeforeQueued,
+            ),
+            (
+                bad("1001.75", "1000.7"),
+                Some(1),
+                Some("last_token_ts"),
+                Problem::LastBeforeFirst,
+            ),
+            (
+                GOOD.lines().rev().collect::<Vec<_>>().join("\n"),
+                Some(2),
+                Some("queued_ts"),
+                Problem::Unsorted { previous_line: 1 },
+            ),
+            (
+                bad("1001.75", "2000000000"),
+                Some(1),
+                Some("last_token_ts"),
+                Problem::TooLate,
+            ),
+            ("[1, 2]\n".into(), Some(1), None, Problem::NotAnObject),
+        ];
+        for (text, line, field, problem) in cases {
+            let e = problem_of(&text);
+            assert_eq!(
+                (e.line, e.field.as_deref(), &e.problem),
+                (line, field, &problem),
+                "{text}"
+            );
+            let message = e.to_string();
+            assert!(message.contains("requests.jsonl"), "{message}");
+            assert!(message.contains("\nhelp: "), "{message}");
+        }
+        // A line that is not JSON: line 2, after a blank line that is skipped.
+        let e = problem_of(&format!(
+            "{}\n\n{{\"input_toks\": \n",
+            GOOD.lines().next().unwrap()
+        ));
+        assert_eq!(e.line, Some(3));
+        assert!(matches!(e.problem, Problem::NotJson(_)), "{e:?}");
+    }
+
+    #[test]
+    fn empty_missing_and_oversized_files_are_errors() {
+        assert_eq!(problem_of("").problem, Problem::Empty);
+        assert_eq!(problem_of("\n  \n").problem, Problem::Empty);
+        let one_token = GOOD.lines().nth(1).unwrap();
+        assert_eq!(problem_of(one_token).problem, Problem::NoTpot);
+        let e = read_run(Path::new("/nonexistent/requests.jsonl"), None).unwrap_err();
+        assert!(matches!(e.problem, Problem::Unreadable(_)));
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/requests.jsonl: cannot be read"),
+            "{e}"
+        );
+        // Larger than a file read whole may take: refused by its size, not read.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.jsonl");
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(crate::limits::MemoryBudget::current().max_file_bytes() + 1)
+            .unwrap();
+        let e = read_run(&path, None).unwrap_err();
+        assert!(
+            matches!(&e.problem, Problem::Unreadable(why) if why.contains("more than")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_message_says_where_what_and_how_to_fix_it() {
+        let e = problem_of(&bad(r#""output_toks": 11"#, r#""output_toks": 0"#));
+        let text = e.to_string();
+        assert!(text.contains("requests.jsonl:1: field `output_toks`: is 0: a request generates at least one token\nhelp: "), "{text}");
+    }
+
+    /// The shipped runs read whole, with their meta.json, and their measured statistics are the
+    /// prototype's (`default_table.txt`, measured column, four decimals): the same alignment,
+    /// definitions and percentile rule.
+    #[test]
+    fn the_shipped_runs_read_with_the_prototypes_statistics() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/data/vllm_runs");
+        let cases = [
+            (
+                "RTXPRO6000_Llama-3.1-8B",
+                1,
+                [7.0972, 9.4427, 16.8527, 19.7553],
+                [0.0325, 0.0334, 0.0365, 0.0373],
+                [28.2007, 29.6156, 35.4507, 37.6388],
+            ),
+            (
+                "RTXPRO6000_Qwen3-32B",
+                2,
+                [36.9052, 40.7018, 84.3187, 93.3471],
+                [0.0803, 0.0843, 0.0945, 0.0971],
+                [90.4081, 98.6489, 118.2563, 126.3370],
+            ),
+        ];
+        for (folder, tp, ttft, tpot, e2e) in cases {
+            let run = read_run(&root.join(folder).join("requests.jsonl"), None).unwrap();
+            assert_eq!(run.requests.len(), 300);
+            assert_eq!(
+                run.settings,
+                RunSettings {
+                    tp: Some(tp),
+                    max_num_seqs: Some(128),
+                    max_num_batched_tokens: Some(2048)
+                }
+            );
+            let s = RunStats::of(&run.measured).unwrap();
+            for (summary, want) in [(s.ttft, ttft), (s.tpot, tpot), (s.e2e, e2e)] {
+                let got = [summary.mean, summary.p50, summary.p90, summary.p99];
+                for (g, w) in got.iter().zip(want) {
+                    assert!(
+                        (g - w).abs() < 0.5e-4 + 1e-9,
+                        "{folder}: {got:?} vs {want:?}"
+                    );
+                }
+            }
+        }
+    }
+}
