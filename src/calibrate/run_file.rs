@@ -221,7 +221,7 @@ impl Problem {
     /// What to do about it.
     pub fn help(&self) -> &'static str {
         match self {
-            Problem::Unreadable(_) => "check the path; a file larger than the memory budget allows can be read with a larger --max-memory budget or cut into parts",
+            Problem::Unreadable(_) => "check the path and that the file can be read; a run larger than an eighth of the memory budget is not read whole: cut it into parts",
             Problem::Empty => "give a run with at least one request: one JSON object per line (scenarios/data/vllm_runs/README.md) or a benchmark_serving result",
             Problem::NotJson(_) | Problem::NotAnObject => "each line of a run holds one JSON object: {\"input_toks\": ..., \"output_toks\": ..., \"queued_ts\": ..., \"first_token_ts\": ..., \"last_token_ts\": ...}",
             Problem::Missing => "every request needs input_toks, output_toks, queued_ts, first_token_ts and last_token_ts (scenarios/data/vllm_runs/README.md)",
