@@ -244,15 +244,32 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<Calibration, CalibrateError> {
     }
     let start = Coefficients::defaults(gpu.interconnect);
     let mut simulate = replayer(&arch, &gpu, &cfg, &run.requests)?;
-    let defaults = stats::RunStats::of(&simulate(&start)).ok_or(FitError::Unusable {
-        expected: run.requests.len(),
-        got: 0,
-    })?;
-    let fit = fit::fit(&measured, run.requests.len(), &start, &mut simulate)?;
     let name = format!("{} on {} (tp={tp})", arch.name, gpu.name);
+    fit_and_report(args, &name, &run, &measured, &start, &mut simulate)
+}
+
+/// Replays `run` with `start` and fits it with `simulate`, and lays out the tables (titled with
+/// `name`) and the profile: [`calibrate`] once the model, the GPU and the replay are known.
+pub fn fit_and_report(
+    args: &CalibrateArgs,
+    name: &str,
+    run: &MeasuredRun,
+    measured: &stats::RunStats,
+    start: &Coefficients,
+    simulate: &mut dyn FnMut(&Coefficients) -> Vec<RequestTimes>,
+) -> Result<Calibration, CalibrateError> {
+    let requests = run.requests.len();
+    let at_start = simulate(start);
+    let defaults = stats::RunStats::of(&at_start)
+        .filter(|_| at_start.len() == requests)
+        .ok_or(FitError::Unusable {
+            expected: requests,
+            got: at_start.len(),
+        })?;
+    let fit = fit::fit(measured, requests, start, simulate)?;
     let mut table = table::error_table(
         &format!("{name} with the default coefficients"),
-        &measured,
+        measured,
         &defaults,
     );
     table.push('\n');
@@ -261,23 +278,120 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<Calibration, CalibrateError> {
             "{name} fitted ({} replays, loss {:.6} from {:.6})",
             fit.evaluations, fit.loss, fit.start_loss
         ),
-        &measured,
+        measured,
         &fit.simulated,
     ));
-    let profile = profile::profile_toml(
-        &fit.coefficients,
-        &[
-            args.command_line(),
-            format!(
-                "{} requests; worst |error| over the mean and p90 of TTFT, TPOT and E2E: {:.1}%",
-                run.requests.len(),
-                100.0 * table::worst_error(&measured, &fit.simulated)
-            ),
-        ],
-    );
+    let mut comments = vec![args.command_line()];
+    if run.failed > 0 {
+        comments.push(format!("{} failed requests left out", run.failed));
+    }
+    comments.push(format!(
+        "{requests} requests; worst |error| over the mean and p90 of TTFT, TPOT and E2E: {:.1}%",
+        100.0 * table::worst_error(measured, &fit.simulated)
+    ));
+    let profile = profile::profile_toml(&fit.coefficients, &comments);
     Ok(Calibration {
         fit,
         table,
         profile,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::llm::gpu::InterconnectKind;
+    use crate::time::SimDuration;
+
+    /// Each request alone: TTFT = 32·overhead + input·2e9 / (1e14·eff_c), then a token every
+    /// 32·overhead + 16e9 / (1e12·eff_m).
+    fn closed_form(reqs: &[RunRequest], co: &Coefficients) -> Vec<RequestTimes> {
+        let overhead = 32.0 * co.overhead_per_layer;
+        reqs.iter()
+            .map(|r| {
+                let ttft = overhead + f64::from(r.input) * 2e9 / (1e14 * co.compute_efficiency);
+                let tpot = overhead + 16e9 / (1e12 * co.memory_efficiency);
+                let first = r.arrival + SimDuration::from_secs_f64(ttft);
+                RequestTimes {
+                    arrival: r.arrival,
+                    first_token: first,
+                    last_token: first + SimDuration::from_secs_f64(tpot * f64::from(r.output - 1)),
+                    output: r.output,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_report_has_both_tables_and_a_profile_that_reads_back() {
+        let requests: Vec<RunRequest> = (0..40u32)
+            .map(|i| RunRequest {
+                arrival: SimTime::ZERO + SimDuration::from_millis(u64::from(i) * 100),
+                input: 200 + (i * 613) % 4000,
+                output: 2 + (i * 37) % 300,
+            })
+            .collect();
+        let truth = Coefficients {
+            compute_efficiency: 0.4,
+            memory_efficiency: 0.9,
+            overhead_per_layer: 50e-6,
+            ..Coefficients::defaults(InterconnectKind::Pcie)
+        };
+        let run = MeasuredRun {
+            file: PathBuf::from("run.jsonl"),
+            format: RunFormat::JsonLines,
+            measured: closed_form(&requests, &truth),
+            requests,
+            settings: RunSettings::default(),
+            failed: 2,
+        };
+        let measured = stats::RunStats::of(&run.measured).unwrap();
+        let args = CalibrateArgs {
+            run: run.file.clone(),
+            model: "m".into(),
+            gpu: "g".into(),
+            tp: Some(2),
+            max_num_seqs: None,
+            max_num_batched_tokens: None,
+            request_rate: None,
+        };
+        let start = Coefficients::defaults(InterconnectKind::Pcie);
+        let report = || {
+            let reqs = run.requests.clone();
+            fit_and_report(&args, "m on g (tp=2)", &run, &measured, &start, &mut |co| {
+                closed_form(&reqs, co)
+            })
+            .unwrap()
+        };
+        let c = report();
+        assert_eq!(c, report(), "deterministic");
+        let lines: Vec<&str> = c.table.lines().collect();
+        assert_eq!(lines[0], "m on g (tp=2) with the default coefficients");
+        assert_eq!(lines.len(), 2 * 15 + 1);
+        assert_eq!(lines[15], "");
+        assert!(
+            lines[16].starts_with("m on g (tp=2) fitted ("),
+            "{}",
+            lines[16]
+        );
+        assert_eq!(lines[30], "  worst |error| over mean and p90: 0.0%");
+        assert!(c.profile.starts_with(
+            "# fleetsim calibrate run.jsonl --model m --gpu g --tp 2\n# 2 failed requests left out\n# 40 requests; worst |error| over the mean and p90 of TTFT, TPOT and E2E: 0.0%\n[coefficients]\n"
+        ), "{}", c.profile);
+        // The profile holds the fitted coefficients to its four decimals. They are near the
+        // truth, not within 1 % (fit.rs's test shows that on a better-conditioned workload):
+        // here the per-layer overhead is 1.6 ms of TTFTs of 10 to 200 ms, a shallow valley that
+        // the 200 replays do not reach the bottom of (statistics within 10⁻⁴ already).
+        let read = profile::read_profile(&c.profile).unwrap();
+        let near = |got: f64, want: f64| (got - want).abs() / want < 0.05;
+        assert!((read.compute_efficiency - c.fit.coefficients.compute_efficiency).abs() < 0.5e-4);
+        assert!(near(read.compute_efficiency, 0.4), "{read:?}");
+        assert!(near(read.memory_efficiency, 0.9), "{read:?}");
+        assert!(near(read.overhead_per_layer, 50e-6), "{read:?}");
+        assert!(
+            c.fit.loss < 1e-6 && c.fit.evaluations <= fit::MAX_EVALUATIONS,
+            "{:?}",
+            c.fit
+        );
+    }
 }
