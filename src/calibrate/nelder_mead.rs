@@ -29,9 +29,8 @@ pub fn minimize<const N: usize>(
     max_evaluations: u32,
     tolerance: f64,
 ) -> Minimum<N> {
-    let mut evaluations = 0u32;
+    // Every call is counted in `used`.
     let mut eval = |x: &[f64; N]| {
-        evaluations += 1;
         let v = f(x);
         if v.is_nan() {
             f64::INFINITY
@@ -98,12 +97,13 @@ pub fn minimize<const N: usize>(
             if fc < values[N] {
                 (points[N], values[N]) = (xc, fc);
             } else {
+                let best = points[0];
                 for i in 1..=N {
                     if used >= budget {
                         break;
                     }
-                    for j in 0..N {
-                        points[i][j] = points[0][j] + 0.5 * (points[i][j] - points[0][j]);
+                    for (p, b) in points[i].iter_mut().zip(best) {
+                        *p = b + 0.5 * (*p - b);
                     }
                     values[i] = eval(&points[i]);
                     used += 1;
@@ -111,11 +111,10 @@ pub fn minimize<const N: usize>(
             }
         }
     }
-    drop(eval);
     Minimum {
         x: points[0],
         value: values[0],
-        evaluations,
+        evaluations: used,
     }
 }
 
