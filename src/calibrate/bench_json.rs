@@ -116,7 +116,7 @@ pub(super) fn read(
         match object.get(key) {
             None => Err(at(key, Problem::NotDetailed)),
             Some(Value::Array(a)) => Ok(a),
-            Some(v) => Err(at(key, Problem::NotANumber(type_name(v)))),
+            Some(v) => Err(at(key, Problem::NotAList(type_name(v)))),
         }
     };
     let inputs = array("input_lens")?;
@@ -152,7 +152,7 @@ pub(super) fn read(
                 },
             ))
         }
-        Some(v) => return Err(at("errors", Problem::NotANumber(type_name(v)))),
+        Some(v) => return Err(at("errors", Problem::NotAList(type_name(v)))),
     };
     let arrivals = match rate {
         Some(r) if r.is_infinite() => Arrivals::AllAtOnce,
@@ -180,10 +180,7 @@ pub(super) fn read(
         }
         let ttft = as_span(&ttfts[i]).map_err(|p| at(&indexed("ttfts"), p))?;
         let Value::Array(gaps) = &itls[i] else {
-            return Err(at(
-                &indexed("itls"),
-                Problem::NotANumber(type_name(&itls[i])),
-            ));
+            return Err(at(&indexed("itls"), Problem::NotAList(type_name(&itls[i]))));
         };
         let mut decode = 0.0;
         for (j, gap) in gaps.iter().enumerate() {
@@ -471,6 +468,16 @@ mod tests {
                 r.replace("[[0.125, 0.125]", "[[0.125, true]"),
                 "itls[0][1]",
                 Problem::NotANumber("a boolean"),
+            ),
+            (
+                r.replace("[[0.125, 0.125]", "[0.25"),
+                "itls[0]",
+                Problem::NotAList("a number"),
+            ),
+            (
+                r.replace("\"ttfts\": [0.25, 0.0, 0.5]", "\"ttfts\": 0.25"),
+                "ttfts",
+                Problem::NotAList("a number"),
             ),
             (
                 r.replace("\"request_rate\": 4.0, ", ""),

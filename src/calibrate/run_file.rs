@@ -108,6 +108,8 @@ pub enum Problem {
     Missing,
     /// A field is not a number (it is the JSON type named).
     NotANumber(&'static str),
+    /// A field is not a list (it is the JSON type named).
+    NotAList(&'static str),
     /// NaN or infinity.
     NotFinite,
     /// A count that is not a non-negative integer of at most 2^32 - 1.
@@ -168,6 +170,7 @@ impl fmt::Display for Problem {
             Problem::NotAnObject => write!(f, "is not a JSON object"),
             Problem::Missing => write!(f, "is missing"),
             Problem::NotANumber(found) => write!(f, "is {found}, not a number"),
+            Problem::NotAList(found) => write!(f, "is {found}, not a list"),
             Problem::NotFinite => write!(f, "is NaN or infinite, not a number"),
             Problem::NotACount(found) => {
                 write!(f, "is {found}, not a whole number of tokens (0 to 4294967295)")
@@ -226,6 +229,7 @@ impl Problem {
             Problem::NotJson(_) | Problem::NotAnObject => "each line of a run holds one JSON object: {\"input_toks\": ..., \"output_toks\": ..., \"queued_ts\": ..., \"first_token_ts\": ..., \"last_token_ts\": ...}",
             Problem::Missing => "every request needs input_toks, output_toks, queued_ts, first_token_ts and last_token_ts (scenarios/data/vllm_runs/README.md)",
             Problem::NotANumber(_) | Problem::NotFinite => "write the value as a JSON number: times in seconds, token counts as whole numbers",
+            Problem::NotAList(_) => "give the result of one benchmark_serving run, unedited: its per-request fields are lists",
             Problem::NotACount(_) => "token counts are whole numbers such as 512",
             Problem::Negative(_) => "times are spans in seconds from the request's start, never negative",
             Problem::NotPositive(_) => "give the rate in requests per second, above 0 (or \"inf\")",
