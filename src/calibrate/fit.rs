@@ -4,7 +4,9 @@
 //!
 //! Three parameters move, each in a space where any real is valid: logit of the compute
 //! efficiency, logit of the memory efficiency (both stay in (0, 1)) and the natural log of the
-//! per-layer overhead in µs (stays positive). The interconnect's constants (all-reduce latency
+//! per-layer overhead in µs (stays positive). The replay is only ever given efficiencies of
+//! 0.001 to 1 − 10⁻⁶ and overheads of 1 ns to 100 ms per layer: an efficiency of 0 would make a
+//! step last forever. The interconnect's constants (all-reduce latency
 //! and efficiency) and the per-step overhead stay as `start` gives them: a TP-1 run cannot
 //! teach the cost of TP, and fitting them on a TP-2 run confounds them with the memory
 //! efficiency (research README, "Being honest about what (b) proves").
@@ -147,13 +149,22 @@ fn to_params(co: &Coefficients) -> [f64; 3] {
     ]
 }
 
-/// `base` with the coefficients of the parameters `x`.
+/// The coefficients a replay is ever given: efficiencies of 0.001 to 1 − 10⁻⁶ and a per-layer
+/// overhead of 1 ns to 100 ms. The simplex may wander far in an unbounded space, and a replay
+/// with an efficiency of 0 (a step time of ∞) would never end; beyond these bounds the
+/// objective is flat and the simplex comes back.
+const LOGIT_RANGE: (f64, f64) = (-6.906_754_778_648_554, 13.815_509_557_963_773);
+/// ln(1e-3 µs) to ln(1e5 µs).
+const LOG_OVERHEAD_RANGE: (f64, f64) = (-6.907_755_278_982_137, 11.512_925_464_970_229);
+
+/// `base` with the coefficients of the parameters `x`, within the bounds above.
 fn from_params(x: &[f64; 3], base: &Coefficients) -> Coefficients {
-    let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let sigmoid = |z: f64| 1.0 / (1.0 + (-z.clamp(LOGIT_RANGE.0, LOGIT_RANGE.1)).exp());
+    let (lo, hi) = LOG_OVERHEAD_RANGE;
     Coefficients {
         compute_efficiency: sigmoid(x[0]),
         memory_efficiency: sigmoid(x[1]),
-        overhead_per_layer: x[2].exp() * 1e-6,
+        overhead_per_layer: x[2].clamp(lo, hi).exp() * 1e-6,
         ..*base
     }
 }
@@ -272,6 +283,31 @@ mod tests {
                 expected: 60,
                 got: 59
             }
+        );
+    }
+
+    #[test]
+    fn a_replay_is_never_given_coefficients_out_of_bounds() {
+        let base = Coefficients::defaults(InterconnectKind::Pcie);
+        for x in [[-1e6, -1e6, -1e6], [1e6, 1e6, 1e6], [-40.0, 40.0, 0.0]] {
+            let c = from_params(&x, &base);
+            for e in [c.compute_efficiency, c.memory_efficiency] {
+                assert!(0.000_999 < e && e < 1.0, "{x:?} -> {c:?}");
+            }
+            assert!(
+                (0.999e-9..=1.001e-1).contains(&c.overhead_per_layer),
+                "{c:?}"
+            );
+        }
+        let low = from_params(&[-1e6, -1e6, -1e6], &base);
+        assert!(
+            (low.compute_efficiency - 1e-3).abs() < 1e-9
+                && (low.overhead_per_layer - 1e-9).abs() < 1e-15
+        );
+        let high = from_params(&[1e6, 1e6, 1e6], &base);
+        assert!(
+            (high.memory_efficiency - (1.0 - 1e-6)).abs() < 1e-9
+                && (high.overhead_per_layer - 0.1).abs() < 1e-9
         );
     }
 
