@@ -10,7 +10,7 @@
 //!
 //! It must not know about the simulation (`engine`, `world`) or results (`metrics`,
 //! `report`): the one simulator it runs is the engine's replay of a single instance, reached
-//! through [`replay`], and it writes its one file itself.
+//! through [`replayer`], and it writes its one file itself.
 
 pub mod bench_json;
 pub mod fit;
