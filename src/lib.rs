@@ -43,6 +43,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod calibrate;
 pub mod engine;
 pub mod gates;
 pub mod inspect;

@@ -25,6 +25,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use fleetsim::calibrate;
 use fleetsim::gates::{self, ResultFolder, ResultsError, Thresholds};
 use fleetsim::inspect::{self, CatalogQuery, TraceQuery, TraceStatsError, UnknownCloud};
 use fleetsim::layout;
@@ -209,6 +210,39 @@ enum Command {
         #[arg(long)]
         output_tokens_column: Option<String>,
     },
+    /// Fit an LLM engine's efficiency coefficients to a measured vLLM run: replay its arrivals
+    /// and token counts, print the error table (TTFT, TPOT, end-to-end latency: mean, p50, p90,
+    /// p99, simulated against measured) with the default and the fitted coefficients, and
+    /// write the fitted profile as TOML (docs/calibrate.md).
+    Calibrate {
+        /// The measured run: JSON lines, one request per line (scenarios/data/vllm_runs/), or
+        /// the result JSON of vLLM's benchmark_serving (--save-result, with --save-detailed on
+        /// `vllm bench serve`). Told apart by their content.
+        run: PathBuf,
+        /// The model, by its catalog name (such as llama-3.1-8b).
+        #[arg(long)]
+        model: String,
+        /// The GPU, by its catalog name (such as rtx-pro-6000).
+        #[arg(long)]
+        gpu: String,
+        /// Tensor-parallel GPUs (default: the run's meta.json, else 1).
+        #[arg(long)]
+        tp: Option<u32>,
+        /// vLLM's max_num_seqs (default: the run's meta.json, else vLLM's default for the GPU).
+        #[arg(long)]
+        max_num_seqs: Option<u32>,
+        /// vLLM's max_num_batched_tokens (default: the run's meta.json, else vLLM's default
+        /// for the GPU).
+        #[arg(long)]
+        max_num_batched_tokens: Option<u32>,
+        /// A benchmark_serving result's request rate, requests per second or inf (default: the
+        /// file's request_rate): its arrivals are derived from it.
+        #[arg(long)]
+        request_rate: Option<f64>,
+        /// Write the fitted profile to this file (default: print it after the table).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print the instance catalog (GPU and CPU types of AWS, Azure and GCP with list prices):
     /// the names an [[instance_type]] can take its price, concurrency and speed from. With
     /// --models or --gpus, the model or GPU catalog instead.
@@ -357,6 +391,16 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             || cause.is::<TraceStatsError>()
         {
             return INPUT;
+        }
+        // A profile that cannot be written is the machine's; anything else calibrate says
+        // is the input's (the run, the flags, a model or GPU this build cannot look up).
+        if let Some(c) = cause.downcast_ref::<calibrate::CalibrateError>() {
+            return match c {
+                calibrate::CalibrateError::Write { source, .. } if is_environment(source) => {
+                    ENVIRONMENT
+                }
+                _ => INPUT,
+            };
         }
         // The report: the machine's when its I/O error is.
         if let Some(r) = cause.downcast_ref::<ReportError>() {
@@ -519,6 +563,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 output_tokens_column,
             };
             out!("{}", inspect::trace_stats(&trace, &query)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Calibrate {
+            run,
+            model,
+            gpu,
+            tp,
+            max_num_seqs,
+            max_num_batched_tokens,
+            request_rate,
+            out,
+        } => {
+            let args = calibrate::CalibrateArgs {
+                run,
+                model,
+                gpu,
+                tp,
+                max_num_seqs,
+                max_num_batched_tokens,
+                request_rate,
+            };
+            let calibration = calibrate::calibrate(&args)?;
+            out!("{}", calibration.table);
+            match out {
+                Some(path) => {
+                    calibrate::profile::write_atomic(&path, calibration.profile.as_bytes())
+                        .map_err(|source| calibrate::CalibrateError::Write {
+                            path: path.clone(),
+                            source,
+                        })?;
+                    outln!();
+                    outln!("profile in {}", path.display());
+                }
+                None => {
+                    outln!();
+                    out!("{}", calibration.profile);
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Catalog {

@@ -4,6 +4,7 @@
 mod autoscaling;
 mod bad_input;
 mod billing;
+mod calibrate;
 mod catalogs;
 mod closed_loop;
 mod common;
