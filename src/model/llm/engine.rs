@@ -27,11 +27,13 @@
 //!    one that has computed all its tokens samples one (a prefill's last chunk gives the first
 //!    token); one with all its output tokens finishes and frees its blocks.
 //!
-//! [`PrefillMode::PausesDecode`] is vLLM v0's default scheduler without chunked prefill
-//! (`vllm/core/scheduler.py`, `Scheduler._schedule_default`): waiting prompts that fit are
+//! [`PrefillMode::PausesDecode`] is vLLM v0's scheduler without chunked prefill
+//! (`vllm/core/scheduler.py`, `Scheduler._schedule_default`: prefills first, then "Don't
+//! schedule decodes if prefills are scheduled"): waiting prompts that fit the budget are
 //! prefilled whole, in an iteration without decodes; an iteration with no prefill decodes every
-//! running request. Blocks are still taken as tokens need them (v0 takes the prompt's at
-//! admission, which is the same thing for a whole-prompt prefill).
+//! running request. The prompt's blocks are taken at admission, as v0's `can_allocate` does (its
+//! 1 % watermark is left out). One difference: v0 refuses a prompt longer than
+//! `max_num_batched_tokens` (`_schedule_prefills`, the prompt limit); here it is prefilled alone.
 //!
 //! # No event per token
 //! An iteration in which every running request decodes one token, nobody was preempted and
