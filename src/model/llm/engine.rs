@@ -71,7 +71,8 @@ pub struct Request<'a> {
     pub output: u32,
     /// The hashes of the prompt's full blocks of `block_size` tokens, chained (each covers its
     /// block and everything before it), for [`PrefixCaching::Hashes`]; may be empty. A trace
-    /// whose hashes cover bigger blocks (Mooncake's 512 tokens) gives one per engine block.
+    /// whose hashes cover bigger blocks (Mooncake's 512 tokens) gives one per engine block
+    /// ([`super::kv::expand_block_hashes`]).
     pub hashes: &'a [u64],
 }
 
@@ -232,23 +233,52 @@ impl Engine {
         self.counters
     }
 
-    /// Output tokens sampled by `now`: [`Counters::generated_tokens`] plus those of the
-    /// iterations of a run in flight that ended by then. A window boundary inside a run (which
-    /// does not end it) attributes tokens with this.
-    pub fn generated_tokens_at(&self, now: SimTime) -> u64 {
-        let done = self.counters.generated_tokens;
+    /// The iterations of a run in flight that ended by the end of nanosecond `now` (the
+    /// largest `n ≤ k` with `start + S(n) < (now + 1) ns`), and its `k`; `None` without a run.
+    fn run_progress(&self, now: SimTime) -> Option<(u64, u64)> {
         let Plan::Run { run, k, .. } = self.plan else {
-            return done;
+            return None;
         };
-        // Iterations ended by the end of nanosecond `now`: the largest n ≤ k with
-        // start + S(n) < (now + 1) ns.
         let t = (time_to_attos(now) + ATTOS_PER_NANO).saturating_sub(self.start);
         let ended = if run.sum(k) < t {
             k
         } else {
             run.started_before(t, k).saturating_sub(1)
         };
-        done + ended * self.batch.len() as u64
+        Some((ended, k))
+    }
+
+    /// Output tokens sampled by `now`: [`Counters::generated_tokens`] plus those of the
+    /// iterations of a run in flight that ended by then. A window boundary inside a run (which
+    /// does not end it) attributes tokens with this.
+    pub fn generated_tokens_at(&self, now: SimTime) -> u64 {
+        let done = self.counters.generated_tokens;
+        match self.run_progress(now) {
+            Some((ended, _)) => done + ended * self.batch.len() as u64,
+            None => done,
+        }
+    }
+
+    /// KV blocks held at `now`: [`Engine::kv_blocks_used`] plus the blocks that the iterations
+    /// of a run in flight started by then have taken (a run takes them at its end). O(B).
+    pub fn kv_blocks_used_at(&self, now: SimTime) -> u32 {
+        let used = self.kv.used();
+        let Some((ended, k)) = self.run_progress(now) else {
+            return used;
+        };
+        // The iteration in progress has its blocks too.
+        let started = (ended + 1).min(k) as u32;
+        let bs = self.block_size;
+        used + self
+            .batch
+            .iter()
+            .map(|&(slot, _)| {
+                let s = &self.seqs[slot as usize];
+                (s.computed + started)
+                    .div_ceil(bs)
+                    .saturating_sub(s.held.blocks())
+            })
+            .sum::<u32>()
     }
 
     /// KV blocks held by requests (as of the last event).
@@ -886,6 +916,35 @@ mod tests {
         assert_eq!(e.generated_tokens_at(t(5)), 10);
         assert_eq!(e.generated_tokens_at(t(50)), 10);
         assert_eq!(e.counters().generated_tokens, 2);
+        // KV: 4 blocks after the prefill; it 1 (from 1 ms) writes the 9th token of each, a 3rd
+        // block each; none more until it 5.
+        assert_eq!(e.kv_blocks_used(), 6);
+        assert_eq!(e.kv_blocks_used_at(t(1)), 6);
+        assert_eq!(e.kv_blocks_used_at(t(4)), 6);
+
+        // A longer run: A alone, prompt 8, output 30, blocks of 4, 100 blocks. After its
+        // prefill (2 blocks) it decodes from 1 ms; the iteration from j ms writes token 7 + j
+        // (from 0), so it holds ⌈(8 + j)/4⌉ blocks: 3 from 1 ms, 4 from 5 ms, 5 from 9 ms.
+        let mut e = Engine::with_cost(flat_cost(1, 0), &cfg(4, 8, 100), 100);
+        e.admit(
+            t(0),
+            &Request {
+                id: 1,
+                prompt: 8,
+                output: 30,
+                hashes: &[],
+            },
+        )
+        .unwrap();
+        e.advance(t(0), &mut done);
+        e.advance(t(1), &mut done);
+        assert_eq!(e.next_event(), Some(t(30)));
+        assert_eq!(e.kv_blocks_used(), 3);
+        let used: Vec<u32> = [1, 4, 5, 8, 9]
+            .iter()
+            .map(|&ms| e.kv_blocks_used_at(t(ms)))
+            .collect();
+        assert_eq!(used, vec![3, 3, 4, 4, 5]);
     }
 
     #[test]
