@@ -27,11 +27,13 @@
 //!    one that has computed all its tokens samples one (a prefill's last chunk gives the first
 //!    token); one with all its output tokens finishes and frees its blocks.
 //!
-//! [`PrefillMode::PausesDecode`] is vLLM v0's default scheduler without chunked prefill
-//! (`vllm/core/scheduler.py`, `Scheduler._schedule_default`): waiting prompts that fit are
+//! [`PrefillMode::PausesDecode`] is vLLM v0's scheduler without chunked prefill
+//! (`vllm/core/scheduler.py`, `Scheduler._schedule_default`: prefills first, then "Don't
+//! schedule decodes if prefills are scheduled"): waiting prompts that fit the budget are
 //! prefilled whole, in an iteration without decodes; an iteration with no prefill decodes every
-//! running request. Blocks are still taken as tokens need them (v0 takes the prompt's at
-//! admission, which is the same thing for a whole-prompt prefill).
+//! running request. The prompt's blocks are taken at admission, as v0's `can_allocate` does (its
+//! 1 % watermark is left out). One difference: v0 refuses a prompt longer than
+//! `max_num_batched_tokens` (`_schedule_prefills`, the prompt limit); here it is prefilled alone.
 //!
 //! # No event per token
 //! An iteration in which every running request decodes one token, nobody was preempted and
@@ -55,7 +57,7 @@ use super::arch::ModelArch;
 use super::config::{Coefficients, EngineConfig, PrefillMode, PrefixCaching};
 use super::gpu::Gpu;
 use super::kv::{blocks_from_memory, Held, KvCache};
-use super::step_time::{attos_to_time, time_to_attos, DecodeRun, StepCost, Work};
+use super::step_time::{attos_to_time, time_to_attos, DecodeRun, StepCost, Work, ATTOS_PER_NANO};
 use crate::time::SimTime;
 
 /// A request handed to the engine.
@@ -69,7 +71,8 @@ pub struct Request<'a> {
     pub output: u32,
     /// The hashes of the prompt's full blocks of `block_size` tokens, chained (each covers its
     /// block and everything before it), for [`PrefixCaching::Hashes`]; may be empty. A trace
-    /// whose hashes cover bigger blocks (Mooncake's 512 tokens) gives one per engine block.
+    /// whose hashes cover bigger blocks (Mooncake's 512 tokens) gives one per engine block
+    /// ([`super::kv::expand_block_hashes`]).
     pub hashes: &'a [u64],
 }
 
@@ -230,6 +233,54 @@ impl Engine {
         self.counters
     }
 
+    /// The iterations of a run in flight that ended by the end of nanosecond `now` (the
+    /// largest `n ≤ k` with `start + S(n) < (now + 1) ns`), and its `k`; `None` without a run.
+    fn run_progress(&self, now: SimTime) -> Option<(u64, u64)> {
+        let Plan::Run { run, k, .. } = self.plan else {
+            return None;
+        };
+        let t = (time_to_attos(now) + ATTOS_PER_NANO).saturating_sub(self.start);
+        let ended = if run.sum(k) < t {
+            k
+        } else {
+            run.started_before(t, k).saturating_sub(1)
+        };
+        Some((ended, k))
+    }
+
+    /// Output tokens sampled by `now`: [`Counters::generated_tokens`] plus those of the
+    /// iterations of a run in flight that ended by then. A window boundary inside a run (which
+    /// does not end it) attributes tokens with this.
+    pub fn generated_tokens_at(&self, now: SimTime) -> u64 {
+        let done = self.counters.generated_tokens;
+        match self.run_progress(now) {
+            Some((ended, _)) => done + ended * self.batch.len() as u64,
+            None => done,
+        }
+    }
+
+    /// KV blocks held at `now`: [`Engine::kv_blocks_used`] plus the blocks that the iterations
+    /// of a run in flight started by then have taken (a run takes them at its end). O(B).
+    pub fn kv_blocks_used_at(&self, now: SimTime) -> u32 {
+        let used = self.kv.used();
+        let Some((ended, k)) = self.run_progress(now) else {
+            return used;
+        };
+        // The iteration in progress has its blocks too.
+        let started = (ended + 1).min(k) as u32;
+        let bs = self.block_size;
+        used + self
+            .batch
+            .iter()
+            .map(|&(slot, _)| {
+                let s = &self.seqs[slot as usize];
+                (s.computed + started)
+                    .div_ceil(bs)
+                    .saturating_sub(s.held.blocks())
+            })
+            .sum::<u32>()
+    }
+
     /// KV blocks held by requests (as of the last event).
     pub fn kv_blocks_used(&self) -> u32 {
         self.kv.used()
@@ -375,6 +426,8 @@ impl Engine {
             let slot = self.waiting.remove(i).expect("position is in range");
             self.kv.release(&mut self.seqs[slot as usize].held);
             self.spare.push(slot);
+            // The head of the queue may have been blocking others that can be admitted now.
+            self.cut(time_to_attos(now));
             return true;
         }
         let Some(i) = self.running.iter().position(|&s| {
@@ -440,6 +493,9 @@ impl Engine {
         for &(slot, c) in &self.batch {
             let s = &mut self.seqs[slot as usize];
             if s.cancelled {
+                // Cancelled during the last iteration: the run's earlier ones gave tokens (as
+                // they do iteration by iteration); the last one's result is discarded.
+                self.counters.generated_tokens += k - 1;
                 continue;
             }
             if k > 1 {
@@ -710,6 +766,7 @@ mod tests {
     use super::*;
     use crate::model::llm::gpu::InterconnectKind;
     use crate::model::llm::step_time::tests::{llama_8b, rtx_pro_6000, Mix};
+    use crate::time::SimDuration;
 
     const MS: u64 = 1_000_000;
     const MS_AS: u64 = 1_000_000_000_000_000; // attoseconds per millisecond
@@ -751,21 +808,42 @@ mod tests {
     /// Drives the engine as the world would (an arrival at an event's time first); returns
     /// what finished and the number of engine events.
     fn drive(e: &mut Engine, arrivals: &[Arrival]) -> (Vec<Finished>, usize) {
+        drive_with_cancels(e, arrivals, &[])
+    }
+
+    /// [`drive`], with clients cancelling requests `(time, id)` (in time order).
+    fn drive_with_cancels(
+        e: &mut Engine,
+        arrivals: &[Arrival],
+        cancels: &[(SimTime, u32)],
+    ) -> (Vec<Finished>, usize) {
         let mut done = Vec::new();
         let mut events = 0;
-        let mut next = 0;
+        let (mut next, mut next_cancel) = (0, 0);
         loop {
             let ev = e.next_event();
-            match (ev, arrivals.get(next)) {
-                (_, Some(a)) if ev.is_none_or(|x| a.0 <= x) => {
-                    let req = Request {
-                        id: a.1,
-                        prompt: a.2,
-                        output: a.3,
-                        hashes: &a.4,
-                    };
-                    e.admit(a.0, &req).expect("fits");
-                    next += 1;
+            let arrival = arrivals.get(next).map(|a| a.0);
+            let cancel = cancels.get(next_cancel).map(|c| c.0);
+            let input = match (arrival, cancel) {
+                (Some(a), Some(c)) => Some(a.min(c)),
+                (a, c) => a.or(c),
+            };
+            match (ev, input) {
+                (_, Some(i)) if ev.is_none_or(|x| i <= x) => {
+                    if arrival == Some(i) {
+                        let a = &arrivals[next];
+                        let req = Request {
+                            id: a.1,
+                            prompt: a.2,
+                            output: a.3,
+                            hashes: &a.4,
+                        };
+                        e.admit(a.0, &req).expect("fits");
+                        next += 1;
+                    } else {
+                        e.remove(i, cancels[next_cancel].1);
+                        next_cancel += 1;
+                    }
                 }
                 (Some(x), _) => {
                     e.advance(x, &mut done);
@@ -814,6 +892,67 @@ mod tests {
             // 9-10 = 7; step by step, the start and 11 iterations.
             assert_eq!(events, if runs { 7 } else { 12 });
         }
+    }
+
+    #[test]
+    fn tokens_of_a_run_in_flight_count_by_the_iterations_ended() {
+        // The start of the preemption test: A and B prefill in it 0 (0 → 1 ms, 2 tokens), then
+        // run it 1-4 (ending at 2, 3, 4, 5 ms), 2 tokens each.
+        let mut e = Engine::with_cost(flat_cost(1, 0), &cfg(4, 8, 100), 6);
+        let mut done = Vec::new();
+        for id in [1, 2] {
+            e.admit(
+                t(0),
+                &Request {
+                    id,
+                    prompt: 8,
+                    output: 8,
+                    hashes: &[],
+                },
+            )
+            .unwrap();
+        }
+        e.advance(t(0), &mut done);
+        e.advance(t(1), &mut done);
+        assert_eq!(e.next_event(), Some(t(5)));
+        let just_before = |ms: u64| SimTime::from_nanos(ms * MS - 1);
+        assert_eq!(e.generated_tokens_at(t(1)), 2);
+        assert_eq!(e.generated_tokens_at(just_before(2)), 2);
+        assert_eq!(e.generated_tokens_at(t(2)), 4);
+        assert_eq!(e.generated_tokens_at(t(3)), 6);
+        assert_eq!(e.generated_tokens_at(just_before(5)), 8);
+        assert_eq!(e.generated_tokens_at(t(5)), 10);
+        assert_eq!(e.generated_tokens_at(t(50)), 10);
+        assert_eq!(e.counters().generated_tokens, 2);
+        // KV: 4 blocks after the prefill; it 1 (from 1 ms) writes the 9th token of each, a 3rd
+        // block each; none more until it 5.
+        assert_eq!(e.kv_blocks_used(), 6);
+        assert_eq!(e.kv_blocks_used_at(t(1)), 6);
+        assert_eq!(e.kv_blocks_used_at(t(4)), 6);
+
+        // A longer run: A alone, prompt 8, output 30, blocks of 4, 100 blocks. After its
+        // prefill (2 blocks) it decodes from 1 ms; the iteration from j ms writes token 7 + j
+        // (from 0), so it holds ⌈(8 + j)/4⌉ blocks: 3 from 1 ms, 4 from 5 ms, 5 from 9 ms.
+        let mut e = Engine::with_cost(flat_cost(1, 0), &cfg(4, 8, 100), 100);
+        e.admit(
+            t(0),
+            &Request {
+                id: 1,
+                prompt: 8,
+                output: 30,
+                hashes: &[],
+            },
+        )
+        .unwrap();
+        e.advance(t(0), &mut done);
+        e.advance(t(1), &mut done);
+        assert_eq!(e.next_event(), Some(t(30)));
+        assert_eq!(e.kv_blocks_used(), 3);
+        let used: Vec<u32> = [1, 4, 5, 8, 9]
+            .iter()
+            .map(|&ms| e.kv_blocks_used_at(t(ms)))
+            .collect();
+        assert_eq!(used, vec![3, 3, 4, 4, 5]);
     }
 
     #[test]
@@ -1057,6 +1196,13 @@ mod tests {
                     )
                 })
                 .collect();
+            // One request in 20 is cancelled by its client, at a random time after it arrives.
+            let mut cancels: Vec<(SimTime, u32)> = arrivals
+                .iter()
+                .filter(|a| a.1 % 20 == 7)
+                .map(|a| (a.0 + SimDuration::from_nanos(rng.below(20_000 * MS)), a.1))
+                .collect();
+            cancels.sort();
             let mut c = cfg(16, 32, 2048);
             c.prefill = mode;
             c.prefix_caching = PrefixCaching::Hashes;
@@ -1065,12 +1211,13 @@ mod tests {
                 .map(|runs| {
                     let mut e = Engine::with_cost(cost, &c, 1000);
                     e.set_decode_runs(runs);
-                    let (done, events) = drive(&mut e, &arrivals);
+                    let (done, events) = drive_with_cancels(&mut e, &arrivals, &cancels);
                     (done, e.counters(), events)
                 })
                 .collect();
             let (fast, slow) = (&results[0], &results[1]);
-            assert_eq!(fast.0.len(), 400);
+            // Some cancelled requests finished before their cancellation, most did not.
+            assert!(fast.0.len() < 400 && fast.0.len() >= 400 - cancels.len());
             if let Some(i) = (0..fast.0.len()).find(|&i| fast.0[i] != slow.0[i]) {
                 panic!(
                     "{mode:?}: finished #{i} differs: runs {:?}, step by step {:?}",

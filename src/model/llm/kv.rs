@@ -56,6 +56,46 @@ pub fn blocks_from_memory(arch: &ModelArch, gpu: &Gpu, cfg: &EngineConfig) -> u6
     (available / page).floor() as u64
 }
 
+/// Appends to `out` the hashes of the first `prompt / block_size` blocks of a prompt whose
+/// trace gives one hash per `tokens_per_id` tokens (Mooncake's `hash_ids`, 512 tokens each):
+/// each id stands for `tokens_per_id / block_size` engine blocks, named by mixing the id with
+/// the block's place in it and with the hash of the block before, so that, as vLLM's chained
+/// block hashes, equal hashes mean equal prefixes even if the trace's ids are not chained. When
+/// ids cover fewer tokens than a block, the id that ends a block names it.
+pub fn expand_block_hashes(
+    ids: &[u64],
+    tokens_per_id: u32,
+    block_size: u32,
+    prompt: u32,
+    out: &mut Vec<u64>,
+) {
+    let full = (prompt / block_size.max(1)) as usize;
+    let per_id = (tokens_per_id / block_size.max(1)).max(1);
+    let ids_per_block = (block_size / tokens_per_id.max(1)).max(1) as usize;
+    let mut prev = 0u64;
+    let mut pushed = 0;
+    for (n, &id) in ids.iter().enumerate() {
+        if (n + 1) % ids_per_block != 0 {
+            continue;
+        }
+        for i in 0..per_id {
+            if pushed >= full {
+                return;
+            }
+            prev = mix(prev ^ mix(id ^ u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+            out.push(prev);
+            pushed += 1;
+        }
+    }
+}
+
+/// SplitMix64's finaliser: a bijection of `u64`, so distinct inputs never collide.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// No entry (the end of the LRU list).
 const NIL: u32 = u32::MAX;
 
@@ -297,6 +337,34 @@ mod tests {
         cfg.tp = 1;
         cfg.gpu_memory_utilization = 0.3;
         assert_eq!(blocks_from_memory(&qwen3_32b(), &rtx_pro_6000(), &cfg), 0);
+    }
+
+    #[test]
+    fn mooncake_hash_ids_expand_to_the_prompts_full_blocks() {
+        // 512-token ids, 16-token blocks: 32 blocks per id; a prompt of 1100 tokens has 68
+        // full blocks (the last 12 tokens are in no full block): 32 + 32 + 4.
+        let mut a = Vec::new();
+        expand_block_hashes(&[7, 8, 9], 512, 16, 1100, &mut a);
+        assert_eq!(a.len(), 68);
+        let mut b = Vec::new();
+        expand_block_hashes(&[7, 5, 9], 512, 16, 1100, &mut b);
+        // The same first id, the same first 32 block hashes; then they differ, also under the
+        // same third id (the hashes are chained).
+        assert_eq!(a[..32], b[..32]);
+        assert!(a[32..].iter().zip(&b[32..]).all(|(x, y)| x != y));
+        let mut all = a.clone();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 68, "distinct blocks get distinct hashes");
+        // Ids of 8 tokens for blocks of 16: the second and fourth ids name the 2 full blocks.
+        let mut c = Vec::new();
+        expand_block_hashes(&[1, 2, 3, 4, 5], 8, 16, 40, &mut c);
+        let mut d = Vec::new();
+        expand_block_hashes(&[9, 2, 9, 4], 8, 16, 40, &mut d);
+        assert_eq!((c.len(), &c), (2, &d));
+        // Appends: the caller's buffer is reused.
+        expand_block_hashes(&[1, 2], 8, 16, 40, &mut c);
+        assert_eq!(c.len(), 3);
     }
 
     #[test]
