@@ -11,13 +11,14 @@
 //!
 //! Prefix caching: a trace with prompt block hashes (Mooncake's `hash_ids`, one per 512
 //! tokens, the block size of the Mooncake traces' README, kvcache-ai/Mooncake
-//! `FAST25-release/traces`) hands the engine one hash per block of its `block_size` tokens,
-//! derived from the trace block's hash and the block's place in it.
+//! `FAST25-release/traces`) hands the engine one hash per block of its `block_size` tokens
+//! ([`expand_block_hashes`]).
 
 use super::Phase;
 use crate::metrics::Failure;
 use crate::model::fleet::llm_server::{LlmServer, LlmWork};
 use crate::model::fleet::OnTimeout;
+use crate::model::llm::kv::expand_block_hashes;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use crate::world::fleet::Instance;
@@ -31,25 +32,6 @@ fn server<'s>(scenario: &'s Scenario, inst: &Instance) -> Option<&'s LlmServer> 
 
 /// Tokens per block of the Mooncake traces' `hash_ids`.
 const TRACE_BLOCK_TOKENS: u32 = 512;
-
-/// The hashes of a prompt of `prompt` tokens' full blocks of `block_size` tokens, from the
-/// trace's hashes of its blocks of [`TRACE_BLOCK_TOKENS`], into `out` (cleared first).
-fn engine_block_hashes(trace: &[u64], prompt: u32, block_size: u32, out: &mut Vec<u64>) {
-    out.clear();
-    let block_size = block_size.max(1);
-    for b in 0..prompt / block_size {
-        let first = u64::from(b) * u64::from(block_size);
-        let Some(&h) = trace.get((first / u64::from(TRACE_BLOCK_TOKENS)) as usize) else {
-            break;
-        };
-        // The trace block's hash (which covers everything before it too) and where this
-        // block sits in it: SplitMix64's finalizer spreads the pair over 64 bits.
-        let mut x = h ^ first.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        out.push(x ^ (x >> 31));
-    }
-}
 
 impl Ctx<'_> {
     /// Request `id` (already counted on a slot of `instance`) joins its batch.
@@ -72,11 +54,11 @@ impl Ctx<'_> {
         if let (LlmServer::Engine(spec), Some(record), Some(trace)) =
             (server, req.hashed_record, &scenario.trace)
         {
-            let block_size = spec.config.block_size;
-            engine_block_hashes(
+            expand_block_hashes(
                 trace.data.hashes(record.index()),
+                TRACE_BLOCK_TOKENS,
+                spec.config.block_size,
                 req.input_tokens,
-                block_size,
                 hashes,
             );
         }
