@@ -7,11 +7,12 @@
 
 use std::path::Path;
 
-use super::reader::keys::{Duration, Flag, Key, Kind, Nested, OneOf, Price, Whole};
+use super::reader::keys::{Duration, Flag, Key, Kind, Nested, OneOf, Positive, Price, Whole};
 use super::reader::{store, whole_seconds, Located, Node, Reader};
 use super::service::read_phase;
 use crate::model::fleet::lifecycle::InstanceState;
 use crate::model::fleet::{LaunchSpec, StartupSpec, TerminationPolicy, WarmPoolSpec};
+use crate::model::llm::load::{SourceKind, WeightSource};
 use crate::time::SimDuration;
 
 /// The most instances a pool (or a group's bound, or a warm pool) may count: a guard against
@@ -86,13 +87,43 @@ pub fn read_startup(
     )?;
     let mut spec = StartupSpec::instant();
     let mut ok = true;
+    let mut from = None;
     let slots = [&mut spec.boot, &mut spec.model_load, &mut spec.warm_up];
     for (key, slot) in STARTUP_PHASES.iter().zip(slots) {
-        let read = f.node(r, key).map(|n| read_phase(r, n, base_dir));
+        let node = f.node(r, key);
+        if let Some(n) = node.as_ref().filter(|n| n.has_key("from")) {
+            let read = read_weight_source(r, n.clone());
+            ok &= read.is_some();
+            from = read;
+            continue;
+        }
+        let read = node.map(|n| read_phase(r, n, base_dir));
         ok &= store(slot, read);
     }
     f.finish(r);
+    spec.model_load_from = from;
     ok.then_some(spec)
+}
+
+const FROM: Key<OneOf> = Key::choice("from", &SourceKind::NAMES);
+const BANDWIDTH_MB_S: Key<Positive> = Key::optional("bandwidth_mb_s", Positive);
+
+/// `model_load = { from = "s3", bandwidth_mb_s = 500 }`: the load time follows from the
+/// weights' size (the pool's LLM engine) and where they are read from; the bandwidth defaults
+/// to the source's ([`SourceKind::default_bandwidth`]).
+fn read_weight_source(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<WeightSource> {
+    let mut f = r.table(
+        node,
+        "a weight source such as model_load = { from = \"s3\", bandwidth_mb_s = 1440 }",
+    )?;
+    let from = f.read(r, &FROM);
+    let bandwidth = f.read_given(r, &BANDWIDTH_MB_S);
+    f.finish(r);
+    let kind = SourceKind::parse(from?.value)?;
+    match bandwidth {
+        None => Some(WeightSource::new(kind)),
+        Some(b) => WeightSource::with_bandwidth(kind, b?.value * 1e6).ok(),
+    }
 }
 
 const MIN_SIZE: Key<Whole> = Key::optional("min_size", Whole(0, MAX_INSTANCES));

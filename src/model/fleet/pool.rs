@@ -68,6 +68,9 @@ pub struct StartupSpec {
     pub model_load: ServiceTime,
     /// Warm-up before the server is ready: compilation, CUDA graphs, first batches (`warm_up`).
     pub warm_up: ServiceTime,
+    /// `model_load = { from = ... }`: the load time follows from the pool's LLM engine's
+    /// weights and this source (set into `model_load` when the scenario is validated).
+    pub model_load_from: Option<crate::model::llm::load::WeightSource>,
 }
 
 impl StartupSpec {
@@ -78,6 +81,7 @@ impl StartupSpec {
             boot: zero.clone(),
             model_load: zero.clone(),
             warm_up: zero,
+            model_load_from: None,
         }
     }
 }

@@ -6,6 +6,7 @@ use super::mixed::validate_mixed;
 use super::pool::RawPool;
 use super::queues::{Queues, RawQueue};
 use crate::model::autoscale::spec::Controller;
+use crate::model::distribution::ServiceTime;
 use crate::model::fleet::mixed::{
     MixedInstances, OnDemandStrategy, SpotStrategy, DEFAULT_SPOT_INSTANCE_POOLS,
 };
@@ -89,6 +90,12 @@ fn validate_pool(
     };
     ok &= failures_fit(r, p, dispatch);
     ok &= spot_warm_pool(r, p);
+    let startup = startup(
+        r,
+        p,
+        instance_type.and_then(|t| types.map(|types| &types[t])),
+    );
+    ok &= startup.is_some();
     let (Some(name), Some(instance_type), Some(instances), true) =
         (&p.name, instance_type, instances, ok)
     else {
@@ -104,7 +111,7 @@ fn validate_pool(
             || types.map_or(1, |t| t[instance_type].weight),
             |w| w.value as u32,
         ),
-        startup: p.startup.clone().unwrap_or_else(StartupSpec::instant),
+        startup: startup?,
         deregistration_delay: p.deregistration_delay.as_ref().map_or(
             match controller {
                 // A pod gets its terminationGracePeriodSeconds, not ELB's delay.
@@ -255,4 +262,34 @@ fn spot_warm_pool(r: &mut Reader<'_>, p: &RawPool) -> bool {
         Some("remove [pool.warm_pool], or buy on demand".into()),
     );
     false
+}
+
+/// The pool's startup phases, its model load computed from its engine's weights when it says
+/// where they are read from (`model_load = { from = ... }`); `None` if it cannot be (reported).
+fn startup(r: &mut Reader<'_>, p: &RawPool, itype: Option<&InstanceType>) -> Option<StartupSpec> {
+    let mut spec = p.startup.clone().unwrap_or_else(StartupSpec::instant);
+    let Some(from) = spec.model_load_from else {
+        return Some(spec);
+    };
+    // An unresolved type was reported already.
+    let itype = itype?;
+    let Some(engine) = itype.llm.as_ref().and_then(|l| l.engine()) else {
+        if let Some(name) = &p.name {
+            r.error(
+                name,
+                format!(
+                    "pool {:?}: model_load = {{ from = ... }} needs its instance type {:?} to serve a model (llm = {{ model = ... }})",
+                    name.value, itype.name
+                ),
+                Some("give the model load as a duration, such as model_load = \"60s\", or name the model".into()),
+            );
+        }
+        return None;
+    };
+    let load =
+        crate::model::llm::load::load_time(engine.model.weight_bytes(), from, engine.config.tp);
+    spec.model_load = ServiceTime::Constant {
+        nanos: load.as_nanos() as f64,
+    };
+    Some(spec)
 }

@@ -37,6 +37,7 @@ target = 60
             boot: ServiceTime::Constant { nanos: 90e9 },
             model_load: ServiceTime::lognormal(60.0, 0.2),
             warm_up: ServiceTime::Constant { nanos: 20e9 },
+            model_load_from: None,
         }
     );
     assert_eq!(

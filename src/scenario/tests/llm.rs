@@ -224,3 +224,59 @@ fn engine_mistakes_are_errors_with_their_field() {
     .unwrap_err();
     assert!(e.contains("max_num_seq"), "{e}");
 }
+
+/// A pool of `itype` (`llm = {llm}`) whose model load is `{load}`.
+fn load_on(llm: &str, load: &str) -> Result<Scenario, String> {
+    let text = format!(
+        r#"name = "s"
+duration = "1h"
+[traffic]
+rate = "10/s"
+[[instance_type]]
+name = "g6e.xlarge"
+llm = {llm}
+[[pool]]
+name = "p"
+instance_type = "g6e.xlarge"
+instances = 1
+startup = {{ boot = "90s", model_load = {load} }}
+[[class]]
+name = "chat"
+{TOKENS}
+"#
+    );
+    Scenario::parse(&text, Path::new("t.toml")).map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_model_load_from_a_source_follows_from_the_weights() {
+    use crate::model::distribution::ServiceTime;
+    // Llama-3.1-8B: 8,030,261,248 parameters × 2 bytes = 16,060,522,496 bytes, read from EBS
+    // gp3 at 125 MiB/s (131,072,000 B/s): 122.532 s; copied to one GPU at 32 GB/s: 0.502 s.
+    let s = load_on(r#"{ model = "llama-3.1-8b" }"#, r#"{ from = "ebs-gp3" }"#).unwrap();
+    let ServiceTime::Constant { nanos } = s.pools[0].startup.model_load else {
+        panic!("a constant load time");
+    };
+    let expected = 16_060_522_496.0 / 131_072_000.0 + 16_060_522_496.0 / 32e9;
+    assert!((nanos / 1e9 - expected).abs() < 1e-6, "{nanos}");
+    // A bandwidth of the user's: 1000 MB/s.
+    let s = load_on(
+        r#"{ model = "llama-3.1-8b" }"#,
+        r#"{ from = "s3", bandwidth_mb_s = 1000 }"#,
+    )
+    .unwrap();
+    let ServiceTime::Constant { nanos } = s.pools[0].startup.model_load else {
+        panic!("a constant load time");
+    };
+    let expected = 16_060_522_496.0 / 1e9 + 16_060_522_496.0 / 32e9;
+    assert!((nanos / 1e9 - expected).abs() < 1e-6, "{nanos}");
+    // Without an engine, the weights' size is unknown.
+    let e = load_on(
+        r#"{ prefill_per_token = "0.2ms", max_batch = 8, decode_step = { base = "25ms", per_sequence = "0.4ms" } }"#,
+        r#"{ from = "s3" }"#,
+    )
+    .unwrap_err();
+    assert!(e.contains("needs its instance type"), "{e}");
+    let e = load_on(r#"{ model = "llama-3.1-8b" }"#, r#"{ from = "ftp" }"#).unwrap_err();
+    assert!(e.contains("ebs-gp3"), "{e}");
+}
