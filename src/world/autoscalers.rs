@@ -156,9 +156,26 @@ fn observe<'a>(
     readings.clear();
     // The gauges' sums come from the same pass over the slots as the readings.
     let (mut serving_requests, mut queued_on_instances) = (0u32, 0u32);
-    for id in fleet.slots_of(pool).iter() {
-        let serving = fleet.instances[id].state == InstanceState::InService;
-        let utilization = if serving && reads.utilization {
+    // Every slot starts empty (no instance, or a warm one: it holds nothing), written at
+    // once; only the live ones are read further. Most of a pool's slots are empty most of the
+    // time, and reading each in full cost a week-long autoscaled run 10 % of its time.
+    let slots = fleet.slots_of(pool);
+    readings.resize(
+        slots.len(),
+        InstanceReading {
+            state: SlotState::Empty,
+            warmed: false,
+            utilization: None,
+            held: 0.0,
+        },
+    );
+    for (reading, id) in readings.iter_mut().zip(slots.iter()) {
+        let state = slot_state(fleet.instances[id].state);
+        if state == SlotState::Empty {
+            debug_assert!(fleet.holds_nothing(id));
+            continue;
+        }
+        let utilization = if state == SlotState::InService && reads.utilization {
             fleet.take_utilization(now, id)
         } else {
             None
@@ -166,12 +183,12 @@ fn observe<'a>(
         let inst = &fleet.instances[id];
         serving_requests += inst.busy;
         queued_on_instances += inst.queue.live();
-        readings.push(InstanceReading {
-            state: slot_state(inst.state),
+        *reading = InstanceReading {
+            state,
             warmed: inst.warmed(now),
             utilization,
             held: fleet.held(id),
-        });
+        };
     }
     latency.clear();
     if !reads.latency.is_empty() {
