@@ -46,13 +46,14 @@ impl Ctx<'_> {
         let Some(server) = server(scenario, inst) else {
             return; // `start` sends only token-based requests on LLM types here
         };
+        let record = self.requests.hashed_record(id);
         let req = self.requests.slab.get_mut(id);
         req.instance = Some(instance);
         req.phase = Phase::Serving;
         let hashes = &mut self.requests.hash_scratch;
         hashes.clear();
         if let (LlmServer::Engine(spec), Some(record), Some(trace)) =
-            (server, req.hashed_record, &scenario.trace)
+            (server, record, &scenario.trace)
         {
             expand_block_hashes(
                 trace.data.hashes(record.index()),

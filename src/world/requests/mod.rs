@@ -51,6 +51,8 @@ use crate::engine::{RandomStreams, StreamRng};
 use crate::metrics::{Failure, LossSummary};
 use crate::model::distribution::ServiceTime;
 use crate::model::fleet::llm_server::Served;
+use crate::world::ids::RequestId;
+use crate::world::traffic::HashedRecord;
 use crate::model::fleet::OnTimeout;
 use crate::model::traffic::backoff::ClientRetry;
 use crate::scenario::Scenario;
@@ -87,9 +89,32 @@ pub(super) struct Requests {
     llm_done: Vec<Served>,
     /// A prompt's block hashes for an engine's prefix cache, reused between requests.
     hash_scratch: Vec<u64>,
+    /// Each request slot's trace record, for the trace's prompt block hashes: a column beside
+    /// the slab rather than a field of every request (which stays 88 bytes), filled only when
+    /// the trace has hashes.
+    hashed_records: Vec<Option<HashedRecord>>,
 }
 
 impl Requests {
+    /// Request `id` replays trace record `record` (which has prompt block hashes), or none:
+    /// a reused slot forgets its last request's record.
+    #[inline]
+    fn set_hashed_record(&mut self, id: RequestId, record: Option<HashedRecord>) {
+        let k = id.index();
+        if record.is_none() && self.hashed_records.len() <= k {
+            return; // nothing to forget: the column is empty there (and for traces without hashes)
+        }
+        if self.hashed_records.len() <= k {
+            self.hashed_records.resize(k + 1, None);
+        }
+        self.hashed_records[k] = record;
+    }
+
+    /// The trace record of request `id`, if the trace has prompt block hashes.
+    pub(super) fn hashed_record(&self, id: RequestId) -> Option<HashedRecord> {
+        self.hashed_records.get(id.index()).copied().flatten()
+    }
+
     /// The rules of `scenario`'s requests, none in flight yet; `any_passive` says whether some
     /// group has passive health checks (which learn of every failure).
     pub fn new(scenario: &Scenario, streams: &RandomStreams, any_passive: bool) -> Self {
@@ -139,6 +164,7 @@ impl Requests {
             losses: LossSummary::default(),
             llm_done: Vec::new(),
             hash_scratch: Vec::new(),
+            hashed_records: Vec::new(),
         }
     }
 
@@ -208,11 +234,11 @@ impl Ctx<'_> {
             last_backoff: 0,
             region,
             input_tokens: arrival.input_tokens,
-            hashed_record: arrival.hashed_record,
             output_tokens: arrival.output_tokens,
         }) else {
             return self.requests_full();
         };
+        self.requests.set_hashed_record(id, arrival.hashed_record);
         self.recorder.arrived(arrival.class.index());
         self.send(now, id);
     }

@@ -83,8 +83,6 @@ pub struct Request {
     pub input_tokens: u32,
     /// Tokens it generates; 0: not token-based (served by its class's service time).
     pub output_tokens: u32,
-    /// Its trace record, when the trace carries prompt block hashes.
-    pub hashed_record: Option<crate::world::traffic::HashedRecord>,
 }
 
 /// Storage for requests, indexed by [`RequestId`].
@@ -270,7 +268,6 @@ mod tests {
             last_backoff: 0,
             region: 0,
             input_tokens: 0,
-            hashed_record: None,
             output_tokens: 0,
         }
     }
