@@ -100,6 +100,13 @@ fn limit_of(objective: &Objective) -> (Metric, f64, bool) {
             };
             (metric, at_most.as_secs_f64() * 1e3, false)
         }
+        Objective::TimeToFirstToken { statistic, at_most } => {
+            let metric = match statistic {
+                LatencyStatistic::P50 => Metric::TtftP50Ms,
+                _ => Metric::TtftP99Ms,
+            };
+            (metric, at_most.as_secs_f64() * 1e3, false)
+        }
         Objective::ErrorRate { at_most } => (Metric::ErrorRatePct, at_most * 100.0, false),
         Objective::Cost { at_most_usd } | Objective::MonthlyCost { at_most_usd } => {
             (Metric::CostUsd, at_most_usd, false)
@@ -172,6 +179,10 @@ impl Judgement {
                 LatencyStatistic::P90 => "p90 latency",
                 LatencyStatistic::P99 => "p99 latency",
                 LatencyStatistic::P999 => "p99.9 latency",
+            },
+            Objective::TimeToFirstToken { statistic, .. } => match statistic {
+                LatencyStatistic::P50 => "TTFT p50",
+                _ => "TTFT p99",
             },
             Objective::ErrorRate { .. } => "error rate",
             Objective::Cost { .. } => "cost",
@@ -373,6 +384,38 @@ mod tests {
             report.verdict(),
             "4 objectives in 1 run: 2 fail (base monthly_cost, base min_completed)"
         );
+    }
+
+    /// `ttft_p99` limits `comparison.csv`'s `ttft_p99_ms` (an LLM fleet's objective); a run
+    /// without token-based requests has none, and fails it as undefined.
+    #[test]
+    fn time_to_first_token_is_judged_on_its_column() {
+        let ttft = |secs| Objective::TimeToFirstToken {
+            statistic: LatencyStatistic::P99,
+            at_most: SimDuration::from_secs_f64(secs),
+        };
+        let f = folder(vec![aggregate_run(
+            "base",
+            5,
+            &[("ttft_p99_ms", 1800.0, 150.0)],
+        )]);
+        let report = check(&f, &[("base", Some(&spec(&[ttft(2.0)])))]).unwrap();
+        let j = &report.runs[0].judgements.as_ref().unwrap()[0];
+        assert_eq!(
+            (j.metric, j.judged, j.holds),
+            (Metric::TtftP99Ms, Some(1950.0), true)
+        );
+        assert!(report.text().contains("TTFT p99"), "{}", report.text());
+        assert!(!check(&f, &[("base", Some(&spec(&[ttft(1.9)])))])
+            .unwrap()
+            .passed());
+        let plain = folder(vec![RunResults::from_summary(
+            "base",
+            &summary(990, Some(0.25), 2.0),
+        )]);
+        let report = check(&plain, &[("base", Some(&spec(&[ttft(2.0)])))]).unwrap();
+        let j = &report.runs[0].judgements.as_ref().unwrap()[0];
+        assert_eq!((j.judged, j.holds), (None, false));
     }
 
     #[test]

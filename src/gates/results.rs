@@ -46,11 +46,15 @@ pub enum Metric {
     MeanInstances,
     /// What the fleet cost over the run \[USD\].
     CostUsd,
+    /// Median time to first token of token-based requests \[ms\].
+    TtftP50Ms,
+    /// 99th percentile time to first token \[ms\].
+    TtftP99Ms,
 }
 
 impl Metric {
     /// Every metric, in `comparison.csv`'s column order.
-    pub const ALL: [Metric; 9] = [
+    pub const ALL: [Metric; 11] = [
         Metric::Completed,
         Metric::ErrorRatePct,
         Metric::LatencyMeanMs,
@@ -60,6 +64,8 @@ impl Metric {
         Metric::LatencyP999Ms,
         Metric::MeanInstances,
         Metric::CostUsd,
+        Metric::TtftP50Ms,
+        Metric::TtftP99Ms,
     ];
 
     /// Its column of the comparison: name, unit and value ([`Metric::column`] names it).
@@ -80,6 +86,8 @@ impl Metric {
             Metric::LatencyP999Ms => "latency_p999_ms",
             Metric::MeanInstances => "mean_instances",
             Metric::CostUsd => "cost_usd",
+            Metric::TtftP50Ms => "ttft_p50_ms",
+            Metric::TtftP99Ms => "ttft_p99_ms",
         }
     }
 
@@ -95,6 +103,8 @@ impl Metric {
             Metric::LatencyP999Ms => "p99.9 latency",
             Metric::MeanInstances => "mean instances",
             Metric::CostUsd => "cost",
+            Metric::TtftP50Ms => "TTFT p50",
+            Metric::TtftP99Ms => "TTFT p99",
         }
     }
 
@@ -489,7 +499,7 @@ mod tests {
         let units: Vec<&str> = Metric::ALL.iter().map(|m| m.unit()).collect();
         assert_eq!(
             units,
-            ["", "%", "ms", "ms", "ms", "ms", "ms", "", "USD"],
+            ["", "%", "ms", "ms", "ms", "ms", "ms", "", "USD", "ms", "ms"],
             "{:?}",
             Metric::ALL
         );

@@ -74,13 +74,20 @@ pub(super) fn read_slo(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located
     }))
 }
 
-/// The latency limits (`mean`, `p50`, ..., in [`LatencyStatistic::ALL`]'s order), and false if
-/// one is broken or 0 (reported).
+/// The latency limits (`mean`, `p50`, ..., in [`LatencyStatistic::ALL`]'s order, then
+/// `ttft_p50` and `ttft_p99`), and false if one is broken or 0 (reported).
 fn latency_objectives(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> (Vec<Objective>, bool) {
     let mut objectives = Vec::new();
     let mut ok = true;
-    for statistic in LatencyStatistic::ALL {
-        let Some(d) = f.read_given(r, &Key::optional(statistic.key(), Duration)) else {
+    let latency = LatencyStatistic::ALL.map(|s| (s, false));
+    let ttft = LatencyStatistic::TTFT.map(|s| (s, true));
+    for (statistic, first_token) in latency.into_iter().chain(ttft) {
+        let key = if first_token {
+            statistic.ttft_key()
+        } else {
+            statistic.key()
+        };
+        let Some(d) = f.read_given(r, &Key::optional(key, Duration)) else {
             continue;
         };
         match d {
@@ -88,10 +95,14 @@ fn latency_objectives(r: &mut Reader<'_>, f: &mut Fields<'_, '_>) -> (Vec<Object
                 r.error(
                     &d,
                     "a latency limit must be longer than 0s: no request is that fast",
-                    Some(format!("such as {} = \"2s\"", statistic.key())),
+                    Some(format!("such as {key} = \"2s\"")),
                 );
                 ok = false;
             }
+            Some(d) if first_token => objectives.push(Objective::TimeToFirstToken {
+                statistic,
+                at_most: d.value,
+            }),
             Some(d) => objectives.push(Objective::Latency {
                 statistic,
                 at_most: d.value,
@@ -154,6 +165,8 @@ service = { distribution = "exponential", mean = "1s" }
     fn every_key_in_key_order_whatever_the_file_order() {
         let spec = slo(r#"[slo]
 min_completed = 1000
+ttft_p99 = "2s"
+ttft_p50 = "300ms"
 monthly_cost = "$8,000"
 cost = 12.5
 error_rate = "0.1%"
@@ -176,6 +189,14 @@ mean = "800ms"
                 latency(LatencyStatistic::P90, 1500),
                 latency(LatencyStatistic::P99, 2000),
                 latency(LatencyStatistic::P999, 5000),
+                Objective::TimeToFirstToken {
+                    statistic: LatencyStatistic::P50,
+                    at_most: SimDuration::from_millis(300),
+                },
+                Objective::TimeToFirstToken {
+                    statistic: LatencyStatistic::P99,
+                    at_most: SimDuration::from_millis(2000),
+                },
                 Objective::ErrorRate { at_most: 0.001 },
                 Objective::Cost { at_most_usd: 12.5 },
                 Objective::MonthlyCost {
@@ -201,21 +222,25 @@ mean = "800ms"
                 r#"[slo]
 p99 = 2
 p50 = "0s"
+ttft_p99 = "0s"
 error_rate = 5
 cost = "8000"
 monthly_cost = "$8,00"
 min_completed = -1
 p95 = "1s"
+ttft_p90 = "1s"
 "#
             ),
             [
                 "slo.p99: expected a duration such as \"90s\", \"5m\" or \"1h\", found the integer 2",
                 "slo.p50: a latency limit must be longer than 0s: no request is that fast",
+                "slo.ttft_p99: a latency limit must be longer than 0s: no request is that fast",
                 "slo.error_rate: expected a fraction from 0 to 1, found 5",
                 "slo.cost: expected an amount of dollars such as \"$8000\", found \"8000\" (start it with $)",
                 "slo.monthly_cost: \"$8,00\" is not an amount of dollars: write digits, with commas only between groups of three, such as \"$8000\" or \"$8,000.50\"",
                 "slo.min_completed: expected a whole number from 0 to 9223372036854775807, found -1",
                 "slo.p95: unknown field `p95`",
+                "slo.ttft_p90: unknown field `ttft_p90`",
             ]
         );
         assert_eq!(problems("[slo]\n"), ["slo: [slo] sets no objective"]);

@@ -15,6 +15,7 @@ mod health;
 mod help_lines;
 mod layers;
 mod llm;
+mod llm_physics;
 mod memory;
 mod micro;
 mod money;

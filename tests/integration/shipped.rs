@@ -223,6 +223,7 @@ shipped! {
     keda_scale_to_zero;
     lb_algorithms;
     llm_batching;
+    llm_fleet_sizing;
     mmc_validation;
     multi_cloud_failover;
     retry_storm;

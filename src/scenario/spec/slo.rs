@@ -41,6 +41,21 @@ impl LatencyStatistic {
             LatencyStatistic::P999 => "p999",
         }
     }
+
+    /// The percentiles of the time to first token an `[slo]` may limit, in key order.
+    pub const TTFT: [LatencyStatistic; 2] = [LatencyStatistic::P50, LatencyStatistic::P99];
+
+    /// Its `[slo]` key as a limit on the time to first token (`ttft_p50`, `ttft_p99`); only
+    /// [`LatencyStatistic::TTFT`] are keys.
+    pub fn ttft_key(self) -> &'static str {
+        match self {
+            LatencyStatistic::P50 => "ttft_p50",
+            LatencyStatistic::P99 => "ttft_p99",
+            LatencyStatistic::Mean => "ttft_mean",
+            LatencyStatistic::P90 => "ttft_p90",
+            LatencyStatistic::P999 => "ttft_p999",
+        }
+    }
 }
 
 /// One objective of an `[slo]` table. Limits are inclusive: a run exactly at its limit holds.
@@ -70,6 +85,15 @@ pub enum Objective {
         /// The limit [USD per 30 days].
         at_most_usd: f64,
     },
+    /// A percentile of the time to first token of token-based requests (`summary.json`'s
+    /// `tokens.ttft_seconds`) is at most this.
+    TimeToFirstToken {
+        /// Which percentile: [`LatencyStatistic::P50`] or [`LatencyStatistic::P99`], the two
+        /// the comparison reports.
+        statistic: LatencyStatistic,
+        /// Its limit.
+        at_most: SimDuration,
+    },
     /// At least this many requests completed.
     MinCompleted {
         /// The floor.
@@ -79,12 +103,14 @@ pub enum Objective {
 
 impl Objective {
     /// Every `[slo]` key, in the order objectives are listed and judged.
-    pub const KEYS: [&'static str; 9] = [
+    pub const KEYS: [&'static str; 11] = [
         "mean",
         "p50",
         "p90",
         "p99",
         "p999",
+        "ttft_p50",
+        "ttft_p99",
         "error_rate",
         "cost",
         "monthly_cost",
@@ -95,6 +121,7 @@ impl Objective {
     pub fn key(&self) -> &'static str {
         match self {
             Objective::Latency { statistic, .. } => statistic.key(),
+            Objective::TimeToFirstToken { statistic, .. } => statistic.ttft_key(),
             Objective::ErrorRate { .. } => "error_rate",
             Objective::Cost { .. } => "cost",
             Objective::MonthlyCost { .. } => "monthly_cost",
