@@ -49,5 +49,6 @@ pub fn summary(completed: u64, p99: Option<f64>, cost: f64) -> Summary {
         topology: None,
         data_transfer: None,
         closed_loop: None,
+        engines: None,
     }
 }

@@ -9,6 +9,7 @@
 mod aggregate;
 pub mod columns;
 mod cost_meter;
+mod engine;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod histogram;
@@ -21,10 +22,11 @@ mod topology;
 
 pub use aggregate::{Aggregate, MetricStats, CONFIDENCE};
 pub use cost_meter::{CostLine, CostMeter};
+pub use engine::{EngineCounts, EngineReading, EngineSummary, EngineTypeSummary, EngineWindow};
 pub use histogram::LatencyHistogram;
 pub use losses::{CauseCounts, LossCause, LossSummary};
 pub use monthly::{month_factor, monthly, MONTH_SECONDS};
-pub use recorder::{latency_summary, Failure, RecordedTotals, Recorder};
+pub use recorder::{latency_summary, EngineTotals, Failure, RecordedTotals, Recorder};
 pub use summary::{
     ClassSummary, ClosedLoopSummary, CostSummary, InstanceSummary, LatencySummary, PoolFailures,
     PoolInstances, PoolMarket, PoolScaling, PurchaseCost, RequestCounts, RetrySummary,

@@ -107,6 +107,10 @@ pub struct TokenSummary {
     pub output_tokens: u64,
     /// `output_tokens` / the measured time (duration − warm-up) [tokens/s].
     pub output_tokens_per_second: f64,
+    /// Queueing delay: from arrival to the first iteration an engine scheduled the request in
+    /// \[s\]; absent unless the fleet has an LLM engine (a token profile has no such time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queueing_seconds: Option<LatencySummary>,
 }
 
 /// One request class.
@@ -359,6 +363,10 @@ pub struct Summary {
     /// traffic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_loop: Option<ClosedLoopSummary>,
+    /// The LLM engines' preemptions and tokens per second per instance type; absent unless an
+    /// instance type has an engine (`llm = { model, ... }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engines: Option<super::EngineSummary>,
 }
 
 /// A closed-loop run measured against the interactive response time law `R = N/X − Z`

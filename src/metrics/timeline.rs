@@ -50,6 +50,9 @@ pub struct TimelineRow {
     pub latency_p90_s: Option<f64>,
     /// 99th percentile latency \[s\].
     pub latency_p99_s: Option<f64>,
+    /// The LLM engines' KV-cache use and preemptions; `None` unless the fleet has an engine
+    /// (the columns are then left out of `timeline.csv`).
+    pub engine: Option<super::EngineWindow>,
 }
 
 impl TimelineRow {

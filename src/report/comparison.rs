@@ -29,6 +29,8 @@ pub struct ComparisonRow<'a> {
     /// Each column's value and, across replications, its 95 % half-width.
     cells: Vec<(Value, Option<f64>)>,
     replicated: bool,
+    /// The run has an LLM engine (and so values in the engine-only columns).
+    engine: bool,
 }
 
 impl<'a> ComparisonRow<'a> {
@@ -40,6 +42,7 @@ impl<'a> ComparisonRow<'a> {
             seeds: vec![s.seed],
             cells: COMPARISON.iter().map(|c| ((c.value)(s), None)).collect(),
             replicated: false,
+            engine: s.engines.is_some(),
         }
     }
 
@@ -60,8 +63,21 @@ impl<'a> ComparisonRow<'a> {
                 })
                 .collect(),
             replicated: true,
+            // Its aggregate has the engine-only metrics if its runs had an engine.
+            engine: COMPARISON
+                .iter()
+                .any(|c| c.engine_only && a.metric(c.name).is_some()),
         }
     }
+}
+
+/// The columns shown for `rows`, by index in [`COMPARISON`]: all, but the engine-only ones
+/// only when some run has an LLM engine.
+fn shown_columns(rows: &[ComparisonRow<'_>]) -> Vec<usize> {
+    let engines = rows.iter().any(|r| r.engine);
+    (0..COMPARISON.len())
+        .filter(|&i| COMPARISON[i].shown_with(engines))
+        .collect()
 }
 
 /// The comparison rows of single runs.
@@ -71,10 +87,16 @@ pub(crate) fn single_rows<'a>(runs: &[RunSummary<'a>]) -> Vec<ComparisonRow<'a>>
         .collect()
 }
 
-/// The CSV header, in column order.
+/// The CSV header of runs without an LLM engine, in column order (runs with one have the
+/// engine-only columns too, in their places).
 pub fn comparison_columns() -> Vec<&'static str> {
     std::iter::once("variant")
-        .chain(COMPARISON.iter().map(|c| c.name))
+        .chain(
+            COMPARISON
+                .iter()
+                .filter(|c| c.shown_with(false))
+                .map(|c| c.name),
+        )
         .collect()
 }
 
@@ -82,8 +104,9 @@ pub fn comparison_columns() -> Vec<&'static str> {
 /// `<column>_ci95` half-width after each column.
 pub fn comparison_csv(rows: &[ComparisonRow<'_>]) -> Vec<u8> {
     let replicated = rows.iter().any(|r| r.replicated);
+    let columns = shown_columns(rows);
     let mut out = String::from("variant");
-    for c in COMPARISON {
+    for c in columns.iter().map(|&i| &COMPARISON[i]) {
         let _ = write!(out, ",{}", c.name);
         if replicated {
             let _ = write!(out, ",{}_ci95", c.name);
@@ -94,7 +117,7 @@ pub fn comparison_csv(rows: &[ComparisonRow<'_>]) -> Vec<u8> {
         // Names are letters, digits and `_-.+=` (the scenario reader and the grid check): no
         // quoting; but one may start with `-`, so it is neutralised as every text cell is.
         out.push_str(&super::csv_cell::text(row.name));
-        for (cell, half_width) in &row.cells {
+        for (cell, half_width) in columns.iter().map(|&i| &row.cells[i]) {
             out.push(',');
             super::csv_cell::push_value(&mut out, *cell);
             if replicated {
@@ -206,7 +229,8 @@ pub(crate) fn table(
     show: impl Fn(&ComparisonColumn) -> bool,
     versus_base: bool,
 ) -> Table {
-    let columns: Vec<usize> = (0..COMPARISON.len())
+    let columns: Vec<usize> = shown_columns(rows)
+        .into_iter()
         .filter(|&i| show(&COMPARISON[i]))
         .collect();
     let versus: Vec<(usize, &str)> = COMPARISON
@@ -370,6 +394,61 @@ mod tests {
         );
     }
 
+    /// Runs with an LLM engine add the engine-only columns, single or replicated; a
+    /// comparison without one keeps the columns it always had.
+    #[test]
+    fn engine_runs_add_the_engine_columns() {
+        let plain = summary(990, Some(0.2), 2.0);
+        let mut engine = plain.clone();
+        let mut e = crate::metrics::EngineSummary {
+            preemptions: 7,
+            ..Default::default()
+        };
+        for (name, rate) in [("a", 100.0), ("b", 25.5)] {
+            e.by_instance_type.insert(
+                name.into(),
+                crate::metrics::EngineTypeSummary {
+                    generated_tokens_per_second: rate,
+                    ..Default::default()
+                },
+            );
+        }
+        engine.engines = Some(e);
+        engine.tokens = Some(crate::metrics::TokenSummary {
+            queueing_seconds: Some(crate::metrics::LatencySummary {
+                p50: Some(0.25),
+                p99: Some(1.5),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let csv = |rows: &[ComparisonRow<'_>]| String::from_utf8(comparison_csv(rows)).unwrap();
+        let text = csv(&[ComparisonRow::single("p", &plain)]);
+        assert_eq!(text.lines().next().unwrap(), comparison_columns().join(","));
+        let text = csv(&[
+            ComparisonRow::single("p", &plain),
+            ComparisonRow::single("e", &engine),
+        ]);
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = ",queueing_p50_ms,queueing_p99_ms,generated_tokens_per_second,preemptions";
+        assert!(lines[0].ends_with(tail), "{}", lines[0]);
+        assert!(lines[1].ends_with(",,,,0"), "{}", lines[1]);
+        assert!(lines[2].ends_with(",250,1500,125.5,7"), "{}", lines[2]);
+        // Replicated: the aggregate has the engine's metrics, the comparison their columns.
+        let a = Aggregate::of("e", &[engine.clone(), engine]);
+        assert_eq!(a.metric("preemptions").and_then(|m| m.mean), Some(7.0));
+        let text = csv(&[ComparisonRow::replicated("e", "s", &a)]);
+        assert!(text
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",preemptions,preemptions_ci95"));
+        let a = Aggregate::of("p", std::slice::from_ref(&plain));
+        assert!(a.metric("preemptions").is_none());
+        let md = String::from_utf8(comparison_markdown(&[ComparisonRow::single("p", &plain)]));
+        assert!(!md.unwrap().contains("preemptions"));
+    }
+
     #[test]
     fn replicated_rows_show_means_and_half_widths() {
         // p99 of 0.2 s and 0.4 s: mean 300 ms, std 141.42 ms, half-width
@@ -383,7 +462,8 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         let header: Vec<&str> = lines[0].split(',').collect();
         let cells: Vec<&str> = lines[1].split(',').collect();
-        assert_eq!(header.len(), 1 + 2 * COMPARISON.len());
+        // No engine: the engine-only columns are left out.
+        assert_eq!(header.len(), 1 + 2 * (comparison_columns().len() - 1));
         let at = header.iter().position(|h| *h == "latency_p99_ms").unwrap();
         assert_eq!(header[at + 1], "latency_p99_ms_ci95");
         assert_eq!(cells[at].parse::<f64>().unwrap(), 300.0);

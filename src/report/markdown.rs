@@ -74,7 +74,32 @@ pub fn summary_markdown(input: &MarkdownSummary<'_>) -> String {
             .collect();
         let _ = writeln!(out, "\nFailures: {}.", reasons.join(", "));
     }
+    out.push_str(&engines(rows));
     out.push_str("\nCharts and every number: `report.html` beside this file.\n");
+    out
+}
+
+/// The LLM engines' throughput per run and instance type (`summary.json`'s
+/// `engines.by_instance_type`), after the warm-up; empty when no run has an engine.
+fn engines(rows: &[RunSummary<'_>]) -> String {
+    let mut out = String::new();
+    for (run, s) in rows {
+        let Some(e) = &s.engines else { continue };
+        if out.is_empty() {
+            out.push_str(
+                "\nLLM engines, after the warm-up (tokens per second of all the type's instances together):\n\n\
+                 | run | instance type | generated tokens/s | prompt tokens/s | preemptions |\n\
+                 | :--- | :--- | ---: | ---: | ---: |\n",
+            );
+        }
+        for (itype, t) in &e.by_instance_type {
+            let _ = writeln!(
+                out,
+                "| {run} | {itype} | {:.1} | {:.1} | {} |",
+                t.generated_tokens_per_second, t.prompt_tokens_per_second, t.preemptions
+            );
+        }
+    }
     out
 }
 
@@ -175,5 +200,46 @@ Failures: timed out 10.
 Charts and every number: `report.html` beside this file.
 ";
         assert_eq!(md, expected);
+    }
+
+    #[test]
+    fn runs_with_engines_show_their_tokens_per_second() {
+        let mut a = summary(0, 2.0, 4.0);
+        let mut e = crate::metrics::EngineSummary::default();
+        e.by_instance_type.insert(
+            "g6e.xlarge".into(),
+            crate::metrics::EngineTypeSummary {
+                generated_tokens_per_second: 1234.56,
+                prompt_tokens_per_second: 5000.0,
+                preemptions: 3,
+                ..Default::default()
+            },
+        );
+        a.engines = Some(e);
+        let b = summary(0, 2.0, 4.0);
+        let rows = [("base", &a), ("no_engine", &b)];
+        let table_rows = crate::report::comparison::single_rows(&rows);
+        let md = summary_markdown(&MarkdownSummary {
+            rows: &rows,
+            table_rows: &table_rows,
+            replication_note: None,
+        });
+        assert!(
+            md.contains(
+                "| run | instance type | generated tokens/s | prompt tokens/s | preemptions |\n\
+                 | :--- | :--- | ---: | ---: | ---: |\n\
+                 | base | g6e.xlarge | 1234.6 | 5000.0 | 3 |\n\nCharts"
+            ),
+            "{md}"
+        );
+        // Without an engine, nothing of it.
+        let rows = [("no_engine", &b)];
+        let table_rows = crate::report::comparison::single_rows(&rows);
+        let md = summary_markdown(&MarkdownSummary {
+            rows: &rows,
+            table_rows: &table_rows,
+            replication_note: None,
+        });
+        assert!(!md.contains("LLM engines"), "{md}");
     }
 }

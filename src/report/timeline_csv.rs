@@ -6,23 +6,27 @@
 use std::io::Write;
 
 use super::csv_cell;
-use crate::metrics::columns::{TIMELINE, TIMELINE_NAMES};
+use crate::metrics::columns::{TIMELINE, TIMELINE_ENGINE, TIMELINE_NAMES};
 use crate::metrics::{ScalingEvent, TimelineRow, TimelineSink};
 
 /// The header of `scaling_events.csv`, in column order.
 pub const SCALING_EVENT_COLUMNS: &[&str] = &["time_s", "pool", "policy", "from", "to", "reason"];
 
-/// The header of `timeline.csv`, in column order ([`TIMELINE`]'s names).
+/// The header of `timeline.csv`, in column order ([`TIMELINE`]'s names); a run with an LLM
+/// engine has [`TIMELINE_ENGINE`]'s after them.
 pub const TIMELINE_COLUMNS: &[&str] = &TIMELINE_NAMES;
 
 /// Writes timeline rows as CSV to `W`, and scaling events as CSV to `E` (dropped by default).
 /// The first I/O error is kept and reported by [`CsvTimeline::finish`]; rows after it are
-/// dropped.
+/// dropped. The timeline's header is written with its first row, which says whether the run
+/// has LLM engines (and so [`TIMELINE_ENGINE`]'s columns).
 pub struct CsvTimeline<W: Write, E: Write = std::io::Sink> {
     out: W,
     events: E,
     line: String,
     error: Option<std::io::Error>,
+    /// The header is written; with the engine columns if `Some(true)`.
+    engine: Option<bool>,
 }
 
 impl<W: Write> CsvTimeline<W> {
@@ -33,21 +37,38 @@ impl<W: Write> CsvTimeline<W> {
 }
 
 impl<W: Write, E: Write> CsvTimeline<W, E> {
-    /// Starts both CSVs with their header rows.
-    pub fn with_scaling_events(mut out: W, mut events: E) -> Self {
-        let error = writeln!(out, "{}", TIMELINE_COLUMNS.join(","))
-            .and_then(|()| writeln!(events, "{}", SCALING_EVENT_COLUMNS.join(",")))
-            .err();
+    /// Starts both CSVs (the scaling events' header now, the timeline's with its first row).
+    pub fn with_scaling_events(out: W, mut events: E) -> Self {
+        let error = writeln!(events, "{}", SCALING_EVENT_COLUMNS.join(",")).err();
         CsvTimeline {
             out,
             events,
             line: String::with_capacity(256),
             error,
+            engine: None,
         }
     }
 
-    /// The writers back, or the first error met.
-    pub fn finish(self) -> std::io::Result<(W, E)> {
+    /// Writes the timeline's header, with the engine columns if `engine`.
+    fn header(&mut self, engine: bool) {
+        self.engine = Some(engine);
+        let mut names = TIMELINE_COLUMNS.join(",");
+        if engine {
+            for c in TIMELINE_ENGINE {
+                names.push(',');
+                names.push_str(c.name);
+            }
+        }
+        if let Err(e) = writeln!(self.out, "{names}") {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    /// The writers back, or the first error met. A timeline without rows still gets its header.
+    pub fn finish(mut self) -> std::io::Result<(W, E)> {
+        if self.engine.is_none() && self.error.is_none() {
+            self.header(false);
+        }
         match self.error {
             Some(e) => Err(e),
             None => Ok((self.out, self.events)),
@@ -81,12 +102,20 @@ impl<W: Write, E: Write> TimelineSink for CsvTimeline<W, E> {
     }
 
     fn window(&mut self, r: &TimelineRow) {
+        if self.engine.is_none() && self.error.is_none() {
+            self.header(r.engine.is_some());
+        }
         if self.error.is_some() {
             return;
         }
+        let engine: &[_] = if self.engine == Some(true) {
+            TIMELINE_ENGINE
+        } else {
+            &[]
+        };
         let l = &mut self.line;
         l.clear();
-        for (i, column) in TIMELINE.iter().enumerate() {
+        for (i, column) in TIMELINE.iter().chain(engine).enumerate() {
             if i > 0 {
                 l.push(',');
             }
@@ -164,6 +193,7 @@ mod tests {
             latency_p90_s: None,
             latency_p99_s: None,
             cost_rate_usd_per_hour: 1.25,
+            engine: None,
         });
         let text = String::from_utf8(sink.finish().unwrap().0).unwrap();
         let lines: Vec<&str> = text.lines().collect();
@@ -172,5 +202,35 @@ mod tests {
             lines[1],
             "0,10,3,2,1,0,2,0,0,3,4,0.5,0.25,1.5,0.75,2.5,3,3.5,1,0,0.5,2,0.25,0,0,1,,0.1,,,1.25"
         );
+    }
+
+    #[test]
+    fn a_run_with_engines_has_their_columns_last() {
+        let mut sink = CsvTimeline::new(Vec::new());
+        let row = |kv, preemptions| TimelineRow {
+            engine: Some(crate::metrics::EngineWindow {
+                kv_cache_used: kv,
+                preemptions,
+            }),
+            ..TimelineRow::default()
+        };
+        sink.window(&row(Some(0.5), 2));
+        sink.window(&row(None, 0));
+        let text = String::from_utf8(sink.finish().unwrap().0).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!("{},kv_cache_used,preemptions", TIMELINE_COLUMNS.join(","))
+        );
+        assert!(lines[1].ends_with(",0,0.5,2"), "{}", lines[1]);
+        assert!(lines[2].ends_with(",0,,0"), "{}", lines[2]);
+        assert_eq!(lines[2].split(',').count(), TIMELINE_COLUMNS.len() + 2);
+    }
+
+    #[test]
+    fn a_timeline_without_rows_has_its_header() {
+        let sink = CsvTimeline::new(Vec::new());
+        let text = String::from_utf8(sink.finish().unwrap().0).unwrap();
+        assert_eq!(text, format!("{}\n", TIMELINE_COLUMNS.join(",")));
     }
 }

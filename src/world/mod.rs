@@ -279,6 +279,11 @@ fn recorder(
             .map(|c| c.tokens.is_some() || trace_tokens)
             .collect::<Vec<_>>(),
     );
+    let recorder = if fleet::engines::has_engine(scenario) {
+        recorder.with_engines(scenario.instance_types.len())
+    } else {
+        recorder
+    };
     if scenario.billing.load_balancer.is_some() {
         // Each route is one listener rule; AWS does not charge a request's first 10.
         let rules = scenario.routes.len().saturating_sub(10) as f64;
@@ -416,7 +421,7 @@ impl<'s> World<'s> {
             if guards.events.is_multiple_of(PROGRESS_EVERY) {
                 progress(now.as_nanos() as f64 / duration);
             }
-            cx.recorder.advance(now, sink);
+            cx.observe(now, sink);
             handle(cx, autoscalers, now, event);
         }
         if let Some(halt) = self.cx.queue.halted() {
@@ -446,7 +451,7 @@ impl<'s> World<'s> {
             .map(|t| t.region_windows(scenario));
         // The timeline first (its last window closes at the end), then the periods still open
         // are billed to the end.
-        self.cx.recorder.advance(end, sink);
+        self.cx.observe(end, sink);
         let markets = finish::close_bills(
             scenario,
             &self.cx.fleet,
@@ -461,6 +466,15 @@ impl<'s> World<'s> {
             .finish(sink, &class_routes, scenario.routes.len());
         let mut pools = finish::pools(scenario, &mut self.cx.fleet, &self.cx.billing, markets, end);
         let (by_class, by_route) = finish::by_class_and_route(scenario, &mut totals);
+        let engines = totals.engines.as_ref().map(|e| {
+            let types = &scenario.instance_types;
+            let names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
+            let engine: Vec<bool> = types
+                .iter()
+                .map(|t| t.llm.as_ref().is_some_and(|l| l.engine().is_some()))
+                .collect();
+            e.summary(&names, &engine)
+        });
         let transfer_usd = transfer.as_ref().map_or(0.0, |d| d.usd);
         let (cost_usd, met_slo) = finish::cost(
             scenario,
@@ -490,6 +504,7 @@ impl<'s> World<'s> {
                 topology,
                 data_transfer: transfer,
                 closed_loop,
+                engines,
             },
             regions,
         }
@@ -554,6 +569,20 @@ fn handle(cx: &mut Ctx<'_>, autoscalers: &mut Autoscalers, now: SimTime, event: 
 }
 
 impl Ctx<'_> {
+    /// Brings the recorder to `now`, before the event at `now` is handled: when a window (or
+    /// the warm-up) ends by then, the LLM engines are read first (their state now is their
+    /// state at its end: nothing happened in between).
+    #[inline]
+    fn observe<S: TimelineSink>(&mut self, now: SimTime, sink: &mut S) {
+        if self.recorder.engine_reading_due(now) {
+            if let Some(reading) = self.recorder.engine_reading_mut() {
+                self.fleet.read_engines(self.scenario, reading);
+            }
+            self.recorder.engine_read(now.min(self.end));
+        }
+        self.recorder.advance(now, sink);
+    }
+
     /// The request of `user` that arrived at `arrival` ended at `at` (`completed` or failed
     /// for good): a closed-loop user waits, then sends again.
     #[inline]

@@ -9,6 +9,7 @@ mod catalogs;
 mod closed_loop;
 mod common;
 mod determinism;
+mod engine_outputs;
 mod gates;
 mod hangs;
 mod health;

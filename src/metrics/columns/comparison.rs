@@ -28,6 +28,9 @@ pub struct ComparisonColumn {
     pub digest: bool,
     /// The title of its change against the base in %, if the tables for people show it.
     pub versus_base: Option<&'static str>,
+    /// Only runs with an LLM engine have it (`Summary::engines`): a comparison (and an
+    /// `aggregate.json`) of runs without one leaves it out, as they always did.
+    pub engine_only: bool,
     /// Its definition, a formula over `summary.json`'s fields (`docs/metrics.md`).
     pub definition: &'static str,
 }
@@ -51,6 +54,7 @@ const fn col(
         compact: false,
         digest: false,
         versus_base: None,
+        engine_only: false,
         definition,
     }
 }
@@ -75,6 +79,19 @@ impl ComparisonColumn {
             digest: true,
             ..self
         }
+    }
+
+    /// Only in comparisons of runs with an LLM engine.
+    const fn engine_only(self) -> Self {
+        ComparisonColumn {
+            engine_only: true,
+            ..self
+        }
+    }
+
+    /// True if a comparison of runs some of which have an engine (`engines`) shows it.
+    pub fn shown_with(&self, engines: bool) -> bool {
+        engines || !self.engine_only
     }
 
     /// Its change against the base shown too, under `title`.
@@ -135,7 +152,25 @@ pub const COMPARISON: &[ComparisonColumn] = &[
     col("ttft_p50_ms", Ms, "TTFT p50 [ms]", 1, |s| ms(s.tokens.as_ref().and_then(|t| t.ttft_seconds.p50)), "`tokens.ttft_seconds.p50` × 1000; empty without a token-based class"),
     col("ttft_p99_ms", Ms, "TTFT p99 [ms]", 1, |s| ms(s.tokens.as_ref().and_then(|t| t.ttft_seconds.p99)), "`tokens.ttft_seconds.p99` × 1000; empty without a token-based class"),
     col("tpot_p50_ms", Ms, "TPOT p50 [ms]", 1, |s| ms(s.tokens.as_ref().and_then(|t| t.tpot_seconds.p50)), "`tokens.tpot_seconds.p50` × 1000; empty without a token-based class"),
+    // Runs with an LLM engine only: the columns are absent from comparisons without one.
+    col("queueing_p50_ms", Ms, "queueing p50 [ms]", 1, |s| ms(queueing(s).and_then(|q| q.p50)), "engine runs only: `tokens.queueing_seconds.p50` × 1000 (arrival to first scheduled); empty when nothing completed").engine_only(),
+    col("queueing_p99_ms", Ms, "queueing p99 [ms]", 1, |s| ms(queueing(s).and_then(|q| q.p99)), "engine runs only: `tokens.queueing_seconds.p99` × 1000; empty when nothing completed").engine_only(),
+    col("generated_tokens_per_second", Number, "generated tok/s", 1, generated_per_second, "engine runs only: `Σ engines.by_instance_type.<type>.generated_tokens_per_second`: the fleet's output tokens per second after the warm-up").engine_only(),
+    col("preemptions", Count, "preemptions", 0, |s| Value::Count(s.engines.as_ref().map_or(0, |e| e.preemptions)), "engine runs only: `engines.preemptions`").engine_only(),
 ];
+
+fn queueing(s: &Summary) -> Option<crate::metrics::LatencySummary> {
+    s.tokens.as_ref().and_then(|t| t.queueing_seconds)
+}
+
+fn generated_per_second(s: &Summary) -> Value {
+    Value::Number(s.engines.as_ref().map(|e| {
+        e.by_instance_type
+            .values()
+            .map(|t| t.generated_tokens_per_second)
+            .sum()
+    }))
+}
 
 fn spot_share(s: &Summary) -> Value {
     let p = s.cost_usd.by_purchase_option;
@@ -155,10 +190,12 @@ pub fn comparison_value(s: &Summary, name: &str) -> Option<f64> {
     ComparisonColumn::named(name).and_then(|c| (c.value)(s).as_f64())
 }
 
-/// Each column's name and value for `s` (undefined values `None`), in column order.
+/// Each column's name and value for `s` (undefined values `None`), in column order; the
+/// engine-only columns only if `s` is a run with an LLM engine.
 pub fn comparison_values(s: &Summary) -> Vec<(&'static str, Option<f64>)> {
     COMPARISON
         .iter()
+        .filter(|c| c.shown_with(s.engines.is_some()))
         .map(|c| (c.name, (c.value)(s).as_f64()))
         .collect()
 }

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::{Unit, COMPARISON, TIMELINE};
+use super::{Unit, COMPARISON, TIMELINE, TIMELINE_ENGINE};
 
 /// The unit as the docs' tables name it.
 fn unit(u: Unit) -> &'static str {
@@ -53,7 +53,13 @@ fn comparison_table() -> String {
 
 /// The table of `timeline.csv`'s columns.
 fn timeline_table() -> String {
-    table(&[], TIMELINE.iter().map(|c| (c.name, c.unit, c.definition)))
+    table(
+        &[],
+        TIMELINE
+            .iter()
+            .chain(TIMELINE_ENGINE)
+            .map(|c| (c.name, c.unit, c.definition)),
+    )
 }
 
 /// The markers around a generated table.

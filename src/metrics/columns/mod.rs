@@ -6,8 +6,8 @@
 //! As vidur's `docs/metrics.md` (every metric defined with a formula, names from one closed
 //! list): `report/` only formats what these tables say, in their order, and the column tables of
 //! `docs/metrics.md` are generated from them (a test in `columns/docs.rs` fails when the two
-//! differ). A new column is one line in [`COMPARISON`] or [`TIMELINE`], plus where its value is
-//! measured (the recorder, a field of [`super::Summary`] or [`super::TimelineRow`]).
+//! differ). A new column is one line in [`COMPARISON`] or [`TIMELINE`] (or [`TIMELINE_ENGINE`],
+//! the columns only runs with an LLM engine have), plus where its value is measured (the recorder, a field of [`super::Summary`] or [`super::TimelineRow`]).
 //!
 //! Only data here: no file is written and no text formatted (that is `crate::report`).
 
@@ -17,7 +17,7 @@ mod docs;
 mod timeline;
 
 pub use comparison::{comparison_value, comparison_values, ComparisonColumn, COMPARISON};
-pub use timeline::{TimelineColumn, TIMELINE, TIMELINE_NAMES};
+pub use timeline::{TimelineColumn, TIMELINE, TIMELINE_ENGINE, TIMELINE_NAMES};
 
 /// A column's value in one row.
 #[derive(Debug, Clone, Copy, PartialEq)]

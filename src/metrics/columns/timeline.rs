@@ -94,6 +94,18 @@ pub const TIMELINE: &[TimelineColumn] = &[
     col("cost_rate_usd_per_hour", UsdPerHour, |r| level(r.cost_rate_usd_per_hour), "`∫ cost rate dt / (end_s − start_s)`: the running cost of the window per hour — on-demand prices of instances billed in full, spot instances at their price path (exactly, through its integral), storage of stopped warm instances, and a billed balancer's hourly price; without the minimums, rounding and LCUs of the summary's bill (so `Σ rate × length / 3600 ≤ cost_usd.total`)"),
 ];
 
+/// The columns `timeline.csv` has after [`TIMELINE`]'s when the fleet has an LLM engine
+/// (`llm = { model, ... }` on an instance type); a run without one has none of them, its file
+/// as it always was.
+#[rustfmt::skip]
+pub const TIMELINE_ENGINE: &[TimelineColumn] = &[
+    // Sampled at the window's end rather than time-averaged: the engines are read once per
+    // window, never per event, and an engine's blocks are only up to date at its own events
+    // anyway (a batched run of decode iterations takes its new blocks at its end).
+    col("kv_cache_used", Fraction, |r| Value::Number(r.engine.and_then(|e| e.kv_cache_used)), "runs with an LLM engine only: KV-cache blocks held by requests / all KV-cache blocks, over the engines of the instances that serve (in service or draining), at the window's end (as of the engines' last event before it); empty when no engine serves"),
+    col("preemptions", Count, |r| count(r.engine.map_or(0, |e| e.preemptions)), "runs with an LLM engine only: requests the engines preempted (KV blocks freed, to be recomputed) in the window; the rows add up to `engines.preemptions`"),
+];
+
 /// The header of `timeline.csv`: every column's name, in order.
 pub const TIMELINE_NAMES: [&str; TIMELINE.len()] = {
     let mut names = [""; TIMELINE.len()];
@@ -123,6 +135,25 @@ mod tests {
             assert!(TIMELINE[..i].iter().all(|d| d.name != c.name), "{}", c.name);
             assert!(!c.definition.is_empty(), "{}", c.name);
         }
+    }
+
+    #[test]
+    fn engine_columns_are_new_names_reading_the_engine_window() {
+        for c in TIMELINE_ENGINE {
+            assert!(TIMELINE.iter().all(|d| d.name != c.name), "{}", c.name);
+            assert!(!c.definition.is_empty(), "{}", c.name);
+        }
+        let mut row = crate::metrics::TimelineRow {
+            engine: Some(crate::metrics::EngineWindow {
+                kv_cache_used: Some(0.25),
+                preemptions: 3,
+            }),
+            ..Default::default()
+        };
+        let values: Vec<Value> = TIMELINE_ENGINE.iter().map(|c| (c.value)(&row)).collect();
+        assert_eq!(values, [Value::Number(Some(0.25)), Value::Count(3)]);
+        row.engine = Some(crate::metrics::EngineWindow::default());
+        assert_eq!((TIMELINE_ENGINE[0].value)(&row), Value::Number(None));
     }
 
     /// A new way for a request to end is a column of its own, in `Failure::ALL`'s order, and

@@ -12,6 +12,7 @@
 //! target `first + k` of the group's balancer, with `(g, first)` in the pool's
 //! `PoolFleet::targets`.
 
+pub(super) mod engines;
 pub(super) mod faults;
 pub(super) mod health;
 pub(super) mod lifecycle;
@@ -271,6 +272,10 @@ impl Fleet {
                 .target_groups
                 .iter()
                 .any(|g| g.balancer.passive.is_some()),
+            retired_engines: vec![
+                crate::metrics::EngineCounts::default();
+                scenario.instance_types.len()
+            ],
         };
         let mut start = FleetStart {
             states: [0; STATES],
@@ -451,6 +456,9 @@ pub(super) struct Fleet {
     pub groups: IdVec<GroupId, Group>,
     /// Some group has passive health checks (a fast path for the many fleets without).
     pub any_passive: bool,
+    /// Per instance type, the totals of engines dropped when their slot was relaunched as
+    /// another type ([`engines`]).
+    pub retired_engines: Vec<crate::metrics::EngineCounts>,
 }
 
 impl Fleet {

@@ -381,6 +381,9 @@ impl Ctx<'_> {
         inst.at_risk = false;
         let pool = inst.pool;
         if self.scenario.pools[pool.index()].mixed.is_some() {
+            if inst.itype != itype {
+                Fleet::retire_llm(&mut self.fleet.retired_engines, inst);
+            }
             inst.itype = itype;
             inst.purchase = purchase;
             inst.slots = t.concurrency;

@@ -14,6 +14,7 @@
 //! `FAST25-release/traces`) hands the engine one hash per block of its `block_size` tokens
 //! ([`expand_block_hashes`]).
 
+use super::serve::TokenTimes;
 use super::Phase;
 use crate::metrics::Failure;
 use crate::model::fleet::llm_server::{LlmServer, LlmWork};
@@ -140,7 +141,11 @@ impl Ctx<'_> {
                 "request {id:?} finished in phase {:?} at {now:?}",
                 self.requests.slab.get(id).phase
             );
-            self.end_service(now, instance, id, Some(f.first_token));
+            let times = TokenTimes {
+                first_token: f.first_token,
+                scheduled: f.scheduled,
+            };
+            self.end_service(now, instance, id, Some(times));
         }
         self.requests.llm_done = done;
     }

@@ -12,6 +12,16 @@ use crate::world::fleet::QueueId;
 use crate::world::ids::{Id, InstanceId, RequestId};
 use crate::world::{Ctx, Event};
 
+/// When a token-based request's first token was out, and when an engine first scheduled it
+/// (`None` for a token profile).
+#[derive(Debug, Clone, Copy)]
+pub(in crate::world) struct TokenTimes {
+    /// Its first token was out.
+    pub first_token: SimTime,
+    /// An engine first scheduled it.
+    pub scheduled: Option<SimTime>,
+}
+
 impl Ctx<'_> {
     /// `instance` finishes the work of request `id`.
     pub(in crate::world) fn on_service_end(
@@ -24,13 +34,14 @@ impl Ctx<'_> {
     }
 
     /// Request `id` is done on `instance` at `now`; `first_token` is when a token-based
-    /// request's first token was out (for its time to first token and per output token).
+    /// request's first token was out (for its time to first token and per output token), and
+    /// when an engine first scheduled it (for its queueing delay).
     pub(in crate::world) fn end_service(
         &mut self,
         now: SimTime,
         instance: InstanceId,
         id: RequestId,
-        first_token: Option<SimTime>,
+        first_token: Option<TokenTimes>,
     ) {
         let req = *self.requests.slab.get(id);
         match req.phase {
@@ -63,7 +74,7 @@ impl Ctx<'_> {
         now: SimTime,
         instance: InstanceId,
         req: &Request,
-        first_token: Option<SimTime>,
+        first_token: Option<TokenTimes>,
     ) {
         let pool = &mut self.fleet.pools[self.fleet.instances[instance].pool];
         if let Some(h) = &mut pool.latency {
@@ -86,7 +97,8 @@ impl Ctx<'_> {
                 self.recorder.tokens_done(
                     class,
                     req.arrival,
-                    first.saturating_add(rtt),
+                    first.scheduled,
+                    first.first_token.saturating_add(rtt),
                     end,
                     req.output_tokens,
                 );
@@ -102,8 +114,14 @@ impl Ctx<'_> {
                 end - req.arrival,
             );
         } else if let Some(first) = first_token {
-            self.recorder
-                .tokens_done(class, req.arrival, first, now, req.output_tokens);
+            self.recorder.tokens_done(
+                class,
+                req.arrival,
+                first.scheduled,
+                first.first_token,
+                now,
+                req.output_tokens,
+            );
         }
         self.recorder.completed(class, req.arrival, end);
         self.user_ended(end, req.user, req.arrival, true);
