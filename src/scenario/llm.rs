@@ -60,11 +60,15 @@ pub enum RawLlm {
 }
 
 /// `llm = { ... }`: an engine from physics if it names a `model`, else a token profile.
-pub(super) fn read_llm(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<Located<RawLlm>> {
+pub(super) fn read_llm(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    base_dir: &std::path::Path,
+) -> Option<Located<RawLlm>> {
     let at = node.at();
     let engine = node.has_key(super::llm_engine::MODEL_KEY);
     let value = if engine {
-        RawLlm::Engine(Box::new(super::llm_engine::read_engine(r, node)?))
+        RawLlm::Engine(Box::new(super::llm_engine::read_engine(r, node, base_dir)?))
     } else {
         RawLlm::Profile(read_llm_profile(r, node)?.value)
     };

@@ -99,8 +99,13 @@ impl RawEngine {
     }
 }
 
-/// `llm = { model, gpu, tp, ... }` (the table's `model` key is present).
-pub(super) fn read_engine(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawEngine> {
+/// `llm = { model, gpu, tp, ... }` (the table's `model` key is present); a `coefficients`
+/// file is found from `base_dir`.
+pub(super) fn read_engine(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    base_dir: &std::path::Path,
+) -> Option<RawEngine> {
     let at = node.at();
     let mut f = r.table(
         node,
@@ -123,7 +128,8 @@ pub(super) fn read_engine(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawE
     let prefix_caching = f.read(r, &PREFIX_CACHING).map(|v| v.value);
     let prefix_hit_rate = f.read(r, &PREFIX_HIT_RATE).map(|v| v.value);
     let coefficients = match f.node(r, &COEFFICIENTS) {
-        Some(n) => read_coefficients(r, n)?,
+        Some(n) if n.is_table() => read_coefficients(r, n)?,
+        Some(n) => read_profile_file(r, n, base_dir)?,
         None => RawCoefficients::default(),
     };
     f.finish(r);
@@ -237,6 +243,38 @@ fn read_coefficients(r: &mut Reader<'_>, node: Node<'_, '_>) -> Option<RawCoeffi
         }
     }
     Some(c)
+}
+
+/// `coefficients = "fitted.toml"`: the `[coefficients]` of a profile `fleetsim calibrate`
+/// wrote, the path relative to the scenario's folder.
+fn read_profile_file(
+    r: &mut Reader<'_>,
+    node: Node<'_, '_>,
+    base_dir: &std::path::Path,
+) -> Option<RawCoefficients> {
+    let name = r.string(&node)?;
+    let path = base_dir.join(&name.value);
+    let read = crate::limits::read_capped_to_string(&path).and_then(|text| {
+        crate::model::llm::profile::read_profile(&text).map_err(|e| e.to_string())
+    });
+    match read {
+        Ok(co) => Some(RawCoefficients {
+            compute_efficiency: Some(co.compute_efficiency),
+            memory_efficiency: Some(co.memory_efficiency),
+            overhead_per_step: Some(co.overhead_per_step),
+            overhead_per_layer: Some(co.overhead_per_layer),
+            allreduce_latency: Some(co.allreduce_latency),
+            allreduce_efficiency: Some(co.allreduce_efficiency),
+        }),
+        Err(why) => {
+            r.error(
+                &name,
+                format!("the coefficients profile {} does not read: {why}", path.display()),
+                Some("give a profile written by `fleetsim calibrate --out`, or the coefficients as a table".into()),
+            );
+            None
+        }
+    }
 }
 
 /// Stage two: the engine of instance type `type_name` (its catalog `entry`, if any), with the

@@ -217,3 +217,60 @@ fn default_and_cross_fitted_coefficients_predict_the_measured_runs() {
         );
     }
 }
+
+/// The profile `calibrate --out` writes is what a scenario names as its engine's coefficients
+/// (`coefficients = "profile.toml"`, beside the scenario); a profile that does not read is an
+/// error naming it.
+#[test]
+fn a_scenario_takes_the_fitted_profile() {
+    let run = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/data/vllm_runs/RTXPRO6000_Llama-3.1-8B/requests.jsonl");
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.toml");
+    let o = fleetsim(&[
+        "calibrate",
+        run.to_str().unwrap(),
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "rtx-pro-6000",
+        "--out",
+        profile.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let fitted =
+        fleetsim::calibrate::profile::read_profile(&std::fs::read_to_string(&profile).unwrap())
+            .unwrap();
+    let scenario = |coefficients: &str| {
+        format!(
+            r#"name = "s"
+duration = "10m"
+[traffic]
+rate = "1/s"
+[[instance_type]]
+name = "g6e.xlarge"
+llm = {{ model = "llama-3.1-8b", coefficients = {coefficients} }}
+[[pool]]
+name = "p"
+instance_type = "g6e.xlarge"
+instances = 1
+[[class]]
+name = "chat"
+input_tokens = {{ distribution = "constant", value = 100 }}
+output_tokens = {{ distribution = "constant", value = 10 }}
+"#
+        )
+    };
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, scenario("\"profile.toml\"")).unwrap();
+    let s = fleetsim::ScenarioSet::load(&path).unwrap().base;
+    let engine = s.instance_types[0]
+        .llm
+        .as_ref()
+        .and_then(|l| l.engine())
+        .expect("an engine");
+    assert_eq!(engine.coefficients, fitted);
+    std::fs::write(&path, scenario("\"missing.toml\"")).unwrap();
+    let e = fleetsim::ScenarioSet::load(&path).unwrap_err().to_string();
+    assert!(e.contains("missing.toml") && e.contains("does not read"), "{e}");
+}

@@ -246,3 +246,55 @@ fn engine_columns_and_summary_are_written_and_read_back() {
     let q = tokens(s.tokens).queueing_seconds.unwrap();
     assert!(q.count > 4000 && q.p50.is_some(), "{q:?}");
 }
+
+/// A Mooncake trace whose requests share their first prompt blocks (`hash_ids`): the engine's
+/// prefix cache serves those blocks from the second request on, exactly the shared blocks (one
+/// trace id covers 512 tokens = 32 engine blocks of 16); without prefix caching, nothing hits.
+#[test]
+fn mooncake_hash_ids_reach_the_prefix_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    // 20 requests a second apart, each 1,100 prompt tokens: ids [7, 8, own]. The first 1,024
+    // tokens (ids 7 and 8: 64 engine blocks) are shared.
+    let lines: String = (0..20)
+        .map(|i| {
+            format!(
+                "{{\"timestamp\": {}, \"input_length\": 1100, \"output_length\": 4, \"hash_ids\": [7, 8, {}]}}\n",
+                i * 1000,
+                100 + i
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("m.jsonl"), lines).unwrap();
+    let text = |caching: bool| {
+        format!(
+            r#"name = "mooncake"
+duration = "30s"
+[traffic]
+trace = {{ file = "m.jsonl", format = "mooncake" }}
+[[instance_type]]
+name = "g6e.xlarge"
+llm = {{ model = "llama-3.1-8b", prefix_caching = {caching} }}
+[[pool]]
+name = "gpu"
+instance_type = "g6e.xlarge"
+instances = 1
+[[class]]
+name = "chat"
+input_tokens = {{ distribution = "constant", value = 1 }}
+output_tokens = {{ distribution = "constant", value = 1 }}
+"#
+        )
+    };
+    let hits = |caching: bool| {
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text(caching)).unwrap();
+        let s = fleetsim::ScenarioSet::load(&path).unwrap().base;
+        let (summary, _) = run(&s, 1);
+        assert_eq!(summary.requests.completed, 20);
+        let e = summary.engines.expect("an engine run");
+        e.by_instance_type["g6e.xlarge"].prefix_hit_tokens
+    };
+    // 19 requests after the first each hit 64 blocks × 16 tokens.
+    assert_eq!(hits(true), 19 * 64 * 16);
+    assert_eq!(hits(false), 0);
+}

@@ -13,6 +13,7 @@ pub mod gpus;
 pub mod kv;
 pub mod load;
 pub mod models;
+pub mod profile;
 pub mod replay;
 pub mod step_time;
 

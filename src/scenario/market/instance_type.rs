@@ -83,7 +83,7 @@ pub fn read_instance_type(
         spot_availability: f.read_nested(r, &SPOT_AVAILABILITY, |r, n| {
             read_spot_availability(r, n, base_dir)
         }),
-        llm: f.node(r, &LLM).map(|n| read_llm(r, n)),
+        llm: f.node(r, &LLM).map(|n| read_llm(r, n, base_dir)),
     };
     f.finish(r);
     Some(t)

@@ -51,12 +51,12 @@ use crate::engine::{RandomStreams, StreamRng};
 use crate::metrics::{Failure, LossSummary};
 use crate::model::distribution::ServiceTime;
 use crate::model::fleet::llm_server::Served;
-use crate::world::ids::RequestId;
-use crate::world::traffic::HashedRecord;
 use crate::model::fleet::OnTimeout;
 use crate::model::traffic::backoff::ClientRetry;
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
+use crate::world::ids::RequestId;
+use crate::world::traffic::HashedRecord;
 pub(super) use slab::{Phase, Request, RequestSlab};
 
 /// Where a class's requests go.
