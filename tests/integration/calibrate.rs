@@ -272,5 +272,8 @@ output_tokens = {{ distribution = "constant", value = 10 }}
     assert_eq!(engine.coefficients, fitted);
     std::fs::write(&path, scenario("\"missing.toml\"")).unwrap();
     let e = fleetsim::ScenarioSet::load(&path).unwrap_err().to_string();
-    assert!(e.contains("missing.toml") && e.contains("does not read"), "{e}");
+    assert!(
+        e.contains("missing.toml") && e.contains("does not read"),
+        "{e}"
+    );
 }

@@ -309,7 +309,7 @@ impl Engine {
     /// Request `req` arrives at `now` and joins the waiting queue; it is considered at the next
     /// iteration that starts at or after `now`. Refused if it could never fit in the KV cache.
     pub fn admit(&mut self, now: SimTime, req: &Request) -> Result<(), Rejected> {
-        let tokens = u64::from(req.prompt) + u64::from(req.output.max(1));
+        let tokens = u64::from(req.prompt.max(1)) + u64::from(req.output.max(1));
         if tokens > u64::from(self.kv.total()) * u64::from(self.block_size) {
             return Err(Rejected::TooLong);
         }
@@ -322,7 +322,9 @@ impl Engine {
         };
         let s = &mut self.seqs[slot as usize];
         s.id = req.id;
-        s.prompt = req.prompt;
+        // vLLM refuses an empty prompt; a trace's 0 counts as one token, so that its first
+        // token takes an iteration, as every other does.
+        s.prompt = req.prompt.max(1);
         s.output = req.output.max(1);
         s.computed = 0;
         s.generated = 0;
@@ -892,6 +894,16 @@ mod tests {
             // 9-10 = 7; step by step, the start and 11 iterations.
             assert_eq!(events, if runs { 7 } else { 12 });
         }
+    }
+
+    #[test]
+    fn an_empty_prompt_counts_as_one_token() {
+        // A trace's 0 prompt tokens: one prefill token, so the first token comes out of an
+        // iteration (1 ms), not at the arrival; output 3: two more iterations, done at 3 ms.
+        let mut e = Engine::with_cost(flat_cost(1, 0), &cfg(4, 8, 100), 6);
+        let (done, _) = drive(&mut e, &[(t(0), 1, 0, 3, vec![])]);
+        assert_eq!(done, vec![fin(1, 0, 1, 3, 0)]);
+        assert_eq!(e.counters().prompt_tokens, 1);
     }
 
     #[test]
