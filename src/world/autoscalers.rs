@@ -169,8 +169,11 @@ fn observe<'a>(
             held: 0.0,
         },
     );
-    for (reading, id) in readings.iter_mut().zip(slots.iter()) {
-        let state = slot_state(fleet.instances[id].state);
+    // Lent out while the instances are read (a utilization reading restarts its period).
+    let states = std::mem::take(&mut fleet.pools[pool].slot_states);
+    for ((reading, id), &state) in readings.iter_mut().zip(slots.iter()).zip(&states) {
+        debug_assert_eq!(state, fleet.instances[id].state);
+        let state = slot_state(state);
         if state == SlotState::Empty {
             debug_assert!(fleet.holds_nothing(id));
             continue;
@@ -190,6 +193,7 @@ fn observe<'a>(
             held: fleet.held(id),
         };
     }
+    fleet.pools[pool].slot_states = states;
     latency.clear();
     if !reads.latency.is_empty() {
         let h = fleet.pools[pool].latency.as_mut();

@@ -77,7 +77,10 @@ impl Ctx<'_> {
             from,
             to,
         );
-        let f = &mut self.fleet.pools[inst.pool].fleet;
+        let p = &mut self.fleet.pools[inst.pool];
+        let slot = p.slots.offset(id);
+        p.slot_states[slot] = to;
+        let f = &mut p.fleet;
         if left_count {
             f.at_risk -= 1;
         }

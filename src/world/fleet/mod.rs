@@ -187,6 +187,10 @@ impl Instance {
 pub(super) struct Pool {
     /// Its instance slots, used or not.
     pub slots: IdRange<InstanceId>,
+    /// Each slot's instance state, by its place in `slots`, kept by `set_state`: an autoscaler's
+    /// observation finds the live slots here without touching every instance (most of a
+    /// pool's slots are empty most of the time).
+    pub slot_states: Vec<InstanceState>,
     pub dispatch: Dispatch,
     pub queue_capacity: Option<u32>,
     /// The shared queue (shared-queue dispatch).
@@ -321,6 +325,7 @@ impl Fleet {
             let max = spec.autoscaling.as_ref().map_or(spec.instances, |a| a.max);
             w.size(max, spec.instances) as usize
         });
+        let mut slot_states = Vec::with_capacity(len);
         for i in 0..len {
             let state = if i < running {
                 InstanceState::InService
@@ -330,6 +335,7 @@ impl Fleet {
             } else {
                 InstanceState::Terminated
             };
+            slot_states.push(state);
             self.instances
                 .push(Instance::new(pool, itype, slots, state, i < running));
         }
@@ -359,6 +365,7 @@ impl Fleet {
         );
         self.pools.push(Pool {
             slots: range,
+            slot_states,
             dispatch: spec.dispatch,
             queue_capacity: spec.queue_capacity,
             shared: WaitQueue::default(),
