@@ -98,15 +98,11 @@ fn bad_flags_are_refused_before_the_run_is_read() {
     );
 }
 
-/// `fleetsim calibrate` on the shipped Llama run: both tables on stdout, the fitted profile
-/// written to `--out`, and the fitted errors no worse than the defaults'.
-#[test]
-fn calibrate_fits_the_shipped_run_and_writes_its_profile() {
+/// `fleetsim calibrate` of the shipped Llama-3.1-8B run on its GPU, the profile to `out`.
+fn calibrate_llama(out: &Path) -> Output {
     let run = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios/data/vllm_runs/RTXPRO6000_Llama-3.1-8B/requests.jsonl");
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("profile.toml");
-    let o = fleetsim(&[
+    fleetsim(&[
         "calibrate",
         run.to_str().unwrap(),
         "--model",
@@ -115,7 +111,16 @@ fn calibrate_fits_the_shipped_run_and_writes_its_profile() {
         "rtx-pro-6000",
         "--out",
         out.to_str().unwrap(),
-    ]);
+    ])
+}
+
+/// `fleetsim calibrate` on the shipped Llama run: both tables on stdout, the fitted profile
+/// written to `--out`, and the fitted errors no worse than the defaults'.
+#[test]
+fn calibrate_fits_the_shipped_run_and_writes_its_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("profile.toml");
+    let o = calibrate_llama(&out);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success(),
@@ -223,20 +228,9 @@ fn default_and_cross_fitted_coefficients_predict_the_measured_runs() {
 /// error naming it.
 #[test]
 fn a_scenario_takes_the_fitted_profile() {
-    let run = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/data/vllm_runs/RTXPRO6000_Llama-3.1-8B/requests.jsonl");
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile.toml");
-    let o = fleetsim(&[
-        "calibrate",
-        run.to_str().unwrap(),
-        "--model",
-        "llama-3.1-8b",
-        "--gpu",
-        "rtx-pro-6000",
-        "--out",
-        profile.to_str().unwrap(),
-    ]);
+    let o = calibrate_llama(&profile);
     assert!(o.status.success());
     let fitted =
         fleetsim::calibrate::profile::read_profile(&std::fs::read_to_string(&profile).unwrap())

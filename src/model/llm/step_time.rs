@@ -254,54 +254,40 @@ pub(crate) mod tests {
     use super::*;
     use crate::model::llm::gpu::InterconnectKind;
 
-    /// Llama-3.1-8B, bf16 (its config.json).
+    /// Llama-3.1-8B, bf16, from the catalog (its config.json).
     pub(crate) fn llama_8b() -> ModelArch {
-        ModelArch {
-            name: "llama-3.1-8b".into(),
-            params_total: 8_030_261_248,
-            params_active: 8_030_261_248,
-            layers: 32,
-            hidden: 4096,
-            heads: 32,
-            kv_heads: 8,
-            head_dim: 128,
-            vocab: 128_256,
-            tied_embeddings: false,
-            dtype_bytes: 2,
-            kv_dtype_bytes: 2,
-        }
+        let m = crate::model::llm::model_by_name("llama-3.1-8b").expect("in the catalog");
+        assert_eq!(
+            (m.params_total, m.layers, m.kv_heads),
+            (8_030_261_248, 32, 8)
+        );
+        m
     }
 
-    /// Qwen3-32B, bf16 (its config.json).
+    /// Qwen3-32B, bf16, from the catalog (its config.json).
     pub(crate) fn qwen3_32b() -> ModelArch {
-        ModelArch {
-            name: "qwen3-32b".into(),
-            params_total: 32_762_123_264,
-            params_active: 32_762_123_264,
-            layers: 64,
-            hidden: 5120,
-            heads: 64,
-            kv_heads: 8,
-            head_dim: 128,
-            vocab: 151_936,
-            tied_embeddings: false,
-            dtype_bytes: 2,
-            kv_dtype_bytes: 2,
-        }
+        let m = crate::model::llm::model_by_name("qwen3-32b").expect("in the catalog");
+        assert_eq!(
+            (m.params_total, m.layers, m.kv_heads),
+            (32_762_123_264, 64, 8)
+        );
+        m
     }
 
-    /// RTX PRO 6000 Blackwell Server Edition: 96 GiB, 1,597 GB/s, 503.8 TFLOPS dense bf16,
-    /// PCIe Gen5 x16 at 64 GB/s per direction.
+    /// RTX PRO 6000 Blackwell Server Edition, from the catalog: 96 GiB, 1,597 GB/s, 503.8
+    /// TFLOPS dense bf16, PCIe Gen5 x16 at 64 GB/s per direction.
     pub(crate) fn rtx_pro_6000() -> Gpu {
-        Gpu {
-            name: "RTX-PRO-6000-Blackwell".into(),
-            memory_bytes: 96 << 30,
-            memory_bandwidth: 1597e9,
-            fp16_flops: 503.8e12,
-            fp8_flops: Some(1007.6e12),
-            interconnect: InterconnectKind::Pcie,
-            link_bandwidth: 64e9,
-        }
+        let g = crate::model::llm::gpu_by_name("rtx-pro-6000").expect("in the catalog");
+        assert_eq!(
+            (
+                g.memory_bytes,
+                g.memory_bandwidth,
+                g.fp16_flops,
+                g.link_bandwidth
+            ),
+            (96 << 30, 1597e9, 503.8e12, 64e9)
+        );
+        g
     }
 
     /// Round numbers for hand computation: peak 1e15 FLOP/s, 1e12 B/s, link 1e11 B/s; all

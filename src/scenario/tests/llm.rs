@@ -5,25 +5,44 @@ use crate::model::fleet::llm::{DecodeCurve, StepPoint, TokenCount};
 use crate::model::fleet::llm_server::LlmServer;
 use crate::model::llm::config::{PrefillMode, PrefixCaching};
 
-fn parse(llm: &str, class: &str) -> Scenario {
+/// One pool of one instance of catalog type `itype` with `llm = {llm}` (and `pool_extra`
+/// keys), serving class `chat` (`class` keys); the scenario, or the error's text.
+fn try_parse(itype: &str, llm: &str, pool_extra: &str, class: &str) -> Result<Scenario, String> {
     let text = format!(
         r#"name = "s"
 duration = "1h"
 [traffic]
 rate = "10/s"
 [[instance_type]]
-name = "g5.xlarge"
+name = "{itype}"
 llm = {llm}
 [[pool]]
 name = "p"
-instance_type = "g5.xlarge"
+instance_type = "{itype}"
 instances = 1
+{pool_extra}
 [[class]]
 name = "chat"
 {class}
 "#
     );
-    Scenario::parse(&text, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e}"))
+    Scenario::parse(&text, Path::new("t.toml")).map_err(|e| e.to_string())
+}
+
+/// A token profile `llm` on a g5.xlarge, with class keys `class`.
+fn parse(llm: &str, class: &str) -> Scenario {
+    try_parse("g5.xlarge", llm, "", class).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// An engine on catalog type `itype` (`llm = {llm}`), or the error text.
+fn engine_on(itype: &str, llm: &str) -> Result<Scenario, String> {
+    try_parse(itype, llm, "", TOKENS)
+}
+
+/// A g6e.xlarge pool (`llm = {llm}`) whose model load is `{load}`.
+fn load_on(llm: &str, load: &str) -> Result<Scenario, String> {
+    let startup = format!(r#"startup = {{ boot = "90s", model_load = {load} }}"#);
+    try_parse("g6e.xlarge", llm, &startup, TOKENS)
 }
 
 const TOKENS: &str = r#"input_tokens = { distribution = "uniform", min = 10, max = 20 }
@@ -93,28 +112,6 @@ fn a_class_with_a_service_time_on_an_llm_type_is_not_token_based() {
     );
     assert!(s.classes[0].tokens.is_none());
     assert_eq!(s.instance_types[0].concurrency, 8);
-}
-
-/// An engine on catalog type `itype` (`llm = {llm}`), or the error text.
-fn engine_on(itype: &str, llm: &str) -> Result<Scenario, String> {
-    let text = format!(
-        r#"name = "s"
-duration = "1h"
-[traffic]
-rate = "10/s"
-[[instance_type]]
-name = "{itype}"
-llm = {llm}
-[[pool]]
-name = "p"
-instance_type = "{itype}"
-instances = 1
-[[class]]
-name = "chat"
-{TOKENS}
-"#
-    );
-    Scenario::parse(&text, Path::new("t.toml")).map_err(|e| e.to_string())
 }
 
 #[test]
@@ -223,29 +220,6 @@ fn engine_mistakes_are_errors_with_their_field() {
     )
     .unwrap_err();
     assert!(e.contains("max_num_seq"), "{e}");
-}
-
-/// A pool of `itype` (`llm = {llm}`) whose model load is `{load}`.
-fn load_on(llm: &str, load: &str) -> Result<Scenario, String> {
-    let text = format!(
-        r#"name = "s"
-duration = "1h"
-[traffic]
-rate = "10/s"
-[[instance_type]]
-name = "g6e.xlarge"
-llm = {llm}
-[[pool]]
-name = "p"
-instance_type = "g6e.xlarge"
-instances = 1
-startup = {{ boot = "90s", model_load = {load} }}
-[[class]]
-name = "chat"
-{TOKENS}
-"#
-    );
-    Scenario::parse(&text, Path::new("t.toml")).map_err(|e| e.to_string())
 }
 
 #[test]

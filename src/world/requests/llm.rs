@@ -15,7 +15,7 @@
 //! ([`expand_block_hashes`]).
 
 use super::serve::TokenTimes;
-use super::Phase;
+use super::{Phase, Request};
 use crate::metrics::Failure;
 use crate::model::fleet::llm_server::{LlmServer, LlmWork};
 use crate::model::fleet::OnTimeout;
@@ -71,12 +71,7 @@ impl Ctx<'_> {
         if work.admit(now, server, id.raw(), tokens, hashes).is_err() {
             // Longer than the engine's whole KV cache: refused at once.
             let req = *req;
-            self.release(&req, None);
-            self.after_failure(now, id, Failure::Rejected);
-            self.requests.slab.remove(id);
-            let inst = &mut self.fleet.instances[instance];
-            inst.set_busy(now, inst.busy - 1);
-            self.recorder.slot_freed();
+            self.fail_off_slot(now, instance, (id, &req), Failure::Rejected);
             self.serve_next(now, instance);
             return;
         }
@@ -191,16 +186,28 @@ impl Ctx<'_> {
                 {
                     work.remove(now, server, id.raw());
                 }
-                self.release(&req, None);
-                self.after_failure(now, id, Failure::TimedOut);
-                self.requests.slab.remove(id);
-                let inst = &mut self.fleet.instances[instance];
-                inst.set_busy(now, inst.busy - 1);
-                self.recorder.slot_freed();
+                self.fail_off_slot(now, instance, (id, &req), Failure::TimedOut);
                 self.schedule_llm(now, instance);
                 self.serve_next(now, instance);
             }
         }
+    }
+
+    /// Request `id` (`req`, counted on a slot of `instance`, not in its LLM work) fails for
+    /// `why` and its slot is freed; the caller then serves the next waiting request.
+    fn fail_off_slot(
+        &mut self,
+        now: SimTime,
+        instance: InstanceId,
+        (id, req): (RequestId, &Request),
+        why: Failure,
+    ) {
+        self.release(req, None);
+        self.after_failure(now, id, why);
+        self.requests.slab.remove(id);
+        let inst = &mut self.fleet.instances[instance];
+        inst.set_busy(now, inst.busy - 1);
+        self.recorder.slot_freed();
     }
 
     /// `instance` died: its batch's requests (already counted as failed, now `Killed`) are
